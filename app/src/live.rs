@@ -1,0 +1,121 @@
+//! Live updates in the browser: one authenticated WebSocket per tab (`/ws`), which
+//! delivers the events of the user's current workspace. Pages key their resources
+//! on the counters here, so they refetch when something relevant changes.
+
+use leptos::prelude::*;
+use serde::Deserialize;
+
+/// Event counters by area, provided as context inside the admin app.
+#[derive(Clone, Copy, Debug)]
+pub struct Live {
+    /// Team changes (invitations, members, roles).
+    pub team: RwSignal<u64>,
+    /// Workspace settings changes.
+    pub workspace: RwSignal<u64>,
+    /// Outbox changes.
+    pub outbox: RwSignal<u64>,
+    /// Whether the socket is open.
+    pub connected: RwSignal<bool>,
+}
+
+impl Live {
+    /// New counters.
+    pub fn new() -> Self {
+        Self {
+            team: RwSignal::new(0),
+            workspace: RwSignal::new(0),
+            outbox: RwSignal::new(0),
+            connected: RwSignal::new(false),
+        }
+    }
+
+    /// Bumps the counter of the event's area.
+    pub fn apply(&self, kind: &str) {
+        let area = kind.split('.').next().unwrap_or_default();
+        let sig = match area {
+            "team" => self.team,
+            "workspace" => self.workspace,
+            "outbox" => self.outbox,
+            _ => return,
+        };
+        sig.try_update(|n| *n += 1);
+    }
+}
+
+impl Default for Live {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The part of a bus event the browser needs.
+#[derive(Clone, Debug, Deserialize)]
+pub struct LiveEvent {
+    /// Dotted kind.
+    pub kind: String,
+}
+
+/// Opens the socket and keeps it open (reconnecting with backoff). Browser only.
+pub fn connect(live: Live) {
+    #[cfg(feature = "hydrate")]
+    browser::open(live, 0);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = live;
+}
+
+#[cfg(feature = "hydrate")]
+mod browser {
+    use super::{Live, LiveEvent};
+    use leptos::prelude::*;
+    use wasm_bindgen::prelude::*;
+    use wasm_bindgen::JsCast;
+
+    pub fn open(live: Live, attempt: u32) {
+        let Some(window) = web_sys::window() else { return };
+        let loc = window.location();
+        let proto = if loc.protocol().as_deref() == Ok("https:") { "wss" } else { "ws" };
+        let Ok(host) = loc.host() else { return };
+        let Ok(ws) = web_sys::WebSocket::new(&format!("{proto}://{host}/ws")) else {
+            retry(live, attempt);
+            return;
+        };
+        let on_open = Closure::<dyn FnMut()>::new(move || {
+            live.connected.try_set(true);
+        });
+        let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+            if let Some(text) = e.data().as_string() {
+                if let Ok(ev) = serde_json::from_str::<LiveEvent>(&text) {
+                    live.apply(&ev.kind);
+                }
+            }
+        });
+        let on_close = Closure::<dyn FnMut()>::new(move || {
+            live.connected.try_set(false);
+            retry(live, attempt + 1);
+        });
+        ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        // The socket lives as long as the tab; so do its handlers.
+        on_open.forget();
+        on_message.forget();
+        on_close.forget();
+    }
+
+    fn retry(live: Live, attempt: u32) {
+        let delay = 500u32.saturating_mul(2u32.saturating_pow(attempt.min(6)));
+        gloo_timers::callback::Timeout::new(delay, move || open(live, attempt)).forget();
+    }
+}
+
+/// The browser's IANA timezone (`Intl.DateTimeFormat().resolvedOptions().timeZone`).
+pub fn browser_timezone() -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        let fmt = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new());
+        let opts = fmt.resolved_options();
+        js_sys::Reflect::get(&opts, &"timeZone".into()).ok()?.as_string()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    None
+}

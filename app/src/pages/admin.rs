@@ -1,0 +1,244 @@
+//! The signed-in layout (navigation, workspace switcher, live socket, timezone
+//! detection), the home page, the landing redirect and the 404 page.
+
+use crate::components::{action_error, hard_navigate, ErrorBox, FormError, Loading};
+use crate::live::{self, Live};
+use crate::permissions::{can, Action};
+use crate::serverfns::auth::{get_session, ResendVerification, SignOut, SwitchWorkspace};
+use crate::serverfns::workspace::get_dashboard;
+use crate::types::SessionView;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::{Outlet, Redirect, A};
+use leptos_router::hooks::use_location;
+
+/// The session, provided as context to every admin page.
+#[derive(Clone, Debug)]
+pub struct SessionCtx(pub SessionView);
+
+/// The session in context.
+pub fn use_session() -> Option<SessionView> {
+    use_context::<SessionCtx>().map(|s| s.0)
+}
+
+/// The live counters in context.
+pub fn use_live() -> Live {
+    use_context::<Live>().unwrap_or_default()
+}
+
+/// `/`: to the app when signed in, else to sign-in.
+#[component]
+pub fn Landing() -> impl IntoView {
+    let session = Resource::new(|| (), |()| get_session());
+    view! {
+        <Suspense fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                match session.await {
+                    Ok(Some(_)) => view! { <Redirect path="/app"/> }.into_any(),
+                    _ => view! { <Redirect path="/sign-in"/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// Layout of every `/app` page.
+#[component]
+pub fn AdminLayout() -> impl IntoView {
+    let session = Resource::new(|| (), |()| get_session());
+    view! {
+        <Suspense fallback=|| view! { <div class="boot"><Loading/></div> }>
+            {move || Suspend::new(async move {
+                match session.await {
+                    Ok(Some(s)) => view! { <Shell session=s/> }.into_any(),
+                    Ok(None) => view! { <Redirect path="/sign-in"/> }.into_any(),
+                    Err(e) => view! { <main class="auth"><ErrorBox error=e/></main> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+struct NavItem {
+    href: &'static str,
+    label: &'static str,
+    action: Action,
+}
+
+const NAV: &[NavItem] = &[
+    NavItem { href: "/app", label: "Home", action: Action::ViewWorkspace },
+    NavItem { href: "/app/team", label: "Team", action: Action::ViewTeam },
+    NavItem { href: "/app/activity", label: "Activity log", action: Action::ViewActivityLog },
+    NavItem { href: "/app/outbox", label: "Outbox", action: Action::ViewOutbox },
+    NavItem { href: "/app/jobs", label: "Jobs", action: Action::ViewJobs },
+    NavItem { href: "/app/settings", label: "Workspace settings", action: Action::ManageWorkspaceSettings },
+];
+
+#[component]
+fn Shell(session: SessionView) -> impl IntoView {
+    let live = Live::new();
+    provide_context(live);
+    provide_context(SessionCtx(session.clone()));
+    Effect::new(move |_| live::connect(live));
+    let needs_tz = session.timezone.is_none();
+    Effect::new(move |_| {
+        if needs_tz {
+            if let Some(tz) = live::browser_timezone() {
+                leptos::task::spawn_local(async move {
+                    let _ = crate::serverfns::profile::set_timezone(tz).await;
+                });
+            }
+        }
+    });
+    let role = session.role();
+    let location = use_location();
+    let sign_out = ServerAction::<SignOut>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = sign_out.value().get() {
+            hard_navigate("/sign-in");
+        }
+    });
+    let switch = ServerAction::<SwitchWorkspace>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = switch.value().get() {
+            hard_navigate("/app");
+        }
+    });
+    let ws = session.workspace.clone();
+    let logo = ws.has_logo.then(|| format!("/app/logo?w={}", ws.id));
+    let initial = ws.name.chars().next().unwrap_or('S').to_uppercase().to_string();
+    let workspaces = session.workspaces.clone();
+    let current_id = ws.id;
+    view! {
+        <div class="app">
+            <aside class="sidebar">
+                <div class="ws">
+                    {match logo {
+                        Some(src) => view! { <img class="ws-logo" src=src alt=""/> }.into_any(),
+                        None => view! { <span class="ws-logo ws-initial">{initial}</span> }.into_any(),
+                    }}
+                    <div class="ws-meta">
+                        <span class="ws-name" data-testid="workspace-name">{ws.name.clone()}</span>
+                        <span class="ws-role">{role.label()}</span>
+                    </div>
+                </div>
+                {(workspaces.len() > 1).then(|| view! {
+                    <label class="ws-switch">
+                        <span class="sr-only">"Switch workspace"</span>
+                        <select on:change=move |ev| {
+                            if let Ok(id) = event_target_value(&ev).parse::<i32>() {
+                                switch.dispatch(SwitchWorkspace { workspace_id: id });
+                            }
+                        }>
+                            {workspaces.iter().map(|w| view! {
+                                <option value=w.id.to_string() selected=w.id == current_id>{w.name.clone()}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                })}
+                <nav class="nav" aria-label="Main">
+                    {NAV.iter().filter(|n| can(role, n.action)).map(|n| {
+                        let href = n.href;
+                        let active = move || {
+                            let p = location.pathname.get();
+                            if href == "/app" { p == "/app" || p == "/app/" } else { p.starts_with(href) }
+                        };
+                        view! { <A href=href attr:class=move || if active() { "nav-item active" } else { "nav-item" }>{n.label}</A> }
+                    }).collect_view()}
+                </nav>
+                <div class="sidebar-foot">
+                    <span class="live" class:on=move || live.connected.get() title="Live updates">
+                        {move || if live.connected.get() { "● Live" } else { "○ Offline" }}
+                    </span>
+                    <A href="/app/profile" attr:class="me">
+                        <span class="me-name">{session.name.clone()}</span>
+                        <span class="me-email">{session.email.clone()}</span>
+                    </A>
+                    <button class="btn btn-ghost" on:click=move |_| { sign_out.dispatch(SignOut {}); }>"Sign out"</button>
+                </div>
+            </aside>
+            <main class="content">
+                {(!session.email_verified).then(|| view! { <VerifyBanner/> })}
+                <Outlet/>
+            </main>
+        </div>
+    }
+}
+
+#[component]
+fn VerifyBanner() -> impl IntoView {
+    let resend = ServerAction::<ResendVerification>::new();
+    let error = action_error(resend.value());
+    view! {
+        <div class="banner" role="status">
+            <span>"Please verify your email address: we sent you a link."</span>
+            {move || match resend.value().get() {
+                Some(Ok(())) => view! { <span class="banner-ok">"Sent. Check your inbox."</span> }.into_any(),
+                _ => view! {
+                    <button class="btn btn-small" on:click=move |_| { resend.dispatch(ResendVerification {}); }
+                        disabled=move || resend.pending().get()>"Resend email"</button>
+                }.into_any(),
+            }}
+            <FormError error/>
+        </div>
+    }
+}
+
+/// `/app`: the home page.
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let live = use_live();
+    let session = use_session();
+    let data = Resource::new(move || (live.team.get(), live.outbox.get()), |_| get_dashboard());
+    let name = session.as_ref().map(|s| s.name.clone()).unwrap_or_default();
+    let role = session.as_ref().map(SessionView::role);
+    let admin = role.is_some_and(|r| can(r, Action::InviteMembers));
+    view! {
+        <Title text="Home"/>
+        <header class="page-head">
+            <h1>"Welcome, " {name}</h1>
+            <p class="muted">"Your workspace is ready. Conversations, channels and the AI agent arrive here as they are switched on."</p>
+        </header>
+        <Transition fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(e) => view! { <ErrorBox error=e/> }.into_any(),
+                    Ok(d) => view! {
+                        <section class="cards">
+                            <div class="card stat"><span class="stat-n">{d.members}</span><span class="stat-l">"members"</span></div>
+                            <div class="card stat"><span class="stat-n">{d.pending_invitations}</span><span class="stat-l">"pending invitations"</span></div>
+                            <div class="card stat"><span class="stat-n">{d.unsent_emails}</span><span class="stat-l">"unsent emails"</span></div>
+                            <div class="card stat"><span class="stat-n">{d.dead_jobs}</span><span class="stat-l">"failed jobs"</span></div>
+                        </section>
+                        {(admin && d.members <= 1).then(|| view! {
+                            <section class="card getting-started">
+                                <h2>"Get started"</h2>
+                                <p>"Invite your teammates so you can work the inbox together."</p>
+                                <A href="/app/team" attr:class="btn btn-primary">"Invite teammates"</A>
+                            </section>
+                        })}
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// 404.
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
+        r.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <Title text="Not found"/>
+        <main class="auth">
+            <div class="auth-card">
+                <h1>"Page not found"</h1>
+                <p class="muted">"The page you asked for does not exist, or you do not have access to it."</p>
+                <a class="btn btn-primary" href="/app">"Go to Switchboard"</a>
+            </div>
+        </main>
+    }
+}

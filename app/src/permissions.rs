@@ -1,0 +1,171 @@
+//! Roles and the permission matrix (SPEC C1.3, C14.1): one table, used by every
+//! server function and route, and by the UI to show only what a role may use.
+
+use serde::{Deserialize, Serialize};
+
+/// A member's role in a workspace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Role {
+    /// Created the workspace; full control including billing and other owners.
+    Owner,
+    /// Manages settings and the team.
+    Admin,
+    /// Works the inbox.
+    Agent,
+    /// Views and internal notes only.
+    LightAgent,
+    /// External; sees only what is shared with them.
+    Collaborator,
+}
+
+impl Role {
+    /// Every role, most powerful first.
+    pub const ALL: [Role; 5] = [
+        Role::Owner,
+        Role::Admin,
+        Role::Agent,
+        Role::LightAgent,
+        Role::Collaborator,
+    ];
+
+    /// Stable storage name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+            Role::Agent => "agent",
+            Role::LightAgent => "light_agent",
+            Role::Collaborator => "collaborator",
+        }
+    }
+
+    /// Parses a storage name.
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Human label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Owner => "Owner",
+            Role::Admin => "Admin",
+            Role::Agent => "Agent",
+            Role::LightAgent => "Light agent",
+            Role::Collaborator => "Collaborator",
+        }
+    }
+}
+
+/// Something a member may or may not do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Action {
+    /// See the workspace home.
+    ViewWorkspace,
+    /// See the team page.
+    ViewTeam,
+    /// Invite people.
+    InviteMembers,
+    /// Change roles and remove members.
+    ManageMembers,
+    /// Grant or take away the owner role.
+    ManageOwners,
+    /// Change workspace name and logo.
+    ManageWorkspaceSettings,
+    /// Browse the activity log.
+    ViewActivityLog,
+    /// Export the activity log.
+    ExportActivityLog,
+    /// Browse the email outbox.
+    ViewOutbox,
+    /// Retry, archive and restore outbox emails.
+    ManageOutbox,
+    /// See background jobs and dead letters.
+    ViewJobs,
+    /// Retry dead-lettered jobs.
+    RetryJobs,
+}
+
+use Role::{Admin as A, Agent as G, Collaborator as C, LightAgent as L, Owner as O};
+
+/// The permission matrix: for each action, the roles allowed to do it.
+pub const MATRIX: &[(Action, &[Role])] = &[
+    (Action::ViewWorkspace, &[O, A, G, L, C]),
+    (Action::ViewTeam, &[O, A, G, L]),
+    (Action::InviteMembers, &[O, A]),
+    (Action::ManageMembers, &[O, A]),
+    (Action::ManageOwners, &[O]),
+    (Action::ManageWorkspaceSettings, &[O, A]),
+    (Action::ViewActivityLog, &[O, A]),
+    (Action::ExportActivityLog, &[O, A]),
+    (Action::ViewOutbox, &[O, A]),
+    (Action::ManageOutbox, &[O, A]),
+    (Action::ViewJobs, &[O, A]),
+    (Action::RetryJobs, &[O, A]),
+];
+
+/// Whether `role` may perform `action`.
+pub fn can(role: Role, action: Action) -> bool {
+    MATRIX
+        .iter()
+        .find(|(a, _)| *a == action)
+        .is_some_and(|(_, roles)| roles.contains(&role))
+}
+
+/// Every action, in matrix order.
+pub fn all_actions() -> impl Iterator<Item = Action> {
+    MATRIX.iter().map(|(a, _)| *a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_is_in_the_matrix_once() {
+        let mut seen = std::collections::HashSet::new();
+        for (a, _) in MATRIX {
+            assert!(seen.insert(*a), "{a:?} listed twice");
+        }
+        assert_eq!(seen.len(), 12);
+    }
+
+    #[test]
+    fn owners_can_do_everything() {
+        for a in all_actions() {
+            assert!(can(Role::Owner, a), "owner cannot {a:?}");
+        }
+    }
+
+    #[test]
+    fn only_owners_manage_owners() {
+        for r in Role::ALL {
+            assert_eq!(can(r, Action::ManageOwners), r == Role::Owner);
+        }
+    }
+
+    #[test]
+    fn agents_cannot_administer() {
+        for r in [Role::Agent, Role::LightAgent, Role::Collaborator] {
+            for a in [
+                Action::InviteMembers,
+                Action::ManageMembers,
+                Action::ManageWorkspaceSettings,
+                Action::ViewActivityLog,
+                Action::ViewOutbox,
+                Action::RetryJobs,
+            ] {
+                assert!(!can(r, a), "{r:?} may {a:?}");
+            }
+        }
+        assert!(can(Role::Agent, Action::ViewTeam));
+        assert!(!can(Role::Collaborator, Action::ViewTeam));
+    }
+
+    #[test]
+    fn role_names_round_trip() {
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Some(r));
+        }
+        assert_eq!(Role::parse("superuser"), None);
+    }
+}

@@ -1,0 +1,304 @@
+//! The one typed configuration. Loaded in `main` (defaults → optional TOML file →
+//! `SWITCHBOARD_*` environment, nested keys with `__`) and passed down. Every
+//! setting is documented in docs/configuration.md.
+
+use serde::{Deserialize, Serialize};
+
+/// A secret string: redacted in `Debug` so it never reaches a log.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("\"***\"")
+    }
+}
+
+/// Run mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    /// Local development: unsent mail links are logged.
+    Development,
+    /// Production.
+    Production,
+}
+
+/// Log output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Transport security for SMTP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    /// Plain text (local relays and tests only).
+    None,
+    /// STARTTLS upgrade (port 587).
+    Starttls,
+    /// Implicit TLS (port 465).
+    Tls,
+}
+
+/// Top-level configuration.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on.
+    pub bind: String,
+    /// Public base URL used in emailed links.
+    pub public_url: String,
+    /// `sqlite://…` (default) or `postgres://…`. `DATABASE_URL` also sets it.
+    pub database_url: String,
+    /// development or production.
+    pub environment: Environment,
+    /// Directory holding the built site (`pkg/`, CSS, assets).
+    pub site_root: String,
+    /// Force the `Secure` cookie flag; default: on when `public_url` is https.
+    pub secure_cookies: Option<bool>,
+    /// Session lifetime after last activity, in days.
+    pub session_days: i64,
+    /// Trust the first `X-Forwarded-For` address (behind a proxy you control).
+    pub trust_forwarded_for: bool,
+    /// Logging.
+    pub log: LogConfig,
+    /// Outgoing mail.
+    pub smtp: SmtpConfig,
+    /// Background jobs.
+    pub jobs: JobsConfig,
+    /// Abuse limits.
+    pub limits: LimitsConfig,
+    /// Data retention.
+    pub retention: RetentionConfig,
+    /// Seconds to wait for in-flight requests and jobs on shutdown.
+    pub shutdown_grace_secs: u64,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:3000".into(),
+            public_url: "http://127.0.0.1:3000".into(),
+            database_url: "sqlite://switchboard.db?mode=rwc".into(),
+            environment: Environment::Development,
+            site_root: "target/site".into(),
+            secure_cookies: None,
+            session_days: 14,
+            trust_forwarded_for: false,
+            log: LogConfig::default(),
+            smtp: SmtpConfig::default(),
+            jobs: JobsConfig::default(),
+            limits: LimitsConfig::default(),
+            retention: RetentionConfig::default(),
+            shutdown_grace_secs: 30,
+            max_body_bytes: 2 * 1024 * 1024,
+        }
+    }
+}
+
+impl Config {
+    /// Whether session cookies carry `Secure`.
+    pub fn cookies_secure(&self) -> bool {
+        self.secure_cookies
+            .unwrap_or_else(|| self.public_url.starts_with("https://"))
+    }
+
+    /// Whether this is development mode.
+    pub fn is_development(&self) -> bool {
+        self.environment == Environment::Development
+    }
+
+    /// `public_url` without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        self.public_url.trim_end_matches('/')
+    }
+
+    /// Host part of `public_url`, for Message-IDs.
+    pub fn public_host(&self) -> &str {
+        let rest = self
+            .base_url()
+            .split_once("://")
+            .map_or(self.base_url(), |(_, r)| r);
+        let host = rest.split('/').next().unwrap_or(rest);
+        host.split(':').next().unwrap_or(host)
+    }
+}
+
+/// Logging settings.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// pretty or json.
+    pub format: LogFormat,
+    /// `tracing` filter, e.g. `info,sqlx=warn`. `RUST_LOG` overrides it.
+    pub filter: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Pretty,
+            filter: "info,sqlx=warn,sea_orm=warn,tower_sessions=warn".into(),
+        }
+    }
+}
+
+/// SMTP settings; without `host`, mail stays in the outbox marked unsent.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmtpConfig {
+    /// Server host name; unset means "SMTP is not configured".
+    pub host: Option<String>,
+    /// Port.
+    pub port: u16,
+    /// none, starttls or tls.
+    pub security: SmtpSecurity,
+    /// Login user.
+    pub username: Option<String>,
+    /// Login password.
+    pub password: Option<Secret>,
+    /// From header, e.g. `Switchboard <support@example.com>`.
+    pub from: String,
+    /// Per-message timeout.
+    pub timeout_secs: u64,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        Self {
+            host: None,
+            port: 587,
+            security: SmtpSecurity::Starttls,
+            username: None,
+            password: None,
+            from: "Switchboard <no-reply@switchboard.localhost>".into(),
+            timeout_secs: 30,
+        }
+    }
+}
+
+/// Job queue settings.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobsConfig {
+    /// Concurrent job workers per process.
+    pub workers: usize,
+    /// How often idle workers look for due jobs.
+    pub poll_interval_ms: u64,
+    /// How long a claimed job is leased before another worker may take it over
+    /// (a crashed worker's jobs run again after this).
+    pub lease_secs: i64,
+    /// Per-job timeout.
+    pub timeout_secs: u64,
+    /// Attempts before a job is dead-lettered.
+    pub max_attempts: i32,
+    /// First retry delay; doubles each attempt.
+    pub backoff_base_secs: i64,
+    /// Longest retry delay.
+    pub backoff_max_secs: i64,
+    /// Run workers inside `serve` (the default one-binary mode).
+    pub run_in_serve: bool,
+    /// Run the cron scheduler in this process.
+    pub scheduler: bool,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        Self {
+            workers: 4,
+            poll_interval_ms: 500,
+            lease_secs: 120,
+            timeout_secs: 60,
+            max_attempts: 8,
+            backoff_base_secs: 10,
+            backoff_max_secs: 3600,
+            run_in_serve: true,
+            scheduler: true,
+        }
+    }
+}
+
+/// Abuse limits.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Failed sign-ins per email address per window.
+    pub login_per_email: u64,
+    /// Failed sign-ins per IP per window.
+    pub login_per_ip: u64,
+    /// Sign-in window, seconds.
+    pub login_window_secs: i64,
+    /// Verification emails per user per hour.
+    pub verification_resend_per_hour: u64,
+    /// Password-reset emails per address per hour.
+    pub password_reset_per_hour: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            login_per_email: 5,
+            login_per_ip: 50,
+            login_window_secs: 900,
+            verification_resend_per_hour: 3,
+            password_reset_per_hour: 5,
+        }
+    }
+}
+
+/// Retention windows.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// Activity log entries older than this are deleted daily.
+    pub activity_days: i64,
+    /// Sent emails older than this are archived weekly.
+    pub outbox_archive_after_days: i64,
+    /// Finished jobs older than this are deleted daily.
+    pub finished_jobs_days: i64,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        Self {
+            activity_days: 365,
+            outbox_archive_after_days: 30,
+            finished_jobs_days: 7,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_redacted() {
+        let s = SmtpConfig {
+            password: Some(Secret("hunter2".into())),
+            ..SmtpConfig::default()
+        };
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn host_and_cookies() {
+        let mut c = Config {
+            public_url: "https://help.example.com:8443/".into(),
+            ..Config::default()
+        };
+        assert_eq!(c.public_host(), "help.example.com");
+        assert!(c.cookies_secure());
+        c.public_url = "http://127.0.0.1:3000".into();
+        assert!(!c.cookies_secure());
+    }
+}

@@ -1,0 +1,97 @@
+//! Who is acting and from where: the authenticated [`Actor`] (user + workspace +
+//! role) and the [`RequestMeta`] recorded in the activity log.
+
+use super::tenancy::{global, Scoped};
+use super::{ServiceError, ServiceResult};
+use crate::permissions::{can, Action, Role};
+use entity::{membership, user};
+use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter};
+
+/// Client facts for the audit trail.
+#[derive(Clone, Debug, Default)]
+pub struct RequestMeta {
+    /// Client IP.
+    pub ip: Option<String>,
+    /// User agent.
+    pub user_agent: Option<String>,
+    /// Request id.
+    pub request_id: Option<String>,
+}
+
+/// A signed-in member acting in one workspace.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    /// User id.
+    pub user_id: i32,
+    /// Display name.
+    pub name: String,
+    /// Email.
+    pub email: String,
+    /// Role in the workspace.
+    pub role: Role,
+    /// The workspace scope.
+    pub scope: Scoped,
+}
+
+impl Actor {
+    /// Checks the permission matrix.
+    ///
+    /// # Errors
+    /// `Forbidden` when the role may not do this.
+    pub fn require(&self, action: Action) -> ServiceResult<()> {
+        if can(self.role, action) {
+            Ok(())
+        } else {
+            Err(ServiceError::forbidden(format!(
+                "Your role ({}) does not allow this. Ask a workspace admin.",
+                self.role.label()
+            )))
+        }
+    }
+
+    /// "Name <email>", as shown in the activity log.
+    pub fn label(&self) -> String {
+        format!("{} <{}>", self.name, self.email)
+    }
+}
+
+/// Loads the actor for a session's user and workspace.
+///
+/// # Errors
+/// `Unauthenticated` when the user is gone or no longer a member.
+pub async fn load_actor(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    workspace_id: i32,
+) -> ServiceResult<Actor> {
+    let scope = Scoped::new(workspace_id);
+    let found = scope
+        .find::<membership::Entity>()
+        .filter(membership::Column::UserId.eq(user_id))
+        .find_also_related(user::Entity)
+        .one(db)
+        .await?;
+    let Some((m, Some(u))) = found else {
+        return Err(ServiceError::Unauthenticated);
+    };
+    let role = Role::parse(&m.role).ok_or_else(|| ServiceError::Internal(format!("bad role {}", m.role)))?;
+    Ok(Actor {
+        user_id: u.id,
+        name: u.name,
+        email: u.email,
+        role,
+        scope,
+    })
+}
+
+/// Loads a user by id.
+///
+/// # Errors
+/// `Unauthenticated` when the user no longer exists.
+pub async fn load_user(db: &impl ConnectionTrait, user_id: i32) -> ServiceResult<user::Model> {
+    global::<user::Entity>()
+        .filter(user::Column::Id.eq(user_id))
+        .one(db)
+        .await?
+        .ok_or(ServiceError::Unauthenticated)
+}

@@ -1,0 +1,507 @@
+//! The email outbox. Every email is inserted into `emails` together with its
+//! `mail.send` job in the transaction of the change that causes it; the job sends it
+//! through SMTP (lettre) when configured. Without SMTP the email stays in the outbox
+//! marked `unsent` with the reason, and development mode logs its link.
+
+use super::config::{Config, SmtpConfig, SmtpSecurity};
+use super::jobs::{self, NewJob};
+use super::tenancy::{Scoped, System};
+use super::{metrics, now, AppState, ServiceError, ServiceResult};
+use crate::types::EmailView;
+use chrono::{DateTime, Utc};
+use entity::email;
+use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Outbox statuses.
+pub mod status {
+    /// Waiting for its job.
+    pub const QUEUED: &str = "queued";
+    /// Accepted by the SMTP server.
+    pub const SENT: &str = "sent";
+    /// Not sent because no transport is configured.
+    pub const UNSENT: &str = "unsent";
+    /// The last attempt failed (retries may follow).
+    pub const FAILED: &str = "failed";
+}
+
+/// The reason shown for unsent email when SMTP is not configured.
+pub const NOT_CONFIGURED: &str = "SMTP is not configured: set SWITCHBOARD_SMTP__HOST (see docs/configuration.md), then retry from the outbox.";
+
+/// An email to put in the outbox.
+#[derive(Clone, Debug)]
+pub struct OutgoingEmail {
+    /// Owning workspace (None for account emails such as password resets).
+    pub workspace_id: Option<i32>,
+    /// Recipient address.
+    pub to: String,
+    /// Subject.
+    pub subject: String,
+    /// Plain-text body.
+    pub text: String,
+    /// HTML body.
+    pub html: String,
+    /// Kind, e.g. `invitation`.
+    pub kind: &'static str,
+}
+
+/// Writes an email and its send job. Pass the transaction of the causing change.
+///
+/// # Errors
+/// Database errors.
+pub async fn enqueue(db: &impl ConnectionTrait, config: &Config, e: OutgoingEmail) -> ServiceResult<i32> {
+    let message_id = format!("<{}@{}>", uuid::Uuid::new_v4(), config.public_host());
+    let row = email::ActiveModel {
+        workspace_id: Set(e.workspace_id),
+        to_address: Set(e.to),
+        subject: Set(e.subject),
+        body_text: Set(e.text),
+        body_html: Set(e.html),
+        kind: Set(e.kind.to_owned()),
+        status: Set(status::QUEUED.to_owned()),
+        last_error: Set(None),
+        attempts: Set(0),
+        message_id: Set(message_id),
+        created_at: Set(now()),
+        sent_at: Set(None),
+        archived_at: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    let mut job = NewJob::new(jobs::kind::SEND_EMAIL, serde_json::json!({ "email_id": row.id }));
+    job.workspace_id = e.workspace_id;
+    jobs::enqueue(db, &config.jobs, job).await?;
+    Ok(row.id)
+}
+
+/// An outgoing mail transport.
+#[async_trait::async_trait]
+pub trait Mailer: Send + Sync + 'static {
+    /// Whether a transport is configured at all.
+    fn is_configured(&self) -> bool;
+    /// Short description for logs and `/readyz` (no secrets).
+    fn describe(&self) -> String;
+    /// Sends one outbox email.
+    ///
+    /// # Errors
+    /// Why the transport refused or failed.
+    async fn send(&self, email: &email::Model) -> Result<(), String>;
+    /// Checks the transport can be reached.
+    ///
+    /// # Errors
+    /// Why not.
+    async fn health(&self) -> Result<(), String>;
+}
+
+/// No transport: every email stays unsent with [`NOT_CONFIGURED`].
+#[derive(Debug, Default)]
+pub struct NoMailer;
+
+#[async_trait::async_trait]
+impl Mailer for NoMailer {
+    fn is_configured(&self) -> bool {
+        false
+    }
+    fn describe(&self) -> String {
+        "not configured".into()
+    }
+    async fn send(&self, _email: &email::Model) -> Result<(), String> {
+        Err(NOT_CONFIGURED.into())
+    }
+    async fn health(&self) -> Result<(), String> {
+        Err("not configured".into())
+    }
+}
+
+/// SMTP through lettre (plain, STARTTLS or implicit TLS).
+pub struct SmtpMailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+    describe: String,
+}
+
+impl SmtpMailer {
+    /// Builds the transport from configuration; `Ok(None)` when no host is set.
+    ///
+    /// # Errors
+    /// An unusable host or from-address.
+    pub fn from_config(cfg: &SmtpConfig) -> Result<Option<Self>, String> {
+        let Some(host) = cfg.host.as_deref().filter(|h| !h.is_empty()) else {
+            return Ok(None);
+        };
+        let from: Mailbox = cfg
+            .from
+            .parse()
+            .map_err(|e| format!("smtp.from `{}` is not a valid address: {e}", cfg.from))?;
+        let builder = match cfg.security {
+            SmtpSecurity::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
+            SmtpSecurity::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)
+                .map_err(|e| format!("smtp: {e}"))?,
+            SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host)
+                .map_err(|e| format!("smtp: {e}"))?,
+        };
+        let mut builder = builder
+            .port(cfg.port)
+            .timeout(Some(Duration::from_secs(cfg.timeout_secs)));
+        if let (Some(u), Some(p)) = (&cfg.username, &cfg.password) {
+            builder = builder.credentials(Credentials::new(u.clone(), p.0.clone()));
+        }
+        Ok(Some(Self {
+            transport: builder.build(),
+            from,
+            describe: format!("smtp://{host}:{} ({:?})", cfg.port, cfg.security),
+        }))
+    }
+}
+
+#[async_trait::async_trait]
+impl Mailer for SmtpMailer {
+    fn is_configured(&self) -> bool {
+        true
+    }
+    fn describe(&self) -> String {
+        self.describe.clone()
+    }
+    async fn send(&self, e: &email::Model) -> Result<(), String> {
+        let to: Mailbox = e
+            .to_address
+            .parse()
+            .map_err(|err| format!("invalid recipient {}: {err}", e.to_address))?;
+        let msg = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(e.subject.clone())
+            .message_id(Some(e.message_id.clone()))
+            .multipart(MultiPart::alternative_plain_html(
+                e.body_text.clone(),
+                e.body_html.clone(),
+            ))
+            .map_err(|err| format!("could not build message: {err}"))?;
+        self.transport
+            .send(msg)
+            .await
+            .map(|_| ())
+            .map_err(|err| format!("SMTP error: {err}"))
+    }
+    async fn health(&self) -> Result<(), String> {
+        match self.transport.test_connection().await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err("SMTP server did not answer NOOP".into()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+}
+
+/// The configured mailer, or [`NoMailer`].
+///
+/// # Errors
+/// Invalid SMTP settings.
+pub fn mailer_from_config(cfg: &SmtpConfig) -> Result<Arc<dyn Mailer>, String> {
+    Ok(match SmtpMailer::from_config(cfg)? {
+        Some(m) => Arc::new(m),
+        None => Arc::new(NoMailer),
+    })
+}
+
+fn first_link(text: &str) -> Option<&str> {
+    text.split_whitespace()
+        .find(|w| w.starts_with("http://") || w.starts_with("https://"))
+}
+
+/// Handler of the `mail.send` job. Idempotent: a sent email is never sent again.
+///
+/// # Errors
+/// The transport error, so the job is retried with backoff.
+pub async fn run_send_job(state: &AppState, payload: &serde_json::Value) -> Result<(), String> {
+    let id = payload
+        .get("email_id")
+        .and_then(serde_json::Value::as_i64)
+        .and_then(|v| i32::try_from(v).ok())
+        .ok_or("payload has no email_id")?;
+    let sys = System::new("the mail worker sends emails of every workspace");
+    let db = &state.db;
+    let Some(e) = sys
+        .find::<email::Entity>()
+        .filter(email::Column::Id.eq(id))
+        .one(db)
+        .await
+        .map_err(|e| e.to_string())?
+    else {
+        return Ok(()); // deleted meanwhile: nothing to send
+    };
+    if e.status == status::SENT {
+        return Ok(());
+    }
+    if !state.mailer.is_configured() {
+        if state.config.is_development() {
+            tracing::info!(
+                email.id = e.id,
+                to = %e.to_address,
+                subject = %e.subject,
+                link = first_link(&e.body_text).unwrap_or("-"),
+                "email not sent (SMTP not configured); development link"
+            );
+        }
+        set_status(db, id, status::UNSENT, Some(NOT_CONFIGURED.to_owned()), false).await?;
+        announce(state, &e, status::UNSENT);
+        return Ok(());
+    }
+    match state.mailer.send(&e).await {
+        Ok(()) => {
+            set_status(db, id, status::SENT, None, true).await?;
+            metrics::inc(&metrics::EMAILS_SENT);
+            announce(state, &e, status::SENT);
+            Ok(())
+        }
+        Err(err) => {
+            set_status(db, id, status::FAILED, Some(err.clone()), true).await?;
+            announce(state, &e, status::FAILED);
+            Err(err)
+        }
+    }
+}
+
+/// Tells the workspace's open outbox pages that an email changed status.
+fn announce(state: &AppState, e: &email::Model, new_status: &str) {
+    if let Some(ws) = e.workspace_id {
+        state.bus.publish(super::bus::Event::new(
+            ws,
+            "outbox.updated",
+            serde_json::json!({ "email_id": e.id, "status": new_status }),
+        ));
+    }
+}
+
+async fn set_status(
+    db: &impl ConnectionTrait,
+    id: i32,
+    new_status: &str,
+    reason: Option<String>,
+    attempted: bool,
+) -> Result<(), String> {
+    let mut q = System::new("the mail worker updates the email it sends")
+        .update_many::<email::Entity>()
+        .col_expr(email::Column::Status, Expr::value(new_status))
+        .col_expr(email::Column::LastError, Expr::value(reason));
+    if attempted {
+        q = q.col_expr(email::Column::Attempts, Expr::col(email::Column::Attempts).add(1));
+    }
+    if new_status == status::SENT {
+        q = q.col_expr(email::Column::SentAt, Expr::value(now()));
+    }
+    q.filter(email::Column::Id.eq(id))
+        .exec(db)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// Handler of the weekly `mail.archive_sent` job.
+///
+/// # Errors
+/// Database errors.
+pub async fn archive_sent(state: &AppState) -> Result<(), String> {
+    let cutoff = now() - chrono::Duration::days(state.config.retention.outbox_archive_after_days);
+    System::new("weekly archive sweeps every workspace's outbox")
+        .update_many::<email::Entity>()
+        .col_expr(email::Column::ArchivedAt, Expr::value(now()))
+        .filter(email::Column::Status.eq(status::SENT))
+        .filter(email::Column::SentAt.lt(cutoff))
+        .filter(email::Column::ArchivedAt.is_null())
+        .exec(&state.db)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339()
+}
+
+/// The outbox of a workspace (archived or current), newest first.
+///
+/// # Errors
+/// Database errors.
+pub async fn list(db: &impl ConnectionTrait, scope: Scoped, archived: bool) -> ServiceResult<Vec<EmailView>> {
+    let q = scope.find::<email::Entity>();
+    let q = if archived {
+        q.filter(email::Column::ArchivedAt.is_not_null())
+    } else {
+        q.filter(email::Column::ArchivedAt.is_null())
+    };
+    Ok(q.order_by_desc(email::Column::Id)
+        .limit(200)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| EmailView {
+            id: e.id,
+            to: e.to_address,
+            subject: e.subject,
+            kind: e.kind,
+            status: e.status,
+            reason: e.last_error,
+            attempts: e.attempts,
+            created_at: ts(e.created_at),
+            sent_at: e.sent_at.map(ts),
+            archived: e.archived_at.is_some(),
+            body_text: e.body_text,
+        })
+        .collect())
+}
+
+/// Queues an unsent or failed email again.
+///
+/// # Errors
+/// `NotFound` for another workspace's or a sent email.
+pub async fn retry(state: &AppState, scope: Scoped, id: i32) -> ServiceResult<()> {
+    let mut uow = super::uow::UnitOfWork::begin(state).await?;
+    let res = scope
+        .update_many::<email::Entity>()
+        .col_expr(email::Column::Status, Expr::value(status::QUEUED))
+        .filter(email::Column::Id.eq(id))
+        .filter(email::Column::Status.is_in([status::UNSENT, status::FAILED]))
+        .exec(&*uow)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(ServiceError::NotFound("Unsent email"));
+    }
+    let mut job = NewJob::new(jobs::kind::SEND_EMAIL, serde_json::json!({ "email_id": id }));
+    job.workspace_id = Some(scope.workspace_id());
+    jobs::enqueue(&*uow, &state.config.jobs, job).await?;
+    uow.jobs_enqueued();
+    uow.commit().await
+}
+
+/// Brings an archived email back to the outbox.
+///
+/// # Errors
+/// `NotFound` for another workspace's email.
+pub async fn restore(db: &impl ConnectionTrait, scope: Scoped, id: i32) -> ServiceResult<()> {
+    let res = scope
+        .update_many::<email::Entity>()
+        .col_expr(email::Column::ArchivedAt, Expr::value(Option::<DateTime<Utc>>::None))
+        .filter(email::Column::Id.eq(id))
+        .filter(email::Column::ArchivedAt.is_not_null())
+        .exec(db)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(ServiceError::NotFound("Archived email"));
+    }
+    Ok(())
+}
+
+/// Email templates (plain text + escaped HTML).
+pub mod templates {
+    use super::OutgoingEmail;
+
+    fn esc(s: &str) -> String {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+            .replace('\'', "&#39;")
+    }
+
+    fn build(
+        workspace_id: Option<i32>,
+        to: &str,
+        kind: &'static str,
+        subject: String,
+        paragraphs: &[String],
+        button: (&str, &str),
+        footer: &str,
+    ) -> OutgoingEmail {
+        let (label, link) = button;
+        let mut text = paragraphs.join("\n\n");
+        text.push_str(&format!("\n\n{label}: {link}\n\n{footer}\n"));
+        let mut html = String::from(
+            "<!doctype html><html><body style=\"font-family:system-ui,sans-serif;color:#1f2937;line-height:1.5\">",
+        );
+        for p in paragraphs {
+            html.push_str(&format!("<p>{}</p>", esc(p)));
+        }
+        html.push_str(&format!(
+            "<p><a href=\"{}\" style=\"display:inline-block;background:#4f46e5;color:#fff;padding:10px 16px;border-radius:6px;text-decoration:none\">{}</a></p><p style=\"color:#6b7280;font-size:13px\">{}</p></body></html>",
+            esc(link),
+            esc(label),
+            esc(footer)
+        ));
+        OutgoingEmail {
+            workspace_id,
+            to: to.to_owned(),
+            subject,
+            text,
+            html,
+            kind,
+        }
+    }
+
+    /// "Verify your email".
+    pub fn verification(to: &str, name: &str, link: &str) -> OutgoingEmail {
+        build(
+            None,
+            to,
+            "verification",
+            "Verify your email for Switchboard".into(),
+            &[format!("Hi {name},"), "Please confirm this is your email address.".into()],
+            ("Verify email", link),
+            "This link expires in 24 hours. If you did not sign up, ignore this email.",
+        )
+    }
+
+    /// "Reset your password".
+    pub fn password_reset(to: &str, name: &str, link: &str) -> OutgoingEmail {
+        build(
+            None,
+            to,
+            "password_reset",
+            "Reset your Switchboard password".into(),
+            &[format!("Hi {name},"), "Someone asked to reset the password of your Switchboard account.".into()],
+            ("Choose a new password", link),
+            "This link expires in 1 hour and works once. If it was not you, ignore this email.",
+        )
+    }
+
+    /// "You're invited".
+    pub fn invitation(
+        workspace_id: i32,
+        to: &str,
+        inviter: &str,
+        workspace: &str,
+        role: &str,
+        link: &str,
+    ) -> OutgoingEmail {
+        build(
+            Some(workspace_id),
+            to,
+            "invitation",
+            format!("{inviter} invited you to {workspace} on Switchboard"),
+            &[format!("{inviter} invited you to join {workspace} as {role}.")],
+            ("Accept invitation", link),
+            "This invitation expires in 7 days.",
+        )
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn html_is_escaped_and_text_has_link() {
+            let e = invitation(1, "a@b.io", "<script>", "Acme & Co", "Agent", "http://x/y?t=1&u=2");
+            assert!(e.html.contains("&lt;script&gt;"));
+            assert!(e.html.contains("Acme &amp; Co"));
+            assert!(e.text.contains("http://x/y?t=1&u=2"));
+            assert_eq!(e.workspace_id, Some(1));
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! Business rules (server-only). Server functions, HTTP handlers, workers and the CLI
+//! all call these; none of them holds rules of its own.
+
+pub mod accounts;
+pub mod activity;
+pub mod bus;
+pub mod config;
+pub mod context;
+pub mod dashboard;
+pub mod error;
+pub mod jobs;
+pub mod mail;
+pub mod metrics;
+pub mod rate_limit;
+pub mod security;
+pub mod team;
+pub mod tenancy;
+pub mod uow;
+pub mod workspace;
+
+use std::sync::Arc;
+
+pub use config::Config;
+pub use context::{Actor, RequestMeta};
+pub use error::{ServiceError, ServiceResult};
+
+/// Everything a service needs, cheap to clone; provided to server functions as
+/// Leptos context and to axum handlers as state.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database (SQLite or PostgreSQL).
+    pub db: sea_orm::DatabaseConnection,
+    /// The real-time event bus.
+    pub bus: Arc<dyn bus::EventBus>,
+    /// Typed configuration.
+    pub config: Arc<Config>,
+    /// Outgoing mail transport.
+    pub mailer: Arc<dyn mail::Mailer>,
+    /// Wakes job workers when a transaction enqueued work.
+    pub job_signal: Arc<tokio::sync::Notify>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("bus", &self.bus.name())
+            .field("mailer", &self.mailer.describe())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Current time, in one place so tests and code agree on the type.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
+}

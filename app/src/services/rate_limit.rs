@@ -1,0 +1,74 @@
+//! Sliding-window rate limits stored in the database, so they hold across processes
+//! (sign-in attempts, verification resends, password-reset requests).
+
+use super::tenancy::{global, global_delete};
+use super::{now, ServiceResult};
+use entity::rate_limit_hit;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+};
+
+/// If `key` has `limit` or more hits in the last `window_secs`, the seconds until one
+/// expires; otherwise `None`.
+///
+/// # Errors
+/// Database errors.
+pub async fn blocked_for(
+    db: &impl ConnectionTrait,
+    key: &str,
+    limit: u64,
+    window_secs: i64,
+) -> ServiceResult<Option<u64>> {
+    let since = now() - chrono::Duration::seconds(window_secs);
+    let q = global::<rate_limit_hit::Entity>()
+        .filter(rate_limit_hit::Column::Key.eq(key))
+        .filter(rate_limit_hit::Column::CreatedAt.gt(since));
+    let count = q.clone().count(db).await?;
+    if count < limit {
+        return Ok(None);
+    }
+    let oldest = q
+        .order_by_asc(rate_limit_hit::Column::CreatedAt)
+        .one(db)
+        .await?
+        .map_or(since, |h| h.created_at);
+    let free_at = oldest + chrono::Duration::seconds(window_secs);
+    let secs = (free_at - now()).num_seconds().max(1);
+    Ok(Some(u64::try_from(secs).unwrap_or(1)))
+}
+
+/// Counts one hit for `key`.
+///
+/// # Errors
+/// Database errors.
+pub async fn hit(db: &impl ConnectionTrait, key: &str) -> ServiceResult<()> {
+    rate_limit_hit::ActiveModel {
+        key: Set(key.to_owned()),
+        created_at: Set(now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// Forgets the hits for `key` (e.g. after a successful sign-in).
+///
+/// # Errors
+/// Database errors.
+pub async fn clear(db: &impl ConnectionTrait, key: &str) -> ServiceResult<()> {
+    global_delete::<rate_limit_hit::Entity>()
+        .filter(rate_limit_hit::Column::Key.eq(key))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// "N minutes" / "N seconds" for messages.
+pub fn human_wait(secs: u64) -> String {
+    if secs >= 90 {
+        format!("{} minutes", secs.div_ceil(60))
+    } else {
+        format!("{secs} seconds")
+    }
+}

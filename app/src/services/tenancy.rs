@@ -1,0 +1,110 @@
+//! Tenancy: the one mechanism through which queries on workspace-owned data are
+//! built.
+//!
+//! * [`Scoped`] — the request path. Holds the workspace id taken from the session
+//!   (never from the request body) and adds `workspace_id = ?` to every query on a
+//!   [`TenantEntity`].
+//! * [`global`] and friends — entities no workspace owns ([`GlobalEntity`]).
+//! * [`System`] — workers and maintenance jobs that act across workspaces on purpose.
+//!
+//! `clippy.toml` forbids `EntityTrait::find`, `find_by_id`, `update_many`,
+//! `delete_many` and `delete_by_id` everywhere else, so a forgotten filter fails the
+//! `-D warnings` lint; the cross-workspace integration test walks every route.
+
+use entity::{GlobalEntity, TenantEntity};
+use sea_orm::{ColumnTrait, DeleteMany, EntityTrait, QueryFilter, Select, UpdateMany};
+
+/// Query builder bound to one workspace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Scoped {
+    workspace_id: i32,
+}
+
+impl Scoped {
+    /// Binds to a workspace. Call only with an id proven by the session, an API key,
+    /// or a job payload written by a scoped service.
+    pub fn new(workspace_id: i32) -> Self {
+        Self { workspace_id }
+    }
+
+    /// The workspace id, for inserts.
+    pub fn workspace_id(&self) -> i32 {
+        self.workspace_id
+    }
+
+    /// `SELECT` on a tenant entity, filtered to this workspace.
+    #[expect(clippy::disallowed_methods, reason = "the one place tenant selects are built")]
+    pub fn find<E: TenantEntity>(&self) -> Select<E> {
+        E::find().filter(E::workspace_column().eq(self.workspace_id))
+    }
+
+    /// `UPDATE` on a tenant entity, filtered to this workspace.
+    #[expect(clippy::disallowed_methods, reason = "the one place tenant updates are built")]
+    pub fn update_many<E: TenantEntity>(&self) -> UpdateMany<E> {
+        E::update_many().filter(E::workspace_column().eq(self.workspace_id))
+    }
+
+    /// `DELETE` on a tenant entity, filtered to this workspace.
+    #[expect(clippy::disallowed_methods, reason = "the one place tenant deletes are built")]
+    pub fn delete_many<E: TenantEntity>(&self) -> DeleteMany<E> {
+        E::delete_many().filter(E::workspace_column().eq(self.workspace_id))
+    }
+}
+
+/// `SELECT` on an entity no workspace owns.
+#[expect(clippy::disallowed_methods, reason = "global entities have no workspace")]
+pub fn global<E: GlobalEntity>() -> Select<E> {
+    E::find()
+}
+
+/// `UPDATE` on an entity no workspace owns.
+#[expect(clippy::disallowed_methods, reason = "global entities have no workspace")]
+pub fn global_update<E: GlobalEntity>() -> UpdateMany<E> {
+    E::update_many()
+}
+
+/// `DELETE` on an entity no workspace owns.
+#[expect(clippy::disallowed_methods, reason = "global entities have no workspace")]
+pub fn global_delete<E: GlobalEntity>() -> DeleteMany<E> {
+    E::delete_many()
+}
+
+/// A user's memberships across all workspaces: the one legitimate cross-workspace
+/// read on the request path (the workspace switcher and sign-in).
+#[expect(clippy::disallowed_methods, reason = "a user's own memberships span workspaces")]
+pub fn memberships_of_user(user_id: i32) -> Select<entity::membership::Entity> {
+    entity::membership::Entity::find().filter(entity::membership::Column::UserId.eq(user_id))
+}
+
+/// Unscoped access for workers and maintenance jobs that work across workspaces on
+/// purpose (claiming jobs, retention). Never constructed on the request path.
+#[derive(Clone, Copy, Debug)]
+pub struct System {
+    _private: (),
+}
+
+impl System {
+    /// Takes system access; `why` documents the caller at the call site.
+    pub fn new(why: &'static str) -> Self {
+        let _ = why;
+        Self { _private: () }
+    }
+
+    /// `SELECT` on any entity.
+    #[expect(clippy::disallowed_methods, reason = "system access is explicit")]
+    pub fn find<E: EntityTrait>(&self) -> Select<E> {
+        E::find()
+    }
+
+    /// `UPDATE` on any entity.
+    #[expect(clippy::disallowed_methods, reason = "system access is explicit")]
+    pub fn update_many<E: EntityTrait>(&self) -> UpdateMany<E> {
+        E::update_many()
+    }
+
+    /// `DELETE` on any entity.
+    #[expect(clippy::disallowed_methods, reason = "system access is explicit")]
+    pub fn delete_many<E: EntityTrait>(&self) -> DeleteMany<E> {
+        E::delete_many()
+    }
+}

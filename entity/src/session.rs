@@ -1,0 +1,18 @@
+//! Browser sessions (the tower-sessions store).
+
+use sea_orm::entity::prelude::*;
+
+/// A session row: JSON data and an expiry.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "sessions")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub data: String,
+    pub expiry_date: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

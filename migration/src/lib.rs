@@ -1,0 +1,16 @@
+//! Schema migrations: append-only, timestamped, each with `down`, identical for
+//! SQLite and PostgreSQL. Applied on start-up and by `switchboard migrate`.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_foundation;
+
+/// The ordered list of every migration Switchboard knows.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_foundation::Migration)]
+    }
+}

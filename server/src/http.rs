@@ -1,0 +1,353 @@
+//! The axum router: Leptos pages and server functions, the WebSocket, health,
+//! readiness, metrics, activity export and the logo, behind request ids, tracing,
+//! metrics, a body limit, sessions, CSRF defence and security headers.
+
+use crate::metrics::{self, HttpMetrics};
+use app::error::AppError;
+use app::permissions::Action;
+use app::serverfns::edge::ids;
+use app::services::activity::{self, ExportFormat};
+use app::services::context::load_actor;
+use app::services::{Actor, AppState, RequestMeta};
+use app::types::ActivityFilter;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, FromRef, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tower::ServiceBuilder;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, Session, SessionManagerLayer};
+
+/// Router state.
+#[derive(Clone)]
+pub struct ServerState {
+    /// Services' state.
+    pub app: AppState,
+    /// Leptos options (site root, output name).
+    pub leptos: LeptosOptions,
+    /// HTTP metrics.
+    pub http_metrics: Arc<HttpMetrics>,
+    /// Turns true when the process is shutting down (closes WebSockets).
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
+}
+
+impl FromRef<ServerState> for LeptosOptions {
+    fn from_ref(s: &ServerState) -> Self {
+        s.leptos.clone()
+    }
+}
+
+/// An [`AppError`] as a JSON response `{error: {code, message, details}}`.
+#[derive(Debug)]
+pub struct ApiError(pub AppError);
+
+impl<E: Into<AppError>> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        Self(e.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut res = (status, Json(self.0.to_json_body())).into_response();
+        if let AppError::RateLimited { retry_after_secs, .. } = &self.0 {
+            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        res
+    }
+}
+
+/// Builds the whole application router.
+pub fn router(state: ServerState) -> Router {
+    let routes = generate_route_list(app::App);
+    let app_state = state.app.clone();
+    let leptos_options = state.leptos.clone();
+    let cfg = state.app.config.clone();
+    let session_layer = SessionManagerLayer::new(crate::session_store::SeaOrmStore::new(state.app.db.clone()))
+        .with_name("sb_session")
+        .with_secure(cfg.cookies_secure())
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(cfg.session_days)));
+    let http_metrics = state.http_metrics.clone();
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_page))
+        .route("/ws", get(crate::ws::handler))
+        .route("/app/activity/export", get(export_activity))
+        .route("/app/logo", get(logo))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(app_state.clone()),
+            move || app::shell(leptos_options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(app::shell))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(|req: &Request<Body>| {
+                            let rid = req
+                                .headers()
+                                .get("x-request-id")
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or("-");
+                            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %rid)
+                        })
+                        .on_response(DefaultOnResponse::new().level(tracing::Level::DEBUG)),
+                )
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(middleware::from_fn_with_state(http_metrics, metrics::track))
+                .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+                .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN")))
+                .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin")))
+                .layer(session_layer)
+                .layer(middleware::from_fn_with_state(cfg.clone(), csrf))
+                .layer(middleware::from_fn_with_state(cfg.clone(), request_meta))
+                // Innermost: it changes the body type the middleware above expects.
+                .layer(RequestBodyLimitLayer::new(cfg.max_body_bytes)),
+        )
+        .with_state(state)
+}
+
+/// Whether `origin` (scheme://host[:port]) names this server: the request's Host or
+/// the configured public URL.
+fn same_origin(origin: &str, host: Option<&str>, public_url: &str) -> bool {
+    let authority = origin.split_once("://").map_or(origin, |(_, a)| a).trim_end_matches('/');
+    host.is_some_and(|h| h.eq_ignore_ascii_case(authority))
+        || public_url.trim_end_matches('/').eq_ignore_ascii_case(origin.trim_end_matches('/'))
+}
+
+/// Whether a request's `Origin` (or `Referer`) matches this server.
+pub fn request_is_same_origin(headers: &HeaderMap, public_url: &str) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        if site != "same-origin" && site != "none" {
+            return false;
+        }
+    }
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let origin = headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| {
+            headers.get(header::REFERER).and_then(|v| v.to_str().ok()).map(|r| {
+                let (scheme, rest) = r.split_once("://").unwrap_or(("http", r));
+                format!("{scheme}://{}", rest.split('/').next().unwrap_or_default())
+            })
+        });
+    origin.is_some_and(|o| same_origin(&o, host, public_url))
+}
+
+/// CSRF defence: every state-changing request must come from our own origin
+/// (`Origin`/`Referer` and `Sec-Fetch-Site`), on top of `SameSite=Lax` cookies.
+async fn csrf(State(cfg): State<Arc<app::services::Config>>, req: Request, next: Next) -> Response {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(req).await;
+    }
+    if request_is_same_origin(req.headers(), &cfg.public_url) {
+        return next.run(req).await;
+    }
+    tracing::warn!(path = %req.uri().path(), "cross-origin request blocked");
+    ApiError(AppError::Forbidden(
+        "This request did not come from Switchboard itself and was blocked. Reload the page and try again.".into(),
+    ))
+    .into_response()
+}
+
+/// Puts client IP, user agent and request id into the request for the audit log.
+async fn request_meta(State(cfg): State<Arc<app::services::Config>>, mut req: Request, next: Next) -> Response {
+    let h = req.headers();
+    let forwarded = cfg
+        .trust_forwarded_for
+        .then(|| h.get("x-forwarded-for").and_then(|v| v.to_str().ok()))
+        .flatten()
+        .and_then(|v| v.split(',').next())
+        .map(|s| s.trim().to_owned());
+    let ip = forwarded.or_else(|| {
+        req.extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+    });
+    let meta = RequestMeta {
+        ip,
+        user_agent: h.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
+        request_id: h.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned),
+    };
+    req.extensions_mut().insert(meta);
+    next.run(req).await
+}
+
+/// The signed-in actor for plain axum handlers, checked against the matrix.
+///
+/// # Errors
+/// 401 without a session; 403 without the permission.
+pub async fn session_actor(session: &Session, state: &AppState, action: Action) -> Result<Actor, ApiError> {
+    let (u, w) = ids(session).await?.ok_or(AppError::Unauthenticated)?;
+    let actor = load_actor(&state.db, u, w).await?;
+    actor.require(action)?;
+    Ok(actor)
+}
+
+async fn healthz() -> impl IntoResponse {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+async fn readyz(State(s): State<ServerState>) -> impl IntoResponse {
+    let started = Instant::now();
+    let db = s.app.db.ping().await;
+    let db_ms = started.elapsed().as_millis();
+    let sys = app::services::tenancy::System::new("readiness looks at the whole queue");
+    let queue = {
+        use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter};
+        let overdue = chrono::Utc::now() - chrono::Duration::minutes(5);
+        sys.find::<entity::job::Entity>()
+            .filter(entity::job::Column::Status.eq("pending"))
+            .filter(entity::job::Column::RunAt.lt(overdue))
+            .count(&s.app.db)
+            .await
+    };
+    let bus = s.app.bus.health();
+    let mail = if s.app.mailer.is_configured() {
+        match tokio::time::timeout(Duration::from_secs(3), s.app.mailer.health()).await {
+            Ok(Ok(())) => serde_json::json!({ "status": "ok", "transport": s.app.mailer.describe() }),
+            Ok(Err(e)) => serde_json::json!({ "status": "error", "detail": e }),
+            Err(_) => serde_json::json!({ "status": "error", "detail": "timed out" }),
+        }
+    } else {
+        serde_json::json!({ "status": "not_configured", "detail": "SMTP is not configured; email stays in the outbox" })
+    };
+    let ready = db.is_ok() && queue.is_ok() && bus.is_ok();
+    let body = serde_json::json!({
+        "status": if ready { "ready" } else { "not_ready" },
+        "components": {
+            "database": match &db {
+                Ok(()) => serde_json::json!({ "status": "ok", "latency_ms": db_ms, "backend": format!("{:?}", sea_orm::ConnectionTrait::get_database_backend(&s.app.db)) }),
+                Err(e) => serde_json::json!({ "status": "error", "detail": e.to_string() }),
+            },
+            "queue": match &queue {
+                Ok(n) => serde_json::json!({ "status": "ok", "overdue_jobs": n }),
+                Err(e) => serde_json::json!({ "status": "error", "detail": e.to_string() }),
+            },
+            "bus": match &bus {
+                Ok(()) => serde_json::json!({ "status": "ok", "kind": s.app.bus.name() }),
+                Err(e) => serde_json::json!({ "status": "error", "detail": e }),
+            },
+            "smtp": mail,
+        }
+    });
+    let code = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (code, Json(body))
+}
+
+async fn metrics_page(State(s): State<ServerState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        metrics::render(&s.app, &s.http_metrics).await,
+    )
+}
+
+#[derive(Debug, Deserialize)]
+struct ExportParams {
+    format: Option<String>,
+    actor: Option<String>,
+    action: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+async fn export_activity(
+    State(s): State<ServerState>,
+    session: Session,
+    meta: Option<axum::Extension<RequestMeta>>,
+    Query(p): Query<ExportParams>,
+) -> Result<Response, ApiError> {
+    let actor = session_actor(&session, &s.app, Action::ExportActivityLog).await?;
+    let (format, ext, ct) = match p.format.as_deref().unwrap_or("csv") {
+        "csv" => (ExportFormat::Csv, "csv", "text/csv; charset=utf-8"),
+        "json" => (ExportFormat::Json, "json", "application/json"),
+        other => {
+            return Err(AppError::field("format", format!("Unknown export format `{other}`: use csv or json.")).into())
+        }
+    };
+    let filter = ActivityFilter {
+        actor: p.actor,
+        action: p.action,
+        from: p.from,
+        to: p.to,
+        before_id: None,
+    };
+    let meta = meta.map(|m| m.0).unwrap_or_default();
+    let body = activity::export(&s.app.db, &actor, &meta, &filter, format).await?;
+    let name = format!("attachment; filename=\"activity-{}.{ext}\"", chrono::Utc::now().format("%Y%m%d-%H%M"));
+    Ok((
+        [
+            (header::CONTENT_TYPE, ct.to_owned()),
+            (header::CONTENT_DISPOSITION, name),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+async fn logo(State(s): State<ServerState>, session: Session) -> Result<Response, ApiError> {
+    let actor = session_actor(&session, &s.app, Action::ViewWorkspace).await?;
+    let (ct, bytes) = app::services::workspace::logo(&s.app.db, &actor).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, ct),
+            (header::CACHE_CONTROL, "private, max-age=300".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            if let Ok(v) = HeaderValue::from_str(v) {
+                h.insert(*k, v);
+            }
+        }
+        h
+    }
+
+    #[test]
+    fn same_origin_rules() {
+        let p = "http://127.0.0.1:3000";
+        assert!(request_is_same_origin(&headers(&[("host", "localhost:8080"), ("origin", "http://localhost:8080")]), p));
+        assert!(request_is_same_origin(&headers(&[("host", "x"), ("origin", "http://127.0.0.1:3000")]), p));
+        assert!(request_is_same_origin(&headers(&[("host", "a.io"), ("referer", "https://a.io/app/team")]), p));
+        assert!(!request_is_same_origin(&headers(&[("host", "a.io"), ("origin", "https://evil.io")]), p));
+        assert!(!request_is_same_origin(&headers(&[("host", "a.io")]), p));
+        assert!(!request_is_same_origin(
+            &headers(&[("host", "a.io"), ("origin", "https://a.io"), ("sec-fetch-site", "cross-site")]),
+            p
+        ));
+    }
+}

@@ -1,0 +1,14 @@
+//! The `switchboard` process: configuration, database and migrations, the axum
+//! router (Leptos pages and server functions, WebSocket, health, metrics, exports),
+//! job workers and the scheduler, and the CLI. Business rules live in
+//! `app::services`; this crate wires them to the outside world.
+
+pub mod config;
+pub mod db;
+pub mod http;
+pub mod metrics;
+pub mod runtime;
+pub mod seed;
+pub mod session_store;
+pub mod telemetry;
+pub mod ws;

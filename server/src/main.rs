@@ -1,0 +1,107 @@
+//! `switchboard`: the one binary. `serve` (default) runs the web server with job
+//! workers and the scheduler; `worker` runs only workers; `migrate`, `seed` and
+//! `create-admin` are operator tasks.
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::time::Instant;
+use switchboard_server::{config, runtime, seed, telemetry};
+
+#[derive(Debug, Parser)]
+#[command(name = "switchboard", version, about = "Switchboard customer-operations platform")]
+struct Cli {
+    /// Optional TOML configuration file (also `SWITCHBOARD_CONFIG`).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the web server (with job workers and the scheduler unless --no-workers).
+    Serve {
+        /// Do not run job workers in this process.
+        #[arg(long)]
+        no_workers: bool,
+        /// Seed the demo workspace when the database has no workspace yet.
+        #[arg(long)]
+        seed_demo_if_empty: bool,
+    },
+    /// Run job workers and the scheduler only.
+    Worker,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Seed the demo workspace (only into an empty database).
+    Seed,
+    /// Create a verified owner with a new workspace.
+    CreateAdmin {
+        /// Email address.
+        #[arg(long)]
+        email: String,
+        /// Display name.
+        #[arg(long, default_value = "Admin")]
+        name: String,
+        /// Password (at least 10 characters).
+        #[arg(long, env = "SWITCHBOARD_ADMIN_PASSWORD")]
+        password: String,
+        /// Workspace name.
+        #[arg(long, default_value = "My workspace")]
+        workspace: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let started = Instant::now();
+    let cli = Cli::parse();
+    let cfg = config::load(cli.config).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+    telemetry::init(&cfg.log);
+    let command = cli.command.unwrap_or(Command::Serve {
+        no_workers: false,
+        seed_demo_if_empty: false,
+    });
+    if let Command::Migrate = command {
+        let db = switchboard_server::db::connect(&cfg.database_url).await?;
+        switchboard_server::db::migrate(&db).await?;
+        tracing::info!("migrations applied");
+        return Ok(());
+    }
+    let run_workers = cfg.jobs.run_in_serve;
+    let state = runtime::build_state(cfg).await?;
+    match command {
+        Command::Serve {
+            no_workers,
+            seed_demo_if_empty,
+        } => {
+            let mut banner = runtime::Banner::default();
+            if seed_demo_if_empty {
+                if seed::seed_if_empty(&state).await.map_err(|e| anyhow::anyhow!("seeding: {e}"))? {
+                    tracing::info!("seeded the demo workspace");
+                }
+                banner.demo_login = Some((seed::DEMO_EMAIL.into(), seed::DEMO_PASSWORD.into()));
+            }
+            runtime::serve(state, run_workers && !no_workers, banner, started).await?;
+        }
+        Command::Worker => runtime::worker(state).await,
+        Command::Seed => {
+            let seeded = seed::seed_if_empty(&state).await.map_err(|e| anyhow::anyhow!("seeding: {e}"))?;
+            tracing::info!(seeded, "seed finished (only an empty database is seeded)");
+        }
+        Command::CreateAdmin {
+            email,
+            name,
+            password,
+            workspace,
+        } => {
+            let s = app::services::accounts::create_admin(&state, &email, &name, &password, &workspace)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))
+                .context("create-admin")?;
+            tracing::info!(user.id = s.user_id, workspace.id = s.workspace_id, "admin ready");
+        }
+        Command::Migrate => {}
+    }
+    Ok(())
+}
