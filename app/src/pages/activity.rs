@@ -48,7 +48,7 @@ pub fn ActivityPage() -> impl IntoView {
             before_id: opt("before").and_then(|v| v.parse().ok()),
         }
     });
-    let page = Resource::new(move || filter.get(), list_activity);
+    let page = Resource::new(move || filter.get(), |f| list_activity(f.actor, f.action, f.from, f.to, f.before_id));
     let export = move |format: &str| {
         let f = filter.get();
         let mut url = format!("/app/activity/export?format={format}");

@@ -4,12 +4,29 @@ use crate::error::AppError;
 use crate::types::{ActivityFilter, ActivityPage};
 use leptos::prelude::*;
 
+#[cfg(feature = "ssr")]
+async fn edge_actor() -> Result<(crate::services::AppState, crate::services::Actor), AppError> {
+    super::edge::actor(crate::permissions::Action::ViewActivityLog).await
+}
+
 /// One page of the activity log.
 #[server]
-pub async fn list_activity(filter: ActivityFilter) -> Result<ActivityPage, AppError> {
-    use super::edge::*;
-    let (state, actor) = actor(crate::permissions::Action::ViewActivityLog).await?;
+pub async fn list_activity(
+    actor: Option<String>,
+    action: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    before_id: Option<i32>,
+) -> Result<ActivityPage, AppError> {
+    let filter = ActivityFilter {
+        actor,
+        action,
+        from,
+        to,
+        before_id,
+    };
+    let (state, actor) = self::edge_actor().await?;
     crate::services::activity::list(&state.db, actor.scope, &filter, 50)
         .await
-        .map_err(fail)
+        .map_err(super::edge::fail)
 }

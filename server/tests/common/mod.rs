@@ -1,0 +1,319 @@
+//! Test harness: a fresh database per test (SQLite file or a new PostgreSQL
+//! database), the real router driven with `oneshot`, a cookie-keeping client, and a
+//! real SMTP server on loopback.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, reason = "test helpers")]
+
+pub mod smtp;
+
+use app::services::bus::InProcessBus;
+use app::services::mail::{mailer_from_config, Mailer};
+use app::services::{AppState, Config};
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use sea_orm::{ConnectionTrait, Database, Statement};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use switchboard_server::http::{router, ServerState};
+use switchboard_server::metrics::HttpMetrics;
+use tower::ServiceExt;
+
+/// Which database a test runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates one test per backend from an async fn taking a [`Backend`].
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name($crate::common::Backend::Sqlite).await }
+            )*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name($crate::common::Backend::Postgres).await }
+            )*
+        }
+    };
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+fn pg_admin_url() -> String {
+    std::env::var("SWITCHBOARD_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// A fresh, migrated database URL for one test.
+pub async fn fresh_database(backend: Backend) -> (String, Option<String>) {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let name = format!("sbt_{}_{}_{}", std::process::id(), n, uuid::Uuid::new_v4().simple());
+    match backend {
+        Backend::Sqlite => {
+            let dir = std::env::temp_dir().join("switchboard-tests");
+            std::fs::create_dir_all(&dir).unwrap();
+            (format!("sqlite://{}/{name}.db?mode=rwc", dir.display()), None)
+        }
+        Backend::Postgres => {
+            let admin = pg_admin_url();
+            let db = Database::connect(&admin).await.expect("PostgreSQL at SWITCHBOARD_TEST_PG_URL");
+            db.execute(Statement::from_string(db.get_database_backend(), format!("CREATE DATABASE \"{name}\"")))
+                .await
+                .unwrap();
+            let base = admin.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap();
+            (format!("{base}/{name}"), Some(name))
+        }
+    }
+}
+
+/// Drops a PostgreSQL test database.
+pub async fn drop_database(name: &str) {
+    if let Ok(db) = Database::connect(&pg_admin_url()).await {
+        let _ = db
+            .execute(Statement::from_string(
+                db.get_database_backend(),
+                format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+            ))
+            .await;
+    }
+}
+
+/// A running application on a fresh database.
+pub struct TestApp {
+    pub state: AppState,
+    pub router: Router,
+    pub backend: Backend,
+    pub database_url: String,
+    pg_name: Option<String>,
+}
+
+impl TestApp {
+    pub async fn new(backend: Backend) -> Self {
+        Self::with_config(backend, |_| {}).await
+    }
+
+    pub async fn with_config(backend: Backend, f: impl FnOnce(&mut Config)) -> Self {
+        let (url, pg_name) = fresh_database(backend).await;
+        let mut cfg = Config {
+            database_url: url.clone(),
+            public_url: "http://localhost".into(),
+            ..Config::default()
+        };
+        cfg.jobs.backoff_base_secs = 1;
+        cfg.jobs.backoff_max_secs = 2;
+        cfg.jobs.max_attempts = 3;
+        f(&mut cfg);
+        let db = switchboard_server::db::connect(&cfg.database_url).await.unwrap();
+        switchboard_server::db::migrate(&db).await.unwrap();
+        let mailer: Arc<dyn Mailer> = mailer_from_config(&cfg.smtp).unwrap();
+        let state = AppState {
+            db,
+            bus: Arc::new(InProcessBus::default()),
+            config: Arc::new(cfg),
+            mailer,
+            job_signal: Arc::new(tokio::sync::Notify::new()),
+        };
+        let leptos = switchboard_server::runtime::leptos_options(&state.config).unwrap();
+        let (_tx, rx) = tokio::sync::watch::channel(false);
+        std::mem::forget(_tx);
+        let router = router(ServerState {
+            app: state.clone(),
+            leptos,
+            http_metrics: Arc::new(HttpMetrics::default()),
+            shutdown: rx,
+        });
+        Self {
+            state,
+            router,
+            backend,
+            database_url: url,
+            pg_name,
+        }
+    }
+
+    pub fn client(&self) -> Client {
+        Client {
+            router: self.router.clone(),
+            cookie: None,
+            origin: Some("http://localhost".into()),
+        }
+    }
+
+    /// Runs due jobs until none is left.
+    pub async fn run_jobs(&self) -> usize {
+        let mut n = 0;
+        while app::services::jobs::run_one(&self.state, "test-worker").await.unwrap() {
+            n += 1;
+        }
+        n
+    }
+
+    pub async fn finish(self) {
+        self.state.db.clone().close().await.ok();
+        if let Some(name) = &self.pg_name {
+            drop_database(name).await;
+        }
+    }
+}
+
+/// Percent-encodes a form.
+pub fn form(pairs: &[(&str, &str)]) -> String {
+    fn enc(s: &str) -> String {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+                b' ' => "+".into(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    }
+    pairs.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
+}
+
+/// A response.
+#[derive(Debug)]
+pub struct Res {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Res {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+    /// The `AppError` variant name of a server-fn error body.
+    pub fn error_kind(&self) -> String {
+        match self.json() {
+            serde_json::Value::Object(m) => m.keys().next().cloned().unwrap_or_default(),
+            serde_json::Value::String(s) => s,
+            _ => String::new(),
+        }
+    }
+    /// The error message, whatever the variant.
+    pub fn error_text(&self) -> String {
+        self.body.clone()
+    }
+}
+
+/// A browser-like client that keeps the session cookie.
+#[derive(Clone)]
+pub struct Client {
+    router: Router,
+    pub cookie: Option<String>,
+    pub origin: Option<String>,
+}
+
+impl Client {
+    pub async fn send(&mut self, mut req: Request<Body>) -> Res {
+        let h = req.headers_mut();
+        h.insert(header::HOST, "localhost".parse().unwrap());
+        h.insert(header::USER_AGENT, "switchboard-tests/1.0".parse().unwrap());
+        if let Some(o) = &self.origin {
+            h.insert(header::ORIGIN, o.parse().unwrap());
+        }
+        if let Some(c) = &self.cookie {
+            h.insert(header::COOKIE, c.parse().unwrap());
+        }
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        for sc in headers.get_all(header::SET_COOKIE) {
+            let sc = sc.to_str().unwrap();
+            let pair = sc.split(';').next().unwrap().to_owned();
+            if pair.ends_with('=') || sc.contains("Max-Age=0") {
+                self.cookie = None;
+            } else {
+                self.cookie = Some(pair);
+            }
+        }
+        let body = res.into_body().collect().await.unwrap().to_bytes();
+        Res {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        }
+    }
+
+    /// Calls a server function by its path with a url-encoded form.
+    pub async fn call(&mut self, path: &str, pairs: &[(&str, &str)]) -> Res {
+        let req = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json")
+            .body(Body::from(form(pairs)))
+            .unwrap();
+        self.send(req).await
+    }
+
+    pub async fn get(&mut self, path: &str) -> Res {
+        self.send(Request::get(path).body(Body::empty()).unwrap()).await
+    }
+}
+
+/// Server-function paths, by name.
+pub mod fns {
+    use leptos::server_fn::ServerFn;
+    pub fn path<S: ServerFn>() -> &'static str {
+        S::PATH
+    }
+}
+
+/// Signs up a new owner with a workspace; returns the client.
+pub async fn sign_up(app: &TestApp, name: &str, email: &str, workspace: &str) -> Client {
+    use app::serverfns::auth::SignUp;
+    let mut c = app.client();
+    let r = c
+        .call(
+            fns::path::<SignUp>(),
+            &[("name", name), ("email", email), ("password", "correct horse battery"), ("workspace_name", workspace)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "sign-up failed: {}", r.body);
+    c
+}
+
+/// Invites `email` with `role` from `owner`, accepts as a new account, returns the
+/// new member's client.
+pub async fn add_member(app: &TestApp, owner: &mut Client, email: &str, role: &str) -> Client {
+    use app::serverfns::invitations::AcceptInvitation;
+    use app::serverfns::team::InviteMember;
+    let r = owner.call(fns::path::<InviteMember>(), &[("email", email), ("role", role)]).await;
+    assert_eq!(r.status, StatusCode::OK, "invite failed: {}", r.body);
+    let token = latest_link_token(app, email, "token=").await;
+    let mut c = app.client();
+    let r = c
+        .call(
+            fns::path::<AcceptInvitation>(),
+            &[("token", &token), ("name", "New Member"), ("password", "another good password")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "accept failed: {}", r.body);
+    c
+}
+
+/// The token of the newest email to `to` (text after `marker` in its link).
+pub async fn latest_link_token(app: &TestApp, to: &str, marker: &str) -> String {
+    use app::services::tenancy::System;
+    use entity::email;
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
+    let e = System::new("tests read the outbox")
+        .find::<email::Entity>()
+        .filter(email::Column::ToAddress.eq(to))
+        .order_by_desc(email::Column::Id)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .expect("an email to that address");
+    let start = e.body_text.find(marker).expect("a link with a token") + marker.len();
+    e.body_text[start..]
+        .split(|c: char| c.is_whitespace() || c == '&')
+        .next()
+        .unwrap()
+        .to_owned()
+}

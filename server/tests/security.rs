@@ -1,0 +1,56 @@
+//! CSRF defence, cookie flags, security headers, request ids.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
+
+mod common;
+
+use app::serverfns::auth::{GetSession, SignIn};
+use app::serverfns::workspace::RenameWorkspace;
+use axum::http::StatusCode;
+use common::{fns::path, sign_up, Backend, TestApp};
+
+async fn cross_origin_writes_are_refused(b: Backend) {
+    let app = TestApp::new(b).await;
+    let mut c = sign_up(&app, "Ada", "ada@example.com", "Acme").await;
+    let mut evil = c.clone();
+    evil.origin = Some("https://evil.example".into());
+    let r = evil.call(path::<RenameWorkspace>(), &[("name", "Pwned")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(r.json()["error"]["code"], "forbidden");
+    let mut bare = c.clone();
+    bare.origin = None;
+    assert_eq!(bare.call(path::<RenameWorkspace>(), &[("name", "Pwned")]).await.status, StatusCode::FORBIDDEN);
+    // Same origin works, and the name was not changed by the refused calls.
+    let s = c.call(path::<GetSession>(), &[]).await.json();
+    assert_eq!(s["workspace"]["name"], "Acme");
+    assert_eq!(c.call(path::<RenameWorkspace>(), &[("name", "Acme Two")]).await.status, StatusCode::OK);
+    app.finish().await;
+}
+
+async fn cookies_are_http_only_lax_and_secure_on_https(b: Backend) {
+    let app = TestApp::with_config(b, |c| c.public_url = "https://help.example.com".into()).await;
+    let mut c = app.client();
+    c.origin = Some("https://help.example.com".into());
+    sign_up(&app, "Ada", "ada@example.com", "Acme").await;
+    let r = c.call(path::<SignIn>(), &[("email", "ada@example.com"), ("password", "correct horse battery")]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let cookie = r.headers["set-cookie"].to_str().unwrap();
+    assert!(cookie.starts_with("sb_session="));
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(cookie.contains("Secure"), "{cookie}");
+    app.finish().await;
+}
+
+async fn headers_and_request_ids(b: Backend) {
+    let app = TestApp::new(b).await;
+    let r = app.client().get("/sign-in").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers["x-content-type-options"], "nosniff");
+    assert_eq!(r.headers["x-frame-options"], "SAMEORIGIN");
+    assert!(r.headers.contains_key("x-request-id"));
+    assert!(r.body.contains("<form"), "server-rendered sign-in form");
+    app.finish().await;
+}
+
+backend_tests!(cross_origin_writes_are_refused, cookies_are_http_only_lax_and_secure_on_https, headers_and_request_ids);
