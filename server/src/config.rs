@@ -21,7 +21,7 @@ pub fn load(file: Option<PathBuf>) -> Result<Config, Box<figment::Error>> {
     }
     fig = fig
         .merge(Env::raw().only(&["DATABASE_URL"]).map(|_| "database_url".into()))
-        .merge(Env::prefixed("SWITCHBOARD_").ignore(&["config"]).split("__"));
+        .merge(Env::prefixed("SWITCHBOARD_").ignore(&["config", "admin_password"]).split("__"));
     fig.extract().map_err(Box::new)
 }
 

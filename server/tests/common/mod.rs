@@ -47,7 +47,7 @@ macro_rules! backend_tests {
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 fn pg_admin_url() -> String {
-    std::env::var("SWITCHBOARD_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    std::env::var("SB_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 /// A fresh, migrated database URL for one test.
@@ -62,7 +62,7 @@ pub async fn fresh_database(backend: Backend) -> (String, Option<String>) {
         }
         Backend::Postgres => {
             let admin = pg_admin_url();
-            let db = Database::connect(&admin).await.expect("PostgreSQL at SWITCHBOARD_TEST_PG_URL");
+            let db = Database::connect(&admin).await.expect("PostgreSQL at SB_TEST_PG_URL");
             db.execute(Statement::from_string(db.get_database_backend(), format!("CREATE DATABASE \"{name}\"")))
                 .await
                 .unwrap();

@@ -1,0 +1,67 @@
+// Starts a freshly built switchboard server on a free port with its own SQLite
+// database, and launches Debian's Chromium through playwright-core.
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const SHOTS = process.env.E2E_SCREENSHOTS || join(process.cwd(), 'test-results');
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startServer() {
+  const bin = process.env.E2E_SERVER_BIN;
+  const siteRoot = process.env.E2E_SITE_ROOT;
+  if (!bin || !siteRoot) throw new Error('set E2E_SERVER_BIN and E2E_SITE_ROOT (make test does)');
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-e2e-'));
+  const base = `http://127.0.0.1:${port}`;
+  const child = spawn(bin, ['serve'], {
+    env: {
+      ...process.env,
+      SWITCHBOARD_BIND: `127.0.0.1:${port}`,
+      SWITCHBOARD_PUBLIC_URL: base,
+      SWITCHBOARD_DATABASE_URL: `sqlite://${dir}/e2e.db?mode=rwc`,
+      SWITCHBOARD_SITE_ROOT: siteRoot,
+      RUST_LOG: process.env.RUST_LOG || 'warn',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  for (let i = 0; i < 200; i++) {
+    try {
+      const r = await fetch(`${base}/readyz`);
+      if (r.ok) return { base, stop: () => child.kill('SIGTERM') };
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error('server did not become ready');
+}
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  });
+}
+
+/// Opens `path` and waits until the page is hydrated (interactive).
+export async function open(page, base, path) {
+  await page.goto(base + path);
+  await page.waitForSelector('body[data-hydrated="true"]', { timeout: 20000 });
+}
