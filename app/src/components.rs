@@ -52,7 +52,10 @@ pub fn Field(
 
 /// An error banner for errors not tied to one of `fields`.
 #[component]
-pub fn FormError(error: Signal<Option<AppError>>, #[prop(optional)] fields: &'static [&'static str]) -> impl IntoView {
+pub fn FormError(
+    error: Signal<Option<AppError>>,
+    #[prop(optional)] fields: &'static [&'static str],
+) -> impl IntoView {
     move || {
         error
             .get()
@@ -87,7 +90,11 @@ pub fn Empty(title: &'static str, hint: &'static str) -> impl IntoView {
 /// `2026-11-22T04:10:00+00:00` → `2026-11-22 04:10 UTC`.
 pub fn fmt_time(rfc3339: &str) -> String {
     chrono::DateTime::parse_from_rfc3339(rfc3339)
-        .map(|t| t.with_timezone(&chrono::Utc).format("%Y-%m-%d %H:%M UTC").to_string())
+        .map(|t| {
+            t.with_timezone(&chrono::Utc)
+                .format("%Y-%m-%d %H:%M UTC")
+                .to_string()
+        })
         .unwrap_or_else(|_| rfc3339.to_owned())
 }
 

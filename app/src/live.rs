@@ -71,9 +71,15 @@ mod browser {
     use wasm_bindgen::JsCast;
 
     pub fn open(live: Live, attempt: u32) {
-        let Some(window) = web_sys::window() else { return };
+        let Some(window) = web_sys::window() else {
+            return;
+        };
         let loc = window.location();
-        let proto = if loc.protocol().as_deref() == Ok("https:") { "wss" } else { "ws" };
+        let proto = if loc.protocol().as_deref() == Ok("https:") {
+            "wss"
+        } else {
+            "ws"
+        };
         let Ok(host) = loc.host() else { return };
         let Ok(ws) = web_sys::WebSocket::new(&format!("{proto}://{host}/ws")) else {
             retry(live, attempt);
@@ -82,13 +88,14 @@ mod browser {
         let on_open = Closure::<dyn FnMut()>::new(move || {
             live.connected.try_set(true);
         });
-        let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-            if let Some(text) = e.data().as_string() {
-                if let Ok(ev) = serde_json::from_str::<LiveEvent>(&text) {
-                    live.apply(&ev.kind);
+        let on_message =
+            Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+                if let Some(text) = e.data().as_string() {
+                    if let Ok(ev) = serde_json::from_str::<LiveEvent>(&text) {
+                        live.apply(&ev.kind);
+                    }
                 }
-            }
-        });
+            });
         let on_close = Closure::<dyn FnMut()>::new(move || {
             live.connected.try_set(false);
             retry(live, attempt + 1);
@@ -114,7 +121,9 @@ pub fn browser_timezone() -> Option<String> {
     {
         let fmt = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new());
         let opts = fmt.resolved_options();
-        js_sys::Reflect::get(&opts, &"timeZone".into()).ok()?.as_string()
+        js_sys::Reflect::get(&opts, &"timeZone".into())
+            .ok()?
+            .as_string()
     }
     #[cfg(not(feature = "hydrate"))]
     None

@@ -299,7 +299,9 @@ mod tests {
             validate_email(" Ada@Example.COM ").as_deref(),
             Ok("ada@example.com")
         );
-        for bad in ["", "ada", "ada@", "@x.io", "a@b", "a b@c.io", "a@@c.io", "a@.io"] {
+        for bad in [
+            "", "ada", "ada@", "@x.io", "a@b", "a b@c.io", "a@@c.io", "a@.io",
+        ] {
             assert!(validate_email(bad).is_err(), "{bad} accepted");
         }
     }

@@ -20,8 +20,16 @@ pub fn load(file: Option<PathBuf>) -> Result<Config, Box<figment::Error>> {
         fig = fig.merge(Toml::file_exact(path));
     }
     fig = fig
-        .merge(Env::raw().only(&["DATABASE_URL"]).map(|_| "database_url".into()))
-        .merge(Env::prefixed("SWITCHBOARD_").ignore(&["config", "admin_password"]).split("__"));
+        .merge(
+            Env::raw()
+                .only(&["DATABASE_URL"])
+                .map(|_| "database_url".into()),
+        )
+        .merge(
+            Env::prefixed("SWITCHBOARD_")
+                .ignore(&["config", "admin_password"])
+                .split("__"),
+        );
     fig.extract().map_err(Box::new)
 }
 
@@ -30,6 +38,10 @@ mod tests {
     use super::*;
 
     #[test]
+    #[expect(
+        clippy::result_large_err,
+        reason = "figment's Jail API returns its own error"
+    )]
     fn env_overrides_file_overrides_defaults() {
         figment::Jail::expect_with(|jail| {
             jail.create_file(
@@ -49,10 +61,17 @@ mod tests {
     }
 
     #[test]
+    #[expect(
+        clippy::result_large_err,
+        reason = "figment's Jail API returns its own error"
+    )]
     fn unknown_keys_are_rejected() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("sb.toml", "bnid = \"x\"\n")?;
-            let err = load(Some("sb.toml".into())).err().map(|e| e.to_string()).unwrap_or_default();
+            let err = load(Some("sb.toml".into()))
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
             assert!(err.contains("bnid"), "{err}");
             Ok(())
         });

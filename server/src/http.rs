@@ -62,9 +62,13 @@ impl<E: Into<AppError>> From<E> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status =
+            StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut res = (status, Json(self.0.to_json_body())).into_response();
-        if let AppError::RateLimited { retry_after_secs, .. } = &self.0 {
+        if let AppError::RateLimited {
+            retry_after_secs, ..
+        } = &self.0
+        {
             if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
                 res.headers_mut().insert(header::RETRY_AFTER, v);
             }
@@ -79,13 +83,14 @@ pub fn router(state: ServerState) -> Router {
     let app_state = state.app.clone();
     let leptos_options = state.leptos.clone();
     let cfg = state.app.config.clone();
-    let session_layer = SessionManagerLayer::new(crate::session_store::SeaOrmStore::new(state.app.db.clone()))
-        .with_name("sb_session")
-        .with_secure(cfg.cookies_secure())
-        .with_http_only(true)
-        .with_same_site(SameSite::Lax)
-        .with_path("/")
-        .with_expiry(Expiry::OnInactivity(time::Duration::days(cfg.session_days)));
+    let session_layer =
+        SessionManagerLayer::new(crate::session_store::SeaOrmStore::new(state.app.db.clone()))
+            .with_name("sb_session")
+            .with_secure(cfg.cookies_secure())
+            .with_http_only(true)
+            .with_same_site(SameSite::Lax)
+            .with_path("/")
+            .with_expiry(Expiry::OnInactivity(time::Duration::days(cfg.session_days)));
     let http_metrics = state.http_metrics.clone();
     Router::new()
         .route("/healthz", get(healthz))
@@ -133,9 +138,14 @@ pub fn router(state: ServerState) -> Router {
 /// Whether `origin` (scheme://host[:port]) names this server: the request's Host or
 /// the configured public URL.
 fn same_origin(origin: &str, host: Option<&str>, public_url: &str) -> bool {
-    let authority = origin.split_once("://").map_or(origin, |(_, a)| a).trim_end_matches('/');
+    let authority = origin
+        .split_once("://")
+        .map_or(origin, |(_, a)| a)
+        .trim_end_matches('/');
     host.is_some_and(|h| h.eq_ignore_ascii_case(authority))
-        || public_url.trim_end_matches('/').eq_ignore_ascii_case(origin.trim_end_matches('/'))
+        || public_url
+            .trim_end_matches('/')
+            .eq_ignore_ascii_case(origin.trim_end_matches('/'))
 }
 
 /// Whether a request's `Origin` (or `Referer`) matches this server.
@@ -151,10 +161,13 @@ pub fn request_is_same_origin(headers: &HeaderMap, public_url: &str) -> bool {
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
         .or_else(|| {
-            headers.get(header::REFERER).and_then(|v| v.to_str().ok()).map(|r| {
-                let (scheme, rest) = r.split_once("://").unwrap_or(("http", r));
-                format!("{scheme}://{}", rest.split('/').next().unwrap_or_default())
-            })
+            headers
+                .get(header::REFERER)
+                .and_then(|v| v.to_str().ok())
+                .map(|r| {
+                    let (scheme, rest) = r.split_once("://").unwrap_or(("http", r));
+                    format!("{scheme}://{}", rest.split('/').next().unwrap_or_default())
+                })
         });
     origin.is_some_and(|o| same_origin(&o, host, public_url))
 }
@@ -176,7 +189,11 @@ async fn csrf(State(cfg): State<Arc<app::services::Config>>, req: Request, next:
 }
 
 /// Puts client IP, user agent and request id into the request for the audit log.
-async fn request_meta(State(cfg): State<Arc<app::services::Config>>, mut req: Request, next: Next) -> Response {
+async fn request_meta(
+    State(cfg): State<Arc<app::services::Config>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let h = req.headers();
     let forwarded = cfg
         .trust_forwarded_for
@@ -191,8 +208,14 @@ async fn request_meta(State(cfg): State<Arc<app::services::Config>>, mut req: Re
     });
     let meta = RequestMeta {
         ip,
-        user_agent: h.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
-        request_id: h.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned),
+        user_agent: h
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        request_id: h
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
     };
     req.extensions_mut().insert(meta);
     next.run(req).await
@@ -202,7 +225,11 @@ async fn request_meta(State(cfg): State<Arc<app::services::Config>>, mut req: Re
 ///
 /// # Errors
 /// 401 without a session; 403 without the permission.
-pub async fn session_actor(session: &Session, state: &AppState, action: Action) -> Result<Actor, ApiError> {
+pub async fn session_actor(
+    session: &Session,
+    state: &AppState,
+    action: Action,
+) -> Result<Actor, ApiError> {
     let (u, w) = ids(session).await?.ok_or(AppError::Unauthenticated)?;
     let actor = load_actor(&state.db, u, w).await?;
     actor.require(action)?;
@@ -230,7 +257,9 @@ async fn readyz(State(s): State<ServerState>) -> impl IntoResponse {
     let bus = s.app.bus.health();
     let mail = if s.app.mailer.is_configured() {
         match tokio::time::timeout(Duration::from_secs(3), s.app.mailer.health()).await {
-            Ok(Ok(())) => serde_json::json!({ "status": "ok", "transport": s.app.mailer.describe() }),
+            Ok(Ok(())) => {
+                serde_json::json!({ "status": "ok", "transport": s.app.mailer.describe() })
+            }
             Ok(Err(e)) => serde_json::json!({ "status": "error", "detail": e }),
             Err(_) => serde_json::json!({ "status": "error", "detail": "timed out" }),
         }
@@ -256,7 +285,11 @@ async fn readyz(State(s): State<ServerState>) -> impl IntoResponse {
             "smtp": mail,
         }
     });
-    let code = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let code = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (code, Json(body))
 }
 
@@ -287,7 +320,11 @@ async fn export_activity(
         "csv" => (ExportFormat::Csv, "csv", "text/csv; charset=utf-8"),
         "json" => (ExportFormat::Json, "json", "application/json"),
         other => {
-            return Err(AppError::field("format", format!("Unknown export format `{other}`: use csv or json.")).into())
+            return Err(AppError::field(
+                "format",
+                format!("Unknown export format `{other}`: use csv or json."),
+            )
+            .into())
         }
     };
     let filter = ActivityFilter {
@@ -299,7 +336,10 @@ async fn export_activity(
     };
     let meta = meta.map(|m| m.0).unwrap_or_default();
     let body = activity::export(&s.app.db, &actor, &meta, &filter, format).await?;
-    let name = format!("attachment; filename=\"activity-{}.{ext}\"", chrono::Utc::now().format("%Y%m%d-%H%M"));
+    let name = format!(
+        "attachment; filename=\"activity-{}.{ext}\"",
+        chrono::Utc::now().format("%Y%m%d-%H%M")
+    );
     Ok((
         [
             (header::CONTENT_TYPE, ct.to_owned()),
@@ -340,13 +380,32 @@ mod tests {
     #[test]
     fn same_origin_rules() {
         let p = "http://127.0.0.1:3000";
-        assert!(request_is_same_origin(&headers(&[("host", "localhost:8080"), ("origin", "http://localhost:8080")]), p));
-        assert!(request_is_same_origin(&headers(&[("host", "x"), ("origin", "http://127.0.0.1:3000")]), p));
-        assert!(request_is_same_origin(&headers(&[("host", "a.io"), ("referer", "https://a.io/app/team")]), p));
-        assert!(!request_is_same_origin(&headers(&[("host", "a.io"), ("origin", "https://evil.io")]), p));
+        assert!(request_is_same_origin(
+            &headers(&[
+                ("host", "localhost:8080"),
+                ("origin", "http://localhost:8080")
+            ]),
+            p
+        ));
+        assert!(request_is_same_origin(
+            &headers(&[("host", "x"), ("origin", "http://127.0.0.1:3000")]),
+            p
+        ));
+        assert!(request_is_same_origin(
+            &headers(&[("host", "a.io"), ("referer", "https://a.io/app/team")]),
+            p
+        ));
+        assert!(!request_is_same_origin(
+            &headers(&[("host", "a.io"), ("origin", "https://evil.io")]),
+            p
+        ));
         assert!(!request_is_same_origin(&headers(&[("host", "a.io")]), p));
         assert!(!request_is_same_origin(
-            &headers(&[("host", "a.io"), ("origin", "https://a.io"), ("sec-fetch-site", "cross-site")]),
+            &headers(&[
+                ("host", "a.io"),
+                ("origin", "https://a.io"),
+                ("sec-fetch-site", "cross-site")
+            ]),
             p
         ));
     }

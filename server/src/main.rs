@@ -9,7 +9,11 @@ use std::time::Instant;
 use switchboard_server::{config, runtime, seed, telemetry};
 
 #[derive(Debug, Parser)]
-#[command(name = "switchboard", version, about = "Switchboard customer-operations platform")]
+#[command(
+    name = "switchboard",
+    version,
+    about = "Switchboard customer-operations platform"
+)]
 struct Cli {
     /// Optional TOML configuration file (also `SWITCHBOARD_CONFIG`).
     #[arg(long, global = true)]
@@ -77,7 +81,10 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let mut banner = runtime::Banner::default();
             if seed_demo_if_empty {
-                if seed::seed_if_empty(&state).await.map_err(|e| anyhow::anyhow!("seeding: {e}"))? {
+                if seed::seed_if_empty(&state)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("seeding: {e}"))?
+                {
                     tracing::info!("seeded the demo workspace");
                 }
                 banner.demo_login = Some((seed::DEMO_EMAIL.into(), seed::DEMO_PASSWORD.into()));
@@ -86,7 +93,9 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Worker => runtime::worker(state).await,
         Command::Seed => {
-            let seeded = seed::seed_if_empty(&state).await.map_err(|e| anyhow::anyhow!("seeding: {e}"))?;
+            let seeded = seed::seed_if_empty(&state)
+                .await
+                .map_err(|e| anyhow::anyhow!("seeding: {e}"))?;
             tracing::info!(seeded, "seed finished (only an empty database is seeded)");
         }
         Command::CreateAdmin {
@@ -95,11 +104,16 @@ async fn main() -> anyhow::Result<()> {
             password,
             workspace,
         } => {
-            let s = app::services::accounts::create_admin(&state, &email, &name, &password, &workspace)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))
-                .context("create-admin")?;
-            tracing::info!(user.id = s.user_id, workspace.id = s.workspace_id, "admin ready");
+            let s =
+                app::services::accounts::create_admin(&state, &email, &name, &password, &workspace)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))
+                    .context("create-admin")?;
+            tracing::info!(
+                user.id = s.user_id,
+                workspace.id = s.workspace_id,
+                "admin ready"
+            );
         }
         Command::Migrate => {}
     }

@@ -15,7 +15,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
+const BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+];
 
 /// Request counters and a latency histogram.
 #[derive(Debug, Default)]
@@ -41,7 +43,8 @@ fn area(path: &str) -> &'static str {
 impl HttpMetrics {
     fn observe(&self, method: &str, path: &str, status: u16, secs: f64) {
         if let Ok(mut r) = self.requests.lock() {
-            *r.entry((method.to_owned(), area(path), status)).or_default() += 1;
+            *r.entry((method.to_owned(), area(path), status))
+                .or_default() += 1;
         }
         for (i, b) in BUCKETS.iter().enumerate() {
             if secs <= *b {
@@ -49,8 +52,13 @@ impl HttpMetrics {
             }
         }
         self.count.fetch_add(1, Ordering::Relaxed);
-        #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "durations are small and positive")]
-        self.sum_micros.fetch_add((secs * 1e6) as u64, Ordering::Relaxed);
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "durations are small and positive"
+        )]
+        self.sum_micros
+            .fetch_add((secs * 1e6) as u64, Ordering::Relaxed);
     }
 }
 
@@ -60,7 +68,12 @@ pub async fn track(State(metrics): State<Arc<HttpMetrics>>, req: Request, next: 
     let method = req.method().to_string();
     let path = req.uri().path().to_owned();
     let res = next.run(req).await;
-    metrics.observe(&method, &path, res.status().as_u16(), start.elapsed().as_secs_f64());
+    metrics.observe(
+        &method,
+        &path,
+        res.status().as_u16(),
+        start.elapsed().as_secs_f64(),
+    );
     res
 }
 
@@ -75,32 +88,81 @@ pub async fn render(state: &AppState, http: &HttpMetrics) -> String {
     }
     let _ = writeln!(out, "# HELP http_request_duration_seconds Request latency.\n# TYPE http_request_duration_seconds histogram");
     for (i, b) in BUCKETS.iter().enumerate() {
-        let _ = writeln!(out, "http_request_duration_seconds_bucket{{le=\"{b}\"}} {}", http.buckets[i].load(Ordering::Relaxed));
+        let _ = writeln!(
+            out,
+            "http_request_duration_seconds_bucket{{le=\"{b}\"}} {}",
+            http.buckets[i].load(Ordering::Relaxed)
+        );
     }
     let count = http.count.load(Ordering::Relaxed);
-    let _ = writeln!(out, "http_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}");
+    let _ = writeln!(
+        out,
+        "http_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}"
+    );
     #[expect(clippy::cast_precision_loss, reason = "metric output")]
     let sum = http.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
-    let _ = writeln!(out, "http_request_duration_seconds_sum {sum}\nhttp_request_duration_seconds_count {count}");
+    let _ = writeln!(
+        out,
+        "http_request_duration_seconds_sum {sum}\nhttp_request_duration_seconds_count {count}"
+    );
     for (name, help, v) in [
-        ("switchboard_jobs_succeeded_total", "Jobs that finished.", m::get(&m::JOBS_SUCCEEDED)),
-        ("switchboard_jobs_retried_total", "Job attempts that failed and were rescheduled.", m::get(&m::JOBS_RETRIED)),
-        ("switchboard_jobs_dead_total", "Jobs moved to the dead-letter list.", m::get(&m::JOBS_DEAD)),
-        ("switchboard_emails_sent_total", "Emails accepted by SMTP.", m::get(&m::EMAILS_SENT)),
-        ("switchboard_ws_events_delivered_total", "Events pushed to browsers.", m::get(&m::WS_EVENTS_DELIVERED)),
+        (
+            "switchboard_jobs_succeeded_total",
+            "Jobs that finished.",
+            m::get(&m::JOBS_SUCCEEDED),
+        ),
+        (
+            "switchboard_jobs_retried_total",
+            "Job attempts that failed and were rescheduled.",
+            m::get(&m::JOBS_RETRIED),
+        ),
+        (
+            "switchboard_jobs_dead_total",
+            "Jobs moved to the dead-letter list.",
+            m::get(&m::JOBS_DEAD),
+        ),
+        (
+            "switchboard_emails_sent_total",
+            "Emails accepted by SMTP.",
+            m::get(&m::EMAILS_SENT),
+        ),
+        (
+            "switchboard_ws_events_delivered_total",
+            "Events pushed to browsers.",
+            m::get(&m::WS_EVENTS_DELIVERED),
+        ),
     ] {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}");
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
+        );
     }
     for (name, help, v) in [
-        ("switchboard_jobs_running", "Jobs running in this process.", m::get_gauge(&m::JOBS_RUNNING)),
-        ("switchboard_ws_connections", "Open WebSocket connections.", m::get_gauge(&m::WS_CONNECTIONS)),
+        (
+            "switchboard_jobs_running",
+            "Jobs running in this process.",
+            m::get_gauge(&m::JOBS_RUNNING),
+        ),
+        (
+            "switchboard_ws_connections",
+            "Open WebSocket connections.",
+            m::get_gauge(&m::WS_CONNECTIONS),
+        ),
     ] {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
     }
-    let _ = writeln!(out, "# HELP switchboard_jobs Jobs in the queue by status.\n# TYPE switchboard_jobs gauge");
+    let _ = writeln!(
+        out,
+        "# HELP switchboard_jobs Jobs in the queue by status.\n# TYPE switchboard_jobs gauge"
+    );
     let sys = System::new("metrics count the whole queue");
     for s in [status::PENDING, status::RUNNING, status::DEAD] {
-        if let Ok(n) = sys.find::<job::Entity>().filter(job::Column::Status.eq(s)).count(&state.db).await {
+        if let Ok(n) = sys
+            .find::<job::Entity>()
+            .filter(job::Column::Status.eq(s))
+            .count(&state.db)
+            .await
+        {
             let _ = writeln!(out, "switchboard_jobs{{status=\"{s}\"}} {n}");
         }
     }

@@ -22,7 +22,9 @@ pub async fn build_state(cfg: Config) -> anyhow::Result<AppState> {
     let db = crate::db::connect(&cfg.database_url)
         .await
         .with_context(|| format!("connecting to {}", redact_url(&cfg.database_url)))?;
-    crate::db::migrate(&db).await.context("applying migrations")?;
+    crate::db::migrate(&db)
+        .await
+        .context("applying migrations")?;
     let mailer = mail::mailer_from_config(&cfg.smtp).map_err(anyhow::Error::msg)?;
     Ok(AppState {
         db,
@@ -52,13 +54,20 @@ pub fn redact_url(url: &str) -> String {
 /// # Errors
 /// An unparsable bind address.
 pub fn leptos_options(cfg: &Config) -> anyhow::Result<LeptosOptions> {
-    let addr: SocketAddr = cfg.bind.parse().with_context(|| format!("bind address `{}`", cfg.bind))?;
+    let addr: SocketAddr = cfg
+        .bind
+        .parse()
+        .with_context(|| format!("bind address `{}`", cfg.bind))?;
     Ok(LeptosOptions::builder()
         .output_name("switchboard")
         .site_root(cfg.site_root.as_str())
         .site_pkg_dir("pkg")
         .site_addr(addr)
-        .env(if cfg.is_development() { Env::DEV } else { Env::PROD })
+        .env(if cfg.is_development() {
+            Env::DEV
+        } else {
+            Env::PROD
+        })
         .build())
 }
 
@@ -86,11 +95,21 @@ pub async fn shutdown_signal() {
 }
 
 /// Starts workers (and the scheduler when configured) on `state`.
-pub fn spawn_workers(state: &AppState, shutdown: &watch::Receiver<bool>) -> Vec<tokio::task::JoinHandle<()>> {
+pub fn spawn_workers(
+    state: &AppState,
+    shutdown: &watch::Receiver<bool>,
+) -> Vec<tokio::task::JoinHandle<()>> {
     let prefix = format!("{}-{}", hostname(), std::process::id());
-    let mut handles = vec![tokio::spawn(jobs::run_workers(state.clone(), prefix, shutdown.clone()))];
+    let mut handles = vec![tokio::spawn(jobs::run_workers(
+        state.clone(),
+        prefix,
+        shutdown.clone(),
+    ))];
     if state.config.jobs.scheduler {
-        handles.push(tokio::spawn(jobs::run_scheduler(state.clone(), shutdown.clone())));
+        handles.push(tokio::spawn(jobs::run_scheduler(
+            state.clone(),
+            shutdown.clone(),
+        )));
     }
     handles
 }
@@ -119,8 +138,16 @@ pub struct Banner {
 ///
 /// # Errors
 /// Bind or serve errors.
-#[expect(clippy::print_stdout, reason = "the ready banner is for the person who started the server")]
-pub async fn serve(state: AppState, with_workers: bool, banner: Banner, started: Instant) -> anyhow::Result<()> {
+#[expect(
+    clippy::print_stdout,
+    reason = "the ready banner is for the person who started the server"
+)]
+pub async fn serve(
+    state: AppState,
+    with_workers: bool,
+    banner: Banner,
+    started: Instant,
+) -> anyhow::Result<()> {
     let cfg = state.config.clone();
     let leptos = leptos_options(&cfg)?;
     let (tx, rx) = watch::channel(false);
@@ -134,7 +161,11 @@ pub async fn serve(state: AppState, with_workers: bool, banner: Banner, started:
         .await
         .with_context(|| format!("binding {}", cfg.bind))?;
     let addr = listener.local_addr()?;
-    let workers = if with_workers { spawn_workers(&state, &rx) } else { Vec::new() };
+    let workers = if with_workers {
+        spawn_workers(&state, &rx)
+    } else {
+        Vec::new()
+    };
     let ready_ms = started.elapsed().as_millis();
     tracing::info!(%addr, ready_ms, workers = with_workers, "switchboard is ready");
     println!("\n  Switchboard is running at http://{addr}");
@@ -145,13 +176,16 @@ pub async fn serve(state: AppState, with_workers: bool, banner: Banner, started:
     let app = router(server_state);
     let grace = Duration::from_secs(cfg.shutdown_grace_secs);
     let tx_signal = tx.clone();
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            let _ = tx_signal.send(true);
-        })
-        .await
-        .context("serving HTTP")?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        let _ = tx_signal.send(true);
+    })
+    .await
+    .context("serving HTTP")?;
     let _ = tx.send(true);
     drain(workers, grace).await;
     tracing::info!("stopped");
@@ -165,14 +199,24 @@ pub async fn worker(state: AppState) {
     tracing::info!(workers = state.config.jobs.workers, "worker is running");
     shutdown_signal().await;
     let _ = tx.send(true);
-    drain(handles, Duration::from_secs(state.config.shutdown_grace_secs)).await;
+    drain(
+        handles,
+        Duration::from_secs(state.config.shutdown_grace_secs),
+    )
+    .await;
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn urls_are_redacted() {
-        assert_eq!(super::redact_url("postgres://u:pw@h/db"), "postgres://u:***@h/db");
-        assert_eq!(super::redact_url("sqlite://x.db?mode=rwc"), "sqlite://x.db?mode=rwc");
+        assert_eq!(
+            super::redact_url("postgres://u:pw@h/db"),
+            "postgres://u:***@h/db"
+        );
+        assert_eq!(
+            super::redact_url("sqlite://x.db?mode=rwc"),
+            "sqlite://x.db?mode=rwc"
+        );
     }
 }

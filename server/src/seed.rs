@@ -29,20 +29,32 @@ pub async fn seed_if_empty(state: &AppState) -> ServiceResult<bool> {
 /// # Errors
 /// Service errors.
 pub async fn seed(state: &AppState) -> ServiceResult<()> {
-    let owner = accounts::create_admin(state, DEMO_EMAIL, "Dana Demo", DEMO_PASSWORD, "Acme Outdoor Support").await?;
+    let owner = accounts::create_admin(
+        state,
+        DEMO_EMAIL,
+        "Dana Demo",
+        DEMO_PASSWORD,
+        "Acme Outdoor Support",
+    )
+    .await?;
     let scope = Scoped::new(owner.workspace_id);
     let people = [
         ("maria.admin@switchboard.test", "Maria Alvarez", Role::Admin),
         ("sam.agent@switchboard.test", "Sam Okafor", Role::Agent),
         ("lee.agent@switchboard.test", "Lee Chen", Role::Agent),
         ("jo.light@switchboard.test", "Jo Müller", Role::LightAgent),
-        ("pat.partner@switchboard.test", "Pat Rivera", Role::Collaborator),
+        (
+            "pat.partner@switchboard.test",
+            "Pat Rivera",
+            Role::Collaborator,
+        ),
     ];
     for (email, name, role) in people {
         let u = accounts::create_invited_user(&state.db, email, name, DEMO_PASSWORD).await?;
         add_membership(&state.db, scope, u.id, role).await?;
     }
-    let actor = app::services::context::load_actor(&state.db, owner.user_id, owner.workspace_id).await?;
+    let actor =
+        app::services::context::load_actor(&state.db, owner.user_id, owner.workspace_id).await?;
     let meta = RequestMeta {
         ip: Some("127.0.0.1".into()),
         user_agent: Some("switchboard seed".into()),

@@ -44,7 +44,11 @@ impl SessionStore for SeaOrmStore {
     async fn create(&self, record: &mut Record) -> Result<()> {
         loop {
             match session::Entity::insert(row(record)?)
-                .on_conflict(OnConflict::column(session::Column::Id).do_nothing().to_owned())
+                .on_conflict(
+                    OnConflict::column(session::Column::Id)
+                        .do_nothing()
+                        .to_owned(),
+                )
                 .exec_without_returning(&self.db)
                 .await
             {

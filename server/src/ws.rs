@@ -27,7 +27,10 @@ pub async fn handler(
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     if !request_is_same_origin(&headers, &s.app.config.public_url) {
-        return Err(AppError::Forbidden("Cross-site WebSocket connections are not allowed.".into()).into());
+        return Err(AppError::Forbidden(
+            "Cross-site WebSocket connections are not allowed.".into(),
+        )
+        .into());
     }
     let actor = session_actor(&session, &s.app, Action::ViewWorkspace).await?;
     Ok(ws.on_upgrade(move |socket| run(socket, s, actor)))
@@ -40,7 +43,11 @@ async fn run(socket: WebSocket, s: ServerState, actor: Actor) {
     let (mut tx, mut rx) = socket.split();
     let mut ping = tokio::time::interval(Duration::from_secs(25));
     m::add(&m::WS_CONNECTIONS, 1);
-    tracing::debug!(user.id = actor.user_id, workspace.id = workspace_id, "websocket open");
+    tracing::debug!(
+        user.id = actor.user_id,
+        workspace.id = workspace_id,
+        "websocket open"
+    );
     loop {
         tokio::select! {
             ev = events.recv() => match ev {

@@ -14,7 +14,13 @@ use common::{fns::path, sign_up, Backend, TestApp};
 
 async fn signup_creates_owner_workspace_and_verification_email(b: Backend) {
     let app = TestApp::new(b).await;
-    let mut c = sign_up(&app, "Ada Lovelace", "Ada@Example.com", "Analytical Support").await;
+    let mut c = sign_up(
+        &app,
+        "Ada Lovelace",
+        "Ada@Example.com",
+        "Analytical Support",
+    )
+    .await;
     let s = c.call(path::<GetSession>(), &[]).await.json();
     assert_eq!(s["email"], "ada@example.com");
     assert_eq!(s["email_verified"], false);
@@ -31,9 +37,16 @@ async fn signup_rejects_bad_input_with_field_messages(b: Backend) {
     let app = TestApp::new(b).await;
     let mut c = app.client();
     let p = path::<SignUp>();
-    let base = [("name", "Ada"), ("email", "ada@example.com"), ("password", "correct horse battery"), ("workspace_name", "Acme")];
+    let base = [
+        ("name", "Ada"),
+        ("email", "ada@example.com"),
+        ("password", "correct horse battery"),
+        ("workspace_name", "Acme"),
+    ];
     let with = |k: &str, v: &'static str| {
-        base.iter().map(|(bk, bv)| if *bk == k { (*bk, v) } else { (*bk, *bv) }).collect::<Vec<_>>()
+        base.iter()
+            .map(|(bk, bv)| if *bk == k { (*bk, v) } else { (*bk, *bv) })
+            .collect::<Vec<_>>()
     };
     let r = c.call(p, &with("password", "short")).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -44,7 +57,9 @@ async fn signup_rejects_bad_input_with_field_messages(b: Backend) {
     let r = c.call(p, &with("name", "A")).await;
     assert_eq!(r.json()["Validation"]["field"], "name");
     // Nothing was half-written.
-    assert!(!app::services::accounts::any_workspace(&app.state.db).await.unwrap());
+    assert!(!app::services::accounts::any_workspace(&app.state.db)
+        .await
+        .unwrap());
     sign_up(&app, "Ada", "ada@example.com", "Acme").await;
     let r = app.client().call(p, &base).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
@@ -56,12 +71,39 @@ async fn sign_in_out_and_wrong_password(b: Backend) {
     let app = TestApp::new(b).await;
     sign_up(&app, "Ada", "ada@example.com", "Acme").await;
     let mut c = app.client();
-    let r = c.call(path::<SignIn>(), &[("email", "ada@example.com"), ("password", "wrong password!")]).await;
+    let r = c
+        .call(
+            path::<SignIn>(),
+            &[
+                ("email", "ada@example.com"),
+                ("password", "wrong password!"),
+            ],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("Wrong email or password."));
-    let r = c.call(path::<SignIn>(), &[("email", "nobody@example.com"), ("password", "wrong password!")]).await;
-    assert!(r.body.contains("Wrong email or password."), "no account enumeration");
-    let r = c.call(path::<SignIn>(), &[("email", "ADA@example.com"), ("password", "correct horse battery")]).await;
+    let r = c
+        .call(
+            path::<SignIn>(),
+            &[
+                ("email", "nobody@example.com"),
+                ("password", "wrong password!"),
+            ],
+        )
+        .await;
+    assert!(
+        r.body.contains("Wrong email or password."),
+        "no account enumeration"
+    );
+    let r = c
+        .call(
+            path::<SignIn>(),
+            &[
+                ("email", "ADA@example.com"),
+                ("password", "correct horse battery"),
+            ],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert!(c.call(path::<GetSession>(), &[]).await.json()["user_id"].is_number());
     assert_eq!(c.call(path::<SignOut>(), &[]).await.status, StatusCode::OK);
@@ -74,13 +116,33 @@ async fn sign_in_is_rate_limited_with_a_clear_message(b: Backend) {
     sign_up(&app, "Ada", "ada@example.com", "Acme").await;
     let mut c = app.client();
     for _ in 0..5 {
-        let r = c.call(path::<SignIn>(), &[("email", "ada@example.com"), ("password", "wrong password!")]).await;
+        let r = c
+            .call(
+                path::<SignIn>(),
+                &[
+                    ("email", "ada@example.com"),
+                    ("password", "wrong password!"),
+                ],
+            )
+            .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     }
     // Even the right password is refused now.
-    let r = c.call(path::<SignIn>(), &[("email", "ada@example.com"), ("password", "correct horse battery")]).await;
+    let r = c
+        .call(
+            path::<SignIn>(),
+            &[
+                ("email", "ada@example.com"),
+                ("password", "correct horse battery"),
+            ],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
-    assert!(r.body.contains("Too many failed sign-in attempts"), "{}", r.body);
+    assert!(
+        r.body.contains("Too many failed sign-in attempts"),
+        "{}",
+        r.body
+    );
     let retry: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!(retry > 0 && retry <= 900);
     app.finish().await;
@@ -90,22 +152,60 @@ async fn password_reset_by_emailed_link(b: Backend) {
     let app = TestApp::new(b).await;
     sign_up(&app, "Ada", "ada@example.com", "Acme").await;
     let mut c = app.client();
-    let r = c.call(path::<RequestPasswordReset>(), &[("email", "ada@example.com")]).await;
+    let r = c
+        .call(
+            path::<RequestPasswordReset>(),
+            &[("email", "ada@example.com")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     // Unknown addresses get the same answer and no email.
-    let r = c.call(path::<RequestPasswordReset>(), &[("email", "nobody@example.com")]).await;
+    let r = c
+        .call(
+            path::<RequestPasswordReset>(),
+            &[("email", "nobody@example.com")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     let token = common::latest_link_token(&app, "ada@example.com", "reset-password?token=").await;
-    let r = c.call(path::<ResetPassword>(), &[("token", &token), ("password", "short")]).await;
+    let r = c
+        .call(
+            path::<ResetPassword>(),
+            &[("token", &token), ("password", "short")],
+        )
+        .await;
     assert_eq!(r.json()["Validation"]["field"], "password");
-    let r = c.call(path::<ResetPassword>(), &[("token", &token), ("password", "a brand new password")]).await;
+    let r = c
+        .call(
+            path::<ResetPassword>(),
+            &[("token", &token), ("password", "a brand new password")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     // Single use.
-    let r = c.call(path::<ResetPassword>(), &[("token", &token), ("password", "a brand new password")]).await;
+    let r = c
+        .call(
+            path::<ResetPassword>(),
+            &[("token", &token), ("password", "a brand new password")],
+        )
+        .await;
     assert!(r.body.contains("expired or was already used"));
-    let r = c.call(path::<ResetPassword>(), &[("token", "bogus"), ("password", "a brand new password")]).await;
+    let r = c
+        .call(
+            path::<ResetPassword>(),
+            &[("token", "bogus"), ("password", "a brand new password")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let r = c.call(path::<SignIn>(), &[("email", "ada@example.com"), ("password", "a brand new password")]).await;
+    let r = c
+        .call(
+            path::<SignIn>(),
+            &[
+                ("email", "ada@example.com"),
+                ("password", "a brand new password"),
+            ],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     app.finish().await;
 }
@@ -121,7 +221,10 @@ async fn email_verification_expires_and_resend_is_limited(b: Backend) {
         use sea_orm::sea_query::Expr;
         use sea_orm::{ColumnTrait, QueryFilter};
         global_update::<auth_token::Entity>()
-            .col_expr(auth_token::Column::ExpiresAt, Expr::value(chrono::Utc::now() - chrono::Duration::minutes(1)))
+            .col_expr(
+                auth_token::Column::ExpiresAt,
+                Expr::value(chrono::Utc::now() - chrono::Duration::minutes(1)),
+            )
             .filter(auth_token::Column::TokenHash.eq(app::services::security::hash_token(&first)))
             .exec(&app.state.db)
             .await
@@ -130,14 +233,25 @@ async fn email_verification_expires_and_resend_is_limited(b: Backend) {
     let r = c.call(path::<VerifyEmail>(), &[("token", &first)]).await;
     assert!(r.body.contains("expired"), "{}", r.body);
     for _ in 0..3 {
-        assert_eq!(c.call(path::<ResendVerification>(), &[]).await.status, StatusCode::OK);
+        assert_eq!(
+            c.call(path::<ResendVerification>(), &[]).await.status,
+            StatusCode::OK
+        );
     }
     let r = c.call(path::<ResendVerification>(), &[]).await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(r.body.contains("You can ask for another"));
     let token = common::latest_link_token(&app, "ada@example.com", "verify-email?token=").await;
-    assert_eq!(c.call(path::<VerifyEmail>(), &[("token", &token)]).await.status, StatusCode::OK);
-    assert_eq!(c.call(path::<GetSession>(), &[]).await.json()["email_verified"], true);
+    assert_eq!(
+        c.call(path::<VerifyEmail>(), &[("token", &token)])
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        c.call(path::<GetSession>(), &[]).await.json()["email_verified"],
+        true
+    );
     let r = c.call(path::<ResendVerification>(), &[]).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     app.finish().await;

@@ -28,22 +28,47 @@ async fn delivers_through_smtp_with_threading_headers(b: Backend) {
     })
     .await;
     let mut owner = sign_up(&app, "Ada", "ada@example.com", "Acme").await;
-    let r = owner.call(path::<InviteMember>(), &[("email", "grace@example.com"), ("role", "agent")]).await;
+    let r = owner
+        .call(
+            path::<InviteMember>(),
+            &[("email", "grace@example.com"), ("role", "agent")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(app.run_jobs().await, 2);
     let got = sink.wait_for(2, 5).await;
     assert_eq!(got.len(), 2);
-    let invite = got.iter().find(|m| m.rcpt_to == ["grace@example.com"]).expect("invitation delivered");
+    let invite = got
+        .iter()
+        .find(|m| m.rcpt_to == ["grace@example.com"])
+        .expect("invitation delivered");
     assert_eq!(invite.mail_from, "support@acme.test");
-    assert!(invite.data.contains("Subject: Ada invited you to Acme on Switchboard"), "{}", invite.data);
+    assert!(
+        invite
+            .data
+            .contains("Subject: Ada invited you to Acme on Switchboard"),
+        "{}",
+        invite.data
+    );
     assert!(invite.data.contains("Message-ID: <"), "{}", invite.data);
     assert!(invite.data.contains("multipart/alternative"));
     assert!(invite.data.contains("/invitations/accept?token="));
-    let outbox = owner.call(path::<ListOutbox>(), &[("archived", "false")]).await.json();
+    let outbox = owner
+        .call(path::<ListOutbox>(), &[("archived", "false")])
+        .await
+        .json();
     assert_eq!(outbox[0]["status"], "sent");
     // Idempotent handler: running the send job again does not send again.
-    let e = System::new("test").find::<email::Entity>().filter(email::Column::ToAddress.eq("grace@example.com")).one(&app.state.db).await.unwrap().unwrap();
-    app::services::mail::run_send_job(&app.state, &serde_json::json!({"email_id": e.id})).await.unwrap();
+    let e = System::new("test")
+        .find::<email::Entity>()
+        .filter(email::Column::ToAddress.eq("grace@example.com"))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    app::services::mail::run_send_job(&app.state, &serde_json::json!({"email_id": e.id}))
+        .await
+        .unwrap();
     assert_eq!(sink.delivered().len(), 2);
     app.finish().await;
 }
@@ -51,11 +76,22 @@ async fn delivers_through_smtp_with_threading_headers(b: Backend) {
 async fn without_smtp_email_waits_unsent_with_reason(b: Backend) {
     let app = TestApp::new(b).await;
     let mut owner = sign_up(&app, "Ada", "ada@example.com", "Acme").await;
-    owner.call(path::<InviteMember>(), &[("email", "grace@example.com"), ("role", "agent")]).await;
+    owner
+        .call(
+            path::<InviteMember>(),
+            &[("email", "grace@example.com"), ("role", "agent")],
+        )
+        .await;
     app.run_jobs().await;
-    let outbox = owner.call(path::<ListOutbox>(), &[("archived", "false")]).await.json();
+    let outbox = owner
+        .call(path::<ListOutbox>(), &[("archived", "false")])
+        .await
+        .json();
     assert_eq!(outbox[0]["status"], "unsent");
-    assert!(outbox[0]["reason"].as_str().unwrap().contains("SMTP is not configured"));
+    assert!(outbox[0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("SMTP is not configured"));
     app.finish().await;
 }
 
@@ -77,21 +113,52 @@ async fn failures_back_off_then_dead_letter_then_retry(b: Backend) {
     })
     .await;
     let mut owner = sign_up(&app, "Ada", "ada@example.com", "Acme").await;
-    owner.call(path::<InviteMember>(), &[("email", "grace@example.com"), ("role", "agent")]).await;
+    owner
+        .call(
+            path::<InviteMember>(),
+            &[("email", "grace@example.com"), ("role", "agent")],
+        )
+        .await;
     let sys = System::new("test drives the queue");
-    let invite_job = sys.find::<job::Entity>().filter(job::Column::WorkspaceId.is_not_null()).one(&app.state.db).await.unwrap().unwrap();
+    let invite_job = sys
+        .find::<job::Entity>()
+        .filter(job::Column::WorkspaceId.is_not_null())
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
     for attempt in 1..=3 {
         // Make it due now (the backoff put it in the future).
-        sys.update_many::<job::Entity>().col_expr(job::Column::RunAt, Expr::value(chrono::Utc::now())).filter(job::Column::Id.eq(invite_job.id)).exec(&app.state.db).await.unwrap();
+        sys.update_many::<job::Entity>()
+            .col_expr(job::Column::RunAt, Expr::value(chrono::Utc::now()))
+            .filter(job::Column::Id.eq(invite_job.id))
+            .exec(&app.state.db)
+            .await
+            .unwrap();
         app.run_jobs().await;
-        let j = sys.find::<job::Entity>().filter(job::Column::Id.eq(invite_job.id)).one(&app.state.db).await.unwrap().unwrap();
+        let j = sys
+            .find::<job::Entity>()
+            .filter(job::Column::Id.eq(invite_job.id))
+            .one(&app.state.db)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(j.attempts, attempt);
-        assert!(j.last_error.as_deref().unwrap_or_default().contains("SMTP error"), "{j:?}");
+        assert!(
+            j.last_error
+                .as_deref()
+                .unwrap_or_default()
+                .contains("SMTP error"),
+            "{j:?}"
+        );
         if attempt < 3 {
             assert_eq!(j.status, "pending");
             let delay = (j.run_at - chrono::Utc::now()).num_seconds();
             let expected = 60 * 2_i64.pow(attempt as u32 - 1);
-            assert!(delay >= expected - 2 && delay <= expected * 6 / 5 + 1, "attempt {attempt}: delay {delay}");
+            assert!(
+                delay >= expected - 2 && delay <= expected * 6 / 5 + 1,
+                "attempt {attempt}: delay {delay}"
+            );
             // Not due yet: nothing runs.
             assert!(!jobs::run_one(&app.state, "t").await.unwrap());
         } else {
@@ -101,38 +168,83 @@ async fn failures_back_off_then_dead_letter_then_retry(b: Backend) {
     let overview = owner.call(path::<GetJobs>(), &[]).await.json();
     assert_eq!(overview["dead"], 1);
     assert_eq!(overview["dead_jobs"][0]["kind"], "mail.send");
-    let outbox = owner.call(path::<ListOutbox>(), &[("archived", "false")]).await.json();
+    let outbox = owner
+        .call(path::<ListOutbox>(), &[("archived", "false")])
+        .await
+        .json();
     assert_eq!(outbox[0]["status"], "failed");
     assert!(outbox[0]["reason"].as_str().unwrap().contains("SMTP error"));
-    let r = owner.call(path::<RetryJob>(), &[("job_id", &invite_job.id.to_string())]).await;
+    let r = owner
+        .call(
+            path::<RetryJob>(),
+            &[("job_id", &invite_job.id.to_string())],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK);
-    let j = sys.find::<job::Entity>().filter(job::Column::Id.eq(invite_job.id)).one(&app.state.db).await.unwrap().unwrap();
+    let j = sys
+        .find::<job::Entity>()
+        .filter(job::Column::Id.eq(invite_job.id))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((j.status.as_str(), j.attempts), ("pending", 0));
     // The outbox retry queues another send job.
     let e = outbox[0]["id"].as_i64().unwrap().to_string();
-    assert_eq!(owner.call(path::<RetryEmail>(), &[("email_id", &e)]).await.status, StatusCode::OK);
-    let outbox = owner.call(path::<ListOutbox>(), &[("archived", "false")]).await.json();
+    assert_eq!(
+        owner
+            .call(path::<RetryEmail>(), &[("email_id", &e)])
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let outbox = owner
+        .call(path::<ListOutbox>(), &[("archived", "false")])
+        .await
+        .json();
     assert_eq!(outbox[0]["status"], "queued");
     app.finish().await;
 }
 
 async fn cron_fires_are_enqueued_once(b: Backend) {
     let app = TestApp::new(b).await;
-    let entries = [CronEntry { name: "every-minute", cron: "0 * * * * *", kind: jobs::kind::PURGE_SESSIONS }];
+    let entries = [CronEntry {
+        name: "every-minute",
+        cron: "0 * * * * *",
+        kind: jobs::kind::PURGE_SESSIONS,
+    }];
     let t0 = chrono::Utc::now();
     let t1 = t0 + chrono::Duration::minutes(10);
-    let n = jobs::enqueue_due_fires(&app.state.db, &app.state.config.jobs, &entries, t0, t1).await.unwrap();
+    let n = jobs::enqueue_due_fires(&app.state.db, &app.state.config.jobs, &entries, t0, t1)
+        .await
+        .unwrap();
     assert!((9..=10).contains(&n), "{n}");
     // A second scheduler (another process) over the same window adds nothing.
-    let again = jobs::enqueue_due_fires(&app.state.db, &app.state.config.jobs, &entries, t0, t1).await.unwrap();
+    let again = jobs::enqueue_due_fires(&app.state.db, &app.state.config.jobs, &entries, t0, t1)
+        .await
+        .unwrap();
     assert_eq!(again, 0);
     // Maintenance handlers run.
     for e in jobs::SCHEDULES {
-        jobs::enqueue(&app.state.db, &app.state.config.jobs, jobs::NewJob::new(e.kind, serde_json::json!({}))).await.unwrap();
+        jobs::enqueue(
+            &app.state.db,
+            &app.state.config.jobs,
+            jobs::NewJob::new(e.kind, serde_json::json!({})),
+        )
+        .await
+        .unwrap();
     }
     app.run_jobs().await;
-    let dead = System::new("t").find::<job::Entity>().filter(job::Column::Status.ne("succeeded")).all(&app.state.db).await.unwrap();
-    assert!(dead.iter().all(|j| j.run_at > chrono::Utc::now()), "{dead:?}");
+    let dead = System::new("t")
+        .find::<job::Entity>()
+        .filter(job::Column::Status.ne("succeeded"))
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert!(
+        dead.iter().all(|j| j.run_at > chrono::Utc::now()),
+        "{dead:?}"
+    );
     app.finish().await;
 }
 
@@ -160,7 +272,12 @@ async fn job_survives_kill_9(b: Backend) {
     let sys = System::new("test watches the queue");
     let mut claimed = false;
     for _ in 0..200 {
-        let j = sys.find::<job::Entity>().one(&app.state.db).await.unwrap().unwrap();
+        let j = sys
+            .find::<job::Entity>()
+            .one(&app.state.db)
+            .await
+            .unwrap()
+            .unwrap();
         if j.status == "running" && *stall_conns.lock().unwrap() > 0 {
             claimed = true;
             break;
@@ -177,7 +294,12 @@ async fn job_survives_kill_9(b: Backend) {
     second.wait().ok();
     assert_eq!(got.len(), 1, "the job did not run after restart");
     assert!(got[0].data.contains("Verify your email"));
-    let j = sys.find::<job::Entity>().one(&app.state.db).await.unwrap().unwrap();
+    let j = sys
+        .find::<job::Entity>()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(j.status, "succeeded");
     assert_eq!(j.attempts, 2);
     app.finish().await;

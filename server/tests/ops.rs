@@ -14,7 +14,10 @@ async fn health_ready_metrics(b: Backend) {
     let app = TestApp::new(b).await;
     let mut c = app.client();
     let h = c.get("/healthz").await;
-    assert_eq!((h.status, h.json()["status"].as_str()), (StatusCode::OK, Some("ok")));
+    assert_eq!(
+        (h.status, h.json()["status"].as_str()),
+        (StatusCode::OK, Some("ok"))
+    );
     let r = c.get("/readyz").await;
     assert_eq!(r.status, StatusCode::OK);
     let j = r.json();
@@ -24,7 +27,12 @@ async fn health_ready_metrics(b: Backend) {
     }
     assert_eq!(j["components"]["smtp"]["status"], "not_configured");
     let m = c.get("/metrics").await;
-    assert!(m.body.contains("http_requests_total{method=\"GET\",area=\"/ops\",status=\"200\"}"), "{}", m.body);
+    assert!(
+        m.body
+            .contains("http_requests_total{method=\"GET\",area=\"/ops\",status=\"200\"}"),
+        "{}",
+        m.body
+    );
     assert!(m.body.contains("switchboard_jobs{status=\"pending\"}"));
     app.finish().await;
 }
@@ -34,48 +42,136 @@ async fn activity_records_who_what_where_and_filters(b: Backend) {
     let mut owner = sign_up(&app, "Olive", "owner@x.test", "Xco").await;
     let _agent = add_member(&app, &mut owner, "agent@x.test", "agent").await;
     let team = owner.call(path::<ListTeam>(), &[]).await.json();
-    let agent_mid = team["members"][1]["membership_id"].as_i64().unwrap().to_string();
-    assert_eq!(owner.call(path::<app::serverfns::team::ChangeRole>(), &[("membership_id", &agent_mid), ("role", "admin")]).await.status, StatusCode::OK);
+    let agent_mid = team["members"][1]["membership_id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        owner
+            .call(
+                path::<app::serverfns::team::ChangeRole>(),
+                &[("membership_id", &agent_mid), ("role", "admin")]
+            )
+            .await
+            .status,
+        StatusCode::OK
+    );
     let mut again = app.client();
-    assert_eq!(again.call(path::<SignIn>(), &[("email", "owner@x.test"), ("password", "correct horse battery")]).await.status, StatusCode::OK);
+    assert_eq!(
+        again
+            .call(
+                path::<SignIn>(),
+                &[
+                    ("email", "owner@x.test"),
+                    ("password", "correct horse battery")
+                ]
+            )
+            .await
+            .status,
+        StatusCode::OK
+    );
 
     let all = owner.call(path::<ListActivity>(), &[]).await.json();
-    let actions: Vec<&str> = all["items"].as_array().unwrap().iter().map(|i| i["action"].as_str().unwrap()).collect();
-    for a in ["auth.signed_up", "team.invited", "team.invitation_accepted", "team.role_changed", "auth.signed_in"] {
+    let actions: Vec<&str> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["action"].as_str().unwrap())
+        .collect();
+    for a in [
+        "auth.signed_up",
+        "team.invited",
+        "team.invitation_accepted",
+        "team.role_changed",
+        "auth.signed_in",
+    ] {
         assert!(actions.contains(&a), "{a} missing from {actions:?}");
     }
-    let role = all["items"].as_array().unwrap().iter().find(|i| i["action"] == "team.role_changed").unwrap();
-    assert!(role["before"].as_str().unwrap().contains("agent") && role["after"].as_str().unwrap().contains("admin"));
+    let role = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["action"] == "team.role_changed")
+        .unwrap();
+    assert!(
+        role["before"].as_str().unwrap().contains("agent")
+            && role["after"].as_str().unwrap().contains("admin")
+    );
     assert_eq!(role["user_agent"], "switchboard-tests/1.0");
 
-    let signins = owner.call(path::<ListActivity>(), &[("action", "auth.signed_in")]).await.json();
+    let signins = owner
+        .call(path::<ListActivity>(), &[("action", "auth.signed_in")])
+        .await
+        .json();
     assert_eq!(signins["items"].as_array().unwrap().len(), 1);
-    let team_only = owner.call(path::<ListActivity>(), &[("action", "team.")]).await.json();
-    assert!(team_only["items"].as_array().unwrap().iter().all(|i| i["action"].as_str().unwrap().starts_with("team.")));
-    let by_actor = owner.call(path::<ListActivity>(), &[("actor", "agent@x.test")]).await.json();
-    assert!(by_actor["items"].as_array().unwrap().iter().all(|i| i["actor"].as_str().unwrap().contains("agent@x.test")));
-    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1)).format("%Y-%m-%d").to_string();
-    let future = owner.call(path::<ListActivity>(), &[("from", &tomorrow)]).await.json();
+    let team_only = owner
+        .call(path::<ListActivity>(), &[("action", "team.")])
+        .await
+        .json();
+    assert!(team_only["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| i["action"].as_str().unwrap().starts_with("team.")));
+    let by_actor = owner
+        .call(path::<ListActivity>(), &[("actor", "agent@x.test")])
+        .await
+        .json();
+    assert!(by_actor["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| i["actor"].as_str().unwrap().contains("agent@x.test")));
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1))
+        .format("%Y-%m-%d")
+        .to_string();
+    let future = owner
+        .call(path::<ListActivity>(), &[("from", &tomorrow)])
+        .await
+        .json();
     assert!(future["items"].as_array().unwrap().is_empty());
-    let bad = owner.call(path::<ListActivity>(), &[("from", "yesterday")]).await;
+    let bad = owner
+        .call(path::<ListActivity>(), &[("from", "yesterday")])
+        .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.contains("YYYY-MM-DD"));
 
-    let csv = owner.get("/app/activity/export?format=csv&action=team.").await;
+    let csv = owner
+        .get("/app/activity/export?format=csv&action=team.")
+        .await;
     assert_eq!(csv.status, StatusCode::OK);
-    assert!(csv.headers["content-disposition"].to_str().unwrap().contains("activity-"));
+    assert!(csv.headers["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("activity-"));
     let mut lines = csv.body.lines();
-    assert_eq!(lines.next().unwrap(), "id,at,actor,action,target,ip,user_agent,before,after");
+    assert_eq!(
+        lines.next().unwrap(),
+        "id,at,actor,action,target,ip,user_agent,before,after"
+    );
     assert!(lines.all(|l| l.contains(",team.")));
     let json = owner.get("/app/activity/export?format=json").await;
-    assert!(serde_json::from_str::<serde_json::Value>(&json.body).unwrap().as_array().unwrap().len() >= 5);
+    assert!(
+        serde_json::from_str::<serde_json::Value>(&json.body)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len()
+            >= 5
+    );
     let bad = owner.get("/app/activity/export?format=pdf").await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(bad.json()["error"]["code"], "validation_failed");
     // Exports are themselves recorded.
-    let exported = owner.call(path::<ListActivity>(), &[("action", "activity.exported")]).await.json();
+    let exported = owner
+        .call(path::<ListActivity>(), &[("action", "activity.exported")])
+        .await
+        .json();
     assert_eq!(exported["items"].as_array().unwrap().len(), 2);
     app.finish().await;
 }
 
-backend_tests!(health_ready_metrics, activity_records_who_what_where_and_filters);
+backend_tests!(
+    health_ready_metrics,
+    activity_records_who_what_where_and_filters
+);

@@ -14,16 +14,28 @@ async fn cross_origin_writes_are_refused(b: Backend) {
     let mut c = sign_up(&app, "Ada", "ada@example.com", "Acme").await;
     let mut evil = c.clone();
     evil.origin = Some("https://evil.example".into());
-    let r = evil.call(path::<RenameWorkspace>(), &[("name", "Pwned")]).await;
+    let r = evil
+        .call(path::<RenameWorkspace>(), &[("name", "Pwned")])
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(r.json()["error"]["code"], "forbidden");
     let mut bare = c.clone();
     bare.origin = None;
-    assert_eq!(bare.call(path::<RenameWorkspace>(), &[("name", "Pwned")]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        bare.call(path::<RenameWorkspace>(), &[("name", "Pwned")])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
     // Same origin works, and the name was not changed by the refused calls.
     let s = c.call(path::<GetSession>(), &[]).await.json();
     assert_eq!(s["workspace"]["name"], "Acme");
-    assert_eq!(c.call(path::<RenameWorkspace>(), &[("name", "Acme Two")]).await.status, StatusCode::OK);
+    assert_eq!(
+        c.call(path::<RenameWorkspace>(), &[("name", "Acme Two")])
+            .await
+            .status,
+        StatusCode::OK
+    );
     app.finish().await;
 }
 
@@ -32,7 +44,15 @@ async fn cookies_are_http_only_lax_and_secure_on_https(b: Backend) {
     let mut c = app.client();
     c.origin = Some("https://help.example.com".into());
     sign_up(&app, "Ada", "ada@example.com", "Acme").await;
-    let r = c.call(path::<SignIn>(), &[("email", "ada@example.com"), ("password", "correct horse battery")]).await;
+    let r = c
+        .call(
+            path::<SignIn>(),
+            &[
+                ("email", "ada@example.com"),
+                ("password", "correct horse battery"),
+            ],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let cookie = r.headers["set-cookie"].to_str().unwrap();
     assert!(cookie.starts_with("sb_session="));
@@ -53,4 +73,8 @@ async fn headers_and_request_ids(b: Backend) {
     app.finish().await;
 }
 
-backend_tests!(cross_origin_writes_are_refused, cookies_are_http_only_lax_and_secure_on_https, headers_and_request_ids);
+backend_tests!(
+    cross_origin_writes_are_refused,
+    cookies_are_http_only_lax_and_secure_on_https,
+    headers_and_request_ids
+);

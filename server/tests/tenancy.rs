@@ -9,7 +9,9 @@ use app::serverfns::activity::ListActivity;
 use app::serverfns::auth::{GetSession, SwitchWorkspace};
 use app::serverfns::operations::{GetJobs, ListOutbox, RestoreEmail, RetryEmail, RetryJob};
 use app::serverfns::team::{ChangeRole, InviteMember, ListTeam, RemoveMember, RevokeInvitation};
-use app::serverfns::workspace::{GetDashboard, GetWorkspaceSettings, RenameWorkspace, SetWorkspaceLogo};
+use app::serverfns::workspace::{
+    GetDashboard, GetWorkspaceSettings, RenameWorkspace, SetWorkspaceLogo,
+};
 use app::services::tenancy::{Scoped, System};
 use axum::http::StatusCode;
 use common::{add_member, fns::path, sign_up, Backend, TestApp};
@@ -21,21 +23,48 @@ use sea_orm::{ColumnTrait, QueryFilter};
 /// across workspaces. Public token-based ones (sign-in, invitations by token) carry
 /// their own proof of workspace.
 const COVERED: &[&str] = &[
-    "list_team", "invite_member", "revoke_invitation", "change_role", "remove_member",
-    "get_workspace_settings", "rename_workspace", "set_workspace_logo", "get_dashboard",
-    "list_activity", "list_outbox", "retry_email", "restore_email", "get_jobs", "retry_job",
-    "switch_workspace", "get_session", "update_profile", "change_password", "set_timezone",
-    "resend_verification", "sign_out",
+    "list_team",
+    "invite_member",
+    "revoke_invitation",
+    "change_role",
+    "remove_member",
+    "get_workspace_settings",
+    "rename_workspace",
+    "set_workspace_logo",
+    "get_dashboard",
+    "list_activity",
+    "list_outbox",
+    "retry_email",
+    "restore_email",
+    "get_jobs",
+    "retry_job",
+    "switch_workspace",
+    "get_session",
+    "update_profile",
+    "change_password",
+    "set_timezone",
+    "resend_verification",
+    "sign_out",
     // Public: no workspace in scope until the credentials or the token prove one.
-    "sign_up", "sign_in", "request_password_reset", "reset_password", "verify_email",
-    "get_invitation", "accept_invitation",
+    "sign_up",
+    "sign_in",
+    "request_password_reset",
+    "reset_password",
+    "verify_email",
+    "get_invitation",
+    "accept_invitation",
 ];
 
 #[test]
 fn every_server_function_is_covered() {
     for (p, _) in leptos::server_fn::axum::server_fn_paths() {
-        let name = p.trim_start_matches("/api/").trim_end_matches(|c: char| c.is_ascii_digit());
-        assert!(COVERED.contains(&name), "server fn `{name}` has no cross-workspace coverage: add it to tests/tenancy.rs");
+        let name = p
+            .trim_start_matches("/api/")
+            .trim_end_matches(|c: char| c.is_ascii_digit());
+        assert!(
+            COVERED.contains(&name),
+            "server fn `{name}` has no cross-workspace coverage: add it to tests/tenancy.rs"
+        );
     }
 }
 
@@ -44,36 +73,86 @@ async fn a_cannot_touch_b(b: Backend) {
     let mut a = sign_up(&app, "Alice", "alice@a.test", "Workspace A").await;
     let mut bo = sign_up(&app, "Bob", "bob@b.test", "Workspace B").await;
     let _b_member = add_member(&app, &mut bo, "bea@b.test", "agent").await;
-    let r = bo.call(path::<InviteMember>(), &[("email", "pending@b.test"), ("role", "agent")]).await;
+    let r = bo
+        .call(
+            path::<InviteMember>(),
+            &[("email", "pending@b.test"), ("role", "agent")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     let png = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
-    assert_eq!(bo.call(path::<SetWorkspaceLogo>(), &[("data_url", png)]).await.status, StatusCode::OK);
+    assert_eq!(
+        bo.call(path::<SetWorkspaceLogo>(), &[("data_url", png)])
+            .await
+            .status,
+        StatusCode::OK
+    );
     app.run_jobs().await;
 
-    let b_ws = bo.call(path::<GetSession>(), &[]).await.json()["workspace"]["id"].as_i64().unwrap() as i32;
+    let b_ws = bo.call(path::<GetSession>(), &[]).await.json()["workspace"]["id"]
+        .as_i64()
+        .unwrap() as i32;
     let sys = System::new("test inspects B");
     let b_scope = Scoped::new(b_ws);
-    let b_member = b_scope.find::<membership::Entity>().filter(membership::Column::Role.eq("agent")).one(&app.state.db).await.unwrap().unwrap();
-    let b_inv = b_scope.find::<invitation::Entity>().filter(invitation::Column::AcceptedAt.is_null()).one(&app.state.db).await.unwrap().unwrap();
-    let b_email = b_scope.find::<email::Entity>().one(&app.state.db).await.unwrap().unwrap();
+    let b_member = b_scope
+        .find::<membership::Entity>()
+        .filter(membership::Column::Role.eq("agent"))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let b_inv = b_scope
+        .find::<invitation::Entity>()
+        .filter(invitation::Column::AcceptedAt.is_null())
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let b_email = b_scope
+        .find::<email::Entity>()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
     // A dead job and an archived email in B.
-    let b_job = b_scope.find::<job::Entity>().one(&app.state.db).await.unwrap().unwrap();
-    sys.update_many::<job::Entity>().col_expr(job::Column::Status, Expr::value("dead")).filter(job::Column::Id.eq(b_job.id)).exec(&app.state.db).await.unwrap();
-    sys.update_many::<email::Entity>().col_expr(email::Column::ArchivedAt, Expr::value(chrono::Utc::now())).filter(email::Column::Id.eq(b_email.id)).exec(&app.state.db).await.unwrap();
+    let b_job = b_scope
+        .find::<job::Entity>()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    sys.update_many::<job::Entity>()
+        .col_expr(job::Column::Status, Expr::value("dead"))
+        .filter(job::Column::Id.eq(b_job.id))
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    sys.update_many::<email::Entity>()
+        .col_expr(email::Column::ArchivedAt, Expr::value(chrono::Utc::now()))
+        .filter(email::Column::Id.eq(b_email.id))
+        .exec(&app.state.db)
+        .await
+        .unwrap();
 
     // Reads show only A.
     let team = a.call(path::<ListTeam>(), &[]).await;
     assert_eq!(team.status, StatusCode::OK);
     assert!(!team.body.contains("@b.test"), "{}", team.body);
     for archived in ["false", "true"] {
-        let outbox = a.call(path::<ListOutbox>(), &[("archived", archived)]).await;
+        let outbox = a
+            .call(path::<ListOutbox>(), &[("archived", archived)])
+            .await;
         assert_eq!(outbox.status, StatusCode::OK);
         assert!(!outbox.body.contains("@b.test"), "{}", outbox.body);
     }
     let jobs = a.call(path::<GetJobs>(), &[]).await.json();
     assert_eq!(jobs["dead"], 0);
     let act = a.call(path::<ListActivity>(), &[]).await;
-    assert!(!act.body.contains("b.test") && act.body.contains("alice@a.test"), "{}", act.body);
+    assert!(
+        !act.body.contains("b.test") && act.body.contains("alice@a.test"),
+        "{}",
+        act.body
+    );
     let csv = a.get("/app/activity/export?format=csv").await;
     assert_eq!(csv.status, StatusCode::OK);
     assert!(!csv.body.contains("b.test"));
@@ -81,16 +160,29 @@ async fn a_cannot_touch_b(b: Backend) {
     assert!(!json.body.contains("b.test"));
     let settings = a.call(path::<GetWorkspaceSettings>(), &[]).await.json();
     assert_eq!(settings["name"], "Workspace A");
-    assert_eq!(a.get("/app/logo").await.status, StatusCode::NOT_FOUND, "A has no logo; B's must not leak");
+    assert_eq!(
+        a.get("/app/logo").await.status,
+        StatusCode::NOT_FOUND,
+        "A has no logo; B's must not leak"
+    );
     let dash = a.call(path::<GetDashboard>(), &[]).await.json();
     assert_eq!(dash["members"], 1);
 
     // Writes aimed at B's rows find nothing.
     let id = |v: i32| v.to_string();
     for (p, args) in [
-        (path::<ChangeRole>(), vec![("membership_id", id(b_member.id)), ("role", "admin".into())]),
-        (path::<RemoveMember>(), vec![("membership_id", id(b_member.id))]),
-        (path::<RevokeInvitation>(), vec![("invitation_id", id(b_inv.id))]),
+        (
+            path::<ChangeRole>(),
+            vec![("membership_id", id(b_member.id)), ("role", "admin".into())],
+        ),
+        (
+            path::<RemoveMember>(),
+            vec![("membership_id", id(b_member.id))],
+        ),
+        (
+            path::<RevokeInvitation>(),
+            vec![("invitation_id", id(b_inv.id))],
+        ),
         (path::<RetryEmail>(), vec![("email_id", id(b_email.id))]),
         (path::<RestoreEmail>(), vec![("email_id", id(b_email.id))]),
         (path::<RetryJob>(), vec![("job_id", id(b_job.id))]),
@@ -100,20 +192,52 @@ async fn a_cannot_touch_b(b: Backend) {
         let r = a.call(p, &args).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{p}: {}", r.body);
     }
-    assert_eq!(a.call(path::<RenameWorkspace>(), &[("name", "Renamed A")]).await.status, StatusCode::OK);
+    assert_eq!(
+        a.call(path::<RenameWorkspace>(), &[("name", "Renamed A")])
+            .await
+            .status,
+        StatusCode::OK
+    );
 
     // B is unchanged.
-    let m = b_scope.find::<membership::Entity>().filter(membership::Column::Id.eq(b_member.id)).one(&app.state.db).await.unwrap().unwrap();
+    let m = b_scope
+        .find::<membership::Entity>()
+        .filter(membership::Column::Id.eq(b_member.id))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(m.role, "agent");
-    let i = b_scope.find::<invitation::Entity>().filter(invitation::Column::Id.eq(b_inv.id)).one(&app.state.db).await.unwrap().unwrap();
+    let i = b_scope
+        .find::<invitation::Entity>()
+        .filter(invitation::Column::Id.eq(b_inv.id))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(i.revoked_at.is_none());
-    let j = sys.find::<job::Entity>().filter(job::Column::Id.eq(b_job.id)).one(&app.state.db).await.unwrap().unwrap();
+    let j = sys
+        .find::<job::Entity>()
+        .filter(job::Column::Id.eq(b_job.id))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(j.status, "dead");
-    let e = sys.find::<email::Entity>().filter(email::Column::Id.eq(b_email.id)).one(&app.state.db).await.unwrap().unwrap();
+    let e = sys
+        .find::<email::Entity>()
+        .filter(email::Column::Id.eq(b_email.id))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(e.archived_at.is_some());
     let bws = bo.call(path::<GetWorkspaceSettings>(), &[]).await.json();
     assert_eq!(bws["name"], "Workspace B");
-    assert_eq!(bo.call(path::<GetSession>(), &[]).await.json()["workspace"]["id"], b_ws);
+    assert_eq!(
+        bo.call(path::<GetSession>(), &[]).await.json()["workspace"]["id"],
+        b_ws
+    );
     assert_eq!(bo.get("/app/logo").await.status, StatusCode::OK);
     app.finish().await;
 }

@@ -27,7 +27,9 @@ const ACTIONS: &[(&str, &str)] = &[
 fn encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -48,11 +50,19 @@ pub fn ActivityPage() -> impl IntoView {
             before_id: opt("before").and_then(|v| v.parse().ok()),
         }
     });
-    let page = Resource::new(move || filter.get(), |f| list_activity(f.actor, f.action, f.from, f.to, f.before_id));
+    let page = Resource::new(
+        move || filter.get(),
+        |f| list_activity(f.actor, f.action, f.from, f.to, f.before_id),
+    );
     let export = move |format: &str| {
         let f = filter.get();
         let mut url = format!("/app/activity/export?format={format}");
-        for (k, v) in [("actor", f.actor), ("action", f.action), ("from", f.from), ("to", f.to)] {
+        for (k, v) in [
+            ("actor", f.actor),
+            ("action", f.action),
+            ("from", f.from),
+            ("to", f.to),
+        ] {
             if let Some(v) = v {
                 url.push_str(&format!("&{k}={}", encode(&v)));
             }

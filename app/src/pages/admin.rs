@@ -66,12 +66,36 @@ struct NavItem {
 }
 
 const NAV: &[NavItem] = &[
-    NavItem { href: "/app", label: "Home", action: Action::ViewWorkspace },
-    NavItem { href: "/app/team", label: "Team", action: Action::ViewTeam },
-    NavItem { href: "/app/activity", label: "Activity log", action: Action::ViewActivityLog },
-    NavItem { href: "/app/outbox", label: "Outbox", action: Action::ViewOutbox },
-    NavItem { href: "/app/jobs", label: "Jobs", action: Action::ViewJobs },
-    NavItem { href: "/app/settings", label: "Workspace settings", action: Action::ManageWorkspaceSettings },
+    NavItem {
+        href: "/app",
+        label: "Home",
+        action: Action::ViewWorkspace,
+    },
+    NavItem {
+        href: "/app/team",
+        label: "Team",
+        action: Action::ViewTeam,
+    },
+    NavItem {
+        href: "/app/activity",
+        label: "Activity log",
+        action: Action::ViewActivityLog,
+    },
+    NavItem {
+        href: "/app/outbox",
+        label: "Outbox",
+        action: Action::ViewOutbox,
+    },
+    NavItem {
+        href: "/app/jobs",
+        label: "Jobs",
+        action: Action::ViewJobs,
+    },
+    NavItem {
+        href: "/app/settings",
+        label: "Workspace settings",
+        action: Action::ManageWorkspaceSettings,
+    },
 ];
 
 #[component]
@@ -106,7 +130,13 @@ fn Shell(session: SessionView) -> impl IntoView {
     });
     let ws = session.workspace.clone();
     let logo = ws.has_logo.then(|| format!("/app/logo?w={}", ws.id));
-    let initial = ws.name.chars().next().unwrap_or('S').to_uppercase().to_string();
+    let initial = ws
+        .name
+        .chars()
+        .next()
+        .unwrap_or('S')
+        .to_uppercase()
+        .to_string();
     let workspaces = session.workspaces.clone();
     let current_id = ws.id;
     view! {
@@ -189,7 +219,10 @@ fn VerifyBanner() -> impl IntoView {
 pub fn HomePage() -> impl IntoView {
     let live = use_live();
     let session = use_session();
-    let data = Resource::new(move || (live.team.get(), live.outbox.get()), |_| get_dashboard());
+    let data = Resource::new(
+        move || (live.team.get(), live.outbox.get()),
+        |_| get_dashboard(),
+    );
     let name = session.as_ref().map(|s| s.name.clone()).unwrap_or_default();
     let role = session.as_ref().map(SessionView::role);
     let admin = role.is_some_and(|r| can(r, Action::InviteMembers));

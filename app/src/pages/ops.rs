@@ -18,7 +18,14 @@ pub fn OutboxPage() -> impl IntoView {
     let retry = ServerAction::<RetryEmail>::new();
     let restore = ServerAction::<RestoreEmail>::new();
     let emails = Resource::new(
-        move || (archived.get(), live.outbox.get(), retry.version().get(), restore.version().get()),
+        move || {
+            (
+                archived.get(),
+                live.outbox.get(),
+                retry.version().get(),
+                restore.version().get(),
+            )
+        },
         |(a, ..)| list_outbox(a),
     );
     let retry_error = action_error(retry.value());

@@ -17,7 +17,13 @@ pub fn WorkspaceSettingsPage() -> impl IntoView {
     let rename = ServerAction::<RenameWorkspace>::new();
     let logo = ServerAction::<SetWorkspaceLogo>::new();
     let settings = Resource::new(
-        move || (live.workspace.get(), rename.version().get(), logo.version().get()),
+        move || {
+            (
+                live.workspace.get(),
+                rename.version().get(),
+                logo.version().get(),
+            )
+        },
         |_| get_workspace_settings(),
     );
     let rename_error = action_error(rename.value());
@@ -74,19 +80,30 @@ pub fn WorkspaceSettingsPage() -> impl IntoView {
 }
 
 /// Reads the chosen file as a data URL and uploads it (browser only).
-fn upload_logo(ev: leptos::ev::Event, action: ServerAction<SetWorkspaceLogo>, error: RwSignal<Option<AppError>>) {
+fn upload_logo(
+    ev: leptos::ev::Event,
+    action: ServerAction<SetWorkspaceLogo>,
+    error: RwSignal<Option<AppError>>,
+) {
     #[cfg(feature = "hydrate")]
     {
         use wasm_bindgen::prelude::*;
         use wasm_bindgen::JsCast;
         error.set(None);
         let input: Option<web_sys::HtmlInputElement> = ev.target().and_then(|t| t.dyn_into().ok());
-        let Some(file) = input.and_then(|i| i.files()).and_then(|f| f.get(0)) else { return };
+        let Some(file) = input.and_then(|i| i.files()).and_then(|f| f.get(0)) else {
+            return;
+        };
         if file.size() > 512.0 * 1024.0 {
-            error.set(Some(AppError::field("logo", "The logo must be smaller than 512 KB.")));
+            error.set(Some(AppError::field(
+                "logo",
+                "The logo must be smaller than 512 KB.",
+            )));
             return;
         }
-        let Ok(reader) = web_sys::FileReader::new() else { return };
+        let Ok(reader) = web_sys::FileReader::new() else {
+            return;
+        };
         let r = reader.clone();
         let onload = Closure::<dyn FnMut()>::new(move || {
             if let Some(url) = r.result().ok().and_then(|v| v.as_string()) {
@@ -96,7 +113,10 @@ fn upload_logo(ev: leptos::ev::Event, action: ServerAction<SetWorkspaceLogo>, er
         reader.set_onload(Some(onload.as_ref().unchecked_ref()));
         onload.forget();
         if reader.read_as_data_url(&file).is_err() {
-            error.set(Some(AppError::field("logo", "That file could not be read.")));
+            error.set(Some(AppError::field(
+                "logo",
+                "That file could not be read.",
+            )));
         }
     }
     #[cfg(not(feature = "hydrate"))]
@@ -108,8 +128,14 @@ fn upload_logo(ev: leptos::ev::Event, action: ServerAction<SetWorkspaceLogo>, er
 pub fn ProfilePage() -> impl IntoView {
     let session = use_session();
     let name = session.as_ref().map(|s| s.name.clone()).unwrap_or_default();
-    let email = session.as_ref().map(|s| s.email.clone()).unwrap_or_default();
-    let tz = session.as_ref().and_then(|s| s.timezone.clone()).unwrap_or_default();
+    let email = session
+        .as_ref()
+        .map(|s| s.email.clone())
+        .unwrap_or_default();
+    let tz = session
+        .as_ref()
+        .and_then(|s| s.timezone.clone())
+        .unwrap_or_default();
     let update = ServerAction::<UpdateProfile>::new();
     let password = ServerAction::<ChangePassword>::new();
     let timezone = ServerAction::<SetTimezone>::new();

@@ -158,7 +158,11 @@ fn member_row(
     }
 }
 
-fn invitation_row(i: InvitationView, may_invite: bool, revoke: ServerAction<RevokeInvitation>) -> impl IntoView {
+fn invitation_row(
+    i: InvitationView,
+    may_invite: bool,
+    revoke: ServerAction<RevokeInvitation>,
+) -> impl IntoView {
     let id = i.id;
     view! {
         <tr>

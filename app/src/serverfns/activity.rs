@@ -1,7 +1,7 @@
 //! The activity log page.
 
 use crate::error::AppError;
-use crate::types::{ActivityFilter, ActivityPage};
+use crate::types::ActivityPage;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -18,7 +18,7 @@ pub async fn list_activity(
     to: Option<String>,
     before_id: Option<i32>,
 ) -> Result<ActivityPage, AppError> {
-    let filter = ActivityFilter {
+    let filter = crate::types::ActivityFilter {
         actor,
         action,
         from,

@@ -129,7 +129,9 @@ pub async fn switch_workspace(workspace_id: i32) -> Result<(), AppError> {
     use super::edge::*;
     let state = state()?;
     let session = session().await?;
-    let (u, _) = ids(&session).await?.ok_or_else(|| fail(AppError::Unauthenticated))?;
+    let (u, _) = ids(&session)
+        .await?
+        .ok_or_else(|| fail(AppError::Unauthenticated))?;
     crate::services::accounts::check_membership(&state.db, u, workspace_id)
         .await
         .map_err(fail)?;

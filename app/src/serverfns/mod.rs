@@ -35,7 +35,10 @@ pub mod edge {
             if let Ok(code) = http::StatusCode::from_u16(e.status()) {
                 opts.set_status(code);
             }
-            if let AppError::RateLimited { retry_after_secs, .. } = &e {
+            if let AppError::RateLimited {
+                retry_after_secs, ..
+            } = &e
+            {
                 if let Ok(v) = http::HeaderValue::from_str(&retry_after_secs.to_string()) {
                     opts.insert_header(http::header::RETRY_AFTER, v);
                 }
@@ -49,7 +52,8 @@ pub mod edge {
     /// # Errors
     /// Internal when the server was wired without it.
     pub fn state() -> Result<AppState, AppError> {
-        use_context::<AppState>().ok_or_else(|| fail(ServiceError::Internal("AppState not in context".into())))
+        use_context::<AppState>()
+            .ok_or_else(|| fail(ServiceError::Internal("AppState not in context".into())))
     }
 
     /// The tower-sessions session of this request.
@@ -75,7 +79,9 @@ pub mod edge {
     /// # Errors
     /// Internal session-store errors.
     pub async fn ids(session: &Session) -> Result<Option<(i32, i32)>, AppError> {
-        let err = |e: tower_sessions::session::Error| fail(ServiceError::Internal(format!("session: {e}")));
+        let err = |e: tower_sessions::session::Error| {
+            fail(ServiceError::Internal(format!("session: {e}")))
+        };
         let u = session.get::<i32>(USER_ID).await.map_err(err)?;
         let w = session.get::<i32>(WORKSPACE_ID).await.map_err(err)?;
         Ok(u.zip(w))
@@ -89,7 +95,9 @@ pub mod edge {
     pub async fn actor(action: Action) -> Result<(AppState, Actor), AppError> {
         let state = state()?;
         let session = session().await?;
-        let (u, w) = ids(&session).await?.ok_or_else(|| fail(AppError::Unauthenticated))?;
+        let (u, w) = ids(&session)
+            .await?
+            .ok_or_else(|| fail(AppError::Unauthenticated))?;
         let actor = load_actor(&state.db, u, w).await.map_err(fail)?;
         actor.require(action).map_err(fail)?;
         Ok((state, actor))
@@ -100,10 +108,15 @@ pub mod edge {
     /// # Errors
     /// Internal session-store errors.
     pub async fn start_session(session: &Session, s: SignedIn) -> Result<(), AppError> {
-        let err = |e: tower_sessions::session::Error| fail(ServiceError::Internal(format!("session: {e}")));
+        let err = |e: tower_sessions::session::Error| {
+            fail(ServiceError::Internal(format!("session: {e}")))
+        };
         session.cycle_id().await.map_err(err)?;
         session.insert(USER_ID, s.user_id).await.map_err(err)?;
-        session.insert(WORKSPACE_ID, s.workspace_id).await.map_err(err)?;
+        session
+            .insert(WORKSPACE_ID, s.workspace_id)
+            .await
+            .map_err(err)?;
         Ok(())
     }
 }

@@ -16,13 +16,22 @@ pub async fn update_profile(name: String) -> Result<(), AppError> {
 
 /// Changes the password.
 #[server]
-pub async fn change_password(current_password: String, new_password: String) -> Result<(), AppError> {
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<(), AppError> {
     use super::edge::*;
     let (state, actor) = actor(crate::permissions::Action::ViewWorkspace).await?;
     let meta = meta().await;
-    crate::services::accounts::change_password(&state, &actor, &current_password, &new_password, &meta)
-        .await
-        .map_err(fail)
+    crate::services::accounts::change_password(
+        &state,
+        &actor,
+        &current_password,
+        &new_password,
+        &meta,
+    )
+    .await
+    .map_err(fail)
 }
 
 /// Stores the user's timezone.

@@ -9,7 +9,9 @@ use leptos::prelude::*;
 pub async fn list_team() -> Result<TeamView, AppError> {
     use super::edge::*;
     let (state, actor) = actor(crate::permissions::Action::ViewTeam).await?;
-    crate::services::team::list(&state.db, &actor).await.map_err(fail)
+    crate::services::team::list(&state.db, &actor)
+        .await
+        .map_err(fail)
 }
 
 /// Invites someone by email with a role.

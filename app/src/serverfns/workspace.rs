@@ -36,7 +36,12 @@ pub async fn set_workspace_logo(data_url: String) -> Result<(), AppError> {
     let logo = if data_url.is_empty() {
         None
     } else {
-        let bad = || fail(AppError::field("logo", "That file could not be read as an image."));
+        let bad = || {
+            fail(AppError::field(
+                "logo",
+                "That file could not be read as an image.",
+            ))
+        };
         let rest = data_url.strip_prefix("data:").ok_or_else(bad)?;
         let (ct, b64) = rest.split_once(";base64,").ok_or_else(bad)?;
         let bytes = base64::engine::general_purpose::STANDARD

@@ -10,12 +10,13 @@ use super::tenancy::{global, global_update, memberships_of_user, Scoped};
 use super::uow::UnitOfWork;
 use super::{now, AppState, ServiceError, ServiceResult};
 use crate::permissions::Role;
-use crate::types::{validate_email, validate_name, validate_password, SessionView, WorkspaceSummary};
+use crate::types::{
+    validate_email, validate_name, validate_password, SessionView, WorkspaceSummary,
+};
 use entity::{auth_token, membership, user, workspace};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
 };
 
 /// Token purposes.
@@ -60,7 +61,10 @@ fn who(u: &user::Model) -> Who {
     }
 }
 
-async fn find_user_by_email(db: &impl ConnectionTrait, email: &str) -> ServiceResult<Option<user::Model>> {
+async fn find_user_by_email(
+    db: &impl ConnectionTrait,
+    email: &str,
+) -> ServiceResult<Option<user::Model>> {
     Ok(global::<user::Entity>()
         .filter(user::Column::Email.eq(email))
         .one(db)
@@ -119,10 +123,19 @@ async fn consume_token(
     Ok(row.user_id)
 }
 
-async fn queue_verification(state: &AppState, db: &impl ConnectionTrait, u: &user::Model) -> ServiceResult<()> {
+async fn queue_verification(
+    state: &AppState,
+    db: &impl ConnectionTrait,
+    u: &user::Model,
+) -> ServiceResult<()> {
     let token = issue_token(db, u.id, purpose::VERIFY_EMAIL, VERIFY_TTL_HOURS).await?;
     let link = format!("{}/verify-email?token={token}", state.config.base_url());
-    mail::enqueue(db, &state.config, templates::verification(&u.email, &u.name, &link)).await?;
+    mail::enqueue(
+        db,
+        &state.config,
+        templates::verification(&u.email, &u.name, &link),
+    )
+    .await?;
     Ok(())
 }
 
@@ -196,7 +209,10 @@ async fn create_user(
     })
 }
 
-async fn create_workspace(db: &impl ConnectionTrait, name: &str) -> ServiceResult<workspace::Model> {
+async fn create_workspace(
+    db: &impl ConnectionTrait,
+    name: &str,
+) -> ServiceResult<workspace::Model> {
     let t = now();
     Ok(workspace::ActiveModel {
         name: Set(name.to_owned()),
@@ -237,10 +253,18 @@ pub async fn add_membership(
 /// `Invalid` on wrong credentials (the same message whether or not the address
 /// exists); `RateLimited` after too many failures; `Forbidden` for a user with no
 /// workspace left.
-pub async fn sign_in(state: &AppState, email: &str, password: &str, meta: &RequestMeta) -> ServiceResult<SignedIn> {
+pub async fn sign_in(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    meta: &RequestMeta,
+) -> ServiceResult<SignedIn> {
     let email = email.trim().to_lowercase();
     if email.is_empty() || password.is_empty() {
-        return Err(ServiceError::invalid("email", "Enter your email and password."));
+        return Err(ServiceError::invalid(
+            "email",
+            "Enter your email and password.",
+        ));
     }
     let lim = &state.config.limits;
     let email_key = format!("login:email:{email}");
@@ -249,7 +273,9 @@ pub async fn sign_in(state: &AppState, email: &str, password: &str, meta: &Reque
         (&email_key, lim.login_per_email, "this account"),
         (&ip_key, lim.login_per_ip, "your network"),
     ] {
-        if let Some(wait) = rate_limit::blocked_for(&state.db, key, limit, lim.login_window_secs).await? {
+        if let Some(wait) =
+            rate_limit::blocked_for(&state.db, key, limit, lim.login_window_secs).await?
+        {
             return Err(ServiceError::RateLimited {
                 message: format!(
                     "Too many failed sign-in attempts for {what}. Try again in {}, or reset your password.",
@@ -272,7 +298,10 @@ pub async fn sign_in(state: &AppState, email: &str, password: &str, meta: &Reque
         rate_limit::hit(&state.db, &email_key).await?;
         rate_limit::hit(&state.db, &ip_key).await?;
         tracing::info!(ip = ?meta.ip, "failed sign-in");
-        return Err(ServiceError::invalid("password", "Wrong email or password."));
+        return Err(ServiceError::invalid(
+            "password",
+            "Wrong email or password.",
+        ));
     };
     rate_limit::clear(&state.db, &email_key).await?;
     let Some(m) = memberships_of_user(u.id)
@@ -305,7 +334,11 @@ const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$
 ///
 /// # Errors
 /// Database errors.
-pub async fn record_sign_out(state: &AppState, actor: &Actor, meta: &RequestMeta) -> ServiceResult<()> {
+pub async fn record_sign_out(
+    state: &AppState,
+    actor: &Actor,
+    meta: &RequestMeta,
+) -> ServiceResult<()> {
     activity::record(
         &state.db,
         actor.scope,
@@ -324,7 +357,14 @@ pub async fn record_sign_out(state: &AppState, actor: &Actor, meta: &RequestMeta
 pub async fn request_password_reset(state: &AppState, email: &str) -> ServiceResult<()> {
     let email = validate_email(email).map_err(|m| ServiceError::invalid("email", m))?;
     let key = format!("reset:{email}");
-    if let Some(wait) = rate_limit::blocked_for(&state.db, &key, state.config.limits.password_reset_per_hour, 3600).await? {
+    if let Some(wait) = rate_limit::blocked_for(
+        &state.db,
+        &key,
+        state.config.limits.password_reset_per_hour,
+        3600,
+    )
+    .await?
+    {
         return Err(ServiceError::RateLimited {
             message: format!(
                 "Too many reset requests for this address. Try again in {}.",
@@ -340,7 +380,12 @@ pub async fn request_password_reset(state: &AppState, email: &str) -> ServiceRes
     let mut uow = UnitOfWork::begin(state).await?;
     let token = issue_token(&*uow, u.id, purpose::RESET_PASSWORD, RESET_TTL_HOURS).await?;
     let link = format!("{}/reset-password?token={token}", state.config.base_url());
-    mail::enqueue(&*uow, &state.config, templates::password_reset(&u.email, &u.name, &link)).await?;
+    mail::enqueue(
+        &*uow,
+        &state.config,
+        templates::password_reset(&u.email, &u.name, &link),
+    )
+    .await?;
     uow.jobs_enqueued();
     uow.commit().await
 }
@@ -430,7 +475,12 @@ pub async fn resend_verification(state: &AppState, user_id: i32) -> ServiceResul
 ///
 /// # Errors
 /// Invalid name; database errors.
-pub async fn update_profile(state: &AppState, actor: &Actor, name: &str, meta: &RequestMeta) -> ServiceResult<()> {
+pub async fn update_profile(
+    state: &AppState,
+    actor: &Actor,
+    name: &str,
+    meta: &RequestMeta,
+) -> ServiceResult<()> {
     let name = validate_name(name, "Your name").map_err(|m| ServiceError::invalid("name", m))?;
     let u = load_user(&state.db, actor.user_id).await?;
     let before = u.name.clone();
@@ -446,7 +496,10 @@ pub async fn update_profile(state: &AppState, actor: &Actor, name: &str, meta: &
         meta,
         Entry::new("profile.updated")
             .target("user", actor.user_id)
-            .diff(Some(serde_json::json!({"name": before})), Some(serde_json::json!({"name": name}))),
+            .diff(
+                Some(serde_json::json!({"name": before})),
+                Some(serde_json::json!({"name": name})),
+            ),
     )
     .await?;
     uow.commit().await
@@ -465,7 +518,10 @@ pub async fn change_password(
 ) -> ServiceResult<()> {
     let u = load_user(&state.db, actor.user_id).await?;
     if !verify_password(current.to_owned(), u.password_hash.clone()).await? {
-        return Err(ServiceError::invalid("current_password", "Your current password is not correct."));
+        return Err(ServiceError::invalid(
+            "current_password",
+            "Your current password is not correct.",
+        ));
     }
     validate_password(new).map_err(|m| ServiceError::invalid("new_password", m))?;
     let hash = hash_password(new.to_owned()).await?;
@@ -514,7 +570,11 @@ pub async fn set_timezone(state: &AppState, user_id: i32, tz: &str) -> ServiceRe
 ///
 /// # Errors
 /// `Unauthenticated` when the user or membership is gone.
-pub async fn session_view(db: &impl ConnectionTrait, user_id: i32, workspace_id: i32) -> ServiceResult<SessionView> {
+pub async fn session_view(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    workspace_id: i32,
+) -> ServiceResult<SessionView> {
     let u = load_user(db, user_id).await?;
     let rows = memberships_of_user(user_id)
         .order_by_asc(membership::Column::Id)
@@ -553,7 +613,11 @@ pub async fn session_view(db: &impl ConnectionTrait, user_id: i32, workspace_id:
 ///
 /// # Errors
 /// `NotFound` when they are not a member there.
-pub async fn check_membership(db: &impl ConnectionTrait, user_id: i32, workspace_id: i32) -> ServiceResult<()> {
+pub async fn check_membership(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    workspace_id: i32,
+) -> ServiceResult<()> {
     memberships_of_user(user_id)
         .filter(membership::Column::WorkspaceId.eq(workspace_id))
         .one(db)
@@ -627,7 +691,10 @@ pub async fn create_invited_user(
 ///
 /// # Errors
 /// Database errors.
-pub async fn user_by_email(db: &impl ConnectionTrait, email: &str) -> ServiceResult<Option<user::Model>> {
+pub async fn user_by_email(
+    db: &impl ConnectionTrait,
+    email: &str,
+) -> ServiceResult<Option<user::Model>> {
     find_user_by_email(db, email).await
 }
 

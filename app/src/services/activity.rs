@@ -58,7 +58,11 @@ impl<'a> Entry<'a> {
         self
     }
     /// With before/after.
-    pub fn diff(mut self, before: Option<serde_json::Value>, after: Option<serde_json::Value>) -> Self {
+    pub fn diff(
+        mut self,
+        before: Option<serde_json::Value>,
+        after: Option<serde_json::Value>,
+    ) -> Self {
         self.before = before;
         self.after = after;
         self
@@ -76,7 +80,9 @@ pub async fn record(
     meta: &RequestMeta,
     e: Entry<'_>,
 ) -> ServiceResult<()> {
-    let (tt, tid) = e.target.map_or((None, None), |(t, i)| (Some(t.to_owned()), Some(i)));
+    let (tt, tid) = e
+        .target
+        .map_or((None, None), |(t, i)| (Some(t.to_owned()), Some(i)));
     activity::ActiveModel {
         workspace_id: Set(scope.workspace_id()),
         actor_user_id: Set(who.user_id),
@@ -87,7 +93,10 @@ pub async fn record(
         before: Set(e.before.map(|v| v.to_string())),
         after: Set(e.after.map(|v| v.to_string())),
         ip: Set(meta.ip.clone()),
-        user_agent: Set(meta.user_agent.as_ref().map(|u| u.chars().take(500).collect())),
+        user_agent: Set(meta
+            .user_agent
+            .as_ref()
+            .map(|u| u.chars().take(500).collect())),
         created_at: Set(now()),
         ..Default::default()
     }
@@ -142,11 +151,17 @@ pub async fn list(
     }
     if let Some(from) = f.from.as_deref().filter(|s| !s.trim().is_empty()) {
         let d = parse_day(from, "from")?;
-        q = q.filter(activity::Column::CreatedAt.gte(Utc.from_utc_datetime(&d.and_time(chrono::NaiveTime::MIN))));
+        q = q.filter(
+            activity::Column::CreatedAt
+                .gte(Utc.from_utc_datetime(&d.and_time(chrono::NaiveTime::MIN))),
+        );
     }
     if let Some(to) = f.to.as_deref().filter(|s| !s.trim().is_empty()) {
         let d = parse_day(to, "to")? + chrono::Duration::days(1);
-        q = q.filter(activity::Column::CreatedAt.lt(Utc.from_utc_datetime(&d.and_time(chrono::NaiveTime::MIN))));
+        q = q.filter(
+            activity::Column::CreatedAt
+                .lt(Utc.from_utc_datetime(&d.and_time(chrono::NaiveTime::MIN))),
+        );
     }
     if let Some(before) = f.before_id {
         q = q.filter(activity::Column::Id.lt(before));
@@ -158,7 +173,11 @@ pub async fn list(
         .await?;
     let more = rows.len() as u64 > limit;
     rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    let next_before_id = if more { rows.last().map(|r| r.id) } else { None };
+    let next_before_id = if more {
+        rows.last().map(|r| r.id)
+    } else {
+        None
+    };
     Ok(ActivityPage {
         items: rows.into_iter().map(view).collect(),
         next_before_id,
@@ -202,8 +221,19 @@ pub async fn export(
             .map_err(|e| ServiceError::Internal(e.to_string())),
         ExportFormat::Csv => {
             let mut w = csv::Writer::from_writer(Vec::new());
-            let header = ["id", "at", "actor", "action", "target", "ip", "user_agent", "before", "after"];
-            w.write_record(header).map_err(|e| ServiceError::Internal(e.to_string()))?;
+            let header = [
+                "id",
+                "at",
+                "actor",
+                "action",
+                "target",
+                "ip",
+                "user_agent",
+                "before",
+                "after",
+            ];
+            w.write_record(header)
+                .map_err(|e| ServiceError::Internal(e.to_string()))?;
             for a in &page.items {
                 let id = a.id.to_string();
                 w.write_record([
@@ -219,7 +249,9 @@ pub async fn export(
                 ])
                 .map_err(|e| ServiceError::Internal(e.to_string()))?;
             }
-            let bytes = w.into_inner().map_err(|e| ServiceError::Internal(e.to_string()))?;
+            let bytes = w
+                .into_inner()
+                .map_err(|e| ServiceError::Internal(e.to_string()))?;
             String::from_utf8(bytes).map_err(|e| ServiceError::Internal(e.to_string()))
         }
     }

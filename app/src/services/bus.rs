@@ -93,7 +93,11 @@ mod tests {
     async fn subscribers_receive_published_events() {
         let bus = InProcessBus::default();
         let mut rx = bus.subscribe();
-        bus.publish(Event::new(7, "team.member_joined", serde_json::json!({"id": 1})));
+        bus.publish(Event::new(
+            7,
+            "team.member_joined",
+            serde_json::json!({"id": 1}),
+        ));
         let got = rx.recv().await;
         assert!(matches!(got, Ok(e) if e.workspace_id == 7 && e.kind == "team.member_joined"));
     }

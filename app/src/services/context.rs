@@ -74,7 +74,8 @@ pub async fn load_actor(
     let Some((m, Some(u))) = found else {
         return Err(ServiceError::Unauthenticated);
     };
-    let role = Role::parse(&m.role).ok_or_else(|| ServiceError::Internal(format!("bad role {}", m.role)))?;
+    let role = Role::parse(&m.role)
+        .ok_or_else(|| ServiceError::Internal(format!("bad role {}", m.role)))?;
     Ok(Actor {
         user_id: u.id,
         name: u.name,

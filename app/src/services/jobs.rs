@@ -90,7 +90,11 @@ impl NewJob {
 ///
 /// # Errors
 /// Database errors.
-pub async fn enqueue(db: &impl ConnectionTrait, cfg: &JobsConfig, job: NewJob) -> ServiceResult<bool> {
+pub async fn enqueue(
+    db: &impl ConnectionTrait,
+    cfg: &JobsConfig,
+    job: NewJob,
+) -> ServiceResult<bool> {
     let t = now();
     let am = job::ActiveModel {
         workspace_id: Set(job.workspace_id),
@@ -157,7 +161,10 @@ pub async fn claim_next(
         let res = sys
             .update_many::<job::Entity>()
             .col_expr(job::Column::Status, Expr::value(status::RUNNING))
-            .col_expr(job::Column::Attempts, Expr::col(job::Column::Attempts).add(1))
+            .col_expr(
+                job::Column::Attempts,
+                Expr::col(job::Column::Attempts).add(1),
+            )
             .col_expr(job::Column::LockedUntil, Expr::value(locked_until))
             .col_expr(job::Column::LockedBy, Expr::value(worker))
             .col_expr(job::Column::UpdatedAt, Expr::value(t))
@@ -187,7 +194,10 @@ pub async fn complete(db: &impl ConnectionTrait, id: i32) -> ServiceResult<()> {
         .col_expr(job::Column::Status, Expr::value(status::SUCCEEDED))
         .col_expr(job::Column::FinishedAt, Expr::value(t))
         .col_expr(job::Column::UpdatedAt, Expr::value(t))
-        .col_expr(job::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(
+            job::Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
         .filter(job::Column::Id.eq(id))
         .exec(db)
         .await?;
@@ -225,7 +235,10 @@ pub async fn fail(
         .update_many::<job::Entity>()
         .col_expr(job::Column::LastError, Expr::value(msg))
         .col_expr(job::Column::UpdatedAt, Expr::value(t))
-        .col_expr(job::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(
+            job::Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
         .filter(job::Column::Id.eq(job.id));
     if job.attempts >= job.max_attempts {
         upd.col_expr(job::Column::Status, Expr::value(status::DEAD))
@@ -306,7 +319,10 @@ pub async fn retry_dead(state: &AppState, scope: Scoped, id: i32) -> ServiceResu
         .col_expr(job::Column::Attempts, Expr::value(0))
         .col_expr(job::Column::RunAt, Expr::value(t))
         .col_expr(job::Column::UpdatedAt, Expr::value(t))
-        .col_expr(job::Column::FinishedAt, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(
+            job::Column::FinishedAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
         .filter(job::Column::Id.eq(id))
         .filter(job::Column::Status.eq(status::DEAD))
         .exec(&state.db)
@@ -459,11 +475,31 @@ pub struct CronEntry {
 
 /// Every scheduled job.
 pub const SCHEDULES: &[CronEntry] = &[
-    CronEntry { name: "purge-sessions", cron: "0 */15 * * * *", kind: kind::PURGE_SESSIONS },
-    CronEntry { name: "purge-auth", cron: "0 5 * * * *", kind: kind::PURGE_AUTH },
-    CronEntry { name: "activity-retention", cron: "0 30 3 * * *", kind: kind::ACTIVITY_RETENTION },
-    CronEntry { name: "purge-jobs", cron: "0 45 3 * * *", kind: kind::PURGE_JOBS },
-    CronEntry { name: "archive-outbox", cron: "0 0 4 * * Sun", kind: kind::ARCHIVE_OUTBOX },
+    CronEntry {
+        name: "purge-sessions",
+        cron: "0 */15 * * * *",
+        kind: kind::PURGE_SESSIONS,
+    },
+    CronEntry {
+        name: "purge-auth",
+        cron: "0 5 * * * *",
+        kind: kind::PURGE_AUTH,
+    },
+    CronEntry {
+        name: "activity-retention",
+        cron: "0 30 3 * * *",
+        kind: kind::ACTIVITY_RETENTION,
+    },
+    CronEntry {
+        name: "purge-jobs",
+        cron: "0 45 3 * * *",
+        kind: kind::PURGE_JOBS,
+    },
+    CronEntry {
+        name: "archive-outbox",
+        cron: "0 0 4 * * Sun",
+        kind: kind::ARCHIVE_OUTBOX,
+    },
 ];
 
 /// Enqueues every fire time of `entries` in `(after, until]`; returns how many jobs
@@ -483,7 +519,10 @@ pub async fn enqueue_due_fires(
         let sched = cron::Schedule::from_str(e.cron)
             .map_err(|err| ServiceError::Internal(format!("cron {}: {err}", e.name)))?;
         for at in sched.after(&after).take_while(|t| *t <= until) {
-            let mut job = NewJob::new(e.kind, serde_json::json!({ "scheduled_for": at.to_rfc3339() }));
+            let mut job = NewJob::new(
+                e.kind,
+                serde_json::json!({ "scheduled_for": at.to_rfc3339() }),
+            );
             job.idempotency_key = Some(format!("cron:{}:{}", e.name, at.timestamp()));
             if enqueue(db, cfg, job).await? {
                 n += 1;

@@ -56,7 +56,11 @@ pub struct OutgoingEmail {
 ///
 /// # Errors
 /// Database errors.
-pub async fn enqueue(db: &impl ConnectionTrait, config: &Config, e: OutgoingEmail) -> ServiceResult<i32> {
+pub async fn enqueue(
+    db: &impl ConnectionTrait,
+    config: &Config,
+    e: OutgoingEmail,
+) -> ServiceResult<i32> {
     let message_id = format!("<{}@{}>", uuid::Uuid::new_v4(), config.public_host());
     let row = email::ActiveModel {
         workspace_id: Set(e.workspace_id),
@@ -76,7 +80,10 @@ pub async fn enqueue(db: &impl ConnectionTrait, config: &Config, e: OutgoingEmai
     }
     .insert(db)
     .await?;
-    let mut job = NewJob::new(jobs::kind::SEND_EMAIL, serde_json::json!({ "email_id": row.id }));
+    let mut job = NewJob::new(
+        jobs::kind::SEND_EMAIL,
+        serde_json::json!({ "email_id": row.id }),
+    );
     job.workspace_id = e.workspace_id;
     jobs::enqueue(db, &config.jobs, job).await?;
     Ok(row.id)
@@ -250,7 +257,14 @@ pub async fn run_send_job(state: &AppState, payload: &serde_json::Value) -> Resu
                 "email not sent (SMTP not configured); development link"
             );
         }
-        set_status(db, id, status::UNSENT, Some(NOT_CONFIGURED.to_owned()), false).await?;
+        set_status(
+            db,
+            id,
+            status::UNSENT,
+            Some(NOT_CONFIGURED.to_owned()),
+            false,
+        )
+        .await?;
         announce(state, &e, status::UNSENT);
         return Ok(());
     }
@@ -292,7 +306,10 @@ async fn set_status(
         .col_expr(email::Column::Status, Expr::value(new_status))
         .col_expr(email::Column::LastError, Expr::value(reason));
     if attempted {
-        q = q.col_expr(email::Column::Attempts, Expr::col(email::Column::Attempts).add(1));
+        q = q.col_expr(
+            email::Column::Attempts,
+            Expr::col(email::Column::Attempts).add(1),
+        );
     }
     if new_status == status::SENT {
         q = q.col_expr(email::Column::SentAt, Expr::value(now()));
@@ -330,7 +347,11 @@ fn ts(t: DateTime<Utc>) -> String {
 ///
 /// # Errors
 /// Database errors.
-pub async fn list(db: &impl ConnectionTrait, scope: Scoped, archived: bool) -> ServiceResult<Vec<EmailView>> {
+pub async fn list(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+    archived: bool,
+) -> ServiceResult<Vec<EmailView>> {
     let q = scope.find::<email::Entity>();
     let q = if archived {
         q.filter(email::Column::ArchivedAt.is_not_null())
@@ -374,7 +395,10 @@ pub async fn retry(state: &AppState, scope: Scoped, id: i32) -> ServiceResult<()
     if res.rows_affected == 0 {
         return Err(ServiceError::NotFound("Unsent email"));
     }
-    let mut job = NewJob::new(jobs::kind::SEND_EMAIL, serde_json::json!({ "email_id": id }));
+    let mut job = NewJob::new(
+        jobs::kind::SEND_EMAIL,
+        serde_json::json!({ "email_id": id }),
+    );
     job.workspace_id = Some(scope.workspace_id());
     jobs::enqueue(&*uow, &state.config.jobs, job).await?;
     uow.jobs_enqueued();
@@ -388,7 +412,10 @@ pub async fn retry(state: &AppState, scope: Scoped, id: i32) -> ServiceResult<()
 pub async fn restore(db: &impl ConnectionTrait, scope: Scoped, id: i32) -> ServiceResult<()> {
     let res = scope
         .update_many::<email::Entity>()
-        .col_expr(email::Column::ArchivedAt, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(
+            email::Column::ArchivedAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
         .filter(email::Column::Id.eq(id))
         .filter(email::Column::ArchivedAt.is_not_null())
         .exec(db)
@@ -452,7 +479,10 @@ pub mod templates {
             to,
             "verification",
             "Verify your email for Switchboard".into(),
-            &[format!("Hi {name},"), "Please confirm this is your email address.".into()],
+            &[
+                format!("Hi {name},"),
+                "Please confirm this is your email address.".into(),
+            ],
             ("Verify email", link),
             "This link expires in 24 hours. If you did not sign up, ignore this email.",
         )
@@ -465,7 +495,10 @@ pub mod templates {
             to,
             "password_reset",
             "Reset your Switchboard password".into(),
-            &[format!("Hi {name},"), "Someone asked to reset the password of your Switchboard account.".into()],
+            &[
+                format!("Hi {name},"),
+                "Someone asked to reset the password of your Switchboard account.".into(),
+            ],
             ("Choose a new password", link),
             "This link expires in 1 hour and works once. If it was not you, ignore this email.",
         )
@@ -485,7 +518,9 @@ pub mod templates {
             to,
             "invitation",
             format!("{inviter} invited you to {workspace} on Switchboard"),
-            &[format!("{inviter} invited you to join {workspace} as {role}.")],
+            &[format!(
+                "{inviter} invited you to join {workspace} as {role}."
+            )],
             ("Accept invitation", link),
             "This invitation expires in 7 days.",
         )
@@ -497,7 +532,14 @@ pub mod templates {
 
         #[test]
         fn html_is_escaped_and_text_has_link() {
-            let e = invitation(1, "a@b.io", "<script>", "Acme & Co", "Agent", "http://x/y?t=1&u=2");
+            let e = invitation(
+                1,
+                "a@b.io",
+                "<script>",
+                "Acme & Co",
+                "Agent",
+                "http://x/y?t=1&u=2",
+            );
             assert!(e.html.contains("&lt;script&gt;"));
             assert!(e.html.contains("Acme &amp; Co"));
             assert!(e.text.contains("http://x/y?t=1&u=2"));

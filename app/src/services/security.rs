@@ -2,7 +2,9 @@
 //! only their SHA-256 stored).
 
 use super::{ServiceError, ServiceResult};
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use base64::Engine;
 use rand::RngCore;
@@ -65,9 +67,18 @@ mod tests {
         let h = hash_password("correct horse battery".into()).await;
         let Ok(h) = h else { panic!("hash failed") };
         assert!(h.starts_with("$argon2id$"));
-        assert!(matches!(verify_password("correct horse battery".into(), h.clone()).await, Ok(true)));
-        assert!(matches!(verify_password("wrong".into(), h).await, Ok(false)));
-        assert!(matches!(verify_password("x".into(), "garbage".into()).await, Ok(false)));
+        assert!(matches!(
+            verify_password("correct horse battery".into(), h.clone()).await,
+            Ok(true)
+        ));
+        assert!(matches!(
+            verify_password("wrong".into(), h).await,
+            Ok(false)
+        ));
+        assert!(matches!(
+            verify_password("x".into(), "garbage".into()).await,
+            Ok(false)
+        ));
     }
 
     #[test]

@@ -73,7 +73,10 @@ pub async fn list(db: &impl ConnectionTrait, actor: &Actor) -> ServiceResult<Tea
             })
         })
         .collect();
-    Ok(TeamView { members, invitations })
+    Ok(TeamView {
+        members,
+        invitations,
+    })
 }
 
 /// Invites an address with a role and queues the email (one transaction). A new
@@ -103,7 +106,10 @@ pub async fn invite(
             .count(db)
             .await?;
         if member > 0 {
-            return Err(ServiceError::conflict("email", format!("{email} is already a member of this workspace.")));
+            return Err(ServiceError::conflict(
+                "email",
+                format!("{email} is already a member of this workspace."),
+            ));
         }
     }
     let ws = global::<workspace::Entity>()
@@ -136,7 +142,10 @@ pub async fn invite(
     }
     .insert(&*uow)
     .await?;
-    let link = format!("{}/invitations/accept?token={token}", state.config.base_url());
+    let link = format!(
+        "{}/invitations/accept?token={token}",
+        state.config.base_url()
+    );
     mail::enqueue(
         &*uow,
         &state.config,
@@ -151,7 +160,10 @@ pub async fn invite(
         meta,
         Entry::new("team.invited")
             .target("invitation", inv.id)
-            .diff(None, Some(serde_json::json!({"email": email, "role": role.as_str()}))),
+            .diff(
+                None,
+                Some(serde_json::json!({"email": email, "role": role.as_str()})),
+            ),
     )
     .await?;
     uow.emit(Event::new(
@@ -167,7 +179,12 @@ pub async fn invite(
 ///
 /// # Errors
 /// Permission; `NotFound`.
-pub async fn revoke(state: &AppState, actor: &Actor, id: i32, meta: &RequestMeta) -> ServiceResult<()> {
+pub async fn revoke(
+    state: &AppState,
+    actor: &Actor,
+    id: i32,
+    meta: &RequestMeta,
+) -> ServiceResult<()> {
     actor.require(Action::InviteMembers)?;
     let mut uow = UnitOfWork::begin(state).await?;
     let res = actor
@@ -182,42 +199,77 @@ pub async fn revoke(state: &AppState, actor: &Actor, id: i32, meta: &RequestMeta
     if res.rows_affected == 0 {
         return Err(ServiceError::NotFound("Invitation"));
     }
-    activity::record(&*uow, actor.scope, &actor.into(), meta, Entry::new("team.invitation_revoked").target("invitation", id)).await?;
-    uow.emit(Event::new(actor.scope.workspace_id(), "team.invitation_revoked", serde_json::json!({"invitation_id": id})));
+    activity::record(
+        &*uow,
+        actor.scope,
+        &actor.into(),
+        meta,
+        Entry::new("team.invitation_revoked").target("invitation", id),
+    )
+    .await?;
+    uow.emit(Event::new(
+        actor.scope.workspace_id(),
+        "team.invitation_revoked",
+        serde_json::json!({"invitation_id": id}),
+    ));
     uow.commit().await
 }
 
-async fn open_invitation(db: &impl ConnectionTrait, token: &str) -> ServiceResult<invitation::Model> {
+async fn open_invitation(
+    db: &impl ConnectionTrait,
+    token: &str,
+) -> ServiceResult<invitation::Model> {
     // The token itself proves the workspace; this is the one lookup by token.
     let scope_free = global_invitation_by_hash(db, &hash_token(token)).await?;
     let inv = scope_free.ok_or_else(|| {
-        ServiceError::invalid("token", "This invitation link is not valid. Ask for a new invitation.")
+        ServiceError::invalid(
+            "token",
+            "This invitation link is not valid. Ask for a new invitation.",
+        )
     })?;
     if inv.accepted_at.is_some() {
-        return Err(ServiceError::invalid("token", "This invitation was already accepted. Sign in to continue."));
+        return Err(ServiceError::invalid(
+            "token",
+            "This invitation was already accepted. Sign in to continue.",
+        ));
     }
     if inv.revoked_at.is_some() {
-        return Err(ServiceError::invalid("token", "This invitation was withdrawn. Ask for a new invitation."));
+        return Err(ServiceError::invalid(
+            "token",
+            "This invitation was withdrawn. Ask for a new invitation.",
+        ));
     }
     if inv.expires_at < now() {
-        return Err(ServiceError::invalid("token", "This invitation has expired. Ask the person who invited you to send a new one."));
+        return Err(ServiceError::invalid(
+            "token",
+            "This invitation has expired. Ask the person who invited you to send a new one.",
+        ));
     }
     Ok(inv)
 }
 
-async fn global_invitation_by_hash(db: &impl ConnectionTrait, hash: &str) -> ServiceResult<Option<invitation::Model>> {
-    Ok(super::tenancy::System::new("an invitation token identifies its workspace")
-        .find::<invitation::Entity>()
-        .filter(invitation::Column::TokenHash.eq(hash))
-        .one(db)
-        .await?)
+async fn global_invitation_by_hash(
+    db: &impl ConnectionTrait,
+    hash: &str,
+) -> ServiceResult<Option<invitation::Model>> {
+    Ok(
+        super::tenancy::System::new("an invitation token identifies its workspace")
+            .find::<invitation::Entity>()
+            .filter(invitation::Column::TokenHash.eq(hash))
+            .one(db)
+            .await?,
+    )
 }
 
 /// What the invitation page shows.
 ///
 /// # Errors
 /// Invalid, used, revoked or expired token.
-pub async fn preview(db: &impl ConnectionTrait, token: &str, viewer: Option<i32>) -> ServiceResult<InvitationPreview> {
+pub async fn preview(
+    db: &impl ConnectionTrait,
+    token: &str,
+    viewer: Option<i32>,
+) -> ServiceResult<InvitationPreview> {
     let inv = open_invitation(db, token).await?;
     let ws = global::<workspace::Entity>()
         .filter(workspace::Column::Id.eq(inv.workspace_id))
@@ -269,12 +321,21 @@ pub async fn accept(
         (Some(u), None) => {
             let pw = password.unwrap_or_default();
             if !accounts::password_matches(&u, pw).await? {
-                return Err(ServiceError::invalid("password", "Wrong password for this account."));
+                return Err(ServiceError::invalid(
+                    "password",
+                    "Wrong password for this account.",
+                ));
             }
             u
         }
         (None, None) => {
-            accounts::create_invited_user(&*uow, &inv.email, name.unwrap_or_default(), password.unwrap_or_default()).await?
+            accounts::create_invited_user(
+                &*uow,
+                &inv.email,
+                name.unwrap_or_default(),
+                password.unwrap_or_default(),
+            )
+            .await?
         }
     };
     let already = scope
@@ -300,7 +361,10 @@ pub async fn accept(
         meta,
         Entry::new("team.invitation_accepted")
             .target("invitation", inv.id)
-            .diff(None, Some(serde_json::json!({"user_id": u.id, "role": role.as_str()}))),
+            .diff(
+                None,
+                Some(serde_json::json!({"user_id": u.id, "role": role.as_str()})),
+            ),
     )
     .await?;
     uow.emit(Event::new(
@@ -323,7 +387,11 @@ async fn owners(db: &impl ConnectionTrait, scope: Scoped) -> ServiceResult<u64> 
         .await?)
 }
 
-async fn member(db: &impl ConnectionTrait, scope: Scoped, id: i32) -> ServiceResult<membership::Model> {
+async fn member(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+    id: i32,
+) -> ServiceResult<membership::Model> {
     scope
         .find::<membership::Entity>()
         .filter(membership::Column::Id.eq(id))
@@ -369,10 +437,12 @@ pub async fn change_role(
         actor.scope,
         &actor.into(),
         meta,
-        Entry::new("team.role_changed").target("membership", membership_id).diff(
-            Some(serde_json::json!({"user_id": user_id, "role": old_role.as_str()})),
-            Some(serde_json::json!({"user_id": user_id, "role": new_role.as_str()})),
-        ),
+        Entry::new("team.role_changed")
+            .target("membership", membership_id)
+            .diff(
+                Some(serde_json::json!({"user_id": user_id, "role": old_role.as_str()})),
+                Some(serde_json::json!({"user_id": user_id, "role": new_role.as_str()})),
+            ),
     )
     .await?;
     uow.emit(Event::new(
@@ -387,7 +457,12 @@ pub async fn change_role(
 ///
 /// # Errors
 /// Permission; `NotFound`; removing the last owner.
-pub async fn remove(state: &AppState, actor: &Actor, membership_id: i32, meta: &RequestMeta) -> ServiceResult<()> {
+pub async fn remove(
+    state: &AppState,
+    actor: &Actor,
+    membership_id: i32,
+    meta: &RequestMeta,
+) -> ServiceResult<()> {
     actor.require(Action::ManageMembers)?;
     let mut uow = UnitOfWork::begin(state).await?;
     let m = member(&*uow, actor.scope, membership_id).await?;
@@ -395,7 +470,10 @@ pub async fn remove(state: &AppState, actor: &Actor, membership_id: i32, meta: &
     if role == Role::Owner {
         actor.require(Action::ManageOwners)?;
         if owners(&*uow, actor.scope).await? <= 1 {
-            return Err(ServiceError::conflict("role", "The last owner cannot be removed."));
+            return Err(ServiceError::conflict(
+                "role",
+                "The last owner cannot be removed.",
+            ));
         }
     }
     actor
@@ -411,7 +489,10 @@ pub async fn remove(state: &AppState, actor: &Actor, membership_id: i32, meta: &
         meta,
         Entry::new("team.member_removed")
             .target("membership", membership_id)
-            .diff(Some(serde_json::json!({"user_id": m.user_id, "role": role.as_str()})), None),
+            .diff(
+                Some(serde_json::json!({"user_id": m.user_id, "role": role.as_str()})),
+                None,
+            ),
     )
     .await?;
     uow.emit(Event::new(

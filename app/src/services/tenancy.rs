@@ -33,45 +33,66 @@ impl Scoped {
     }
 
     /// `SELECT` on a tenant entity, filtered to this workspace.
-    #[expect(clippy::disallowed_methods, reason = "the one place tenant selects are built")]
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the one place tenant selects are built"
+    )]
     pub fn find<E: TenantEntity>(&self) -> Select<E> {
         E::find().filter(E::workspace_column().eq(self.workspace_id))
     }
 
     /// `UPDATE` on a tenant entity, filtered to this workspace.
-    #[expect(clippy::disallowed_methods, reason = "the one place tenant updates are built")]
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the one place tenant updates are built"
+    )]
     pub fn update_many<E: TenantEntity>(&self) -> UpdateMany<E> {
         E::update_many().filter(E::workspace_column().eq(self.workspace_id))
     }
 
     /// `DELETE` on a tenant entity, filtered to this workspace.
-    #[expect(clippy::disallowed_methods, reason = "the one place tenant deletes are built")]
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the one place tenant deletes are built"
+    )]
     pub fn delete_many<E: TenantEntity>(&self) -> DeleteMany<E> {
         E::delete_many().filter(E::workspace_column().eq(self.workspace_id))
     }
 }
 
 /// `SELECT` on an entity no workspace owns.
-#[expect(clippy::disallowed_methods, reason = "global entities have no workspace")]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "global entities have no workspace"
+)]
 pub fn global<E: GlobalEntity>() -> Select<E> {
     E::find()
 }
 
 /// `UPDATE` on an entity no workspace owns.
-#[expect(clippy::disallowed_methods, reason = "global entities have no workspace")]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "global entities have no workspace"
+)]
 pub fn global_update<E: GlobalEntity>() -> UpdateMany<E> {
     E::update_many()
 }
 
 /// `DELETE` on an entity no workspace owns.
-#[expect(clippy::disallowed_methods, reason = "global entities have no workspace")]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "global entities have no workspace"
+)]
 pub fn global_delete<E: GlobalEntity>() -> DeleteMany<E> {
     E::delete_many()
 }
 
 /// A user's memberships across all workspaces: the one legitimate cross-workspace
 /// read on the request path (the workspace switcher and sign-in).
-#[expect(clippy::disallowed_methods, reason = "a user's own memberships span workspaces")]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "a user's own memberships span workspaces"
+)]
 pub fn memberships_of_user(user_id: i32) -> Select<entity::membership::Entity> {
     entity::membership::Entity::find().filter(entity::membership::Column::UserId.eq(user_id))
 }

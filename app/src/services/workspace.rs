@@ -1,10 +1,10 @@
 //! Workspace settings: name and logo.
 
 use super::activity::{self, Entry};
+use super::bus::Event;
 use super::context::{Actor, RequestMeta};
 use super::tenancy::{global, global_update};
 use super::uow::UnitOfWork;
-use super::bus::Event;
 use super::{now, AppState, ServiceError, ServiceResult};
 use crate::permissions::Action;
 use crate::types::{validate_name, WorkspaceSettingsView};
@@ -29,7 +29,10 @@ async fn load(db: &impl ConnectionTrait, id: i32) -> ServiceResult<workspace::Mo
 ///
 /// # Errors
 /// Permission; database errors.
-pub async fn settings(db: &impl ConnectionTrait, actor: &Actor) -> ServiceResult<WorkspaceSettingsView> {
+pub async fn settings(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+) -> ServiceResult<WorkspaceSettingsView> {
     actor.require(Action::ViewWorkspace)?;
     let w = load(db, actor.scope.workspace_id()).await?;
     Ok(WorkspaceSettingsView {
@@ -43,9 +46,15 @@ pub async fn settings(db: &impl ConnectionTrait, actor: &Actor) -> ServiceResult
 ///
 /// # Errors
 /// Permission; invalid name.
-pub async fn rename(state: &AppState, actor: &Actor, name: &str, meta: &RequestMeta) -> ServiceResult<()> {
+pub async fn rename(
+    state: &AppState,
+    actor: &Actor,
+    name: &str,
+    meta: &RequestMeta,
+) -> ServiceResult<()> {
     actor.require(Action::ManageWorkspaceSettings)?;
-    let name = validate_name(name, "Workspace name").map_err(|m| ServiceError::invalid("name", m))?;
+    let name =
+        validate_name(name, "Workspace name").map_err(|m| ServiceError::invalid("name", m))?;
     let id = actor.scope.workspace_id();
     let before = load(&state.db, id).await?.name;
     let mut uow = UnitOfWork::begin(state).await?;
@@ -62,10 +71,17 @@ pub async fn rename(state: &AppState, actor: &Actor, name: &str, meta: &RequestM
         meta,
         Entry::new("workspace.settings_changed")
             .target("workspace", id)
-            .diff(Some(serde_json::json!({"name": before})), Some(serde_json::json!({"name": name}))),
+            .diff(
+                Some(serde_json::json!({"name": before})),
+                Some(serde_json::json!({"name": name})),
+            ),
     )
     .await?;
-    uow.emit(Event::new(id, "workspace.updated", serde_json::json!({"name": name})));
+    uow.emit(Event::new(
+        id,
+        "workspace.updated",
+        serde_json::json!({"name": name}),
+    ));
     uow.commit().await
 }
 
@@ -82,10 +98,16 @@ pub async fn set_logo(
     actor.require(Action::ManageWorkspaceSettings)?;
     if let Some((ct, bytes)) = &logo {
         if !LOGO_TYPES.contains(&ct.as_str()) {
-            return Err(ServiceError::invalid("logo", "Upload a PNG, JPEG, WebP or GIF image."));
+            return Err(ServiceError::invalid(
+                "logo",
+                "Upload a PNG, JPEG, WebP or GIF image.",
+            ));
         }
         if bytes.is_empty() || bytes.len() > MAX_LOGO_BYTES {
-            return Err(ServiceError::invalid("logo", "The logo must be smaller than 512 KB."));
+            return Err(ServiceError::invalid(
+                "logo",
+                "The logo must be smaller than 512 KB.",
+            ));
         }
     }
     let id = actor.scope.workspace_id();
@@ -109,7 +131,11 @@ pub async fn set_logo(
             .diff(None, Some(serde_json::json!({"logo": ct, "bytes": size}))),
     )
     .await?;
-    uow.emit(Event::new(id, "workspace.updated", serde_json::json!({"logo": size.is_some()})));
+    uow.emit(Event::new(
+        id,
+        "workspace.updated",
+        serde_json::json!({"logo": size.is_some()}),
+    ));
     uow.commit().await
 }
 

@@ -2,7 +2,12 @@
 //! database), the real router driven with `oneshot`, a cookie-keeping client, and a
 //! real SMTP server on loopback.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, reason = "test helpers")]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers"
+)]
 
 pub mod smtp;
 
@@ -47,25 +52,39 @@ macro_rules! backend_tests {
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 fn pg_admin_url() -> String {
-    std::env::var("SB_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    std::env::var("SB_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 /// A fresh, migrated database URL for one test.
 pub async fn fresh_database(backend: Backend) -> (String, Option<String>) {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let name = format!("sbt_{}_{}_{}", std::process::id(), n, uuid::Uuid::new_v4().simple());
+    let name = format!(
+        "sbt_{}_{}_{}",
+        std::process::id(),
+        n,
+        uuid::Uuid::new_v4().simple()
+    );
     match backend {
         Backend::Sqlite => {
             let dir = std::env::temp_dir().join("switchboard-tests");
             std::fs::create_dir_all(&dir).unwrap();
-            (format!("sqlite://{}/{name}.db?mode=rwc", dir.display()), None)
+            (
+                format!("sqlite://{}/{name}.db?mode=rwc", dir.display()),
+                None,
+            )
         }
         Backend::Postgres => {
             let admin = pg_admin_url();
-            let db = Database::connect(&admin).await.expect("PostgreSQL at SB_TEST_PG_URL");
-            db.execute(Statement::from_string(db.get_database_backend(), format!("CREATE DATABASE \"{name}\"")))
+            let db = Database::connect(&admin)
                 .await
-                .unwrap();
+                .expect("PostgreSQL at SB_TEST_PG_URL");
+            db.execute(Statement::from_string(
+                db.get_database_backend(),
+                format!("CREATE DATABASE \"{name}\""),
+            ))
+            .await
+            .unwrap();
             let base = admin.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap();
             (format!("{base}/{name}"), Some(name))
         }
@@ -109,7 +128,9 @@ impl TestApp {
         cfg.jobs.backoff_max_secs = 2;
         cfg.jobs.max_attempts = 3;
         f(&mut cfg);
-        let db = switchboard_server::db::connect(&cfg.database_url).await.unwrap();
+        let db = switchboard_server::db::connect(&cfg.database_url)
+            .await
+            .unwrap();
         switchboard_server::db::migrate(&db).await.unwrap();
         let mailer: Arc<dyn Mailer> = mailer_from_config(&cfg.smtp).unwrap();
         let state = AppState {
@@ -148,7 +169,10 @@ impl TestApp {
     /// Runs due jobs until none is left.
     pub async fn run_jobs(&self) -> usize {
         let mut n = 0;
-        while app::services::jobs::run_one(&self.state, "test-worker").await.unwrap() {
+        while app::services::jobs::run_one(&self.state, "test-worker")
+            .await
+            .unwrap()
+        {
             n += 1;
         }
         n
@@ -167,13 +191,19 @@ pub fn form(pairs: &[(&str, &str)]) -> String {
     fn enc(s: &str) -> String {
         s.bytes()
             .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    (b as char).to_string()
+                }
                 b' ' => "+".into(),
                 _ => format!("%{b:02X}"),
             })
             .collect()
     }
-    pairs.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// A response.
@@ -252,7 +282,8 @@ impl Client {
     }
 
     pub async fn get(&mut self, path: &str) -> Res {
-        self.send(Request::get(path).body(Body::empty()).unwrap()).await
+        self.send(Request::get(path).body(Body::empty()).unwrap())
+            .await
     }
 }
 
@@ -271,7 +302,12 @@ pub async fn sign_up(app: &TestApp, name: &str, email: &str, workspace: &str) ->
     let r = c
         .call(
             fns::path::<SignUp>(),
-            &[("name", name), ("email", email), ("password", "correct horse battery"), ("workspace_name", workspace)],
+            &[
+                ("name", name),
+                ("email", email),
+                ("password", "correct horse battery"),
+                ("workspace_name", workspace),
+            ],
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "sign-up failed: {}", r.body);
@@ -283,14 +319,23 @@ pub async fn sign_up(app: &TestApp, name: &str, email: &str, workspace: &str) ->
 pub async fn add_member(app: &TestApp, owner: &mut Client, email: &str, role: &str) -> Client {
     use app::serverfns::invitations::AcceptInvitation;
     use app::serverfns::team::InviteMember;
-    let r = owner.call(fns::path::<InviteMember>(), &[("email", email), ("role", role)]).await;
+    let r = owner
+        .call(
+            fns::path::<InviteMember>(),
+            &[("email", email), ("role", role)],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "invite failed: {}", r.body);
     let token = latest_link_token(app, email, "token=").await;
     let mut c = app.client();
     let r = c
         .call(
             fns::path::<AcceptInvitation>(),
-            &[("token", &token), ("name", "New Member"), ("password", "another good password")],
+            &[
+                ("token", &token),
+                ("name", "New Member"),
+                ("password", "another good password"),
+            ],
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "accept failed: {}", r.body);

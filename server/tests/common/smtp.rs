@@ -2,7 +2,12 @@
 //! dot-stuffing, RSET, NOOP, QUIT) that records delivered messages, and a "stalling"
 //! server that accepts connections and never answers.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, reason = "test helpers")]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers"
+)]
 
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -33,7 +38,9 @@ impl SmtpSink {
         let (m, c) = (messages.clone(), connections.clone());
         tokio::spawn(async move {
             loop {
-                let Ok((sock, _)) = listener.accept().await else { return };
+                let Ok((sock, _)) = listener.accept().await else {
+                    return;
+                };
                 *c.lock().unwrap() += 1;
                 let m = m.clone();
                 tokio::spawn(async move {
@@ -41,7 +48,11 @@ impl SmtpSink {
                 });
             }
         });
-        Self { port, messages, connections }
+        Self {
+            port,
+            messages,
+            connections,
+        }
     }
 
     pub fn delivered(&self) -> Vec<Delivered> {
@@ -61,7 +72,10 @@ impl SmtpSink {
     }
 }
 
-async fn session(sock: tokio::net::TcpStream, store: Arc<Mutex<Vec<Delivered>>>) -> std::io::Result<()> {
+async fn session(
+    sock: tokio::net::TcpStream,
+    store: Arc<Mutex<Vec<Delivered>>>,
+) -> std::io::Result<()> {
     let (r, mut w) = sock.into_split();
     let mut r = BufReader::new(r);
     w.write_all(b"220 sink.test ESMTP ready\r\n").await?;
@@ -76,11 +90,19 @@ async fn session(sock: tokio::net::TcpStream, store: Arc<Mutex<Vec<Delivered>>>)
         let cmd = line.trim_end().to_owned();
         let upper = cmd.to_ascii_uppercase();
         if upper.starts_with("EHLO") {
-            w.write_all(b"250-sink.test greets you\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n").await?;
+            w.write_all(b"250-sink.test greets you\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n")
+                .await?;
         } else if upper.starts_with("HELO") {
             w.write_all(b"250 sink.test\r\n").await?;
         } else if upper.starts_with("MAIL FROM:") {
-            from = cmd[10..].trim().trim_matches(|c| c == '<' || c == '>').split_whitespace().next().unwrap_or("").trim_matches(|c| c == '<' || c == '>').to_owned();
+            from = cmd[10..]
+                .trim()
+                .trim_matches(|c| c == '<' || c == '>')
+                .split_whitespace()
+                .next()
+                .unwrap_or("")
+                .trim_matches(|c| c == '<' || c == '>')
+                .to_owned();
             rcpt.clear();
             w.write_all(b"250 OK\r\n").await?;
         } else if upper.starts_with("RCPT TO:") {
@@ -88,7 +110,12 @@ async fn session(sock: tokio::net::TcpStream, store: Arc<Mutex<Vec<Delivered>>>)
                 w.write_all(b"503 need MAIL first\r\n").await?;
                 continue;
             }
-            rcpt.push(cmd[8..].trim().trim_matches(|c| c == '<' || c == '>').to_owned());
+            rcpt.push(
+                cmd[8..]
+                    .trim()
+                    .trim_matches(|c| c == '<' || c == '>')
+                    .to_owned(),
+            );
             w.write_all(b"250 OK\r\n").await?;
         } else if upper == "DATA" {
             if rcpt.is_empty() {
@@ -134,7 +161,9 @@ pub async fn stalling_server() -> (u16, Arc<Mutex<u32>>) {
     tokio::spawn(async move {
         let mut held = Vec::new();
         loop {
-            let Ok((mut sock, _)) = listener.accept().await else { return };
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
             *c.lock().unwrap() += 1;
             let _ = sock.write_all(b"220 slow.test ESMTP\r\n").await;
             held.push(sock);

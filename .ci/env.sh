@@ -1,0 +1,11 @@
+# Shared environment for the project's scripts (sourced, not executed).
+# One target directory outside the clone, so fresh clones (and CI) reuse builds.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/switchboard/target}"
+export SWITCHBOARD_TOOLS="${SWITCHBOARD_TOOLS:-$HOME/.cache/switchboard/tools}"
+export PATH="$HOME/.cargo/bin:$SWITCHBOARD_TOOLS/node_modules/.bin:$PATH"
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+# Pinned tool versions (see docs/development.md).
+CARGO_LEPTOS_VERSION=0.3.10
+WASM_BINDGEN_VERSION=0.2.130
+BINARYEN_VERSION=132
+step() { printf '\n\033[1;34m==> %s\033[0m\n' "$*"; }
