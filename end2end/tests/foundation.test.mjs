@@ -84,6 +84,25 @@ test('sign up, invite, accept in a second browser, live team page, sign out and 
   await owner.locator('[data-testid="activity"]').getByText('team.invitation_accepted').waitFor();
   await owner.screenshot({ path: join(SHOTS, 'activity.png'), fullPage: true });
 
+  // Workspace settings: rename and upload a logo.
+  await owner.locator('nav.nav').getByRole('link', { name: 'Workspace settings', exact: true }).click();
+  await owner.fill('input[name="name"]', 'Acme Care');
+  await owner.getByRole('button', { name: 'Save' }).click();
+  await owner.locator('[data-testid="workspace-name"]', { hasText: 'Acme Care' }).waitFor();
+  await owner.waitForSelector('body[data-hydrated="true"]');
+  const png = Buffer.from(
+    'iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAIAAACQkWg2AAAAGklEQVR42mNkaGBgIAUwMpCogWGgGjBqwMgBAO4IAhHRV6boAAAAAElFTkSuQmCC',
+    'base64',
+  );
+  await owner.setInputFiles('input[type="file"]', { name: 'logo.png', mimeType: 'image/png', buffer: png });
+  await owner.locator('img.logo-preview').waitFor();
+  await owner.screenshot({ path: join(SHOTS, 'settings.png'), fullPage: true });
+
+  // The timezone was detected from the browser on the first visit.
+  await owner.goto(`${server.base}/app/profile`);
+  const tz = await owner.inputValue('input[name="timezone"]');
+  assert.ok(tz.length > 0, 'timezone detected from the browser');
+
   // Sign out, then a wrong password, then the right one.
   await owner.getByRole('button', { name: 'Sign out' }).click();
   await owner.waitForURL(/\/sign-in$/);
@@ -96,6 +115,7 @@ test('sign up, invite, accept in a second browser, live team page, sign out and 
   await owner.click('button[type="submit"]');
   await owner.waitForURL(`${server.base}/app`);
   await owner.getByRole('heading', { name: 'Welcome, Olivia Owner' }).waitFor();
+  await owner.locator('.ws-logo[src]').waitFor();
 });
 
 test('bad input gets clear messages', async () => {
