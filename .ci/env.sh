@@ -1,8 +1,8 @@
 # Shared environment for the project's scripts (sourced, not executed).
 # One target directory outside the clone, so fresh clones (and CI) reuse builds.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/switchboard/target}"
-export SWITCHBOARD_TOOLS="${SWITCHBOARD_TOOLS:-$HOME/.cache/switchboard/tools}"
-export PATH="$HOME/.cargo/bin:$SWITCHBOARD_TOOLS/node_modules/.bin:$PATH"
+export SB_TOOLS_DIR="${SB_TOOLS_DIR:-$HOME/.cache/switchboard/tools}"
+export PATH="$HOME/.cargo/bin:$SB_TOOLS_DIR/node_modules/.bin:$PATH"
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 # Pinned tool versions (see docs/development.md).
 CARGO_LEPTOS_VERSION=0.3.10

@@ -91,11 +91,12 @@ test('sign up, invite, accept in a second browser, live team page, sign out and 
   await owner.locator('[data-testid="workspace-name"]', { hasText: 'Acme Care' }).waitFor();
   await owner.waitForSelector('body[data-hydrated="true"]');
   const png = Buffer.from(
-    'iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAIAAACQkWg2AAAAGklEQVR42mNkaGBgIAUwMpCogWGgGjBqwMgBAO4IAhHRV6boAAAAAElFTkSuQmCC',
+    'iVBORw0KGgoAAAANSUhEUgAAACAAAAAgCAIAAAD8GO2jAAAAgElEQVR4nO3WwQ2AIAyF4U7n1f0HcA49mBACLZbyWpRIuPJ/BxIonc6L3gXs23FvJJCi0rYDj2kNIwJd9YbBA4a6ZDCAuc4aJTBYrw2C1wsjEADWc+MHtAC8noxlgO9f8hKA+1sUAaCMPBj+ow0adWrSVGEwpMjUya6B6Y+4T9cX4PxJsu2YehkAAAAASUVORK5CYII=',
     'base64',
   );
   await owner.setInputFiles('input[type="file"]', { name: 'logo.png', mimeType: 'image/png', buffer: png });
   await owner.locator('img.logo-preview').waitFor();
+  await owner.locator('img.ws-logo').waitFor();
   await owner.screenshot({ path: join(SHOTS, 'settings.png'), fullPage: true });
 
   // The timezone was detected from the browser on the first visit.

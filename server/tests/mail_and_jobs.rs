@@ -305,7 +305,58 @@ async fn job_survives_kill_9(b: Backend) {
     app.finish().await;
 }
 
+/// SIGTERM lets the in-flight job finish (here: it times out against a server that
+/// never answers and is rescheduled) before the worker exits; nothing is left
+/// `running`.
+async fn sigterm_finishes_in_flight_jobs(b: Backend) {
+    let app = TestApp::new(b).await;
+    sign_up(&app, "Ada", "ada@example.com", "Acme").await;
+    let (stall_port, stall_conns) = stalling_server().await;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .arg("worker")
+        .env("SWITCHBOARD_DATABASE_URL", &app.database_url)
+        .env("SWITCHBOARD_SMTP__HOST", "127.0.0.1")
+        .env("SWITCHBOARD_SMTP__PORT", stall_port.to_string())
+        .env("SWITCHBOARD_SMTP__SECURITY", "none")
+        .env("SWITCHBOARD_SMTP__TIMEOUT_SECS", "3")
+        .env("SWITCHBOARD_JOBS__TIMEOUT_SECS", "3")
+        .env("SWITCHBOARD_SHUTDOWN_GRACE_SECS", "20")
+        .env("SWITCHBOARD_JOBS__SCHEDULER", "false")
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let sys = System::new("test watches the queue");
+    for _ in 0..200 {
+        if *stall_conns.lock().unwrap() > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(*stall_conns.lock().unwrap() > 0, "worker never connected");
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(exit.success(), "worker exited with {exit:?}");
+    let j = sys
+        .find::<job::Entity>()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(j.status, "pending", "{j:?}");
+    assert_eq!(j.attempts, 1);
+    assert!(j.last_error.is_some());
+    app.finish().await;
+}
+
 backend_tests!(
+    sigterm_finishes_in_flight_jobs,
     delivers_through_smtp_with_threading_headers,
     without_smtp_email_waits_unsent_with_reason,
     failures_back_off_then_dead_letter_then_retry,

@@ -31,8 +31,10 @@ pub fn WorkspaceSettingsPage() -> impl IntoView {
     let read_error = RwSignal::new(None::<AppError>);
     let any_logo_error = Signal::derive(move || read_error.get().or_else(|| logo_error.get()));
     Effect::new(move |_| {
-        if let Some(Ok(())) = rename.value().get() {
-            // The name shows in the sidebar, rendered with the session.
+        let renamed = matches!(rename.value().get(), Some(Ok(())));
+        let new_logo = matches!(logo.value().get(), Some(Ok(())));
+        if renamed || new_logo {
+            // Name and logo show in the sidebar, rendered with the session.
             hard_navigate("/app/settings");
         }
     });
