@@ -248,25 +248,36 @@ async fn cron_fires_are_enqueued_once(b: Backend) {
     app.finish().await;
 }
 
+/// Starts `switchboard worker` on `database_url`, sending mail to 127.0.0.1:`port`.
+fn spawn_worker(database_url: &str, port: u16, extra: &[(&str, &str)]) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .arg("worker")
+        .env("SWITCHBOARD_DATABASE_URL", database_url)
+        .env("SWITCHBOARD_SMTP__HOST", "127.0.0.1")
+        .env("SWITCHBOARD_SMTP__PORT", port.to_string())
+        .env("SWITCHBOARD_SMTP__SECURITY", "none")
+        .env("SWITCHBOARD_JOBS__SCHEDULER", "false")
+        .env("RUST_LOG", "warn")
+        .envs(extra.iter().copied())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 /// A job accepted before `kill -9` runs after restart.
 async fn job_survives_kill_9(b: Backend) {
     let app = TestApp::new(b).await;
     sign_up(&app, "Ada", "ada@example.com", "Acme").await; // queues the verification email
     let (stall_port, stall_conns) = stalling_server().await;
     let spawn = |port: u16| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
-            .arg("worker")
-            .env("SWITCHBOARD_DATABASE_URL", &app.database_url)
-            .env("SWITCHBOARD_SMTP__HOST", "127.0.0.1")
-            .env("SWITCHBOARD_SMTP__PORT", port.to_string())
-            .env("SWITCHBOARD_SMTP__SECURITY", "none")
-            .env("SWITCHBOARD_SMTP__TIMEOUT_SECS", "120")
-            .env("SWITCHBOARD_JOBS__LEASE_SECS", "3")
-            .env("SWITCHBOARD_JOBS__SCHEDULER", "false")
-            .env("RUST_LOG", "warn")
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .unwrap()
+        spawn_worker(
+            &app.database_url,
+            port,
+            &[
+                ("SWITCHBOARD_SMTP__TIMEOUT_SECS", "120"),
+                ("SWITCHBOARD_JOBS__LEASE_SECS", "3"),
+            ],
+        )
     };
     let mut first = spawn(stall_port);
     let sys = System::new("test watches the queue");
@@ -312,20 +323,16 @@ async fn sigterm_finishes_in_flight_jobs(b: Backend) {
     let app = TestApp::new(b).await;
     sign_up(&app, "Ada", "ada@example.com", "Acme").await;
     let (stall_port, stall_conns) = stalling_server().await;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
-        .arg("worker")
-        .env("SWITCHBOARD_DATABASE_URL", &app.database_url)
-        .env("SWITCHBOARD_SMTP__HOST", "127.0.0.1")
-        .env("SWITCHBOARD_SMTP__PORT", stall_port.to_string())
-        .env("SWITCHBOARD_SMTP__SECURITY", "none")
-        .env("SWITCHBOARD_SMTP__TIMEOUT_SECS", "3")
-        .env("SWITCHBOARD_JOBS__TIMEOUT_SECS", "3")
-        .env("SWITCHBOARD_SHUTDOWN_GRACE_SECS", "20")
-        .env("SWITCHBOARD_JOBS__SCHEDULER", "false")
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_worker(
+        &app.database_url,
+        stall_port,
+        &[
+            ("SWITCHBOARD_SMTP__TIMEOUT_SECS", "3"),
+            ("SWITCHBOARD_JOBS__TIMEOUT_SECS", "3"),
+            ("SWITCHBOARD_SHUTDOWN_GRACE_SECS", "20"),
+        ],
+    );
+
     let sys = System::new("test watches the queue");
     for _ in 0..200 {
         if *stall_conns.lock().unwrap() > 0 {

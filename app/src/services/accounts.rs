@@ -357,22 +357,14 @@ pub async fn record_sign_out(
 pub async fn request_password_reset(state: &AppState, email: &str) -> ServiceResult<()> {
     let email = validate_email(email).map_err(|m| ServiceError::invalid("email", m))?;
     let key = format!("reset:{email}");
-    if let Some(wait) = rate_limit::blocked_for(
+    rate_limit::enforce(
         &state.db,
         &key,
         state.config.limits.password_reset_per_hour,
         3600,
+        "Too many reset requests for this address. Try again",
     )
-    .await?
-    {
-        return Err(ServiceError::RateLimited {
-            message: format!(
-                "Too many reset requests for this address. Try again in {}.",
-                rate_limit::human_wait(wait)
-            ),
-            retry_after_secs: wait,
-        });
-    }
+    .await?;
     rate_limit::hit(&state.db, &key).await?;
     let Some(u) = find_user_by_email(&state.db, &email).await? else {
         return Ok(());
@@ -448,22 +440,14 @@ pub async fn resend_verification(state: &AppState, user_id: i32) -> ServiceResul
         });
     }
     let key = format!("verify-resend:{user_id}");
-    if let Some(wait) = rate_limit::blocked_for(
+    rate_limit::enforce(
         &state.db,
         &key,
         state.config.limits.verification_resend_per_hour,
         3600,
+        "A verification email was sent recently. You can ask for another",
     )
-    .await?
-    {
-        return Err(ServiceError::RateLimited {
-            message: format!(
-                "A verification email was sent recently. You can ask for another in {}.",
-                rate_limit::human_wait(wait)
-            ),
-            retry_after_secs: wait,
-        });
-    }
+    .await?;
     let mut uow = UnitOfWork::begin(state).await?;
     rate_limit::hit(&*uow, &key).await?;
     queue_verification(state, &*uow, &u).await?;

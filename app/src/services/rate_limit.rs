@@ -37,6 +37,27 @@ pub async fn blocked_for(
     Ok(Some(u64::try_from(secs).unwrap_or(1)))
 }
 
+/// Fails with `RateLimited` when `key` is over `limit` in the window; the message
+/// is `message` followed by "… in N minutes.".
+///
+/// # Errors
+/// `RateLimited`; database errors.
+pub async fn enforce(
+    db: &impl ConnectionTrait,
+    key: &str,
+    limit: u64,
+    window_secs: i64,
+    message: &str,
+) -> ServiceResult<()> {
+    match blocked_for(db, key, limit, window_secs).await? {
+        None => Ok(()),
+        Some(wait) => Err(super::ServiceError::RateLimited {
+            message: format!("{message} in {}.", human_wait(wait)),
+            retry_after_secs: wait,
+        }),
+    }
+}
+
 /// Counts one hit for `key`.
 ///
 /// # Errors
