@@ -6,7 +6,7 @@
 mod common;
 
 use app::serverfns::auth::{
-    GetSession, RequestPasswordReset, ResendVerification, ResetPassword, SignIn, SignOut, SignUp,
+    GetSession, RequestPasswordReset, ResendVerification, ResetPassword, SignOut, SignUp,
     VerifyEmail,
 };
 use axum::http::StatusCode;
@@ -71,39 +71,15 @@ async fn sign_in_out_and_wrong_password(b: Backend) {
     let app = TestApp::new(b).await;
     sign_up(&app, "Ada", "ada@example.com", "Acme").await;
     let mut c = app.client();
-    let r = c
-        .call(
-            path::<SignIn>(),
-            &[
-                ("email", "ada@example.com"),
-                ("password", "wrong password!"),
-            ],
-        )
-        .await;
+    let r = c.sign_in("ada@example.com", "wrong password!").await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("Wrong email or password."));
-    let r = c
-        .call(
-            path::<SignIn>(),
-            &[
-                ("email", "nobody@example.com"),
-                ("password", "wrong password!"),
-            ],
-        )
-        .await;
+    let r = c.sign_in("nobody@example.com", "wrong password!").await;
     assert!(
         r.body.contains("Wrong email or password."),
         "no account enumeration"
     );
-    let r = c
-        .call(
-            path::<SignIn>(),
-            &[
-                ("email", "ADA@example.com"),
-                ("password", "correct horse battery"),
-            ],
-        )
-        .await;
+    let r = c.sign_in("ADA@example.com", "correct horse battery").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert!(c.call(path::<GetSession>(), &[]).await.json()["user_id"].is_number());
     assert_eq!(c.call(path::<SignOut>(), &[]).await.status, StatusCode::OK);
@@ -116,27 +92,11 @@ async fn sign_in_is_rate_limited_with_a_clear_message(b: Backend) {
     sign_up(&app, "Ada", "ada@example.com", "Acme").await;
     let mut c = app.client();
     for _ in 0..5 {
-        let r = c
-            .call(
-                path::<SignIn>(),
-                &[
-                    ("email", "ada@example.com"),
-                    ("password", "wrong password!"),
-                ],
-            )
-            .await;
+        let r = c.sign_in("ada@example.com", "wrong password!").await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     }
     // Even the right password is refused now.
-    let r = c
-        .call(
-            path::<SignIn>(),
-            &[
-                ("email", "ada@example.com"),
-                ("password", "correct horse battery"),
-            ],
-        )
-        .await;
+    let r = c.sign_in("ada@example.com", "correct horse battery").await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(
         r.body.contains("Too many failed sign-in attempts"),
@@ -197,15 +157,7 @@ async fn password_reset_by_emailed_link(b: Backend) {
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let r = c
-        .call(
-            path::<SignIn>(),
-            &[
-                ("email", "ada@example.com"),
-                ("password", "a brand new password"),
-            ],
-        )
-        .await;
+    let r = c.sign_in("ada@example.com", "a brand new password").await;
     assert_eq!(r.status, StatusCode::OK);
     app.finish().await;
 }

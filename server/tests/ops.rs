@@ -5,7 +5,6 @@
 mod common;
 
 use app::serverfns::activity::ListActivity;
-use app::serverfns::auth::SignIn;
 use app::serverfns::team::ListTeam;
 use axum::http::StatusCode;
 use common::{add_member, fns::path, sign_up, Backend, TestApp};
@@ -59,13 +58,7 @@ async fn activity_records_who_what_where_and_filters(b: Backend) {
     let mut again = app.client();
     assert_eq!(
         again
-            .call(
-                path::<SignIn>(),
-                &[
-                    ("email", "owner@x.test"),
-                    ("password", "correct horse battery")
-                ]
-            )
+            .sign_in("owner@x.test", "correct horse battery")
             .await
             .status,
         StatusCode::OK

@@ -4,7 +4,7 @@
 
 mod common;
 
-use app::serverfns::auth::{GetSession, SignIn};
+use app::serverfns::auth::GetSession;
 use app::serverfns::workspace::RenameWorkspace;
 use axum::http::StatusCode;
 use common::{fns::path, sign_up, Backend, TestApp};
@@ -44,15 +44,7 @@ async fn cookies_are_http_only_lax_and_secure_on_https(b: Backend) {
     let mut c = app.client();
     c.origin = Some("https://help.example.com".into());
     sign_up(&app, "Ada", "ada@example.com", "Acme").await;
-    let r = c
-        .call(
-            path::<SignIn>(),
-            &[
-                ("email", "ada@example.com"),
-                ("password", "correct horse battery"),
-            ],
-        )
-        .await;
+    let r = c.sign_in("ada@example.com", "correct horse battery").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let cookie = r.headers["set-cookie"].to_str().unwrap();
     assert!(cookie.starts_with("sb_session="));

@@ -281,6 +281,16 @@ impl Client {
         self.send(req).await
     }
 
+    /// Signs in through the `sign_in` server function.
+    pub async fn sign_in(&mut self, email: &str, password: &str) -> Res {
+        use app::serverfns::auth::SignIn;
+        self.call(
+            fns::path::<SignIn>(),
+            &[("email", email), ("password", password)],
+        )
+        .await
+    }
+
     pub async fn get(&mut self, path: &str) -> Res {
         self.send(Request::get(path).body(Body::empty()).unwrap())
             .await

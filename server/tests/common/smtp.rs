@@ -147,7 +147,7 @@ async fn session(
             w.write_all(b"221 bye\r\n").await?;
             return Ok(());
         } else {
-            w.write_all(b"502 command not implemented\r\n").await?;
+            w.write_all(b"500 5.5.1 unrecognized command\r\n").await?;
         }
     }
 }
