@@ -20,7 +20,8 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, QueryFilter};
 
 /// Every server function reachable by a signed-in user, and where it is exercised
-/// across workspaces. Public token-based ones (sign-in, invitations by token) carry
+/// across workspaces (the plain routes `/app/activity/export` and `/app/logo` are
+/// exercised below; `/ws` in tests/websocket.rs). Public token-based ones (sign-in, invitations by token) carry
 /// their own proof of workspace.
 const COVERED: &[&str] = &[
     "list_team",
