@@ -10,6 +10,8 @@ pub struct Model {
     pub id: String,
     pub data: String,
     pub expiry_date: DateTimeUtc,
+    /// The signed-in user, so their other sessions can be ended.
+    pub user_id: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -36,6 +36,11 @@ fn row(record: &Record) -> Result<session::ActiveModel> {
         id: Set(record.id.to_string()),
         data: Set(serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))?),
         expiry_date: Set(to_chrono(record.expiry_date)),
+        user_id: Set(record
+            .data
+            .get(app::serverfns::edge::USER_ID)
+            .and_then(serde_json::Value::as_i64)
+            .and_then(|v| i32::try_from(v).ok())),
     })
 }
 
@@ -64,7 +69,11 @@ impl SessionStore for SeaOrmStore {
         session::Entity::insert(row(record)?)
             .on_conflict(
                 OnConflict::column(session::Column::Id)
-                    .update_columns([session::Column::Data, session::Column::ExpiryDate])
+                    .update_columns([
+                        session::Column::Data,
+                        session::Column::ExpiryDate,
+                        session::Column::UserId,
+                    ])
                     .to_owned(),
             )
             .exec_without_returning(&self.db)

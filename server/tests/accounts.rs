@@ -209,7 +209,80 @@ async fn email_verification_expires_and_resend_is_limited(b: Backend) {
     app.finish().await;
 }
 
+async fn password_changes_end_other_sessions(b: Backend) {
+    use app::serverfns::profile::ChangePassword;
+    let app = TestApp::new(b).await;
+    let mut laptop = sign_up(&app, "Ada", "ada@example.com", "Acme").await;
+    let mut phone = app.client();
+    assert_eq!(
+        phone
+            .sign_in("ada@example.com", "correct horse battery")
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let mut tablet = app.client();
+    assert_eq!(
+        tablet
+            .sign_in("ada@example.com", "correct horse battery")
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let r = laptop
+        .call(
+            path::<ChangePassword>(),
+            &[
+                ("current_password", "correct horse battery"),
+                ("new_password", "an even better password"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(
+        laptop
+            .call(path::<GetSession>(), &[])
+            .await
+            .json()
+            .is_object(),
+        "this session stays"
+    );
+    assert!(
+        phone.call(path::<GetSession>(), &[]).await.json().is_null(),
+        "other sessions end"
+    );
+    // A reset ends every session, including the one that asked.
+    let r = laptop
+        .call(
+            path::<RequestPasswordReset>(),
+            &[("email", "ada@example.com")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let token = common::latest_link_token(&app, "ada@example.com", "reset-password?token=").await;
+    let r = app
+        .client()
+        .call(
+            path::<ResetPassword>(),
+            &[("token", &token), ("password", "the newest password")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(laptop
+        .call(path::<GetSession>(), &[])
+        .await
+        .json()
+        .is_null());
+    assert!(tablet
+        .call(path::<GetSession>(), &[])
+        .await
+        .json()
+        .is_null());
+    app.finish().await;
+}
+
 backend_tests!(
+    password_changes_end_other_sessions,
     signup_creates_owner_workspace_and_verification_email,
     signup_rejects_bad_input_with_field_messages,
     sign_in_out_and_wrong_password,

@@ -23,12 +23,14 @@ pub async fn change_password(
     use super::edge::*;
     let (state, actor) = actor(crate::permissions::Action::ViewWorkspace).await?;
     let meta = meta().await;
+    let keep = session().await?.id().map(|id| id.to_string());
     crate::services::accounts::change_password(
         &state,
         &actor,
         &current_password,
         &new_password,
         &meta,
+        keep.as_deref(),
     )
     .await
     .map_err(fail)

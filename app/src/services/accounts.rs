@@ -13,7 +13,7 @@ use crate::permissions::Role;
 use crate::types::{
     validate_email, validate_name, validate_password, SessionView, WorkspaceSummary,
 };
-use entity::{auth_token, membership, user, workspace};
+use entity::{auth_token, membership, session, user, workspace};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
@@ -403,7 +403,25 @@ pub async fn reset_password(state: &AppState, token: &str, password: &str) -> Se
         .filter(user::Column::Id.eq(user_id))
         .exec(&*uow)
         .await?;
+    end_sessions(&*uow, user_id, None).await?;
     uow.commit().await
+}
+
+/// Ends every session of `user_id` except `keep` (a session id).
+///
+/// # Errors
+/// Database errors.
+pub async fn end_sessions(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    keep: Option<&str>,
+) -> ServiceResult<u64> {
+    let mut q = super::tenancy::global_delete::<session::Entity>()
+        .filter(session::Column::UserId.eq(user_id));
+    if let Some(keep) = keep {
+        q = q.filter(session::Column::Id.ne(keep));
+    }
+    Ok(q.exec(db).await?.rows_affected)
 }
 
 /// Marks the address verified from an emailed link.
@@ -489,7 +507,8 @@ pub async fn update_profile(
     uow.commit().await
 }
 
-/// Changes the password after checking the current one.
+/// Changes the password after checking the current one, and signs the user out
+/// everywhere else (every session but `keep_session`).
 ///
 /// # Errors
 /// Wrong current password; weak new password.
@@ -499,6 +518,7 @@ pub async fn change_password(
     current: &str,
     new: &str,
     meta: &RequestMeta,
+    keep_session: Option<&str>,
 ) -> ServiceResult<()> {
     let u = load_user(&state.db, actor.user_id).await?;
     if !verify_password(current.to_owned(), u.password_hash.clone()).await? {
@@ -522,6 +542,7 @@ pub async fn change_password(
         Entry::new("profile.password_changed").target("user", actor.user_id),
     )
     .await?;
+    end_sessions(&*uow, actor.user_id, keep_session).await?;
     uow.commit().await
 }
 
