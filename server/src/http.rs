@@ -249,7 +249,7 @@ async fn readyz(State(s): State<ServerState>) -> impl IntoResponse {
         use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter};
         let overdue = chrono::Utc::now() - chrono::Duration::minutes(5);
         sys.find::<entity::job::Entity>()
-            .filter(entity::job::Column::Status.eq("pending"))
+            .filter(entity::job::Column::Status.eq(app::services::jobs::status::PENDING))
             .filter(entity::job::Column::RunAt.lt(overdue))
             .count(&s.app.db)
             .await
