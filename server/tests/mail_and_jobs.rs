@@ -7,7 +7,6 @@
 mod common;
 
 use app::serverfns::operations::{GetJobs, ListOutbox, RetryEmail, RetryJob};
-use app::serverfns::team::InviteMember;
 use app::services::config::SmtpSecurity;
 use app::services::jobs::{self, CronEntry};
 use app::services::tenancy::System;
@@ -28,12 +27,7 @@ async fn delivers_through_smtp_with_threading_headers(b: Backend) {
     })
     .await;
     let mut owner = sign_up(&app, "Ada", "ada@example.com", "Acme").await;
-    let r = owner
-        .call(
-            path::<InviteMember>(),
-            &[("email", "grace@example.com"), ("role", "agent")],
-        )
-        .await;
+    let r = owner.invite("grace@example.com", "agent").await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(app.run_jobs().await, 2);
     let got = sink.wait_for(2, 5).await;
@@ -76,12 +70,7 @@ async fn delivers_through_smtp_with_threading_headers(b: Backend) {
 async fn without_smtp_email_waits_unsent_with_reason(b: Backend) {
     let app = TestApp::new(b).await;
     let mut owner = sign_up(&app, "Ada", "ada@example.com", "Acme").await;
-    owner
-        .call(
-            path::<InviteMember>(),
-            &[("email", "grace@example.com"), ("role", "agent")],
-        )
-        .await;
+    owner.invite("grace@example.com", "agent").await;
     app.run_jobs().await;
     let outbox = owner
         .call(path::<ListOutbox>(), &[("archived", "false")])
@@ -113,12 +102,7 @@ async fn failures_back_off_then_dead_letter_then_retry(b: Backend) {
     })
     .await;
     let mut owner = sign_up(&app, "Ada", "ada@example.com", "Acme").await;
-    owner
-        .call(
-            path::<InviteMember>(),
-            &[("email", "grace@example.com"), ("role", "agent")],
-        )
-        .await;
+    owner.invite("grace@example.com", "agent").await;
     let sys = System::new("test drives the queue");
     let invite_job = sys
         .find::<job::Entity>()

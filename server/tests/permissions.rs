@@ -239,12 +239,7 @@ async fn owner_rules(b: Backend) {
         )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let r = admin
-        .call(
-            path::<InviteMember>(),
-            &[("email", "boss@x.test"), ("role", "owner")],
-        )
-        .await;
+    let r = admin.invite("boss@x.test", "owner").await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     // The last owner cannot step down.
     let r = owner

@@ -8,7 +8,7 @@ mod common;
 use app::serverfns::activity::ListActivity;
 use app::serverfns::auth::{GetSession, SwitchWorkspace};
 use app::serverfns::operations::{GetJobs, ListOutbox, RestoreEmail, RetryEmail, RetryJob};
-use app::serverfns::team::{ChangeRole, InviteMember, ListTeam, RemoveMember, RevokeInvitation};
+use app::serverfns::team::{ChangeRole, ListTeam, RemoveMember, RevokeInvitation};
 use app::serverfns::workspace::{
     GetDashboard, GetWorkspaceSettings, RenameWorkspace, SetWorkspaceLogo,
 };
@@ -74,12 +74,7 @@ async fn a_cannot_touch_b(b: Backend) {
     let mut a = sign_up(&app, "Alice", "alice@a.test", "Workspace A").await;
     let mut bo = sign_up(&app, "Bob", "bob@b.test", "Workspace B").await;
     let _b_member = add_member(&app, &mut bo, "bea@b.test", "agent").await;
-    let r = bo
-        .call(
-            path::<InviteMember>(),
-            &[("email", "pending@b.test"), ("role", "agent")],
-        )
-        .await;
+    let r = bo.invite("pending@b.test", "agent").await;
     assert_eq!(r.status, StatusCode::OK);
     let png = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
     assert_eq!(

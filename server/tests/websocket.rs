@@ -5,8 +5,7 @@
 
 mod common;
 
-use app::serverfns::team::InviteMember;
-use common::{fns::path, sign_up, Backend, TestApp};
+use common::{sign_up, Backend, TestApp};
 use futures::StreamExt;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -81,12 +80,7 @@ async fn sockets_are_authenticated_and_tenant_scoped(b: Backend) {
 
     let mut ws_a = connect(port, Some(&a_cookie), &origin).await.unwrap();
     let mut ws_b = connect(port, Some(&b_cookie), &origin).await.unwrap();
-    let r = bo
-        .call(
-            path::<InviteMember>(),
-            &[("email", "x@b.test"), ("role", "agent")],
-        )
-        .await;
+    let r = bo.invite("x@b.test", "agent").await;
     assert_eq!(r.status, axum::http::StatusCode::OK);
     assert_eq!(
         next_kind(&mut ws_b, 3000).await.as_deref(),
@@ -97,12 +91,7 @@ async fn sockets_are_authenticated_and_tenant_scoped(b: Backend) {
         None,
         "A must not see B's events"
     );
-    let r = a
-        .call(
-            path::<InviteMember>(),
-            &[("email", "y@a.test"), ("role", "agent")],
-        )
-        .await;
+    let r = a.invite("y@a.test", "agent").await;
     assert_eq!(r.status, axum::http::StatusCode::OK);
     assert_eq!(
         next_kind(&mut ws_a, 3000).await.as_deref(),

@@ -291,6 +291,16 @@ impl Client {
         .await
     }
 
+    /// Invites `email` with `role` through the `invite_member` server function.
+    pub async fn invite(&mut self, email: &str, role: &str) -> Res {
+        use app::serverfns::team::InviteMember;
+        self.call(
+            fns::path::<InviteMember>(),
+            &[("email", email), ("role", role)],
+        )
+        .await
+    }
+
     pub async fn get(&mut self, path: &str) -> Res {
         self.send(Request::get(path).body(Body::empty()).unwrap())
             .await
@@ -328,13 +338,7 @@ pub async fn sign_up(app: &TestApp, name: &str, email: &str, workspace: &str) ->
 /// new member's client.
 pub async fn add_member(app: &TestApp, owner: &mut Client, email: &str, role: &str) -> Client {
     use app::serverfns::invitations::AcceptInvitation;
-    use app::serverfns::team::InviteMember;
-    let r = owner
-        .call(
-            fns::path::<InviteMember>(),
-            &[("email", email), ("role", role)],
-        )
-        .await;
+    let r = owner.invite(email, role).await;
     assert_eq!(r.status, StatusCode::OK, "invite failed: {}", r.body);
     let token = latest_link_token(app, email, "token=").await;
     let mut c = app.client();
