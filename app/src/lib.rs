@@ -44,7 +44,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// The application: routes for the public auth pages and the signed-in admin app.
 #[component]
 pub fn App() -> impl IntoView {
-    use pages::{activity, admin, auth, ops, settings, team};
+    use pages::{activity, admin, api_keys, auth, inbox, ops, settings, team};
     provide_meta_context();
     view! {
         <Stylesheet id="leptos" href="/pkg/switchboard.css"/>
@@ -60,8 +60,10 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/invitations/accept") view=auth::AcceptInvitationPage/>
                 <ParentRoute path=path!("/app") view=admin::AdminLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=admin::HomePage/>
+                    <Route path=path!("inbox") view=inbox::InboxPage/>
                     <Route path=path!("team") view=team::TeamPage/>
                     <Route path=path!("settings") view=settings::WorkspaceSettingsPage/>
+                    <Route path=path!("settings/api-keys") view=api_keys::ApiKeysPage/>
                     <Route path=path!("profile") view=settings::ProfilePage/>
                     <Route path=path!("activity") view=activity::ActivityPage/>
                     <Route path=path!("outbox") view=ops::OutboxPage/>

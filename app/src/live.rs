@@ -14,6 +14,12 @@ pub struct Live {
     pub workspace: RwSignal<u64>,
     /// Outbox changes.
     pub outbox: RwSignal<u64>,
+    /// Conversations, messages, views and customers.
+    pub inbox: RwSignal<u64>,
+    /// Presence heartbeats (viewing, typing).
+    pub presence: RwSignal<u64>,
+    /// Notifications.
+    pub notifications: RwSignal<u64>,
     /// Whether the socket is open.
     pub connected: RwSignal<bool>,
 }
@@ -25,6 +31,9 @@ impl Live {
             team: RwSignal::new(0),
             workspace: RwSignal::new(0),
             outbox: RwSignal::new(0),
+            inbox: RwSignal::new(0),
+            presence: RwSignal::new(0),
+            notifications: RwSignal::new(0),
             connected: RwSignal::new(false),
         }
     }
@@ -36,6 +45,9 @@ impl Live {
             "team" => self.team,
             "workspace" => self.workspace,
             "outbox" => self.outbox,
+            "conversation" | "message" | "view" | "customer" => self.inbox,
+            "presence" => self.presence,
+            "notification" => self.notifications,
             _ => return,
         };
         sig.try_update(|n| *n += 1);

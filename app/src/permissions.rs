@@ -83,6 +83,24 @@ pub enum Action {
     ViewJobs,
     /// Retry dead-lettered jobs.
     RetryJobs,
+    /// Read conversations and customers.
+    ViewInbox,
+    /// Send public replies to customers.
+    ReplyToCustomers,
+    /// Add internal notes.
+    AddNotes,
+    /// Change status, priority, assignee, team, tags and fields; create conversations.
+    ManageConversations,
+    /// Merge and split conversations.
+    MergeConversations,
+    /// Edit and merge customers.
+    ManageCustomers,
+    /// Create and reorder shared views.
+    ManageSharedViews,
+    /// Create shared canned responses and macros, tags and custom fields.
+    ManageInboxSettings,
+    /// Create and revoke API keys.
+    ManageApiKeys,
 }
 
 use Role::{Admin as A, Agent as G, Collaborator as C, LightAgent as L, Owner as O};
@@ -101,6 +119,15 @@ pub const MATRIX: &[(Action, &[Role])] = &[
     (Action::ManageOutbox, &[O, A]),
     (Action::ViewJobs, &[O, A]),
     (Action::RetryJobs, &[O, A]),
+    (Action::ViewInbox, &[O, A, G, L]),
+    (Action::ReplyToCustomers, &[O, A, G]),
+    (Action::AddNotes, &[O, A, G, L]),
+    (Action::ManageConversations, &[O, A, G]),
+    (Action::MergeConversations, &[O, A, G]),
+    (Action::ManageCustomers, &[O, A, G]),
+    (Action::ManageSharedViews, &[O, A]),
+    (Action::ManageInboxSettings, &[O, A]),
+    (Action::ManageApiKeys, &[O, A]),
 ];
 
 /// Whether `role` may perform `action`.
@@ -126,7 +153,7 @@ mod tests {
         for (a, _) in MATRIX {
             assert!(seen.insert(*a), "{a:?} listed twice");
         }
-        assert_eq!(seen.len(), 12);
+        assert_eq!(seen.len(), 21);
     }
 
     #[test]
@@ -159,6 +186,15 @@ mod tests {
         }
         assert!(can(Role::Agent, Action::ViewTeam));
         assert!(!can(Role::Collaborator, Action::ViewTeam));
+    }
+
+    #[test]
+    fn light_agents_note_but_never_reply() {
+        assert!(can(Role::LightAgent, Action::AddNotes));
+        assert!(can(Role::LightAgent, Action::ViewInbox));
+        assert!(!can(Role::LightAgent, Action::ReplyToCustomers));
+        assert!(!can(Role::LightAgent, Action::ManageConversations));
+        assert!(!can(Role::Collaborator, Action::ViewInbox));
     }
 
     #[test]

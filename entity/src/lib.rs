@@ -6,13 +6,30 @@
 use sea_orm::EntityTrait;
 
 pub mod activity;
+pub mod api_key;
+pub mod attachment;
 pub mod auth_token;
+pub mod canned_response;
+pub mod conversation;
+pub mod conversation_tag;
+pub mod custom_field_def;
+pub mod customer;
+pub mod customer_identifier;
 pub mod email;
+pub mod inbox_macro;
 pub mod invitation;
 pub mod job;
 pub mod membership;
+pub mod merge;
+pub mod message;
+pub mod notification;
 pub mod rate_limit_hit;
+pub mod saved_view;
 pub mod session;
+pub mod side_conversation;
+pub mod tag;
+pub mod team;
+pub mod team_member;
 pub mod user;
 pub mod workspace;
 
@@ -38,6 +55,25 @@ macro_rules! tenant {
     )*};
 }
 tenant!(membership, invitation, activity, job, email);
+tenant!(
+    team,
+    team_member,
+    customer,
+    customer_identifier,
+    custom_field_def,
+    conversation,
+    tag,
+    conversation_tag,
+    side_conversation,
+    message,
+    attachment,
+    saved_view,
+    canned_response,
+    inbox_macro,
+    notification,
+    merge,
+    api_key
+);
 
 impl GlobalEntity for user::Entity {}
 impl GlobalEntity for workspace::Entity {}

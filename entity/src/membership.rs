@@ -12,6 +12,9 @@ pub struct Model {
     pub user_id: i32,
     pub role: String,
     pub created_at: DateTimeUtc,
+    /// The member's email/reply signature in this workspace.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub signature: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -13,6 +13,8 @@ pub struct Model {
     pub logo: Option<Vec<u8>>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Last conversation number handed out (`TKT-…`).
+    pub ticket_seq: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_foundation;
 mod m20261122_000002_session_user;
+mod m20261122_000003_inbox;
 
 /// The ordered list of every migration Switchboard knows.
 pub struct Migrator;
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_foundation::Migration),
             Box::new(m20261122_000002_session_user::Migration),
+            Box::new(m20261122_000003_inbox::Migration),
         ]
     }
 }

@@ -26,13 +26,36 @@ pub async fn build_state(cfg: Config) -> anyhow::Result<AppState> {
         .await
         .context("applying migrations")?;
     let mailer = mail::mailer_from_config(&cfg.smtp).map_err(anyhow::Error::msg)?;
+    let bus: Arc<dyn app::services::bus::EventBus> = Arc::new(InProcessBus::default());
+    let presence = Arc::new(app::services::inbox::presence::PresenceBoard::default());
+    feed_presence(&bus, &presence);
     Ok(AppState {
         db,
-        bus: Arc::new(InProcessBus::default()),
+        bus,
         config: Arc::new(cfg),
         mailer,
         job_signal: Arc::new(tokio::sync::Notify::new()),
+        presence,
     })
+}
+
+/// Keeps this instance's presence board in step with heartbeats from every
+/// instance on the bus.
+pub fn feed_presence(
+    bus: &Arc<dyn app::services::bus::EventBus>,
+    board: &Arc<app::services::inbox::presence::PresenceBoard>,
+) {
+    let mut rx = bus.subscribe();
+    let board = board.clone();
+    tokio::spawn(async move {
+        loop {
+            match rx.recv().await {
+                Ok(e) if e.kind.starts_with("presence.") => board.apply(&e),
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    });
 }
 
 /// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.

@@ -72,6 +72,11 @@ const NAV: &[NavItem] = &[
         action: Action::ViewWorkspace,
     },
     NavItem {
+        href: "/app/inbox",
+        label: "Inbox",
+        action: Action::ViewInbox,
+    },
+    NavItem {
         href: "/app/team",
         label: "Team",
         action: Action::ViewTeam,
@@ -95,6 +100,11 @@ const NAV: &[NavItem] = &[
         href: "/app/settings",
         label: "Workspace settings",
         action: Action::ManageWorkspaceSettings,
+    },
+    NavItem {
+        href: "/app/settings/api-keys",
+        label: "API keys",
+        action: Action::ManageApiKeys,
     },
 ];
 
@@ -169,9 +179,11 @@ fn Shell(session: SessionView) -> impl IntoView {
                 <nav class="nav" aria-label="Main">
                     {NAV.iter().filter(|n| can(role, n.action)).map(|n| {
                         let href = n.href;
+                        // The longest matching entry wins (settings vs settings/api-keys).
                         let active = move || {
                             let p = location.pathname.get();
-                            if href == "/app" { p == "/app" || p == "/app/" } else { p.starts_with(href) }
+                            let hit = |h: &str| if h == "/app" { p == "/app" || p == "/app/" } else { p.starts_with(h) };
+                            hit(href) && !NAV.iter().any(|o| o.href.len() > href.len() && o.href.starts_with(href) && hit(o.href))
                         };
                         view! { <A href=href attr:class=move || if active() { "nav-item active" } else { "nav-item" }>{n.label}</A> }
                     }).collect_view()}

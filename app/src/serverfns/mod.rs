@@ -5,7 +5,9 @@
 //! [`AppError`]: crate::error::AppError
 
 pub mod activity;
+pub mod api_keys;
 pub mod auth;
+pub mod inbox;
 pub mod invitations;
 pub mod operations;
 pub mod profile;

@@ -81,6 +81,12 @@ pub struct Config {
     pub shutdown_grace_secs: u64,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
+    /// Where files are kept (attachments under `attachments/`).
+    pub data_dir: String,
+    /// Largest attachment, in bytes.
+    pub max_attachment_bytes: usize,
+    /// REST API requests per key per minute.
+    pub api_requests_per_minute: u32,
 }
 
 impl Default for Config {
@@ -100,7 +106,11 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             retention: RetentionConfig::default(),
             shutdown_grace_secs: 30,
-            max_body_bytes: 2 * 1024 * 1024,
+            // Attachments travel base64-encoded (4/3 of their size).
+            max_body_bytes: 28 * 1024 * 1024,
+            data_dir: "data".into(),
+            max_attachment_bytes: 20 * 1024 * 1024,
+            api_requests_per_minute: 600,
         }
     }
 }

@@ -265,18 +265,23 @@ pub async fn run_send_job(state: &AppState, payload: &serde_json::Value) -> Resu
             false,
         )
         .await?;
+        let _ = super::inbox::messages::record_email_delivery(db, id, Err(NOT_CONFIGURED)).await;
         announce(state, &e, status::UNSENT);
         return Ok(());
     }
     match state.mailer.send(&e).await {
         Ok(()) => {
             set_status(db, id, status::SENT, None, true).await?;
+            super::inbox::messages::record_email_delivery(db, id, Ok(()))
+                .await
+                .map_err(|e| e.to_string())?;
             metrics::inc(&metrics::EMAILS_SENT);
             announce(state, &e, status::SENT);
             Ok(())
         }
         Err(err) => {
             set_status(db, id, status::FAILED, Some(err.clone()), true).await?;
+            let _ = super::inbox::messages::record_email_delivery(db, id, Err(&err)).await;
             announce(state, &e, status::FAILED);
             Err(err)
         }

@@ -3,11 +3,13 @@
 
 pub mod accounts;
 pub mod activity;
+pub mod api_keys;
 pub mod bus;
 pub mod config;
 pub mod context;
 pub mod dashboard;
 pub mod error;
+pub mod inbox;
 pub mod jobs;
 pub mod mail;
 pub mod metrics;
@@ -38,6 +40,8 @@ pub struct AppState {
     pub mailer: Arc<dyn mail::Mailer>,
     /// Wakes job workers when a transaction enqueued work.
     pub job_signal: Arc<tokio::sync::Notify>,
+    /// Who is viewing and typing where (fed by the bus).
+    pub presence: Arc<inbox::presence::PresenceBoard>,
 }
 
 impl std::fmt::Debug for AppState {

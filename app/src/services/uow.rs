@@ -34,6 +34,11 @@ impl UnitOfWork {
         self.events.push(event);
     }
 
+    /// The application state (configuration, bus) for work inside the transaction.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
     /// Notes that a job was enqueued, so workers wake after commit.
     pub fn jobs_enqueued(&mut self) {
         self.wake_jobs = true;

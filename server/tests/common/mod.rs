@@ -127,6 +127,10 @@ impl TestApp {
         cfg.jobs.backoff_base_secs = 1;
         cfg.jobs.backoff_max_secs = 2;
         cfg.jobs.max_attempts = 3;
+        cfg.data_dir = std::env::temp_dir()
+            .join(format!("sbt-data-{}", uuid::Uuid::new_v4().simple()))
+            .to_string_lossy()
+            .into_owned();
         f(&mut cfg);
         let db = switchboard_server::db::connect(&cfg.database_url)
             .await
@@ -139,6 +143,7 @@ impl TestApp {
             config: Arc::new(cfg),
             mailer,
             job_signal: Arc::new(tokio::sync::Notify::new()),
+            presence: Arc::default(),
         };
         let leptos = switchboard_server::runtime::leptos_options(&state.config).unwrap();
         let (_tx, rx) = tokio::sync::watch::channel(false);

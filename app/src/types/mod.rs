@@ -318,3 +318,6 @@ mod tests {
         assert_eq!(validate_name("  Ada ", "Name").as_deref(), Ok("Ada"));
     }
 }
+
+mod inbox;
+pub use inbox::*;

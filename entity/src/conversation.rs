@@ -1,0 +1,36 @@
+//! A conversation (ticket), numbered per workspace (`TKT-000123`).
+
+use sea_orm::entity::prelude::*;
+
+/// A `conversations` row.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "conversations")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub workspace_id: i32,
+    pub number: i32,
+    pub subject: String,
+    pub status: String,
+    pub priority: String,
+    pub channel: String,
+    pub customer_id: i32,
+    pub assignee_id: Option<i32>,
+    pub team_id: Option<i32>,
+    #[sea_orm(column_type = "Text")]
+    pub custom_fields: String,
+    pub first_response_at: Option<DateTimeUtc>,
+    pub solved_at: Option<DateTimeUtc>,
+    pub merged_into_id: Option<i32>,
+    pub split_from_id: Option<i32>,
+    pub preview: String,
+    pub message_count: i32,
+    pub last_message_at: DateTimeUtc,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
