@@ -3,6 +3,7 @@
 //! newcomer sees a living product. Runs only on an empty database.
 
 use app::permissions::Role;
+use app::types::Priority;
 use app::services::accounts::{self, add_membership};
 use app::services::tenancy::Scoped;
 use app::services::{team, AppState, RequestMeta, ServiceResult};
@@ -61,5 +62,174 @@ pub async fn seed(state: &AppState) -> ServiceResult<()> {
         request_id: None,
     };
     team::invite(state, &actor, "new.hire@switchboard.test", "agent", &meta).await?;
+    seed_inbox(state, &actor, &meta).await?;
+    Ok(())
+}
+
+const CUSTOMERS: &[(&str, &str)] = &[
+    ("Ana Souza", "ana.souza@example.com"),
+    ("Ben Carter", "ben.carter@example.com"),
+    ("Chloé Martin", "chloe.martin@example.fr"),
+    ("Dev Patel", "dev.patel@example.in"),
+    ("Emma Schmidt", "emma.schmidt@example.de"),
+    ("Farah Haddad", "farah@example.com"),
+    ("Gus Olsen", "gus.olsen@example.no"),
+    ("Hana Sato", "hana.sato@example.jp"),
+];
+
+/// (customer index, subject, first message, agent reply?, tags, priority)
+const CONVERSATIONS: &[(usize, &str, &str, Option<&str>, &[&str], Priority)] = &[
+    (0, "Tent pole snapped on first trip", "Hi, one of the poles of my Ridgeline 2 tent snapped on the first night. Can I get a replacement pole? Order #A-10023.", Some("Sorry to hear that, Ana! I've asked the warehouse to ship a new pole set today."), &["warranty", "tents"], Priority::High),
+    (1, "Where is my order?", "My order A-10031 was supposed to arrive on Monday and tracking has not moved since Friday.", None, &["shipping"], Priority::Normal),
+    (2, "Facture pour ma commande", "Bonjour, pourriez-vous m'envoyer la facture de ma commande A-10007 ? Merci.", Some("Bonjour Chloé, the invoice is attached to this reply."), &["billing"], Priority::Low),
+    (3, "Sleeping bag sizing", "Is the Alpine 20 sleeping bag long enough for someone who is 1.92 m tall?", None, &["pre-sales"], Priority::Normal),
+    (4, "Refund for returned boots", "I returned the Trail boots two weeks ago (return label R-5521) and have not received my refund yet.", None, &["billing", "returns"], Priority::High),
+    (5, "Stove does not ignite", "The piezo igniter on my Flame stove stopped working after three uses.", Some("Thanks Farah, could you send a short video of what happens when you press it?"), &["warranty"], Priority::Normal),
+    (6, "Discount for our hiking club", "We are a hiking club of 40 members. Do you offer group discounts?", None, &["pre-sales", "vip"], Priority::Normal),
+    (7, "Wrong colour delivered", "I ordered the backpack in green and received a red one.", None, &["shipping", "returns"], Priority::Urgent),
+    (1, "Change delivery address", "Can I still change the delivery address for order A-10040?", Some("Done, Ben: the address is updated and the carrier has the new one."), &["shipping"], Priority::Normal),
+    (0, "Thank you!", "The replacement pole arrived, thanks for the quick help.", None, &[], Priority::Low),
+];
+
+/// Customers, conversations, teams, a custom field, canned responses and macros,
+/// so the inbox has work in it.
+async fn seed_inbox(
+    state: &AppState,
+    owner: &app::services::Actor,
+    meta: &RequestMeta,
+) -> ServiceResult<()> {
+    use app::services::inbox::{canned, conversations, macros, messages, setup, views};
+    use app::services::uow::UnitOfWork;
+    use app::types::{FieldKind, IdentifierKind, MacroAction, MessageKind, Status};
+    let scope = owner.scope;
+    let agents = views::meta(state, owner).await?.agents;
+    let ids: Vec<i32> = agents.iter().map(|a| a.id).collect();
+    let tier1 = setup::create_team(state, owner, "Tier 1", &ids).await?;
+    setup::create_team(state, owner, "Billing", &ids[..ids.len().min(2)]).await?;
+    setup::create_field(state, owner, "order_number", "Order number", FieldKind::Text, vec![]).await?;
+    setup::create_field(
+        state,
+        owner,
+        "plan",
+        "Plan",
+        FieldKind::Dropdown,
+        vec!["Free".into(), "Plus".into(), "Club".into()],
+    )
+    .await?;
+    views::ensure_defaults(state, scope).await?;
+    views::set_signature(&state.db, owner, "Dana · Acme Outdoor Support").await?;
+    canned::create(
+        state,
+        owner,
+        "Greeting",
+        "General",
+        "Hi {{ customer.first_name }},\n\nThanks for reaching out about {{ ticket.number }}. ",
+        true,
+    )
+    .await?;
+    canned::create(
+        state,
+        owner,
+        "Refund issued",
+        "Billing",
+        "Hi {{ customer.name }}, your refund has been issued and should appear within 5 business days. — {{ agent.name }}",
+        true,
+    )
+    .await?;
+    canned::create(
+        state,
+        owner,
+        "Shipping delay",
+        "Shipping",
+        "Hi {{ customer.first_name }}, the carrier reports a delay on your parcel. We are on it and will update you within 24 hours.",
+        true,
+    )
+    .await?;
+    macros::create(
+        state,
+        owner,
+        "Close as solved",
+        "Thank the customer and mark solved",
+        vec![
+            MacroAction::Reply("Glad we could help, {{ customer.first_name }}! I'm closing this conversation; reply any time to reopen it.".into()),
+            MacroAction::SetStatus(Status::Solved),
+        ],
+    )
+    .await?;
+    macros::create(
+        state,
+        owner,
+        "Escalate to billing",
+        "Route to the billing team with high priority",
+        vec![
+            MacroAction::SetTeam(None),
+            MacroAction::SetPriority(Priority::High),
+            MacroAction::AddTags(vec!["billing".into(), "escalated".into()]),
+            MacroAction::Note("Escalated to billing by {{ agent.name }}.".into()),
+        ],
+    )
+    .await?;
+    for (i, (cust, subject, body, reply, tags, priority)) in CONVERSATIONS.iter().enumerate() {
+        let (name, email) = CUSTOMERS[*cust];
+        let mut uow = UnitOfWork::begin(state).await?;
+        let c = conversations::create_in(
+            &mut uow,
+            scope,
+            None,
+            conversations::NewConversation {
+                customer: conversations::CustomerRef::Identifier {
+                    kind: IdentifierKind::Email,
+                    value: email.into(),
+                    name: Some(name.into()),
+                },
+                subject: (*subject).into(),
+                channel: if i % 3 == 1 { app::types::Channel::Chat } else { app::types::Channel::Email },
+                priority: *priority,
+                body: (*body).into(),
+                from_customer: true,
+                tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+                assignee_id: None,
+                team_id: (i % 2 == 0).then_some(tier1.id),
+            },
+        )
+        .await?;
+        uow.commit().await?;
+        if let Some(r) = reply {
+            let agent_id = ids[i % ids.len()];
+            let agent = app::services::context::load_actor(&state.db, agent_id, scope.workspace_id()).await?;
+            conversations::update(
+                state,
+                owner,
+                c.id,
+                conversations::ConversationPatch { assignee_id: Some(Some(agent_id)), ..Default::default() },
+                meta,
+            )
+            .await?;
+            messages::add(
+                state,
+                &agent,
+                c.id,
+                messages::NewMessage { kind: MessageKind::Reply, body_text: (*r).into(), ..Default::default() },
+                None,
+                true,
+            )
+            .await?;
+            if i == 0 {
+                messages::add(
+                    state,
+                    &agent,
+                    c.id,
+                    messages::NewMessage {
+                        kind: MessageKind::Note,
+                        body_text: "Warehouse confirmed the pole set ships today. @maria can you approve the warranty claim?".into(),
+                        ..Default::default()
+                    },
+                    None,
+                    true,
+                )
+                .await?;
+            }
+        }
+    }
     Ok(())
 }
