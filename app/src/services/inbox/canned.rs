@@ -97,6 +97,22 @@ pub fn render_with(template: &str, ctx: &serde_json::Value) -> ServiceResult<Ren
     })
 }
 
+/// A context with every known variable set, for checking templates.
+pub fn sample_context() -> serde_json::Value {
+    let mut root = serde_json::Map::new();
+    for v in VARIABLES {
+        if let Some((obj, field)) = v.split_once('.') {
+            let entry = root
+                .entry(obj.to_owned())
+                .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
+            if let Some(m) = entry.as_object_mut() {
+                m.insert(field.to_owned(), serde_json::Value::String(String::new()));
+            }
+        }
+    }
+    serde_json::Value::Object(root)
+}
+
 fn view(r: canned_response::Model) -> CannedResponseView {
     CannedResponseView {
         id: r.id,
@@ -127,12 +143,14 @@ pub async fn list(db: &impl ConnectionTrait, actor: &Actor, q: &str) -> ServiceR
         .order_by_asc(canned_response::Column::Title);
     let q = q.trim();
     if !q.is_empty() {
-        let like = format!("%{}%", q.replace(['%', '_'], ""));
+        use sea_orm::sea_query::{Expr, Func};
+        let like = format!("%{}%", q.replace(['%', '_'], "").to_lowercase());
+        let lower = |c: canned_response::Column| Expr::expr(Func::lower(Expr::col(c)));
         s = s.filter(
             Condition::any()
-                .add(canned_response::Column::Title.like(like.clone()))
-                .add(canned_response::Column::Category.like(like.clone()))
-                .add(canned_response::Column::Body.like(like)),
+                .add(lower(canned_response::Column::Title).like(like.clone()))
+                .add(lower(canned_response::Column::Category).like(like.clone()))
+                .add(lower(canned_response::Column::Body).like(like)),
         );
     }
     Ok(s.all(db).await?.into_iter().map(view).collect())
@@ -151,7 +169,7 @@ fn validate(title: &str, category: &str, body: &str) -> ServiceResult<(String, S
     if b.is_empty() || b.chars().count() > 20_000 {
         return Err(ServiceError::invalid("body", "The text must be 1 to 20,000 characters."));
     }
-    let r = render_with(b, &serde_json::json!({}));
+    let r = render_with(b, &sample_context());
     match r {
         Err(e) => return Err(e),
         Ok(r) if !r.unknown_variables.is_empty() => {

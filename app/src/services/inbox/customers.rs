@@ -233,11 +233,12 @@ pub async fn list(
         s = s.filter(customer::Column::Id.lt(a));
     }
     if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
-        let like = format!("{}%", q.replace(['%', '_'], ""));
+        use sea_orm::sea_query::Func;
+        let like = format!("{}%", q.replace(['%', '_'], "").to_lowercase());
         s = s.filter(
             sea_orm::Condition::any()
-                .add(customer::Column::Name.like(like.clone()))
-                .add(customer::Column::Email.like(like.to_lowercase())),
+                .add(Expr::expr(Func::lower(Expr::col(customer::Column::Name))).like(like.clone()))
+                .add(customer::Column::Email.like(like)),
         );
     }
     let cs = s.all(db).await?;

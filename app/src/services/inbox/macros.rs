@@ -67,7 +67,7 @@ fn validate(name: &str, actions: &[MacroAction]) -> ServiceResult<String> {
                 }
             }
             MacroAction::Reply(body) | MacroAction::Note(body) => {
-                let r = canned::render_with(body, &serde_json::json!({}))?;
+                let r = canned::render_with(body, &canned::sample_context())?;
                 if !r.unknown_variables.is_empty() {
                     return Err(ServiceError::invalid(
                         "actions",
