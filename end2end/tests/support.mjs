@@ -21,14 +21,14 @@ function freePort() {
   });
 }
 
-export async function startServer() {
+export async function startServer({ seed = false } = {}) {
   const bin = process.env.E2E_SERVER_BIN;
   const siteRoot = process.env.E2E_SITE_ROOT;
   if (!bin || !siteRoot) throw new Error('set E2E_SERVER_BIN and E2E_SITE_ROOT (make test does)');
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-e2e-'));
   const base = `http://127.0.0.1:${port}`;
-  const child = spawn(bin, ['serve'], {
+  const child = spawn(bin, seed ? ['serve', '--seed-demo-if-empty'] : ['serve'], {
     env: {
       ...process.env,
       SWITCHBOARD_BIND: `127.0.0.1:${port}`,
@@ -39,7 +39,7 @@ export async function startServer() {
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 600; i++) {
     try {
       const r = await fetch(`${base}/readyz`);
       if (r.ok) return { base, stop: () => child.kill('SIGTERM') };

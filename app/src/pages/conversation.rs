@@ -20,7 +20,18 @@ use crate::types::{
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
-/// The pane for conversation `number`.
+/// Composer state that survives live refreshes of the thread.
+#[derive(Clone, Copy)]
+struct Draft {
+    note: RwSignal<bool>,
+    body: RwSignal<String>,
+    /// The newest public message the agent had seen when they started writing.
+    seen: RwSignal<Option<Option<i32>>>,
+    files: RwSignal<Vec<AttachmentView>>,
+}
+
+/// The pane for conversation `number`. Owns what must outlive a refetch of the
+/// thread: presence heartbeats and the draft being written.
 #[component]
 pub fn ConversationPane(number: i32, view_id: Option<i32>) -> impl IntoView {
     let live = use_live();
@@ -30,12 +41,57 @@ pub fn ConversationPane(number: i32, view_id: Option<i32>) -> impl IntoView {
         move |_| get_conversation(number),
     );
     let meta = Resource::new(|| (), |()| get_inbox_meta());
+    let draft = Draft {
+        note: RwSignal::new(false),
+        body: RwSignal::new(String::new()),
+        seen: RwSignal::new(None),
+        files: RwSignal::new(Vec::new()),
+    };
+    // Presence: heartbeat every 10 s while open; re-read when others' heartbeats arrive.
+    let presence = RwSignal::new(Vec::<Presence>::new());
+    let conv_id = RwSignal::new(None::<i32>);
+    Effect::new(move |_| {
+        if let Some(Ok(d)) = detail.get() {
+            if conv_id.get_untracked() != Some(d.row.id) {
+                conv_id.set(Some(d.row.id));
+            }
+        }
+    });
+    let ping = move |typing: bool, stopped: bool, announce: bool| {
+        let Some(id) = conv_id.get_untracked() else { return };
+        leptos::task::spawn_local(async move {
+            if let Ok(p) = presence_ping(id, typing, stopped, announce).await {
+                presence.try_set(p);
+            }
+        });
+    };
+    Effect::new(move |_| {
+        if let Some(id) = conv_id.get() {
+            ping(false, false, true);
+            let h = set_interval_with_handle(move || ping(false, false, true), std::time::Duration::from_secs(10));
+            on_cleanup(move || {
+                if let Ok(h) = h {
+                    h.clear();
+                }
+                leptos::task::spawn_local(async move {
+                    let _ = presence_leave(id).await;
+                });
+            });
+        }
+    });
+    Effect::new(move |prev: Option<u64>| {
+        let n = live.presence.get();
+        if prev.is_some() {
+            ping(false, false, false);
+        }
+        n
+    });
     view! {
         <Transition fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
                 match (detail.await, meta.await) {
                     (Err(e), _) | (_, Err(e)) => view! { <ErrorBox error=e/> }.into_any(),
-                    (Ok(d), Ok(m)) => view! { <Pane d meta=m view_id/> }.into_any(),
+                    (Ok(d), Ok(m)) => view! { <Pane d meta=m view_id presence ping draft/> }.into_any(),
                 }
             })}
         </Transition>
@@ -43,10 +99,16 @@ pub fn ConversationPane(number: i32, view_id: Option<i32>) -> impl IntoView {
 }
 
 #[component]
-fn Pane(d: ConversationDetail, meta: InboxMeta, view_id: Option<i32>) -> impl IntoView {
+fn Pane(
+    d: ConversationDetail,
+    meta: InboxMeta,
+    view_id: Option<i32>,
+    presence: RwSignal<Vec<Presence>>,
+    ping: impl Fn(bool, bool, bool) + Copy + Send + Sync + 'static,
+    draft: Draft,
+) -> impl IntoView {
     let role = use_session().map_or(Role::Collaborator, |s| s.role());
     let ctx = expect_context::<InboxCtx>();
-    let live = use_live();
     let id = d.row.id;
     let number = d.row.number;
     let update = ServerAction::<UpdateConversation>::new();
@@ -84,35 +146,6 @@ fn Pane(d: ConversationDetail, meta: InboxMeta, view_id: Option<i32>) -> impl In
                 update.dispatch(UpdateConversation { conversation_id: id, field: "status".into(), value: "solved".into() });
             }
         }
-    });
-
-    // Presence: heartbeat every 10 s while open; re-read when others' heartbeats arrive.
-    let presence = RwSignal::new(Vec::<Presence>::new());
-    let ping = move |typing: bool, stopped: bool, announce: bool| {
-        leptos::task::spawn_local(async move {
-            if let Ok(p) = presence_ping(id, typing, stopped, announce).await {
-                presence.try_set(p);
-            }
-        });
-    };
-    Effect::new(move |_| {
-        ping(false, false, true);
-        let h = set_interval_with_handle(move || ping(false, false, true), std::time::Duration::from_secs(10));
-        on_cleanup(move || {
-            if let Ok(h) = h {
-                h.clear();
-            }
-            leptos::task::spawn_local(async move {
-                let _ = presence_leave(id).await;
-            });
-        });
-    });
-    Effect::new(move |prev: Option<u64>| {
-        let n = live.presence.get();
-        if prev.is_some() {
-            ping(false, false, false);
-        }
-        n
     });
 
     let split_mode = RwSignal::new(false);
@@ -222,7 +255,7 @@ fn Pane(d: ConversationDetail, meta: InboxMeta, view_id: Option<i32>) -> impl In
                 </ol>
                 <CustomerCard d=d.clone() view_id/>
             </div>
-            <Composer conversation_id=id last_public role signature=meta.signature.clone() ping/>
+            <Composer conversation_id=id last_public role signature=meta.signature.clone() ping draft/>
             {can(role, Action::ReplyToCustomers).then(|| view! { <SideConversationForm conversation_id=id/> })}
         </article>
     }
@@ -389,14 +422,14 @@ fn Composer(
     role: Role,
     signature: Option<String>,
     ping: impl Fn(bool, bool, bool) + Copy + Send + Sync + 'static,
+    draft: Draft,
 ) -> impl IntoView {
     let ctx = expect_context::<InboxCtx>();
     let may_reply = can(role, Action::ReplyToCustomers);
-    let note = RwSignal::new(!may_reply);
-    let body = RwSignal::new(String::new());
-    // The newest public message the agent had seen when they started writing.
-    let seen = RwSignal::new(None::<Option<i32>>);
-    let files = RwSignal::new(Vec::<AttachmentView>::new());
+    let Draft { note, body, seen, files } = draft;
+    if !may_reply {
+        note.set(true);
+    }
     let upload_err = RwSignal::new(None::<AppError>);
     let local_err = RwSignal::new(None::<AppError>);
     let send = ServerAction::<SendMessage>::new();
