@@ -142,8 +142,13 @@ impl MigrationTrait for Migration {
 
         m.create_table(table("teams", &[Str("name"), Time("created_at")]))
             .await?;
-        m.create_index(index("teams", "ux_teams_name", &["workspace_id", "name"], true))
-            .await?;
+        m.create_index(index(
+            "teams",
+            "ux_teams_name",
+            &["workspace_id", "name"],
+            true,
+        ))
+        .await?;
 
         let mut t = table("team_members", &[Int("team_id"), Int("user_id")]);
         fk(&mut t, "team_members", "team_id", "teams", true);
@@ -190,7 +195,13 @@ impl MigrationTrait for Migration {
                 Time("created_at"),
             ],
         );
-        fk(&mut t, "customer_identifiers", "customer_id", "customers", true);
+        fk(
+            &mut t,
+            "customer_identifiers",
+            "customer_id",
+            "customers",
+            true,
+        );
         m.create_table(t).await?;
         m.create_index(index(
             "customer_identifiers",
@@ -274,7 +285,10 @@ impl MigrationTrait for Migration {
                 "ix_conversations_updated",
                 &["workspace_id", "updated_at", "id"][..],
             ),
-            ("ix_conversations_customer", &["customer_id", "updated_at"][..]),
+            (
+                "ix_conversations_customer",
+                &["customer_id", "updated_at"][..],
+            ),
         ] {
             m.create_index(index("conversations", name, cols, false))
                 .await?;
@@ -285,11 +299,25 @@ impl MigrationTrait for Migration {
             &[Str("name"), Str("color"), Time("created_at")],
         ))
         .await?;
-        m.create_index(index("tags", "ux_tags_name", &["workspace_id", "name"], true))
-            .await?;
+        m.create_index(index(
+            "tags",
+            "ux_tags_name",
+            &["workspace_id", "name"],
+            true,
+        ))
+        .await?;
 
-        let mut t = table("conversation_tags", &[Int("conversation_id"), Int("tag_id")]);
-        fk(&mut t, "conversation_tags", "conversation_id", "conversations", true);
+        let mut t = table(
+            "conversation_tags",
+            &[Int("conversation_id"), Int("tag_id")],
+        );
+        fk(
+            &mut t,
+            "conversation_tags",
+            "conversation_id",
+            "conversations",
+            true,
+        );
         fk(&mut t, "conversation_tags", "tag_id", "tags", true);
         m.create_table(t).await?;
         m.create_index(index(
@@ -318,7 +346,13 @@ impl MigrationTrait for Migration {
                 Time("created_at"),
             ],
         );
-        fk(&mut t, "side_conversations", "conversation_id", "conversations", true);
+        fk(
+            &mut t,
+            "side_conversations",
+            "conversation_id",
+            "conversations",
+            true,
+        );
         m.create_table(t).await?;
         m.create_index(index(
             "side_conversations",
@@ -348,7 +382,13 @@ impl MigrationTrait for Migration {
         );
         fk(&mut t, "messages", "conversation_id", "conversations", true);
         fk(&mut t, "messages", "author_user_id", "users", false);
-        fk(&mut t, "messages", "side_conversation_id", "side_conversations", true);
+        fk(
+            &mut t,
+            "messages",
+            "side_conversation_id",
+            "side_conversations",
+            true,
+        );
         m.create_table(t).await?;
         m.create_index(index(
             "messages",
@@ -379,7 +419,13 @@ impl MigrationTrait for Migration {
                 Time("created_at"),
             ],
         );
-        fk(&mut t, "attachments", "conversation_id", "conversations", true);
+        fk(
+            &mut t,
+            "attachments",
+            "conversation_id",
+            "conversations",
+            true,
+        );
         fk(&mut t, "attachments", "message_id", "messages", false);
         m.create_table(t).await?;
         m.create_index(index(
@@ -443,7 +489,13 @@ impl MigrationTrait for Migration {
             ],
         );
         fk(&mut t, "notifications", "user_id", "users", true);
-        fk(&mut t, "notifications", "conversation_id", "conversations", true);
+        fk(
+            &mut t,
+            "notifications",
+            "conversation_id",
+            "conversations",
+            true,
+        );
         m.create_table(t).await?;
         m.create_index(index(
             "notifications",

@@ -3,10 +3,10 @@
 //! newcomer sees a living product. Runs only on an empty database.
 
 use app::permissions::Role;
-use app::types::Priority;
 use app::services::accounts::{self, add_membership};
 use app::services::tenancy::Scoped;
 use app::services::{team, AppState, RequestMeta, ServiceResult};
+use app::types::Priority;
 
 /// The demo owner's email.
 pub const DEMO_EMAIL: &str = "demo@switchboard.test";
@@ -106,7 +106,15 @@ async fn seed_inbox(
     let ids: Vec<i32> = agents.iter().map(|a| a.id).collect();
     let tier1 = setup::create_team(state, owner, "Tier 1", &ids).await?;
     setup::create_team(state, owner, "Billing", &ids[..ids.len().min(2)]).await?;
-    setup::create_field(state, owner, "order_number", "Order number", FieldKind::Text, vec![]).await?;
+    setup::create_field(
+        state,
+        owner,
+        "order_number",
+        "Order number",
+        FieldKind::Text,
+        vec![],
+    )
+    .await?;
     setup::create_field(
         state,
         owner,
@@ -183,7 +191,11 @@ async fn seed_inbox(
                     name: Some(name.into()),
                 },
                 subject: (*subject).into(),
-                channel: if i % 3 == 1 { app::types::Channel::Chat } else { app::types::Channel::Email },
+                channel: if i % 3 == 1 {
+                    app::types::Channel::Chat
+                } else {
+                    app::types::Channel::Email
+                },
                 priority: *priority,
                 body: (*body).into(),
                 from_customer: true,
@@ -196,12 +208,17 @@ async fn seed_inbox(
         uow.commit().await?;
         if let Some(r) = reply {
             let agent_id = ids[i % ids.len()];
-            let agent = app::services::context::load_actor(&state.db, agent_id, scope.workspace_id()).await?;
+            let agent =
+                app::services::context::load_actor(&state.db, agent_id, scope.workspace_id())
+                    .await?;
             conversations::update(
                 state,
                 owner,
                 c.id,
-                conversations::ConversationPatch { assignee_id: Some(Some(agent_id)), ..Default::default() },
+                conversations::ConversationPatch {
+                    assignee_id: Some(Some(agent_id)),
+                    ..Default::default()
+                },
                 meta,
             )
             .await?;
@@ -209,7 +226,11 @@ async fn seed_inbox(
                 state,
                 &agent,
                 c.id,
-                messages::NewMessage { kind: MessageKind::Reply, body_text: (*r).into(), ..Default::default() },
+                messages::NewMessage {
+                    kind: MessageKind::Reply,
+                    body_text: (*r).into(),
+                    ..Default::default()
+                },
                 None,
                 true,
             )

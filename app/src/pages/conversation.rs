@@ -10,8 +10,8 @@ use crate::error::AppError;
 use crate::permissions::{can, Action, Role};
 use crate::serverfns::inbox::{
     get_conversation, get_inbox_meta, list_canned, list_macros, presence_leave, presence_ping,
-    preview_macro, render_template, ApplyMacro, SendMessage,
-    SplitConversation, StartSideConversation, TagConversation, UndoMerge, UpdateConversation,
+    preview_macro, render_template, ApplyMacro, SendMessage, SplitConversation,
+    StartSideConversation, TagConversation, UndoMerge, UpdateConversation,
 };
 use crate::types::{
     AttachmentView, ConversationDetail, InboxMeta, MacroPreview, MessageKind, MessageView,
@@ -58,7 +58,9 @@ pub fn ConversationPane(number: i32, view_id: Option<i32>) -> impl IntoView {
         }
     });
     let ping = move |typing: bool, stopped: bool, announce: bool| {
-        let Some(id) = conv_id.get_untracked() else { return };
+        let Some(id) = conv_id.get_untracked() else {
+            return;
+        };
         leptos::task::spawn_local(async move {
             if let Ok(p) = presence_ping(id, typing, stopped, announce).await {
                 presence.try_set(p);
@@ -68,7 +70,10 @@ pub fn ConversationPane(number: i32, view_id: Option<i32>) -> impl IntoView {
     Effect::new(move |_| {
         if let Some(id) = conv_id.get() {
             ping(false, false, true);
-            let h = set_interval_with_handle(move || ping(false, false, true), std::time::Duration::from_secs(10));
+            let h = set_interval_with_handle(
+                move || ping(false, false, true),
+                std::time::Duration::from_secs(10),
+            );
             on_cleanup(move || {
                 if let Ok(h) = h {
                     h.clear();
@@ -124,7 +129,10 @@ fn Pane(
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(n)) = split.value().get() {
-            ctx.notice.set(Some((format!("Split into {}.", crate::types::ticket_ref(n)), None)));
+            ctx.notice.set(Some((
+                format!("Split into {}.", crate::types::ticket_ref(n)),
+                None,
+            )));
             refresh();
             let href = match view_id {
                 Some(v) => format!("/app/inbox?view={v}&c={n}"),
@@ -143,7 +151,11 @@ fn Pane(
         if ctx.command.get() == ComposerCommand::Solve {
             ctx.command.set(ComposerCommand::None);
             if may_manage {
-                update.dispatch(UpdateConversation { conversation_id: id, field: "status".into(), value: "solved".into() });
+                update.dispatch(UpdateConversation {
+                    conversation_id: id,
+                    field: "status".into(),
+                    value: "solved".into(),
+                });
             }
         }
     });
@@ -158,7 +170,11 @@ fn Pane(
     let side = d.side_conversations.clone();
     let field_select = move |field: &'static str| {
         move |ev: leptos::ev::Event| {
-            update.dispatch(UpdateConversation { conversation_id: id, field: field.into(), value: event_target_value(&ev) });
+            update.dispatch(UpdateConversation {
+                conversation_id: id,
+                field: field.into(),
+                value: event_target_value(&ev),
+            });
         }
     };
     view! {
@@ -283,7 +299,11 @@ fn Message(
     side: Vec<crate::types::SideConversationView>,
 ) -> impl IntoView {
     let id = m.id;
-    let class = match (m.kind, m.side_conversation_id.is_some(), m.author_kind.as_str()) {
+    let class = match (
+        m.kind,
+        m.side_conversation_id.is_some(),
+        m.author_kind.as_str(),
+    ) {
         (MessageKind::Note, _, _) => "msg note",
         (MessageKind::System, _, _) => "msg system",
         (_, true, _) => "msg side",
@@ -426,7 +446,12 @@ fn Composer(
 ) -> impl IntoView {
     let ctx = expect_context::<InboxCtx>();
     let may_reply = can(role, Action::ReplyToCustomers);
-    let Draft { note, body, seen, files } = draft;
+    let Draft {
+        note,
+        body,
+        seen,
+        files,
+    } = draft;
     if !may_reply {
         note.set(true);
     }
@@ -455,19 +480,38 @@ fn Composer(
         }
     });
     let send_err = action_error(send.value());
-    let collided = Signal::derive(move || send_err.get().is_some_and(|e| e.field_name() == Some("collision")));
+    let collided = Signal::derive(move || {
+        send_err
+            .get()
+            .is_some_and(|e| e.field_name() == Some("collision"))
+    });
     let submit = move |force: bool| {
         local_err.set(None);
         let text = body.get_untracked();
-        let kind = if note.get_untracked() { "note" } else { "reply" };
+        let kind = if note.get_untracked() {
+            "note"
+        } else {
+            "reply"
+        };
         let seen_id = seen.get_untracked().unwrap_or(last_public);
-        let ids = files.get_untracked().iter().map(|f| f.id.to_string()).collect::<Vec<_>>().join(",");
+        let ids = files
+            .get_untracked()
+            .iter()
+            .map(|f| f.id.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
         leptos::task::spawn_local(async move {
             // Fill {{variables}} first; refuse to send while any is unknown.
             let text = if text.contains("{{") {
                 match render_template(conversation_id, text.clone()).await {
                     Ok(r) if !r.unknown_variables.is_empty() => {
-                        local_err.set(Some(AppError::field("body", format!("Unknown variable(s): {}. Fix them before sending.", r.unknown_variables.join(", ")))));
+                        local_err.set(Some(AppError::field(
+                            "body",
+                            format!(
+                                "Unknown variable(s): {}. Fix them before sending.",
+                                r.unknown_variables.join(", ")
+                            ),
+                        )));
                         return;
                     }
                     Ok(r) => r.text,
@@ -556,9 +600,16 @@ fn js_now() -> f64 {
 fn CannedPicker(conversation_id: i32, body: RwSignal<String>) -> impl IntoView {
     let open = RwSignal::new(false);
     let q = RwSignal::new(String::new());
-    let found = Resource::new(move || (open.get(), q.get()), |(o, q)| async move {
-        if o { list_canned(q).await } else { Ok(Vec::new()) }
-    });
+    let found = Resource::new(
+        move || (open.get(), q.get()),
+        |(o, q)| async move {
+            if o {
+                list_canned(q).await
+            } else {
+                Ok(Vec::new())
+            }
+        },
+    );
     let err = RwSignal::new(None::<AppError>);
     view! {
         <div class="canned">
@@ -681,17 +732,24 @@ fn upload_list(
     for i in 0..list.length() {
         let Some(file) = list.get(i) else { continue };
         if file.size() > 20.0 * 1024.0 * 1024.0 {
-            err.set(Some(AppError::field("file", format!("{} is larger than 20 MB.", file.name()))));
+            err.set(Some(AppError::field(
+                "file",
+                format!("{} is larger than 20 MB.", file.name()),
+            )));
             continue;
         }
-        let Ok(reader) = web_sys::FileReader::new() else { continue };
+        let Ok(reader) = web_sys::FileReader::new() else {
+            continue;
+        };
         let r = reader.clone();
         let name = file.name();
         let onload = Closure::<dyn FnMut()>::new(move || {
             if let Some(url) = r.result().ok().and_then(|v| v.as_string()) {
                 let name = name.clone();
                 leptos::task::spawn_local(async move {
-                    match crate::serverfns::inbox::upload_attachment(conversation_id, name, url).await {
+                    match crate::serverfns::inbox::upload_attachment(conversation_id, name, url)
+                        .await
+                    {
                         Ok(a) => files.update(|f| f.push(a)),
                         Err(e) => err.set(Some(e)),
                     }

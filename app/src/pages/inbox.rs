@@ -66,7 +66,8 @@ pub fn InboxPage() -> impl IntoView {
     let live = use_live();
     let role = use_session().map_or(Role::Collaborator, |s| s.role());
     let query = use_query_map();
-    let view_id = Memo::new(move |_| query.with(|q| q.get("view").and_then(|v| v.parse::<i32>().ok())));
+    let view_id =
+        Memo::new(move |_| query.with(|q| q.get("view").and_then(|v| v.parse::<i32>().ok())));
     let open = Memo::new(move |_| query.with(|q| q.get("c").and_then(|v| v.parse::<i32>().ok())));
     let ctx = InboxCtx {
         command: RwSignal::new(ComposerCommand::None),
@@ -85,9 +86,20 @@ pub fn InboxPage() -> impl IntoView {
         back.set(Vec::new());
     });
     let meta = Resource::new(move || live.inbox.get() / 50, |_| get_inbox_meta());
-    let views = Resource::new(move || (live.inbox.get(), ctx.refresh.get()), |_| list_views());
+    let views = Resource::new(
+        move || (live.inbox.get(), ctx.refresh.get()),
+        |_| list_views(),
+    );
     let page = Resource::new(
-        move || (view_id.get(), sort.get(), cursor.get(), live.inbox.get(), ctx.refresh.get()),
+        move || {
+            (
+                view_id.get(),
+                sort.get(),
+                cursor.get(),
+                live.inbox.get(),
+                ctx.refresh.get(),
+            )
+        },
         |(v, s, c, _, _)| list_conversations(v, None, Some(s), c),
     );
     let rows = RwSignal::new(Vec::<ConversationRow>::new());
@@ -117,7 +129,11 @@ pub fn InboxPage() -> impl IntoView {
                 help.set(false);
                 return;
             }
-            if matches!(tag.as_str(), "INPUT" | "TEXTAREA" | "SELECT") || e.ctrl_key() || e.meta_key() || e.alt_key() {
+            if matches!(tag.as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+                || e.ctrl_key()
+                || e.meta_key()
+                || e.alt_key()
+            {
                 return;
             }
             let list = rows.get_untracked();
@@ -131,7 +147,10 @@ pub fn InboxPage() -> impl IntoView {
                         (Some(i), _) => i.saturating_sub(1),
                     };
                     if let Some(r) = list.get(next) {
-                        navigate(&inbox_href(view_id.get_untracked(), Some(r.number)), Default::default());
+                        navigate(
+                            &inbox_href(view_id.get_untracked(), Some(r.number)),
+                            Default::default(),
+                        );
                     }
                 }
                 "r" => ctx.command.set(ComposerCommand::Reply),
@@ -244,7 +263,8 @@ pub fn InboxPage() -> impl IntoView {
 
 fn wasm_target_tag(t: &leptos::web_sys::EventTarget) -> Option<String> {
     use leptos::wasm_bindgen::JsCast;
-    t.dyn_ref::<leptos::web_sys::Element>().map(leptos::web_sys::Element::tag_name)
+    t.dyn_ref::<leptos::web_sys::Element>()
+        .map(leptos::web_sys::Element::tag_name)
 }
 
 #[component]
@@ -354,28 +374,41 @@ fn ConvItem(
 }
 
 #[component]
-fn BulkBar(selected: RwSignal<Vec<i32>>, meta: Resource<Result<InboxMeta, crate::error::AppError>>, role: Role) -> impl IntoView {
+fn BulkBar(
+    selected: RwSignal<Vec<i32>>,
+    meta: Resource<Result<InboxMeta, crate::error::AppError>>,
+    role: Role,
+) -> impl IntoView {
     let ctx = expect_context::<InboxCtx>();
     let bulk = ServerAction::<BulkUpdate>::new();
     let merge = ServerAction::<MergeConversations>::new();
     let tag = RwSignal::new(String::new());
     Effect::new(move |_| {
         if let Some(Ok(n)) = bulk.value().get() {
-            ctx.notice.set(Some((format!("Updated {n} conversation(s)."), None)));
+            ctx.notice
+                .set(Some((format!("Updated {n} conversation(s)."), None)));
             selected.set(Vec::new());
             ctx.refresh.update(|x| *x += 1);
         }
     });
     Effect::new(move |_| {
         if let Some(Ok(id)) = merge.value().get() {
-            ctx.notice.set(Some(("Conversations merged.".into(), Some(id))));
+            ctx.notice
+                .set(Some(("Conversations merged.".into(), Some(id))));
             selected.set(Vec::new());
             ctx.refresh.update(|x| *x += 1);
         }
     });
     let err = action_error(bulk.value());
     let merge_err = action_error(merge.value());
-    let csv = move || selected.get_untracked().iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+    let csv = move || {
+        selected
+            .get_untracked()
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    };
     let may = can(role, Action::ManageConversations);
     view! {
         {move || (may && !selected.with(Vec::is_empty)).then(|| view! {
@@ -475,8 +508,16 @@ fn ViewEditor(
 ) -> impl IntoView {
     let ctx = expect_context::<InboxCtx>();
     let save = ServerAction::<SaveView>::new();
-    let f = existing.as_ref().map(|v| v.filter.clone()).unwrap_or_default();
-    let name = RwSignal::new(existing.as_ref().map(|v| v.name.clone()).unwrap_or_default());
+    let f = existing
+        .as_ref()
+        .map(|v| v.filter.clone())
+        .unwrap_or_default();
+    let name = RwSignal::new(
+        existing
+            .as_ref()
+            .map(|v| v.name.clone())
+            .unwrap_or_default(),
+    );
     let shared = RwSignal::new(existing.as_ref().is_some_and(|v| v.shared));
     let statuses = RwSignal::new(f.statuses.clone());
     let priorities = RwSignal::new(f.priorities.clone());
@@ -487,14 +528,28 @@ fn ViewEditor(
         Some(AssigneeFilter::Unassigned) => "none".into(),
         Some(AssigneeFilter::User(u)) => u.to_string(),
     });
-    let team = RwSignal::new(f.team_ids.first().map(ToString::to_string).unwrap_or_default());
+    let team = RwSignal::new(
+        f.team_ids
+            .first()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+    );
     let tags = RwSignal::new(f.tags.join(", "));
     let created_after = RwSignal::new(f.created_after.clone().unwrap_or_default());
     let created_before = RwSignal::new(f.created_before.clone().unwrap_or_default());
     let updated_after = RwSignal::new(f.updated_after.clone().unwrap_or_default());
     let cf_key = RwSignal::new(f.custom.first().map(|c| c.key.clone()).unwrap_or_default());
-    let cf_op = RwSignal::new(f.custom.first().map_or_else(|| "eq".to_owned(), |c| c.op.clone()));
-    let cf_value = RwSignal::new(f.custom.first().map(|c| c.value.clone()).unwrap_or_default());
+    let cf_op = RwSignal::new(
+        f.custom
+            .first()
+            .map_or_else(|| "eq".to_owned(), |c| c.op.clone()),
+    );
+    let cf_value = RwSignal::new(
+        f.custom
+            .first()
+            .map(|c| c.value.clone())
+            .unwrap_or_default(),
+    );
     let sort = RwSignal::new(existing.as_ref().map_or(SortOrder::UpdatedDesc, |v| v.sort));
     let id = existing.as_ref().map(|v| v.id);
     let c2 = close.clone();
@@ -519,8 +574,20 @@ fn ViewEditor(
                 u => u.parse().ok().map(AssigneeFilter::User),
             },
             team_ids: team.get_untracked().parse().ok().into_iter().collect(),
-            tags: tags.get_untracked().split(',').map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect(),
-            custom: opt(cf_key.get_untracked()).map(|k| CustomFieldFilter { key: k, op: cf_op.get_untracked(), value: cf_value.get_untracked() }).into_iter().collect(),
+            tags: tags
+                .get_untracked()
+                .split(',')
+                .map(|t| t.trim().to_owned())
+                .filter(|t| !t.is_empty())
+                .collect(),
+            custom: opt(cf_key.get_untracked())
+                .map(|k| CustomFieldFilter {
+                    key: k,
+                    op: cf_op.get_untracked(),
+                    value: cf_value.get_untracked(),
+                })
+                .into_iter()
+                .collect(),
             created_after: opt(created_after.get_untracked()),
             created_before: opt(created_before.get_untracked()),
             updated_after: opt(updated_after.get_untracked()),
@@ -535,10 +602,21 @@ fn ViewEditor(
             sort: sort.get_untracked().as_str().to_owned(),
         });
     };
-    fn toggle<T: PartialEq + Copy + Send + Sync + 'static>(sig: RwSignal<Vec<T>>, v: T) -> impl Fn(leptos::ev::Event) {
+    fn toggle<T: PartialEq + Copy + Send + Sync + 'static>(
+        sig: RwSignal<Vec<T>>,
+        v: T,
+    ) -> impl Fn(leptos::ev::Event) {
         move |ev| {
             let on = event_target_checked(&ev);
-            sig.update(|s| if on { if !s.contains(&v) { s.push(v) } } else { s.retain(|x| *x != v) });
+            sig.update(|s| {
+                if on {
+                    if !s.contains(&v) {
+                        s.push(v)
+                    }
+                } else {
+                    s.retain(|x| *x != v)
+                }
+            });
         }
     }
     let c3 = close.clone();

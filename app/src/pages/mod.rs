@@ -1,8 +1,8 @@
 //! Pages by area.
 
 pub mod activity;
-pub mod api_keys;
 pub mod admin;
+pub mod api_keys;
 pub mod auth;
 pub mod conversation;
 pub mod inbox;

@@ -48,7 +48,9 @@ fn bad(field: &'static str, m: impl Into<String>) -> AppError {
 pub async fn get_inbox_meta() -> Result<InboxMeta, AppError> {
     use super::edge::*;
     let (state, actor) = actor(crate::permissions::Action::ViewInbox).await?;
-    crate::services::inbox::views::meta(&state, &actor).await.map_err(fail)
+    crate::services::inbox::views::meta(&state, &actor)
+        .await
+        .map_err(fail)
 }
 
 /// The views you see, with live counts.
@@ -82,11 +84,20 @@ pub async fn list_conversations(
             .map_err(|e| bad("filter", format!("The filter is not valid: {e}")))?;
     }
     if let Some(s) = sort.filter(|s| !s.is_empty()) {
-        order = SortOrder::parse(&s).ok_or_else(|| bad("sort", format!("`{s}` is not a sort order.")))?;
+        order = SortOrder::parse(&s)
+            .ok_or_else(|| bad("sort", format!("`{s}` is not a sort order.")))?;
     }
-    conversations::list(&state.db, actor.scope, actor.user_id, &filter, order, cursor.as_deref(), 50)
-        .await
-        .map_err(fail)
+    conversations::list(
+        &state.db,
+        actor.scope,
+        actor.user_id,
+        &filter,
+        order,
+        cursor.as_deref(),
+        50,
+    )
+    .await
+    .map_err(fail)
 }
 
 /// One conversation with its thread, customer and references.
@@ -162,9 +173,16 @@ pub async fn send_message(
         attachment_ids: parse_ids(&attachment_ids, "attachment_ids")?,
         ..Default::default()
     };
-    add(&state, &actor, conversation_id, m, seen_last_public_id, force)
-        .await
-        .map_err(fail)
+    add(
+        &state,
+        &actor,
+        conversation_id,
+        m,
+        seen_last_public_id,
+        force,
+    )
+    .await
+    .map_err(fail)
 }
 
 /// Changes one field: `status`, `priority`, `assignee` (user id or empty),
@@ -184,13 +202,26 @@ pub async fn update_conversation(
         if v.trim().is_empty() {
             Ok(None)
         } else {
-            v.trim().parse().map(Some).map_err(|_| bad(f, format!("`{v}` is not an id.")))
+            v.trim()
+                .parse()
+                .map(Some)
+                .map_err(|_| bad(f, format!("`{v}` is not an id.")))
         }
     };
     let mut p = ConversationPatch::default();
     match field.as_str() {
-        "status" => p.status = Some(Status::parse(&value).ok_or_else(|| bad("status", format!("`{value}` is not a status.")))?),
-        "priority" => p.priority = Some(Priority::parse(&value).ok_or_else(|| bad("priority", format!("`{value}` is not a priority.")))?),
+        "status" => {
+            p.status = Some(
+                Status::parse(&value)
+                    .ok_or_else(|| bad("status", format!("`{value}` is not a status.")))?,
+            )
+        }
+        "priority" => {
+            p.priority = Some(
+                Priority::parse(&value)
+                    .ok_or_else(|| bad("priority", format!("`{value}` is not a priority.")))?,
+            )
+        }
         "assignee" => p.assignee_id = Some(opt_id(&value, "assignee")?),
         "team" => p.team_id = Some(opt_id(&value, "team")?),
         "subject" => p.subject = Some(value),
@@ -199,7 +230,9 @@ pub async fn update_conversation(
             None => return Err(bad("field", format!("`{f}` cannot be changed here."))),
         },
     }
-    update(&state, &actor, conversation_id, p, &meta).await.map_err(fail)
+    update(&state, &actor, conversation_id, p, &meta)
+        .await
+        .map_err(fail)
 }
 
 /// Adds and removes tags (comma-separated names).
@@ -212,9 +245,16 @@ pub async fn tag_conversation(
     use super::edge::*;
     let (state, actor) = actor(crate::permissions::Action::ManageConversations).await?;
     let meta = meta().await;
-    crate::services::inbox::conversations::tag(&state, &actor, conversation_id, words(&add), words(&remove), &meta)
-        .await
-        .map_err(fail)
+    crate::services::inbox::conversations::tag(
+        &state,
+        &actor,
+        conversation_id,
+        words(&add),
+        words(&remove),
+        &meta,
+    )
+    .await
+    .map_err(fail)
 }
 
 /// A bulk action on selected conversations: `assign` (user id or empty),
@@ -231,9 +271,17 @@ pub async fn bulk_update(ids_csv: String, action: String, value: String) -> Resu
         "assign" => Bulk::Assign(if value.trim().is_empty() {
             None
         } else {
-            Some(value.trim().parse().map_err(|_| bad("value", "Choose an agent."))?)
+            Some(
+                value
+                    .trim()
+                    .parse()
+                    .map_err(|_| bad("value", "Choose an agent."))?,
+            )
         }),
-        "status" => Bulk::Status(Status::parse(&value).ok_or_else(|| bad("value", format!("`{value}` is not a status.")))?),
+        "status" => Bulk::Status(
+            Status::parse(&value)
+                .ok_or_else(|| bad("value", format!("`{value}` is not a status.")))?,
+        ),
         "tag" => Bulk::Tag(words(&value)),
         a => return Err(bad("action", format!("`{a}` is not a bulk action."))),
     };
@@ -246,9 +294,15 @@ pub async fn merge_conversations(primary_id: i32, ids_csv: String) -> Result<i32
     use super::edge::*;
     let (state, actor) = actor(crate::permissions::Action::MergeConversations).await?;
     let meta = meta().await;
-    crate::services::inbox::merge::merge(&state, &actor, primary_id, &parse_ids(&ids_csv, "ids")?, &meta)
-        .await
-        .map_err(fail)
+    crate::services::inbox::merge::merge(
+        &state,
+        &actor,
+        primary_id,
+        &parse_ids(&ids_csv, "ids")?,
+        &meta,
+    )
+    .await
+    .map_err(fail)
 }
 
 /// Undoes a merge (within 10 minutes).
@@ -272,9 +326,16 @@ pub async fn split_conversation(
     use super::edge::*;
     let (state, actor) = actor(crate::permissions::Action::MergeConversations).await?;
     let meta = meta().await;
-    crate::services::inbox::merge::split(&state, &actor, conversation_id, &parse_ids(&message_ids, "message_ids")?, Some(&subject), &meta)
-        .await
-        .map_err(fail)
+    crate::services::inbox::merge::split(
+        &state,
+        &actor,
+        conversation_id,
+        &parse_ids(&message_ids, "message_ids")?,
+        Some(&subject),
+        &meta,
+    )
+    .await
+    .map_err(fail)
 }
 
 /// Full-text search over conversations, messages (and notes) and customers.
@@ -309,9 +370,17 @@ pub async fn presence_ping(
         .await
         .map_err(fail)?;
     Ok(if announce {
-        crate::services::inbox::presence::heartbeat(&state, &actor, conversation_id, typing, stopped)
+        crate::services::inbox::presence::heartbeat(
+            &state,
+            &actor,
+            conversation_id,
+            typing,
+            stopped,
+        )
     } else {
-        state.presence.others(actor.scope.workspace_id(), conversation_id, actor.user_id)
+        state
+            .presence
+            .others(actor.scope.workspace_id(), conversation_id, actor.user_id)
     })
 }
 
@@ -332,7 +401,9 @@ pub async fn presence_leave(conversation_id: i32) -> Result<(), AppError> {
 pub async fn list_canned(q: String) -> Result<Vec<CannedResponseView>, AppError> {
     use super::edge::*;
     let (state, actor) = actor(crate::permissions::Action::ViewInbox).await?;
-    crate::services::inbox::canned::list(&state.db, &actor, &q).await.map_err(fail)
+    crate::services::inbox::canned::list(&state.db, &actor, &q)
+        .await
+        .map_err(fail)
 }
 
 /// Fills a text's `{{variables}}` for a conversation, reporting unknown ones.
@@ -369,7 +440,9 @@ pub async fn save_canned(
 pub async fn delete_canned(id: i32) -> Result<(), AppError> {
     use super::edge::*;
     let (state, actor) = actor(crate::permissions::Action::ViewInbox).await?;
-    crate::services::inbox::canned::delete(&state, &actor, id).await.map_err(fail)
+    crate::services::inbox::canned::delete(&state, &actor, id)
+        .await
+        .map_err(fail)
 }
 
 /// Every macro.
@@ -377,7 +450,9 @@ pub async fn delete_canned(id: i32) -> Result<(), AppError> {
 pub async fn list_macros() -> Result<Vec<MacroView>, AppError> {
     use super::edge::*;
     let (state, actor) = actor(crate::permissions::Action::ViewInbox).await?;
-    crate::services::inbox::macros::list(&state.db, &actor).await.map_err(fail)
+    crate::services::inbox::macros::list(&state.db, &actor)
+        .await
+        .map_err(fail)
 }
 
 /// What a macro would do to a conversation.
@@ -426,7 +501,9 @@ pub async fn save_macro(
 pub async fn delete_macro(id: i32) -> Result<(), AppError> {
     use super::edge::*;
     let (state, actor) = actor(crate::permissions::Action::ManageInboxSettings).await?;
-    crate::services::inbox::macros::delete(&state, &actor, id).await.map_err(fail)
+    crate::services::inbox::macros::delete(&state, &actor, id)
+        .await
+        .map_err(fail)
 }
 
 /// Creates or edits a view (`id` empty: new). `filter_json` is a view filter.
@@ -457,7 +534,9 @@ pub async fn save_view(
 pub async fn delete_view(id: i32) -> Result<(), AppError> {
     use super::edge::*;
     let (state, actor) = actor(crate::permissions::Action::ViewInbox).await?;
-    crate::services::inbox::views::delete(&state, &actor, id).await.map_err(fail)
+    crate::services::inbox::views::delete(&state, &actor, id)
+        .await
+        .map_err(fail)
 }
 
 /// Moves a view up (-1) or down (1).
@@ -465,7 +544,9 @@ pub async fn delete_view(id: i32) -> Result<(), AppError> {
 pub async fn move_view(id: i32, delta: i32) -> Result<(), AppError> {
     use super::edge::*;
     let (state, actor) = actor(crate::permissions::Action::ViewInbox).await?;
-    crate::services::inbox::views::move_view(&state, &actor, id, delta).await.map_err(fail)
+    crate::services::inbox::views::move_view(&state, &actor, id, delta)
+        .await
+        .map_err(fail)
 }
 
 /// Starts a side conversation by email.
@@ -521,10 +602,18 @@ pub async fn add_customer_identifier(
     use crate::types::IdentifierKind;
     let (state, actor) = actor(crate::permissions::Action::ManageCustomers).await?;
     let meta = meta().await;
-    let kind = IdentifierKind::parse(&kind).ok_or_else(|| bad("kind", format!("`{kind}` is not an identifier kind.")))?;
-    crate::services::inbox::customers::add_identifier(&state, &actor, customer_id, kind, &value, &meta)
-        .await
-        .map_err(fail)
+    let kind = IdentifierKind::parse(&kind)
+        .ok_or_else(|| bad("kind", format!("`{kind}` is not an identifier kind.")))?;
+    crate::services::inbox::customers::add_identifier(
+        &state,
+        &actor,
+        customer_id,
+        kind,
+        &value,
+        &meta,
+    )
+    .await
+    .map_err(fail)
 }
 
 /// Merges a customer into another.
@@ -543,7 +632,9 @@ pub async fn merge_customers(primary_id: i32, secondary_id: i32) -> Result<Custo
 pub async fn list_notifications() -> Result<Vec<NotificationView>, AppError> {
     use super::edge::*;
     let (state, actor) = actor(crate::permissions::Action::ViewInbox).await?;
-    crate::services::inbox::views::notifications(&state.db, &actor).await.map_err(fail)
+    crate::services::inbox::views::notifications(&state.db, &actor)
+        .await
+        .map_err(fail)
 }
 
 /// Marks all your notifications read.
@@ -551,7 +642,9 @@ pub async fn list_notifications() -> Result<Vec<NotificationView>, AppError> {
 pub async fn mark_notifications_read() -> Result<(), AppError> {
     use super::edge::*;
     let (state, actor) = actor(crate::permissions::Action::ViewInbox).await?;
-    crate::services::inbox::views::mark_read(&state.db, &actor).await.map_err(fail)
+    crate::services::inbox::views::mark_read(&state.db, &actor)
+        .await
+        .map_err(fail)
 }
 
 /// Sets your signature in this workspace (added below replies).
@@ -577,11 +670,20 @@ pub async fn upload_attachment(
     let (state, actor) = actor(crate::permissions::Action::AddNotes).await?;
     let unreadable = || bad("file", "That file could not be read. Try again.");
     let rest = data_url.strip_prefix("data:").ok_or_else(unreadable)?;
-    let (ct, b64) = rest.split_once(";base64,").unwrap_or(("application/octet-stream", ""));
+    let (ct, b64) = rest
+        .split_once(";base64,")
+        .unwrap_or(("application/octet-stream", ""));
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(b64)
         .map_err(|_| unreadable())?;
-    crate::services::inbox::attachments::upload(&state, &actor, conversation_id, &filename, ct, &bytes)
-        .await
-        .map_err(fail)
+    crate::services::inbox::attachments::upload(
+        &state,
+        &actor,
+        conversation_id,
+        &filename,
+        ct,
+        &bytes,
+    )
+    .await
+    .map_err(fail)
 }

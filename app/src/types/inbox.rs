@@ -46,7 +46,10 @@ str_enum!(
 impl Status {
     /// Whether agents still have work to do.
     pub fn is_open(self) -> bool {
-        matches!(self, Status::New | Status::Open | Status::Pending | Status::OnHold)
+        matches!(
+            self,
+            Status::New | Status::Open | Status::Pending | Status::OnHold
+        )
     }
 }
 

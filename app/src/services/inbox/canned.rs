@@ -74,7 +74,13 @@ pub fn render_with(template: &str, ctx: &serde_json::Value) -> ServiceResult<Ren
     let mut env = minijinja::Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     let tmpl = env.template_from_str(template).map_err(|e| {
-        ServiceError::invalid("body", format!("The template has an error: {}", e.detail().unwrap_or("check the {{ }} braces")))
+        ServiceError::invalid(
+            "body",
+            format!(
+                "The template has an error: {}",
+                e.detail().unwrap_or("check the {{ }} braces")
+            ),
+        )
     })?;
     let mut unknown: Vec<String> = tmpl
         .undeclared_variables(true)
@@ -89,7 +95,13 @@ pub fn render_with(template: &str, ctx: &serde_json::Value) -> ServiceResult<Ren
         });
     }
     let text = tmpl.render(ctx).map_err(|e| {
-        ServiceError::invalid("body", format!("The template could not be filled in: {}", e.detail().unwrap_or("unknown variable")))
+        ServiceError::invalid(
+            "body",
+            format!(
+                "The template could not be filled in: {}",
+                e.detail().unwrap_or("unknown variable")
+            ),
+        )
     })?;
     Ok(RenderedText {
         text,
@@ -133,7 +145,11 @@ fn visible(actor: &Actor) -> Condition {
 ///
 /// # Errors
 /// Permission; database errors.
-pub async fn list(db: &impl ConnectionTrait, actor: &Actor, q: &str) -> ServiceResult<Vec<CannedResponseView>> {
+pub async fn list(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    q: &str,
+) -> ServiceResult<Vec<CannedResponseView>> {
     actor.require(Action::ViewInbox)?;
     let mut s = actor
         .scope
@@ -159,15 +175,24 @@ pub async fn list(db: &impl ConnectionTrait, actor: &Actor, q: &str) -> ServiceR
 fn validate(title: &str, category: &str, body: &str) -> ServiceResult<(String, String, String)> {
     let t = title.trim();
     if t.is_empty() || t.chars().count() > 100 {
-        return Err(ServiceError::invalid("title", "A title must be 1 to 100 characters."));
+        return Err(ServiceError::invalid(
+            "title",
+            "A title must be 1 to 100 characters.",
+        ));
     }
     let c = category.trim();
     if c.chars().count() > 60 {
-        return Err(ServiceError::invalid("category", "A category can be at most 60 characters."));
+        return Err(ServiceError::invalid(
+            "category",
+            "A category can be at most 60 characters.",
+        ));
     }
     let b = body.trim();
     if b.is_empty() || b.chars().count() > 20_000 {
-        return Err(ServiceError::invalid("body", "The text must be 1 to 20,000 characters."));
+        return Err(ServiceError::invalid(
+            "body",
+            "The text must be 1 to 20,000 characters.",
+        ));
     }
     let r = render_with(b, &sample_context());
     match r {
@@ -184,7 +209,15 @@ fn validate(title: &str, category: &str, body: &str) -> ServiceResult<(String, S
         }
         Ok(_) => {}
     }
-    Ok((t.to_owned(), if c.is_empty() { "General".into() } else { c.to_owned() }, b.to_owned()))
+    Ok((
+        t.to_owned(),
+        if c.is_empty() {
+            "General".into()
+        } else {
+            c.to_owned()
+        },
+        b.to_owned(),
+    ))
 }
 
 /// Creates a response (shared needs `ManageInboxSettings`).
@@ -199,7 +232,11 @@ pub async fn create(
     body: &str,
     shared: bool,
 ) -> ServiceResult<CannedResponseView> {
-    actor.require(if shared { Action::ManageInboxSettings } else { Action::ReplyToCustomers })?;
+    actor.require(if shared {
+        Action::ManageInboxSettings
+    } else {
+        Action::ReplyToCustomers
+    })?;
     let (title, category, body) = validate(title, category, body)?;
     let t = now();
     let r = canned_response::ActiveModel {
@@ -217,7 +254,11 @@ pub async fn create(
     Ok(view(r))
 }
 
-async fn editable(db: &impl ConnectionTrait, actor: &Actor, id: i32) -> ServiceResult<canned_response::Model> {
+async fn editable(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: i32,
+) -> ServiceResult<canned_response::Model> {
     let r = actor
         .scope
         .find::<canned_response::Entity>()
@@ -269,14 +310,14 @@ pub async fn delete(state: &AppState, actor: &Actor, id: i32) -> ServiceResult<(
     Ok(())
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn variables_render_and_unknown_ones_are_reported() {
-        let ctx = serde_json::json!({"customer": {"name": "Ana"}, "ticket": {"number": "TKT-000007"}});
+        let ctx =
+            serde_json::json!({"customer": {"name": "Ana"}, "ticket": {"number": "TKT-000007"}});
         let r = render_with("Hi {{ customer.name }}, re {{ticket.number}}", &ctx).ok();
         assert_eq!(r.map(|r| r.text), Some("Hi Ana, re TKT-000007".to_owned()));
         let r = render_with("Hi {{ customer.nickname }} {{ order.id }}", &ctx).ok();

@@ -91,25 +91,46 @@ pub struct NewConversation {
 fn validate_subject(s: &str) -> ServiceResult<String> {
     let s = s.trim();
     if s.is_empty() {
-        return Err(ServiceError::invalid("subject", "Give the conversation a subject."));
+        return Err(ServiceError::invalid(
+            "subject",
+            "Give the conversation a subject.",
+        ));
     }
     if s.chars().count() > 250 {
-        return Err(ServiceError::invalid("subject", "A subject can be at most 250 characters."));
+        return Err(ServiceError::invalid(
+            "subject",
+            "A subject can be at most 250 characters.",
+        ));
     }
     Ok(s.to_owned())
 }
 
 /// Checks an assignee is a member who can work conversations.
-async fn check_assignee(db: &impl ConnectionTrait, scope: Scoped, user_id: i32) -> ServiceResult<()> {
+async fn check_assignee(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+    user_id: i32,
+) -> ServiceResult<()> {
     let m = scope
         .find::<membership::Entity>()
         .filter(membership::Column::UserId.eq(user_id))
         .one(db)
         .await?;
     match m {
-        Some(m) if crate::permissions::Role::parse(&m.role).is_some_and(|r| crate::permissions::can(r, Action::ManageConversations)) => Ok(()),
-        Some(_) => Err(ServiceError::invalid("assignee_id", "That member's role cannot work conversations.")),
-        None => Err(ServiceError::invalid("assignee_id", "The assignee is not a member of this workspace.")),
+        Some(m)
+            if crate::permissions::Role::parse(&m.role)
+                .is_some_and(|r| crate::permissions::can(r, Action::ManageConversations)) =>
+        {
+            Ok(())
+        }
+        Some(_) => Err(ServiceError::invalid(
+            "assignee_id",
+            "That member's role cannot work conversations.",
+        )),
+        None => Err(ServiceError::invalid(
+            "assignee_id",
+            "The assignee is not a member of this workspace.",
+        )),
     }
 }
 
@@ -159,9 +180,13 @@ pub async fn create_in(
         workspace_id: Set(scope.workspace_id()),
         number: Set(number),
         subject: Set(subject),
-        status: Set(if n.assignee_id.is_some() { Status::Open } else { Status::New }
-            .as_str()
-            .to_owned()),
+        status: Set(if n.assignee_id.is_some() {
+            Status::Open
+        } else {
+            Status::New
+        }
+        .as_str()
+        .to_owned()),
         priority: Set(n.priority.as_str().to_owned()),
         channel: Set(n.channel.as_str().to_owned()),
         customer_id: Set(customer.id),
@@ -193,7 +218,8 @@ pub async fn create_in(
     if n.from_customer {
         messages::insert_inbound(uow, scope, &c, customer.id, first).await?;
     } else {
-        let a = actor.ok_or_else(|| ServiceError::Internal("agent message without agent".into()))?;
+        let a =
+            actor.ok_or_else(|| ServiceError::Internal("agent message without agent".into()))?;
         messages::insert_agent(uow, a, &c, first).await?;
     }
     uow.emit(Event::new(
@@ -269,7 +295,9 @@ fn day(s: &str, field: &'static str) -> ServiceResult<DateTime<Utc>> {
         .ok()
         .and_then(|d| d.and_hms_opt(0, 0, 0))
         .map(|d| d.and_utc())
-        .ok_or_else(|| ServiceError::invalid(field, format!("`{s}` is not a date: use YYYY-MM-DD.")))
+        .ok_or_else(|| {
+            ServiceError::invalid(field, format!("`{s}` is not a date: use YYYY-MM-DD."))
+        })
 }
 
 /// Checks a custom field key so it can be used in a JSON path.
@@ -277,7 +305,10 @@ fn field_key(k: &str) -> ServiceResult<&str> {
     if !k.is_empty() && k.len() <= 64 && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         Ok(k)
     } else {
-        Err(ServiceError::invalid("custom", format!("`{k}` is not a custom field key.")))
+        Err(ServiceError::invalid(
+            "custom",
+            format!("`{k}` is not a custom field key."),
+        ))
     }
 }
 
@@ -328,9 +359,7 @@ pub fn apply_filter(
                     .equals((conversation_tag::Entity, conversation_tag::Column::TagId)),
             )
             .and_where(Expr::col((tag::Entity, tag::Column::Name)).eq(name))
-            .and_where(
-                Expr::col((tag::Entity, tag::Column::WorkspaceId)).eq(scope.workspace_id()),
-            );
+            .and_where(Expr::col((tag::Entity, tag::Column::WorkspaceId)).eq(scope.workspace_id()));
         s = s.filter(C::Id.in_subquery(sub.to_owned()));
     }
     if let Some(d) = &f.created_after {
@@ -387,7 +416,12 @@ fn encode_cursor(at: &DateTime<Utc>, id: i32) -> String {
 }
 
 fn decode_cursor(c: &str) -> ServiceResult<(DateTime<Utc>, i32)> {
-    let bad = || ServiceError::invalid("cursor", "This page link has expired: start from the first page.");
+    let bad = || {
+        ServiceError::invalid(
+            "cursor",
+            "This page link has expired: start from the first page.",
+        )
+    };
     let (t, id) = c.split_once('_').ok_or_else(bad)?;
     let t: i64 = t.parse().map_err(|_| bad())?;
     let id: i32 = id.parse().map_err(|_| bad())?;
@@ -411,7 +445,13 @@ pub async fn list(
 ) -> ServiceResult<ConversationPage> {
     use conversation::Column as C;
     let limit = limit.clamp(1, MAX_PAGE);
-    let mut s = apply_filter(scope.find::<conversation::Entity>(), db.get_database_backend(), scope, me, f)?;
+    let mut s = apply_filter(
+        scope.find::<conversation::Entity>(),
+        db.get_database_backend(),
+        scope,
+        me,
+        f,
+    )?;
     let (col, desc) = match sort {
         SortOrder::UpdatedDesc => (C::UpdatedAt, true),
         SortOrder::UpdatedAsc => (C::UpdatedAt, false),
@@ -465,16 +505,25 @@ pub async fn count(
     me: i32,
     f: &ViewFilter,
 ) -> ServiceResult<u64> {
-    Ok(apply_filter(scope.find::<conversation::Entity>(), db.get_database_backend(), scope, me, f)?
-        .count(db)
-        .await?)
+    Ok(apply_filter(
+        scope.find::<conversation::Entity>(),
+        db.get_database_backend(),
+        scope,
+        me,
+        f,
+    )?
+    .count(db)
+    .await?)
 }
 
 /// Custom field definitions, in order.
 ///
 /// # Errors
 /// Database errors.
-pub async fn field_defs(db: &impl ConnectionTrait, scope: Scoped) -> ServiceResult<Vec<CustomFieldDef>> {
+pub async fn field_defs(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+) -> ServiceResult<Vec<CustomFieldDef>> {
     Ok(scope
         .find::<custom_field_def::Entity>()
         .order_by_asc(custom_field_def::Column::Position)
@@ -514,7 +563,10 @@ pub async fn detail(
         .limit(10)
         .all(db)
         .await?;
-    let mut linked_ids: Vec<i32> = [c.merged_into_id, c.split_from_id].into_iter().flatten().collect();
+    let mut linked_ids: Vec<i32> = [c.merged_into_id, c.split_from_id]
+        .into_iter()
+        .flatten()
+        .collect();
     let splits = scope
         .find::<conversation::Entity>()
         .filter(conversation::Column::SplitFromId.eq(c.id))
@@ -625,7 +677,9 @@ fn check_field_value(def: &CustomFieldDef, value: &str) -> ServiceResult<serde_j
             serde_json::Value::String(v.to_owned())
         }
         FieldKind::Number => {
-            let n: f64 = v.parse().map_err(|_| bad(format!("`{v}` is not a number.")))?;
+            let n: f64 = v
+                .parse()
+                .map_err(|_| bad(format!("`{v}` is not a number.")))?;
             serde_json::json!(n)
         }
         FieldKind::Date => {
@@ -772,7 +826,12 @@ pub async fn update(
 /// `Invalid` for empty or odd names.
 pub fn normalize_tag(t: &str) -> ServiceResult<String> {
     let t = t.trim().to_lowercase().replace(' ', "-");
-    if t.is_empty() || t.chars().count() > 50 || !t.chars().all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '/' | '.')) {
+    if t.is_empty()
+        || t.chars().count() > 50
+        || !t
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '/' | '.'))
+    {
         return Err(ServiceError::invalid(
             "tags",
             format!("`{t}` is not a tag: use letters, digits, - _ / . (up to 50)."),
@@ -855,7 +914,10 @@ pub async fn set_tags_in(
         }
     }
     if !remove.is_empty() {
-        let names: Vec<String> = remove.iter().map(|r| normalize_tag(r)).collect::<Result<_, _>>()?;
+        let names: Vec<String> = remove
+            .iter()
+            .map(|r| normalize_tag(r))
+            .collect::<Result<_, _>>()?;
         let rm: Vec<i32> = scope
             .find::<tag::Entity>()
             .filter(tag::Column::Name.is_in(names))
@@ -900,7 +962,10 @@ pub async fn tag(
         meta,
         Entry::new("conversation.tagged")
             .target("conversation", ticket_ref(c.number))
-            .diff(None, Some(serde_json::json!({"add": add, "remove": remove}))),
+            .diff(
+                None,
+                Some(serde_json::json!({"add": add, "remove": remove})),
+            ),
     )
     .await?;
     uow.emit(Event::new(
@@ -917,7 +982,10 @@ pub async fn tag(
 ///
 /// # Errors
 /// Database errors.
-pub async fn touch(db: &impl ConnectionTrait, c: conversation::Model) -> ServiceResult<conversation::Model> {
+pub async fn touch(
+    db: &impl ConnectionTrait,
+    c: conversation::Model,
+) -> ServiceResult<conversation::Model> {
     let mut m = c.into_active_model();
     m.updated_at = Set(now());
     Ok(m.update(db).await?)
@@ -947,10 +1015,16 @@ pub async fn bulk(
 ) -> ServiceResult<u64> {
     actor.require(Action::ManageConversations)?;
     if ids.is_empty() {
-        return Err(ServiceError::invalid("ids", "Select at least one conversation."));
+        return Err(ServiceError::invalid(
+            "ids",
+            "Select at least one conversation.",
+        ));
     }
     if ids.len() > 500 {
-        return Err(ServiceError::invalid("ids", "Select at most 500 conversations at a time."));
+        return Err(ServiceError::invalid(
+            "ids",
+            "Select at most 500 conversations at a time.",
+        ));
     }
     let mut uow = UnitOfWork::begin(state).await?;
     for id in ids {

@@ -38,7 +38,9 @@ pub fn normalize(kind: IdentifierKind, value: &str) -> ServiceResult<String> {
             {
                 return Err(ServiceError::invalid(
                     "value",
-                    format!("`{v}` is not a phone number in international form, such as +14155550100."),
+                    format!(
+                        "`{v}` is not a phone number in international form, such as +14155550100."
+                    ),
                 ));
             }
             Ok(digits)
@@ -120,8 +122,9 @@ pub async fn resolve(
         workspace_id: Set(scope.workspace_id()),
         name: Set(display),
         email: Set((kind == IdentifierKind::Email).then(|| value.clone())),
-        phone: Set(matches!(kind, IdentifierKind::Phone | IdentifierKind::Whatsapp)
-            .then(|| value.clone())),
+        phone: Set(
+            matches!(kind, IdentifierKind::Phone | IdentifierKind::Whatsapp).then(|| value.clone()),
+        ),
         company: Set(None),
         notes: Set(None),
         merged_into_id: Set(None),
@@ -324,7 +327,10 @@ pub async fn update(
     if let Some(n) = patch.name {
         let n = n.trim().to_owned();
         if n.is_empty() || n.chars().count() > 200 {
-            return Err(ServiceError::invalid("name", "A name must be 1 to 200 characters."));
+            return Err(ServiceError::invalid(
+                "name",
+                "A name must be 1 to 200 characters.",
+            ));
         }
         m.name = Set(n);
     }
@@ -385,7 +391,10 @@ pub async fn add_identifier(
         .await?
     {
         if existing.customer_id == c.id {
-            return Err(ServiceError::conflict("value", "This customer already has that identifier."));
+            return Err(ServiceError::conflict(
+                "value",
+                "This customer already has that identifier.",
+            ));
         }
         return Err(ServiceError::conflict(
             "value",
@@ -408,7 +417,10 @@ pub async fn add_identifier(
         meta,
         Entry::new("customer.identifier_added")
             .target("customer", customer_id)
-            .diff(None, Some(serde_json::json!({"kind": kind.as_str(), "value": value}))),
+            .diff(
+                None,
+                Some(serde_json::json!({"kind": kind.as_str(), "value": value})),
+            ),
     )
     .await?;
     let v = get(&*uow, actor.scope, customer_id).await?;
@@ -430,7 +442,10 @@ pub async fn merge(
 ) -> ServiceResult<CustomerView> {
     actor.require(Action::ManageCustomers)?;
     if primary_id == secondary_id {
-        return Err(ServiceError::invalid("secondary_id", "Choose two different customers."));
+        return Err(ServiceError::invalid(
+            "secondary_id",
+            "Choose two different customers.",
+        ));
     }
     let mut uow = UnitOfWork::begin(state).await?;
     let scope = actor.scope;

@@ -10,7 +10,9 @@ use super::{canned, conversations, messages};
 use crate::permissions::Action;
 use crate::types::{ConversationRow, MacroAction, MacroPreview, MacroView, MessageKind};
 use entity::{inbox_macro, team, user};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, IntoActiveModel, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
+};
 
 fn view(m: inbox_macro::Model) -> MacroView {
     MacroView {
@@ -38,7 +40,11 @@ pub async fn list(db: &impl ConnectionTrait, actor: &Actor) -> ServiceResult<Vec
         .collect())
 }
 
-async fn find(db: &impl ConnectionTrait, actor: &Actor, id: i32) -> ServiceResult<inbox_macro::Model> {
+async fn find(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: i32,
+) -> ServiceResult<inbox_macro::Model> {
     actor
         .scope
         .find::<inbox_macro::Entity>()
@@ -51,13 +57,19 @@ async fn find(db: &impl ConnectionTrait, actor: &Actor, id: i32) -> ServiceResul
 fn validate(name: &str, actions: &[MacroAction]) -> ServiceResult<String> {
     let n = name.trim();
     if n.is_empty() || n.chars().count() > 80 {
-        return Err(ServiceError::invalid("name", "A macro name must be 1 to 80 characters."));
+        return Err(ServiceError::invalid(
+            "name",
+            "A macro name must be 1 to 80 characters.",
+        ));
     }
     if actions.is_empty() {
         return Err(ServiceError::invalid("actions", "Add at least one action."));
     }
     if actions.len() > 20 {
-        return Err(ServiceError::invalid("actions", "A macro can have at most 20 actions."));
+        return Err(ServiceError::invalid(
+            "actions",
+            "A macro can have at most 20 actions.",
+        ));
     }
     for a in actions {
         match a {
@@ -99,7 +111,9 @@ pub async fn create(
         workspace_id: Set(actor.scope.workspace_id()),
         name: Set(name),
         description: Set(description.trim().chars().take(300).collect()),
-        actions: Set(serde_json::to_string(&actions).map_err(|e| ServiceError::Internal(e.to_string()))?),
+        actions: Set(
+            serde_json::to_string(&actions).map_err(|e| ServiceError::Internal(e.to_string()))?
+        ),
         created_at: Set(t),
         updated_at: Set(t),
         ..Default::default()
@@ -126,7 +140,8 @@ pub async fn update(
     let mut m = find(&state.db, actor, id).await?.into_active_model();
     m.name = Set(name);
     m.description = Set(description.trim().chars().take(300).collect());
-    m.actions = Set(serde_json::to_string(&actions).map_err(|e| ServiceError::Internal(e.to_string()))?);
+    m.actions =
+        Set(serde_json::to_string(&actions).map_err(|e| ServiceError::Internal(e.to_string()))?);
     m.updated_at = Set(now());
     Ok(view(m.update(&state.db).await?))
 }
@@ -192,7 +207,11 @@ pub async fn preview(
             MacroAction::Reply(body) | MacroAction::Note(body) => {
                 let r = canned::render(db, actor, conversation_id, body).await?;
                 unknown.extend(r.unknown_variables);
-                let what = if matches!(a, MacroAction::Reply(_)) { "Send reply" } else { "Add note" };
+                let what = if matches!(a, MacroAction::Reply(_)) {
+                    "Send reply"
+                } else {
+                    "Add note"
+                };
                 format!("{what}: {}", r.text)
             }
         });

@@ -5,7 +5,7 @@ use super::super::activity::{self, Entry, Who};
 use super::super::context::{Actor, RequestMeta};
 use super::super::tenancy::Scoped;
 use super::super::uow::UnitOfWork;
-use super::super::{bus::Event, now, ServiceError, ServiceResult, AppState};
+use super::super::{bus::Event, now, AppState, ServiceError, ServiceResult};
 use super::{conversations, excerpt, messages};
 use crate::permissions::Action;
 use crate::types::{ticket_ref, MessageKind, Status};
@@ -31,7 +31,11 @@ struct PreviousState {
 ///
 /// # Errors
 /// Database errors.
-pub async fn refresh_counters(db: &impl ConnectionTrait, scope: Scoped, id: i32) -> ServiceResult<()> {
+pub async fn refresh_counters(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+    id: i32,
+) -> ServiceResult<()> {
     let c = conversations::find(db, scope, id).await?;
     let count = scope
         .find::<message::Entity>()
@@ -96,20 +100,36 @@ pub async fn merge(
     meta: &RequestMeta,
 ) -> ServiceResult<i32> {
     actor.require(Action::MergeConversations)?;
-    let mut secondary: Vec<i32> = secondary_ids.iter().copied().filter(|i| *i != primary_id).collect();
+    let mut secondary: Vec<i32> = secondary_ids
+        .iter()
+        .copied()
+        .filter(|i| *i != primary_id)
+        .collect();
     secondary.sort_unstable();
     secondary.dedup();
     if secondary.is_empty() {
-        return Err(ServiceError::invalid("ids", "Choose at least two conversations to merge."));
+        return Err(ServiceError::invalid(
+            "ids",
+            "Choose at least two conversations to merge.",
+        ));
     }
     if secondary.len() > 20 {
-        return Err(ServiceError::invalid("ids", "Merge at most 20 conversations at a time."));
+        return Err(ServiceError::invalid(
+            "ids",
+            "Merge at most 20 conversations at a time.",
+        ));
     }
     let scope = actor.scope;
     let mut uow = UnitOfWork::begin(state).await?;
     let p = conversations::find(&*uow, scope, primary_id).await?;
     if p.merged_into_id.is_some() {
-        return Err(ServiceError::conflict("primary_id", format!("{} was itself merged; choose another primary.", ticket_ref(p.number))));
+        return Err(ServiceError::conflict(
+            "primary_id",
+            format!(
+                "{} was itself merged; choose another primary.",
+                ticket_ref(p.number)
+            ),
+        ));
     }
     let mut moved = Vec::new();
     let mut added_tags = Vec::new();
@@ -126,7 +146,10 @@ pub async fn merge(
     for sid in &secondary {
         let s = conversations::find(&*uow, scope, *sid).await?;
         if s.merged_into_id.is_some() {
-            return Err(ServiceError::conflict("ids", format!("{} was already merged.", ticket_ref(s.number))));
+            return Err(ServiceError::conflict(
+                "ids",
+                format!("{} was already merged.", ticket_ref(s.number)),
+            ));
         }
         let ids: Vec<i32> = scope
             .find::<message::Entity>()
@@ -180,18 +203,36 @@ pub async fn merge(
         sm.merged_into_id = Set(Some(p.id));
         sm.solved_at = Set(s.solved_at.or(Some(now())));
         let s = sm.update(&*uow).await?;
-        notes.push(system_note(&mut uow, actor, &s, format!("Merged into {}.", ticket_ref(p.number))).await?);
+        notes.push(
+            system_note(
+                &mut uow,
+                actor,
+                &s,
+                format!("Merged into {}.", ticket_ref(p.number)),
+            )
+            .await?,
+        );
         refresh_counters(&*uow, scope, s.id).await?;
     }
     let refs: Vec<String> = {
         let mut v = Vec::new();
         for sid in &secondary {
-            v.push(ticket_ref(conversations::find(&*uow, scope, *sid).await?.number));
+            v.push(ticket_ref(
+                conversations::find(&*uow, scope, *sid).await?.number,
+            ));
         }
         v
     };
     let p = conversations::find(&*uow, scope, p.id).await?;
-    notes.push(system_note(&mut uow, actor, &p, format!("{} merged into this conversation.", refs.join(", "))).await?);
+    notes.push(
+        system_note(
+            &mut uow,
+            actor,
+            &p,
+            format!("{} merged into this conversation.", refs.join(", ")),
+        )
+        .await?,
+    );
     refresh_counters(&*uow, scope, p.id).await?;
     let row = merge::ActiveModel {
         workspace_id: Set(scope.workspace_id()),
@@ -215,10 +256,17 @@ pub async fn merge(
         meta,
         Entry::new("conversation.merged")
             .target("conversation", ticket_ref(p.number))
-            .diff(None, Some(serde_json::json!({"merged": refs, "messages_moved": moved.len()}))),
+            .diff(
+                None,
+                Some(serde_json::json!({"merged": refs, "messages_moved": moved.len()})),
+            ),
     )
     .await?;
-    uow.emit(Event::new(scope.workspace_id(), "conversation.merged", serde_json::json!({"id": p.id, "number": p.number})));
+    uow.emit(Event::new(
+        scope.workspace_id(),
+        "conversation.merged",
+        serde_json::json!({"id": p.id, "number": p.number}),
+    ));
     uow.commit().await?;
     Ok(row.id)
 }
@@ -232,7 +280,12 @@ fn j<T: Serialize>(v: &T) -> String {
 ///
 /// # Errors
 /// Permission; `NotFound`; `Conflict` when too late or already undone.
-pub async fn undo(state: &AppState, actor: &Actor, merge_id: i32, meta: &RequestMeta) -> ServiceResult<()> {
+pub async fn undo(
+    state: &AppState,
+    actor: &Actor,
+    merge_id: i32,
+    meta: &RequestMeta,
+) -> ServiceResult<()> {
     actor.require(Action::MergeConversations)?;
     let scope = actor.scope;
     let mut uow = UnitOfWork::begin(state).await?;
@@ -243,7 +296,10 @@ pub async fn undo(state: &AppState, actor: &Actor, merge_id: i32, meta: &Request
         .await?
         .ok_or(ServiceError::NotFound("Merge"))?;
     if m.undone_at.is_some() {
-        return Err(ServiceError::conflict("merge_id", "This merge was already undone."));
+        return Err(ServiceError::conflict(
+            "merge_id",
+            "This merge was already undone.",
+        ));
     }
     if now() - m.created_at > chrono::Duration::minutes(UNDO_MINUTES) {
         return Err(ServiceError::conflict("merge_id", format!("A merge can be undone for {UNDO_MINUTES} minutes only; split the messages out instead.")));
@@ -274,7 +330,10 @@ pub async fn undo(state: &AppState, actor: &Actor, merge_id: i32, meta: &Request
             scope
                 .update_many::<message::Entity>()
                 .col_expr(message::Column::ConversationId, Expr::value(prev.id))
-                .col_expr(message::Column::OriginConversationId, Expr::value(Option::<i32>::None))
+                .col_expr(
+                    message::Column::OriginConversationId,
+                    Expr::value(Option::<i32>::None),
+                )
                 .filter(message::Column::Id.is_in(back.clone()))
                 .exec(&*uow)
                 .await?;
@@ -314,7 +373,11 @@ pub async fn undo(state: &AppState, actor: &Actor, merge_id: i32, meta: &Request
         Entry::new("conversation.merge_undone").target("conversation", ticket_ref(p.number)),
     )
     .await?;
-    uow.emit(Event::new(scope.workspace_id(), "conversation.merged", serde_json::json!({"id": p.id, "number": p.number})));
+    uow.emit(Event::new(
+        scope.workspace_id(),
+        "conversation.merged",
+        serde_json::json!({"id": p.id, "number": p.number}),
+    ));
     uow.commit().await?;
     Ok(())
 }
@@ -339,7 +402,10 @@ pub async fn split(
     ids.sort_unstable();
     ids.dedup();
     if ids.is_empty() {
-        return Err(ServiceError::invalid("message_ids", "Choose the messages to split out."));
+        return Err(ServiceError::invalid(
+            "message_ids",
+            "Choose the messages to split out.",
+        ));
     }
     let mut uow = UnitOfWork::begin(state).await?;
     let c = conversations::find(&*uow, scope, conversation_id).await?;
@@ -350,10 +416,16 @@ pub async fn split(
         .all(&*uow)
         .await?;
     if ids.iter().any(|i| !all.iter().any(|m| m.id == *i)) {
-        return Err(ServiceError::invalid("message_ids", "A chosen message is not in this conversation."));
+        return Err(ServiceError::invalid(
+            "message_ids",
+            "A chosen message is not in this conversation.",
+        ));
     }
     if ids.len() >= all.len() {
-        return Err(ServiceError::invalid("message_ids", "Leave at least one message in the original conversation."));
+        return Err(ServiceError::invalid(
+            "message_ids",
+            "Leave at least one message in the original conversation.",
+        ));
     }
     let number = conversations::next_number(&*uow, scope).await?;
     let t = now();
@@ -397,9 +469,25 @@ pub async fn split(
         .filter(attachment::Column::MessageId.is_in(ids.clone()))
         .exec(&*uow)
         .await?;
-    system_note(&mut uow, actor, &c, format!("{} message(s) split into {}.", ids.len(), ticket_ref(number))).await?;
+    system_note(
+        &mut uow,
+        actor,
+        &c,
+        format!(
+            "{} message(s) split into {}.",
+            ids.len(),
+            ticket_ref(number)
+        ),
+    )
+    .await?;
     let nn = conversations::find(&*uow, scope, n.id).await?;
-    system_note(&mut uow, actor, &nn, format!("Split from {}.", ticket_ref(c.number))).await?;
+    system_note(
+        &mut uow,
+        actor,
+        &nn,
+        format!("Split from {}.", ticket_ref(c.number)),
+    )
+    .await?;
     refresh_counters(&*uow, scope, c.id).await?;
     refresh_counters(&*uow, scope, n.id).await?;
     activity::record(
@@ -409,11 +497,22 @@ pub async fn split(
         meta,
         Entry::new("conversation.split")
             .target("conversation", ticket_ref(c.number))
-            .diff(None, Some(serde_json::json!({"into": ticket_ref(number), "messages": ids}))),
+            .diff(
+                None,
+                Some(serde_json::json!({"into": ticket_ref(number), "messages": ids})),
+            ),
     )
     .await?;
-    uow.emit(Event::new(scope.workspace_id(), "conversation.created", serde_json::json!({"id": n.id, "number": number})));
-    uow.emit(Event::new(scope.workspace_id(), "conversation.updated", serde_json::json!({"id": c.id, "number": c.number})));
+    uow.emit(Event::new(
+        scope.workspace_id(),
+        "conversation.created",
+        serde_json::json!({"id": n.id, "number": number}),
+    ));
+    uow.emit(Event::new(
+        scope.workspace_id(),
+        "conversation.updated",
+        serde_json::json!({"id": c.id, "number": c.number}),
+    ));
     uow.commit().await?;
     Ok(number)
 }

@@ -10,9 +10,7 @@ use super::super::uow::UnitOfWork;
 use super::super::{bus::Event, now, AppState, ServiceError, ServiceResult};
 use super::{attachments, conversations, customers, excerpt};
 use crate::permissions::Action;
-use crate::types::{
-    ticket_ref, Channel, IdentifierKind, MessageKind, MessageView, Status,
-};
+use crate::types::{ticket_ref, Channel, IdentifierKind, MessageKind, MessageView, Status};
 use entity::{conversation, customer, membership, message, notification, user};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
@@ -82,7 +80,10 @@ pub fn html_to_text(html: &str) -> String {
                 in_tag = false;
                 let t = tag.trim_start_matches('/').to_lowercase();
                 let name = t.split_whitespace().next().unwrap_or_default();
-                if matches!(name, "br" | "p" | "div" | "li" | "tr" | "h1" | "h2" | "h3" | "blockquote") {
+                if matches!(
+                    name,
+                    "br" | "p" | "div" | "li" | "tr" | "h1" | "h2" | "h3" | "blockquote"
+                ) {
                     out.push('\n');
                 }
             }
@@ -97,7 +98,12 @@ pub fn html_to_text(html: &str) -> String {
         .replace("&quot;", "\"")
         .replace("&#39;", "'")
         .replace("&amp;", "&");
-    out.lines().map(str::trim_end).collect::<Vec<_>>().join("\n").trim().to_owned()
+    out.lines()
+        .map(str::trim_end)
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim()
+        .to_owned()
 }
 
 fn bodies(m: &NewMessage) -> ServiceResult<(String, String)> {
@@ -117,7 +123,10 @@ fn bodies(m: &NewMessage) -> ServiceResult<(String, String)> {
         return Err(ServiceError::invalid("body", "Write a message first."));
     }
     if text.chars().count() > MAX_BODY {
-        return Err(ServiceError::invalid("body", "A message can be at most 100,000 characters."));
+        return Err(ServiceError::invalid(
+            "body",
+            "A message can be at most 100,000 characters.",
+        ));
     }
     Ok((html, text))
 }
@@ -189,7 +198,17 @@ pub async fn insert_inbound(
         kind: MessageKind::Reply,
         ..m
     };
-    let row = insert(uow, scope, c, &m, "inbound", None, Some(customer_id), "received").await?;
+    let row = insert(
+        uow,
+        scope,
+        c,
+        &m,
+        "inbound",
+        None,
+        Some(customer_id),
+        "received",
+    )
+    .await?;
     // A customer reply reopens a pending or solved conversation.
     let status = Status::parse(&c.status).unwrap_or(Status::Open);
     if m.side_conversation_id.is_none() && matches!(status, Status::Pending | Status::Solved) {
@@ -216,7 +235,17 @@ pub async fn insert_agent(
     let scope = actor.scope;
     match m.kind {
         MessageKind::Note => {
-            let row = insert(uow, scope, c, &m, "internal", Some(actor.user_id), None, "internal").await?;
+            let row = insert(
+                uow,
+                scope,
+                c,
+                &m,
+                "internal",
+                Some(actor.user_id),
+                None,
+                "internal",
+            )
+            .await?;
             notify_mentions(uow, actor, c, &row).await?;
             Ok(row)
         }
@@ -227,7 +256,17 @@ pub async fn insert_agent(
             let by_email = m.side_conversation_id.is_none()
                 && matches!(channel, Channel::Email | Channel::WebForm)
                 && customer.email.is_some();
-            let mut row = insert(uow, scope, c, &m, "outbound", Some(actor.user_id), None, "queued").await?;
+            let mut row = insert(
+                uow,
+                scope,
+                c,
+                &m,
+                "outbound",
+                Some(actor.user_id),
+                None,
+                "queued",
+            )
+            .await?;
             if by_email {
                 let to = customer.email.clone().unwrap_or_default();
                 let email_id = mail::enqueue(
@@ -266,7 +305,11 @@ pub async fn insert_agent(
 }
 
 /// Appends the agent's signature to a public reply (not to side conversations).
-async fn with_signature(db: &impl ConnectionTrait, actor: &Actor, mut m: NewMessage) -> ServiceResult<NewMessage> {
+async fn with_signature(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    mut m: NewMessage,
+) -> ServiceResult<NewMessage> {
     if m.side_conversation_id.is_some() || m.body_html.is_some() {
         return Ok(m);
     }
@@ -315,8 +358,16 @@ async fn notify_mentions(
         }
         let local = u.email.split('@').next().unwrap_or_default().to_lowercase();
         let compact: String = u.name.split_whitespace().collect::<String>().to_lowercase();
-        let first = u.name.split_whitespace().next().unwrap_or_default().to_lowercase();
-        if !handles.iter().any(|h| *h == local || *h == compact || *h == first) {
+        let first = u
+            .name
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_lowercase();
+        if !handles
+            .iter()
+            .any(|h| *h == local || *h == compact || *h == first)
+        {
             continue;
         }
         let body = format!(
@@ -337,11 +388,7 @@ async fn notify_mentions(
         }
         .insert(&**uow)
         .await?;
-        let link = format!(
-            "{}/app/inbox/{}",
-            uow.state().config.base_url(),
-            c.number
-        );
+        let link = format!("{}/app/inbox/{}", uow.state().config.base_url(), c.number);
         mail::enqueue(
             &**uow,
             &uow.state().config,
@@ -352,7 +399,9 @@ async fn notify_mentions(
                 text: format!("{body}\n\nOpen it: {link}\n"),
                 html: format!(
                     "<p>{}</p><p><a href=\"{link}\">Open {}</a></p>",
-                    text_to_html(&body).trim_start_matches("<p>").trim_end_matches("</p>"),
+                    text_to_html(&body)
+                        .trim_start_matches("<p>")
+                        .trim_end_matches("</p>"),
                     ticket_ref(c.number)
                 ),
                 kind: "mention",
@@ -377,7 +426,9 @@ pub fn mention_handles(text: &str) -> Vec<String> {
     while i < chars.len() {
         if chars[i] == '@' && (i == 0 || !chars[i - 1].is_alphanumeric()) {
             let mut j = i + 1;
-            while j < chars.len() && (chars[j].is_alphanumeric() || matches!(chars[j], '.' | '_' | '-')) {
+            while j < chars.len()
+                && (chars[j].is_alphanumeric() || matches!(chars[j], '.' | '_' | '-'))
+            {
                 j += 1;
             }
             let h: String = chars[i + 1..j].iter().collect::<String>();
@@ -623,8 +674,17 @@ pub async fn thread_of(
         .into_iter()
         .map(|m| {
             let (author_name, author_kind) = match (m.author_user_id, m.author_customer_id) {
-                (Some(u), _) => (users.get(&u).cloned().unwrap_or_else(|| "Former member".into()), "agent"),
-                (None, Some(c)) => (custs.get(&c).cloned().unwrap_or_else(|| "Customer".into()), "customer"),
+                (Some(u), _) => (
+                    users
+                        .get(&u)
+                        .cloned()
+                        .unwrap_or_else(|| "Former member".into()),
+                    "agent",
+                ),
+                (None, Some(c)) => (
+                    custs.get(&c).cloned().unwrap_or_else(|| "Customer".into()),
+                    "customer",
+                ),
                 _ => ("Switchboard".to_owned(), "system"),
             };
             MessageView {
@@ -680,8 +740,14 @@ pub async fn record_email_delivery(
         Err(e) => ("failed", Some(e.to_owned())),
     };
     sys.update_many::<message::Entity>()
-        .col_expr(message::Column::DeliveryStatus, sea_orm::sea_query::Expr::value(status))
-        .col_expr(message::Column::DeliveryError, sea_orm::sea_query::Expr::value(error))
+        .col_expr(
+            message::Column::DeliveryStatus,
+            sea_orm::sea_query::Expr::value(status),
+        )
+        .col_expr(
+            message::Column::DeliveryError,
+            sea_orm::sea_query::Expr::value(error),
+        )
         .filter(message::Column::ExternalId.eq(format!("email:{email_id}")))
         .exec(db)
         .await?;
@@ -776,13 +842,19 @@ mod tests {
 
     #[test]
     fn text_is_escaped_into_paragraphs() {
-        assert_eq!(text_to_html("a <b>\nc\n\nd"), "<p>a &lt;b&gt;<br>c</p><p>d</p>");
+        assert_eq!(
+            text_to_html("a <b>\nc\n\nd"),
+            "<p>a &lt;b&gt;<br>c</p><p>d</p>"
+        );
         assert_eq!(html_to_text("<p>a &amp; b</p><p>c<br>d</p>"), "a & b\nc\nd");
     }
 
     #[test]
     fn mentions_are_found() {
-        assert_eq!(mention_handles("cc @maria and @Sam.Lee, not a@b.com"), vec!["maria", "sam.lee"]);
+        assert_eq!(
+            mention_handles("cc @maria and @Sam.Lee, not a@b.com"),
+            vec!["maria", "sam.lee"]
+        );
         assert!(mention_handles("no mentions").is_empty());
     }
 }

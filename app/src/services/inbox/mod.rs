@@ -15,15 +15,14 @@ pub mod merge;
 pub mod messages;
 pub mod presence;
 pub mod search;
+pub mod setup;
 pub mod side;
 pub mod tags;
 pub mod views;
 
 use super::tenancy::{global, Scoped};
 use super::ServiceResult;
-use crate::types::{
-    ticket_ref, Channel, ConversationRow, Priority, Status,
-};
+use crate::types::{ticket_ref, Channel, ConversationRow, Priority, Status};
 use entity::{conversation, conversation_tag, customer, tag, team, user};
 use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter};
 use std::collections::HashMap;

@@ -35,7 +35,8 @@ impl PresenceBoard {
     pub fn apply(&self, e: &Event) {
         let data = &e.data;
         let (Some(conv), Some(user)) = (
-            data.get("conversation_id").and_then(serde_json::Value::as_i64),
+            data.get("conversation_id")
+                .and_then(serde_json::Value::as_i64),
             data.get("user_id").and_then(serde_json::Value::as_i64),
         ) else {
             return;
@@ -53,8 +54,15 @@ impl PresenceBoard {
             }
             "presence.heartbeat" => {
                 let now = Instant::now();
-                let typing = data.get("typing").and_then(serde_json::Value::as_bool).unwrap_or(false);
-                let name = data.get("name").and_then(serde_json::Value::as_str).unwrap_or("Someone").to_owned();
+                let typing = data
+                    .get("typing")
+                    .and_then(serde_json::Value::as_bool)
+                    .unwrap_or(false);
+                let name = data
+                    .get("name")
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or("Someone")
+                    .to_owned();
                 let entry = map.entry(key).or_default().entry(user).or_insert(Seen {
                     name: name.clone(),
                     last: now,
@@ -64,7 +72,11 @@ impl PresenceBoard {
                 entry.last = now;
                 if typing {
                     entry.typing_until = Some(now + Duration::from_secs(TYPING_SECS));
-                } else if data.get("stopped_typing").and_then(serde_json::Value::as_bool) == Some(true) {
+                } else if data
+                    .get("stopped_typing")
+                    .and_then(serde_json::Value::as_bool)
+                    == Some(true)
+                {
                     entry.typing_until = None;
                 }
             }
@@ -99,7 +111,13 @@ impl PresenceBoard {
 /// Publishes a heartbeat (viewing, and typing when `typing`) and returns who else is
 /// there. The board is updated directly too, so a single instance needs no round
 /// trip through the bus.
-pub fn heartbeat(state: &AppState, actor: &Actor, conversation_id: i32, typing: bool, stopped_typing: bool) -> Vec<Presence> {
+pub fn heartbeat(
+    state: &AppState,
+    actor: &Actor,
+    conversation_id: i32,
+    typing: bool,
+    stopped_typing: bool,
+) -> Vec<Presence> {
     let e = Event::new(
         actor.scope.workspace_id(),
         "presence.heartbeat",
@@ -110,7 +128,9 @@ pub fn heartbeat(state: &AppState, actor: &Actor, conversation_id: i32, typing: 
     );
     state.presence.apply(&e);
     state.bus.publish(e);
-    state.presence.others(actor.scope.workspace_id(), conversation_id, actor.user_id)
+    state
+        .presence
+        .others(actor.scope.workspace_id(), conversation_id, actor.user_id)
 }
 
 /// Says the agent left the conversation.
@@ -129,7 +149,11 @@ mod tests {
     use super::*;
 
     fn hb(user: i64, typing: bool) -> Event {
-        Event::new(1, "presence.heartbeat", serde_json::json!({"conversation_id": 7, "user_id": user, "name": format!("U{user}"), "typing": typing}))
+        Event::new(
+            1,
+            "presence.heartbeat",
+            serde_json::json!({"conversation_id": 7, "user_id": user, "name": format!("U{user}"), "typing": typing}),
+        )
     }
 
     #[test]
@@ -138,9 +162,23 @@ mod tests {
         b.apply(&hb(1, false));
         b.apply(&hb(2, true));
         let seen_by_1 = b.others(1, 7, 1);
-        assert_eq!(seen_by_1, vec![Presence { user_id: 2, name: "U2".into(), typing: true }]);
-        assert!(b.others(2, 7, 1).is_empty(), "another workspace sees nobody");
-        b.apply(&Event::new(1, "presence.left", serde_json::json!({"conversation_id": 7, "user_id": 2})));
+        assert_eq!(
+            seen_by_1,
+            vec![Presence {
+                user_id: 2,
+                name: "U2".into(),
+                typing: true
+            }]
+        );
+        assert!(
+            b.others(2, 7, 1).is_empty(),
+            "another workspace sees nobody"
+        );
+        b.apply(&Event::new(
+            1,
+            "presence.left",
+            serde_json::json!({"conversation_id": 7, "user_id": 2}),
+        ));
         assert!(b.others(1, 7, 1).is_empty());
     }
 }

@@ -138,7 +138,13 @@ impl SearchIndex for SqliteFts5 {
         let m: String = terms
             .iter()
             .enumerate()
-            .map(|(i, t)| if i == last { format!("\"{t}\"*") } else { format!("\"{t}\"") })
+            .map(|(i, t)| {
+                if i == last {
+                    format!("\"{t}\"*")
+                } else {
+                    format!("\"{t}\"")
+                }
+            })
             .collect::<Vec<_>>()
             .join(" ");
         let limit = q.limit.clamp(1, 50) as i64;
@@ -153,8 +159,19 @@ impl SearchIndex for SqliteFts5 {
                  WHERE conversations_fts MATCH ? AND c.workspace_id = ? AND c.merged_into_id IS NULL \
                  AND (? IS NULL OR c.status = ?) \
                  ORDER BY conversations_fts.rowid DESC LIMIT ?";
-            let vals: Vec<Value> = vec![s0.clone().into(), s1.clone().into(), m.clone().into(), ws.into(), status.clone().into(), status.clone().into(), limit.into()];
-            for r in db.query_all(Statement::from_sql_and_values(DbBackend::Sqlite, sql, vals)).await? {
+            let vals: Vec<Value> = vec![
+                s0.clone().into(),
+                s1.clone().into(),
+                m.clone().into(),
+                ws.into(),
+                status.clone().into(),
+                status.clone().into(),
+                limit.into(),
+            ];
+            for r in db
+                .query_all(Statement::from_sql_and_values(DbBackend::Sqlite, sql, vals))
+                .await?
+            {
                 out.push(hit(&r, "conversation")?);
             }
         }
@@ -168,8 +185,20 @@ impl SearchIndex for SqliteFts5 {
                  AND (? = 1 OR m.kind = 'reply') \
                  AND (? IS NULL OR c.status = ?) \
                  ORDER BY messages_fts.rowid DESC LIMIT ?";
-            let vals: Vec<Value> = vec![s0.clone().into(), s1.clone().into(), m.clone().into(), ws.into(), i32::from(q.include_notes).into(), status.clone().into(), status.clone().into(), limit.into()];
-            for r in db.query_all(Statement::from_sql_and_values(DbBackend::Sqlite, sql, vals)).await? {
+            let vals: Vec<Value> = vec![
+                s0.clone().into(),
+                s1.clone().into(),
+                m.clone().into(),
+                ws.into(),
+                i32::from(q.include_notes).into(),
+                status.clone().into(),
+                status.clone().into(),
+                limit.into(),
+            ];
+            for r in db
+                .query_all(Statement::from_sql_and_values(DbBackend::Sqlite, sql, vals))
+                .await?
+            {
                 out.push(hit(&r, "message")?);
             }
         }
@@ -180,7 +209,10 @@ impl SearchIndex for SqliteFts5 {
                  WHERE customers_fts MATCH ? AND cu.workspace_id = ? AND cu.merged_into_id IS NULL \
                  ORDER BY customers_fts.rowid DESC LIMIT ?";
             let vals: Vec<Value> = vec![m.clone().into(), ws.into(), limit.into()];
-            for r in db.query_all(Statement::from_sql_and_values(DbBackend::Sqlite, sql, vals)).await? {
+            for r in db
+                .query_all(Statement::from_sql_and_values(DbBackend::Sqlite, sql, vals))
+                .await?
+            {
                 out.push(hit(&r, "customer")?);
             }
         }
@@ -204,12 +236,19 @@ impl SearchIndex for PostgresTsvector {
         let tsq: String = terms
             .iter()
             .enumerate()
-            .map(|(i, t)| if i == last { format!("{t}:*") } else { t.clone() })
+            .map(|(i, t)| {
+                if i == last {
+                    format!("{t}:*")
+                } else {
+                    t.clone()
+                }
+            })
             .collect::<Vec<_>>()
             .join(" & ");
         let limit = q.limit.clamp(1, 50) as i64;
         let status = q.status.map(|s| s.as_str().to_owned());
-        let hl = format!("StartSel={START}, StopSel={STOP}, MaxWords=24, MinWords=8, MaxFragments=1");
+        let hl =
+            format!("StartSel={START}, StopSel={STOP}, MaxWords=24, MinWords=8, MaxFragments=1");
         let mut out = Vec::new();
         if wants(q, "conversation") {
             let sql = "SELECT c.number AS number, c.subject AS title, \
@@ -220,8 +259,21 @@ impl SearchIndex for PostgresTsvector {
                  AND c.workspace_id = $3 AND c.merged_into_id IS NULL \
                  AND ($4::text IS NULL OR c.status = $4) \
                  ORDER BY c.id DESC LIMIT $5";
-            let vals: Vec<Value> = vec![tsq.clone().into(), hl.clone().into(), ws.into(), status.clone().into(), limit.into()];
-            for r in db.query_all(Statement::from_sql_and_values(DbBackend::Postgres, sql, vals)).await? {
+            let vals: Vec<Value> = vec![
+                tsq.clone().into(),
+                hl.clone().into(),
+                ws.into(),
+                status.clone().into(),
+                limit.into(),
+            ];
+            for r in db
+                .query_all(Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    sql,
+                    vals,
+                ))
+                .await?
+            {
                 out.push(hit(&r, "conversation")?);
             }
         }
@@ -237,8 +289,22 @@ impl SearchIndex for PostgresTsvector {
                  c.customer_id AS customer_id, h.created_at AS at \
                  FROM hits h JOIN conversations c ON c.id = h.conversation_id \
                  WHERE ($5::text IS NULL OR c.status = $5) ORDER BY h.id DESC";
-            let vals: Vec<Value> = vec![tsq.clone().into(), hl.clone().into(), ws.into(), q.include_notes.into(), status.clone().into(), limit.into()];
-            for r in db.query_all(Statement::from_sql_and_values(DbBackend::Postgres, sql, vals)).await? {
+            let vals: Vec<Value> = vec![
+                tsq.clone().into(),
+                hl.clone().into(),
+                ws.into(),
+                q.include_notes.into(),
+                status.clone().into(),
+                limit.into(),
+            ];
+            for r in db
+                .query_all(Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    sql,
+                    vals,
+                ))
+                .await?
+            {
                 out.push(hit(&r, "message")?);
             }
         }
@@ -248,7 +314,14 @@ impl SearchIndex for PostgresTsvector {
                  WHERE to_tsvector('simple', cu.name || ' ' || coalesce(cu.email, '')) @@ to_tsquery('simple', $1) \
                  AND cu.workspace_id = $2 AND cu.merged_into_id IS NULL ORDER BY cu.id DESC LIMIT $3";
             let vals: Vec<Value> = vec![tsq.clone().into(), ws.into(), limit.into()];
-            for r in db.query_all(Statement::from_sql_and_values(DbBackend::Postgres, sql, vals)).await? {
+            for r in db
+                .query_all(Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    sql,
+                    vals,
+                ))
+                .await?
+            {
                 out.push(hit(&r, "customer")?);
             }
         }
@@ -262,7 +335,10 @@ mod tests {
 
     #[test]
     fn operators_cannot_be_injected() {
-        assert_eq!(terms("refund\" OR * NEAR(x) & !y:*"), vec!["refund", "or", "near", "x", "y"]);
+        assert_eq!(
+            terms("refund\" OR * NEAR(x) & !y:*"),
+            vec!["refund", "or", "near", "x", "y"]
+        );
         assert!(terms("  ** \"\" ").is_empty());
     }
 

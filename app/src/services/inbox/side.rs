@@ -26,8 +26,11 @@ pub fn token_in(s: &str) -> Option<String> {
     let rest = &s[start..];
     let end = rest.find(']')?;
     let t = &rest[..end];
-    (!t.is_empty() && t.len() <= 64 && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
-        .then(|| t.to_owned())
+    (!t.is_empty()
+        && t.len() <= 64
+        && t.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+    .then(|| t.to_owned())
 }
 
 /// Starts a side conversation and emails the first message.
@@ -46,14 +49,22 @@ pub async fn start(
     let to = validate_email(to_email).map_err(|m| ServiceError::invalid("to_email", m))?;
     let subject = subject.trim();
     if subject.is_empty() || subject.chars().count() > 200 {
-        return Err(ServiceError::invalid("subject", "A subject must be 1 to 200 characters."));
+        return Err(ServiceError::invalid(
+            "subject",
+            "A subject must be 1 to 200 characters.",
+        ));
     }
     if body.trim().is_empty() {
         return Err(ServiceError::invalid("body", "Write the message to send."));
     }
     let mut uow = UnitOfWork::begin(state).await?;
     let c = conversations::find(&*uow, actor.scope, conversation_id).await?;
-    let token = new_token().0.chars().filter(char::is_ascii_alphanumeric).take(20).collect::<String>();
+    let token = new_token()
+        .0
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(20)
+        .collect::<String>();
     let sc = side_conversation::ActiveModel {
         workspace_id: Set(actor.scope.workspace_id()),
         conversation_id: Set(c.id),
@@ -85,7 +96,13 @@ pub async fn start(
             workspace_id: Some(actor.scope.workspace_id()),
             to: to.clone(),
             subject: format!("{subject} {}", marker(&token)),
-            text: format!("{}\n\n— {} ({})\nReply to this email; keep {} in the subject.\n", row.body_text, actor.name, actor.email, marker(&token)),
+            text: format!(
+                "{}\n\n— {} ({})\nReply to this email; keep {} in the subject.\n",
+                row.body_text,
+                actor.name,
+                actor.email,
+                marker(&token)
+            ),
             html: format!("{}<p>— {}</p>", row.body_html, actor.name),
             kind: "side_conversation",
         },
@@ -141,13 +158,22 @@ pub async fn receive_reply(
         .one(&state.db)
         .await?
     {
-        return Ok(Some(messages::thread_of(&state.db, scope, vec![existing]).await?.remove(0)));
+        return Ok(Some(
+            messages::thread_of(&state.db, scope, vec![existing])
+                .await?
+                .remove(0),
+        ));
     }
     let mut uow = UnitOfWork::begin(state).await?;
     let c = conversations::find(&*uow, scope, sc.conversation_id).await?;
     let (html, text) = match body_html {
-        Some(h) if !h.trim().is_empty() => (messages::sanitize_html(h), body_text.trim().to_owned()),
-        _ => (messages::text_to_html(body_text), body_text.trim().to_owned()),
+        Some(h) if !h.trim().is_empty() => {
+            (messages::sanitize_html(h), body_text.trim().to_owned())
+        }
+        _ => (
+            messages::text_to_html(body_text),
+            body_text.trim().to_owned(),
+        ),
     };
     if text.is_empty() {
         return Err(ServiceError::invalid("body", "The reply is empty."));
@@ -177,7 +203,9 @@ pub async fn receive_reply(
         "message.created",
         serde_json::json!({"conversation_id": c.id, "number": c.number, "message_id": row.id, "kind": "side"}),
     ));
-    let mut v = messages::thread_of(&*uow, scope, vec![row]).await?.remove(0);
+    let mut v = messages::thread_of(&*uow, scope, vec![row])
+        .await?
+        .remove(0);
     v.author_name = sc.to_email.clone();
     uow.commit().await?;
     Ok(Some(v))
@@ -189,7 +217,10 @@ mod tests {
 
     #[test]
     fn tokens_are_found_in_subjects() {
-        assert_eq!(token_in("Re: Parts [SC-abc123XYZ] ok"), Some("abc123XYZ".into()));
+        assert_eq!(
+            token_in("Re: Parts [SC-abc123XYZ] ok"),
+            Some("abc123XYZ".into())
+        );
         assert_eq!(token_in("Re: Parts [SC-] ok"), None);
         assert_eq!(token_in("Re: [SC-a b]"), None);
         assert_eq!(token_in("nothing"), None);

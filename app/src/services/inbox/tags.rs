@@ -126,9 +126,10 @@ pub async fn create(
         actor.scope,
         &Who::from(actor),
         meta,
-        Entry::new("tag.created")
-            .target("tag", t.id)
-            .diff(None, Some(serde_json::json!({"name": t.name, "color": t.color}))),
+        Entry::new("tag.created").target("tag", t.id).diff(
+            None,
+            Some(serde_json::json!({"name": t.name, "color": t.color})),
+        ),
     )
     .await?;
     uow.emit(Event::new(

@@ -16,7 +16,11 @@ use sea_orm::{
 };
 
 fn open_statuses() -> Vec<Status> {
-    Status::ALL.iter().copied().filter(|s| s.is_open()).collect()
+    Status::ALL
+        .iter()
+        .copied()
+        .filter(|s| s.is_open())
+        .collect()
 }
 
 /// The default views, in order.
@@ -48,7 +52,11 @@ pub fn defaults() -> Vec<(&'static str, ViewFilter, SortOrder)> {
             },
             SortOrder::UpdatedDesc,
         ),
-        ("Recently updated", ViewFilter::default(), SortOrder::UpdatedDesc),
+        (
+            "Recently updated",
+            ViewFilter::default(),
+            SortOrder::UpdatedDesc,
+        ),
     ]
 }
 
@@ -143,7 +151,11 @@ pub fn parse(v: &saved_view::Model) -> (ViewFilter, SortOrder) {
 ///
 /// # Errors
 /// Permission; database errors.
-pub async fn list(state: &AppState, actor: &Actor, with_counts: bool) -> ServiceResult<Vec<ViewSummary>> {
+pub async fn list(
+    state: &AppState,
+    actor: &Actor,
+    with_counts: bool,
+) -> ServiceResult<Vec<ViewSummary>> {
     actor.require(Action::ViewInbox)?;
     ensure_defaults(state, actor.scope).await?;
     let db = &state.db;
@@ -179,7 +191,10 @@ pub async fn list(state: &AppState, actor: &Actor, with_counts: bool) -> Service
 fn validate_name(name: &str) -> ServiceResult<String> {
     let n = name.trim();
     if n.is_empty() || n.chars().count() > 60 {
-        return Err(ServiceError::invalid("name", "A view name must be 1 to 60 characters."));
+        return Err(ServiceError::invalid(
+            "name",
+            "A view name must be 1 to 60 characters.",
+        ));
     }
     Ok(n.to_owned())
 }
@@ -197,7 +212,11 @@ pub async fn create(
     filter: ViewFilter,
     sort: SortOrder,
 ) -> ServiceResult<ViewSummary> {
-    actor.require(if shared { Action::ManageSharedViews } else { Action::ViewInbox })?;
+    actor.require(if shared {
+        Action::ManageSharedViews
+    } else {
+        Action::ViewInbox
+    })?;
     let name = validate_name(name)?;
     let count = conversations::count(&state.db, actor.scope, actor.user_id, &filter).await?;
     let owner = (!shared).then_some(actor.user_id);
@@ -207,7 +226,16 @@ pub async fn create(
         .filter(visible(actor))
         .count(&state.db)
         .await? as i32;
-    let v = insert(&state.db, actor.scope, owner, &name, &filter, sort, position).await?;
+    let v = insert(
+        &state.db,
+        actor.scope,
+        owner,
+        &name,
+        &filter,
+        sort,
+        position,
+    )
+    .await?;
     state.bus.publish(Event::new(
         actor.scope.workspace_id(),
         "view.changed",
@@ -250,7 +278,8 @@ pub async fn update(
     let shared = v.owner_user_id.is_none();
     let mut m = v.into_active_model();
     m.name = Set(name.clone());
-    m.filters = Set(serde_json::to_string(&filter).map_err(|e| ServiceError::Internal(e.to_string()))?);
+    m.filters =
+        Set(serde_json::to_string(&filter).map_err(|e| ServiceError::Internal(e.to_string()))?);
     m.sort = Set(sort.as_str().to_owned());
     m.updated_at = Set(now());
     m.update(&state.db).await?;
@@ -359,7 +388,10 @@ pub async fn meta(state: &AppState, actor: &Actor) -> ServiceResult<crate::types
         .all(db)
         .await?
         .into_iter()
-        .map(|u| Choice { id: u.id, name: u.name })
+        .map(|u| Choice {
+            id: u.id,
+            name: u.name,
+        })
         .collect();
     agents.sort_by(|a, b| a.name.cmp(&b.name));
     let teams = actor
@@ -369,7 +401,10 @@ pub async fn meta(state: &AppState, actor: &Actor) -> ServiceResult<crate::types
         .all(db)
         .await?
         .into_iter()
-        .map(|t| Choice { id: t.id, name: t.name })
+        .map(|t| Choice {
+            id: t.id,
+            name: t.name,
+        })
         .collect();
     let tags = actor
         .scope
@@ -378,7 +413,11 @@ pub async fn meta(state: &AppState, actor: &Actor) -> ServiceResult<crate::types
         .all(db)
         .await?
         .into_iter()
-        .map(|t| TagView { id: t.id, name: t.name, color: t.color })
+        .map(|t| TagView {
+            id: t.id,
+            name: t.name,
+            color: t.color,
+        })
         .collect();
     Ok(crate::types::InboxMeta {
         me: actor.user_id,
@@ -451,11 +490,18 @@ pub async fn mark_read(db: &impl ConnectionTrait, actor: &Actor) -> ServiceResul
 ///
 /// # Errors
 /// `Invalid` when too long.
-pub async fn set_signature(db: &impl ConnectionTrait, actor: &Actor, text: &str) -> ServiceResult<()> {
+pub async fn set_signature(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    text: &str,
+) -> ServiceResult<()> {
     use entity::membership;
     let t = text.trim();
     if t.chars().count() > 1000 {
-        return Err(ServiceError::invalid("signature", "A signature can be at most 1,000 characters."));
+        return Err(ServiceError::invalid(
+            "signature",
+            "A signature can be at most 1,000 characters.",
+        ));
     }
     actor
         .scope
