@@ -44,7 +44,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// The application: routes for the public auth pages and the signed-in admin app.
 #[component]
 pub fn App() -> impl IntoView {
-    use pages::{activity, admin, api_keys, auth, inbox, ops, settings, team};
+    use pages::{
+        activity, admin, api_keys, auth, inbox, inbox_settings, ops, portal, settings, team,
+    };
     provide_meta_context();
     view! {
         <Stylesheet id="leptos" href="/pkg/switchboard.css"/>
@@ -58,9 +60,11 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/reset-password") view=auth::ResetPasswordPage/>
                 <Route path=path!("/verify-email") view=auth::VerifyEmailPage/>
                 <Route path=path!("/invitations/accept") view=auth::AcceptInvitationPage/>
+                <Route path=path!("/portal/conversation") view=portal::CustomerConversationPage/>
                 <ParentRoute path=path!("/app") view=admin::AdminLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=admin::HomePage/>
                     <Route path=path!("inbox") view=inbox::InboxPage/>
+                    <Route path=path!("settings/inbox") view=inbox_settings::InboxSettingsPage/>
                     <Route path=path!("team") view=team::TeamPage/>
                     <Route path=path!("settings") view=settings::WorkspaceSettingsPage/>
                     <Route path=path!("settings/api-keys") view=api_keys::ApiKeysPage/>

@@ -74,6 +74,15 @@ test('two agents: presence, typing, collision, notes, canned, macro', async () =
   await note.waitFor();
   await note.getByText('Internal note').waitFor();
 
+  // The customer-facing page shows the replies and never the note.
+  const href = await a.locator('[data-testid="customer-view-link"]').getAttribute('href');
+  const customer = await (await browser.newContext()).newPage();
+  await open(customer, server.base, href);
+  await customer.locator('[data-testid="customer-message"]', { hasText: 'arrives tomorrow' }).waitFor();
+  await customer.locator('[data-testid="customer-message"]', { hasText: 'Let me check with the carrier' }).waitFor();
+  assert.equal(await customer.getByText('carrier ticket 4471').count(), 0, 'a note reached the customer');
+  await customer.screenshot({ path: join(SHOTS, 'customer-view.png') });
+
   // A canned response with variables, filled for this customer and ticket.
   await a.click('[data-testid="mode-reply"]');
   await a.click('[data-testid="canned-open"]');

@@ -24,6 +24,8 @@ pub struct Model {
     pub merged_into_id: Option<i32>,
     pub split_from_id: Option<i32>,
     pub preview: String,
+    /// Unguessable token of the customer-facing page of this conversation.
+    pub public_token: String,
     pub message_count: i32,
     pub last_message_at: DateTimeUtc,
     pub created_at: DateTimeUtc,

@@ -255,6 +255,7 @@ impl MigrationTrait for Migration {
                 IntNull("merged_into_id"),
                 IntNull("split_from_id"),
                 Str("preview"),
+                Str("public_token"),
                 Int("message_count"),
                 Time("last_message_at"),
                 Time("created_at"),
@@ -265,6 +266,13 @@ impl MigrationTrait for Migration {
         fk(&mut t, "conversations", "assignee_id", "users", false);
         fk(&mut t, "conversations", "team_id", "teams", false);
         m.create_table(t).await?;
+        m.create_index(index(
+            "conversations",
+            "ux_conversations_public_token",
+            &["public_token"],
+            true,
+        ))
+        .await?;
         m.create_index(index(
             "conversations",
             "ux_conversations_number",

@@ -147,6 +147,37 @@ async fn replies_notes_and_mentions(b: Backend) {
         "{visible:?}"
     );
     assert_eq!(visible.len(), 2);
+    let d = owner
+        .call(
+            path::<GetConversation>(),
+            &[("number", &number.to_string())],
+        )
+        .await
+        .json();
+    let token = d["customer_url"]
+        .as_str()
+        .unwrap()
+        .split("token=")
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let mut stranger = app.client();
+    let page = stranger
+        .call(path::<GetCustomerConversation>(), &[("token", &token)])
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains("A new pole is on its way.") && !page.body.contains("warranty"),
+        "{}",
+        page.body
+    );
+    let r = stranger
+        .call(
+            path::<GetCustomerConversation>(),
+            &[("token", "0123456789abcdef0123456789abcdef")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
 
     // Bad input: nothing is written.
     let r = send(&mut owner, id, "reply", "   ", None, false).await;
@@ -1096,6 +1127,30 @@ async fn a_cannot_touch_b_inbox(b: Backend) {
             .status,
         StatusCode::OK
     );
+    let b_user = bo
+        .call(path::<app::serverfns::auth::GetSession>(), &[])
+        .await
+        .json()["user_id"]
+        .to_string();
+    let r = a
+        .call(
+            path::<CreateTeam>(),
+            &[("name", "Poach"), ("member_ids", &b_user)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let r = a
+        .call(
+            path::<CreateCustomField>(),
+            &[
+                ("key", "plan"),
+                ("label", "Plan"),
+                ("kind", "dropdown"),
+                ("options", "A, B"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     // B's thing is untouched.
     let d = bo
         .call(path::<GetConversation>(), &[("number", &bnum)])

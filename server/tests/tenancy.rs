@@ -60,6 +60,12 @@ const COVERED: &[&str] = &[
     "mark_notifications_read",
     "set_signature",
     "upload_attachment",
+    "create_team",
+    "create_custom_field",
+    // API keys: a_cannot_touch_b_api_keys below (and the REST API in tests/api.rs).
+    "list_api_keys",
+    "create_api_key",
+    "revoke_api_key",
     "list_team",
     "invite_member",
     "revoke_invitation",
@@ -83,6 +89,7 @@ const COVERED: &[&str] = &[
     "resend_verification",
     "sign_out",
     // Public: no workspace in scope until the credentials or the token prove one.
+    "get_customer_conversation",
     "sign_up",
     "sign_in",
     "request_password_reset",
@@ -274,4 +281,88 @@ async fn a_cannot_touch_b(b: Backend) {
     app.finish().await;
 }
 
-backend_tests!(a_cannot_touch_b);
+/// A bearer request to the REST API (no cookie, no `Origin`).
+async fn api_call(
+    app: &TestApp,
+    method: &str,
+    uri: &str,
+    secret: &str,
+    body: Option<serde_json::Value>,
+) -> common::Res {
+    use axum::body::Body;
+    use axum::http::{header, Request};
+    let mut c = app.client();
+    c.origin = None;
+    let b = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {secret}"));
+    let req = match body {
+        Some(v) => b
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(v.to_string())),
+        None => b.body(Body::empty()),
+    }
+    .unwrap();
+    c.send(req).await
+}
+
+async fn a_cannot_touch_b_api_keys(b: Backend) {
+    use app::serverfns::api_keys::{CreateApiKey, ListApiKeys, RevokeApiKey};
+    let app = TestApp::new(b).await;
+    let mut a = sign_up(&app, "Alice", "alice@a.test", "Workspace A").await;
+    let mut bo = sign_up(&app, "Bob", "bob@b.test", "Workspace B").await;
+    let scopes = "customers:read,customers:write";
+    let create = |name: &'static str| [("name", name), ("scopes_csv", scopes)];
+    let a_key = a
+        .call(path::<CreateApiKey>(), &create("A's key"))
+        .await
+        .json();
+    let b_key = bo
+        .call(path::<CreateApiKey>(), &create("B's key"))
+        .await
+        .json();
+    let a_secret = a_key["secret"].as_str().unwrap().to_owned();
+    let b_secret = b_key["secret"].as_str().unwrap().to_owned();
+    let b_id = b_key["key"]["id"].as_i64().unwrap().to_string();
+
+    // A neither sees nor revokes B's key.
+    let listed = a.call(path::<ListApiKeys>(), &[]).await;
+    assert_eq!(listed.status, StatusCode::OK);
+    assert!(listed.body.contains("A's key"), "{}", listed.body);
+    assert!(!listed.body.contains("B's key"), "{}", listed.body);
+    let r = a.call(path::<RevokeApiKey>(), &[("id", &b_id)]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+
+    // B's key reads nothing of A's.
+    let r = api_call(
+        &app,
+        "POST",
+        "/api/v1/customers",
+        &a_secret,
+        Some(serde_json::json!({"identifier_kind": "email", "identifier_value": "carol@c.test"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let a_customer = r.json()["id"].as_i64().unwrap();
+    let r = api_call(
+        &app,
+        "GET",
+        &format!("/api/v1/customers/{a_customer}"),
+        &b_secret,
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let r = api_call(&app, "GET", "/api/v1/customers", &b_secret, None).await;
+    assert_eq!(r.json()["data"], serde_json::json!([]), "{}", r.body);
+
+    // B's key still works: A's attempt changed nothing.
+    let bl = bo.call(path::<ListApiKeys>(), &[]).await.json();
+    assert_eq!(bl[0]["revoked"], false);
+    let r = api_call(&app, "GET", "/api/v1/customers", &b_secret, None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    app.finish().await;
+}
+
+backend_tests!(a_cannot_touch_b, a_cannot_touch_b_api_keys);

@@ -97,6 +97,11 @@ const NAV: &[NavItem] = &[
         action: Action::ViewJobs,
     },
     NavItem {
+        href: "/app/settings/inbox",
+        label: "Inbox settings",
+        action: Action::ViewInbox,
+    },
+    NavItem {
         href: "/app/settings",
         label: "Workspace settings",
         action: Action::ManageWorkspaceSettings,

@@ -182,6 +182,8 @@ fn Pane(
             <header class="pane-head">
                 <div class="pane-title">
                     <span class="mono muted" data-testid="ticket-ref">{row.reference.clone()}</span>
+                    " "
+                    <a class="small" href=d.customer_url.clone() target="_blank" rel="noopener" data-testid="customer-view-link">"Customer view ↗"</a>
                     <h1 data-testid="conversation-subject">{row.subject.clone()}</h1>
                     <Presences presence/>
                 </div>

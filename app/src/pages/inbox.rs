@@ -10,8 +10,8 @@ use super::conversation::ConversationPane;
 use crate::components::{action_error, fmt_time, ErrorBox, FormError, Loading};
 use crate::permissions::{can, Action, Role};
 use crate::serverfns::inbox::{
-    get_inbox_meta, list_conversations, list_views, search_inbox, BulkUpdate, DeleteView,
-    MergeConversations, MoveView, SaveView, UndoMerge,
+    get_inbox_meta, list_conversations, list_notifications, list_views, search_inbox, BulkUpdate,
+    DeleteView, MarkNotificationsRead, MergeConversations, MoveView, SaveView, UndoMerge,
 };
 use crate::types::{
     AssigneeFilter, Channel, ConversationRow, CustomFieldFilter, InboxMeta, Priority, SearchHit,
@@ -86,10 +86,19 @@ pub fn InboxPage() -> impl IntoView {
         back.set(Vec::new());
     });
     let meta = Resource::new(move || live.inbox.get() / 50, |_| get_inbox_meta());
-    let views = Resource::new(
-        move || (live.inbox.get(), ctx.refresh.get()),
-        |_| list_views(),
-    );
+    // Views render on the server without counts (one query); the counts are fetched
+    // by the browser and refreshed live.
+    let views = Resource::new(move || ctx.refresh.get(), |_| list_views(Some(false)));
+    let counts = RwSignal::new(std::collections::HashMap::<i32, u64>::new());
+    Effect::new(move |_| {
+        live.inbox.track();
+        ctx.refresh.track();
+        leptos::task::spawn_local(async move {
+            if let Ok(vs) = list_views(Some(true)).await {
+                counts.set(vs.into_iter().map(|v| (v.id, v.count)).collect());
+            }
+        });
+    });
     let page = Resource::new(
         move || {
             (
@@ -195,10 +204,11 @@ pub fn InboxPage() -> impl IntoView {
                     {move || Suspend::new(async move {
                         match views.await {
                             Err(e) => view! { <ErrorBox error=e/> }.into_any(),
-                            Ok(vs) => view! { <ViewList views=vs current=view_id role editing/> }.into_any(),
+                            Ok(vs) => view! { <ViewList views=vs current=view_id role editing counts/> }.into_any(),
                         }
                     })}
                 </Transition>
+                <Notifications/>
                 <p class="muted small kbd-hint">"Press " <kbd>"?"</kbd> " for shortcuts"</p>
             </aside>
             <section class="inbox-list" aria-label="Conversations">
@@ -267,6 +277,50 @@ fn wasm_target_tag(t: &leptos::web_sys::EventTarget) -> Option<String> {
         .map(leptos::web_sys::Element::tag_name)
 }
 
+/// Mentions and other notifications for the signed-in agent, live.
+#[component]
+fn Notifications() -> impl IntoView {
+    let live = use_live();
+    let read = ServerAction::<MarkNotificationsRead>::new();
+    let list = Resource::new(
+        move || (live.notifications.get(), read.version().get()),
+        |_| list_notifications(),
+    );
+    view! {
+        <Transition fallback=|| ()>
+            {move || list.get().and_then(Result::ok).map(|ns| {
+                let unread = ns.iter().filter(|n| !n.read).count();
+                view! {
+                    <section class="notifications" data-testid="notifications">
+                        <h3 class="views-sub">"Mentions "
+                            {(unread > 0).then(|| view! { <span class="badge prio-urgent" data-testid="unread-count">{unread}</span> })}
+                        </h3>
+                        {if ns.is_empty() {
+                            view! { <p class="muted small">"Nobody has mentioned you yet."</p> }.into_any()
+                        } else {
+                            view! {
+                                <ul class="views">
+                                    {ns.into_iter().take(8).map(|n| view! {
+                                        <li class="notification" class:unread=!n.read>
+                                            {match n.number {
+                                                Some(num) => view! { <a href=inbox_href(None, Some(num))>{n.body.clone()}</a> }.into_any(),
+                                                None => view! { <span>{n.body.clone()}</span> }.into_any(),
+                                            }}
+                                        </li>
+                                    }).collect_view()}
+                                </ul>
+                                {(unread > 0).then(|| view! {
+                                    <button class="btn btn-ghost btn-small" on:click=move |_| { read.dispatch(MarkNotificationsRead {}); }>"Mark all read"</button>
+                                })}
+                            }.into_any()
+                        }}
+                    </section>
+                }
+            })}
+        </Transition>
+    }
+}
+
 #[component]
 fn Notice(text: String, merge_id: Option<i32>) -> impl IntoView {
     let ctx = expect_context::<InboxCtx>();
@@ -294,6 +348,7 @@ fn ViewList(
     current: Memo<Option<i32>>,
     role: Role,
     editing: RwSignal<Option<Option<ViewSummary>>>,
+    counts: RwSignal<std::collections::HashMap<i32, u64>>,
 ) -> impl IntoView {
     let ctx = expect_context::<InboxCtx>();
     let mv = ServerAction::<MoveView>::new();
@@ -313,7 +368,7 @@ fn ViewList(
             <li class="view-item" class:active=move || current.get() == Some(id)>
                 <a href=inbox_href(Some(id), None) data-testid="view-link">
                     <span class="view-name">{v.name.clone()}</span>
-                    <span class="count" data-testid="view-count">{v.count}</span>
+                    <span class="count" data-testid="view-count">{move || counts.with(|c| c.get(&id).map_or_else(String::new, ToString::to_string))}</span>
                 </a>
                 {editable.then(|| view! {
                     <span class="view-tools">

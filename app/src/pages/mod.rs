@@ -6,6 +6,8 @@ pub mod api_keys;
 pub mod auth;
 pub mod conversation;
 pub mod inbox;
+pub mod inbox_settings;
 pub mod ops;
+pub mod portal;
 pub mod settings;
 pub mod team;

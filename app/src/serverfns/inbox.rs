@@ -53,12 +53,13 @@ pub async fn get_inbox_meta() -> Result<InboxMeta, AppError> {
         .map_err(fail)
 }
 
-/// The views you see, with live counts.
+/// The views you see, with live counts unless `with_counts` is false (the page
+/// renders the views first and fetches counts after hydration).
 #[server]
-pub async fn list_views() -> Result<Vec<ViewSummary>, AppError> {
+pub async fn list_views(with_counts: Option<bool>) -> Result<Vec<ViewSummary>, AppError> {
     use super::edge::*;
     let (state, actor) = actor(crate::permissions::Action::ViewInbox).await?;
-    crate::services::inbox::views::list(&state, &actor, true)
+    crate::services::inbox::views::list(&state, &actor, with_counts.unwrap_or(true))
         .await
         .map_err(fail)
 }
@@ -686,4 +687,52 @@ pub async fn upload_attachment(
     )
     .await
     .map_err(fail)
+}
+
+/// Creates a team with members (comma-separated user ids).
+#[server]
+pub async fn create_team(
+    name: String,
+    member_ids: String,
+) -> Result<crate::types::Choice, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ManageInboxSettings).await?;
+    crate::services::inbox::setup::create_team(
+        &state,
+        &actor,
+        &name,
+        &parse_ids(&member_ids, "member_ids")?,
+    )
+    .await
+    .map_err(fail)
+}
+
+/// Defines a custom field (`options`: comma-separated, for dropdowns).
+#[server]
+pub async fn create_custom_field(
+    key: String,
+    label: String,
+    kind: String,
+    options: String,
+) -> Result<crate::types::CustomFieldDef, AppError> {
+    use super::edge::*;
+    use crate::types::FieldKind;
+    let (state, actor) = actor(crate::permissions::Action::ManageInboxSettings).await?;
+    let kind = FieldKind::parse(&kind)
+        .ok_or_else(|| bad("kind", format!("`{kind}` is not a field type.")))?;
+    crate::services::inbox::setup::create_field(&state, &actor, &key, &label, kind, words(&options))
+        .await
+        .map_err(fail)
+}
+
+/// The customer-facing page of a conversation (public: the token is the key).
+#[server]
+pub async fn get_customer_conversation(
+    token: String,
+) -> Result<crate::types::CustomerThreadView, AppError> {
+    use super::edge::*;
+    let state = state()?;
+    crate::services::inbox::messages::customer_view(&state.db, &token)
+        .await
+        .map_err(fail)
 }

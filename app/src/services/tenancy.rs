@@ -97,6 +97,27 @@ pub fn memberships_of_user(user_id: i32) -> Select<entity::membership::Entity> {
     entity::membership::Entity::find().filter(entity::membership::Column::UserId.eq(user_id))
 }
 
+/// An API key by the SHA-256 of its secret: the one read that finds a workspace's
+/// row before the workspace is known (the secret is the proof of workspace, the way
+/// a session is; the key's `workspace_id` then scopes everything else).
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the secret proves the workspace; nothing else is read this way"
+)]
+pub fn api_key_by_hash(key_hash: &str) -> Select<entity::api_key::Entity> {
+    entity::api_key::Entity::find().filter(entity::api_key::Column::KeyHash.eq(key_hash))
+}
+
+/// A conversation by the token of its customer-facing page: the token is the proof
+/// of workspace (like a session or an API key); everything after is scoped.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the unguessable token proves the workspace"
+)]
+pub fn conversation_by_public_token(token: &str) -> Select<entity::conversation::Entity> {
+    entity::conversation::Entity::find().filter(entity::conversation::Column::PublicToken.eq(token))
+}
+
 /// Unscoped access for workers and maintenance jobs that work across workspaces on
 /// purpose (claiming jobs, retention). Never constructed on the request path.
 #[derive(Clone, Copy, Debug)]

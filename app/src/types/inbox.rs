@@ -404,6 +404,8 @@ pub struct ConversationDetail {
     pub last_public_message_id: Option<i32>,
     /// Open merge that can still be undone (merge id).
     pub undo_merge_id: Option<i32>,
+    /// Link to the customer-facing page.
+    pub customer_url: String,
 }
 
 /// An option in a picker.
@@ -604,4 +606,19 @@ pub struct ApiKeyCreated {
     pub key: ApiKeyView,
     /// The secret.
     pub secret: String,
+}
+
+/// What a customer sees of their conversation: public replies only.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CustomerThreadView {
+    /// `TKT-000123`.
+    pub reference: String,
+    /// Subject.
+    pub subject: String,
+    /// Status.
+    pub status: Status,
+    /// The support team's name.
+    pub workspace_name: String,
+    /// Public messages, oldest first.
+    pub messages: Vec<MessageView>,
 }

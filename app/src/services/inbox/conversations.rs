@@ -198,6 +198,7 @@ pub async fn create_in(
         merged_into_id: Set(None),
         split_from_id: Set(None),
         preview: Set(String::new()),
+        public_token: Set(super::new_public_token()),
         message_count: Set(0),
         last_message_at: Set(t),
         created_at: Set(t),
@@ -410,9 +411,14 @@ pub fn apply_filter(
     Ok(s)
 }
 
-/// A cursor: the sort key and id of the last row of the previous page.
+/// A cursor: the sort key and id of the last row of the previous page. Nanoseconds,
+/// because SQLite keeps them (PostgreSQL keeps microseconds): a cursor rounded to
+/// microseconds would repeat rows on SQLite (found by the REST API's paging test).
 fn encode_cursor(at: &DateTime<Utc>, id: i32) -> String {
-    format!("{}_{id}", at.timestamp_micros())
+    let nanos = at
+        .timestamp_nanos_opt()
+        .unwrap_or_else(|| at.timestamp_micros().saturating_mul(1000));
+    format!("{nanos}_{id}")
 }
 
 fn decode_cursor(c: &str) -> ServiceResult<(DateTime<Utc>, i32)> {
@@ -425,7 +431,7 @@ fn decode_cursor(c: &str) -> ServiceResult<(DateTime<Utc>, i32)> {
     let (t, id) = c.split_once('_').ok_or_else(bad)?;
     let t: i64 = t.parse().map_err(|_| bad())?;
     let id: i32 = id.parse().map_err(|_| bad())?;
-    Ok((DateTime::from_timestamp_micros(t).ok_or_else(bad)?, id))
+    Ok((DateTime::from_timestamp_nanos(t), id))
 }
 
 /// A page of conversations matching `f`, in `sort` order, after `cursor`.
@@ -616,6 +622,7 @@ pub async fn detail(
         .rev()
         .find(|m| m.kind == MessageKind::Reply && m.side_conversation_id.is_none())
         .map(|m| m.id);
+    let customer_url = format!("/portal/conversation?token={}", c.public_token);
     let reference = |id: Option<i32>| id.and_then(|i| linked.get(&i)).map(|n| ticket_ref(*n));
     Ok(ConversationDetail {
         first_response_at: c.first_response_at.map(|t| t.to_rfc3339()),
@@ -634,6 +641,7 @@ pub async fn detail(
         other_conversations: rows(db, scope, others).await?,
         last_public_message_id,
         undo_merge_id,
+        customer_url,
     })
 }
 

@@ -449,6 +449,7 @@ pub async fn split(
         merged_into_id: Set(None),
         split_from_id: Set(Some(c.id)),
         preview: Set(String::new()),
+        public_token: Set(super::new_public_token()),
         message_count: Set(0),
         last_message_at: Set(t),
         created_at: Set(t),

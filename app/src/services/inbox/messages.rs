@@ -276,8 +276,18 @@ pub async fn insert_agent(
                         workspace_id: Some(scope.workspace_id()),
                         to,
                         subject: format!("Re: {} [{}]", c.subject, ticket_ref(c.number)),
-                        text: row.body_text.clone(),
-                        html: row.body_html.clone(),
+                        text: format!(
+                            "{}\n\n—\nThe whole conversation: {}/portal/conversation?token={}\n",
+                            row.body_text,
+                            uow.state().config.base_url(),
+                            c.public_token
+                        ),
+                        html: format!(
+                            "{}<hr><p style=\"color:#666\"><a href=\"{}/portal/conversation?token={}\">See the whole conversation</a></p>",
+                            row.body_html,
+                            uow.state().config.base_url(),
+                            c.public_token
+                        ),
                         kind: "conversation_reply",
                     },
                 )
@@ -722,6 +732,49 @@ pub async fn customer_visible_thread(
         .into_iter()
         .filter(|m| m.kind == MessageKind::Reply && m.side_conversation_id.is_none())
         .collect())
+}
+
+/// The customer-facing page of a conversation, by its token: public replies only,
+/// without agent ids or delivery internals.
+///
+/// # Errors
+/// `NotFound` for an unknown token.
+pub async fn customer_view(
+    db: &impl ConnectionTrait,
+    token: &str,
+) -> ServiceResult<crate::types::CustomerThreadView> {
+    let token = token.trim();
+    if token.len() < 16 || token.len() > 64 {
+        return Err(ServiceError::NotFound("Conversation"));
+    }
+    let c = super::super::tenancy::conversation_by_public_token(token)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound("Conversation"))?;
+    let scope = Scoped::new(c.workspace_id);
+    let ws = global::<entity::workspace::Entity>()
+        .filter(entity::workspace::Column::Id.eq(c.workspace_id))
+        .one(db)
+        .await?
+        .map(|w| w.name)
+        .unwrap_or_default();
+    let messages = customer_visible_thread(db, scope, c.id)
+        .await?
+        .into_iter()
+        .map(|m| MessageView {
+            author_user_id: None,
+            delivery_error: None,
+            delivery_status: String::new(),
+            ..m
+        })
+        .collect();
+    Ok(crate::types::CustomerThreadView {
+        reference: ticket_ref(c.number),
+        status: Status::parse(&c.status).unwrap_or(Status::Open),
+        subject: c.subject,
+        workspace_name: ws,
+        messages,
+    })
 }
 
 /// Updates the delivery status of the message an outbox email carried

@@ -149,6 +149,11 @@ pub async fn tags_of(
     Ok(out)
 }
 
+/// A fresh token for a conversation's customer-facing page (128 random bits).
+pub fn new_public_token() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
 /// First `n` characters of `s` on one line, for previews.
 pub fn excerpt(s: &str, n: usize) -> String {
     let one_line = s.split_whitespace().collect::<Vec<_>>().join(" ");

@@ -25,6 +25,20 @@ pub async fn create_team(
             "A team name must be 1 to 60 characters.",
         ));
     }
+    let members: Vec<i32> = actor
+        .scope
+        .find::<entity::membership::Entity>()
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|m| m.user_id)
+        .collect();
+    if member_ids.iter().any(|u| !members.contains(u)) {
+        return Err(ServiceError::invalid(
+            "member_ids",
+            "Only members of this workspace can join a team.",
+        ));
+    }
     let taken = actor
         .scope
         .find::<team::Entity>()
