@@ -77,8 +77,18 @@ const CUSTOMERS: &[(&str, &str)] = &[
     ("Hana Sato", "hana.sato@example.jp"),
 ];
 
-/// (customer index, subject, first message, agent reply?, tags, priority)
-const CONVERSATIONS: &[(usize, &str, &str, Option<&str>, &[&str], Priority)] = &[
+/// A demo conversation: customer index, subject, first message, agent reply (if
+/// any), tags, priority.
+type DemoConversation = (
+    usize,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    &'static [&'static str],
+    Priority,
+);
+
+const CONVERSATIONS: &[DemoConversation] = &[
     (0, "Tent pole snapped on first trip", "Hi, one of the poles of my Ridgeline 2 tent snapped on the first night. Can I get a replacement pole? Order #A-10023.", Some("Sorry to hear that, Ana! I've asked the warehouse to ship a new pole set today."), &["warranty", "tents"], Priority::High),
     (1, "Where is my order?", "My order A-10031 was supposed to arrive on Monday and tracking has not moved since Friday.", None, &["shipping"], Priority::Normal),
     (2, "Facture pour ma commande", "Bonjour, pourriez-vous m'envoyer la facture de ma commande A-10007 ? Merci.", Some("Bonjour Chloé, the invoice is attached to this reply."), &["billing"], Priority::Low),

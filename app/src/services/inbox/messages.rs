@@ -21,7 +21,7 @@ use std::collections::HashMap;
 pub const MAX_BODY: usize = 100_000;
 
 /// A message to add.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct NewMessage {
     /// Reply or note.
     pub kind: MessageKind,
@@ -37,10 +37,25 @@ pub struct NewMessage {
     pub side_conversation_id: Option<i32>,
 }
 
-impl Default for MessageKind {
+impl Default for NewMessage {
     fn default() -> Self {
-        MessageKind::Reply
+        Self {
+            kind: MessageKind::Reply,
+            body_text: String::new(),
+            body_html: None,
+            attachment_ids: Vec::new(),
+            external_id: None,
+            side_conversation_id: None,
+        }
     }
+}
+
+/// Who wrote a message and how it travels.
+struct Origin<'a> {
+    direction: &'a str,
+    author_user_id: Option<i32>,
+    author_customer_id: Option<i32>,
+    delivery_status: &'a str,
 }
 
 /// Sanitizes HTML: the tags and attributes of formatted mail, nothing that runs.
@@ -136,11 +151,14 @@ async fn insert(
     scope: Scoped,
     c: &conversation::Model,
     m: &NewMessage,
-    direction: &str,
-    author_user_id: Option<i32>,
-    author_customer_id: Option<i32>,
-    delivery_status: &str,
+    origin: Origin<'_>,
 ) -> ServiceResult<message::Model> {
+    let Origin {
+        direction,
+        author_user_id,
+        author_customer_id,
+        delivery_status,
+    } = origin;
     let (html, text) = bodies(m)?;
     let t = now();
     let row = message::ActiveModel {
@@ -203,10 +221,12 @@ pub async fn insert_inbound(
         scope,
         c,
         &m,
-        "inbound",
-        None,
-        Some(customer_id),
-        "received",
+        Origin {
+            direction: "inbound",
+            author_user_id: None,
+            author_customer_id: Some(customer_id),
+            delivery_status: "received",
+        },
     )
     .await?;
     // A customer reply reopens a pending or solved conversation.
@@ -240,10 +260,12 @@ pub async fn insert_agent(
                 scope,
                 c,
                 &m,
-                "internal",
-                Some(actor.user_id),
-                None,
-                "internal",
+                Origin {
+                    direction: "internal",
+                    author_user_id: Some(actor.user_id),
+                    author_customer_id: None,
+                    delivery_status: "internal",
+                },
             )
             .await?;
             notify_mentions(uow, actor, c, &row).await?;
@@ -261,10 +283,12 @@ pub async fn insert_agent(
                 scope,
                 c,
                 &m,
-                "outbound",
-                Some(actor.user_id),
-                None,
-                "queued",
+                Origin {
+                    direction: "outbound",
+                    author_user_id: Some(actor.user_id),
+                    author_customer_id: None,
+                    delivery_status: "queued",
+                },
             )
             .await?;
             if by_email {
@@ -310,7 +334,21 @@ pub async fn insert_agent(
             }
             Ok(row)
         }
-        MessageKind::System => insert(uow, scope, c, &m, "internal", None, None, "internal").await,
+        MessageKind::System => {
+            insert(
+                uow,
+                scope,
+                c,
+                &m,
+                Origin {
+                    direction: "internal",
+                    author_user_id: None,
+                    author_customer_id: None,
+                    delivery_status: "internal",
+                },
+            )
+            .await
+        }
     }
 }
 
