@@ -62,6 +62,18 @@ export async function launch() {
 
 /// Opens `path` and waits until the page is hydrated (interactive).
 export async function open(page, base, path) {
-  await page.goto(base + path);
-  await page.waitForSelector('body[data-hydrated="true"]', { timeout: 20000 });
+  const problems = [];
+  const onError = (e) => problems.push(`pageerror: ${e.message}`);
+  const onConsole = (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); };
+  page.on('pageerror', onError);
+  page.on('console', onConsole);
+  try {
+    await page.goto(base + path);
+    await page.waitForSelector('body[data-hydrated="true"]', { timeout: 30000 });
+  } catch (e) {
+    throw new Error(`${path} did not hydrate: ${e.message}\n${problems.join('\n')}`);
+  } finally {
+    page.off('pageerror', onError);
+    page.off('console', onConsole);
+  }
 }

@@ -1,4 +1,5 @@
-//! The axum router: Leptos pages and server functions, the WebSocket, health,
+//! The axum router: Leptos pages and server functions, the REST API (`/api/v1`,
+//! see `api`), the WebSocket, health,
 //! readiness, metrics, activity export and the logo, behind request ids, tracing,
 //! metrics, a body limit, sessions, CSRF defence and security headers.
 
@@ -99,6 +100,8 @@ pub fn router(state: ServerState) -> Router {
         .route("/ws", get(crate::ws::handler))
         .route("/app/activity/export", get(export_activity))
         .route("/app/logo", get(logo))
+        .nest(crate::api::PREFIX, crate::api::router())
+        .route("/api/openapi.json", get(crate::api::openapi_json))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -174,8 +177,16 @@ pub fn request_is_same_origin(headers: &HeaderMap, public_url: &str) -> bool {
 
 /// CSRF defence: every state-changing request must come from our own origin
 /// (`Origin`/`Referer` and `Sec-Fetch-Site`), on top of `SameSite=Lax` cookies.
+///
+/// REST API calls (`/api/v1/…` with `Authorization: Bearer`) are exempt: they carry
+/// no cookie to ride on, and a browser cannot add that header cross-site without a
+/// CORS preflight, which this server never grants. Server functions (also under
+/// `/api/`) stay checked whatever headers they carry.
 async fn csrf(State(cfg): State<Arc<app::services::Config>>, req: Request, next: Next) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(req).await;
+    }
+    if is_api_call(&req) {
         return next.run(req).await;
     }
     if request_is_same_origin(req.headers(), &cfg.public_url) {
@@ -186,6 +197,14 @@ async fn csrf(State(cfg): State<Arc<app::services::Config>>, req: Request, next:
         "This request did not come from Switchboard itself and was blocked. Reload the page and try again.".into(),
     ))
     .into_response()
+}
+
+/// A REST API request: under the API prefix and carrying a Bearer credential.
+fn is_api_call(req: &Request) -> bool {
+    let path = req.uri().path();
+    path.strip_prefix(crate::api::PREFIX)
+        .is_some_and(|rest| rest.starts_with('/'))
+        && crate::api::auth::bearer(req.headers()).is_some()
 }
 
 /// Puts client IP, user agent and request id into the request for the audit log.
@@ -375,6 +394,25 @@ mod tests {
             }
         }
         h
+    }
+
+    #[test]
+    fn only_bearer_calls_to_the_rest_api_skip_csrf() {
+        let req = |path: &str, auth: Option<&str>| {
+            let mut b = Request::post(path);
+            if let Some(a) = auth {
+                b = b.header(header::AUTHORIZATION, a);
+            }
+            b.body(Body::empty()).unwrap_or_default()
+        };
+        assert!(is_api_call(&req("/api/v1/customers", Some("Bearer sbk_x"))));
+        assert!(!is_api_call(&req("/api/v1/customers", None)));
+        assert!(!is_api_call(&req("/api/v1/customers", Some("Basic x"))));
+        assert!(!is_api_call(&req("/api/sign_in123", Some("Bearer sbk_x"))));
+        assert!(!is_api_call(&req(
+            "/api/v1x/customers",
+            Some("Bearer sbk_x")
+        )));
     }
 
     #[test]

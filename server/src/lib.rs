@@ -3,6 +3,7 @@
 //! job workers and the scheduler, and the CLI. Business rules live in
 //! `app::services`; this crate wires them to the outside world.
 
+pub mod api;
 pub mod config;
 pub mod db;
 pub mod http;

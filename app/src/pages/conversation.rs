@@ -41,6 +41,7 @@ pub fn ConversationPane(number: i32, view_id: Option<i32>) -> impl IntoView {
         move |_| get_conversation(number),
     );
     let meta = Resource::new(|| (), |()| get_inbox_meta());
+    let macros = Resource::new(|| (), |()| list_macros());
     let draft = Draft {
         note: RwSignal::new(false),
         body: RwSignal::new(String::new()),
@@ -94,9 +95,9 @@ pub fn ConversationPane(number: i32, view_id: Option<i32>) -> impl IntoView {
     view! {
         <Transition fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
-                match (detail.await, meta.await) {
-                    (Err(e), _) | (_, Err(e)) => view! { <ErrorBox error=e/> }.into_any(),
-                    (Ok(d), Ok(m)) => view! { <Pane d meta=m view_id presence ping draft/> }.into_any(),
+                match (detail.await, meta.await, macros.await) {
+                    (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => view! { <ErrorBox error=e/> }.into_any(),
+                    (Ok(d), Ok(m), Ok(ms)) => view! { <Pane d meta=m macros=ms view_id presence ping draft/> }.into_any(),
                 }
             })}
         </Transition>
@@ -107,6 +108,7 @@ pub fn ConversationPane(number: i32, view_id: Option<i32>) -> impl IntoView {
 fn Pane(
     d: ConversationDetail,
     meta: InboxMeta,
+    macros: Vec<crate::types::MacroView>,
     view_id: Option<i32>,
     presence: RwSignal<Vec<Presence>>,
     ping: impl Fn(bool, bool, bool) + Copy + Send + Sync + 'static,
@@ -250,7 +252,7 @@ fn Pane(
                     </div>
                 })}
                 <div class="pane-actions">
-                    {may_manage.then(|| view! { <MacroPicker conversation_id=id/> })}
+                    {may_manage.then(|| view! { <MacroPicker conversation_id=id macros/> })}
                     {can(role, Action::MergeConversations).then(|| view! {
                         <button class="btn btn-small" data-testid="split-mode" on:click=move |_| { split_mode.update(|s| *s = !*s); split_ids.set(Vec::new()); }>
                             {move || if split_mode.get() { "Cancel split" } else { "Split…" }}
@@ -389,9 +391,8 @@ fn CustomerCard(d: ConversationDetail, view_id: Option<i32>) -> impl IntoView {
 }
 
 #[component]
-fn MacroPicker(conversation_id: i32) -> impl IntoView {
+fn MacroPicker(conversation_id: i32, macros: Vec<crate::types::MacroView>) -> impl IntoView {
     let ctx = expect_context::<InboxCtx>();
-    let macros = Resource::new(|| (), |()| list_macros());
     let chosen = RwSignal::new(None::<i32>);
     let preview = RwSignal::new(None::<Result<MacroPreview, AppError>>);
     let apply = ServerAction::<ApplyMacro>::new();
@@ -413,9 +414,7 @@ fn MacroPicker(conversation_id: i32) -> impl IntoView {
             }
         }>
             <option value="">"Macros…"</option>
-            <Suspense fallback=|| ()>
-                {move || macros.get().and_then(Result::ok).map(|ms| ms.into_iter().map(|m| view! { <option value=m.id.to_string()>{m.name}</option> }).collect_view())}
-            </Suspense>
+            {macros.into_iter().map(|m| view! { <option value=m.id.to_string()>{m.name}</option> }).collect_view()}
         </select>
         {move || preview.get().map(|p| match p {
             Err(e) => view! { <ErrorBox error=e/> }.into_any(),
