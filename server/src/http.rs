@@ -100,6 +100,7 @@ pub fn router(state: ServerState) -> Router {
         .route("/ws", get(crate::ws::handler))
         .route("/app/activity/export", get(export_activity))
         .route("/app/logo", get(logo))
+        .route("/app/attachments/{id}", get(attachment))
         .nest(crate::api::PREFIX, crate::api::router())
         .route("/api/openapi.json", get(crate::api::openapi_json))
         .leptos_routes_with_context(
@@ -376,6 +377,45 @@ async fn logo(State(s): State<ServerState>, session: Session) -> Result<Response
         [
             (header::CONTENT_TYPE, ct),
             (header::CACHE_CONTROL, "private, max-age=300".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// Downloads an attachment of the session's workspace. Served as a download
+/// (`Content-Disposition: attachment`, `nosniff`, a sandboxing CSP) so an uploaded
+/// HTML or SVG file can never run in the app's origin.
+async fn attachment(
+    State(s): State<ServerState>,
+    session: Session,
+    axum::extract::Path(id): axum::extract::Path<i32>,
+) -> Result<Response, ApiError> {
+    let actor = session_actor(&session, &s.app, Action::ViewInbox).await?;
+    let (a, bytes) = app::services::inbox::attachments::read(&s.app, &actor, id).await?;
+    let name: String = a
+        .filename
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Ok((
+        [
+            (header::CONTENT_TYPE, a.content_type),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+            (header::CACHE_CONTROL, "private, max-age=3600".to_owned()),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "sandbox; default-src 'none'".to_owned(),
+            ),
         ],
         bytes,
     )

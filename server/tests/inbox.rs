@@ -1127,6 +1127,57 @@ async fn a_cannot_touch_b_inbox(b: Backend) {
             .status,
         StatusCode::OK
     );
+    // Attachments: B uploads and sends one; B downloads it, A gets 404.
+    let up = bo
+        .call(
+            path::<UploadAttachment>(),
+            &[
+                ("conversation_id", &bid),
+                ("filename", "../../notes.txt"),
+                ("data_url", "data:text/plain;base64,aGVsbG8="),
+            ],
+        )
+        .await;
+    assert_eq!(up.status, StatusCode::OK, "{}", up.body);
+    assert_eq!(up.json()["filename"], "notes.txt", "path parts dropped");
+    let att = up.json()["id"].to_string();
+    let r = bo
+        .call(
+            path::<SendMessage>(),
+            &[
+                ("conversation_id", &bid),
+                ("kind", "note"),
+                ("body", "see file"),
+                ("attachment_ids", &att),
+                ("force", "false"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["attachments"][0]["filename"], "notes.txt");
+    let url = format!("/app/attachments/{att}");
+    let got = bo.get(&url).await;
+    assert_eq!(got.status, StatusCode::OK);
+    assert_eq!(got.body, "hello");
+    assert_eq!(a.get(&url).await.status, StatusCode::NOT_FOUND);
+    let r = bo
+        .call(
+            path::<SendMessage>(),
+            &[
+                ("conversation_id", &bid),
+                ("kind", "note"),
+                ("body", "again"),
+                ("attachment_ids", &att),
+                ("force", "false"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "an attachment is sent once: {}",
+        r.body
+    );
     let b_user = bo
         .call(path::<app::serverfns::auth::GetSession>(), &[])
         .await
@@ -1157,7 +1208,11 @@ async fn a_cannot_touch_b_inbox(b: Backend) {
         .await
         .json();
     assert_eq!(d["row"]["status"], "open");
-    assert_eq!(d["messages"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        d["messages"].as_array().unwrap().len(),
+        2,
+        "the original and B's own note"
+    );
     app.finish().await;
 }
 
