@@ -47,13 +47,13 @@ pub fn Landing() -> impl IntoView {
 pub fn AdminLayout() -> impl IntoView {
     let session = Resource::new(|| (), |()| get_session());
     view! {
+        // `get()` (not `Suspend`): the shell, and every page resource under it, is
+        // built once per request when the session resolves, not once per poll.
         <Suspense fallback=|| view! { <div class="boot"><Loading/></div> }>
-            {move || Suspend::new(async move {
-                match session.await {
-                    Ok(Some(s)) => view! { <Shell session=s/> }.into_any(),
-                    Ok(None) => view! { <Redirect path="/sign-in"/> }.into_any(),
-                    Err(e) => view! { <main class="auth"><ErrorBox error=e/></main> }.into_any(),
-                }
+            {move || session.get().map(|r| match r {
+                Ok(Some(s)) => view! { <Shell session=s/> }.into_any(),
+                Ok(None) => view! { <Redirect path="/sign-in"/> }.into_any(),
+                Err(e) => view! { <main class="auth"><ErrorBox error=e/></main> }.into_any(),
             })}
         </Suspense>
     }

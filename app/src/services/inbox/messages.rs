@@ -937,7 +937,10 @@ mod tests {
             text_to_html("a <b>\nc\n\nd"),
             "<p>a &lt;b&gt;<br>c</p><p>d</p>"
         );
-        assert_eq!(html_to_text("<p>a &amp; b</p><p>c<br>d</p>"), "a & b\nc\nd");
+        assert_eq!(
+            html_to_text("<p>a &amp; b</p><p>c<br>d</p>"),
+            "a & b\n\nc\nd"
+        );
     }
 
     #[test]
