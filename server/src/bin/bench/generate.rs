@@ -117,7 +117,7 @@ const MESSAGE_COLS: &[&str] = &[
     "created_at",
 ];
 
-/// Rows per `INSERT` (the widest, conversations, binds 20,000 values: under both
+/// Rows per `INSERT` (the widest, conversations, binds 21,000 values: under both
 /// SQLite's 32,766 and PostgreSQL's 65,535).
 const BATCH: usize = 1000;
 /// Conversations per transaction.

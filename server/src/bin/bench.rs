@@ -1,0 +1,41 @@
+//! `switchboard-bench`: the inbox load benchmark (docs/benchmarks.md).
+//!
+//! - `generate` fills a database (SQLite or PostgreSQL) with one large workspace:
+//!   customers, conversations, messages, plus an owner, agents, teams, tags, the
+//!   default views and an API key;
+//! - `run` measures a running release server: the inbox page (SSR), the REST list,
+//!   full-text search and message creation, and prints a markdown table.
+
+#![allow(clippy::print_stdout, reason = "a command-line report")]
+
+#[path = "bench/generate.rs"]
+mod generate;
+#[path = "bench/run.rs"]
+mod run;
+#[path = "bench/text.rs"]
+mod text;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "switchboard-bench", about = "Switchboard inbox load benchmark")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Generate a large workspace into a database (migrating it first).
+    Generate(generate::GenArgs),
+    /// Measure a running server.
+    Run(run::RunArgs),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Generate(a) => generate::generate(a).await,
+        Command::Run(a) => run::run(a).await,
+    }
+}
