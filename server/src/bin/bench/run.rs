@@ -315,6 +315,8 @@ async fn view_id(client: &Client, a: &RunArgs, cookie: &str) -> anyhow::Result<i
         .header(ORIGIN, &a.url)
         .header(COOKIE, cookie)
         .body("")
+        // Counting every view can take long on a cold cache.
+        .timeout(Duration::from_secs(300))
         .send()
         .await?;
     let status = r.status();
