@@ -45,7 +45,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     use pages::{
-        activity, admin, api_keys, auth, inbox, inbox_settings, ops, portal, settings, team,
+        activity, admin, api_keys, auth, channels, inbox, inbox_settings, ops, portal, settings,
+        support, team, webhooks,
     };
     provide_meta_context();
     view! {
@@ -61,6 +62,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/verify-email") view=auth::VerifyEmailPage/>
                 <Route path=path!("/invitations/accept") view=auth::AcceptInvitationPage/>
                 <Route path=path!("/portal/conversation") view=portal::CustomerConversationPage/>
+                <Route path=path!("/support/:slug") view=support::SupportFormPage ssr=SsrMode::Async/>
+                <Route path=path!("/support/:slug/status") view=support::TicketStatusPage/>
                 <ParentRoute path=path!("/app") view=admin::AdminLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=admin::HomePage/>
                     <Route path=path!("inbox") view=inbox::InboxPage/>
@@ -68,6 +71,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("team") view=team::TeamPage/>
                     <Route path=path!("settings") view=settings::WorkspaceSettingsPage/>
                     <Route path=path!("settings/api-keys") view=api_keys::ApiKeysPage/>
+                    <Route path=path!("settings/channels") view=channels::ChannelsPage/>
+                    <Route path=path!("settings/webhooks") view=webhooks::WebhooksPage/>
                     <Route path=path!("profile") view=settings::ProfilePage/>
                     <Route path=path!("activity") view=activity::ActivityPage/>
                     <Route path=path!("outbox") view=ops::OutboxPage/>

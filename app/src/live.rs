@@ -22,6 +22,8 @@ pub struct Live {
     pub notifications: RwSignal<u64>,
     /// Whether the socket is open.
     pub connected: RwSignal<bool>,
+    /// The conversation whose chat visitor is typing now (cleared after 6 s).
+    pub customer_typing: RwSignal<Option<i32>>,
 }
 
 impl Live {
@@ -35,7 +37,36 @@ impl Live {
             presence: RwSignal::new(0),
             notifications: RwSignal::new(0),
             connected: RwSignal::new(false),
+            customer_typing: RwSignal::new(None),
         }
+    }
+
+    /// Applies an event: the chat visitor's typing state, then the area counter.
+    pub fn apply_event(&self, ev: &LiveEvent) {
+        if ev.kind == "widget.typing" {
+            let conv = ev
+                .data
+                .get("conversation_id")
+                .and_then(serde_json::Value::as_i64)
+                .and_then(|c| i32::try_from(c).ok());
+            let typing = ev.data.get("typing").and_then(serde_json::Value::as_bool) == Some(true);
+            self.customer_typing.try_set(if typing { conv } else { None });
+            #[cfg(feature = "hydrate")]
+            if typing {
+                let sig = self.customer_typing;
+                gloo_timers::callback::Timeout::new(6000, move || {
+                    if sig.get_untracked() == conv {
+                        sig.try_set(None);
+                    }
+                })
+                .forget();
+            }
+            return;
+        }
+        if ev.kind == "message.created" {
+            self.customer_typing.try_set(None);
+        }
+        self.apply(&ev.kind);
     }
 
     /// Bumps the counter of the event's area.
@@ -65,6 +96,9 @@ impl Default for Live {
 pub struct LiveEvent {
     /// Dotted kind.
     pub kind: String,
+    /// Payload.
+    #[serde(default)]
+    pub data: serde_json::Value,
 }
 
 /// Opens the socket and keeps it open (reconnecting with backoff). Browser only.
@@ -104,7 +138,7 @@ mod browser {
             Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
                 if let Some(text) = e.data().as_string() {
                     if let Ok(ev) = serde_json::from_str::<LiveEvent>(&text) {
-                        live.apply(&ev.kind);
+                        live.apply_event(&ev);
                     }
                 }
             });

@@ -101,6 +101,10 @@ pub enum Action {
     ManageInboxSettings,
     /// Create and revoke API keys.
     ManageApiKeys,
+    /// Configure channels (chat widget, email, web form) and their formatting rules.
+    ManageChannels,
+    /// Create, pause and replay outbound webhooks.
+    ManageWebhooks,
 }
 
 use Role::{Admin as A, Agent as G, Collaborator as C, LightAgent as L, Owner as O};
@@ -128,6 +132,8 @@ pub const MATRIX: &[(Action, &[Role])] = &[
     (Action::ManageSharedViews, &[O, A]),
     (Action::ManageInboxSettings, &[O, A]),
     (Action::ManageApiKeys, &[O, A]),
+    (Action::ManageChannels, &[O, A]),
+    (Action::ManageWebhooks, &[O, A]),
 ];
 
 /// Whether `role` may perform `action`.

@@ -30,6 +30,10 @@ pub struct Model {
     pub last_message_at: DateTimeUtc,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Last message the customer has seen (read receipts in the widget).
+    pub customer_read_message_id: Option<i32>,
+    /// Last message an agent has seen.
+    pub agent_read_message_id: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -22,6 +22,15 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub sent_at: Option<DateTimeUtc>,
     pub archived_at: Option<DateTimeUtc>,
+    /// From header for this email (the workspace's address); None: the server default.
+    pub from_address: Option<String>,
+    /// In-Reply-To (with brackets) so the recipient's client threads it.
+    pub in_reply_to: Option<String>,
+    /// References (space-separated, with brackets).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub references_header: Option<String>,
+    /// Sent with `Auto-Submitted: auto-replied` (automatic messages, never answered by autoresponders).
+    pub auto_submitted: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,8 +10,10 @@ pub mod api_key;
 pub mod attachment;
 pub mod auth_token;
 pub mod canned_response;
+pub mod channel_setting;
 pub mod conversation;
 pub mod conversation_tag;
+pub mod csat_response;
 pub mod custom_field_def;
 pub mod customer;
 pub mod customer_identifier;
@@ -31,6 +33,8 @@ pub mod tag;
 pub mod team;
 pub mod team_member;
 pub mod user;
+pub mod webhook_delivery;
+pub mod webhook_endpoint;
 pub mod workspace;
 
 /// An entity whose rows belong to exactly one workspace.
@@ -73,6 +77,12 @@ tenant!(
     notification,
     merge,
     api_key
+);
+tenant!(
+    channel_setting,
+    csat_response,
+    webhook_endpoint,
+    webhook_delivery
 );
 
 impl GlobalEntity for user::Entity {}

@@ -25,6 +25,8 @@ pub struct Model {
     pub external_id: Option<String>,
     pub origin_conversation_id: Option<i32>,
     pub created_at: DateTimeUtc,
+    /// RFC 5322 Message-ID (without brackets) of the email that carried it, in or out.
+    pub rfc_message_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -15,6 +15,8 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// Last conversation number handed out (`TKT-…`).
     pub ticket_seq: i32,
+    /// Public URL name (support form, status page).
+    pub slug: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

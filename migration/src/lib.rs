@@ -6,6 +6,8 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_foundation;
 mod m20261122_000002_session_user;
 mod m20261122_000003_inbox;
+mod m20261201_000004_channels;
+pub mod schema;
 
 /// The ordered list of every migration Switchboard knows.
 pub struct Migrator;
@@ -17,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_foundation::Migration),
             Box::new(m20261122_000002_session_user::Migration),
             Box::new(m20261122_000003_inbox::Migration),
+            Box::new(m20261201_000004_channels::Migration),
         ]
     }
 }

@@ -7,93 +7,10 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
+use crate::schema::{a, fk, index, table, C};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn a(s: &str) -> Alias {
-    Alias::new(s)
-}
-
-/// A column definition builder with the common shapes.
-enum C<'a> {
-    Int(&'a str),
-    IntNull(&'a str),
-    Str(&'a str),
-    StrNull(&'a str),
-    Text(&'a str),
-    TextNull(&'a str),
-    Bool(&'a str),
-    Time(&'a str),
-    TimeNull(&'a str),
-    BigInt(&'a str),
-}
-
-fn col(c: &C<'_>) -> ColumnDef {
-    let mut d = match c {
-        C::Int(n) | C::IntNull(n) => ColumnDef::new(a(n)).integer().to_owned(),
-        C::BigInt(n) => ColumnDef::new(a(n)).big_integer().to_owned(),
-        C::Str(n) | C::StrNull(n) => ColumnDef::new(a(n)).string().to_owned(),
-        C::Text(n) | C::TextNull(n) => ColumnDef::new(a(n)).text().to_owned(),
-        C::Bool(n) => ColumnDef::new(a(n)).boolean().to_owned(),
-        C::Time(n) | C::TimeNull(n) => ColumnDef::new(a(n)).timestamp_with_time_zone().to_owned(),
-    };
-    match c {
-        C::IntNull(_) | C::StrNull(_) | C::TextNull(_) | C::TimeNull(_) => d.null(),
-        _ => d.not_null(),
-    };
-    d
-}
-
-/// A workspace-owned table: `id`, `workspace_id` (cascading FK) and `cols`.
-fn table(name: &str, cols: &[C<'_>]) -> TableCreateStatement {
-    let mut t = Table::create();
-    t.table(a(name))
-        .col(
-            ColumnDef::new(a("id"))
-                .integer()
-                .not_null()
-                .auto_increment()
-                .primary_key(),
-        )
-        .col(ColumnDef::new(a("workspace_id")).integer().not_null())
-        .foreign_key(
-            ForeignKey::create()
-                .name(format!("fk_{name}_workspace"))
-                .from(a(name), a("workspace_id"))
-                .to(a("workspaces"), a("id"))
-                .on_delete(ForeignKeyAction::Cascade),
-        );
-    for c in cols {
-        t.col(col(c));
-    }
-    t.to_owned()
-}
-
-fn fk(t: &mut TableCreateStatement, table: &str, column: &str, to: &str, cascade: bool) {
-    t.foreign_key(
-        ForeignKey::create()
-            .name(format!("fk_{table}_{column}"))
-            .from(a(table), a(column))
-            .to(a(to), a("id"))
-            .on_delete(if cascade {
-                ForeignKeyAction::Cascade
-            } else {
-                ForeignKeyAction::SetNull
-            }),
-    );
-}
-
-fn index(table: &str, name: &str, cols: &[&str], unique: bool) -> IndexCreateStatement {
-    let mut i = Index::create();
-    i.name(name).table(a(table));
-    for c in cols {
-        i.col(a(c));
-    }
-    if unique {
-        i.unique();
-    }
-    i.to_owned()
-}
 
 /// Tables in creation order (dropped in reverse).
 const TABLES: &[&str] = &[

@@ -101,6 +101,7 @@ pub fn router(state: ServerState) -> Router {
         .route("/app/activity/export", get(export_activity))
         .route("/app/logo", get(logo))
         .route("/app/attachments/{id}", get(attachment))
+        .merge(crate::channels::router())
         .nest(crate::api::PREFIX, crate::api::router())
         .route("/api/openapi.json", get(crate::api::openapi_json))
         .leptos_routes_with_context(
@@ -128,7 +129,7 @@ pub fn router(state: ServerState) -> Router {
                 .layer(PropagateRequestIdLayer::x_request_id())
                 .layer(middleware::from_fn_with_state(http_metrics, metrics::track))
                 .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-                .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN")))
+                .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, frame_options))
                 .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin")))
                 .layer(session_layer)
                 .layer(middleware::from_fn_with_state(cfg.clone(), csrf))
@@ -137,6 +138,17 @@ pub fn router(state: ServerState) -> Router {
                 .layer(RequestBodyLimitLayer::new(cfg.max_body_bytes)),
         )
         .with_state(state)
+}
+
+/// `X-Frame-Options: SAMEORIGIN`, except for responses that say who may frame them
+/// with CSP `frame-ancestors` (the chat widget's frame, embedded on customers' sites).
+fn frame_options(res: &Response) -> Option<HeaderValue> {
+    let framed = res
+        .headers()
+        .get(header::CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("frame-ancestors"));
+    (!framed).then(|| HeaderValue::from_static("SAMEORIGIN"))
 }
 
 /// Whether `origin` (scheme://host[:port]) names this server: the request's Host or
@@ -187,7 +199,7 @@ async fn csrf(State(cfg): State<Arc<app::services::Config>>, req: Request, next:
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
-    if is_api_call(&req) {
+    if is_api_call(&req) || req.uri().path().starts_with("/hooks/") {
         return next.run(req).await;
     }
     if request_is_same_origin(req.headers(), &cfg.public_url) {

@@ -127,6 +127,16 @@ pub async fn render(state: &AppState, http: &HttpMetrics) -> String {
             m::get(&m::EMAILS_SENT),
         ),
         (
+            "switchboard_inbound_messages_total",
+            "Customer messages accepted by the inbound path.",
+            m::get(&m::INBOUND_MESSAGES),
+        ),
+        (
+            "switchboard_webhooks_delivered_total",
+            "Webhook deliveries answered with 2xx.",
+            m::get(&m::WEBHOOKS_DELIVERED),
+        ),
+        (
             "switchboard_ws_events_delivered_total",
             "Events pushed to browsers.",
             m::get(&m::WS_EVENTS_DELIVERED),

@@ -36,6 +36,8 @@ pub async fn build_state(cfg: Config) -> anyhow::Result<AppState> {
         mailer,
         job_signal: Arc::new(tokio::sync::Notify::new()),
         presence,
+        sqlite_writer: Arc::default(),
+        limiter: Arc::default(),
     })
 }
 

@@ -62,6 +62,24 @@ const COVERED: &[&str] = &[
     "upload_attachment",
     "create_team",
     "create_custom_field",
+    // Channels and webhooks: a_cannot_touch_b_channels below.
+    "list_channel_settings",
+    "save_channel_settings",
+    "rotate_channel_key",
+    "test_imap",
+    "list_webhooks",
+    "create_webhook",
+    "update_webhook",
+    "set_webhook_active",
+    "rotate_webhook_secret",
+    "delete_webhook",
+    "list_webhook_deliveries",
+    "replay_webhook_delivery",
+    "format_for_channel",
+    // Public, scoped by the workspace's slug (and the ticket's email): tests/channels.rs.
+    "support_page",
+    "submit_support_form",
+    "ticket_status",
     // API keys: a_cannot_touch_b_api_keys below (and the REST API in tests/api.rs).
     "list_api_keys",
     "create_api_key",
@@ -365,4 +383,67 @@ async fn a_cannot_touch_b_api_keys(b: Backend) {
     app.finish().await;
 }
 
-backend_tests!(a_cannot_touch_b, a_cannot_touch_b_api_keys);
+/// Channel settings, webhooks and channel formatting: A sees and changes only its own.
+async fn a_cannot_touch_b_channels(b: Backend) {
+    use app::serverfns::channels::{
+        CreateWebhook, DeleteWebhook, FormatForChannel, ListChannelSettings,
+        ListWebhookDeliveries, ListWebhooks, ReplayWebhookDelivery, RotateChannelKey,
+        RotateWebhookSecret, SetWebhookActive, TestImap, UpdateWebhook,
+    };
+    let app = TestApp::new(b).await;
+    let mut a = sign_up(&app, "Alice", "alice@a.test", "Workspace A").await;
+    let mut bo = sign_up(&app, "Bob", "bob@b.test", "Workspace B").await;
+    let form = |url: &'static str| {
+        vec![
+            ("form[url]", url),
+            ("form[events][0]", "message.created"),
+            ("form[headers]", ""),
+            ("form[allow_private]", "true"),
+        ]
+    };
+    let r = bo.call(path::<CreateWebhook>(), &form("http://127.0.0.1:9/b")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let b_hook = r.json()["id"].as_i64().unwrap().to_string();
+    let b_channels = bo.call(path::<ListChannelSettings>(), &[]).await.json();
+    let b_key = b_channels[0]["public_key"].as_str().unwrap().to_owned();
+
+    let a_channels = a.call(path::<ListChannelSettings>(), &[]).await;
+    assert_eq!(a_channels.status, StatusCode::OK, "{}", a_channels.body);
+    assert!(!a_channels.body.contains(&b_key), "A sees B's widget key");
+    let hooks = a.call(path::<ListWebhooks>(), &[]).await;
+    assert_eq!(hooks.json(), serde_json::json!([]), "{}", hooks.body);
+    for (p, args) in [
+        (path::<SetWebhookActive>(), vec![("id", b_hook.as_str()), ("active", "false")]),
+        (path::<RotateWebhookSecret>(), vec![("id", b_hook.as_str())]),
+        (path::<DeleteWebhook>(), vec![("id", b_hook.as_str())]),
+        (path::<ListWebhookDeliveries>(), vec![("endpoint_id", b_hook.as_str())]),
+        (path::<ReplayWebhookDelivery>(), vec![("delivery_id", "1")]),
+    ] {
+        let r = a.call(p, &args).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{p}: {}", r.body);
+    }
+    let mut upd = form("http://127.0.0.1:9/a");
+    upd.push(("id", b_hook.as_str()));
+    let r = a.call(path::<UpdateWebhook>(), &upd).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    // A rotating its own key leaves B's alone.
+    let r = a.call(path::<RotateChannelKey>(), &[("channel", "chat")]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let again = bo.call(path::<ListChannelSettings>(), &[]).await.json();
+    assert_eq!(again[0]["public_key"].as_str(), Some(b_key.as_str()));
+    // B's endpoint is untouched.
+    let bh = bo.call(path::<ListWebhooks>(), &[]).await.json();
+    assert_eq!(bh[0]["active"], true);
+    assert_eq!(bh[0]["url"], "http://127.0.0.1:9/b");
+    // Formatting a draft on B's conversation (id 1 in B) is not found for A.
+    let r = a
+        .call(path::<FormatForChannel>(), &[("conversation_id", "999999"), ("body", "hi")])
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    // A's IMAP test uses A's (empty) settings, never B's.
+    let r = a.call(path::<TestImap>(), &[]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    app.finish().await;
+}
+
+backend_tests!(a_cannot_touch_b, a_cannot_touch_b_api_keys, a_cannot_touch_b_channels);

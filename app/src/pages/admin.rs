@@ -107,6 +107,16 @@ const NAV: &[NavItem] = &[
         action: Action::ManageWorkspaceSettings,
     },
     NavItem {
+        href: "/app/settings/channels",
+        label: "Channels",
+        action: Action::ManageChannels,
+    },
+    NavItem {
+        href: "/app/settings/webhooks",
+        label: "Webhooks",
+        action: Action::ManageWebhooks,
+    },
+    NavItem {
         href: "/app/settings/api-keys",
         label: "API keys",
         action: Action::ManageApiKeys,

@@ -170,6 +170,15 @@ fn Pane(
     let last_public = d.last_public_message_id;
     let messages = d.messages.clone();
     let side = d.side_conversations.clone();
+    let csat = d.csat.clone();
+    let live_ctx = super::admin::use_live();
+    let seen_up_to = d.customer_read_message_id;
+    let last_agent_reply = messages
+        .iter()
+        .rev()
+        .find(|m| m.author_kind == "agent" && m.kind == crate::types::MessageKind::Reply && m.side_conversation_id.is_none())
+        .map(|m| m.id);
+    let seen_id = last_agent_reply.filter(|l| seen_up_to.is_some_and(|s| s >= *l));
     let field_select = move |field: &'static str| {
         move |ev: leptos::ev::Event| {
             update.dispatch(UpdateConversation {
@@ -188,6 +197,12 @@ fn Pane(
                     <a class="small" href=d.customer_url.clone() target="_blank" rel="noopener" data-testid="customer-view-link">"Customer view ↗"</a>
                     <h1 data-testid="conversation-subject">{row.subject.clone()}</h1>
                     <Presences presence/>
+                    {move || (live_ctx.customer_typing.get() == Some(id)).then(|| view! {
+                        <span class="presence-chip typing" data-testid="customer-typing"><span class="dot"></span>"Customer is typing…"</span>
+                    })}
+                    {csat.clone().map(|c| view! {
+                        <span class="badge" data-testid="csat" title=c.comment.clone().unwrap_or_default()>{format!("CSAT {}/5", c.rating)}</span>
+                    })}
                 </div>
                 {d.merged_into.clone().map(|r| view! { <p class="alert alert-info">"Merged into " <strong>{r}</strong> "."</p> })}
                 {d.split_from.clone().map(|r| view! { <p class="muted small" data-testid="split-from">"Split from " <strong>{r}</strong></p> })}
@@ -271,7 +286,13 @@ fn Pane(
             </header>
             <div class="pane-body">
                 <ol class="thread" data-testid="thread">
-                    {messages.into_iter().map(|m| view! { <Message m split_mode split_ids side=side.clone()/> }).collect_view()}
+                    {messages.into_iter().map(|m| {
+                        let seen = Some(m.id) == seen_id;
+                        view! {
+                            <Message m split_mode split_ids side=side.clone()/>
+                            {seen.then(|| view! { <li class="seen muted small" data-testid="seen-by-customer">"Seen by the customer"</li> })}
+                        }
+                    }).collect_view()}
                 </ol>
                 <CustomerCard d=d.clone() view_id/>
             </div>
@@ -461,6 +482,7 @@ fn Composer(
     let send = ServerAction::<SendMessage>::new();
     let area = NodeRef::<leptos::html::Textarea>::new();
     let last_typing = RwSignal::new(0f64);
+    let format_hint = RwSignal::new(None::<String>);
     Effect::new(move |_| {
         if let Some(Ok(_)) = send.value().get() {
             body.set(String::new());
@@ -579,6 +601,24 @@ fn Composer(
                     <input type="file" multiple class="sr-only" on:change=move |ev| pick_files(ev, conversation_id, files, upload_err)/>
                 </label>
                 {signature.filter(|_| may_reply).map(|s| view! { <span class="muted small" title=s.clone()>"Signature added to replies"</span> })}
+                {may_reply.then(|| view! {
+                    <button class="btn btn-ghost btn-small" type="button" data-testid="format-for-channel"
+                        title="Add this channel's greeting, sign-off and reference, and check the length"
+                        disabled=move || note.get() || body.with(|b| b.trim().is_empty())
+                        on:click=move |_| {
+                            let text = body.get_untracked();
+                            leptos::task::spawn_local(async move {
+                                match crate::serverfns::channels::format_for_channel(conversation_id, text).await {
+                                    Ok(f) => {
+                                        body.set(f.text);
+                                        format_hint.set(Some(f.warning.unwrap_or_else(|| format!("Formatted for this channel ({} words, {}).", f.words, f.tone))));
+                                    }
+                                    Err(e) => local_err.set(Some(e)),
+                                }
+                            });
+                        }>"Format for channel"</button>
+                })}
+                {move || format_hint.get().map(|h| view! { <span class="muted small" data-testid="format-hint">{h}</span> })}
                 <button class="btn btn-primary" data-testid="send" disabled=move || send.pending().get() || body.with(|b| b.trim().is_empty()) && files.with(Vec::is_empty)
                     on:click=move |_| submit(false)>
                     {move || if note.get() { "Add note" } else { "Send reply" }}

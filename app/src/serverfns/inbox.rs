@@ -106,9 +106,13 @@ pub async fn list_conversations(
 pub async fn get_conversation(number: i32) -> Result<ConversationDetail, AppError> {
     use super::edge::*;
     let (state, actor) = actor(crate::permissions::Action::ViewInbox).await?;
-    crate::services::inbox::conversations::detail(&state.db, actor.scope, number)
+    let d = crate::services::inbox::conversations::detail(&state.db, actor.scope, number)
         .await
-        .map_err(fail)
+        .map_err(fail)?;
+    crate::services::channels::widget::agent_read(&state, &actor, &d)
+        .await
+        .map_err(fail)?;
+    Ok(d)
 }
 
 /// Starts a conversation with a customer (by email).

@@ -7,6 +7,7 @@
 pub mod activity;
 pub mod api_keys;
 pub mod auth;
+pub mod channels;
 pub mod inbox;
 pub mod invitations;
 pub mod operations;

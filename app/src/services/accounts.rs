@@ -209,13 +209,55 @@ async fn create_user(
     })
 }
 
+/// A URL name for a workspace: lowercase ASCII letters, digits and dashes.
+pub fn slugify(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.trim().chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+        if out.len() >= 40 {
+            break;
+        }
+    }
+    let out = out.trim_matches('-').to_owned();
+    if out.is_empty() {
+        "workspace".to_owned()
+    } else {
+        out
+    }
+}
+
+/// `slugify(name)`, with `-2`, `-3` … when taken.
+async fn free_slug(db: &impl ConnectionTrait, name: &str) -> ServiceResult<String> {
+    let base = slugify(name);
+    let taken: Vec<String> = global::<workspace::Entity>()
+        .filter(workspace::Column::Slug.starts_with(&base))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|w| w.slug)
+        .collect();
+    if !taken.contains(&base) {
+        return Ok(base);
+    }
+    Ok((2..)
+        .map(|n| format!("{base}-{n}"))
+        .find(|s| !taken.contains(s))
+        .unwrap_or(base))
+}
+
 async fn create_workspace(
     db: &impl ConnectionTrait,
     name: &str,
 ) -> ServiceResult<workspace::Model> {
     let t = now();
+    let slug = free_slug(db, name).await?;
     Ok(workspace::ActiveModel {
         name: Set(name.to_owned()),
+        slug: Set(Some(slug)),
         logo_content_type: Set(None),
         logo: Set(None),
         created_at: Set(t),

@@ -55,6 +55,10 @@ pub mod kind {
     pub const ACTIVITY_RETENTION: &str = "maintenance.activity_retention";
     /// Delete finished jobs older than the retention window.
     pub const PURGE_JOBS: &str = "maintenance.purge_jobs";
+    /// Send one outbound webhook delivery.
+    pub const DELIVER_WEBHOOK: &str = super::super::channels::webhooks::DELIVER_JOB;
+    /// Poll every configured IMAP mailbox.
+    pub const POLL_IMAP: &str = "channels.poll_imap";
 }
 
 /// A job to enqueue.
@@ -341,6 +345,8 @@ async fn execute(state: &AppState, job: &job::Model) -> Result<(), String> {
     match job.kind.as_str() {
         kind::SEND_EMAIL => super::mail::run_send_job(state, &payload).await,
         kind::ARCHIVE_OUTBOX => super::mail::archive_sent(state).await,
+        kind::DELIVER_WEBHOOK => super::channels::webhooks::run_delivery_job(state, &payload).await,
+        kind::POLL_IMAP => super::channels::email_in::poll_imap_all(state).await,
         kind::PURGE_SESSIONS | kind::PURGE_AUTH | kind::ACTIVITY_RETENTION | kind::PURGE_JOBS => {
             maintenance(state, job.kind.as_str()).await
         }
@@ -494,6 +500,11 @@ pub const SCHEDULES: &[CronEntry] = &[
         name: "purge-jobs",
         cron: "0 45 3 * * *",
         kind: kind::PURGE_JOBS,
+    },
+    CronEntry {
+        name: "poll-imap",
+        cron: "0 * * * * *",
+        kind: kind::POLL_IMAP,
     },
     CronEntry {
         name: "archive-outbox",

@@ -36,7 +36,7 @@ pub mod status {
 pub const NOT_CONFIGURED: &str = "SMTP is not configured: set SWITCHBOARD_SMTP__HOST (see docs/configuration.md), then retry from the outbox.";
 
 /// An email to put in the outbox.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct OutgoingEmail {
     /// Owning workspace (None for account emails such as password resets).
     pub workspace_id: Option<i32>,
@@ -50,6 +50,25 @@ pub struct OutgoingEmail {
     pub html: String,
     /// Kind, e.g. `invitation`.
     pub kind: &'static str,
+    /// From header (e.g. the workspace's support address); None: `smtp.from`.
+    pub from: Option<String>,
+    /// Message-ID to use (without brackets); None: a fresh one.
+    pub message_id: Option<String>,
+    /// The Message-ID this answers (without brackets).
+    pub in_reply_to: Option<String>,
+    /// The thread's Message-IDs, oldest first (without brackets).
+    pub references: Vec<String>,
+    /// An automatic message: sent with `Auto-Submitted: auto-replied`.
+    pub auto_submitted: bool,
+}
+
+/// A fresh Message-ID for this server (without brackets).
+pub fn new_message_id(config: &Config) -> String {
+    format!("{}@{}", uuid::Uuid::new_v4(), config.public_host())
+}
+
+fn bracketed(id: &str) -> String {
+    format!("<{}>", id.trim().trim_matches(|c| c == '<' || c == '>'))
 }
 
 /// Writes an email and its send job. Pass the transaction of the causing change.
@@ -61,7 +80,18 @@ pub async fn enqueue(
     config: &Config,
     e: OutgoingEmail,
 ) -> ServiceResult<i32> {
-    let message_id = format!("<{}@{}>", uuid::Uuid::new_v4(), config.public_host());
+    let message_id = bracketed(
+        &e.message_id
+            .clone()
+            .unwrap_or_else(|| new_message_id(config)),
+    );
+    let references = (!e.references.is_empty()).then(|| {
+        e.references
+            .iter()
+            .map(|r| bracketed(r))
+            .collect::<Vec<_>>()
+            .join(" ")
+    });
     let row = email::ActiveModel {
         workspace_id: Set(e.workspace_id),
         to_address: Set(e.to),
@@ -76,6 +106,10 @@ pub async fn enqueue(
         created_at: Set(now()),
         sent_at: Set(None),
         archived_at: Set(None),
+        from_address: Set(e.from),
+        in_reply_to: Set(e.in_reply_to.as_deref().map(bracketed)),
+        references_header: Set(references),
+        auto_submitted: Set(e.auto_submitted),
         ..Default::default()
     }
     .insert(db)
@@ -182,11 +216,27 @@ impl Mailer for SmtpMailer {
             .to_address
             .parse()
             .map_err(|err| format!("invalid recipient {}: {err}", e.to_address))?;
-        let msg = Message::builder()
-            .from(self.from.clone())
+        let from = match e.from_address.as_deref() {
+            Some(f) => f
+                .parse::<Mailbox>()
+                .map_err(|err| format!("invalid from address {f}: {err}"))?,
+            None => self.from.clone(),
+        };
+        let mut b = Message::builder()
+            .from(from)
             .to(to)
             .subject(e.subject.clone())
-            .message_id(Some(e.message_id.clone()))
+            .message_id(Some(e.message_id.clone()));
+        if let Some(r) = &e.in_reply_to {
+            b = b.in_reply_to(r.clone());
+        }
+        if let Some(r) = &e.references_header {
+            b = b.references(r.clone());
+        }
+        if e.auto_submitted {
+            b = b.header(AutoSubmitted);
+        }
+        let msg = b
             .multipart(MultiPart::alternative_plain_html(
                 e.body_text.clone(),
                 e.body_html.clone(),
@@ -204,6 +254,22 @@ impl Mailer for SmtpMailer {
             Ok(false) => Err("SMTP server did not answer NOOP".into()),
             Err(e) => Err(e.to_string()),
         }
+    }
+}
+
+/// `Auto-Submitted: auto-replied` (RFC 3834): autoresponders must not answer it.
+#[derive(Clone, Debug)]
+struct AutoSubmitted;
+
+impl lettre::message::header::Header for AutoSubmitted {
+    fn name() -> lettre::message::header::HeaderName {
+        lettre::message::header::HeaderName::new_from_ascii_str("Auto-Submitted")
+    }
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self)
+    }
+    fn display(&self) -> lettre::message::header::HeaderValue {
+        lettre::message::header::HeaderValue::new(Self::name(), "auto-replied".to_owned())
     }
 }
 
@@ -474,6 +540,7 @@ pub mod templates {
             text,
             html,
             kind,
+            ..OutgoingEmail::default()
         }
     }
 

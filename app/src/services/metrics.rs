@@ -13,6 +13,10 @@ pub static JOBS_DEAD: AtomicU64 = AtomicU64::new(0);
 pub static JOBS_RUNNING: AtomicI64 = AtomicI64::new(0);
 /// Emails handed to SMTP.
 pub static EMAILS_SENT: AtomicU64 = AtomicU64::new(0);
+/// Customer messages accepted by the inbound path (all channels).
+pub static INBOUND_MESSAGES: AtomicU64 = AtomicU64::new(0);
+/// Webhook deliveries that got a 2xx.
+pub static WEBHOOKS_DELIVERED: AtomicU64 = AtomicU64::new(0);
 /// Open WebSocket connections.
 pub static WS_CONNECTIONS: AtomicI64 = AtomicI64::new(0);
 /// Events delivered to WebSocket clients.

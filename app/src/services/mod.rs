@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod activity;
 pub mod api_keys;
 pub mod bus;
+pub mod channels;
 pub mod config;
 pub mod context;
 pub mod dashboard;
@@ -42,6 +43,11 @@ pub struct AppState {
     pub job_signal: Arc<tokio::sync::Notify>,
     /// Who is viewing and typing where (fed by the bus).
     pub presence: Arc<inbox::presence::PresenceBoard>,
+    /// Serializes this process's write transactions on SQLite (one writer at a
+    /// time, waiting in turn instead of failing with `database is locked`).
+    pub sqlite_writer: Arc<tokio::sync::Mutex<()>>,
+    /// In-memory rate limits for high-volume public endpoints (chat widget).
+    pub limiter: Arc<rate_limit::MemoryLimiter>,
 }
 
 impl std::fmt::Debug for AppState {

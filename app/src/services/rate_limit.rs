@@ -93,3 +93,74 @@ pub fn human_wait(secs: u64) -> String {
         format!("{secs} seconds")
     }
 }
+
+/// Sliding-window limits kept in memory (per process): for public endpoints that
+/// take many small requests (chat widget messages), where a database row per hit
+/// would cost more than the request itself.
+#[derive(Debug, Default)]
+pub struct MemoryLimiter {
+    hits: std::sync::Mutex<std::collections::HashMap<String, std::collections::VecDeque<std::time::Instant>>>,
+}
+
+impl MemoryLimiter {
+    /// Counts a hit for `key`, or refuses it when `limit` hits happened in the last
+    /// `window`: then the seconds until one expires.
+    ///
+    /// # Errors
+    /// The wait, in seconds.
+    pub fn check(&self, key: &str, limit: usize, window: std::time::Duration) -> Result<(), u64> {
+        let now = std::time::Instant::now();
+        let Ok(mut map) = self.hits.lock() else {
+            return Ok(());
+        };
+        if map.len() > 100_000 {
+            map.retain(|_, q| q.back().is_some_and(|t| now.duration_since(*t) < window));
+        }
+        let q = map.entry(key.to_owned()).or_default();
+        while q.front().is_some_and(|t| now.duration_since(*t) >= window) {
+            q.pop_front();
+        }
+        if q.len() >= limit {
+            let wait = q
+                .front()
+                .map_or(window, |t| window.saturating_sub(now.duration_since(*t)));
+            return Err(wait.as_secs().max(1));
+        }
+        q.push_back(now);
+        Ok(())
+    }
+
+    /// [`Self::check`] as a service error with `message` ("… in N seconds.").
+    ///
+    /// # Errors
+    /// `RateLimited`.
+    pub fn enforce(
+        &self,
+        key: &str,
+        limit: usize,
+        window: std::time::Duration,
+        message: &str,
+    ) -> ServiceResult<()> {
+        self.check(key, limit, window)
+            .map_err(|wait| super::ServiceError::RateLimited {
+                message: format!("{message} in {}.", human_wait(wait)),
+                retry_after_secs: wait,
+            })
+    }
+}
+
+#[cfg(test)]
+mod memory_tests {
+    use super::*;
+
+    #[test]
+    fn the_window_slides() {
+        let l = MemoryLimiter::default();
+        let w = std::time::Duration::from_secs(60);
+        assert!(l.check("a", 2, w).is_ok());
+        assert!(l.check("a", 2, w).is_ok());
+        assert!(l.check("a", 2, w).is_err());
+        assert!(l.check("b", 2, w).is_ok());
+        assert!(l.check("a", 1, std::time::Duration::ZERO).is_ok());
+    }
+}

@@ -4,7 +4,7 @@
 
 use super::bus::Event;
 use super::{AppState, ServiceResult};
-use sea_orm::{DatabaseTransaction, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, TransactionTrait};
 use std::ops::Deref;
 
 /// A transaction with deferred events.
@@ -13,6 +13,8 @@ pub struct UnitOfWork {
     events: Vec<Event>,
     wake_jobs: bool,
     state: AppState,
+    /// Held for the transaction's life on SQLite (see [`UnitOfWork::begin`]).
+    _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 impl UnitOfWork {
@@ -20,12 +22,29 @@ impl UnitOfWork {
     ///
     /// # Errors
     /// Database errors.
+    ///
+    /// On SQLite a unit of work takes this process's writer lock first, then the
+    /// database's write lock right away (the effect of `BEGIN IMMEDIATE`): a deferred
+    /// transaction that read before writing fails with `SQLITE_BUSY` when another
+    /// writer committed in between, so writers queue here instead.
     pub async fn begin(state: &AppState) -> ServiceResult<Self> {
+        let sqlite = state.db.get_database_backend() == DbBackend::Sqlite;
+        let writer = if sqlite {
+            Some(state.sqlite_writer.clone().lock_owned().await)
+        } else {
+            None
+        };
+        let txn = state.db.begin().await?;
+        if sqlite {
+            txn.execute_unprepared("UPDATE workspaces SET ticket_seq = ticket_seq WHERE id = -1")
+                .await?;
+        }
         Ok(Self {
-            txn: state.db.begin().await?,
+            txn,
             events: Vec::new(),
             wake_jobs: false,
             state: state.clone(),
+            _writer: writer,
         })
     }
 
@@ -49,11 +68,16 @@ impl UnitOfWork {
     /// # Errors
     /// Database errors (nothing is published then).
     pub async fn commit(self) -> ServiceResult<()> {
+        // Webhook deliveries for the events commit with the change (outbox).
+        let hooks =
+            super::channels::webhooks::enqueue_for_events(&self.txn, &self.state.config.jobs, &self.events)
+                .await?;
         self.txn.commit().await?;
+        let wake = self.wake_jobs || hooks > 0;
         for e in self.events {
             self.state.bus.publish(e);
         }
-        if self.wake_jobs {
+        if wake {
             self.state.job_signal.notify_waiters();
         }
         Ok(())

@@ -406,6 +406,10 @@ pub struct ConversationDetail {
     pub undo_merge_id: Option<i32>,
     /// Link to the customer-facing page.
     pub customer_url: String,
+    /// Last message the customer has seen (chat read receipts).
+    pub customer_read_message_id: Option<i32>,
+    /// The customer's rating, once given.
+    pub csat: Option<super::CsatView>,
 }
 
 /// An option in a picker.

@@ -321,3 +321,8 @@ mod tests {
 
 mod inbox;
 pub use inbox::*;
+
+mod channels;
+pub use channels::*;
+
+pub use widget_protocol::*;

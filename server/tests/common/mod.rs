@@ -9,6 +9,7 @@
     reason = "test helpers"
 )]
 
+pub mod imap;
 pub mod smtp;
 
 use app::services::bus::InProcessBus;
@@ -144,6 +145,8 @@ impl TestApp {
             mailer,
             job_signal: Arc::new(tokio::sync::Notify::new()),
             presence: Arc::default(),
+            sqlite_writer: Arc::default(),
+            limiter: Arc::default(),
         };
         let leptos = switchboard_server::runtime::leptos_options(&state.config).unwrap();
         let (_tx, rx) = tokio::sync::watch::channel(false);

@@ -74,15 +74,32 @@ pub async fn upload(
         ));
     }
     conversations::find(&state.db, actor.scope, conversation_id).await?;
+    let sha = write_blob(state, actor.scope.workspace_id(), bytes).await?;
+    let row = insert_row(
+        &state.db,
+        actor.scope,
+        conversation_id,
+        &filename,
+        content_type,
+        bytes.len(),
+        sha,
+        Some(actor.user_id),
+    )
+    .await?;
+    Ok(view(&row))
+}
+
+/// Writes bytes under their SHA-256 (write then rename, so a crash never leaves a
+/// half file under the final name). Returns the hash.
+async fn write_blob(state: &AppState, workspace_id: i32, bytes: &[u8]) -> ServiceResult<String> {
     let sha = hex::encode(Sha256::digest(bytes));
-    let path = path_for(state, actor.scope.workspace_id(), &sha);
+    let path = path_for(state, workspace_id, &sha);
     if tokio::fs::metadata(&path).await.is_err() {
         if let Some(dir) = path.parent() {
             tokio::fs::create_dir_all(dir)
                 .await
                 .map_err(|e| ServiceError::Internal(format!("attachment dir: {e}")))?;
         }
-        // Write then rename, so a crash never leaves a half file under the final name.
         let tmp = path.with_extension(format!("part-{}", uuid::Uuid::new_v4()));
         tokio::fs::write(&tmp, bytes)
             .await
@@ -91,27 +108,104 @@ pub async fn upload(
             .await
             .map_err(|e| ServiceError::Internal(format!("attachment rename: {e}")))?;
     }
+    Ok(sha)
+}
+
+#[expect(clippy::too_many_arguments, reason = "one row's columns")]
+async fn insert_row(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+    conversation_id: i32,
+    filename: &str,
+    content_type: &str,
+    size: usize,
+    sha: String,
+    uploaded_by: Option<i32>,
+) -> ServiceResult<attachment::Model> {
     let content_type = if content_type.trim().is_empty() || content_type.len() > 100 {
         "application/octet-stream".to_owned()
     } else {
         content_type.trim().to_owned()
     };
-    let row = attachment::ActiveModel {
-        workspace_id: Set(actor.scope.workspace_id()),
+    Ok(attachment::ActiveModel {
+        workspace_id: Set(scope.workspace_id()),
         conversation_id: Set(conversation_id),
         message_id: Set(None),
-        filename: Set(filename),
+        filename: Set(filename.to_owned()),
         content_type: Set(content_type),
-        size_bytes: Set(bytes.len() as i64),
+        size_bytes: Set(i64::try_from(size).unwrap_or(i64::MAX)),
         storage_key: Set(sha.clone()),
         sha256: Set(sha),
-        uploaded_by: Set(Some(actor.user_id)),
+        uploaded_by: Set(uploaded_by),
         created_at: Set(now()),
         ..Default::default()
     }
-    .insert(&state.db)
-    .await?;
-    Ok(view(&row))
+    .insert(db)
+    .await?)
+}
+
+/// Stores a file that arrived with a customer's message (email attachment, widget
+/// upload), unlinked until the message that carries it is written with
+/// [`attach`]. Oversized or empty files are refused with a message.
+///
+/// # Errors
+/// `Invalid` for an empty or oversized file; disk and database errors.
+pub async fn store_inbound(
+    db: &impl ConnectionTrait,
+    state: &AppState,
+    scope: Scoped,
+    conversation_id: i32,
+    filename: &str,
+    content_type: &str,
+    bytes: &[u8],
+) -> ServiceResult<attachment::Model> {
+    let filename = clean_filename(filename).unwrap_or_else(|_| "attachment".to_owned());
+    if bytes.is_empty() {
+        return Err(ServiceError::invalid("file", "The file is empty."));
+    }
+    if bytes.len() > state.config.max_attachment_bytes {
+        return Err(ServiceError::invalid(
+            "file",
+            format!(
+                "The file is larger than {} MB.",
+                state.config.max_attachment_bytes / (1024 * 1024)
+            ),
+        ));
+    }
+    let sha = write_blob(state, scope.workspace_id(), bytes).await?;
+    insert_row(
+        db,
+        scope,
+        conversation_id,
+        &filename,
+        content_type,
+        bytes.len(),
+        sha,
+        None,
+    )
+    .await
+}
+
+/// Bytes of an attachment of `scope` (for the customer-facing surfaces, which check
+/// the conversation themselves).
+///
+/// # Errors
+/// `NotFound`; disk errors.
+pub async fn read_scoped(
+    state: &AppState,
+    scope: Scoped,
+    id: i32,
+) -> ServiceResult<(attachment::Model, Vec<u8>)> {
+    let a = scope
+        .find::<attachment::Entity>()
+        .filter(attachment::Column::Id.eq(id))
+        .one(&state.db)
+        .await?
+        .ok_or(ServiceError::NotFound("Attachment"))?;
+    let bytes = tokio::fs::read(path_for(state, a.workspace_id, &a.storage_key))
+        .await
+        .map_err(|e| ServiceError::Internal(format!("attachment read: {e}")))?;
+    Ok((a, bytes))
 }
 
 /// Links uploaded attachments to a message (only this conversation's, not yet used).

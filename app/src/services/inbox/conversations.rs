@@ -213,8 +213,7 @@ pub async fn create_in(
         body_text: n.body.clone(),
         body_html: None,
         attachment_ids: Vec::new(),
-        external_id: None,
-        side_conversation_id: None,
+        ..Default::default()
     };
     if n.from_customer {
         messages::insert_inbound(uow, scope, &c, customer.id, first).await?;
@@ -623,6 +622,17 @@ pub async fn detail(
         .find(|m| m.kind == MessageKind::Reply && m.side_conversation_id.is_none())
         .map(|m| m.id);
     let customer_url = format!("/portal/conversation?token={}", c.public_token);
+    let csat = scope
+        .find::<entity::csat_response::Entity>()
+        .filter(entity::csat_response::Column::ConversationId.eq(c.id))
+        .one(db)
+        .await?
+        .map(|r| crate::types::CsatView {
+            rating: r.rating,
+            comment: r.comment,
+            created_at: r.updated_at.to_rfc3339(),
+        });
+    let customer_read_message_id = c.customer_read_message_id;
     let reference = |id: Option<i32>| id.and_then(|i| linked.get(&i)).map(|n| ticket_ref(*n));
     Ok(ConversationDetail {
         first_response_at: c.first_response_at.map(|t| t.to_rfc3339()),
@@ -642,6 +652,8 @@ pub async fn detail(
         last_public_message_id,
         undo_merge_id,
         customer_url,
+        customer_read_message_id,
+        csat,
     })
 }
 
@@ -781,7 +793,24 @@ pub async fn apply_patch(
         m.custom_fields = Set(serde_json::Value::Object(map).to_string());
     }
     m.updated_at = Set(now());
+    let was = c.status.clone();
     let c = m.update(&**uow).await?;
+    if let Some(st) = patch.status.filter(|s| s.as_str() != was) {
+        // Email and form customers hear when their request is solved or waits on them.
+        let by_email = matches!(
+            Channel::parse(&c.channel),
+            Some(Channel::Email | Channel::WebForm)
+        );
+        if by_email && matches!(st, Status::Solved | Status::Pending) {
+            let cust = customers::find(&**uow, scope, c.customer_id).await?;
+            if let Some(to) = cust.email.clone() {
+                super::super::channels::email_out::send_status_change(
+                    uow, scope, &c, &cust.name, &to, st,
+                )
+                .await?;
+            }
+        }
+    }
     activity::record(
         &**uow,
         scope,

@@ -138,6 +138,40 @@ pub async fn resolve(
     Ok((c, true))
 }
 
+/// Adds an identifier the customer gave themselves (unverified), e.g. the email a
+/// chat visitor typed. Returns the customer that already holds it, if another does
+/// (nothing is changed then: owning an address is not proven by typing it).
+///
+/// # Errors
+/// Invalid value; database errors.
+pub async fn claim_identifier(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+    customer_id: i32,
+    kind: IdentifierKind,
+    value: &str,
+) -> ServiceResult<Option<i32>> {
+    let value = normalize(kind, value)?;
+    if let Some(existing) = scope
+        .find::<customer_identifier::Entity>()
+        .filter(customer_identifier::Column::Kind.eq(kind.as_str()))
+        .filter(customer_identifier::Column::Value.eq(&value))
+        .one(db)
+        .await?
+    {
+        return Ok((existing.customer_id != customer_id).then_some(existing.customer_id));
+    }
+    insert_identifier(db, scope, customer_id, kind, &value, false).await?;
+    let c = find(db, scope, customer_id).await?;
+    if kind == IdentifierKind::Email && c.email.is_none() {
+        let mut m = c.into_active_model();
+        m.email = Set(Some(value));
+        m.updated_at = Set(now());
+        m.update(db).await?;
+    }
+    Ok(None)
+}
+
 async fn insert_identifier(
     db: &impl ConnectionTrait,
     scope: Scoped,

@@ -35,6 +35,10 @@ pub struct NewMessage {
     pub external_id: Option<String>,
     /// Side conversation this belongs to.
     pub side_conversation_id: Option<i32>,
+    /// RFC 5322 Message-ID of the email that carried it (threading).
+    pub rfc_message_id: Option<String>,
+    /// An automatic message (auto-reply): stored, but never reopens the conversation.
+    pub automatic: bool,
 }
 
 impl Default for NewMessage {
@@ -46,6 +50,8 @@ impl Default for NewMessage {
             attachment_ids: Vec::new(),
             external_id: None,
             side_conversation_id: None,
+            rfc_message_id: None,
+            automatic: false,
         }
     }
 }
@@ -176,6 +182,7 @@ async fn insert(
         external_id: Set(m.external_id.clone()),
         origin_conversation_id: Set(None),
         created_at: Set(t),
+        rfc_message_id: Set(m.rfc_message_id.clone()),
         ..Default::default()
     }
     .insert(&**uow)
@@ -196,6 +203,8 @@ async fn insert(
         serde_json::json!({
             "conversation_id": c.id, "number": c.number, "message_id": row.id,
             "kind": m.kind.as_str(), "author_user_id": author_user_id,
+            "customer_id": c.customer_id, "side": m.side_conversation_id.is_some(),
+            "direction": direction,
         }),
     ));
     Ok(row)
@@ -231,7 +240,10 @@ pub async fn insert_inbound(
     .await?;
     // A customer reply reopens a pending or solved conversation.
     let status = Status::parse(&c.status).unwrap_or(Status::Open);
-    if m.side_conversation_id.is_none() && matches!(status, Status::Pending | Status::Solved) {
+    if m.side_conversation_id.is_none()
+        && !m.automatic
+        && matches!(status, Status::Pending | Status::Solved)
+    {
         let fresh = conversations::find(&**uow, scope, c.id).await?;
         let mut cm = fresh.into_active_model();
         cm.status = Set(Status::Open.as_str().to_owned());
@@ -293,33 +305,7 @@ pub async fn insert_agent(
             .await?;
             if by_email {
                 let to = customer.email.clone().unwrap_or_default();
-                let email_id = mail::enqueue(
-                    &**uow,
-                    &uow.state().config,
-                    OutgoingEmail {
-                        workspace_id: Some(scope.workspace_id()),
-                        to,
-                        subject: format!("Re: {} [{}]", c.subject, ticket_ref(c.number)),
-                        text: format!(
-                            "{}\n\n—\nThe whole conversation: {}/portal/conversation?token={}\n",
-                            row.body_text,
-                            uow.state().config.base_url(),
-                            c.public_token
-                        ),
-                        html: format!(
-                            "{}<hr><p style=\"color:#666\"><a href=\"{}/portal/conversation?token={}\">See the whole conversation</a></p>",
-                            row.body_html,
-                            uow.state().config.base_url(),
-                            c.public_token
-                        ),
-                        kind: "conversation_reply",
-                    },
-                )
-                .await?;
-                uow.jobs_enqueued();
-                let mut rm = row.into_active_model();
-                rm.external_id = Set(Some(format!("email:{email_id}")));
-                row = rm.update(&**uow).await?;
+                row = super::super::channels::email_out::send_reply(uow, scope, c, &to, row).await?;
             }
             if m.side_conversation_id.is_none() {
                 let fresh = conversations::find(&**uow, scope, c.id).await?;
@@ -350,6 +336,35 @@ pub async fn insert_agent(
             .await
         }
     }
+}
+
+/// Adds a system entry (automatic emails, channel events) to a conversation.
+///
+/// # Errors
+/// Database errors.
+pub async fn insert_agent_system(
+    uow: &mut UnitOfWork,
+    scope: Scoped,
+    c: &conversation::Model,
+    text: &str,
+) -> ServiceResult<message::Model> {
+    insert(
+        uow,
+        scope,
+        c,
+        &NewMessage {
+            kind: MessageKind::System,
+            body_text: text.to_owned(),
+            ..NewMessage::default()
+        },
+        Origin {
+            direction: "internal",
+            author_user_id: None,
+            author_customer_id: None,
+            delivery_status: "internal",
+        },
+    )
+    .await
 }
 
 /// Appends the agent's signature to a public reply (not to side conversations).
@@ -453,6 +468,7 @@ async fn notify_mentions(
                     ticket_ref(c.number)
                 ),
                 kind: "mention",
+                ..OutgoingEmail::default()
             },
         )
         .await?;

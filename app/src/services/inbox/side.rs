@@ -105,6 +105,7 @@ pub async fn start(
             ),
             html: format!("{}<p>— {}</p>", row.body_html, actor.name),
             kind: "side_conversation",
+            ..OutgoingEmail::default()
         },
     )
     .await?;

@@ -1,0 +1,205 @@
+//! Channel server functions: channel settings and formatting rules, outbound
+//! webhooks and their delivery log, the public support form and status page, and
+//! the composer's "format for this channel".
+
+use crate::error::AppError;
+use crate::types::{
+    ChannelSettingsView, FormatRules, SupportForm, SupportPageView, SupportReceipt,
+    TicketStatusView, WebhookDeliveryView, WebhookEndpointView, WebhookForm,
+};
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+fn channel_of(name: &str) -> Result<crate::types::Channel, AppError> {
+    crate::types::Channel::parse(name).ok_or_else(|| AppError::field("channel", "Unknown channel."))
+}
+
+/// Every configurable channel's settings.
+#[server]
+pub async fn list_channel_settings() -> Result<Vec<ChannelSettingsView>, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ManageChannels).await?;
+    crate::services::channels::settings::list(&state, &actor)
+        .await
+        .map_err(fail)
+}
+
+/// Saves a channel's settings; `config_json` is the channel's settings object.
+#[server]
+pub async fn save_channel_settings(
+    channel: String,
+    enabled: bool,
+    config_json: String,
+    format: FormatRules,
+) -> Result<ChannelSettingsView, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ManageChannels).await?;
+    let config: serde_json::Value = serde_json::from_str(&config_json)
+        .map_err(|_| fail(AppError::field("config", "The settings could not be read.")))?;
+    crate::services::channels::settings::update(
+        &state,
+        &actor,
+        channel_of(&channel).map_err(fail)?,
+        enabled,
+        &config,
+        &format,
+    )
+    .await
+    .map_err(fail)
+}
+
+/// Replaces the chat key or the inbound email token.
+#[server]
+pub async fn rotate_channel_key(channel: String) -> Result<ChannelSettingsView, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ManageChannels).await?;
+    crate::services::channels::settings::rotate_key(&state, &actor, channel_of(&channel).map_err(fail)?)
+        .await
+        .map_err(fail)
+}
+
+/// Logs in to the configured IMAP mailbox ("Test connection").
+#[server]
+pub async fn test_imap() -> Result<String, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ManageChannels).await?;
+    crate::services::channels::email_in::test_imap(&state, &actor)
+        .await
+        .map_err(fail)
+}
+
+/// The workspace's webhook endpoints.
+#[server]
+pub async fn list_webhooks() -> Result<Vec<WebhookEndpointView>, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ManageWebhooks).await?;
+    crate::services::channels::webhooks::list(&state, &actor)
+        .await
+        .map_err(fail)
+}
+
+/// Registers an endpoint (the answer carries its secret, once).
+#[server]
+pub async fn create_webhook(form: WebhookForm) -> Result<WebhookEndpointView, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ManageWebhooks).await?;
+    crate::services::channels::webhooks::create(&state, &actor, &form)
+        .await
+        .map_err(fail)
+}
+
+/// Changes an endpoint.
+#[server]
+pub async fn update_webhook(id: i32, form: WebhookForm) -> Result<WebhookEndpointView, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ManageWebhooks).await?;
+    crate::services::channels::webhooks::update(&state, &actor, id, &form)
+        .await
+        .map_err(fail)
+}
+
+/// Pauses or resumes an endpoint.
+#[server]
+pub async fn set_webhook_active(id: i32, active: bool) -> Result<WebhookEndpointView, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ManageWebhooks).await?;
+    crate::services::channels::webhooks::set_active(&state, &actor, id, active)
+        .await
+        .map_err(fail)
+}
+
+/// Replaces an endpoint's signing secret.
+#[server]
+pub async fn rotate_webhook_secret(id: i32) -> Result<WebhookEndpointView, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ManageWebhooks).await?;
+    crate::services::channels::webhooks::rotate_secret(&state, &actor, id)
+        .await
+        .map_err(fail)
+}
+
+/// Removes an endpoint.
+#[server]
+pub async fn delete_webhook(id: i32) -> Result<(), AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ManageWebhooks).await?;
+    crate::services::channels::webhooks::delete(&state, &actor, id)
+        .await
+        .map_err(fail)
+}
+
+/// An endpoint's latest deliveries.
+#[server]
+pub async fn list_webhook_deliveries(
+    endpoint_id: i32,
+) -> Result<Vec<WebhookDeliveryView>, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ManageWebhooks).await?;
+    crate::services::channels::webhooks::deliveries(&state, &actor, endpoint_id)
+        .await
+        .map_err(fail)
+}
+
+/// Sends a delivery's event again.
+#[server]
+pub async fn replay_webhook_delivery(delivery_id: i32) -> Result<WebhookDeliveryView, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ManageWebhooks).await?;
+    crate::services::channels::webhooks::replay(&state, &actor, delivery_id)
+        .await
+        .map_err(fail)
+}
+
+/// The public support form's page data (no sign-in).
+#[server]
+pub async fn support_page(slug: String) -> Result<SupportPageView, AppError> {
+    use super::edge::*;
+    let state = state()?;
+    crate::services::channels::webform::page(&state.db, &slug)
+        .await
+        .map_err(fail)
+}
+
+/// Submits the public support form (no sign-in).
+#[server]
+pub async fn submit_support_form(
+    slug: String,
+    form: SupportForm,
+    submission_id: String,
+) -> Result<SupportReceipt, AppError> {
+    use super::edge::*;
+    let state = state()?;
+    let m = meta().await;
+    crate::services::channels::webform::submit(&state, &slug, &form, &submission_id, m.ip.as_deref())
+        .await
+        .map_err(fail)
+}
+
+/// A ticket's status for the person who opened it (no sign-in).
+#[server]
+pub async fn ticket_status(
+    slug: String,
+    ticket: String,
+    email: String,
+) -> Result<TicketStatusView, AppError> {
+    use super::edge::*;
+    let state = state()?;
+    let m = meta().await;
+    crate::services::channels::webform::status(&state, &slug, &ticket, &email, m.ip.as_deref())
+        .await
+        .map_err(fail)
+}
+
+/// Formats a draft reply for the conversation's channel (greeting, sign-off,
+/// reference, length check) as the agent.
+#[server]
+pub async fn format_for_channel(
+    conversation_id: i32,
+    body: String,
+) -> Result<crate::types::FormattedView, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ReplyToCustomers).await?;
+    crate::services::channels::formatting::for_conversation(&state, &actor, conversation_id, &body)
+        .await
+        .map_err(fail)
+}

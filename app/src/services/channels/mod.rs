@@ -1,0 +1,23 @@
+//! Customer channels (SPEC C4): every channel — chat widget, web support form, email
+//! by webhook or IMAP, the REST API — normalises what arrives to one
+//! [`inbound::InboundMessage`] and hands it to [`inbound::receive`], which resolves
+//! the customer, finds or opens the conversation, stores the message (idempotent on
+//! the provider's message id) and publishes the event in one transaction.
+//!
+//! Outbound replies travel through the job queue (the outbox for email), with
+//! retries, backoff and a per-message delivery status the inbox shows. Each channel
+//! has settings ([`settings`]) with formatting rules ([`formatting`], SPEC C4.9).
+//! Outbound webhooks ([`webhooks`]) are signed; inbound provider webhooks are checked
+//! with [`verify`].
+
+pub mod email_in;
+pub mod email_out;
+pub mod email_parse;
+pub mod formatting;
+pub mod imap;
+pub mod inbound;
+pub mod settings;
+pub mod verify;
+pub mod webform;
+pub mod webhooks;
+pub mod widget;

@@ -1,0 +1,318 @@
+//! The widget's browser plumbing: `localStorage` (token, offline queue), JSON over
+//! `fetch`, the WebSocket with reconnect, `online`/`offline` events, and messages
+//! to the loader in the host page.
+
+use super::{Pending, State};
+use leptos::prelude::*;
+use std::cell::RefCell;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use widget_protocol::{WidgetClientFrame, WidgetServerFrame, WidgetSession};
+
+thread_local! {
+    static SOCKET: RefCell<Option<web_sys::WebSocket>> = const { RefCell::new(None) };
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok()?
+}
+
+fn get(key: &str) -> Option<String> {
+    storage()?.get_item(key).ok()?
+}
+
+fn set(key: &str, value: &str) {
+    if let Some(s) = storage() {
+        let _ = s.set_item(key, value);
+    }
+}
+
+/// The visitor's stored token for this widget key.
+pub fn load_token(key: &str) -> Option<String> {
+    get(&format!("sbw:{key}:token"))
+}
+
+/// Remembers the visitor's token.
+pub fn save_token(key: &str, token: &str) {
+    set(&format!("sbw:{key}:token"), token);
+}
+
+/// The offline queue.
+pub fn load_queue(key: &str) -> Vec<Pending> {
+    get(&format!("sbw:{key}:queue"))
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_default()
+}
+
+/// Persists the offline queue (it survives a reload or a closed tab).
+pub fn save_queue(key: &str, q: &[Pending]) {
+    if let Ok(s) = serde_json::to_string(q) {
+        set(&format!("sbw:{key}:queue"), &s);
+    }
+}
+
+/// A fresh client id for a message.
+pub fn client_id() -> String {
+    let mut s = String::from("w");
+    for _ in 0..4 {
+        let n = (js_sys::Math::random() * f64::from(u32::MAX)) as u32;
+        s.push_str(&format!("{n:08x}"));
+    }
+    s
+}
+
+fn origin() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_default()
+}
+
+/// POSTs JSON and reads JSON; errors are the server's message for a person.
+async fn post<T: serde::Serialize, R: serde::de::DeserializeOwned>(
+    path: &str,
+    body: &T,
+) -> Result<R, String> {
+    let offline = || "Could not reach the server; check your connection.".to_owned();
+    let window = web_sys::window().ok_or_else(offline)?;
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&JsValue::from_str(
+        &serde_json::to_string(body).map_err(|e| e.to_string())?,
+    ));
+    let headers = web_sys::Headers::new().map_err(|_| offline())?;
+    let _ = headers.set("content-type", "application/json");
+    init.set_headers(&headers);
+    let req = web_sys::Request::new_with_str_and_init(&format!("{}{path}", origin()), &init)
+        .map_err(|_| offline())?;
+    let res: web_sys::Response = JsFuture::from(window.fetch_with_request(&req))
+        .await
+        .map_err(|_| offline())?
+        .dyn_into()
+        .map_err(|_| offline())?;
+    let text = JsFuture::from(res.text().map_err(|_| offline())?)
+        .await
+        .ok()
+        .and_then(|t| t.as_string())
+        .unwrap_or_default();
+    if res.ok() {
+        serde_json::from_str(&text).map_err(|e| e.to_string())
+    } else {
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        Err(v["error"]["message"]
+            .as_str()
+            .unwrap_or("Something went wrong; please try again.")
+            .to_owned())
+    }
+}
+
+/// Starts or resumes the session.
+///
+/// # Errors
+/// The server's message.
+pub async fn session(key: &str, token: Option<&str>) -> Result<WidgetSession, String> {
+    post(
+        "/widget/api/session",
+        &serde_json::json!({ "key": key, "token": token }),
+    )
+    .await
+}
+
+/// Saves the visitor's email.
+///
+/// # Errors
+/// The server's message.
+pub async fn set_email(state: State, email: &str) -> Result<(), String> {
+    let _: serde_json::Value = post(
+        "/widget/api/email",
+        &serde_json::json!({ "key": state.key(), "token": state.token.get_untracked(), "email": email }),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Sends the CSAT answer.
+///
+/// # Errors
+/// The server's message.
+pub async fn rate(state: State, rating: i32, comment: &str) -> Result<(), String> {
+    let Some(conversation_id) = state.conversation.get_untracked() else {
+        return Err("There is no conversation to rate yet.".into());
+    };
+    let _: serde_json::Value = post(
+        "/widget/api/csat",
+        &serde_json::json!({
+            "key": state.key(), "token": state.token.get_untracked(),
+            "conversation_id": conversation_id, "rating": rating,
+            "comment": if comment.trim().is_empty() { None } else { Some(comment) },
+        }),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Reads the chosen file and uploads it as a message.
+pub fn upload(state: State, ev: &web_sys::Event) {
+    let Some(input) = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+    else {
+        return;
+    };
+    let Some(file) = input.files().and_then(|f| f.get(0)) else {
+        return;
+    };
+    input.set_value("");
+    let Ok(reader) = web_sys::FileReader::new() else {
+        return;
+    };
+    let name = file.name();
+    let kind = file.type_();
+    let r = reader.clone();
+    let onload = Closure::once(move || {
+        let data_url = r.result().ok().and_then(|v| v.as_string()).unwrap_or_default();
+        let data = data_url.split_once(',').map(|(_, d)| d.to_owned()).unwrap_or_default();
+        leptos::task::spawn_local(async move {
+            let res: Result<serde_json::Value, String> = post(
+                "/widget/api/upload",
+                &serde_json::json!({
+                    "key": state.key(), "token": state.token.get_untracked(),
+                    "client_id": client_id(), "filename": name, "content_type": kind, "data": data,
+                }),
+            )
+            .await;
+            match res {
+                Ok(v) => {
+                    if let Ok(message) = serde_json::from_value(v["message"].clone()) {
+                        state.apply_frame(WidgetServerFrame::Message { message });
+                    }
+                }
+                Err(e) => state.notice.set(Some(e)),
+            }
+        });
+    });
+    reader.set_onload(Some(onload.as_ref().unchecked_ref()));
+    onload.forget();
+    let _ = reader.read_as_data_url(&file);
+}
+
+/// Sends a frame if the socket is open (otherwise the queue keeps the message).
+pub fn send_frame(f: &WidgetClientFrame) {
+    let Ok(text) = serde_json::to_string(f) else {
+        return;
+    };
+    SOCKET.with(|s| {
+        if let Some(ws) = s.borrow().as_ref() {
+            if ws.ready_state() == web_sys::WebSocket::OPEN {
+                let _ = ws.send_with_str(&text);
+            }
+        }
+    });
+}
+
+/// Opens the socket (and keeps reopening it with backoff).
+pub fn connect(state: State, attempt: u32) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    if !window.navigator().on_line() {
+        return; // `online` reconnects
+    }
+    let loc = window.location();
+    let proto = if loc.protocol().as_deref() == Ok("https:") {
+        "wss"
+    } else {
+        "ws"
+    };
+    let host = loc.host().unwrap_or_default();
+    let url = format!(
+        "{proto}://{host}/widget/ws?key={}&token={}",
+        js_sys::encode_uri_component(&state.key()),
+        js_sys::encode_uri_component(&state.token.get_untracked())
+    );
+    let Ok(ws) = web_sys::WebSocket::new(&url) else {
+        retry(state, attempt + 1);
+        return;
+    };
+    let on_open = Closure::<dyn FnMut()>::new(move || {
+        state.connected.set(true);
+        state.notice.set(None);
+        state.flush();
+        if state.open.get_untracked() {
+            state.mark_read();
+        }
+    });
+    let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+        if let Some(text) = e.data().as_string() {
+            if let Ok(f) = serde_json::from_str::<WidgetServerFrame>(&text) {
+                state.apply_frame(f);
+            }
+        }
+    });
+    let me = ws.clone();
+    let on_close = Closure::<dyn FnMut()>::new(move || {
+        state.connected.set(false);
+        let current = SOCKET.with(|s| s.borrow().as_ref().is_some_and(|w| *w == me));
+        if current {
+            SOCKET.with(|s| *s.borrow_mut() = None);
+            retry(state, attempt + 1);
+        }
+    });
+    ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+    ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+    on_open.forget();
+    on_message.forget();
+    on_close.forget();
+    SOCKET.with(|s| *s.borrow_mut() = Some(ws));
+}
+
+fn retry(state: State, attempt: u32) {
+    let delay = 500_u64.saturating_mul(2_u64.saturating_pow(attempt.min(4)));
+    set_timeout(
+        move || {
+            let open = SOCKET.with(|s| s.borrow().is_some());
+            if !open {
+                connect(state, attempt);
+            }
+        },
+        std::time::Duration::from_millis(delay),
+    );
+}
+
+/// Closes the socket when the browser goes offline and reconnects when it is back.
+pub fn watch_online(state: State) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let offline = Closure::<dyn FnMut()>::new(move || {
+        state.connected.set(false);
+        let ws = SOCKET.with(|s| s.borrow_mut().take());
+        if let Some(ws) = ws {
+            let _ = ws.close();
+        }
+    });
+    let online = Closure::<dyn FnMut()>::new(move || {
+        let open = SOCKET.with(|s| s.borrow().is_some());
+        if !open {
+            connect(state, 0);
+        }
+    });
+    let _ = window.add_event_listener_with_callback("offline", offline.as_ref().unchecked_ref());
+    let _ = window.add_event_listener_with_callback("online", online.as_ref().unchecked_ref());
+    offline.forget();
+    online.forget();
+}
+
+/// Tells the loader in the host page whether the panel is open and how many
+/// messages are unread (it resizes the iframe).
+pub fn post_to_parent(open: bool, unread: u32) {
+    let Some(parent) = web_sys::window().and_then(|w| w.parent().ok().flatten()) else {
+        return;
+    };
+    let msg = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&msg, &"sbw".into(), &"state".into());
+    let _ = js_sys::Reflect::set(&msg, &"open".into(), &JsValue::from_bool(open));
+    let _ = js_sys::Reflect::set(&msg, &"unread".into(), &JsValue::from_f64(f64::from(unread)));
+    let _ = parent.post_message(&msg, "*");
+}
