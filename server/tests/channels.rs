@@ -1005,17 +1005,38 @@ async fn auto_replies_never_reopen_never_answer_and_loops_are_dropped(b: Backend
         assert_eq!(j["status"], "ignored", "{from}: {j}");
     }
     assert_eq!(conversation_count(&app, &ws).await, before);
+    app.finish().await;
+}
 
-    // An auto-reply to a closed conversation does not open a new ticket either.
+/// An auto-reply only ever joins a conversation it answers: answering a closed
+/// conversation, or naming a ticket of another customer, it must not open a ticket.
+async fn auto_replies_to_closed_or_foreign_tickets_open_nothing(b: Backend) {
+    let app = TestApp::new(b).await;
+    let mut ws = workspace(&app, "olga@acme.test", "Acme").await;
+    let token = inbound_token(&app, &ws).await;
+    post_mail(&app, &token, &fixture("latin1_new_ticket.eml")).await;
+    let conv = conversation_by_number(&app, &ws, 1).await;
+    let reply = agent_reply(&app, &mut ws, conv.id, "Die Rechnung ist unterwegs.").await;
+    let our_id = reply.rfc_message_id.clone().unwrap();
+    let before = conversation_count(&app, &ws).await;
+
+    // The ticket token of someone else's conversation in an auto-reply's subject.
+    let ooo = String::from_utf8(fixture("ooo_autoreply.eml"))
+        .unwrap()
+        .replace("[TKT-000321]", "[TKT-000001]");
+    let j = post_mail(&app, &token, ooo.as_bytes()).await;
+    assert_ne!(j["opened"], true, "an auto-reply opened a ticket: {j}");
+    assert_eq!(conversation_count(&app, &ws).await, before);
+
+    // An auto-reply to our reply on a conversation that is now closed.
     set_status(&mut ws, conv.id, "closed").await;
     let ooo = String::from_utf8(adapted("ooo_autoreply.eml", OOO_REF, &our_id))
         .unwrap()
         .replace(
             "7d9e0a11b2c34f5e8a6b7c8d9e0f1a2b@AM9PR04MB8171",
             "second-ooo@AM9PR04MB8171",
-        )
-        .into_bytes();
-    let j = post_mail(&app, &token, &ooo).await;
+        );
+    let j = post_mail(&app, &token, ooo.as_bytes()).await;
     assert_ne!(j["opened"], true, "an auto-reply opened a ticket: {j}");
     assert_eq!(conversation_count(&app, &ws).await, before);
     assert!(emails_to(&app, "tom.becker@contoso.com").await.is_empty());
@@ -2092,8 +2113,19 @@ async fn channel_credentials_never_cross_workspaces(b: Backend) {
     assert_ne!(b_chat, a_chat);
     assert_eq!(conversation_count(&app, &bws).await, b_before + 1);
     assert_eq!(messages_of(&app, &a, a_chat).await.len(), 1);
+    app.finish().await;
+}
 
-    // A side conversation's token in a mail to B's address does not reach A.
+/// A side conversation's token in a mail that arrives at workspace B's inbound
+/// address must not write into workspace A's side conversation.
+async fn side_conversation_tokens_stay_in_their_workspace(b: Backend) {
+    let app = TestApp::new(b).await;
+    let mut a = workspace(&app, "olga@a.test", "Workspace A").await;
+    let bws = workspace(&app, "bob@b.test", "Workspace B").await;
+    let token_a = inbound_token(&app, &a).await;
+    let token_b = inbound_token(&app, &bws).await;
+    post_mail(&app, &token_a, &fixture("latin1_new_ticket.eml")).await;
+    let conv_a = conversation_by_number(&app, &a, 1).await;
     let r =
         a.c.call(
             path::<StartSideConversation>(),
@@ -2108,7 +2140,22 @@ async fn channel_credentials_never_cross_workspaces(b: Backend) {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let side_mail = emails(&app, "side_conversation").await.pop().unwrap();
     let side_token = email_parse::side_token(&side_mail.subject).expect("[SC-…] in the subject");
+    // Sent to A's own address, the supplier's reply threads into the side conversation.
+    let j = post_mail(
+        &app,
+        &token_a,
+        &raw_mail(
+            "supplier@parts.test",
+            &format!("Re: [SC-{side_token}] Replacement part"),
+            "side-a-1@parts.test",
+            None,
+            "Yes, 20 in stock.",
+        ),
+    )
+    .await;
+    assert_eq!(j["status"], "side_reply", "{j}");
     let before = messages_of(&app, &a, conv_a.id).await.len();
+    // Sent to B's address, it must not reach A.
     let j = post_mail(
         &app,
         &token_b,
@@ -2117,7 +2164,7 @@ async fn channel_credentials_never_cross_workspaces(b: Backend) {
             &format!("Re: [SC-{side_token}] Replacement part"),
             "side-cross-1@parts.test",
             None,
-            "Yes, 20 in stock.",
+            "Actually 25 in stock.",
         ),
     )
     .await;
@@ -2140,4 +2187,6 @@ backend_tests!(
     webhooks_are_signed_retried_and_replayed,
     webhooks_refuse_private_hosts_and_pause_failing_endpoints,
     channel_credentials_never_cross_workspaces,
+    auto_replies_to_closed_or_foreign_tickets_open_nothing,
+    side_conversation_tokens_stay_in_their_workspace,
 );

@@ -13,6 +13,7 @@
 )]
 
 mod net;
+mod wire;
 
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
@@ -21,14 +22,13 @@ use widget_protocol::{
 };
 
 /// A message the visitor wrote that the server has not confirmed yet.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pending {
     /// The widget's id for it (the server's idempotency key).
     pub client_id: String,
     /// Text.
     pub body: String,
     /// Why the last try failed, if it did.
-    #[serde(default)]
     pub error: Option<String>,
 }
 
@@ -436,7 +436,7 @@ fn Csat(state: State) -> impl IntoView {
                 <p>"How did we do?"</p>
                 <div class="sbw-stars">
                     {(1..=5).map(|n| view! {
-                        <button class:on=move || rating.get() >= n data-testid=format!("csat-{n}")
+                        <button class:on=move || { rating.get() >= n } data-testid=format!("csat-{n}")
                             aria-label=format!("{n} out of 5") on:click=move |_| rating.set(n)>"★"</button>
                     }).collect_view()}
                 </div>

@@ -8,6 +8,7 @@ use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
+use super::wire::{self, obj, s as js_str};
 use widget_protocol::{WidgetClientFrame, WidgetServerFrame, WidgetSession};
 
 thread_local! {
@@ -41,15 +42,13 @@ pub fn save_token(key: &str, token: &str) {
 /// The offline queue.
 pub fn load_queue(key: &str) -> Vec<Pending> {
     get(&format!("sbw:{key}:queue"))
-        .and_then(|s| serde_json::from_str(&s).ok())
+        .map(|s| wire::queue_from_json(&s))
         .unwrap_or_default()
 }
 
 /// Persists the offline queue (it survives a reload or a closed tab).
 pub fn save_queue(key: &str, q: &[Pending]) {
-    if let Ok(s) = serde_json::to_string(q) {
-        set(&format!("sbw:{key}:queue"), &s);
-    }
+    set(&format!("sbw:{key}:queue"), &wire::queue_to_json(q));
 }
 
 /// A fresh client id for a message.
@@ -68,18 +67,14 @@ fn origin() -> String {
         .unwrap_or_default()
 }
 
-/// POSTs JSON and reads JSON; errors are the server's message for a person.
-async fn post<T: serde::Serialize, R: serde::de::DeserializeOwned>(
-    path: &str,
-    body: &T,
-) -> Result<R, String> {
+/// POSTs a JSON object and reads the JSON answer; errors are the server's message
+/// for a person.
+async fn post(path: &str, body: &JsValue) -> Result<JsValue, String> {
     let offline = || "Could not reach the server; check your connection.".to_owned();
     let window = web_sys::window().ok_or_else(offline)?;
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
-    init.set_body(&JsValue::from_str(
-        &serde_json::to_string(body).map_err(|e| e.to_string())?,
-    ));
+    init.set_body(&JsValue::from_str(&wire::stringify(body)));
     let headers = web_sys::Headers::new().map_err(|_| offline())?;
     let _ = headers.set("content-type", "application/json");
     init.set_headers(&headers);
@@ -95,15 +90,20 @@ async fn post<T: serde::Serialize, R: serde::de::DeserializeOwned>(
         .ok()
         .and_then(|t| t.as_string())
         .unwrap_or_default();
+    let v = wire::parse(&text).unwrap_or(JsValue::NULL);
     if res.ok() {
-        serde_json::from_str(&text).map_err(|e| e.to_string())
+        Ok(v)
     } else {
-        let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-        Err(v["error"]["message"]
-            .as_str()
-            .unwrap_or("Something went wrong; please try again.")
-            .to_owned())
+        let msg = js_sys::Reflect::get(&v, &"error".into())
+            .ok()
+            .and_then(|e| js_sys::Reflect::get(&e, &"message".into()).ok())
+            .and_then(|m| m.as_string());
+        Err(msg.unwrap_or_else(|| "Something went wrong; please try again.".to_owned()))
     }
+}
+
+fn token_of(state: State) -> JsValue {
+    js_str(&state.token.get_untracked())
 }
 
 /// Starts or resumes the session.
@@ -111,11 +111,9 @@ async fn post<T: serde::Serialize, R: serde::de::DeserializeOwned>(
 /// # Errors
 /// The server's message.
 pub async fn session(key: &str, token: Option<&str>) -> Result<WidgetSession, String> {
-    post(
-        "/widget/api/session",
-        &serde_json::json!({ "key": key, "token": token }),
-    )
-    .await
+    let token = token.map_or(JsValue::NULL, js_str);
+    let v = post("/widget/api/session", &obj(&[("key", js_str(key)), ("token", token)])).await?;
+    Ok(wire::session(&v))
 }
 
 /// Saves the visitor's email.
@@ -123,9 +121,9 @@ pub async fn session(key: &str, token: Option<&str>) -> Result<WidgetSession, St
 /// # Errors
 /// The server's message.
 pub async fn set_email(state: State, email: &str) -> Result<(), String> {
-    let _: serde_json::Value = post(
+    post(
         "/widget/api/email",
-        &serde_json::json!({ "key": state.key(), "token": state.token.get_untracked(), "email": email }),
+        &obj(&[("key", js_str(&state.key())), ("token", token_of(state)), ("email", js_str(email))]),
     )
     .await?;
     Ok(())
@@ -139,13 +137,20 @@ pub async fn rate(state: State, rating: i32, comment: &str) -> Result<(), String
     let Some(conversation_id) = state.conversation.get_untracked() else {
         return Err("There is no conversation to rate yet.".into());
     };
-    let _: serde_json::Value = post(
+    let comment = if comment.trim().is_empty() {
+        JsValue::NULL
+    } else {
+        js_str(comment)
+    };
+    post(
         "/widget/api/csat",
-        &serde_json::json!({
-            "key": state.key(), "token": state.token.get_untracked(),
-            "conversation_id": conversation_id, "rating": rating,
-            "comment": if comment.trim().is_empty() { None } else { Some(comment) },
-        }),
+        &obj(&[
+            ("key", js_str(&state.key())),
+            ("token", token_of(state)),
+            ("conversation_id", JsValue::from_f64(f64::from(conversation_id))),
+            ("rating", JsValue::from_f64(f64::from(rating))),
+            ("comment", comment),
+        ]),
     )
     .await?;
     Ok(())
@@ -173,19 +178,24 @@ pub fn upload(state: State, ev: &web_sys::Event) {
         let data_url = r.result().ok().and_then(|v| v.as_string()).unwrap_or_default();
         let data = data_url.split_once(',').map(|(_, d)| d.to_owned()).unwrap_or_default();
         leptos::task::spawn_local(async move {
-            let res: Result<serde_json::Value, String> = post(
+            let res = post(
                 "/widget/api/upload",
-                &serde_json::json!({
-                    "key": state.key(), "token": state.token.get_untracked(),
-                    "client_id": client_id(), "filename": name, "content_type": kind, "data": data,
-                }),
+                &obj(&[
+                    ("key", js_str(&state.key())),
+                    ("token", token_of(state)),
+                    ("client_id", js_str(&client_id())),
+                    ("filename", js_str(&name)),
+                    ("content_type", js_str(&kind)),
+                    ("data", js_str(&data)),
+                ]),
             )
             .await;
             match res {
                 Ok(v) => {
-                    if let Ok(message) = serde_json::from_value(v["message"].clone()) {
-                        state.apply_frame(WidgetServerFrame::Message { message });
-                    }
+                    let m = js_sys::Reflect::get(&v, &"message".into()).unwrap_or(JsValue::NULL);
+                    state.apply_frame(WidgetServerFrame::Message {
+                        message: wire::message(&m),
+                    });
                 }
                 Err(e) => state.notice.set(Some(e)),
             }
@@ -198,9 +208,7 @@ pub fn upload(state: State, ev: &web_sys::Event) {
 
 /// Sends a frame if the socket is open (otherwise the queue keeps the message).
 pub fn send_frame(f: &WidgetClientFrame) {
-    let Ok(text) = serde_json::to_string(f) else {
-        return;
-    };
+    let text = wire::client_frame(f);
     SOCKET.with(|s| {
         if let Some(ws) = s.borrow().as_ref() {
             if ws.ready_state() == web_sys::WebSocket::OPEN {
@@ -244,7 +252,7 @@ pub fn connect(state: State, attempt: u32) {
     });
     let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
         if let Some(text) = e.data().as_string() {
-            if let Ok(f) = serde_json::from_str::<WidgetServerFrame>(&text) {
+            if let Some(f) = wire::parse(&text).as_ref().and_then(wire::server_frame) {
                 state.apply_frame(f);
             }
         }
