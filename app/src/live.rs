@@ -50,7 +50,8 @@ impl Live {
                 .and_then(serde_json::Value::as_i64)
                 .and_then(|c| i32::try_from(c).ok());
             let typing = ev.data.get("typing").and_then(serde_json::Value::as_bool) == Some(true);
-            self.customer_typing.try_set(if typing { conv } else { None });
+            self.customer_typing
+                .try_set(if typing { conv } else { None });
             #[cfg(feature = "hydrate")]
             if typing {
                 let sig = self.customer_typing;

@@ -23,7 +23,10 @@ fn added_columns() -> Vec<(&'static str, ColumnDef)> {
     vec![
         (
             "messages",
-            ColumnDef::new(a("rfc_message_id")).string().null().to_owned(),
+            ColumnDef::new(a("rfc_message_id"))
+                .string()
+                .null()
+                .to_owned(),
         ),
         (
             "conversations",

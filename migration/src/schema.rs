@@ -101,4 +101,3 @@ pub fn index(table: &str, name: &str, cols: &[&str], unique: bool) -> IndexCreat
     }
     i.to_owned()
 }
-

@@ -153,8 +153,13 @@ async fn session(
     meta: Option<Extension<RequestMeta>>,
     Json(b): Json<SessionBody>,
 ) -> Result<Response, ApiError> {
-    let sess = widget::session(&s.app, &b.key, b.token.as_deref(), ip(meta.as_ref()).as_deref())
-        .await?;
+    let sess = widget::session(
+        &s.app,
+        &b.key,
+        b.token.as_deref(),
+        ip(meta.as_ref()).as_deref(),
+    )
+    .await?;
     Ok(Json(sess).into_response())
 }
 
@@ -173,8 +178,15 @@ async fn send(
     Json(b): Json<SendBody>,
 ) -> Result<Response, ApiError> {
     let v = widget::visitor(&s.app, &b.key, &b.token).await?;
-    let m = widget::send(&s.app, &v, &b.client_id, &b.body, None, ip(meta.as_ref()).as_deref())
-        .await?;
+    let m = widget::send(
+        &s.app,
+        &v,
+        &b.client_id,
+        &b.body,
+        None,
+        ip(meta.as_ref()).as_deref(),
+    )
+    .await?;
     Ok(Json(serde_json::json!({ "message": m })).into_response())
 }
 
@@ -207,8 +219,15 @@ async fn upload(
         content_id: None,
         data,
     };
-    let m = widget::send(&s.app, &v, &b.client_id, &b.body, Some(f), ip(meta.as_ref()).as_deref())
-        .await?;
+    let m = widget::send(
+        &s.app,
+        &v,
+        &b.client_id,
+        &b.body,
+        Some(f),
+        ip(meta.as_ref()).as_deref(),
+    )
+    .await?;
     Ok(Json(serde_json::json!({ "message": m })).into_response())
 }
 
@@ -256,7 +275,14 @@ struct CsatBody {
 
 async fn csat(State(s): State<ServerState>, Json(b): Json<CsatBody>) -> Result<Response, ApiError> {
     let v = widget::visitor(&s.app, &b.key, &b.token).await?;
-    widget::rate(&s.app, &v, b.conversation_id, b.rating, b.comment.as_deref()).await?;
+    widget::rate(
+        &s.app,
+        &v,
+        b.conversation_id,
+        b.rating,
+        b.comment.as_deref(),
+    )
+    .await?;
     Ok(Json(serde_json::json!({ "ok": true })).into_response())
 }
 
@@ -368,7 +394,9 @@ async fn handle_frame(
         Err(_) => {
             return Some(WidgetServerFrame::Error {
                 client_id: None,
-                message: "The widget sent something the server did not understand; reload the page.".into(),
+                message:
+                    "The widget sent something the server did not understand; reload the page."
+                        .into(),
             })
         }
     };
@@ -379,7 +407,13 @@ async fn handle_frame(
                     if v.customer_id.is_none() {
                         // First message: the visitor is now a customer; refresh so
                         // this socket follows their conversation.
-                        if let Ok(fresh) = widget::visitor(&s.app, v.settings.public_key.as_deref().unwrap_or_default(), &v.token).await {
+                        if let Ok(fresh) = widget::visitor(
+                            &s.app,
+                            v.settings.public_key.as_deref().unwrap_or_default(),
+                            &v.token,
+                        )
+                        .await
+                        {
                             *v = fresh;
                         }
                         return Some(WidgetServerFrame::Message { message: m });
@@ -459,7 +493,7 @@ async fn demo_key(s: &ServerState, slug: Option<&str>) -> Result<(String, String
     .await
     .map_err(|e| ApiError::from(app::services::ServiceError::from(e)))?
     .ok_or_else(|| AppError::NotFound("Workspace".into()))?;
-    let row = settings::get_or_create(&s.app.db, Scoped::new(ws.id), app::types::Channel::Chat)
-        .await?;
+    let row =
+        settings::get_or_create(&s.app.db, Scoped::new(ws.id), app::types::Channel::Chat).await?;
     Ok((ws.name, row.public_key.unwrap_or_default()))
 }

@@ -861,8 +861,10 @@ async fn search_canned_macros_side(b: Backend) {
         .unwrap()
         .unwrap();
     let token = side::token_in(&sent.subject).expect("token in subject");
+    let ws = app::services::tenancy::Scoped::new(sent.workspace_id.unwrap());
     let got = side::receive_reply(
         &app.state,
+        ws,
         &token,
         "supplier@parts.test",
         "Yes, 20 in stock.",
@@ -874,6 +876,7 @@ async fn search_canned_macros_side(b: Backend) {
     .unwrap();
     let again = side::receive_reply(
         &app.state,
+        ws,
         &token,
         "supplier@parts.test",
         "Yes, 20 in stock.",
@@ -884,12 +887,18 @@ async fn search_canned_macros_side(b: Backend) {
     .unwrap()
     .unwrap();
     assert_eq!(got.id, again.id);
-    assert!(
-        side::receive_reply(&app.state, &token, "stranger@evil.test", "hi", None, "<x>")
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(side::receive_reply(
+        &app.state,
+        ws,
+        &token,
+        "stranger@evil.test",
+        "hi",
+        None,
+        "<x>"
+    )
+    .await
+    .unwrap()
+    .is_none());
     let d = owner
         .call(
             path::<GetConversation>(),

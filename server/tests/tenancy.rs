@@ -386,9 +386,9 @@ async fn a_cannot_touch_b_api_keys(b: Backend) {
 /// Channel settings, webhooks and channel formatting: A sees and changes only its own.
 async fn a_cannot_touch_b_channels(b: Backend) {
     use app::serverfns::channels::{
-        CreateWebhook, DeleteWebhook, FormatForChannel, ListChannelSettings,
-        ListWebhookDeliveries, ListWebhooks, ReplayWebhookDelivery, RotateChannelKey,
-        RotateWebhookSecret, SetWebhookActive, TestImap, UpdateWebhook,
+        CreateWebhook, DeleteWebhook, FormatForChannel, ListChannelSettings, ListWebhookDeliveries,
+        ListWebhooks, ReplayWebhookDelivery, RotateChannelKey, RotateWebhookSecret,
+        SetWebhookActive, TestImap, UpdateWebhook,
     };
     let app = TestApp::new(b).await;
     let mut a = sign_up(&app, "Alice", "alice@a.test", "Workspace A").await;
@@ -401,7 +401,9 @@ async fn a_cannot_touch_b_channels(b: Backend) {
             ("form[allow_private]", "true"),
         ]
     };
-    let r = bo.call(path::<CreateWebhook>(), &form("http://127.0.0.1:9/b")).await;
+    let r = bo
+        .call(path::<CreateWebhook>(), &form("http://127.0.0.1:9/b"))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let b_hook = r.json()["id"].as_i64().unwrap().to_string();
     let b_channels = bo.call(path::<ListChannelSettings>(), &[]).await.json();
@@ -413,10 +415,16 @@ async fn a_cannot_touch_b_channels(b: Backend) {
     let hooks = a.call(path::<ListWebhooks>(), &[]).await;
     assert_eq!(hooks.json(), serde_json::json!([]), "{}", hooks.body);
     for (p, args) in [
-        (path::<SetWebhookActive>(), vec![("id", b_hook.as_str()), ("active", "false")]),
+        (
+            path::<SetWebhookActive>(),
+            vec![("id", b_hook.as_str()), ("active", "false")],
+        ),
         (path::<RotateWebhookSecret>(), vec![("id", b_hook.as_str())]),
         (path::<DeleteWebhook>(), vec![("id", b_hook.as_str())]),
-        (path::<ListWebhookDeliveries>(), vec![("endpoint_id", b_hook.as_str())]),
+        (
+            path::<ListWebhookDeliveries>(),
+            vec![("endpoint_id", b_hook.as_str())],
+        ),
         (path::<ReplayWebhookDelivery>(), vec![("delivery_id", "1")]),
     ] {
         let r = a.call(p, &args).await;
@@ -427,7 +435,9 @@ async fn a_cannot_touch_b_channels(b: Backend) {
     let r = a.call(path::<UpdateWebhook>(), &upd).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
     // A rotating its own key leaves B's alone.
-    let r = a.call(path::<RotateChannelKey>(), &[("channel", "chat")]).await;
+    let r = a
+        .call(path::<RotateChannelKey>(), &[("channel", "chat")])
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let again = bo.call(path::<ListChannelSettings>(), &[]).await.json();
     assert_eq!(again[0]["public_key"].as_str(), Some(b_key.as_str()));
@@ -437,7 +447,10 @@ async fn a_cannot_touch_b_channels(b: Backend) {
     assert_eq!(bh[0]["url"], "http://127.0.0.1:9/b");
     // Formatting a draft on B's conversation (id 1 in B) is not found for A.
     let r = a
-        .call(path::<FormatForChannel>(), &[("conversation_id", "999999"), ("body", "hi")])
+        .call(
+            path::<FormatForChannel>(),
+            &[("conversation_id", "999999"), ("body", "hi")],
+        )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
     // A's IMAP test uses A's (empty) settings, never B's.
@@ -446,4 +459,8 @@ async fn a_cannot_touch_b_channels(b: Backend) {
     app.finish().await;
 }
 
-backend_tests!(a_cannot_touch_b, a_cannot_touch_b_api_keys, a_cannot_touch_b_channels);
+backend_tests!(
+    a_cannot_touch_b,
+    a_cannot_touch_b_api_keys,
+    a_cannot_touch_b_channels
+);

@@ -40,18 +40,30 @@ pub fn ChannelsPage() -> impl IntoView {
 }
 
 fn text_of(v: &Value, k: &str) -> String {
-    v.get(k).and_then(Value::as_str).unwrap_or_default().to_owned()
+    v.get(k)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn lines(v: &Value, k: &str) -> String {
     v.get(k)
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("\n"))
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
         .unwrap_or_default()
 }
 
 fn split_lines(s: &str) -> Vec<String> {
-    s.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect()
+    s.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 #[component]
@@ -67,19 +79,39 @@ fn ChannelCard(
     // Chat
     let color = RwSignal::new(text_of(&cfg, "color"));
     let welcome = RwSignal::new(text_of(&cfg, "welcome"));
-    let ask_email = RwSignal::new(cfg.get("ask_email").and_then(Value::as_bool).unwrap_or(true));
+    let ask_email = RwSignal::new(
+        cfg.get("ask_email")
+            .and_then(Value::as_bool)
+            .unwrap_or(true),
+    );
     let origins = RwSignal::new(lines(&cfg, "allowed_origins"));
     // Email
     let from_name = RwSignal::new(text_of(&cfg, "from_name"));
     let from_address = RwSignal::new(text_of(&cfg, "from_address"));
-    let confirm = RwSignal::new(cfg.get("send_confirmation").and_then(Value::as_bool).unwrap_or(true));
+    let confirm = RwSignal::new(
+        cfg.get("send_confirmation")
+            .and_then(Value::as_bool)
+            .unwrap_or(true),
+    );
     let imap = cfg.get("imap").cloned().unwrap_or(Value::Null);
     let imap_host = RwSignal::new(text_of(&imap, "host"));
-    let imap_port = RwSignal::new(imap.get("port").and_then(Value::as_u64).map_or_else(|| "993".to_owned(), |p| p.to_string()));
-    let imap_security = RwSignal::new(Some(text_of(&imap, "security")).filter(|s| !s.is_empty()).unwrap_or_else(|| "tls".into()));
+    let imap_port = RwSignal::new(
+        imap.get("port")
+            .and_then(Value::as_u64)
+            .map_or_else(|| "993".to_owned(), |p| p.to_string()),
+    );
+    let imap_security = RwSignal::new(
+        Some(text_of(&imap, "security"))
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "tls".into()),
+    );
     let imap_user = RwSignal::new(text_of(&imap, "username"));
     let imap_password = RwSignal::new(text_of(&imap, "password"));
-    let imap_mailbox = RwSignal::new(Some(text_of(&imap, "mailbox")).filter(|s| !s.is_empty()).unwrap_or_else(|| "INBOX".into()));
+    let imap_mailbox = RwSignal::new(
+        Some(text_of(&imap, "mailbox"))
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "INBOX".into()),
+    );
     // Web form
     let categories = RwSignal::new(lines(&cfg, "categories"));
     // Formatting
@@ -101,7 +133,9 @@ fn ChannelCard(
             }),
             "email" => {
                 let host = imap_host.get_untracked();
-                let imap = if host.trim().is_empty() { Value::Null } else {
+                let imap = if host.trim().is_empty() {
+                    Value::Null
+                } else {
                     json!({
                         "host": host.trim(), "port": imap_port.get_untracked().trim().parse::<u64>().unwrap_or(0),
                         "security": imap_security.get_untracked(), "username": imap_user.get_untracked().trim(),

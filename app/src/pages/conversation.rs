@@ -176,7 +176,11 @@ fn Pane(
     let last_agent_reply = messages
         .iter()
         .rev()
-        .find(|m| m.author_kind == "agent" && m.kind == crate::types::MessageKind::Reply && m.side_conversation_id.is_none())
+        .find(|m| {
+            m.author_kind == "agent"
+                && m.kind == crate::types::MessageKind::Reply
+                && m.side_conversation_id.is_none()
+        })
         .map(|m| m.id);
     let seen_id = last_agent_reply.filter(|l| seen_up_to.is_some_and(|s| s >= *l));
     let field_select = move |field: &'static str| {

@@ -49,7 +49,12 @@ pub fn SupportFormPage() -> impl IntoView {
         move || {
             let local = shown
                 .get()
-                .then(|| problems().into_iter().find(|(f, _)| *f == field).map(|(_, m)| m))
+                .then(|| {
+                    problems()
+                        .into_iter()
+                        .find(|(f, _)| *f == field)
+                        .map(|(_, m)| m)
+                })
                 .flatten();
             local.or_else(|| {
                 server_err()

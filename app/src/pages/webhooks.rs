@@ -34,7 +34,10 @@ pub fn WebhooksPage() -> impl IntoView {
     let description = RwSignal::new(String::new());
     let headers = RwSignal::new(String::new());
     let allow_private = RwSignal::new(false);
-    let events = RwSignal::new(vec!["conversation.created".to_owned(), "message.created".to_owned()]);
+    let events = RwSignal::new(vec![
+        "conversation.created".to_owned(),
+        "message.created".to_owned(),
+    ]);
     let err = action_error(create.value());
     let field_msg = move |f: &'static str| {
         move || {
@@ -132,7 +135,10 @@ fn Endpoint(
 ) -> impl IntoView {
     let id = ep.id;
     let is_active = ep.active;
-    let deliveries = Resource::new(move || replay.version().get(), move |_| list_webhook_deliveries(id));
+    let deliveries = Resource::new(
+        move || replay.version().get(),
+        move |_| list_webhook_deliveries(id),
+    );
     view! {
         <section class="card" data-testid="webhook-endpoint">
             <h2><code>{ep.url.clone()}</code> " "

@@ -53,9 +53,13 @@ pub async fn save_channel_settings(
 pub async fn rotate_channel_key(channel: String) -> Result<ChannelSettingsView, AppError> {
     use super::edge::*;
     let (state, actor) = actor(crate::permissions::Action::ManageChannels).await?;
-    crate::services::channels::settings::rotate_key(&state, &actor, channel_of(&channel).map_err(fail)?)
-        .await
-        .map_err(fail)
+    crate::services::channels::settings::rotate_key(
+        &state,
+        &actor,
+        channel_of(&channel).map_err(fail)?,
+    )
+    .await
+    .map_err(fail)
 }
 
 /// Logs in to the configured IMAP mailbox ("Test connection").
@@ -170,9 +174,15 @@ pub async fn submit_support_form(
     use super::edge::*;
     let state = state()?;
     let m = meta().await;
-    crate::services::channels::webform::submit(&state, &slug, &form, &submission_id, m.ip.as_deref())
-        .await
-        .map_err(fail)
+    crate::services::channels::webform::submit(
+        &state,
+        &slug,
+        &form,
+        &submission_id,
+        m.ip.as_deref(),
+    )
+    .await
+    .map_err(fail)
 }
 
 /// A ticket's status for the person who opened it (no sign-in).

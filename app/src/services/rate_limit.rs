@@ -99,7 +99,9 @@ pub fn human_wait(secs: u64) -> String {
 /// would cost more than the request itself.
 #[derive(Debug, Default)]
 pub struct MemoryLimiter {
-    hits: std::sync::Mutex<std::collections::HashMap<String, std::collections::VecDeque<std::time::Instant>>>,
+    hits: std::sync::Mutex<
+        std::collections::HashMap<String, std::collections::VecDeque<std::time::Instant>>,
+    >,
 }
 
 impl MemoryLimiter {

@@ -69,9 +69,12 @@ impl UnitOfWork {
     /// Database errors (nothing is published then).
     pub async fn commit(self) -> ServiceResult<()> {
         // Webhook deliveries for the events commit with the change (outbox).
-        let hooks =
-            super::channels::webhooks::enqueue_for_events(&self.txn, &self.state.config.jobs, &self.events)
-                .await?;
+        let hooks = super::channels::webhooks::enqueue_for_events(
+            &self.txn,
+            &self.state.config.jobs,
+            &self.events,
+        )
+        .await?;
         self.txn.commit().await?;
         let wake = self.wake_jobs || hooks > 0;
         for e in self.events {

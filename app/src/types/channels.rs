@@ -34,8 +34,13 @@ pub const FORM_MIN_MESSAGE: usize = 10;
 pub const FORM_MAX_MESSAGE: usize = 20_000;
 
 /// The categories a form offers when the workspace has not set its own.
-pub const DEFAULT_FORM_CATEGORIES: &[&str] =
-    &["Question", "Order or delivery", "Returns and refunds", "Technical problem", "Other"];
+pub const DEFAULT_FORM_CATEGORIES: &[&str] = &[
+    "Question",
+    "Order or delivery",
+    "Returns and refunds",
+    "Technical problem",
+    "Other",
+];
 
 /// Checks a support form with the rules the browser and the server share: name ≥ 2
 /// characters, a valid email, subject ≥ 5, message ≥ 10, a known priority and
@@ -44,7 +49,10 @@ pub fn validate_support_form(f: &SupportForm, categories: &[String]) -> Vec<Fiel
     let mut out = Vec::new();
     let len = |s: &str| s.trim().chars().count();
     if len(&f.name) < FORM_MIN_NAME {
-        out.push(("name", format!("Enter your name (at least {FORM_MIN_NAME} characters).")));
+        out.push((
+            "name",
+            format!("Enter your name (at least {FORM_MIN_NAME} characters)."),
+        ));
     } else if len(&f.name) > 100 {
         out.push(("name", "Your name can be at most 100 characters.".into()));
     }
@@ -57,13 +65,19 @@ pub fn validate_support_form(f: &SupportForm, categories: &[String]) -> Vec<Fiel
             format!("Write a subject of at least {FORM_MIN_SUBJECT} characters."),
         ));
     } else if len(&f.subject) > 200 {
-        out.push(("subject", "The subject can be at most 200 characters.".into()));
+        out.push((
+            "subject",
+            "The subject can be at most 200 characters.".into(),
+        ));
     }
     if !categories.is_empty() && !categories.iter().any(|c| c == f.category.trim()) {
         out.push(("category", "Choose a category from the list.".into()));
     }
     if super::Priority::parse(f.priority.trim()).is_none() {
-        out.push(("priority", "Choose a priority: low, normal, high or urgent.".into()));
+        out.push((
+            "priority",
+            "Choose a priority: low, normal, high or urgent.".into(),
+        ));
     }
     if len(&f.message) < FORM_MIN_MESSAGE {
         out.push((
@@ -71,7 +85,10 @@ pub fn validate_support_form(f: &SupportForm, categories: &[String]) -> Vec<Fiel
             format!("Describe what you need in at least {FORM_MIN_MESSAGE} characters."),
         ));
     } else if len(&f.message) > FORM_MAX_MESSAGE {
-        out.push(("message", "The message can be at most 20,000 characters.".into()));
+        out.push((
+            "message",
+            "The message can be at most 20,000 characters.".into(),
+        ));
     }
     out
 }

@@ -102,7 +102,8 @@ impl State {
             .iter()
             .filter_map(|m| m.client_id.clone())
             .collect();
-        self.pending.update(|p| p.retain(|x| !known.contains(&x.client_id)));
+        self.pending
+            .update(|p| p.retain(|x| !known.contains(&x.client_id)));
         self.save_queue();
         self.messages.set(s.thread.messages);
     }
@@ -228,9 +229,10 @@ pub fn start() {
 #[component]
 fn Widget(state: State) -> impl IntoView {
     let color = move || {
-        state
-            .config
-            .with(|c| c.as_ref().map_or_else(|| "#4f46e5".to_owned(), |c| c.color.clone()))
+        state.config.with(|c| {
+            c.as_ref()
+                .map_or_else(|| "#4f46e5".to_owned(), |c| c.color.clone())
+        })
     };
     let toggle = move |_| {
         let now_open = !state.open.get_untracked();
@@ -299,9 +301,11 @@ fn Panel(state: State) -> impl IntoView {
         }
     };
     let title = move || {
-        state
-            .config
-            .with(|c| c.as_ref().map(|c| c.workspace_name.clone()).unwrap_or_default())
+        state.config.with(|c| {
+            c.as_ref()
+                .map(|c| c.workspace_name.clone())
+                .unwrap_or_default()
+        })
     };
     let welcome = move || {
         state
@@ -380,9 +384,13 @@ fn EmailCapture(state: State) -> impl IntoView {
     let value = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let show = move || {
-        state.config.with(|c| c.as_ref().is_some_and(|c| c.ask_email))
+        state
+            .config
+            .with(|c| c.as_ref().is_some_and(|c| c.ask_email))
             && state.email.get().is_none()
-            && state.messages.with(|m| m.iter().any(|m| m.from == "customer"))
+            && state
+                .messages
+                .with(|m| m.iter().any(|m| m.from == "customer"))
     };
     let save = move |_| {
         let email = value.get_untracked();

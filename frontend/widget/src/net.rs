@@ -2,13 +2,13 @@
 //! `fetch`, the WebSocket with reconnect, `online`/`offline` events, and messages
 //! to the loader in the host page.
 
+use super::wire::{self, obj, s as js_str};
 use super::{Pending, State};
 use leptos::prelude::*;
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use super::wire::{self, obj, s as js_str};
 use widget_protocol::{WidgetClientFrame, WidgetServerFrame, WidgetSession};
 
 thread_local! {
@@ -112,7 +112,11 @@ fn token_of(state: State) -> JsValue {
 /// The server's message.
 pub async fn session(key: &str, token: Option<&str>) -> Result<WidgetSession, String> {
     let token = token.map_or(JsValue::NULL, js_str);
-    let v = post("/widget/api/session", &obj(&[("key", js_str(key)), ("token", token)])).await?;
+    let v = post(
+        "/widget/api/session",
+        &obj(&[("key", js_str(key)), ("token", token)]),
+    )
+    .await?;
     Ok(wire::session(&v))
 }
 
@@ -123,7 +127,11 @@ pub async fn session(key: &str, token: Option<&str>) -> Result<WidgetSession, St
 pub async fn set_email(state: State, email: &str) -> Result<(), String> {
     post(
         "/widget/api/email",
-        &obj(&[("key", js_str(&state.key())), ("token", token_of(state)), ("email", js_str(email))]),
+        &obj(&[
+            ("key", js_str(&state.key())),
+            ("token", token_of(state)),
+            ("email", js_str(email)),
+        ]),
     )
     .await?;
     Ok(())
@@ -147,7 +155,10 @@ pub async fn rate(state: State, rating: i32, comment: &str) -> Result<(), String
         &obj(&[
             ("key", js_str(&state.key())),
             ("token", token_of(state)),
-            ("conversation_id", JsValue::from_f64(f64::from(conversation_id))),
+            (
+                "conversation_id",
+                JsValue::from_f64(f64::from(conversation_id)),
+            ),
             ("rating", JsValue::from_f64(f64::from(rating))),
             ("comment", comment),
         ]),
@@ -175,8 +186,15 @@ pub fn upload(state: State, ev: &web_sys::Event) {
     let kind = file.type_();
     let r = reader.clone();
     let onload = Closure::once(move || {
-        let data_url = r.result().ok().and_then(|v| v.as_string()).unwrap_or_default();
-        let data = data_url.split_once(',').map(|(_, d)| d.to_owned()).unwrap_or_default();
+        let data_url = r
+            .result()
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_default();
+        let data = data_url
+            .split_once(',')
+            .map(|(_, d)| d.to_owned())
+            .unwrap_or_default();
         leptos::task::spawn_local(async move {
             let res = post(
                 "/widget/api/upload",
@@ -250,13 +268,14 @@ pub fn connect(state: State, attempt: u32) {
             state.mark_read();
         }
     });
-    let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-        if let Some(text) = e.data().as_string() {
-            if let Some(f) = wire::parse(&text).as_ref().and_then(wire::server_frame) {
-                state.apply_frame(f);
+    let on_message =
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+            if let Some(text) = e.data().as_string() {
+                if let Some(f) = wire::parse(&text).as_ref().and_then(wire::server_frame) {
+                    state.apply_frame(f);
+                }
             }
-        }
-    });
+        });
     let me = ws.clone();
     let on_close = Closure::<dyn FnMut()>::new(move || {
         state.connected.set(false);
@@ -321,6 +340,10 @@ pub fn post_to_parent(open: bool, unread: u32) {
     let msg = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&msg, &"sbw".into(), &"state".into());
     let _ = js_sys::Reflect::set(&msg, &"open".into(), &JsValue::from_bool(open));
-    let _ = js_sys::Reflect::set(&msg, &"unread".into(), &JsValue::from_f64(f64::from(unread)));
+    let _ = js_sys::Reflect::set(
+        &msg,
+        &"unread".into(),
+        &JsValue::from_f64(f64::from(unread)),
+    );
     let _ = parent.post_message(&msg, "*");
 }

@@ -6,8 +6,8 @@
 use super::Pending;
 use wasm_bindgen::JsValue;
 use widget_protocol::{
-    WidgetClientFrame, WidgetConfig, WidgetFile, WidgetMessage, WidgetServerFrame,
-    WidgetSession, WidgetThread,
+    WidgetClientFrame, WidgetConfig, WidgetFile, WidgetMessage, WidgetServerFrame, WidgetSession,
+    WidgetThread,
 };
 
 fn get(o: &JsValue, k: &str) -> JsValue {
@@ -146,9 +146,10 @@ pub fn client_frame(f: &WidgetClientFrame) -> String {
             ("client_id", s(client_id)),
             ("body", s(body)),
         ]),
-        WidgetClientFrame::Typing { typing } => {
-            obj(&[("type", s("typing")), ("typing", JsValue::from_bool(*typing))])
-        }
+        WidgetClientFrame::Typing { typing } => obj(&[
+            ("type", s("typing")),
+            ("typing", JsValue::from_bool(*typing)),
+        ]),
         WidgetClientFrame::Read { message_id } => obj(&[
             ("type", s("read")),
             ("message_id", JsValue::from_f64(f64::from(*message_id))),
@@ -160,7 +161,10 @@ pub fn client_frame(f: &WidgetClientFrame) -> String {
 pub fn queue_to_json(q: &[Pending]) -> String {
     let arr = js_sys::Array::new();
     for p in q {
-        arr.push(&obj(&[("client_id", s(&p.client_id)), ("body", s(&p.body))]));
+        arr.push(&obj(&[
+            ("client_id", s(&p.client_id)),
+            ("body", s(&p.body)),
+        ]));
     }
     stringify(&arr.into())
 }

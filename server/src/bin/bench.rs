@@ -4,7 +4,8 @@
 //!   customers, conversations, messages, plus an owner, agents, teams, tags, the
 //!   default views and an API key;
 //! - `run` measures a running release server: the inbox page (SSR), the REST list,
-//!   full-text search and message creation, and prints a markdown table.
+//!   full-text search and message creation, and prints a markdown table;
+//! - `widget-latency` times chat messages from a widget socket to an agent socket.
 
 #![allow(clippy::print_stdout, reason = "a command-line report")]
 
@@ -14,6 +15,8 @@ mod generate;
 mod run;
 #[path = "bench/text.rs"]
 mod text;
+#[path = "bench/widget.rs"]
+mod widget;
 
 use clap::{Parser, Subcommand};
 
@@ -30,6 +33,8 @@ enum Command {
     Generate(generate::GenArgs),
     /// Measure a running server.
     Run(run::RunArgs),
+    /// Chat latency: widget visitor socket → agent socket, on a running server.
+    WidgetLatency(widget::LatencyArgs),
 }
 
 #[tokio::main]
@@ -37,5 +42,6 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Generate(a) => generate::generate(a).await,
         Command::Run(a) => run::run(a).await,
+        Command::WidgetLatency(a) => widget::run(a).await,
     }
 }

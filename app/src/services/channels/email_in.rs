@@ -130,11 +130,14 @@ pub async fn receive_parsed(
     }
     let external_id = format!(
         "mail:{}",
-        p.message_id.clone().unwrap_or_else(|| fallback_id.to_owned())
+        p.message_id
+            .clone()
+            .unwrap_or_else(|| fallback_id.to_owned())
     );
     if let Some(token) = email_parse::side_token(&p.subject) {
         if let Some(v) = side::receive_reply(
             state,
+            scope,
             &token,
             &p.from_address,
             &p.reply_text,
@@ -162,13 +165,19 @@ pub async fn receive_parsed(
     } else {
         p.reply_text.clone()
     };
+    // Contact forms and notifiers send from a no-reply address with the person in
+    // Reply-To: the customer is whoever replies will reach.
+    let (from_address, from_name) = match p.reply_to.as_deref() {
+        Some(r) if is_no_reply(&p.from_address) && r != p.from_address => (r.to_owned(), None),
+        _ => (p.from_address.clone(), p.from_name.clone()),
+    };
     let mut m = InboundMessage::new(
         Channel::Email,
         external_id,
         Sender {
             kind: IdentifierKind::Email,
-            value: p.from_address.clone(),
-            name: p.from_name.clone(),
+            value: from_address,
+            name: from_name,
         },
         text,
     );
@@ -193,14 +202,23 @@ pub async fn receive_parsed(
     m.automatic = p.auto_reply;
     if m.automatic {
         // An auto-reply only ever joins a conversation it answers.
-        let threads = inbound::thread_exists(&state.db, scope, &m.thread).await?;
+        let threads = inbound::thread_exists(&state.db, scope, &m.from, &m.thread).await?;
         if !threads {
             return Ok(EmailOutcome::Ignored(
                 "an auto-reply that answers no conversation is not stored".into(),
             ));
         }
     }
-    Ok(EmailOutcome::Stored(inbound::receive(state, scope, m).await?))
+    Ok(EmailOutcome::Stored(
+        inbound::receive(state, scope, m).await?,
+    ))
+}
+
+/// Whether an address is a no-reply sender (`noreply@`, `no-reply@`, `donotreply@` …).
+pub fn is_no_reply(address: &str) -> bool {
+    let local = address.split('@').next().unwrap_or_default().to_lowercase();
+    let compact: String = local.chars().filter(char::is_ascii_alphanumeric).collect();
+    compact.starts_with("noreply") || compact.starts_with("donotreply") || compact == "mailerdaemon"
 }
 
 /// The subject without reply/forward prefixes and our ticket marker.
@@ -228,7 +246,12 @@ pub fn clean_subject(s: &str) -> String {
 fn imap_account(cfg: &serde_json::Value) -> Option<super::imap::ImapAccount> {
     use super::imap::{ImapAccount, ImapSecurity};
     let i = cfg.get("imap").filter(|v| v.is_object())?;
-    let s = |k: &str| i.get(k).and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
+    let s = |k: &str| {
+        i.get(k)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
     let security = match s("security").as_str() {
         "none" => ImapSecurity::None,
         "starttls" => ImapSecurity::Starttls,
@@ -248,7 +271,9 @@ fn imap_account(cfg: &serde_json::Value) -> Option<super::imap::ImapAccount> {
         security,
         username: s("username"),
         password: s("password"),
-        mailbox: Some(s("mailbox")).filter(|m| !m.is_empty()).unwrap_or_else(|| "INBOX".into()),
+        mailbox: Some(s("mailbox"))
+            .filter(|m| !m.is_empty())
+            .unwrap_or_else(|| "INBOX".into()),
     })
 }
 
@@ -348,13 +373,14 @@ pub async fn poll_imap(
 /// and does not stop the others).
 pub async fn poll_imap_all(state: &AppState) -> Result<(), String> {
     use sea_orm::{ColumnTrait, QueryFilter};
-    let rows = super::super::tenancy::System::new("the IMAP poller visits every workspace's mailbox")
-        .find::<entity::channel_setting::Entity>()
-        .filter(entity::channel_setting::Column::Channel.eq(Channel::Email.as_str()))
-        .filter(entity::channel_setting::Column::Enabled.eq(true))
-        .all(&state.db)
-        .await
-        .map_err(|e| e.to_string())?;
+    let rows =
+        super::super::tenancy::System::new("the IMAP poller visits every workspace's mailbox")
+            .find::<entity::channel_setting::Entity>()
+            .filter(entity::channel_setting::Column::Channel.eq(Channel::Email.as_str()))
+            .filter(entity::channel_setting::Column::Enabled.eq(true))
+            .all(&state.db)
+            .await
+            .map_err(|e| e.to_string())?;
     for row in rows {
         if imap_account(&settings::config(&row)).is_none() {
             continue;
@@ -371,10 +397,7 @@ pub async fn poll_imap_all(state: &AppState) -> Result<(), String> {
 /// # Errors
 /// Permission; `Invalid` when no mailbox is configured or the login fails (with
 /// the server's reason).
-pub async fn test_imap(
-    state: &AppState,
-    actor: &crate::services::Actor,
-) -> ServiceResult<String> {
+pub async fn test_imap(state: &AppState, actor: &crate::services::Actor) -> ServiceResult<String> {
     actor.require(crate::permissions::Action::ManageChannels)?;
     let row = settings::get_or_create(&state.db, actor.scope, Channel::Email).await?;
     let Some(account) = imap_account(&settings::config(&row)) else {
@@ -398,8 +421,19 @@ mod tests {
 
     #[test]
     fn subjects_lose_prefixes_and_markers() {
-        assert_eq!(clean_subject("Re: RE: Fwd: Zip broke [TKT-000042]"), "Zip broke");
+        assert_eq!(
+            clean_subject("Re: RE: Fwd: Zip broke [TKT-000042]"),
+            "Zip broke"
+        );
         assert_eq!(clean_subject("AW: Lieferung"), "Lieferung");
         assert_eq!(clean_subject("Regarding my order"), "Regarding my order");
+    }
+
+    #[test]
+    fn no_reply_senders_are_recognised() {
+        assert!(is_no_reply("noreply@shop.example"));
+        assert!(is_no_reply("No-Reply@shop.example"));
+        assert!(is_no_reply("do_not_reply@shop.example"));
+        assert!(!is_no_reply("nora@shop.example"));
     }
 }

@@ -39,7 +39,10 @@ pub async fn thread_headers(
         .limit(200)
         .all(db)
         .await?;
-    let ids: Vec<String> = rows.iter().filter_map(|m| m.rfc_message_id.clone()).collect();
+    let ids: Vec<String> = rows
+        .iter()
+        .filter_map(|m| m.rfc_message_id.clone())
+        .collect();
     let reply_to = rows
         .iter()
         .rev()
@@ -60,7 +63,10 @@ pub async fn thread_headers(
 ///
 /// # Errors
 /// Database errors.
-pub async fn from_header(db: &impl ConnectionTrait, scope: Scoped) -> ServiceResult<Option<String>> {
+pub async fn from_header(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+) -> ServiceResult<Option<String>> {
     let Some(s) = settings::find(db, scope, Channel::Email).await? else {
         return Ok(None);
     };
@@ -134,10 +140,7 @@ pub async fn send_reply(
             workspace_id: Some(scope.workspace_id()),
             to: to.to_owned(),
             subject: format!("Re: {} [{}]", c.subject, ticket_ref(c.number)),
-            text: format!(
-                "{}\n\n—\nThe whole conversation: {link}\n",
-                row.body_text
-            ),
+            text: format!("{}\n\n—\nThe whole conversation: {link}\n", row.body_text),
             html: format!(
                 "{}<hr><p style=\"color:#666\"><a href=\"{}\">See the whole conversation</a></p>",
                 row.body_html,
@@ -270,7 +273,10 @@ pub async fn send_confirmation(
         c,
         Automatic {
             to,
-            subject: format!("[{}] We received your request: {}", ctx.reference, c.subject),
+            subject: format!(
+                "[{}] We received your request: {}",
+                ctx.reference, c.subject
+            ),
             text,
             kind: "ticket_confirmation",
             note: format!("Confirmation emailed to {to}."),
@@ -367,7 +373,9 @@ pub async fn record_bounce(
     original_message_id: &str,
     reason: &str,
 ) -> ServiceResult<bool> {
-    let id = original_message_id.trim().trim_matches(|c| c == '<' || c == '>');
+    let id = original_message_id
+        .trim()
+        .trim_matches(|c| c == '<' || c == '>');
     let Some(m) = scope
         .find::<message::Entity>()
         .filter(message::Column::RfcMessageId.eq(id))
@@ -381,7 +389,10 @@ pub async fn record_bounce(
     }
     let mut am = m.into_active_model();
     am.delivery_status = Set("failed".into());
-    am.delivery_error = Set(Some(format!("Bounced: {}", reason.chars().take(500).collect::<String>())));
+    am.delivery_error = Set(Some(format!(
+        "Bounced: {}",
+        reason.chars().take(500).collect::<String>()
+    )));
     am.update(db).await?;
     Ok(true)
 }

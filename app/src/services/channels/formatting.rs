@@ -3,12 +3,12 @@
 //! and whether the ticket reference is added. Automatic messages are formatted with
 //! them; agents are offered the same formatting in the composer.
 
-use super::super::inbox::canned::render_with;
-use super::super::ServiceResult;
 use super::super::context::Actor;
+use super::super::inbox::canned::render_with;
 use super::super::inbox::{conversations, customers};
 use super::super::tenancy::global;
 use super::super::AppState;
+use super::super::ServiceResult;
 use crate::types::{ticket_ref, Channel, FormatRules, FormattedView as Formatted};
 use sea_orm::{ColumnTrait, QueryFilter};
 
@@ -71,7 +71,7 @@ pub fn apply(rules: &FormatRules, body: &str, ctx: &FormatContext) -> ServiceRes
     parts.push(body.to_owned());
     if let Some(s) = rules.signoff.as_deref().filter(|s| !s.trim().is_empty()) {
         let s = render_with(s, &vars)?.text;
-        if !body.ends_with(s.trim()) {
+        if !body.contains(s.trim()) {
             parts.push(s.trim().to_owned());
         }
     }
@@ -191,7 +191,8 @@ mod tests {
             max_words: 5,
             ..FormatRules::default()
         };
-        let f = apply(&rules, "one two three four five six", &ctx()).unwrap_or_else(|e| panic!("{e}"));
+        let f =
+            apply(&rules, "one two three four five six", &ctx()).unwrap_or_else(|e| panic!("{e}"));
         assert!(f.warning.as_deref().unwrap_or_default().contains("6 words"));
     }
 }

@@ -194,8 +194,12 @@ async fn find_thread(
             .one(db)
             .await?
         {
-            let c = surviving(db, scope, conversations::find(db, scope, m.conversation_id).await?)
-                .await?;
+            let c = surviving(
+                db,
+                scope,
+                conversations::find(db, scope, m.conversation_id).await?,
+            )
+            .await?;
             if open(&c) {
                 return Ok(Some(c));
             }
@@ -272,11 +276,7 @@ async fn store_files(
 /// # Errors
 /// `Invalid` for an empty message, an unusable sender or an oversized id; database
 /// and disk errors (nothing is written then).
-pub async fn receive(
-    state: &AppState,
-    scope: Scoped,
-    m: InboundMessage,
-) -> ServiceResult<Receipt> {
+pub async fn receive(state: &AppState, scope: Scoped, m: InboundMessage) -> ServiceResult<Receipt> {
     if m.external_id.trim().is_empty() || m.external_id.len() > MAX_EXTERNAL_ID {
         return Err(ServiceError::invalid(
             "external_id",
@@ -325,7 +325,8 @@ async fn receive_new(state: &AppState, scope: Scoped, m: InboundMessage) -> Serv
     let thread = find_thread(&*uow, scope, &m.thread, cust.id).await?;
     let (row, c, opened) = match thread {
         Some(c) => {
-            let (ids, html) = store_files(&uow, state, scope, c.id, &m.files, m.html.clone()).await?;
+            let (ids, html) =
+                store_files(&uow, state, scope, c.id, &m.files, m.html.clone()).await?;
             let row = messages::insert_inbound(
                 &mut uow,
                 scope,
@@ -370,7 +371,8 @@ async fn receive_new(state: &AppState, scope: Scoped, m: InboundMessage) -> Serv
                 .one(&*uow)
                 .await?
                 .ok_or(ServiceError::NotFound("Message"))?;
-            let (ids, html) = store_files(&uow, state, scope, c.id, &m.files, m.html.clone()).await?;
+            let (ids, html) =
+                store_files(&uow, state, scope, c.id, &m.files, m.html.clone()).await?;
             attachments::attach(&*uow, scope, c.id, first.id, &ids).await?;
             let mut fm = first.into_active_model();
             fm.external_id = Set(Some(m.external_id.clone()));
@@ -389,8 +391,15 @@ async fn receive_new(state: &AppState, scope: Scoped, m: InboundMessage) -> Serv
             .unwrap_or(true);
         if wants {
             if let Some(to) = cust.email.clone() {
-                email_out::send_confirmation(&mut uow, scope, &c, &cust.name, &to, m.rfc_message_id.as_deref())
-                    .await?;
+                email_out::send_confirmation(
+                    &mut uow,
+                    scope,
+                    &c,
+                    &cust.name,
+                    &to,
+                    m.rfc_message_id.as_deref(),
+                )
+                .await?;
             }
         }
     }
@@ -406,30 +415,28 @@ async fn receive_new(state: &AppState, scope: Scoped, m: InboundMessage) -> Serv
     Ok(receipt)
 }
 
-/// Whether the hints name an existing conversation (used to drop auto-replies
-/// that answer nothing, so they never open tickets or loop).
+/// Whether a message from `from` with these hints would continue an existing
+/// conversation, by the same rules [`receive`] applies (open, the sender's own for
+/// ticket numbers, merges followed). Used to drop auto-replies that answer nothing,
+/// so they never open tickets or loop.
 ///
 /// # Errors
 /// Database errors.
 pub async fn thread_exists(
     db: &impl ConnectionTrait,
     scope: Scoped,
+    from: &Sender,
     hint: &ThreadHint,
 ) -> ServiceResult<bool> {
-    if !hint.references.is_empty() {
-        let refs: Vec<String> = hint.references.iter().take(50).cloned().collect();
-        if scope
-            .find::<message::Entity>()
-            .filter(message::Column::RfcMessageId.is_in(refs))
-            .one(db)
-            .await?
-            .is_some()
-        {
-            return Ok(true);
-        }
-    }
-    if let Some(n) = hint.ticket_number {
-        return Ok(conversations::find_by_number(db, scope, n).await.is_ok());
-    }
-    Ok(hint.conversation_id.is_some())
+    let Ok(value) = customers::normalize(from.kind, &from.value) else {
+        return Ok(false);
+    };
+    let customer_id = scope
+        .find::<entity::customer_identifier::Entity>()
+        .filter(entity::customer_identifier::Column::Kind.eq(from.kind.as_str()))
+        .filter(entity::customer_identifier::Column::Value.eq(value))
+        .one(db)
+        .await?
+        .map_or(-1, |i| i.customer_id);
+    Ok(find_thread(db, scope, hint, customer_id).await?.is_some())
 }

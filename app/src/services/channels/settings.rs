@@ -232,9 +232,10 @@ pub fn view(state: &AppState, m: &channel_setting::Model) -> ChannelSettingsView
             .inbound_token
             .as_ref()
             .map(|t| format!("{base}/hooks/email/{t}")),
-        snippet: m.public_key.as_ref().map(|k| {
-            format!("<script src=\"{base}/widget.js\" data-key=\"{k}\" async></script>")
-        }),
+        snippet: m
+            .public_key
+            .as_ref()
+            .map(|k| format!("<script src=\"{base}/widget.js\" data-key=\"{k}\" async></script>")),
         config: cfg,
         format: rules(m),
         poll_status,
@@ -335,7 +336,8 @@ fn check_config(channel: Channel, v: &Value) -> ServiceResult<Value> {
                 .trim()
                 .to_owned();
             if !addr.is_empty() {
-                let a = validate_email(&addr).map_err(|m| ServiceError::invalid("from_address", m))?;
+                let a =
+                    validate_email(&addr).map_err(|m| ServiceError::invalid("from_address", m))?;
                 out.insert("from_address".into(), Value::String(a));
             }
             if let Some(imap) = out.get("imap").filter(|v| !v.is_null()) {
@@ -352,7 +354,10 @@ fn check_config(channel: Channel, v: &Value) -> ServiceResult<Value> {
                 }
                 let port = imap.get("port").and_then(Value::as_u64).unwrap_or(993);
                 if port == 0 || port > 65_535 {
-                    return Err(ServiceError::invalid("imap", "The IMAP port must be 1–65535."));
+                    return Err(ServiceError::invalid(
+                        "imap",
+                        "The IMAP port must be 1–65535.",
+                    ));
                 }
                 let sec = imap
                     .get("security")
@@ -392,10 +397,7 @@ fn check_config(channel: Channel, v: &Value) -> ServiceResult<Value> {
 }
 
 fn check_rules(f: &FormatRules) -> ServiceResult<()> {
-    if !matches!(
-        f.tone.as_str(),
-        "formal" | "semi_formal" | "conversational"
-    ) {
+    if !matches!(f.tone.as_str(), "formal" | "semi_formal" | "conversational") {
         return Err(ServiceError::invalid(
             "tone",
             "Tone must be formal, semi_formal or conversational.",
@@ -409,11 +411,14 @@ fn check_rules(f: &FormatRules) -> ServiceResult<()> {
     }
     for (field, t) in [("greeting", &f.greeting), ("signoff", &f.signoff)] {
         if let Some(t) = t {
-            super::super::inbox::canned::render_with(t, &super::super::inbox::canned::sample_context())
-                .map_err(|e| match e {
-                    ServiceError::Invalid { message, .. } => ServiceError::invalid(field, message),
-                    other => other,
-                })?;
+            super::super::inbox::canned::render_with(
+                t,
+                &super::super::inbox::canned::sample_context(),
+            )
+            .map_err(|e| match e {
+                ServiceError::Invalid { message, .. } => ServiceError::invalid(field, message),
+                other => other,
+            })?;
         }
     }
     Ok(())

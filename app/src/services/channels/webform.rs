@@ -176,8 +176,9 @@ pub async fn status(
     )
     .await?;
     let miss = || ServiceError::NotFound("A ticket with that number and email");
-    let number = parse_ticket(ticket)
-        .ok_or_else(|| ServiceError::invalid("ticket", "Enter the ticket number, like TKT-000123."))?;
+    let number = parse_ticket(ticket).ok_or_else(|| {
+        ServiceError::invalid("ticket", "Enter the ticket number, like TKT-000123.")
+    })?;
     let email = validate_email(email).map_err(|m| ServiceError::invalid("email", m))?;
     let found = match conversations::find_by_number(&state.db, scope, number).await {
         Ok(c) => {

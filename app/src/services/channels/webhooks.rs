@@ -87,7 +87,10 @@ fn parse_headers(s: &str) -> ServiceResult<Vec<(String, String)>> {
         out.push((k.to_owned(), v.to_owned()));
     }
     if out.len() > 20 {
-        return Err(ServiceError::invalid("headers", "At most 20 custom headers."));
+        return Err(ServiceError::invalid(
+            "headers",
+            "At most 20 custom headers.",
+        ));
     }
     Ok(out)
 }
@@ -110,9 +113,15 @@ fn check_form(f: &WebhookForm) -> ServiceResult<Checked> {
     events.sort();
     events.dedup();
     if events.is_empty() {
-        return Err(ServiceError::invalid("events", "Choose at least one event."));
+        return Err(ServiceError::invalid(
+            "events",
+            "Choose at least one event.",
+        ));
     }
-    if let Some(bad) = events.iter().find(|e| !WEBHOOK_EVENTS.contains(&e.as_str())) {
+    if let Some(bad) = events
+        .iter()
+        .find(|e| !WEBHOOK_EVENTS.contains(&e.as_str()))
+    {
         return Err(ServiceError::invalid(
             "events",
             format!("`{bad}` is not an event Switchboard sends."),
@@ -425,7 +434,10 @@ pub async fn enqueue_for_events(
                 .await?;
             slot.insert(eps);
         }
-        let eps = by_ws.get(&e.workspace_id).map(Vec::as_slice).unwrap_or_default();
+        let eps = by_ws
+            .get(&e.workspace_id)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
         if eps.is_empty() {
             continue;
         }
@@ -461,7 +473,10 @@ async fn resolve_checked(
     allow_private: bool,
 ) -> Result<(String, std::net::SocketAddr), String> {
     let (_, host, port, _) = verify::split_url(url).map_err(|e| e.to_string())?;
-    let bare = host.trim_start_matches('[').trim_end_matches(']').to_owned();
+    let bare = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
     let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((bare.as_str(), port))
         .await
         .map_err(|e| format!("could not resolve {bare}: {e}"))?
@@ -470,10 +485,7 @@ async fn resolve_checked(
     Ok((bare, addr))
 }
 
-async fn attempt(
-    ep: &webhook_endpoint::Model,
-    d: &webhook_delivery::Model,
-) -> Attempt {
+async fn attempt(ep: &webhook_endpoint::Model, d: &webhook_delivery::Model) -> Attempt {
     let started = Instant::now();
     let fail = |error: String| Attempt {
         status: None,
@@ -557,7 +569,9 @@ pub async fn run_delivery_job(state: &AppState, payload: &serde_json::Value) -> 
     if !ep.active {
         dm.status = Set(status::SKIPPED.to_owned());
         dm.error = Set(Some(
-            ep.paused_reason.clone().unwrap_or_else(|| "Endpoint paused.".into()),
+            ep.paused_reason
+                .clone()
+                .unwrap_or_else(|| "Endpoint paused.".into()),
         ));
         dm.update(db).await.map_err(|e| e.to_string())?;
         return Ok(());
@@ -599,7 +613,20 @@ pub async fn run_delivery_job(state: &AppState, payload: &serde_json::Value) -> 
         em.active = Set(false);
         em.paused_reason = Set(Some(reason.clone()));
         em.update(db).await.map_err(|e| e.to_string())?;
-        notify_paused(state, &ep, &reason).await.map_err(|e| e.to_string())?;
+        // No retry follows: the delivery is final (a replay can send it again).
+        System::new("the webhook worker closes the delivery of a paused endpoint")
+            .update_many::<webhook_delivery::Entity>()
+            .col_expr(
+                webhook_delivery::Column::Status,
+                sea_orm::sea_query::Expr::value(status::DEAD),
+            )
+            .filter(webhook_delivery::Column::Id.eq(d.id))
+            .exec(db)
+            .await
+            .map_err(|e| e.to_string())?;
+        notify_paused(state, &ep, &reason)
+            .await
+            .map_err(|e| e.to_string())?;
         return Ok(());
     }
     em.update(db).await.map_err(|e| e.to_string())?;

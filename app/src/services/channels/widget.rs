@@ -362,7 +362,8 @@ pub async fn set_email(
     email: &str,
     name: Option<&str>,
 ) -> ServiceResult<()> {
-    let email = crate::types::validate_email(email).map_err(|m| ServiceError::invalid("email", m))?;
+    let email =
+        crate::types::validate_email(email).map_err(|m| ServiceError::invalid("email", m))?;
     let Some(cid) = v.customer_id else {
         return Err(ServiceError::invalid(
             "email",
@@ -448,7 +449,10 @@ pub async fn rate(
     comment: Option<&str>,
 ) -> ServiceResult<()> {
     if !(1..=5).contains(&rating) {
-        return Err(ServiceError::invalid("rating", "Choose a rating from 1 to 5."));
+        return Err(ServiceError::invalid(
+            "rating",
+            "Choose a rating from 1 to 5.",
+        ));
     }
     let comment = comment
         .map(str::trim)
@@ -589,7 +593,8 @@ pub async fn frame_for(
         }
         "presence.heartbeat" => {
             let typing = d.get("typing").and_then(serde_json::Value::as_bool) == Some(true);
-            let stopped = d.get("stopped_typing").and_then(serde_json::Value::as_bool) == Some(true);
+            let stopped =
+                d.get("stopped_typing").and_then(serde_json::Value::as_bool) == Some(true);
             if !typing && !stopped {
                 return Ok(None);
             }

@@ -305,7 +305,8 @@ pub async fn insert_agent(
             .await?;
             if by_email {
                 let to = customer.email.clone().unwrap_or_default();
-                row = super::super::channels::email_out::send_reply(uow, scope, c, &to, row).await?;
+                row =
+                    super::super::channels::email_out::send_reply(uow, scope, c, &to, row).await?;
             }
             if m.side_conversation_id.is_none() {
                 let fresh = conversations::find(&**uow, scope, c.id).await?;

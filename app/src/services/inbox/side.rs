@@ -6,7 +6,6 @@
 use super::super::context::Actor;
 use super::super::mail::{self, OutgoingEmail};
 use super::super::security::new_token;
-use super::super::tenancy::System;
 use super::super::uow::UnitOfWork;
 use super::super::{bus::Event, now, AppState, ServiceError, ServiceResult};
 use super::{conversations, messages};
@@ -131,16 +130,15 @@ pub async fn start(
 /// Validation; database errors.
 pub async fn receive_reply(
     state: &AppState,
+    scope: super::super::tenancy::Scoped,
     token: &str,
     from_email: &str,
     body_text: &str,
     body_html: Option<&str>,
     external_id: &str,
 ) -> ServiceResult<Option<MessageView>> {
-    // The token is the only key an email carries, so the lookup spans workspaces;
-    // everything after it is scoped to the side conversation's workspace.
-    let sys = System::new("inbound mail finds its side conversation by token");
-    let Some(sc) = sys
+    // Only the workspace whose inbound address received the mail is searched.
+    let Some(sc) = scope
         .find::<side_conversation::Entity>()
         .filter(side_conversation::Column::Token.eq(token))
         .one(&state.db)
@@ -152,7 +150,6 @@ pub async fn receive_reply(
     if from != sc.to_email {
         return Ok(None);
     }
-    let scope = super::super::tenancy::Scoped::new(sc.workspace_id);
     if let Some(existing) = scope
         .find::<message::Entity>()
         .filter(message::Column::ExternalId.eq(external_id))
