@@ -11,8 +11,15 @@
   if (!key) { console.warn('Switchboard widget: the script tag needs data-key="pk_…"'); return; }
   window.__switchboardWidget = true;
   var base = new URL(script.src, location.href).origin;
+  // The widget's state (visitor token, offline queue) lives in this page's own
+  // storage: browsers may refuse storage to a third-party iframe.
+  var store = {
+    get: function (n) { try { return localStorage.getItem('sbw:' + key + ':' + n) || ''; } catch (e) { return ''; } },
+    set: function (n, v) { try { localStorage.setItem('sbw:' + key + ':' + n, v); } catch (e) {} }
+  };
   var frame = document.createElement('iframe');
-  frame.src = base + '/widget/frame?key=' + encodeURIComponent(key);
+  frame.src = base + '/widget/frame?key=' + encodeURIComponent(key) +
+    '#t=' + encodeURIComponent(store.get('token')) + '&q=' + encodeURIComponent(store.get('queue'));
   frame.title = 'Chat with us';
   frame.setAttribute('data-switchboard-widget', '');
   frame.setAttribute('allowtransparency', 'true');
@@ -34,7 +41,9 @@
   window.addEventListener('message', function (e) {
     if (e.source !== frame.contentWindow || e.origin !== base) return;
     var d = e.data || {};
-    if (d.sbw === 'state') {
+    if (d.sbw === 'store' && (d.name === 'token' || d.name === 'queue')) {
+      store.set(d.name, String(d.value || ''));
+    } else if (d.sbw === 'state') {
       size(!!d.open);
       frame.setAttribute('data-unread', String(d.unread || 0));
     }

@@ -381,8 +381,8 @@ async fn run_ws(socket: WebSocket, s: ServerState, mut v: widget::Visitor, ip: O
     m::add(&m::WS_CONNECTIONS, -1);
 }
 
-/// Handles one frame from the widget; answers only when a send failed (a
-/// successful send is echoed through the bus like every message).
+/// Handles one frame from the widget; a send is answered with the stored message
+/// (its acknowledgement) or the error.
 async fn handle_frame(
     s: &ServerState,
     v: &mut widget::Visitor,
@@ -416,9 +416,10 @@ async fn handle_frame(
                         {
                             *v = fresh;
                         }
-                        return Some(WidgetServerFrame::Message { message: m });
                     }
-                    None
+                    // The acknowledgement (with the client id), also for a resend the
+                    // server already had: the widget clears its queue on it.
+                    Some(WidgetServerFrame::Message { message: m })
                 }
                 Err(e) => Some(WidgetServerFrame::Error {
                     client_id: Some(client_id),

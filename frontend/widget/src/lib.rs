@@ -251,7 +251,11 @@ fn Widget(state: State) -> impl IntoView {
             <button class="sbw-launcher" data-testid="widget-launcher"
                 aria-label=move || if state.open.get() { "Close chat" } else { "Open chat" }
                 on:click=toggle>
-                {move || if state.open.get() { "×" } else { "💬" }}
+                {move || if state.open.get() {
+                    view! { <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M6 6l12 12M18 6L6 18"/></svg> }.into_any()
+                } else {
+                    view! { <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z"/></svg> }.into_any()
+                }}
                 <Show when=move || { state.unread.get() > 0 }>
                     <span class="sbw-badge" data-testid="widget-unread">{move || state.unread.get()}</span>
                 </Show>
@@ -342,7 +346,7 @@ fn Panel(state: State) -> impl IntoView {
                         <span class="sbw-author">{m.author.clone()}</span>
                         <p>{m.text.clone()}</p>
                         {m.files.iter().map(|f| view! {
-                            <a class="sbw-file" href=f.url.clone() target="_blank" rel="noopener">{format!("📎 {}", f.name)}</a>
+                            <a class="sbw-file" href=f.url.clone() target="_blank" rel="noopener">{format!("Attachment: {}", f.name)}</a>
                         }).collect_view()}
                         <Show when={
                             let id = m.id;
@@ -369,8 +373,8 @@ fn Panel(state: State) -> impl IntoView {
             <footer class="sbw-compose">
                 <textarea data-testid="widget-input" rows="2" placeholder="Write a message…"
                     prop:value=move || draft.get() on:input=on_input on:keydown=on_key></textarea>
-                <label class="sbw-attach" title="Attach a file">
-                    "📎"
+                <label class="sbw-attach" title="Attach a file" aria-label="Attach a file">
+                    <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M21 11l-8.5 8.5a5 5 0 0 1-7-7L14 4a3.5 3.5 0 0 1 5 5l-8.5 8.5a2 2 0 0 1-3-3L15 7"/></svg>
                     <input type="file" data-testid="widget-file" on:change=move |ev| net::upload(state, &ev)/>
                 </label>
                 <button class="sbw-send" data-testid="widget-send" on:click=move |_| send()>"Send"</button>

@@ -29,26 +29,55 @@ fn set(key: &str, value: &str) {
     }
 }
 
+/// A value the loader passed in the frame's URL fragment (`#t=…&q=…`): the host
+/// page keeps the widget's state in its own (first-party) storage, because browsers
+/// may refuse storage to a third-party iframe.
+fn from_fragment(name: &str) -> Option<String> {
+    let hash = web_sys::window()?.location().hash().ok()?;
+    hash.trim_start_matches('#').split('&').find_map(|kv| {
+        let (k, v) = kv.split_once('=')?;
+        (k == name)
+            .then(|| js_sys::decode_uri_component(v).ok()?.as_string())
+            .flatten()
+            .filter(|v| !v.is_empty())
+    })
+}
+
+/// Stores a value here and asks the loader to keep it in the host page's storage.
+fn persist(key: &str, name: &str, value: &str) {
+    set(&format!("sbw:{key}:{name}"), value);
+    let Some(parent) = web_sys::window().and_then(|w| w.parent().ok().flatten()) else {
+        return;
+    };
+    let msg = obj(&[
+        ("sbw", js_str("store")),
+        ("name", js_str(name)),
+        ("value", js_str(value)),
+    ]);
+    let _ = parent.post_message(&msg, "*");
+}
+
 /// The visitor's stored token for this widget key.
 pub fn load_token(key: &str) -> Option<String> {
-    get(&format!("sbw:{key}:token"))
+    from_fragment("t").or_else(|| get(&format!("sbw:{key}:token")))
 }
 
 /// Remembers the visitor's token.
 pub fn save_token(key: &str, token: &str) {
-    set(&format!("sbw:{key}:token"), token);
+    persist(key, "token", token);
 }
 
 /// The offline queue.
 pub fn load_queue(key: &str) -> Vec<Pending> {
-    get(&format!("sbw:{key}:queue"))
+    from_fragment("q")
+        .or_else(|| get(&format!("sbw:{key}:queue")))
         .map(|s| wire::queue_from_json(&s))
         .unwrap_or_default()
 }
 
 /// Persists the offline queue (it survives a reload or a closed tab).
 pub fn save_queue(key: &str, q: &[Pending]) {
-    set(&format!("sbw:{key}:queue"), &wire::queue_to_json(q));
+    persist(key, "queue", &wire::queue_to_json(q));
 }
 
 /// A fresh client id for a message.

@@ -222,6 +222,12 @@ async fn current(
         .await?)
 }
 
+/// The widget's client id of a message it sent (`chat:<visitor>:<client id>`).
+fn client_id_of(external_id: Option<&str>) -> Option<String> {
+    let rest = external_id?.strip_prefix("chat:")?;
+    rest.split_once(':').map(|(_, id)| id.to_owned())
+}
+
 /// The visitor's view of one message.
 pub fn message_view(v: &Visitor, m: crate::types::MessageView) -> WidgetMessage {
     let client_id = None;
@@ -584,12 +590,13 @@ pub async fn frame_for(
             else {
                 return Ok(None);
             };
+            let client_id = client_id_of(row.external_id.as_deref());
             let view = messages::thread_of(&state.db, v.scope, vec![row])
                 .await?
                 .remove(0);
-            Some(F::Message {
-                message: message_view(v, view),
-            })
+            let mut message = message_view(v, view);
+            message.client_id = client_id;
+            Some(F::Message { message })
         }
         "presence.heartbeat" => {
             let typing = d.get("typing").and_then(serde_json::Value::as_bool) == Some(true);

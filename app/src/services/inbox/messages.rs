@@ -299,7 +299,14 @@ pub async fn insert_agent(
                     direction: "outbound",
                     author_user_id: Some(actor.user_id),
                     author_customer_id: None,
-                    delivery_status: "queued",
+                    // Chat replies are pushed to the visitor's socket at once (read
+                    // receipts show when they were seen); email waits for its job.
+                    delivery_status: if channel == Channel::Chat && m.side_conversation_id.is_none()
+                    {
+                        "sent"
+                    } else {
+                        "queued"
+                    },
                 },
             )
             .await?;
