@@ -2154,6 +2154,33 @@ async fn side_conversation_tokens_stay_in_their_workspace(b: Backend) {
     )
     .await;
     assert_eq!(j["status"], "side_reply", "{j}");
+    // A client that drops the [SC-…] marker still threads by In-Reply-To.
+    let side_id = side_mail
+        .message_id
+        .trim_matches(|c| c == '<' || c == '>')
+        .to_owned();
+    let j = post_mail(
+        &app,
+        &token_a,
+        &raw_mail(
+            "supplier@parts.test",
+            "Re: Replacement part",
+            "side-a-2@parts.test",
+            Some(&side_id),
+            "Shipping them tomorrow.",
+        ),
+    )
+    .await;
+    assert_eq!(j["status"], "side_reply", "{j}");
+    let side_msgs = messages_of(&app, &a, conv_a.id)
+        .await
+        .into_iter()
+        .filter(|m| m.side_conversation_id.is_some())
+        .count();
+    assert_eq!(
+        side_msgs, 3,
+        "the first message and two replies in the sub-thread"
+    );
     let before = messages_of(&app, &a, conv_a.id).await.len();
     // Sent to B's address, it must not reach A.
     let j = post_mail(

@@ -206,6 +206,7 @@ pub const WEBHOOK_EVENTS: &[&str] = &[
     "conversation.updated",
     "message.created",
     "customer.created",
+    "customer.updated",
     "csat.received",
 ];
 

@@ -134,7 +134,13 @@ pub async fn receive_parsed(
             .clone()
             .unwrap_or_else(|| fallback_id.to_owned())
     );
-    if let Some(token) = email_parse::side_token(&p.subject) {
+    let mut refs_all: Vec<String> = p.in_reply_to.clone();
+    refs_all.extend(p.references.iter().cloned());
+    let side_token = match email_parse::side_token(&p.subject) {
+        Some(t) => Some(t),
+        None => side::token_for_references(&state.db, scope, &refs_all).await?,
+    };
+    if let Some(token) = side_token {
         if let Some(v) = side::receive_reply(
             state,
             scope,

@@ -308,7 +308,7 @@ pub async fn receive(state: &AppState, scope: Scoped, m: InboundMessage) -> Serv
 
 async fn receive_new(state: &AppState, scope: Scoped, m: InboundMessage) -> ServiceResult<Receipt> {
     let mut uow = UnitOfWork::begin(state).await?;
-    let (cust, _) = customers::resolve(
+    let (cust, created) = customers::resolve(
         &*uow,
         scope,
         m.from.kind,
@@ -316,6 +316,13 @@ async fn receive_new(state: &AppState, scope: Scoped, m: InboundMessage) -> Serv
         m.from.name.as_deref(),
     )
     .await?;
+    if created {
+        uow.emit(super::super::bus::Event::new(
+            scope.workspace_id(),
+            "customer.created",
+            serde_json::json!({ "customer_id": cust.id, "channel": m.channel.as_str() }),
+        ));
+    }
     let text = if m.text.trim().is_empty() {
         let names: Vec<&str> = m.files.iter().map(|f| f.filename.as_str()).collect();
         format!("(sent {})", names.join(", "))

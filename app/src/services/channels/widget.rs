@@ -400,7 +400,7 @@ pub async fn set_email(
     uow.emit(Event::new(
         v.scope.workspace_id(),
         "customer.updated",
-        serde_json::json!({ "id": cid }),
+        serde_json::json!({ "customer_id": cid }),
     ));
     uow.commit().await
 }

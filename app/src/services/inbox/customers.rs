@@ -324,7 +324,7 @@ pub async fn create(
     meta: &RequestMeta,
 ) -> ServiceResult<(CustomerView, bool)> {
     actor.require(Action::ManageCustomers)?;
-    let uow = UnitOfWork::begin(state).await?;
+    let mut uow = UnitOfWork::begin(state).await?;
     let (c, created) = resolve(&*uow, actor.scope, kind, value, name).await?;
     if created {
         activity::record(
@@ -335,6 +335,11 @@ pub async fn create(
             Entry::new("customer.created").target("customer", c.id),
         )
         .await?;
+        uow.emit(Event::new(
+            actor.scope.workspace_id(),
+            "customer.created",
+            serde_json::json!({"customer_id": c.id}),
+        ));
     }
     let id = c.id;
     let v = get(&*uow, actor.scope, id).await?;

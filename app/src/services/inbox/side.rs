@@ -88,6 +88,7 @@ pub async fn start(
         },
     )
     .await?;
+    let rfc_id = mail::new_message_id(&state.config);
     let email_id = mail::enqueue(
         &*uow,
         &state.config,
@@ -104,6 +105,7 @@ pub async fn start(
             ),
             html: format!("{}<p>— {}</p>", row.body_html, actor.name),
             kind: "side_conversation",
+            message_id: Some(rfc_id.clone()),
             ..OutgoingEmail::default()
         },
     )
@@ -111,6 +113,7 @@ pub async fn start(
     uow.jobs_enqueued();
     let mut rm = row.into_active_model();
     rm.external_id = Set(Some(format!("email:{email_id}")));
+    rm.rfc_message_id = Set(Some(rfc_id));
     rm.update(&*uow).await?;
     uow.commit().await?;
     Ok(SideConversationView {
@@ -119,6 +122,36 @@ pub async fn start(
         to_email: sc.to_email,
         created_at: sc.created_at.to_rfc3339(),
     })
+}
+
+/// The token of the side conversation one of `references` (RFC 5322 ids) belongs
+/// to, in `scope` — for replies whose client dropped the `[SC-…]` subject marker.
+///
+/// # Errors
+/// Database errors.
+pub async fn token_for_references(
+    db: &impl sea_orm::ConnectionTrait,
+    scope: super::super::tenancy::Scoped,
+    references: &[String],
+) -> ServiceResult<Option<String>> {
+    if references.is_empty() {
+        return Ok(None);
+    }
+    let Some(m) = scope
+        .find::<message::Entity>()
+        .filter(message::Column::RfcMessageId.is_in(references.iter().take(50).cloned()))
+        .filter(message::Column::SideConversationId.is_not_null())
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(scope
+        .find::<side_conversation::Entity>()
+        .filter(side_conversation::Column::Id.eq(m.side_conversation_id))
+        .one(db)
+        .await?
+        .map(|s| s.token))
 }
 
 /// Threads an outside party's reply into its side conversation: the function the
