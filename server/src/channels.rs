@@ -293,32 +293,12 @@ async fn file(
 ) -> Result<Response, ApiError> {
     let v = widget::visitor(&s.app, &q.key, q.token.as_deref().unwrap_or_default()).await?;
     let (a, bytes) = widget::file(&s.app, &v, id).await?;
-    let name: String = a
-        .filename
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    Ok((
-        [
-            (header::CONTENT_TYPE, a.content_type),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                "sandbox; default-src 'none'".to_owned(),
-            ),
-        ],
+    Ok(crate::http::download(
+        &a.filename,
+        a.content_type,
         bytes,
-    )
-        .into_response())
+        "private, no-store",
+    ))
 }
 
 /// `GET /widget/ws?key=…&token=…`: the visitor's live channel (messages, agent

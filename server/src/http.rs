@@ -405,8 +405,18 @@ async fn attachment(
 ) -> Result<Response, ApiError> {
     let actor = session_actor(&session, &s.app, Action::ViewInbox).await?;
     let (a, bytes) = app::services::inbox::attachments::read(&s.app, &actor, id).await?;
-    let name: String = a
-        .filename
+    Ok(download(
+        &a.filename,
+        a.content_type,
+        bytes,
+        "private, max-age=3600",
+    ))
+}
+
+/// A file served as a download (`Content-Disposition: attachment`, a sandboxing
+/// CSP), so an uploaded HTML or SVG file can never run in our origin.
+pub fn download(filename: &str, content_type: String, bytes: Vec<u8>, cache: &str) -> Response {
+    let name: String = filename
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
@@ -416,14 +426,14 @@ async fn attachment(
             }
         })
         .collect();
-    Ok((
+    (
         [
-            (header::CONTENT_TYPE, a.content_type),
+            (header::CONTENT_TYPE, content_type),
             (
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"{name}\""),
             ),
-            (header::CACHE_CONTROL, "private, max-age=3600".to_owned()),
+            (header::CACHE_CONTROL, cache.to_owned()),
             (
                 header::CONTENT_SECURITY_POLICY,
                 "sandbox; default-src 'none'".to_owned(),
@@ -431,7 +441,7 @@ async fn attachment(
         ],
         bytes,
     )
-        .into_response())
+        .into_response()
 }
 
 #[cfg(test)]

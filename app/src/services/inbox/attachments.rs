@@ -61,18 +61,7 @@ pub async fn upload(
 ) -> ServiceResult<AttachmentView> {
     actor.require(Action::AddNotes)?;
     let filename = clean_filename(filename)?;
-    if bytes.is_empty() {
-        return Err(ServiceError::invalid("file", "The file is empty."));
-    }
-    if bytes.len() > state.config.max_attachment_bytes {
-        return Err(ServiceError::invalid(
-            "file",
-            format!(
-                "The file is larger than {} MB.",
-                state.config.max_attachment_bytes / (1024 * 1024)
-            ),
-        ));
-    }
+    check_size(state, bytes)?;
     conversations::find(&state.db, actor.scope, conversation_id).await?;
     let sha = write_blob(state, actor.scope.workspace_id(), bytes).await?;
     let row = insert_row(
@@ -87,6 +76,23 @@ pub async fn upload(
     )
     .await?;
     Ok(view(&row))
+}
+
+/// Refuses empty and oversized files.
+fn check_size(state: &AppState, bytes: &[u8]) -> ServiceResult<()> {
+    if bytes.is_empty() {
+        return Err(ServiceError::invalid("file", "The file is empty."));
+    }
+    if bytes.len() > state.config.max_attachment_bytes {
+        return Err(ServiceError::invalid(
+            "file",
+            format!(
+                "The file is larger than {} MB.",
+                state.config.max_attachment_bytes / (1024 * 1024)
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Writes bytes under their SHA-256 (write then rename, so a crash never leaves a
@@ -160,18 +166,7 @@ pub async fn store_inbound(
     bytes: &[u8],
 ) -> ServiceResult<attachment::Model> {
     let filename = clean_filename(filename).unwrap_or_else(|_| "attachment".to_owned());
-    if bytes.is_empty() {
-        return Err(ServiceError::invalid("file", "The file is empty."));
-    }
-    if bytes.len() > state.config.max_attachment_bytes {
-        return Err(ServiceError::invalid(
-            "file",
-            format!(
-                "The file is larger than {} MB.",
-                state.config.max_attachment_bytes / (1024 * 1024)
-            ),
-        ));
-    }
+    check_size(state, bytes)?;
     let sha = write_blob(state, scope.workspace_id(), bytes).await?;
     insert_row(
         db,

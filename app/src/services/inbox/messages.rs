@@ -599,16 +599,16 @@ async fn replied_since(
     Ok(Some(name))
 }
 
-/// A customer's message arriving on a channel, idempotent on `external_id`: the
-/// entry point the channel adapters (email, chat, SMS …) call. Finds or creates the
-/// customer by identifier; appends to `conversation_number` when given (and still
-/// open to them), else opens a new conversation with `subject`.
+/// A customer's message arriving on a channel or through the API, idempotent on
+/// `external_id` (a fresh one is made when none is given): a thin adapter onto the
+/// one inbound path, [`crate::services::channels::inbound::receive`]. Appends to
+/// `conversation_number` when given (and still open to this customer), else opens a
+/// new conversation with `subject`.
 ///
 /// Returns the message and whether it was new (false: a retry of one already stored).
 ///
 /// # Errors
 /// Validation; database errors.
-#[allow(clippy::too_many_arguments)]
 pub async fn receive_inbound(
     state: &AppState,
     scope: Scoped,
@@ -618,69 +618,43 @@ pub async fn receive_inbound(
     subject: &str,
     m: NewMessage,
 ) -> ServiceResult<(MessageView, bool)> {
-    if let Some(ext) = &m.external_id {
-        if let Some(existing) = scope
-            .find::<message::Entity>()
-            .filter(message::Column::ExternalId.eq(ext.as_str()))
-            .one(&state.db)
-            .await?
-        {
-            let v = thread_of(&state.db, scope, vec![existing]).await?.remove(0);
-            return Ok((v, false));
+    use crate::services::channels::inbound::{self, InboundMessage, Sender, ThreadHint};
+    let external_id = m
+        .external_id
+        .clone()
+        .unwrap_or_else(|| format!("api:{}", uuid::Uuid::new_v4().simple()));
+    let mut msg = InboundMessage::new(
+        channel,
+        external_id,
+        Sender {
+            kind: from.0,
+            value: from.1.to_owned(),
+            name: from.2.map(str::to_owned),
+        },
+        m.body_text.clone(),
+    );
+    msg.subject = subject.to_owned();
+    msg.html = m.body_html.clone();
+    msg.rfc_message_id = m.rfc_message_id.clone();
+    msg.automatic = m.automatic;
+    msg.thread = ThreadHint {
+        ticket_number: conversation_number,
+        ..ThreadHint::default()
+    };
+    if msg.text.trim().is_empty() {
+        if let Some(h) = &msg.html {
+            msg.text = html_to_text(&sanitize_html(h));
         }
     }
-    let mut uow = UnitOfWork::begin(state).await?;
-    let (cust, _) = customers::resolve(&*uow, scope, from.0, from.1, from.2).await?;
-    let existing = match conversation_number {
-        Some(n) => {
-            let c = conversations::find_by_number(&*uow, scope, n).await.ok();
-            // A follow-up to a closed or someone else's conversation opens a new one.
-            c.filter(|c| c.customer_id == cust.id && c.status != Status::Closed.as_str())
-        }
-        None => None,
-    };
-    let row = match existing {
-        Some(c) => insert_inbound(&mut uow, scope, &c, cust.id, m).await?,
-        None => {
-            let c = conversations::create_in(
-                &mut uow,
-                scope,
-                None,
-                conversations::NewConversation {
-                    customer: conversations::CustomerRef::Id(cust.id),
-                    subject: if subject.trim().is_empty() {
-                        excerpt(&m.body_text, 60)
-                    } else {
-                        subject.to_owned()
-                    },
-                    channel,
-                    priority: crate::types::Priority::Normal,
-                    body: m.body_text.clone(),
-                    from_customer: true,
-                    tags: Vec::new(),
-                    assignee_id: None,
-                    team_id: None,
-                },
-            )
-            .await?;
-            // create_in stored the first message without the external id; set it.
-            let first = scope
-                .find::<message::Entity>()
-                .filter(message::Column::ConversationId.eq(c.id))
-                .one(&*uow)
-                .await?
-                .ok_or(ServiceError::NotFound("Message"))?;
-            let mut fm = first.into_active_model();
-            fm.external_id = Set(m.external_id.clone());
-            if let Some(h) = &m.body_html {
-                fm.body_html = Set(sanitize_html(h));
-            }
-            fm.update(&*uow).await?
-        }
-    };
-    let v = thread_of(&*uow, scope, vec![row]).await?.remove(0);
-    uow.commit().await?;
-    Ok((v, true))
+    let r = inbound::receive(state, scope, msg).await?;
+    let row = scope
+        .find::<message::Entity>()
+        .filter(message::Column::Id.eq(r.message_id))
+        .one(&state.db)
+        .await?
+        .ok_or(ServiceError::NotFound("Message"))?;
+    let v = thread_of(&state.db, scope, vec![row]).await?.remove(0);
+    Ok((v, r.new))
 }
 
 /// The messages of a conversation, oldest first (three queries).
