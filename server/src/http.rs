@@ -25,6 +25,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tower::ServiceBuilder;
+use tower_http::compression::predicate::{DefaultPredicate, Predicate};
+use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -127,6 +129,14 @@ pub fn router(state: ServerState) -> Router {
                         .on_response(DefaultOnResponse::new().level(tracing::Level::DEBUG)),
                 )
                 .layer(PropagateRequestIdLayer::x_request_id())
+                // gzip for browsers that ask (the wasm bundles shrink to a third).
+                .layer(CompressionLayer::new().gzip(true).compress_when(
+                    DefaultPredicate::new().and(
+                        |s: StatusCode, _: http::Version, _: &HeaderMap, _: &http::Extensions| {
+                            s != StatusCode::SWITCHING_PROTOCOLS
+                        },
+                    ),
+                ))
                 .layer(middleware::from_fn_with_state(http_metrics, metrics::track))
                 .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
                 .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, frame_options))
