@@ -201,6 +201,12 @@ pub async fn serve(
     let app = router(server_state);
     let grace = Duration::from_secs(cfg.shutdown_grace_secs);
     let tx_signal = tx.clone();
+    // No Nagle delay: live events are small frames that must leave at once.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "could not set TCP_NODELAY");
+        }
+    });
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

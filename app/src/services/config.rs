@@ -251,6 +251,10 @@ pub struct LimitsConfig {
     pub verification_resend_per_hour: u64,
     /// Password-reset emails per address per hour.
     pub password_reset_per_hour: u64,
+    /// Chat widget messages per visitor per minute.
+    pub widget_messages_per_minute: usize,
+    /// Chat widget requests per IP per minute (all visitors behind it).
+    pub widget_requests_per_ip_per_minute: usize,
 }
 
 impl Default for LimitsConfig {
@@ -261,6 +265,8 @@ impl Default for LimitsConfig {
             login_window_secs: 900,
             verification_resend_per_hour: 3,
             password_reset_per_hour: 5,
+            widget_messages_per_minute: 30,
+            widget_requests_per_ip_per_minute: 600,
         }
     }
 }

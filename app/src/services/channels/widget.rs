@@ -25,10 +25,6 @@ use sea_orm::{
 };
 use std::time::Duration;
 
-/// Messages per visitor per minute.
-pub const MESSAGES_PER_VISITOR_PER_MINUTE: usize = 30;
-/// Widget requests per IP per minute (all visitors behind it).
-pub const REQUESTS_PER_IP_PER_MINUTE: usize = 600;
 /// Longest chat message, in characters.
 pub const MAX_CHAT_MESSAGE: usize = 5_000;
 
@@ -51,18 +47,23 @@ fn visitor_id(token: &str) -> String {
     hash_token(token)[..40].to_owned()
 }
 
-fn rate_limited(state: &AppState, key: &str, ip: Option<&str>) -> ServiceResult<()> {
-    if let Some(ip) = ip {
-        state.limiter.enforce(
+fn per_ip(state: &AppState, ip: Option<&str>) -> ServiceResult<()> {
+    match ip {
+        Some(ip) => state.limiter.enforce(
             &format!("widget-ip:{ip}"),
-            REQUESTS_PER_IP_PER_MINUTE,
+            state.config.limits.widget_requests_per_ip_per_minute,
             Duration::from_secs(60),
             "Too many requests from your network. Try again",
-        )?;
+        ),
+        None => Ok(()),
     }
+}
+
+fn rate_limited(state: &AppState, key: &str, ip: Option<&str>) -> ServiceResult<()> {
+    per_ip(state, ip)?;
     state.limiter.enforce(
         key,
-        MESSAGES_PER_VISITOR_PER_MINUTE,
+        state.config.limits.widget_messages_per_minute,
         Duration::from_secs(60),
         "You are sending messages very fast. Try again",
     )
@@ -172,14 +173,7 @@ pub async fn session(
     token: Option<&str>,
     ip: Option<&str>,
 ) -> ServiceResult<WidgetSession> {
-    if let Some(ip) = ip {
-        state.limiter.enforce(
-            &format!("widget-ip:{ip}"),
-            REQUESTS_PER_IP_PER_MINUTE,
-            Duration::from_secs(60),
-            "Too many requests from your network. Try again",
-        )?;
-    }
+    per_ip(state, ip)?;
     let token = token
         .map(str::trim)
         .filter(|t| (32..=64).contains(&t.len()))
