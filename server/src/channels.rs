@@ -311,7 +311,12 @@ async fn ws(
 ) -> Result<Response, ApiError> {
     let v = widget::visitor(&s.app, &q.key, q.token.as_deref().unwrap_or_default()).await?;
     let ip = ip(meta.as_ref());
-    Ok(upgrade.on_upgrade(move |socket| run_ws(socket, s, v, ip)))
+    // Widget frames are small: small buffers keep thousands of open sockets cheap.
+    Ok(upgrade
+        .read_buffer_size(8 * 1024)
+        .write_buffer_size(8 * 1024)
+        .max_message_size(64 * 1024)
+        .on_upgrade(move |socket| run_ws(socket, s, v, ip)))
 }
 
 async fn run_ws(socket: WebSocket, s: ServerState, mut v: widget::Visitor, ip: Option<String>) {
