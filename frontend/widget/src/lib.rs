@@ -316,6 +316,16 @@ fn Panel(state: State) -> impl IntoView {
             .config
             .with(|c| c.as_ref().map(|c| c.welcome.clone()).unwrap_or_default())
     };
+    // Keep the newest message in view.
+    let log = NodeRef::<leptos::html::Ol>::new();
+    Effect::new(move |_| {
+        state.messages.track();
+        state.pending.track();
+        state.typing.track();
+        if let Some(el) = log.get() {
+            el.set_scroll_top(el.scroll_height());
+        }
+    });
     let last_customer = move || {
         state
             .messages
@@ -339,7 +349,7 @@ fn Panel(state: State) -> impl IntoView {
             <Show when=move || state.notice.get().is_some()>
                 <div class="sbw-offline">{move || state.notice.get().unwrap_or_default()}</div>
             </Show>
-            <ol class="sbw-log" data-testid="widget-log">
+            <ol class="sbw-log" data-testid="widget-log" node_ref=log>
                 <li class="sbw-msg agent welcome">{welcome}</li>
                 <For each=move || state.messages.get() key=|m| m.id let:m>
                     <li class=format!("sbw-msg {}", m.from) data-testid="widget-message" data-from=m.from.clone()>
@@ -359,7 +369,12 @@ fn Panel(state: State) -> impl IntoView {
                 <For each=move || state.pending.get() key=|p| p.client_id.clone() let:p>
                     <li class="sbw-msg customer pending" data-testid="widget-pending">
                         <p>{p.body.clone()}</p>
-                        <span class="sbw-seen">{p.error.clone().unwrap_or_else(|| "Sending…".into())}</span>
+                        <span class="sbw-seen">{
+                            let error = p.error.clone();
+                            move || error.clone().unwrap_or_else(|| {
+                                if state.connected.get() { "Sending…".into() } else { "Waiting for the connection".into() }
+                            })
+                        }</span>
                     </li>
                 </For>
                 <Show when=move || state.typing.get().is_some()>
