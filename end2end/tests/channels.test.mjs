@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SHOTS, launch, open, startServer } from './support.mjs';
+import { SHOTS, launch, open, signInDemo, startServer } from './support.mjs';
 
 let server;
 let browser;
@@ -20,14 +20,6 @@ after(async () => {
   await browser?.close();
   server?.stop();
 });
-
-async function signIn(page, email) {
-  await open(page, server.base, '/sign-in');
-  await page.fill('input[name="email"]', email);
-  await page.fill('input[name="password"]', 'switchboard-demo');
-  await page.click('button[type="submit"]');
-  await page.waitForURL(`${server.base}/app`);
-}
 
 async function openConversation(page, text) {
   await open(page, server.base, '/app/inbox');
@@ -64,7 +56,7 @@ test('chat widget: live messages both ways, typing, seen, offline queue, CSAT', 
 
   // The agent sees it live in the inbox.
   const agent = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
-  await signIn(agent, 'demo@switchboard.test');
+  await signInDemo(agent, server.base, 'demo@switchboard.test');
   await openConversation(agent, 'Norway');
   await agent.locator('[data-testid="message"]', { hasText: 'Ridge Shell Jacket to Norway' }).waitFor();
 
@@ -141,7 +133,7 @@ test('web support form: field checks, ticket number, status page with the reply'
   await page.screenshot({ path: join(SHOTS, 'support-form-done.png') });
 
   const agent = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
-  await signIn(agent, 'demo@switchboard.test');
+  await signInDemo(agent, server.base, 'demo@switchboard.test');
   await openConversation(agent, 'Broken buckle');
   await agent.fill('[data-testid="composer-body"]', 'Sorry about that! A new buckle is on its way.');
   await agent.click('[data-testid="send"]');

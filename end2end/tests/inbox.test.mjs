@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { SHOTS, launch, open, startServer } from './support.mjs';
+import { SHOTS, launch, open, signInDemo, startServer } from './support.mjs';
 
 let server;
 let browser;
@@ -19,14 +19,6 @@ after(async () => {
   server?.stop();
 });
 
-async function signIn(page, email) {
-  await open(page, server.base, '/sign-in');
-  await page.fill('input[name="email"]', email);
-  await page.fill('input[name="password"]', 'switchboard-demo');
-  await page.click('button[type="submit"]');
-  await page.waitForURL(`${server.base}/app`);
-}
-
 async function openInbox(page, query = '') {
   await open(page, server.base, `/app/inbox${query}`);
   await page.locator('[data-testid="views"]').waitFor();
@@ -39,8 +31,8 @@ function row(page, subject) {
 test('two agents: presence, typing, collision, notes, canned, macro', async () => {
   const a = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
   const b = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
-  await signIn(a, 'demo@switchboard.test');
-  await signIn(b, 'sam.agent@switchboard.test');
+  await signInDemo(a, server.base, 'demo@switchboard.test');
+  await signInDemo(b, server.base, 'sam.agent@switchboard.test');
 
   await openInbox(a);
   await a.locator('[data-testid="view-link"]', { hasText: 'All open' }).click();
@@ -114,7 +106,7 @@ test('two agents: presence, typing, collision, notes, canned, macro', async () =
 
 test('bulk assign, merge and undo, split, search', async () => {
   const a = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
-  await signIn(a, 'demo@switchboard.test');
+  await signInDemo(a, server.base, 'demo@switchboard.test');
   await openInbox(a);
   await a.locator('[data-testid="view-link"]', { hasText: 'Unassigned' }).click();
   await row(a, 'Sleeping bag sizing').waitFor();

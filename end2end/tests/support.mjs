@@ -77,3 +77,12 @@ export async function open(page, base, path) {
     page.off('console', onConsole);
   }
 }
+
+/// Signs in as a seeded demo member (password `switchboard-demo`).
+export async function signInDemo(page, base, email) {
+  await open(page, base, '/sign-in');
+  await page.fill('input[name="email"]', email);
+  await page.fill('input[name="password"]', 'switchboard-demo');
+  await page.click('button[type="submit"]');
+  await page.waitForURL(`${base}/app`);
+}

@@ -327,12 +327,19 @@ async fn run_ws(socket: WebSocket, s: ServerState, mut v: widget::Visitor, ip: O
     let mut ping = tokio::time::interval(Duration::from_secs(25));
     m::add(&m::WS_CONNECTIONS, 1);
     let ws_id = v.scope.workspace_id();
+    // The visitor's conversation ids, loaded when the first event of the workspace
+    // arrives after they became a customer.
+    let mut known: Option<std::collections::HashSet<i32>> = None;
     loop {
         tokio::select! {
             ev = events.recv() => match ev {
                 Ok(e) if e.workspace_id == ws_id => {
                     let Some(cid) = v.customer_id else { continue };
-                    match widget::frame_for(&s.app, &v, cid, &e).await {
+                    if known.is_none() {
+                        known = widget::conversation_ids(&s.app.db, v.scope, cid).await.ok();
+                    }
+                    let Some(ids) = known.as_mut() else { continue };
+                    match widget::frame_for(&s.app, &v, cid, ids, &e).await {
                         Ok(Some(f)) => {
                             let Ok(text) = serde_json::to_string(&f) else { continue };
                             if tx.send(Message::Text(text.into())).await.is_err() { break; }

@@ -21,3 +21,14 @@ pub mod verify;
 pub mod webform;
 pub mod webhooks;
 pub mod widget;
+
+/// A client-made idempotency id (widget message, form submission): letters, digits
+/// and dashes, at most 64; `None` when fewer than 8 remain.
+pub fn clean_client_id(raw: &str) -> Option<String> {
+    let id: String = raw
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .take(64)
+        .collect();
+    (id.len() >= 8).then_some(id)
+}

@@ -92,17 +92,9 @@ pub async fn submit(
     {
         return Err(ServiceError::invalid(field, message));
     }
-    let sub: String = submission_id
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
-        .take(64)
-        .collect();
-    if sub.len() < 8 {
-        return Err(ServiceError::invalid(
-            "submission_id",
-            "Reload the page and send the form again.",
-        ));
-    }
+    let sub = super::clean_client_id(submission_id).ok_or_else(|| {
+        ServiceError::invalid("submission_id", "Reload the page and send the form again.")
+    })?;
     let key = format!("form:{}:{}", ws.id, ip.unwrap_or("-"));
     rate_limit::enforce(
         &state.db,

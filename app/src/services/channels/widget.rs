@@ -281,18 +281,12 @@ pub async fn thread(state: &AppState, v: &Visitor) -> ServiceResult<WidgetThread
 }
 
 fn clean_client_id(client_id: &str) -> ServiceResult<String> {
-    let id: String = client_id
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
-        .take(64)
-        .collect();
-    if id.len() < 8 {
-        return Err(ServiceError::invalid(
+    super::clean_client_id(client_id).ok_or_else(|| {
+        ServiceError::invalid(
             "client_id",
             "Each message needs an id from the widget (8 or more letters and digits).",
-        ));
-    }
-    Ok(id)
+        )
+    })
 }
 
 /// Receives a visitor's message (or file); returns it as the widget shows it.
@@ -539,7 +533,28 @@ pub async fn file(
     Ok((a, bytes))
 }
 
-/// Whether a bus event concerns this visitor, and the frame to send them.
+/// The ids of a customer's conversations (what a visitor's socket listens to).
+///
+/// # Errors
+/// Database errors.
+pub async fn conversation_ids(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+    customer_id: i32,
+) -> ServiceResult<std::collections::HashSet<i32>> {
+    Ok(scope
+        .find::<conversation::Entity>()
+        .filter(conversation::Column::CustomerId.eq(customer_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| c.id)
+        .collect())
+}
+
+/// Whether a bus event concerns this visitor, and the frame to send them. `known`
+/// holds the customer's conversation ids ([`conversation_ids`]; new ones are added
+/// as their messages arrive), so events about other conversations cost no query.
 ///
 /// # Errors
 /// Database errors while loading the message an event names.
@@ -547,6 +562,7 @@ pub async fn frame_for(
     state: &AppState,
     v: &Visitor,
     customer_id: i32,
+    known: &mut std::collections::HashSet<i32>,
     e: &Event,
 ) -> ServiceResult<Option<crate::types::WidgetServerFrame>> {
     use crate::types::WidgetServerFrame as F;
@@ -556,20 +572,29 @@ pub async fn frame_for(
             .and_then(serde_json::Value::as_i64)
             .and_then(|x| i32::try_from(x).ok())
     };
-    let mine = |conv: Option<i32>| async move {
-        match conv {
-            Some(id) => conversations::find(&state.db, v.scope, id)
-                .await
-                .ok()
-                .filter(|c| c.customer_id == customer_id),
-            None => None,
+    let mine = |conv: Option<i32>, known: &std::collections::HashSet<i32>| {
+        let conv = conv.filter(|id| known.contains(id));
+        async move {
+            match conv {
+                Some(id) => conversations::find(&state.db, v.scope, id)
+                    .await
+                    .ok()
+                    .filter(|c| c.customer_id == customer_id),
+                None => None,
+            }
         }
     };
     Ok(match e.kind.as_str() {
         "message.created" => {
             let public = d.get("kind").and_then(serde_json::Value::as_str) == Some("reply")
                 && d.get("side").and_then(serde_json::Value::as_bool) != Some(true);
-            if !public || int("customer_id") != Some(customer_id) {
+            if int("customer_id") != Some(customer_id) {
+                return Ok(None);
+            }
+            if let Some(c) = int("conversation_id") {
+                known.insert(c);
+            }
+            if !public {
                 return Ok(None);
             }
             let Some(mid) = int("message_id") else {
@@ -599,21 +624,23 @@ pub async fn frame_for(
             if !typing && !stopped {
                 return Ok(None);
             }
-            mine(int("conversation_id")).await.map(|_| F::Typing {
-                typing,
-                name: d
-                    .get("name")
-                    .and_then(serde_json::Value::as_str)
-                    .and_then(|n| n.split_whitespace().next())
-                    .unwrap_or("Agent")
-                    .to_owned(),
-            })
+            mine(int("conversation_id"), known)
+                .await
+                .map(|_| F::Typing {
+                    typing,
+                    name: d
+                        .get("name")
+                        .and_then(serde_json::Value::as_str)
+                        .and_then(|n| n.split_whitespace().next())
+                        .unwrap_or("Agent")
+                        .to_owned(),
+                })
         }
         "conversation.read" => {
             if d.get("by").and_then(serde_json::Value::as_str) != Some("agent") {
                 return Ok(None);
             }
-            match (mine(int("conversation_id")).await, int("message_id")) {
+            match (mine(int("conversation_id"), known).await, int("message_id")) {
                 (Some(c), Some(m)) => Some(F::Read {
                     conversation_id: c.id,
                     message_id: m,
@@ -621,7 +648,7 @@ pub async fn frame_for(
                 _ => None,
             }
         }
-        "conversation.updated" => match mine(int("id")).await {
+        "conversation.updated" => match mine(int("id"), known).await {
             Some(c) => {
                 let rated = v
                     .scope

@@ -271,15 +271,6 @@ pub async fn read(
     id: i32,
 ) -> ServiceResult<(AttachmentView, Vec<u8>)> {
     actor.require(Action::ViewInbox)?;
-    let a = actor
-        .scope
-        .find::<attachment::Entity>()
-        .filter(attachment::Column::Id.eq(id))
-        .one(&state.db)
-        .await?
-        .ok_or(ServiceError::NotFound("Attachment"))?;
-    let bytes = tokio::fs::read(path_for(state, a.workspace_id, &a.storage_key))
-        .await
-        .map_err(|e| ServiceError::Internal(format!("attachment read: {e}")))?;
+    let (a, bytes) = read_scoped(state, actor.scope, id).await?;
     Ok((view(&a), bytes))
 }
