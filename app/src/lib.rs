@@ -45,7 +45,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     use pages::{
-        activity, admin, api_keys, auth, channels, inbox, inbox_settings, ops, portal, settings,
+        activity, admin, ai, api_keys, auth, channels, inbox, inbox_settings, kb, ops, portal, settings,
         support, team, webhooks,
     };
     provide_meta_context();
@@ -73,6 +73,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("settings/api-keys") view=api_keys::ApiKeysPage/>
                     <Route path=path!("settings/channels") view=channels::ChannelsPage/>
                     <Route path=path!("settings/webhooks") view=webhooks::WebhooksPage/>
+                    <Route path=path!("kb") view=kb::KbPage/>
+                    <Route path=path!("kb/articles/:id") view=kb::ArticleEditorPage/>
+                    <Route path=path!("ai") view=ai::AiPage/>
                     <Route path=path!("profile") view=settings::ProfilePage/>
                     <Route path=path!("activity") view=activity::ActivityPage/>
                     <Route path=path!("outbox") view=ops::OutboxPage/>

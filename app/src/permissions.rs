@@ -105,6 +105,14 @@ pub enum Action {
     ManageChannels,
     /// Create, pause and replay outbound webhooks.
     ManageWebhooks,
+    /// Read internal (agent-only) knowledge-base articles and use agent assist.
+    ViewKnowledge,
+    /// Write, publish and organise knowledge-base articles and help centers.
+    ManageKnowledge,
+    /// Configure the AI agent (provider, key, channels, thresholds).
+    ManageAi,
+    /// See the AI overview (resolutions, handoffs, deflections, cost).
+    ViewAiReports,
 }
 
 use Role::{Admin as A, Agent as G, Collaborator as C, LightAgent as L, Owner as O};
@@ -134,6 +142,10 @@ pub const MATRIX: &[(Action, &[Role])] = &[
     (Action::ManageApiKeys, &[O, A]),
     (Action::ManageChannels, &[O, A]),
     (Action::ManageWebhooks, &[O, A]),
+    (Action::ViewKnowledge, &[O, A, G, L]),
+    (Action::ManageKnowledge, &[O, A]),
+    (Action::ManageAi, &[O, A]),
+    (Action::ViewAiReports, &[O, A]),
 ];
 
 /// Whether `role` may perform `action`.
@@ -159,7 +171,7 @@ mod tests {
         for (a, _) in MATRIX {
             assert!(seen.insert(*a), "{a:?} listed twice");
         }
-        assert_eq!(seen.len(), 23);
+        assert_eq!(seen.len(), 27);
     }
 
     #[test]

@@ -34,6 +34,16 @@ pub struct Model {
     pub customer_read_message_id: Option<i32>,
     /// Last message an agent has seen.
     pub agent_read_message_id: Option<i32>,
+    /// What the AI agent did last: `answered`, `escalated` or `resolved`.
+    pub ai_state: Option<String>,
+    /// Reason code of the AI's escalation (`refund`, `legal`, `no_kb_match`, ...).
+    pub ai_reason: Option<String>,
+    /// Consecutive customer messages the knowledge base had no answer for.
+    pub ai_kb_misses: i32,
+    /// When the AI last answered the customer.
+    pub ai_answered_at: Option<DateTimeUtc>,
+    /// When the AI's answer counted as a resolution (confirmed, or 72 h quiet).
+    pub ai_resolved_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

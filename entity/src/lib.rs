@@ -6,6 +6,8 @@
 use sea_orm::EntityTrait;
 
 pub mod activity;
+pub mod ai_run;
+pub mod ai_setting;
 pub mod api_key;
 pub mod attachment;
 pub mod auth_token;
@@ -17,10 +19,18 @@ pub mod csat_response;
 pub mod custom_field_def;
 pub mod customer;
 pub mod customer_identifier;
+pub mod deflection_session;
 pub mod email;
 pub mod inbox_macro;
 pub mod invitation;
 pub mod job;
+pub mod kb_article;
+pub mod kb_brand;
+pub mod kb_category;
+pub mod kb_chunk;
+pub mod kb_collection;
+pub mod kb_feedback;
+pub mod kb_revision;
 pub mod membership;
 pub mod merge;
 pub mod message;
@@ -83,6 +93,18 @@ tenant!(
     csat_response,
     webhook_endpoint,
     webhook_delivery
+);
+tenant!(
+    kb_brand,
+    kb_collection,
+    kb_category,
+    kb_article,
+    kb_revision,
+    kb_chunk,
+    kb_feedback,
+    deflection_session,
+    ai_setting,
+    ai_run
 );
 
 impl GlobalEntity for user::Entity {}

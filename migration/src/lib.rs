@@ -7,6 +7,7 @@ mod m20261122_000001_foundation;
 mod m20261122_000002_session_user;
 mod m20261122_000003_inbox;
 mod m20261201_000004_channels;
+mod m20261202_000005_knowledge_ai;
 pub mod schema;
 
 /// The ordered list of every migration Switchboard knows.
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_session_user::Migration),
             Box::new(m20261122_000003_inbox::Migration),
             Box::new(m20261201_000004_channels::Migration),
+            Box::new(m20261202_000005_knowledge_ai::Migration),
         ]
     }
 }

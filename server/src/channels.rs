@@ -39,6 +39,9 @@ pub fn router() -> Router<ServerState> {
         .route("/widget/api/read", post(read))
         .route("/widget/api/csat", post(csat))
         .route("/widget/api/files/{id}", get(file))
+        .route("/widget/api/suggest", post(suggest))
+        .route("/widget/api/suggest/open", post(suggest_open))
+        .route("/widget/api/suggest/sent", post(suggest_sent))
         .route("/widget/ws", get(ws))
         .route("/demo/store", get(demo_store))
 }
@@ -188,6 +191,57 @@ async fn send(
     )
     .await?;
     Ok(Json(serde_json::json!({ "message": m })).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SuggestBody {
+    key: String,
+    token: String,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    session: String,
+    #[serde(default)]
+    article_id: i32,
+}
+
+/// `POST /widget/api/suggest`: help articles for what the visitor is typing
+/// (deflection); the answer carries the suggestion session to send back.
+async fn suggest(State(s): State<ServerState>, Json(b): Json<SuggestBody>) -> Result<Response, ApiError> {
+    let v = widget::visitor(&s.app, &b.key, &b.token).await?;
+    let brand = app::services::kb::structure::default_brand(&s.app.db, v.scope).await?;
+    let out = app::services::kb::deflection::suggest(
+        &s.app.db,
+        v.scope,
+        "chat",
+        (!b.session.is_empty()).then_some(b.session.as_str()),
+        &b.text,
+        &brand.default_locale,
+    )
+    .await?;
+    Ok(Json(out).into_response())
+}
+
+/// `POST /widget/api/suggest/open`: the visitor opened a suggested article.
+async fn suggest_open(State(s): State<ServerState>, Json(b): Json<SuggestBody>) -> Result<Response, ApiError> {
+    let v = widget::visitor(&s.app, &b.key, &b.token).await?;
+    app::services::kb::deflection::opened(&s.app.db, v.scope, &b.session, b.article_id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `POST /widget/api/suggest/sent`: the visitor sent a message after suggestions
+/// (not deflected).
+async fn suggest_sent(State(s): State<ServerState>, Json(b): Json<SuggestBody>) -> Result<Response, ApiError> {
+    let v = widget::visitor(&s.app, &b.key, &b.token).await?;
+    let Some(customer) = v.customer_id else {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    };
+    let ids = widget::conversation_ids(&s.app.db, v.scope, customer).await?;
+    if let Some(c) = ids.iter().max() {
+        app::services::kb::deflection::submitted(&s.app.db, v.scope, Some(&b.session), *c).await?;
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 #[derive(Debug, Deserialize)]

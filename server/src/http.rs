@@ -104,6 +104,7 @@ pub fn router(state: ServerState) -> Router {
         .route("/app/logo", get(logo))
         .route("/app/attachments/{id}", get(attachment))
         .merge(crate::channels::router())
+        .merge(crate::helpcenter::router())
         .nest(crate::api::PREFIX, crate::api::router())
         .route("/api/openapi.json", get(crate::api::openapi_json))
         .leptos_routes_with_context(

@@ -7,6 +7,7 @@ pub mod api;
 pub mod channels;
 pub mod config;
 pub mod db;
+pub mod helpcenter;
 pub mod http;
 pub mod metrics;
 pub mod runtime;

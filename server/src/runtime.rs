@@ -29,6 +29,10 @@ pub async fn build_state(cfg: Config) -> anyhow::Result<AppState> {
     let bus: Arc<dyn app::services::bus::EventBus> = Arc::new(InProcessBus::default());
     let presence = Arc::new(app::services::inbox::presence::PresenceBoard::default());
     feed_presence(&bus, &presence);
+    let secrets = app::services::ai::secrets::from_config(&cfg)
+        .map_err(anyhow::Error::msg)
+        .context("loading the secrets key (secrets_key)")?
+        .map(Arc::new);
     Ok(AppState {
         db,
         bus,
@@ -38,6 +42,7 @@ pub async fn build_state(cfg: Config) -> anyhow::Result<AppState> {
         presence,
         sqlite_writer: Arc::default(),
         limiter: Arc::default(),
+        secrets,
     })
 }
 

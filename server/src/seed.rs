@@ -63,6 +63,136 @@ pub async fn seed(state: &AppState) -> ServiceResult<()> {
     };
     team::invite(state, &actor, "new.hire@switchboard.test", "agent", &meta).await?;
     seed_inbox(state, &actor, &meta).await?;
+    seed_knowledge_base(state, &actor).await?;
+    // The AI agent answers chat, email and web-form messages out of the box with
+    // the built-in engine (no API key needed).
+    app::services::ai::settings::enable_builtin(&state.db, scope, &["chat", "email", "web_form"])
+        .await?;
+    Ok(())
+}
+
+/// The demo help center's content (Acme Outdoor: 25 public articles in 6
+/// categories, 3 internal ones, 4 translations).
+pub const KNOWLEDGE_BASE: &str = include_str!("../seed/knowledge_base.json");
+
+#[derive(serde::Deserialize)]
+struct KbFile {
+    collections: Vec<KbCollection>,
+}
+#[derive(serde::Deserialize)]
+struct KbCollection {
+    name: String,
+    #[serde(default)]
+    description: String,
+    categories: Vec<KbCategory>,
+}
+#[derive(serde::Deserialize)]
+struct KbCategory {
+    name: String,
+    #[serde(default)]
+    description: String,
+    articles: Vec<KbArticle>,
+}
+#[derive(serde::Deserialize)]
+struct KbArticle {
+    slug: String,
+    title: String,
+    #[serde(default)]
+    summary: String,
+    #[serde(default)]
+    internal: bool,
+    body_html: String,
+    #[serde(default)]
+    translations: Vec<KbTranslation>,
+}
+#[derive(serde::Deserialize)]
+struct KbTranslation {
+    locale: String,
+    title: String,
+    #[serde(default)]
+    summary: String,
+    body_html: String,
+}
+
+/// Imports the demo knowledge base (published) into the actor's workspace and
+/// offers its translations' languages in the default help center.
+///
+/// # Errors
+/// Service errors; `Internal` when the embedded file does not parse.
+pub async fn seed_knowledge_base(state: &AppState, actor: &app::services::Actor) -> ServiceResult<()> {
+    use app::services::kb::{articles, structure};
+    use app::types::{ArticleForm, BrandForm};
+    let file: KbFile = serde_json::from_str(KNOWLEDGE_BASE)
+        .map_err(|e| app::services::ServiceError::Internal(format!("demo knowledge base: {e}")))?;
+    let brand = structure::default_brand(&state.db, actor.scope).await?;
+    let mut locales = vec!["en".to_owned()];
+    for col in &file.collections {
+        let c = structure::create_collection(&state.db, actor, Some(brand.id), &col.name, &col.description).await?;
+        for cat in &col.categories {
+            let k = structure::create_category(&state.db, actor, c.id, &cat.name, &cat.description).await?;
+            for a in &cat.articles {
+                let saved = articles::save(
+                    state,
+                    actor,
+                    None,
+                    &ArticleForm {
+                        category_id: k.id,
+                        title: a.title.clone(),
+                        slug: a.slug.clone(),
+                        summary: a.summary.clone(),
+                        body_html: a.body_html.clone(),
+                        internal: a.internal,
+                        publish: true,
+                        locale: "en".into(),
+                        parent_id: None,
+                        note: "Imported".into(),
+                    },
+                )
+                .await?;
+                for t in &a.translations {
+                    if !locales.contains(&t.locale) {
+                        locales.push(t.locale.clone());
+                    }
+                    articles::save(
+                        state,
+                        actor,
+                        None,
+                        &ArticleForm {
+                            category_id: k.id,
+                            title: t.title.clone(),
+                            slug: String::new(),
+                            summary: t.summary.clone(),
+                            body_html: t.body_html.clone(),
+                            internal: a.internal,
+                            publish: true,
+                            locale: t.locale.clone(),
+                            parent_id: Some(saved.summary.id),
+                            note: "Imported".into(),
+                        },
+                    )
+                    .await?;
+                }
+            }
+        }
+    }
+    let view = structure::brand_view(&brand);
+    structure::save_brand(
+        &state.db,
+        actor,
+        Some(brand.id),
+        &BrandForm {
+            name: view.name,
+            slug: view.slug,
+            logo_url: String::new(),
+            primary_color: "#2f6f4f".into(),
+            accent_color: "#c2410c".into(),
+            custom_css: String::new(),
+            default_locale: "en".into(),
+            locales: locales.join(","),
+            embed_widget: true,
+        },
+    )
+    .await?;
     Ok(())
 }
 

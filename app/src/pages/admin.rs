@@ -77,6 +77,16 @@ const NAV: &[NavItem] = &[
         action: Action::ViewInbox,
     },
     NavItem {
+        href: "/app/kb",
+        label: "Knowledge base",
+        action: Action::ViewKnowledge,
+    },
+    NavItem {
+        href: "/app/ai",
+        label: "AI agent",
+        action: Action::ViewAiReports,
+    },
+    NavItem {
         href: "/app/team",
         label: "Team",
         action: Action::ViewTeam,

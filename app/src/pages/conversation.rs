@@ -300,6 +300,7 @@ fn Pane(
                 </ol>
                 <CustomerCard d=d.clone() view_id/>
             </div>
+            <crate::pages::ai_assist::AiPanel conversation_id=id refresh=ctx.refresh body=draft.body/>
             <Composer conversation_id=id last_public role signature=meta.signature.clone() ping draft/>
             {can(role, Action::ReplyToCustomers).then(|| view! { <SideConversationForm conversation_id=id/> })}
         </article>
@@ -623,6 +624,7 @@ fn Composer(
                         }>"Format for channel"</button>
                 })}
                 {move || format_hint.get().map(|h| view! { <span class="muted small" data-testid="format-hint">{h}</span> })}
+                {may_reply.then(|| view! { <crate::pages::ai_assist::AssistBar conversation_id body note/> })}
                 <button class="btn btn-primary" data-testid="send" disabled=move || send.pending().get() || body.with(|b| b.trim().is_empty()) && files.with(Vec::is_empty)
                     on:click=move |_| submit(false)>
                     {move || if note.get() { "Add note" } else { "Send reply" }}

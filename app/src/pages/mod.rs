@@ -2,12 +2,15 @@
 
 pub mod activity;
 pub mod admin;
+pub mod ai;
+pub mod ai_assist;
 pub mod api_keys;
 pub mod auth;
 pub mod channels;
 pub mod conversation;
 pub mod inbox;
 pub mod inbox_settings;
+pub mod kb;
 pub mod ops;
 pub mod portal;
 pub mod settings;

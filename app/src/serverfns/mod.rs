@@ -5,11 +5,13 @@
 //! [`AppError`]: crate::error::AppError
 
 pub mod activity;
+pub mod ai;
 pub mod api_keys;
 pub mod auth;
 pub mod channels;
 pub mod inbox;
 pub mod invitations;
+pub mod kb;
 pub mod operations;
 pub mod profile;
 pub mod team;

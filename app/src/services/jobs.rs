@@ -59,6 +59,10 @@ pub mod kind {
     pub const DELIVER_WEBHOOK: &str = super::super::channels::webhooks::DELIVER_JOB;
     /// Poll every configured IMAP mailbox.
     pub const POLL_IMAP: &str = "channels.poll_imap";
+    /// Run the AI resolution pipeline on one customer message.
+    pub const AI_RESOLVE: &str = super::super::ai::pipeline::JOB;
+    /// Count quiet AI answers as resolutions.
+    pub const AI_SWEEP: &str = super::super::ai::pipeline::SWEEP_JOB;
 }
 
 /// A job to enqueue.
@@ -347,6 +351,8 @@ async fn execute(state: &AppState, job: &job::Model) -> Result<(), String> {
         kind::ARCHIVE_OUTBOX => super::mail::archive_sent(state).await,
         kind::DELIVER_WEBHOOK => super::channels::webhooks::run_delivery_job(state, &payload).await,
         kind::POLL_IMAP => super::channels::email_in::poll_imap_all(state).await,
+        kind::AI_RESOLVE => super::ai::pipeline::run_job(state, &payload).await,
+        kind::AI_SWEEP => super::ai::pipeline::sweep_resolutions(state).await,
         kind::PURGE_SESSIONS | kind::PURGE_AUTH | kind::ACTIVITY_RETENTION | kind::PURGE_JOBS => {
             maintenance(state, job.kind.as_str()).await
         }
@@ -505,6 +511,11 @@ pub const SCHEDULES: &[CronEntry] = &[
         name: "poll-imap",
         cron: "0 * * * * *",
         kind: kind::POLL_IMAP,
+    },
+    CronEntry {
+        name: "ai-resolution-sweep",
+        cron: "0 10 * * * *",
+        kind: kind::AI_SWEEP,
     },
     CronEntry {
         name: "archive-outbox",

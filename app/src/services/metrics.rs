@@ -22,6 +22,17 @@ pub static WS_CONNECTIONS: AtomicI64 = AtomicI64::new(0);
 /// Events delivered to WebSocket clients.
 pub static WS_EVENTS_DELIVERED: AtomicU64 = AtomicU64::new(0);
 
+/// AI pipeline runs.
+pub static AI_RUNS: AtomicU64 = AtomicU64::new(0);
+/// Total microseconds spent in AI pipeline runs (provider calls excluded).
+pub static AI_RUN_MICROS: AtomicU64 = AtomicU64::new(0);
+
+/// Counts one AI pipeline run and its own time.
+pub fn observe_ai_run(micros: u64) {
+    inc(&AI_RUNS);
+    AI_RUN_MICROS.fetch_add(micros, Ordering::Relaxed);
+}
+
 /// Adds one.
 pub fn inc(c: &AtomicU64) {
     c.fetch_add(1, Ordering::Relaxed);

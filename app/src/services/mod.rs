@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod activity;
+pub mod ai;
 pub mod api_keys;
 pub mod bus;
 pub mod channels;
@@ -12,6 +13,7 @@ pub mod dashboard;
 pub mod error;
 pub mod inbox;
 pub mod jobs;
+pub mod kb;
 pub mod mail;
 pub mod metrics;
 pub mod rate_limit;
@@ -48,6 +50,8 @@ pub struct AppState {
     pub sqlite_writer: Arc<tokio::sync::Mutex<()>>,
     /// In-memory rate limits for high-volume public endpoints (chat widget).
     pub limiter: Arc<rate_limit::MemoryLimiter>,
+    /// Seals provider API keys at rest (AES-256-GCM); none when no key is set.
+    pub secrets: Option<Arc<ai::secrets::SecretBox>>,
 }
 
 impl std::fmt::Debug for AppState {

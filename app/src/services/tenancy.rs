@@ -118,6 +118,16 @@ pub fn conversation_by_public_token(token: &str) -> Select<entity::conversation:
     entity::conversation::Entity::find().filter(entity::conversation::Column::PublicToken.eq(token))
 }
 
+/// A help center brand by its public slug: the slug is public by design (like a
+/// domain name); everything read after it is scoped to the brand's workspace.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the public slug names the help center"
+)]
+pub fn brand_by_slug(slug: &str) -> Select<entity::kb_brand::Entity> {
+    entity::kb_brand::Entity::find().filter(entity::kb_brand::Column::Slug.eq(slug))
+}
+
 /// Unscoped access for workers and maintenance jobs that work across workspaces on
 /// purpose (claiming jobs, retention). Never constructed on the request path.
 #[derive(Clone, Copy, Debug)]

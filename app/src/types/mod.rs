@@ -325,4 +325,10 @@ pub use inbox::*;
 mod channels;
 pub use channels::*;
 
+mod kb;
+pub use kb::*;
+
+mod ai;
+pub use ai::*;
+
 pub use widget_protocol::*;

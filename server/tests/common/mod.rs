@@ -147,6 +147,12 @@ impl TestApp {
             presence: Arc::default(),
             sqlite_writer: Arc::default(),
             limiter: Arc::default(),
+            secrets: Some(Arc::new(
+                app::services::ai::secrets::SecretBox::from_base64_key(
+                    "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+                )
+                .expect("test key"),
+            )),
         };
         let leptos = switchboard_server::runtime::leptos_options(&state.config).unwrap();
         let (_tx, rx) = tokio::sync::watch::channel(false);

@@ -410,6 +410,8 @@ async fn receive_new(state: &AppState, scope: Scoped, m: InboundMessage) -> Serv
             }
         }
     }
+    super::super::ai::pipeline::enqueue(&mut uow, scope, m.channel, c.id, row.id, m.automatic)
+        .await?;
     let receipt = Receipt {
         message_id: row.id,
         conversation_id: c.id,

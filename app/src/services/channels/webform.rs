@@ -78,6 +78,30 @@ pub async fn submit(
     submission_id: &str,
     ip: Option<&str>,
 ) -> ServiceResult<SupportReceipt> {
+    submit_with_deflection(state, slug, form, submission_id, ip, None).await
+}
+
+/// The workspace scope of a support page slug.
+///
+/// # Errors
+/// `NotFound`; database errors.
+pub async fn scope_for_slug(db: &impl ConnectionTrait, slug: &str) -> ServiceResult<Scoped> {
+    Ok(Scoped::new(workspace_by_slug(db, slug).await?.id))
+}
+
+/// [`submit`], also closing the writer's deflection session (articles were
+/// suggested, and a ticket was sent anyway).
+///
+/// # Errors
+/// As [`submit`].
+pub async fn submit_with_deflection(
+    state: &AppState,
+    slug: &str,
+    form: &SupportForm,
+    submission_id: &str,
+    ip: Option<&str>,
+    deflection: Option<&str>,
+) -> ServiceResult<SupportReceipt> {
     let ws = workspace_by_slug(&state.db, slug).await?;
     let scope = Scoped::new(ws.id);
     let s = settings::get_or_create(&state.db, scope, Channel::WebForm).await?;
@@ -124,6 +148,7 @@ pub async fn submit(
     if r.new {
         rate_limit::hit(&state.db, &key).await?;
     }
+    super::super::kb::deflection::submitted(&state.db, scope, deflection, r.conversation_id).await?;
     let reference = ticket_ref(r.conversation_number);
     Ok(SupportReceipt {
         status_url: format!(

@@ -346,6 +346,56 @@ pub async fn insert_agent(
     }
 }
 
+/// Adds the AI agent's public reply (no author: shown as "AI agent"): pushed to
+/// chat at once, sent through the outbox for email and web-form conversations.
+///
+/// # Errors
+/// Validation; database errors.
+pub async fn insert_ai_reply(
+    uow: &mut UnitOfWork,
+    scope: Scoped,
+    c: &conversation::Model,
+    text: &str,
+) -> ServiceResult<message::Model> {
+    let customer = customers::find(&**uow, scope, c.customer_id).await?;
+    let channel = Channel::parse(&c.channel).unwrap_or(Channel::Api);
+    let by_email = matches!(channel, Channel::Email | Channel::WebForm) && customer.email.is_some();
+    let m = NewMessage {
+        kind: MessageKind::Reply,
+        body_text: text.to_owned(),
+        ..NewMessage::default()
+    };
+    let mut row = insert(
+        uow,
+        scope,
+        c,
+        &m,
+        Origin {
+            direction: "outbound",
+            author_user_id: None,
+            author_customer_id: None,
+            delivery_status: if channel == Channel::Chat { "sent" } else { "queued" },
+        },
+    )
+    .await?;
+    if by_email {
+        let to = customer.email.clone().unwrap_or_default();
+        row = super::super::channels::email_out::send_reply(uow, scope, c, &to, row).await?;
+    }
+    let fresh = conversations::find(&**uow, scope, c.id).await?;
+    if fresh.first_response_at.is_none() || fresh.status == Status::New.as_str() {
+        let mut cm = fresh.clone().into_active_model();
+        if fresh.first_response_at.is_none() {
+            cm.first_response_at = Set(Some(row.created_at));
+        }
+        if fresh.status == Status::New.as_str() {
+            cm.status = Set(Status::Open.as_str().to_owned());
+        }
+        cm.update(&**uow).await?;
+    }
+    Ok(row)
+}
+
 /// Adds a system entry (automatic emails, channel events) to a conversation.
 ///
 /// # Errors
@@ -731,6 +781,7 @@ pub async fn thread_of(
                     custs.get(&c).cloned().unwrap_or_else(|| "Customer".into()),
                     "customer",
                 ),
+                _ if m.direction == "outbound" => ("AI agent".to_owned(), "ai"),
                 _ => ("Switchboard".to_owned(), "system"),
             };
             MessageView {

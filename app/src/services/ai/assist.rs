@@ -1,0 +1,244 @@
+//! Agent assist in the composer (SPEC C6.6): "Draft reply" from the thread, the
+//! customer's history and the knowledge base (internal articles included), with a
+//! tone; and "Summarize" (key points, open questions, action items). With the
+//! built-in engine both are extractive and say so; with a provider they use it.
+
+use super::engine::extract_json;
+use super::extractive::{self, ThreadLine};
+use super::providers::{ChatMessage, ChatRequest, Role};
+use super::settings;
+use crate::permissions::Action;
+use crate::services::context::Actor;
+use crate::services::inbox::{conversations, customers, messages};
+use crate::services::kb::search::{self, Audience};
+use crate::services::kb::structure;
+use crate::services::{now, AppState, ServiceError, ServiceResult};
+use crate::types::{AssistDraftView, AssistSummaryView, MessageKind};
+use entity::ai_run;
+use sea_orm::{ActiveModelTrait, Set};
+
+async fn thread_lines(state: &AppState, actor: &Actor, conversation_id: i32) -> ServiceResult<Vec<ThreadLine>> {
+    Ok(messages::thread(&state.db, actor.scope, conversation_id)
+        .await?
+        .into_iter()
+        .filter(|m| m.kind == MessageKind::Reply && m.side_conversation_id.is_none())
+        .map(|m| ThreadLine {
+            from_customer: m.author_kind == "customer",
+            author: m.author_name,
+            text: m.body_text,
+        })
+        .collect())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn log_run(
+    state: &AppState,
+    actor: &Actor,
+    conversation_id: i32,
+    purpose: &str,
+    engine: &str,
+    text: &str,
+    tokens: (u32, u32),
+    cost: u64,
+    micros: u64,
+) -> ServiceResult<()> {
+    ai_run::ActiveModel {
+        workspace_id: Set(actor.scope.workspace_id()),
+        conversation_id: Set(conversation_id),
+        message_id: Set(None),
+        purpose: Set(purpose.to_owned()),
+        decision: Set("draft".to_owned()),
+        reason_code: Set(None),
+        steps: Set("[]".to_owned()),
+        reply_text: Set(Some(text.to_owned())),
+        sent: Set(false),
+        reply_message_id: Set(None),
+        engine: Set(engine.to_owned()),
+        tokens_in: Set(i32::try_from(tokens.0).unwrap_or(i32::MAX)),
+        tokens_out: Set(i32::try_from(tokens.1).unwrap_or(i32::MAX)),
+        cost_micros: Set(i64::try_from(cost).unwrap_or(i64::MAX)),
+        duration_us: Set(i64::try_from(micros).unwrap_or(i64::MAX)),
+        provider_ms: Set(0),
+        created_at: Set(now()),
+        confidence: Set(0.0),
+        sentiment: Set(0.5),
+        ..Default::default()
+    }
+    .insert(&state.db)
+    .await?;
+    Ok(())
+}
+
+fn greeting(tone: &str, first_name: &str) -> String {
+    match tone {
+        "formal" => format!("Dear {first_name},"),
+        "concise" => format!("Hi {first_name},"),
+        _ => format!("Hi {first_name}, thanks for reaching out!"),
+    }
+}
+
+fn closing(tone: &str) -> &'static str {
+    match tone {
+        "formal" => "Kind regards,",
+        "concise" => "",
+        _ => "Let me know if there's anything else I can help with!",
+    }
+}
+
+/// A draft reply for the conversation.
+///
+/// # Errors
+/// Permission; `NotFound`; `Invalid` tone; database errors.
+pub async fn draft(state: &AppState, actor: &Actor, conversation_id: i32, tone: &str) -> ServiceResult<AssistDraftView> {
+    actor.require(Action::ReplyToCustomers)?;
+    actor.require(Action::ViewKnowledge)?;
+    if !settings::TONES.contains(&tone) {
+        return Err(ServiceError::invalid("tone", "Choose friendly, formal or concise."));
+    }
+    let started = std::time::Instant::now();
+    let c = conversations::find(&state.db, actor.scope, conversation_id).await?;
+    let cust = customers::find(&state.db, actor.scope, c.customer_id).await?;
+    let lines = thread_lines(state, actor, c.id).await?;
+    let last_customer = lines
+        .iter()
+        .rev()
+        .find(|l| l.from_customer)
+        .map(|l| l.text.clone())
+        .unwrap_or_else(|| c.subject.clone());
+    let brand = structure::default_brand(&state.db, actor.scope).await?;
+    let query = format!("{} {}", c.subject, last_customer);
+    let hits = search::retrieve(&state.db, actor.scope, &query, Audience::Agent, &brand.default_locale, 6, None).await?;
+    let sources: Vec<_> = search::best_per_article(hits.clone(), 3).iter().map(search::hit_view).collect();
+    let first = cust.name.split_whitespace().next().unwrap_or("there").to_owned();
+    let s = settings::load(&state.db, actor.scope).await?;
+    if let Ok(Some(p)) = settings::provider(state, actor.scope, &s) {
+        let mut kb = String::new();
+        for (i, h) in hits.iter().enumerate() {
+            kb.push_str(&format!("[{}] {} — {}\n{}\n\n", i + 1, h.title, h.heading, h.text));
+        }
+        let mut messages: Vec<ChatMessage> = lines
+            .iter()
+            .map(|l| ChatMessage {
+                role: if l.from_customer { Role::User } else { Role::Assistant },
+                content: l.text.clone(),
+            })
+            .collect();
+        messages.push(ChatMessage {
+            role: Role::User,
+            content: format!("(Agent request) Draft the next reply to the customer in a {tone} tone. Use only facts from the knowledge base passages."),
+        });
+        let req = ChatRequest {
+            model: p.model().to_owned(),
+            system: Some(format!(
+                "You draft replies for a support agent at {}. The customer is {}. Only state facts found in these passages; if they don't cover the question, say the agent will check.\n\n{kb}",
+                brand.name, cust.name
+            )),
+            messages,
+            tools: Vec::new(),
+            max_tokens: 500,
+            temperature: Some(0.3),
+        };
+        if let Ok(resp) = p.chat(&req).await {
+            let cost = settings::price(&s).cost_micros(&resp.usage);
+            log_run(state, actor, c.id, "draft", p.name(), &resp.text, (resp.usage.input_tokens, resp.usage.output_tokens), cost, 0).await?;
+            return Ok(AssistDraftView {
+                text: resp.text.trim().to_owned(),
+                sources,
+                engine: p.name().to_owned(),
+                note: format!("Drafted by {} ({}); check it before sending.", p.name(), p.model()),
+            });
+        }
+    }
+    let passages: Vec<_> = hits.iter().map(search::Retrieved::passage).collect();
+    let ex = extractive::best_extract(&last_customer, &passages, 3);
+    let mut parts = vec![greeting(tone, &first)];
+    let note = match &ex {
+        Some(e) => {
+            let p = &passages[e.passage];
+            parts.push(e.sentences.join(" "));
+            if !hits[e.passage].internal {
+                parts.push(format!("You can read more here: {}{}", state.config.base_url(), p.url));
+            }
+            format!(
+                "Extractive draft (built-in engine): quoted from “{}”{}. Edit before sending.",
+                p.title,
+                if hits[e.passage].internal { " — an internal article: rephrase, don't paste policy" } else { "" }
+            )
+        }
+        None => {
+            parts.push("[No knowledge-base article matches this question: write the answer here.]".to_owned());
+            "Extractive draft (built-in engine): no article matched, so only the greeting and closing are filled in.".to_owned()
+        }
+    };
+    let close = closing(tone);
+    if !close.is_empty() {
+        parts.push(close.to_owned());
+    }
+    parts.push(actor.name.clone());
+    let text = parts.join("\n\n");
+    let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    log_run(state, actor, c.id, "draft", "builtin", &text, (0, 0), 0, micros).await?;
+    Ok(AssistDraftView {
+        text,
+        sources,
+        engine: "builtin".into(),
+        note,
+    })
+}
+
+/// A summary of the conversation.
+///
+/// # Errors
+/// Permission; `NotFound`; database errors.
+pub async fn summarize(state: &AppState, actor: &Actor, conversation_id: i32) -> ServiceResult<AssistSummaryView> {
+    actor.require(Action::ViewInbox)?;
+    let started = std::time::Instant::now();
+    let c = conversations::find(&state.db, actor.scope, conversation_id).await?;
+    let lines = thread_lines(state, actor, c.id).await?;
+    let s = settings::load(&state.db, actor.scope).await?;
+    if let Ok(Some(p)) = settings::provider(state, actor.scope, &s) {
+        let transcript: String = lines
+            .iter()
+            .map(|l| format!("{}: {}\n", if l.from_customer { "Customer" } else { "Agent" }, l.text))
+            .collect();
+        let req = ChatRequest {
+            model: p.model().to_owned(),
+            system: Some("Summarize the support conversation for an agent. Reply with JSON: {\"key_points\":[..],\"open_questions\":[..],\"action_items\":[..]} — short strings, facts from the conversation only.".to_owned()),
+            messages: vec![ChatMessage { role: Role::User, content: transcript }],
+            tools: Vec::new(),
+            max_tokens: 500,
+            temperature: Some(0.0),
+        };
+        if let Ok(resp) = p.chat(&req).await {
+            let parsed = extract_json(&resp.text).and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok());
+            if let Some(v) = parsed {
+                let list = |k: &str| -> Vec<String> {
+                    v.get(k)
+                        .and_then(|x| x.as_array())
+                        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
+                        .unwrap_or_default()
+                };
+                let cost = settings::price(&s).cost_micros(&resp.usage);
+                log_run(state, actor, c.id, "summary", p.name(), &resp.text, (resp.usage.input_tokens, resp.usage.output_tokens), cost, 0).await?;
+                return Ok(AssistSummaryView {
+                    key_points: list("key_points"),
+                    open_questions: list("open_questions"),
+                    action_items: list("action_items"),
+                    engine: p.name().to_owned(),
+                    note: format!("Summarized by {} ({}).", p.name(), p.model()),
+                });
+            }
+        }
+    }
+    let sum = extractive::summarize(&lines);
+    let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    let text = serde_json::json!({"key_points": sum.key_points, "open_questions": sum.open_questions, "action_items": sum.action_items}).to_string();
+    log_run(state, actor, c.id, "summary", "builtin", &text, (0, 0), 0, micros).await?;
+    Ok(AssistSummaryView {
+        key_points: sum.key_points,
+        open_questions: sum.open_questions,
+        action_items: sum.action_items,
+        engine: "builtin".into(),
+        note: "Extractive summary (built-in engine): sentences quoted from the conversation.".into(),
+    })
+}

@@ -1,0 +1,617 @@
+//! Escalation triggers on an inbound customer message.
+//!
+//! [`check`] reports which escalation reasons a message triggers (legal
+//! threats, refund requests, pricing questions, requests for a human), each
+//! once, in priority order, together with the phrase as the customer wrote it.
+//!
+//! Matching is word-based: the message is split into words (case-insensitive,
+//! punctuation ignored, so "TALK to a... human!!" matches), and each rule is a
+//! short sequence of word slots. A few rules carry guards against common false
+//! positives ("tennis court", "how much longer", "tour operator", "Sue from
+//! accounts").
+//!
+//! Negation is handled sparingly: a Refund, Pricing or HumanRequest trigger
+//! is ignored when a negating phrase ("don't want", "not asking for", "no need
+//! for", "without", "instead of", "rather than", ...) ends at most three words
+//! before it in the same clause (clauses are broken by `, ; : . ! ?`, newlines
+//! and "but"/"however"). Legal triggers are never negated: "I don't want to
+//! involve my lawyer" is still a veiled threat that a person should read.
+
+use std::sync::LazyLock;
+
+use super::textutil::{normalize_word, word_spans};
+
+/// Why a message should be escalated to a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Reason {
+    /// A question about prices, costs, fees, discounts or quotes.
+    Pricing,
+    /// A request for a refund, reimbursement, chargeback or compensation.
+    Refund,
+    /// A legal threat or a formal legal/data-protection request.
+    Legal,
+    /// The customer asked for a human.
+    HumanRequest,
+}
+
+impl Reason {
+    /// All reasons in priority order (the order [`check`] reports them in).
+    pub const PRIORITY: [Reason; 4] = [
+        Reason::Legal,
+        Reason::Refund,
+        Reason::Pricing,
+        Reason::HumanRequest,
+    ];
+
+    /// Stable machine code: "pricing", "refund", "legal" or "human_request".
+    pub fn code(self) -> &'static str {
+        match self {
+            Reason::Pricing => "pricing",
+            Reason::Refund => "refund",
+            Reason::Legal => "legal",
+            Reason::HumanRequest => "human_request",
+        }
+    }
+
+    /// Short human-readable label for agents.
+    pub fn label(self) -> &'static str {
+        match self {
+            Reason::Pricing => "Pricing question",
+            Reason::Refund => "Refund request",
+            Reason::Legal => "Legal concern",
+            Reason::HumanRequest => "Asked for a human",
+        }
+    }
+}
+
+/// One triggered reason and the phrase that triggered it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trigger {
+    /// The escalation reason.
+    pub reason: Reason,
+    /// The matching phrase exactly as written in the input (first occurrence).
+    pub matched: String,
+}
+
+#[derive(Debug)]
+struct Tok {
+    norm: String,
+    start: usize,
+    end: usize,
+    clause: usize,
+}
+
+fn words(text: &str) -> Vec<Tok> {
+    let mut out = Vec::new();
+    let mut clause = 0;
+    let mut prev_end = 0;
+    for (start, end) in word_spans(text) {
+        let gap = &text[prev_end..start];
+        if gap
+            .chars()
+            .any(|c| matches!(c, ',' | ';' | ':' | '.' | '!' | '?' | '\n'))
+        {
+            clause += 1;
+        }
+        let norm = normalize_word(&text[start..end]);
+        if matches!(norm.as_str(), "but" | "however" | "although" | "though") {
+            clause += 1;
+        }
+        out.push(Tok {
+            norm,
+            start,
+            end,
+            clause,
+        });
+        prev_end = end;
+    }
+    out
+}
+
+#[derive(Debug)]
+enum Alt {
+    Exact(String),
+    Prefix(String),
+}
+
+#[derive(Debug)]
+struct Slot {
+    alts: Vec<Alt>,
+    optional: bool,
+}
+
+impl Slot {
+    fn matches(&self, w: &str) -> bool {
+        self.alts.iter().any(|a| match a {
+            Alt::Exact(x) => x == w,
+            Alt::Prefix(p) => w.starts_with(p.as_str()),
+        })
+    }
+}
+
+/// Pattern syntax: space-separated slots; `a|b` alternatives; a trailing `?`
+/// makes a slot optional; a trailing `*` on an alternative is a prefix match.
+fn parse_pattern(p: &str) -> Vec<Slot> {
+    p.split_whitespace()
+        .map(|slot| {
+            let (body, optional) = match slot.strip_suffix('?') {
+                Some(b) => (b, true),
+                None => (slot, false),
+            };
+            let alts = body
+                .split('|')
+                .filter(|a| !a.is_empty())
+                .map(|a| match a.strip_suffix('*') {
+                    Some(pre) => Alt::Prefix(pre.to_string()),
+                    None => Alt::Exact(a.to_string()),
+                })
+                .collect();
+            Slot { alts, optional }
+        })
+        .collect()
+}
+
+fn match_from(slots: &[Slot], toks: &[Tok], i: usize) -> Option<usize> {
+    let Some((first, rest)) = slots.split_first() else {
+        return Some(i);
+    };
+    if let Some(t) = toks.get(i) {
+        if first.matches(&t.norm) {
+            if let Some(end) = match_from(rest, toks, i + 1) {
+                return Some(end);
+            }
+        }
+    }
+    if first.optional {
+        return match_from(rest, toks, i);
+    }
+    None
+}
+
+struct Rule {
+    reason: Reason,
+    slots: Vec<Slot>,
+    not_before: &'static [&'static str],
+    not_after: &'static [&'static str],
+    after_window: usize,
+}
+
+impl Rule {
+    /// Token range `[i, end)` when the rule matches starting at token `i`.
+    fn match_at(&self, toks: &[Tok], i: usize) -> Option<usize> {
+        let end = match_from(&self.slots, toks, i)?;
+        if end <= i {
+            return None;
+        }
+        if i > 0 && self.not_before.contains(&toks[i - 1].norm.as_str()) {
+            return None;
+        }
+        let clause = toks[end - 1].clause;
+        let mut after = toks
+            .iter()
+            .skip(end)
+            .take(self.after_window)
+            .take_while(|t| t.clause == clause);
+        if after.any(|t| self.not_after.contains(&t.norm.as_str())) {
+            return None;
+        }
+        Some(end)
+    }
+}
+
+struct RuleSpec {
+    reason: Reason,
+    pattern: &'static str,
+    /// The rule does not fire right after one of these words.
+    not_before: &'static [&'static str],
+    /// The rule does not fire when one of these words occurs within
+    /// `after_window` words after the match, in the same clause.
+    not_after: &'static [&'static str],
+    after_window: usize,
+}
+
+/// A plain rule.
+const fn r(reason: Reason, pattern: &'static str) -> RuleSpec {
+    g(reason, pattern, NONE, NONE, 1)
+}
+
+/// A guarded rule.
+const fn g(
+    reason: Reason,
+    pattern: &'static str,
+    not_before: &'static [&'static str],
+    not_after: &'static [&'static str],
+    after_window: usize,
+) -> RuleSpec {
+    RuleSpec {
+        reason,
+        pattern,
+        not_before,
+        not_after,
+        after_window,
+    }
+}
+
+const NONE: &[&str] = &[];
+
+const RULE_SPECS: &[RuleSpec] = &[
+    // --- Legal ---
+    r(Reason::Legal, "lawyer*"),
+    r(Reason::Legal, "attorney*"),
+    r(Reason::Legal, "solicitor*"),
+    r(Reason::Legal, "lawsuit*"),
+    r(Reason::Legal, "litigation|litigate"),
+    r(
+        Reason::Legal,
+        "sue you|your|u|ya|yall|y'all|the|them|this|for|over|everyone|somebody|someone",
+    ),
+    r(
+        Reason::Legal,
+        "will|i'll|ill|gonna|to|and|or|could|would|can|might|may|shall|i'd|we'll|we'd|they'll sue",
+    ),
+    r(Reason::Legal, "suing|sued"),
+    r(
+        Reason::Legal,
+        "legal action|actions|proceedings|proceeding|recourse|advice|steps",
+    ),
+    g(
+        Reason::Legal,
+        "court|courts",
+        &[
+            "tennis",
+            "basketball",
+            "badminton",
+            "squash",
+            "volleyball",
+            "netball",
+            "pickleball",
+            "padel",
+            "food",
+        ],
+        &["shoe", "shoes", "sneakers", "trainers"],
+        1,
+    ),
+    r(Reason::Legal, "small claims"),
+    r(Reason::Legal, "gdpr|dsar|dsars"),
+    r(Reason::Legal, "data subject access? request*"),
+    r(Reason::Legal, "subject|data access request*"),
+    r(Reason::Legal, "consumer protection|rights"),
+    r(Reason::Legal, "trading standards"),
+    r(Reason::Legal, "cease and desist"),
+    r(Reason::Legal, "liable|liability"),
+    r(Reason::Legal, "ombudsman"),
+    r(Reason::Legal, "better business bureau"),
+    // --- Refund ---
+    r(Reason::Refund, "refund*"),
+    r(Reason::Refund, "money back"),
+    r(Reason::Refund, "reimburse*"),
+    r(Reason::Refund, "chargeback*"),
+    r(Reason::Refund, "charge back"),
+    r(
+        Reason::Refund,
+        "dispute the|this|that|a|my charge|charges|transaction|payment",
+    ),
+    r(Reason::Refund, "credit my|the card|account"),
+    r(Reason::Refund, "compensation|compensate|compensated"),
+    r(Reason::Refund, "pay me back"),
+    // --- Pricing ---
+    // "How much longer", "how much does it weigh", "how much room is there".
+    g(
+        Reason::Pricing,
+        "how much",
+        NONE,
+        &[
+            "longer", "time", "earlier", "later", "sooner", "weight", "weigh", "weighs", "space",
+            "room", "data", "detail", "notice", "effort", "further", "water", "fit", "hold",
+            "holds", "capacity",
+        ],
+        6,
+    ),
+    r(Reason::Pricing, "price|prices|priced|pricing|price's"),
+    g(Reason::Pricing, "cost|costs|costing", &["all"], NONE, 1),
+    r(Reason::Pricing, "quote|quotes|quotation"),
+    r(Reason::Pricing, "discount*"),
+    r(Reason::Pricing, "coupon*|voucher*|promo*"),
+    r(Reason::Pricing, "cheap|cheaper|cheapest"),
+    r(Reason::Pricing, "expensive|overpriced|pricey"),
+    r(Reason::Pricing, "fee|fees"),
+    r(Reason::Pricing, "on sale"),
+    r(Reason::Pricing, "invoice amount|total"),
+    // --- HumanRequest ---
+    r(
+        Reason::HumanRequest,
+        "talk|speak|chat|connect|transfer|escalate|put me|us|this|it? to|with a|an|the|some|your|one|any? \
+         real|actual|live|human|proper? human|humans|person|people|agent|agents|someone|somebody|\
+         representative|rep|manager|supervisor|operator|staff|employee",
+    ),
+    r(
+        Reason::HumanRequest,
+        "real|actual|live human|humans|person|people|agent|agents|representative|rep|operator",
+    ),
+    r(
+        Reason::HumanRequest,
+        "customer service|support|care rep|reps|representative|representatives",
+    ),
+    g(
+        Reason::HumanRequest,
+        "operator",
+        &[
+            "tour", "smooth", "machine", "crane", "forklift", "camera", "ski", "lift",
+        ],
+        NONE,
+        1,
+    ),
+    r(Reason::HumanRequest, "stop|end|quit the|this bot|chatbot"),
+    r(
+        Reason::HumanRequest,
+        "are|r you a|an? real? bot|robot|ai|machine|human|person|computer|chatbot",
+    ),
+    r(
+        Reason::HumanRequest,
+        "is this a|an? bot|robot|ai|machine|automated|chatbot",
+    ),
+    r(
+        Reason::HumanRequest,
+        "human|humans|agent|representative|rep|person|operator please|pls|plz",
+    ),
+    r(
+        Reason::HumanRequest,
+        "want|need|demand|request|get|give me? a|an human|humans|agent|representative|rep|\
+         supervisor|manager|operator|person",
+    ),
+    r(
+        Reason::HumanRequest,
+        "is|are there a|an|any? real|actual? human|humans|person|people|agent|agents|anyone|\
+         anybody|someone|somebody",
+    ),
+];
+
+static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
+    RULE_SPECS
+        .iter()
+        .map(|spec| Rule {
+            reason: spec.reason,
+            slots: parse_pattern(spec.pattern),
+            not_before: spec.not_before,
+            not_after: spec.not_after,
+            after_window: spec.after_window,
+        })
+        .collect()
+});
+
+const NEGATION_SPECS: &[&str] = &[
+    "don't|dont|doesn't|doesnt|didn't|didnt|won't|wont|wouldn't|wouldnt want|need|require|expect|ask",
+    "won't|wont|wouldn't|wouldnt|not be needing|wanting|requesting|asking",
+    "do|does|did|will|would not want|need|require|expect|ask",
+    "not asking|looking|seeking|interested|after|requesting",
+    "no need|interest",
+    "never asked|wanted|requested",
+    "without",
+    "instead of",
+    "rather than",
+];
+
+static NEGATIONS: LazyLock<Vec<Vec<Slot>>> =
+    LazyLock::new(|| NEGATION_SPECS.iter().map(|p| parse_pattern(p)).collect());
+
+/// Maximum number of words allowed between a negating phrase and a trigger.
+const NEGATION_WINDOW: usize = 3;
+
+/// `(end, clause)` of each negating phrase: `end` is the exclusive token index.
+fn negation_ends(toks: &[Tok]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    for i in 0..toks.len() {
+        for slots in NEGATIONS.iter() {
+            if let Some(end) = match_from(slots, toks, i) {
+                if end > i {
+                    out.push((end, toks[end - 1].clause));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn is_negated(negs: &[(usize, usize)], toks: &[Tok], start: usize) -> bool {
+    negs.iter().any(|&(end, clause)| {
+        end <= start && start - end <= NEGATION_WINDOW && clause == toks[start].clause
+    })
+}
+
+/// All escalation reasons triggered by `text`, each at most once, in priority
+/// order Legal, Refund, Pricing, HumanRequest. `matched` is the first
+/// non-negated occurrence, exactly as written.
+pub fn check(text: &str) -> Vec<Trigger> {
+    let toks = words(text);
+    let negs = negation_ends(&toks);
+    let mut first: [Option<(usize, usize)>; 4] = [None; 4];
+    for i in 0..toks.len() {
+        for rule in RULES.iter() {
+            let slot = priority_index(rule.reason);
+            if first[slot].is_some() {
+                continue;
+            }
+            let Some(end) = rule.match_at(&toks, i) else {
+                continue;
+            };
+            if rule.reason != Reason::Legal && is_negated(&negs, &toks, i) {
+                continue;
+            }
+            first[slot] = Some((toks[i].start, toks[end - 1].end));
+        }
+    }
+    Reason::PRIORITY
+        .iter()
+        .zip(first)
+        .filter_map(|(&reason, span)| {
+            span.map(|(s, e)| Trigger {
+                reason,
+                matched: text[s..e].to_string(),
+            })
+        })
+        .collect()
+}
+
+fn priority_index(r: Reason) -> usize {
+    match r {
+        Reason::Legal => 0,
+        Reason::Refund => 1,
+        Reason::Pricing => 2,
+        Reason::HumanRequest => 3,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::Reason::{HumanRequest, Legal, Pricing, Refund};
+    use super::*;
+
+    fn reasons(text: &str) -> Vec<Reason> {
+        check(text).into_iter().map(|t| t.reason).collect()
+    }
+
+    #[test]
+    fn table_of_cases() {
+        let cases: &[(&str, &[Reason])] = &[
+            // From the brief.
+            ("I want to return my boots", &[]),
+            ("how do I track my order", &[]),
+            ("my lawyer", &[Legal]),
+            ("I want my money back!!", &[Refund]),
+            ("what's the price of the Alpine tent", &[Pricing]),
+            ("can I talk to a real person", &[HumanRequest]),
+            ("I'll sue you and want a refund", &[Legal, Refund]),
+            // Negation.
+            ("I don't want a refund, just an exchange", &[]),
+            ("No need for a refund, a replacement is fine", &[]),
+            ("I'd like an exchange instead of a refund", &[]),
+            ("I'm not asking for a discount, just the size chart", &[]),
+            ("I don't want to wait, I want a refund", &[Refund]),
+            ("I don't want store credit, refund please", &[Refund]),
+            ("Why have I not received my refund yet?", &[Refund]),
+            (
+                "I don't want a replacement but I do want a refund",
+                &[Refund],
+            ),
+            ("I don't want to get my lawyer involved", &[Legal]),
+            // Legal.
+            ("I will take you to court over this", &[Legal]),
+            ("I'm going to sue", &[Legal]),
+            ("My attorney will be in touch", &[Legal]),
+            ("This is a GDPR data subject request", &[Legal]),
+            ("Please treat this as a subject access request", &[Legal]),
+            ("I've contacted Trading Standards", &[Legal]),
+            ("Consider this a cease and desist", &[Legal]),
+            ("You are liable for the damage to my car", &[Legal]),
+            ("I'll file in small claims", &[Legal]),
+            ("Sue from accounts asked me to write to you", &[]),
+            ("We played on the tennis court all day", &[]),
+            ("Do you sell basketball court shoes?", &[]),
+            // Refund.
+            ("Is the jacket refundable?", &[Refund]),
+            ("I'm going to file a chargeback", &[Refund]),
+            ("Can you reimburse the return postage?", &[Refund]),
+            ("I will dispute the charge with my bank", &[Refund]),
+            ("I expect compensation for the delay", &[Refund]),
+            ("Please cancel and refund my order", &[Refund]),
+            // Pricing.
+            ("How much is shipping to Canada?", &[Pricing]),
+            ("how much longer will shipping take?", &[]),
+            ("How much does the 2-person tent weigh?", &[]),
+            ("I won't be needing a refund after all", &[]),
+            (
+                "How much is the tent, and will it fit in my car?",
+                &[Pricing],
+            ),
+            ("What does the 3-person tent cost?", &[Pricing]),
+            ("Do you have a promo code?", &[Pricing]),
+            ("Is it cheaper to buy the bundle?", &[Pricing]),
+            ("Do you price match?", &[Pricing]),
+            ("Is there a restocking fee?", &[Pricing]),
+            ("We must finish at all costs", &[]),
+            // Human.
+            ("TALK TO A HUMAN!!!", &[HumanRequest]),
+            (
+                "I need to speak to someone about my account",
+                &[HumanRequest],
+            ),
+            ("Let me speak to the manager", &[HumanRequest]),
+            ("Are you a bot?", &[HumanRequest]),
+            ("is this automated", &[HumanRequest]),
+            ("agent please", &[HumanRequest]),
+            ("Can I get a live agent", &[HumanRequest]),
+            ("get me a human", &[HumanRequest]),
+            ("Stop. I want a person!", &[HumanRequest]),
+            (
+                "Could you escalate this to your supervisor?",
+                &[HumanRequest],
+            ),
+            ("I talked to an agent yesterday about the zip", &[]),
+            ("The tour operator cancelled our trip", &[]),
+            // Plain support questions.
+            ("Where is my package?", &[]),
+            ("The zipper broke, can you send a replacement?", &[]),
+            ("Can I change the size of my order?", &[]),
+            ("I need help with my password", &[]),
+            // Several at once, reported in priority order.
+            (
+                "What are the shipping fees, and can I get a refund if it doesn't fit? \
+                 Otherwise I'll talk to my attorney.",
+                &[Legal, Refund, Pricing],
+            ),
+            ("Give me a human or my money back", &[Refund, HumanRequest]),
+        ];
+        assert!(cases.len() >= 40);
+        for (text, expected) in cases {
+            assert_eq!(reasons(text), expected.to_vec(), "{text}");
+        }
+    }
+
+    #[test]
+    fn matched_is_verbatim_input() {
+        let t = check("Hello — can I TALK to a... Human, please?");
+        assert_eq!(t.len(), 1);
+        assert_eq!(t[0].reason, HumanRequest);
+        assert_eq!(t[0].matched, "TALK to a... Human");
+
+        let t = check("I want my Money Back!!");
+        assert_eq!(t[0].matched, "Money Back");
+
+        let t = check("I’ll sue you");
+        assert_eq!(t[0].matched, "I’ll sue");
+    }
+
+    #[test]
+    fn first_non_negated_occurrence_is_reported() {
+        let t = check("I don't want a refund. Actually yes, refunds are what I need");
+        assert_eq!(t.len(), 1);
+        assert_eq!(t[0].matched, "refunds");
+    }
+
+    #[test]
+    fn each_reason_once() {
+        let t = check("refund refund REFUND, money back, reimburse me");
+        assert_eq!(t.len(), 1);
+        assert_eq!(t[0].matched, "refund");
+    }
+
+    #[test]
+    fn codes_and_labels() {
+        assert_eq!(Pricing.code(), "pricing");
+        assert_eq!(Refund.code(), "refund");
+        assert_eq!(Legal.code(), "legal");
+        assert_eq!(HumanRequest.code(), "human_request");
+        assert_eq!(Pricing.label(), "Pricing question");
+        for r in Reason::PRIORITY {
+            assert!(!r.label().is_empty());
+            assert_eq!(Reason::PRIORITY[priority_index(r)], r);
+        }
+    }
+
+    #[test]
+    fn empty_and_punctuation_only_input() {
+        assert!(check("").is_empty());
+        assert!(check("?!... ,,").is_empty());
+    }
+}
