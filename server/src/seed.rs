@@ -160,7 +160,8 @@ pub async fn seed_knowledge_base(state: &AppState, actor: &app::services::Actor)
                         &ArticleForm {
                             category_id: k.id,
                             title: t.title.clone(),
-                            slug: String::new(),
+                            // The same slug in every language: links work across them.
+                            slug: a.slug.clone(),
                             summary: t.summary.clone(),
                             body_html: t.body_html.clone(),
                             internal: a.internal,

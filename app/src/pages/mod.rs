@@ -15,5 +15,7 @@ pub mod ops;
 pub mod portal;
 pub mod settings;
 pub mod support;
+#[cfg(feature = "ssr")]
+pub mod helpcenter;
 pub mod team;
 pub mod webhooks;

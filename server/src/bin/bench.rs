@@ -5,10 +5,13 @@
 //!   default views and an API key;
 //! - `run` measures a running release server: the inbox page (SSR), the REST list,
 //!   full-text search and message creation, and prints a markdown table;
-//! - `widget-latency` times chat messages from a widget socket to an agent socket.
+//! - `widget-latency` times chat messages from a widget socket to an agent socket;
+//! - `ai-eval` runs the AI agent's evaluation set and times its pipeline.
 
 #![allow(clippy::print_stdout, reason = "a command-line report")]
 
+#[path = "bench/ai_eval.rs"]
+mod ai_eval;
 #[path = "bench/generate.rs"]
 mod generate;
 #[path = "bench/run.rs"]
@@ -35,6 +38,8 @@ enum Command {
     Run(run::RunArgs),
     /// Chat latency: widget visitor socket → agent socket, on a running server.
     WidgetLatency(widget::LatencyArgs),
+    /// The AI agent's evaluation harness (labelled messages) and pipeline timing.
+    AiEval(ai_eval::EvalArgs),
 }
 
 #[tokio::main]
@@ -43,5 +48,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Generate(a) => generate::generate(a).await,
         Command::Run(a) => run::run(a).await,
         Command::WidgetLatency(a) => widget::run(a).await,
+        Command::AiEval(a) => ai_eval::run(a).await,
     }
 }
