@@ -653,6 +653,23 @@ async fn a_cannot_touch_b_knowledge_or_ai(b: Backend) {
     let b_cat = Scoped::new(bo.id).find::<entity::kb_category::Entity>().one(&app.state.db).await.unwrap().unwrap().id.to_string();
     let r = a.c.call(path::<SaveArticle>(), &article_pairs(&b_cat, "Sneaky article", "<p>Sneaky article text here.</p>", "true")).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    // B's collection and brand cannot be written through A.
+    let b_col = Scoped::new(bo.id).find::<entity::kb_collection::Entity>().one(&app.state.db).await.unwrap().unwrap().id.to_string();
+    let r = a.c.call(path::<app::serverfns::kb::CreateKbCategory>(), &[("collection_id", &b_col), ("name", "Sneaky"), ("description", "")]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let b_brand = structure::default_brand(&app.state.db, Scoped::new(bo.id)).await.unwrap();
+    let r = a.c.call(
+        path::<SaveBrand>(),
+        &[("id", &b_brand.id.to_string()), ("form[name]", "Taken over"), ("form[slug]", "taken-over"), ("form[logo_url]", ""), ("form[primary_color]", "#000000"),
+          ("form[accent_color]", "#000000"), ("form[custom_css]", ""), ("form[default_locale]", "en"), ("form[locales]", "en"), ("form[embed_widget]", "false")],
+    ).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let r = a.c.call(
+        path::<SaveBrand>(),
+        &[("id", "0"), ("form[name]", "Squatter"), ("form[slug]", &b_brand.slug), ("form[logo_url]", ""), ("form[primary_color]", "#000000"),
+          ("form[accent_color]", "#000000"), ("form[custom_css]", ""), ("form[default_locale]", "en"), ("form[locales]", "en"), ("form[embed_widget]", "false")],
+    ).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "B's help center slug is taken: {}", r.body);
     // Settings and AI reports are admin-only: an agent of A is refused.
     let mut agent = common::add_member(&app, &mut a.c, "agent@a.test", "agent").await;
     assert_eq!(agent.call(path::<app::serverfns::ai::AiSettings>(), &[]).await.status, StatusCode::FORBIDDEN);

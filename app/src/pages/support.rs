@@ -43,6 +43,41 @@ pub fn SupportFormPage() -> impl IntoView {
     let shown = RwSignal::new(false);
     let submission = RwSignal::new(String::new());
     let categories = RwSignal::new(Vec::<String>::new());
+    // Deflection: articles matching what the customer writes (debounced).
+    let suggestions = RwSignal::new(Vec::<crate::types::KbHitView>::new());
+    let deflection = RwSignal::new(String::new());
+    let seq = StoredValue::new(0_u32);
+    Effect::new(move |prev: Option<String>| {
+        let text = form.with(|f| format!("{} {}", f.subject.trim(), f.message.trim()));
+        if prev.as_deref() == Some(text.as_str()) {
+            return text;
+        }
+        let n = seq.get_value().wrapping_add(1);
+        seq.set_value(n);
+        if text.trim().chars().count() < 8 {
+            suggestions.set(Vec::new());
+            return text;
+        }
+        let t = text.clone();
+        set_timeout(
+            move || {
+                if seq.get_value() != n {
+                    return;
+                }
+                leptos::task::spawn_local(async move {
+                    let s = slug.get_untracked();
+                    if let Ok(v) = crate::serverfns::kb::support_suggest(s, t, deflection.get_untracked()).await {
+                        if seq.get_value() == n {
+                            deflection.set(v.session);
+                            suggestions.set(v.hits);
+                        }
+                    }
+                });
+            },
+            std::time::Duration::from_millis(500),
+        );
+        text
+    });
     let problems = move || validate_support_form(&form.get(), &categories.get());
     let server_err = move || submit.value().get().and_then(Result::err);
     let msg = move |field: &'static str| {
@@ -76,6 +111,7 @@ pub fn SupportFormPage() -> impl IntoView {
             slug: slug.get_untracked(),
             form: form.get_untracked(),
             submission_id: submission.get_untracked(),
+            deflection: deflection.get_untracked(),
         });
     };
     let set = move |f: fn(&mut SupportForm, String)| {
@@ -149,6 +185,21 @@ pub fn SupportFormPage() -> impl IntoView {
                                         {field("message", "How can we help?", view! {
                                             <textarea id="sf-message" rows="6" prop:value=move || form.with(|f| f.message.clone()) on:input=set(|f, v| f.message = v)></textarea>
                                         }.into_any())}
+                                        <Show when=move || !suggestions.with(Vec::is_empty)>
+                                            <div class="suggestions" data-testid="form-suggestions" aria-live="polite">
+                                                <strong>"These articles might answer your question:"</strong>
+                                                <ul>
+                                                    <For each=move || suggestions.get() key=|h| h.article_id let:h>
+                                                        <li><a href=h.url.clone() target="_blank" rel="noopener" data-testid="form-suggestion"
+                                                            on:click=move |_| {
+                                                                let (s, d, id) = (slug.get_untracked(), deflection.get_untracked(), h.article_id);
+                                                                leptos::task::spawn_local(async move { let _ = crate::serverfns::kb::support_suggest_open(s, d, id).await; });
+                                                            }>{h.title.clone()}</a>
+                                                            <span class="muted small">{format!(" — {}", h.excerpt)}</span></li>
+                                                    </For>
+                                                </ul>
+                                            </div>
+                                        </Show>
                                         {move || server_err().filter(|e| e.field_name().is_none()).map(|e| view! { <div class="alert alert-error" role="alert">{e.to_string()}</div> })}
                                         <div><button class="btn btn-primary" type="submit" data-testid="support-submit" disabled=move || submit.pending().get()>"Send"</button></div>
                                     </form>

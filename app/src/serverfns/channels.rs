@@ -170,16 +170,20 @@ pub async fn submit_support_form(
     slug: String,
     form: SupportForm,
     submission_id: String,
+    /// The article-suggestion session of this form, if articles were suggested.
+    #[server(default)]
+    deflection: String,
 ) -> Result<SupportReceipt, AppError> {
     use super::edge::*;
     let state = state()?;
     let m = meta().await;
-    crate::services::channels::webform::submit(
+    crate::services::channels::webform::submit_with_deflection(
         &state,
         &slug,
         &form,
         &submission_id,
         m.ip.as_deref(),
+        (!deflection.is_empty()).then_some(deflection.as_str()),
     )
     .await
     .map_err(fail)

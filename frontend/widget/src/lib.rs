@@ -264,16 +264,55 @@ fn Widget(state: State) -> impl IntoView {
     }
 }
 
+/// Message text with links (`https://…` and help center paths) clickable.
+fn linkify(text: &str) -> Vec<AnyView> {
+    let mut out = Vec::new();
+    let mut plain = String::new();
+    for (i, word) in text.split(' ').enumerate() {
+        if i > 0 {
+            plain.push(' ');
+        }
+        let bare = word.trim_end_matches(['.', ',', ')', '!', '?']);
+        let is_link = bare.starts_with("https://") || bare.starts_with("http://") || bare.starts_with("/help/");
+        if is_link {
+            if !plain.is_empty() {
+                out.push(std::mem::take(&mut plain).into_any());
+            }
+            let href = bare.to_owned();
+            out.push(view! { <a href=href.clone() target="_blank" rel="noopener">{href.clone()}</a> }.into_any());
+            plain.push_str(&word[bare.len()..]);
+        } else {
+            plain.push_str(word);
+        }
+    }
+    if !plain.is_empty() {
+        out.push(plain.into_any());
+    }
+    out
+}
+
 #[component]
 fn Panel(state: State) -> impl IntoView {
     let draft = RwSignal::new(String::new());
     let last_typing = StoredValue::new(0.0_f64);
+    // Deflection: help articles for what the visitor is typing (debounced).
+    let suggestions = RwSignal::new(Vec::<(i32, String, String)>::new());
+    let suggest_session = StoredValue::new(String::new());
+    let suggest_seq = StoredValue::new(0_u32);
     let send = move || {
         let body = draft.get_untracked().trim().to_owned();
         if body.is_empty() {
             return;
         }
         draft.set(String::new());
+        if !suggestions.get_untracked().is_empty() || !suggest_session.get_value().is_empty() {
+            let session = suggest_session.get_value();
+            if !session.is_empty() {
+                net::suggestion_event(state, session, None);
+            }
+            suggestions.set(Vec::new());
+            suggest_session.set_value(String::new());
+        }
         let p = Pending {
             client_id: net::client_id(),
             body,
@@ -291,7 +330,31 @@ fn Panel(state: State) -> impl IntoView {
         last_typing.set_value(0.0);
     };
     let on_input = move |ev: web_sys::Event| {
-        draft.set(event_target_value(&ev));
+        let text = event_target_value(&ev);
+        draft.set(text.clone());
+        let seq = suggest_seq.get_value().wrapping_add(1);
+        suggest_seq.set_value(seq);
+        if text.trim().chars().count() < 8 {
+            suggestions.set(Vec::new());
+        } else if state.messages.with_untracked(|m| m.iter().all(|x| x.from == "customer")) {
+            // Only before the team has answered: later messages are a conversation.
+            set_timeout(
+                move || {
+                    if suggest_seq.get_value() != seq {
+                        return;
+                    }
+                    leptos::task::spawn_local(async move {
+                        if let Ok((session, hits)) = net::suggest(state, &suggest_session.get_value(), &text).await {
+                            if suggest_seq.get_value() == seq {
+                                suggest_session.set_value(session);
+                                suggestions.set(hits);
+                            }
+                        }
+                    });
+                },
+                std::time::Duration::from_millis(450),
+            );
+        }
         let now = js_sys::Date::now();
         if now - last_typing.get_value() > 2500.0 {
             last_typing.set_value(now);
@@ -354,7 +417,7 @@ fn Panel(state: State) -> impl IntoView {
                 <For each=move || state.messages.get() key=|m| m.id let:m>
                     <li class=format!("sbw-msg {}", m.from) data-testid="widget-message" data-from=m.from.clone()>
                         <span class="sbw-author">{m.author.clone()}</span>
-                        <p>{m.text.clone()}</p>
+                        <p>{linkify(&m.text)}</p>
                         {m.files.iter().map(|f| view! {
                             <a class="sbw-file" href=f.url.clone() target="_blank" rel="noopener">{format!("Attachment: {}", f.name)}</a>
                         }).collect_view()}
@@ -383,6 +446,17 @@ fn Panel(state: State) -> impl IntoView {
                     </li>
                 </Show>
             </ol>
+            <Show when=move || !suggestions.with(Vec::is_empty)>
+                <div class="sbw-suggest" data-testid="widget-suggestions">
+                    <small>"These articles might help:"</small>
+                    <ul>
+                        <For each=move || suggestions.get() key=|h| h.0 let:h>
+                            <li><a href=h.2.clone() target="_blank" rel="noopener" data-testid="widget-suggestion"
+                                on:click=move |_| net::suggestion_event(state, suggest_session.get_value(), Some(h.0))>{h.1.clone()}</a></li>
+                        </For>
+                    </ul>
+                </div>
+            </Show>
             <EmailCapture state/>
             <Csat state/>
             <footer class="sbw-compose">

@@ -149,6 +149,46 @@ pub async fn session(key: &str, token: Option<&str>) -> Result<WidgetSession, St
     Ok(wire::session(&v))
 }
 
+/// Help articles for what the visitor is typing (deflection); returns the
+/// suggestion session and the articles.
+///
+/// # Errors
+/// The server's message.
+pub async fn suggest(state: State, session: &str, text: &str) -> Result<(String, Vec<(i32, String, String)>), String> {
+    let v = post(
+        "/widget/api/suggest",
+        &obj(&[
+            ("key", js_str(&state.key())),
+            ("token", token_of(state)),
+            ("session", js_str(session)),
+            ("text", js_str(text)),
+        ]),
+    )
+    .await?;
+    Ok(wire::suggestions(&v))
+}
+
+/// Tells the server the visitor opened a suggested article, or (`article_id`
+/// none) sent a message after seeing suggestions. Best effort.
+pub fn suggestion_event(state: State, session: String, article_id: Option<i32>) {
+    leptos::task::spawn_local(async move {
+        let (path, id) = match article_id {
+            Some(id) => ("/widget/api/suggest/open", id),
+            None => ("/widget/api/suggest/sent", 0),
+        };
+        let _ = post(
+            path,
+            &obj(&[
+                ("key", js_str(&state.key())),
+                ("token", token_of(state)),
+                ("session", js_str(&session)),
+                ("article_id", JsValue::from(id)),
+            ]),
+        )
+        .await;
+    });
+}
+
 /// Saves the visitor's email.
 ///
 /// # Errors

@@ -87,6 +87,17 @@ pub fn message(o: &JsValue) -> WidgetMessage {
     }
 }
 
+/// Suggested articles: the deflection session and (article id, title, URL).
+pub fn suggestions(o: &JsValue) -> (String, Vec<(i32, String, String)>) {
+    (
+        string(o, "session"),
+        list(o, "hits")
+            .iter()
+            .map(|h| (int(h, "article_id").unwrap_or_default(), string(h, "title"), string(h, "url")))
+            .collect(),
+    )
+}
+
 /// The answer to the session request.
 pub fn session(o: &JsValue) -> WidgetSession {
     let c = get(o, "config");
