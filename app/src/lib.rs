@@ -45,8 +45,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     use pages::{
-        activity, admin, ai, api_keys, auth, channels, inbox, inbox_settings, kb, ops, portal, settings,
-        support, team, webhooks,
+        activity, admin, ai, api_keys, auth, channels, inbox, inbox_settings, kb, ops, portal,
+        settings, support, team, webhooks,
     };
     provide_meta_context();
     view! {

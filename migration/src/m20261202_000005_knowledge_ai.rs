@@ -120,7 +120,13 @@ impl MigrationTrait for Migration {
                 Time("updated_at"),
             ],
         );
-        fk(&mut t, "kb_categories", "collection_id", "kb_collections", true);
+        fk(
+            &mut t,
+            "kb_categories",
+            "collection_id",
+            "kb_collections",
+            true,
+        );
         m.create_table(t).await?;
         m.create_index(index(
             "kb_categories",

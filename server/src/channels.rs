@@ -208,7 +208,10 @@ struct SuggestBody {
 
 /// `POST /widget/api/suggest`: help articles for what the visitor is typing
 /// (deflection); the answer carries the suggestion session to send back.
-async fn suggest(State(s): State<ServerState>, Json(b): Json<SuggestBody>) -> Result<Response, ApiError> {
+async fn suggest(
+    State(s): State<ServerState>,
+    Json(b): Json<SuggestBody>,
+) -> Result<Response, ApiError> {
     let v = widget::visitor(&s.app, &b.key, &b.token).await?;
     let brand = app::services::kb::structure::default_brand(&s.app.db, v.scope).await?;
     let out = app::services::kb::deflection::suggest(
@@ -224,7 +227,10 @@ async fn suggest(State(s): State<ServerState>, Json(b): Json<SuggestBody>) -> Re
 }
 
 /// `POST /widget/api/suggest/open`: the visitor opened a suggested article.
-async fn suggest_open(State(s): State<ServerState>, Json(b): Json<SuggestBody>) -> Result<Response, ApiError> {
+async fn suggest_open(
+    State(s): State<ServerState>,
+    Json(b): Json<SuggestBody>,
+) -> Result<Response, ApiError> {
     let v = widget::visitor(&s.app, &b.key, &b.token).await?;
     app::services::kb::deflection::opened(&s.app.db, v.scope, &b.session, b.article_id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -232,7 +238,10 @@ async fn suggest_open(State(s): State<ServerState>, Json(b): Json<SuggestBody>) 
 
 /// `POST /widget/api/suggest/sent`: the visitor sent a message after suggestions
 /// (not deflected).
-async fn suggest_sent(State(s): State<ServerState>, Json(b): Json<SuggestBody>) -> Result<Response, ApiError> {
+async fn suggest_sent(
+    State(s): State<ServerState>,
+    Json(b): Json<SuggestBody>,
+) -> Result<Response, ApiError> {
     let v = widget::visitor(&s.app, &b.key, &b.token).await?;
     let Some(customer) = v.customer_id else {
         return Ok(StatusCode::NO_CONTENT.into_response());

@@ -37,14 +37,20 @@ fn failed(e: &ServiceError) -> Response {
     match e {
         ServiceError::NotFound(what) => (
             StatusCode::NOT_FOUND,
-            Html(render::render_not_found(None, &format!("{what} not found."))),
+            Html(render::render_not_found(
+                None,
+                &format!("{what} not found."),
+            )),
         )
             .into_response(),
         other => {
             tracing::error!(error = %other, "help center");
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
-                Html(render::render_not_found(None, "Something went wrong on our side. Please try again.")),
+                Html(render::render_not_found(
+                    None,
+                    "Something went wrong on our side. Please try again.",
+                )),
             )
                 .into_response()
         }
@@ -53,7 +59,11 @@ fn failed(e: &ServiceError) -> Response {
 
 /// `GET /help/{brand}`: to the reader's language (Accept-Language), else the
 /// brand's default.
-async fn entry(State(s): State<ServerState>, Path(brand): Path<String>, headers: HeaderMap) -> Response {
+async fn entry(
+    State(s): State<ServerState>,
+    Path(brand): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     match helpcenter::center(&s.app.db, &brand).await {
         Ok(c) => {
             let v = c.view();
@@ -72,7 +82,10 @@ async fn entry(State(s): State<ServerState>, Path(brand): Path<String>, headers:
     }
 }
 
-async fn home(State(s): State<ServerState>, Path((brand, locale)): Path<(String, String)>) -> Response {
+async fn home(
+    State(s): State<ServerState>,
+    Path((brand, locale)): Path<(String, String)>,
+) -> Response {
     match helpcenter::home(&s.app, &brand, &locale).await {
         Ok(v) => page(render::render_home(&v)),
         Err(e) => failed(&e),
@@ -134,7 +147,14 @@ async fn search(
 
 async fn sitemap(State(s): State<ServerState>, Path(brand): Path<String>) -> Response {
     match helpcenter::sitemap(&s.app, &brand).await {
-        Ok(xml) => ([(header::CONTENT_TYPE, "application/xml; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=300")], xml).into_response(),
+        Ok(xml) => (
+            [
+                (header::CONTENT_TYPE, "application/xml; charset=utf-8"),
+                (header::CACHE_CONTROL, "public, max-age=300"),
+            ],
+            xml,
+        )
+            .into_response(),
         Err(e) => failed(&e),
     }
 }
@@ -159,7 +179,11 @@ async fn feedback(
         "yes" => true,
         "no" => false,
         _ => {
-            return (StatusCode::UNPROCESSABLE_ENTITY, "helpful must be `yes` or `no`.").into_response();
+            return (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "helpful must be `yes` or `no`.",
+            )
+                .into_response();
         }
     };
     match helpcenter::feedback(&s.app, &brand, f.article_id, helpful, &f.comment, None).await {
@@ -170,7 +194,9 @@ async fn feedback(
             if helpful { "yes" } else { "no" }
         ))
         .into_response(),
-        Err(ServiceError::Invalid { message, .. }) => (StatusCode::UNPROCESSABLE_ENTITY, message).into_response(),
+        Err(ServiceError::Invalid { message, .. }) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, message).into_response()
+        }
         Err(e) => failed(&e),
     }
 }

@@ -119,7 +119,10 @@ struct KbTranslation {
 ///
 /// # Errors
 /// Service errors; `Internal` when the embedded file does not parse.
-pub async fn seed_knowledge_base(state: &AppState, actor: &app::services::Actor) -> ServiceResult<()> {
+pub async fn seed_knowledge_base(
+    state: &AppState,
+    actor: &app::services::Actor,
+) -> ServiceResult<()> {
     use app::services::kb::{articles, structure};
     use app::types::{ArticleForm, BrandForm};
     let file: KbFile = serde_json::from_str(KNOWLEDGE_BASE)
@@ -127,9 +130,17 @@ pub async fn seed_knowledge_base(state: &AppState, actor: &app::services::Actor)
     let brand = structure::default_brand(&state.db, actor.scope).await?;
     let mut locales = vec!["en".to_owned()];
     for col in &file.collections {
-        let c = structure::create_collection(&state.db, actor, Some(brand.id), &col.name, &col.description).await?;
+        let c = structure::create_collection(
+            &state.db,
+            actor,
+            Some(brand.id),
+            &col.name,
+            &col.description,
+        )
+        .await?;
         for cat in &col.categories {
-            let k = structure::create_category(&state.db, actor, c.id, &cat.name, &cat.description).await?;
+            let k = structure::create_category(&state.db, actor, c.id, &cat.name, &cat.description)
+                .await?;
             for a in &cat.articles {
                 let saved = articles::save(
                     state,

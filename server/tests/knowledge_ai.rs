@@ -16,8 +16,8 @@ mod common;
 use app::serverfns::ai::{AiOverview, AssistDraft, AssistSummary, ConversationAi, SaveAiSettings};
 use app::serverfns::auth::GetSession;
 use app::serverfns::kb::{
-    ArticleDiff, ArticleRevisions, GetArticle, ListArticles, RestoreRevision, SaveArticle, SaveBrand,
-    SupportSuggest, SupportSuggestOpen,
+    ArticleDiff, ArticleRevisions, GetArticle, ListArticles, RestoreRevision, SaveArticle,
+    SaveBrand, SupportSuggest, SupportSuggestOpen,
 };
 use app::services::ai::{extractive, pipeline, settings};
 use app::services::channels::inbound::{self, InboundMessage, Sender};
@@ -50,16 +50,28 @@ async fn workspace(app: &TestApp, email: &str, name: &str) -> Ws {
 /// A workspace with the demo knowledge base and the AI agent on for chat and email.
 async fn with_kb(app: &TestApp, email: &str, name: &str) -> Ws {
     let ws = workspace(app, email, name).await;
-    switchboard_server::seed::seed_knowledge_base(&app.state, &ws.actor).await.unwrap();
-    settings::enable_builtin(&app.state.db, Scoped::new(ws.id), &["chat", "email"]).await.unwrap();
+    switchboard_server::seed::seed_knowledge_base(&app.state, &ws.actor)
+        .await
+        .unwrap();
+    settings::enable_builtin(&app.state.db, Scoped::new(ws.id), &["chat", "email"])
+        .await
+        .unwrap();
     ws
 }
 
 async fn brand_slug(app: &TestApp, ws: &Ws) -> String {
-    structure::default_brand(&app.state.db, Scoped::new(ws.id)).await.unwrap().slug
+    structure::default_brand(&app.state.db, Scoped::new(ws.id))
+        .await
+        .unwrap()
+        .slug
 }
 
-fn article_pairs<'a>(category: &'a str, title: &'a str, body: &'a str, publish: &'a str) -> Vec<(&'a str, &'a str)> {
+fn article_pairs<'a>(
+    category: &'a str,
+    title: &'a str,
+    body: &'a str,
+    publish: &'a str,
+) -> Vec<(&'a str, &'a str)> {
     vec![
         ("id", "0"),
         ("form[category_id]", category),
@@ -75,7 +87,13 @@ fn article_pairs<'a>(category: &'a str, title: &'a str, body: &'a str, publish: 
 }
 
 /// A customer message on `channel` through the real inbound path, then the jobs.
-async fn customer_says(app: &TestApp, ws: &Ws, channel: Channel, who: &str, text: &str) -> inbound::Receipt {
+async fn customer_says(
+    app: &TestApp,
+    ws: &Ws,
+    channel: Channel,
+    who: &str,
+    text: &str,
+) -> inbound::Receipt {
     let mut m = InboundMessage::new(
         channel,
         format!("test:{who}:{}", uuid::Uuid::new_v4().simple()),
@@ -87,7 +105,9 @@ async fn customer_says(app: &TestApp, ws: &Ws, channel: Channel, who: &str, text
         text.to_owned(),
     );
     m.subject = text.chars().take(40).collect();
-    let r = inbound::receive(&app.state, Scoped::new(ws.id), m).await.unwrap();
+    let r = inbound::receive(&app.state, Scoped::new(ws.id), m)
+        .await
+        .unwrap();
     app.run_jobs().await;
     r
 }
@@ -128,7 +148,10 @@ async fn ai_messages(app: &TestApp, ws: &Ws, conversation_id: i32) -> Vec<messag
 
 fn tools(run: &ai_run::Model) -> Vec<String> {
     let steps: Vec<serde_json::Value> = serde_json::from_str(&run.steps).unwrap();
-    steps.iter().map(|s| s["tool"].as_str().unwrap().to_owned()).collect()
+    steps
+        .iter()
+        .map(|s| s["tool"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------
@@ -136,88 +159,228 @@ fn tools(run: &ai_run::Model) -> Vec<String> {
 async fn articles_revise_translate_and_index(b: Backend) {
     let app = TestApp::new(b).await;
     let mut ws = workspace(&app, "olga@kb.test", "KB Co").await;
-    let col = structure::create_collection(&app.state.db, &ws.actor, None, "Help", "").await.unwrap();
-    let cat = structure::create_category(&app.state.db, &ws.actor, col.id, "Tents", "").await.unwrap();
+    let col = structure::create_collection(&app.state.db, &ws.actor, None, "Help", "")
+        .await
+        .unwrap();
+    let cat = structure::create_category(&app.state.db, &ws.actor, col.id, "Tents", "")
+        .await
+        .unwrap();
     let cat_id = cat.id.to_string();
 
     // Bad input: 422 naming the field, nothing written.
-    let r = ws.c.call(path::<SaveArticle>(), &article_pairs(&cat_id, "Hi", "<p>Some real text here.</p>", "true")).await;
+    let r =
+        ws.c.call(
+            path::<SaveArticle>(),
+            &article_pairs(&cat_id, "Hi", "<p>Some real text here.</p>", "true"),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert!(r.body.contains("title"), "{}", r.body);
-    let r = ws.c.call(path::<SaveArticle>(), &article_pairs(&cat_id, "Dry tents", "<p></p>", "true")).await;
+    let r =
+        ws.c.call(
+            path::<SaveArticle>(),
+            &article_pairs(&cat_id, "Dry tents", "<p></p>", "true"),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert_eq!(
-        ws.c.call(path::<ListArticles>(), &[("query", ""), ("status", "")]).await.json().as_array().unwrap().len(),
+        ws.c.call(path::<ListArticles>(), &[("query", ""), ("status", "")])
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
         0
     );
 
     // A draft is not searchable; publishing indexes it (script tags are stripped).
     let body = "<p>Keep the tent dry.</p><h2>Seam sealing</h2><p>Seal the seams of the rainfly once a year with seam sealer.</p><script>alert(1)</script>";
-    let r = ws.c.call(path::<SaveArticle>(), &article_pairs(&cat_id, "Waterproof your tent", body, "false")).await;
+    let r =
+        ws.c.call(
+            path::<SaveArticle>(),
+            &article_pairs(&cat_id, "Waterproof your tent", body, "false"),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let a = r.json();
     let id = a["summary"]["id"].as_i64().unwrap() as i32;
     assert!(!a["body_html"].as_str().unwrap().contains("script"));
-    assert!(a["body_html"].as_str().unwrap().contains("id=\"seam-sealing\""));
+    assert!(a["body_html"]
+        .as_str()
+        .unwrap()
+        .contains("id=\"seam-sealing\""));
     let scope = Scoped::new(ws.id);
-    let hits = search::retrieve(&app.state.db, scope, "how to seal tent seams", Audience::Customer, "en", 5, None).await.unwrap();
+    let hits = search::retrieve(
+        &app.state.db,
+        scope,
+        "how to seal tent seams",
+        Audience::Customer,
+        "en",
+        5,
+        None,
+    )
+    .await
+    .unwrap();
     assert!(hits.is_empty(), "drafts are not retrieved");
     let pid = id.to_string();
     let mut publish = article_pairs(&cat_id, "Waterproof your tent", body, "true");
     publish[0] = ("id", &pid);
-    assert_eq!(ws.c.call(path::<SaveArticle>(), &publish).await.status, StatusCode::OK);
-    let hits = search::retrieve(&app.state.db, scope, "how to seal tent seams", Audience::Customer, "en", 5, None).await.unwrap();
+    assert_eq!(
+        ws.c.call(path::<SaveArticle>(), &publish).await.status,
+        StatusCode::OK
+    );
+    let hits = search::retrieve(
+        &app.state.db,
+        scope,
+        "how to seal tent seams",
+        Audience::Customer,
+        "en",
+        5,
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(hits[0].article_id, id);
     assert_eq!(hits[0].heading, "Seam sealing");
-    assert!(hits[0].url.ends_with("/en/articles/waterproof-your-tent#seam-sealing"), "{}", hits[0].url);
+    assert!(
+        hits[0]
+            .url
+            .ends_with("/en/articles/waterproof-your-tent#seam-sealing"),
+        "{}",
+        hits[0].url
+    );
 
     // Edit: revision 3; the diff names the changed line; restore brings revision 2 back.
     let edited = "<p>Keep the tent dry.</p><h2>Seam sealing</h2><p>Seal the seams twice a year with silicone sealer.</p>";
     let mut edit = article_pairs(&cat_id, "Waterproof your tent", edited, "true");
     edit[0] = ("id", &pid);
-    assert_eq!(ws.c.call(path::<SaveArticle>(), &edit).await.status, StatusCode::OK);
-    let revs = ws.c.call(path::<ArticleRevisions>(), &[("id", &pid)]).await.json();
+    assert_eq!(
+        ws.c.call(path::<SaveArticle>(), &edit).await.status,
+        StatusCode::OK
+    );
+    let revs =
+        ws.c.call(path::<ArticleRevisions>(), &[("id", &pid)])
+            .await
+            .json();
     assert_eq!(revs.as_array().unwrap().len(), 3);
-    let d = ws.c.call(path::<ArticleDiff>(), &[("id", &pid), ("from", "2"), ("to", "3")]).await.json();
-    assert_eq!((d["added"].as_u64(), d["removed"].as_u64()), (Some(1), Some(1)), "{d}");
+    let d =
+        ws.c.call(
+            path::<ArticleDiff>(),
+            &[("id", &pid), ("from", "2"), ("to", "3")],
+        )
+        .await
+        .json();
+    assert_eq!(
+        (d["added"].as_u64(), d["removed"].as_u64()),
+        (Some(1), Some(1)),
+        "{d}"
+    );
     let lines = d["lines"].as_array().unwrap();
-    assert!(lines.iter().any(|l| l["kind"] == "removed" && l["text"].as_str().unwrap().contains("once a year")));
-    assert!(lines.iter().any(|l| l["kind"] == "added" && l["text"].as_str().unwrap().contains("twice a year")));
-    let r = ws.c.call(path::<RestoreRevision>(), &[("id", &pid), ("number", "2")]).await.json();
+    assert!(lines
+        .iter()
+        .any(|l| l["kind"] == "removed" && l["text"].as_str().unwrap().contains("once a year")));
+    assert!(lines
+        .iter()
+        .any(|l| l["kind"] == "added" && l["text"].as_str().unwrap().contains("twice a year")));
+    let r =
+        ws.c.call(path::<RestoreRevision>(), &[("id", &pid), ("number", "2")])
+            .await
+            .json();
     assert_eq!(r["summary"]["revision"], 4);
     assert!(r["body_html"].as_str().unwrap().contains("once a year"));
-    let hits = search::retrieve(&app.state.db, scope, "silicone sealer", Audience::Customer, "en", 5, None).await.unwrap();
-    assert!(hits.iter().all(|h| !h.text.contains("silicone")), "the index follows the restore");
+    let hits = search::retrieve(
+        &app.state.db,
+        scope,
+        "silicone sealer",
+        Audience::Customer,
+        "en",
+        5,
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(
+        hits.iter().all(|h| !h.text.contains("silicone")),
+        "the index follows the restore"
+    );
 
     // A translation: same family, its own locale, one per language.
-    let mut tr = article_pairs(&cat_id, "Zelt imprägnieren", "<p>Halten Sie das Zelt trocken und versiegeln Sie die Nähte einmal im Jahr.</p>", "true");
+    let mut tr = article_pairs(
+        &cat_id,
+        "Zelt imprägnieren",
+        "<p>Halten Sie das Zelt trocken und versiegeln Sie die Nähte einmal im Jahr.</p>",
+        "true",
+    );
     tr[8] = ("form[locale]", "de");
     tr.push(("form[parent_id]", &pid));
     let r = ws.c.call(path::<SaveArticle>(), &tr).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    assert_eq!(r.json()["summary"]["parent_id"].as_i64(), Some(i64::from(id)));
+    assert_eq!(
+        r.json()["summary"]["parent_id"].as_i64(),
+        Some(i64::from(id))
+    );
     let again = ws.c.call(path::<SaveArticle>(), &tr).await;
     assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
-    let orig = ws.c.call(path::<GetArticle>(), &[("id", &pid)]).await.json();
+    let orig =
+        ws.c.call(path::<GetArticle>(), &[("id", &pid)])
+            .await
+            .json();
     assert_eq!(orig["summary"]["locales"], serde_json::json!(["de", "en"]));
-    let de = search::retrieve(&app.state.db, scope, "Nähte versiegeln", Audience::Customer, "de", 5, None).await.unwrap();
+    let de = search::retrieve(
+        &app.state.db,
+        scope,
+        "Nähte versiegeln",
+        Audience::Customer,
+        "de",
+        5,
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(de.len(), 1);
 
     // Internal articles: agents retrieve them, customers never.
-    let mut internal = article_pairs(&cat_id, "Refund approvals", "<p>Team leads approve refunds above the usual limit after checking the order.</p>", "true");
+    let mut internal = article_pairs(
+        &cat_id,
+        "Refund approvals",
+        "<p>Team leads approve refunds above the usual limit after checking the order.</p>",
+        "true",
+    );
     internal[6] = ("form[internal]", "true");
-    assert_eq!(ws.c.call(path::<SaveArticle>(), &internal).await.status, StatusCode::OK);
+    assert_eq!(
+        ws.c.call(path::<SaveArticle>(), &internal).await.status,
+        StatusCode::OK
+    );
     let q = "who approves refunds above the limit";
-    assert!(search::retrieve(&app.state.db, scope, q, Audience::Customer, "en", 5, None).await.unwrap().is_empty());
-    let agent = search::retrieve(&app.state.db, scope, q, Audience::Agent, "en", 5, None).await.unwrap();
+    assert!(
+        search::retrieve(&app.state.db, scope, q, Audience::Customer, "en", 5, None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let agent = search::retrieve(&app.state.db, scope, q, Audience::Agent, "en", 5, None)
+        .await
+        .unwrap();
     assert!(agent[0].internal && agent[0].url.contains("/app/kb/articles/"));
 
     // Brand theme: a bad colour is refused with the field.
-    let r = ws.c.call(
-        path::<SaveBrand>(),
-        &[("id", "0"), ("form[name]", "Second"), ("form[slug]", "second"), ("form[logo_url]", ""), ("form[primary_color]", "blue"),
-          ("form[accent_color]", "#000000"), ("form[custom_css]", ""), ("form[default_locale]", "en"), ("form[locales]", "en"), ("form[embed_widget]", "false")],
-    ).await;
+    let r =
+        ws.c.call(
+            path::<SaveBrand>(),
+            &[
+                ("id", "0"),
+                ("form[name]", "Second"),
+                ("form[slug]", "second"),
+                ("form[logo_url]", ""),
+                ("form[primary_color]", "blue"),
+                ("form[accent_color]", "#000000"),
+                ("form[custom_css]", ""),
+                ("form[default_locale]", "en"),
+                ("form[locales]", "en"),
+                ("form[embed_widget]", "false"),
+            ],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("primary_color"), "{}", r.body);
     app.finish().await;
@@ -230,40 +393,88 @@ async fn help_center_is_public_seo_friendly_and_counts_feedback(b: Backend) {
     let mut visitor = app.client();
 
     let r = visitor
-        .send(Request::get(format!("/help/{slug}")).header(header::ACCEPT_LANGUAGE, "de-CH,de;q=0.9,en;q=0.5").body(axum::body::Body::empty()).unwrap())
+        .send(
+            Request::get(format!("/help/{slug}"))
+                .header(header::ACCEPT_LANGUAGE, "de-CH,de;q=0.9,en;q=0.5")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
         .await;
     assert_eq!(r.status, StatusCode::TEMPORARY_REDIRECT);
-    assert_eq!(r.headers.get(header::LOCATION).unwrap(), &format!("/help/{slug}/de"));
+    assert_eq!(
+        r.headers.get(header::LOCATION).unwrap(),
+        &format!("/help/{slug}/de")
+    );
     let r = visitor
-        .send(Request::get(format!("/help/{slug}")).header(header::ACCEPT_LANGUAGE, "ja").body(axum::body::Body::empty()).unwrap())
+        .send(
+            Request::get(format!("/help/{slug}"))
+                .header(header::ACCEPT_LANGUAGE, "ja")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
         .await;
-    assert_eq!(r.headers.get(header::LOCATION).unwrap(), &format!("/help/{slug}/en"), "falls back to the default");
+    assert_eq!(
+        r.headers.get(header::LOCATION).unwrap(),
+        &format!("/help/{slug}/en"),
+        "falls back to the default"
+    );
 
     let home = visitor.get(&format!("/help/{slug}/en")).await;
     assert_eq!(home.status, StatusCode::OK);
-    assert!(home.body.contains("Orders &amp; shipping"), "categories listed");
+    assert!(
+        home.body.contains("Orders &amp; shipping"),
+        "categories listed"
+    );
     assert!(home.body.contains("\"SearchAction\""));
-    assert!(!home.body.contains("Agent handbook"), "internal collection hidden");
+    assert!(
+        !home.body.contains("Agent handbook"),
+        "internal collection hidden"
+    );
 
-    let page = visitor.get(&format!("/help/{slug}/en/articles/track-your-order")).await;
+    let page = visitor
+        .get(&format!("/help/{slug}/en/articles/track-your-order"))
+        .await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains(&format!("<link rel=\"canonical\" href=\"http://localhost/help/{slug}/en/articles/track-your-order\"")), "{}", &page.body[..page.body.len().min(1500)]);
     assert!(page.body.contains("hreflang=\"de\"") && page.body.contains("hreflang=\"fr\""));
     assert!(page.body.contains("\"@type\":\"Article\""));
     assert!(page.body.contains("<meta name=\"description\""));
-    assert_eq!(visitor.get(&format!("/help/{slug}/de/articles/track-your-order")).await.status, StatusCode::OK);
-    assert_eq!(visitor.get(&format!("/help/{slug}/en/articles/refund-approval-process")).await.status, StatusCode::NOT_FOUND, "internal article");
-    assert_eq!(visitor.get("/help/no-such-center/en").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        visitor
+            .get(&format!("/help/{slug}/de/articles/track-your-order"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        visitor
+            .get(&format!("/help/{slug}/en/articles/refund-approval-process"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND,
+        "internal article"
+    );
+    assert_eq!(
+        visitor.get("/help/no-such-center/en").await.status,
+        StatusCode::NOT_FOUND
+    );
 
     let sitemap = visitor.get(&format!("/help/{slug}/sitemap.xml")).await;
     assert_eq!(sitemap.status, StatusCode::OK);
-    assert!(sitemap.body.contains(&format!("http://localhost/help/{slug}/en/articles/track-your-order")));
+    assert!(sitemap.body.contains(&format!(
+        "http://localhost/help/{slug}/en/articles/track-your-order"
+    )));
     assert!(sitemap.body.contains("hreflang=\"fr\""));
     assert!(!sitemap.body.contains("refund-approval-process"));
 
-    let search = visitor.get(&format!("/help/{slug}/en/search?q=where+is+my+package")).await;
+    let search = visitor
+        .get(&format!("/help/{slug}/en/search?q=where+is+my+package"))
+        .await;
     assert_eq!(search.status, StatusCode::OK);
-    assert!(search.body.contains("Track your order") || search.body.contains("missing"), "search finds tracking");
+    assert!(
+        search.body.contains("Track your order") || search.body.contains("missing"),
+        "search finds tracking"
+    );
 
     // Feedback: a vote, a comment, then back to the article; bad votes are refused.
     let a = Scoped::new(ws.id)
@@ -274,7 +485,9 @@ async fn help_center_is_public_seo_friendly_and_counts_feedback(b: Backend) {
         .await
         .unwrap()
         .unwrap();
-    let form = |helpful: &str| format!("article_id={}&helpful={helpful}&comment=Needs+a+picture&locale=en&article_slug=track-your-order", a.id);
+    let form = |helpful: &str| {
+        format!("article_id={}&helpful={helpful}&comment=Needs+a+picture&locale=en&article_slug=track-your-order", a.id)
+    };
     let post = |body: String| {
         Request::post(format!("/help/{slug}/feedback"))
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -284,8 +497,17 @@ async fn help_center_is_public_seo_friendly_and_counts_feedback(b: Backend) {
     };
     let r = visitor.send(post(form("no"))).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    assert!(r.headers.get(header::LOCATION).unwrap().to_str().unwrap().ends_with("?feedback=no"));
-    assert_eq!(visitor.send(post(form("maybe"))).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r
+        .headers
+        .get(header::LOCATION)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .ends_with("?feedback=no"));
+    assert_eq!(
+        visitor.send(post(form("maybe"))).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     let after = Scoped::new(ws.id)
         .find::<entity::kb_article::Entity>()
         .filter(entity::kb_article::Column::Id.eq(a.id))
@@ -310,28 +532,89 @@ async fn suggestions_while_writing_measure_deflection(b: Backend) {
         .slug
         .unwrap();
     let mut visitor = app.client();
-    let r = visitor.call(path::<SupportSuggest>(), &[("slug", &ws_slug), ("text", "how do I reset my password"), ("deflection", "")]).await;
+    let r = visitor
+        .call(
+            path::<SupportSuggest>(),
+            &[
+                ("slug", &ws_slug),
+                ("text", "how do I reset my password"),
+                ("deflection", ""),
+            ],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let v = r.json();
     let session = v["session"].as_str().unwrap().to_owned();
     let hits = v["hits"].as_array().unwrap();
-    assert!(hits[0]["url"].as_str().unwrap().contains("reset-your-password"), "{v}");
+    assert!(
+        hits[0]["url"]
+            .as_str()
+            .unwrap()
+            .contains("reset-your-password"),
+        "{v}"
+    );
     assert!(hits.iter().all(|h| h["internal"] == false));
     let article = hits[0]["article_id"].as_i64().unwrap().to_string();
-    let r = visitor.call(path::<SupportSuggestOpen>(), &[("slug", &ws_slug), ("deflection", &session), ("article_id", &article)]).await;
+    let r = visitor
+        .call(
+            path::<SupportSuggestOpen>(),
+            &[
+                ("slug", &ws_slug),
+                ("deflection", &session),
+                ("article_id", &article),
+            ],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     // Opening an article never suggested is refused.
-    let r = visitor.call(path::<SupportSuggestOpen>(), &[("slug", &ws_slug), ("deflection", &session), ("article_id", "999999")]).await;
+    let r = visitor
+        .call(
+            path::<SupportSuggestOpen>(),
+            &[
+                ("slug", &ws_slug),
+                ("deflection", &session),
+                ("article_id", "999999"),
+            ],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     // A second writer is suggested articles and sends a ticket anyway.
     let scope = Scoped::new(ws.id);
-    let s2 = deflection::suggest(&app.state.db, scope, "web_form", None, "where is my order, tracking has not moved", "en").await.unwrap();
+    let s2 = deflection::suggest(
+        &app.state.db,
+        scope,
+        "web_form",
+        None,
+        "where is my order, tracking has not moved",
+        "en",
+    )
+    .await
+    .unwrap();
     assert!(!s2.hits.is_empty());
-    deflection::submitted(&app.state.db, scope, Some(&s2.session), 1).await.unwrap();
-    let stats = deflection::stats(&app.state.db, scope, chrono::Utc::now() - chrono::Duration::hours(1)).await.unwrap();
-    assert_eq!((stats.suggested, stats.opened, stats.submitted, stats.deflected), (2, 1, 1, 1));
+    deflection::submitted(&app.state.db, scope, Some(&s2.session), 1)
+        .await
+        .unwrap();
+    let stats = deflection::stats(
+        &app.state.db,
+        scope,
+        chrono::Utc::now() - chrono::Duration::hours(1),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (
+            stats.suggested,
+            stats.opened,
+            stats.submitted,
+            stats.deflected
+        ),
+        (2, 1, 1, 1)
+    );
     assert!((stats.rate - 0.5).abs() < 1e-9);
-    let o = ws.c.call(path::<AiOverview>(), &[("days", "7")]).await.json();
+    let o =
+        ws.c.call(path::<AiOverview>(), &[("days", "7")])
+            .await
+            .json();
     assert_eq!(o["total"]["deflections"], 1, "{o}");
     app.finish().await;
 }
@@ -339,7 +622,14 @@ async fn suggestions_while_writing_measure_deflection(b: Backend) {
 async fn pipeline_answers_from_the_kb_and_records_every_step(b: Backend) {
     let app = TestApp::new(b).await;
     let mut ws = with_kb(&app, "olga@ai.test", "AI Co").await;
-    let r = customer_says(&app, &ws, Channel::Chat, "ana", "How can I track my order? It shipped yesterday.").await;
+    let r = customer_says(
+        &app,
+        &ws,
+        Channel::Chat,
+        "ana",
+        "How can I track my order? It shipped yesterday.",
+    )
+    .await;
     // The run was a durable job, enqueued with the message.
     let jobs = Scoped::new(ws.id)
         .find::<job::Entity>()
@@ -353,10 +643,25 @@ async fn pipeline_answers_from_the_kb_and_records_every_step(b: Backend) {
     assert!(run.sent);
     assert_eq!(
         tools(&run),
-        ["ticket", "customer_history", "guardrails", "knowledge_search", "decide", "pii_check", "respond"]
+        [
+            "ticket",
+            "customer_history",
+            "guardrails",
+            "knowledge_search",
+            "decide",
+            "pii_check",
+            "respond"
+        ]
     );
-    let reply = ai_messages(&app, &ws, r.conversation_id).await.pop().unwrap();
-    assert!(reply.body_text.contains("/articles/track-your-order"), "{}", reply.body_text);
+    let reply = ai_messages(&app, &ws, r.conversation_id)
+        .await
+        .pop()
+        .unwrap();
+    assert!(
+        reply.body_text.contains("/articles/track-your-order"),
+        "{}",
+        reply.body_text
+    );
     // Every quoted sentence is in the article.
     let art = Scoped::new(ws.id)
         .find::<entity::kb_article::Entity>()
@@ -367,35 +672,72 @@ async fn pipeline_answers_from_the_kb_and_records_every_step(b: Backend) {
         .unwrap()
         .unwrap();
     let quoted = reply.body_text.split("\n\n").nth(1).unwrap();
-    let passage = extractive::Passage { title: art.title.clone(), heading: String::new(), text: art.body_text.clone(), url: String::new(), score: 1.0 };
+    let passage = extractive::Passage {
+        title: art.title.clone(),
+        heading: String::new(),
+        text: art.body_text.clone(),
+        url: String::new(),
+        score: 1.0,
+    };
     for s in app::services::ai::textutil::split_sentences(quoted) {
-        assert!(extractive::is_supported(&s, std::slice::from_ref(&passage)), "not in the article: {s}");
+        assert!(
+            extractive::is_supported(&s, std::slice::from_ref(&passage)),
+            "not in the article: {s}"
+        );
     }
     let c = conv(&app, &ws, r.conversation_id).await;
     assert_eq!(c.ai_state.as_deref(), Some("answered"));
     // The pane sees the run and its steps.
-    let v = ws.c.call(path::<ConversationAi>(), &[("conversation_id", &r.conversation_id.to_string())]).await.json();
+    let v =
+        ws.c.call(
+            path::<ConversationAi>(),
+            &[("conversation_id", &r.conversation_id.to_string())],
+        )
+        .await
+        .json();
     assert_eq!(v["state"], "answered");
     assert_eq!(v["runs"][0]["steps"].as_array().unwrap().len(), 7);
     // Running the job again changes nothing (idempotent).
-    assert_eq!(pipeline::run(&app.state, Scoped::new(ws.id), r.conversation_id, r.message_id).await.unwrap(), None);
+    assert_eq!(
+        pipeline::run(
+            &app.state,
+            Scoped::new(ws.id),
+            r.conversation_id,
+            r.message_id
+        )
+        .await
+        .unwrap(),
+        None
+    );
     // "Thanks, that helped" confirms: an AI resolution.
     let mut m = InboundMessage::new(
         Channel::Chat,
         "test:ana:thanks".into(),
-        Sender { kind: IdentifierKind::Email, value: "ana@customer.test".into(), name: None },
+        Sender {
+            kind: IdentifierKind::Email,
+            value: "ana@customer.test".into(),
+            name: None,
+        },
         "Thanks, that helped!".into(),
     );
     m.thread.conversation_id = Some(r.conversation_id);
-    inbound::receive(&app.state, Scoped::new(ws.id), m).await.unwrap();
+    inbound::receive(&app.state, Scoped::new(ws.id), m)
+        .await
+        .unwrap();
     app.run_jobs().await;
     let c = conv(&app, &ws, r.conversation_id).await;
     assert_eq!(c.ai_state.as_deref(), Some("resolved"));
     assert_eq!(c.status, "solved");
-    let o = ws.c.call(path::<AiOverview>(), &[("days", "7")]).await.json();
+    let o =
+        ws.c.call(path::<AiOverview>(), &[("days", "7")])
+            .await
+            .json();
     assert_eq!(o["total"]["resolutions"], 1, "{o}");
     assert_eq!(o["total"]["answers"], 1);
-    assert!(o["daily_chart"].as_str().unwrap().contains("AI resolutions"));
+    assert!(o["daily_chart"]
+        .as_str()
+        .unwrap()
+        .contains("AI resolutions"));
     app.finish().await;
 }
 
@@ -403,31 +745,66 @@ async fn guardrails_escalate_with_reasons_and_assign(b: Backend) {
     let app = TestApp::new(b).await;
     let ws = with_kb(&app, "olga@guard.test", "Guard Co").await;
     for (who, text, reason) in [
-        ("r1", "The zipper broke after a week. I want my money back.", "refund"),
+        (
+            "r1",
+            "The zipper broke after a week. I want my money back.",
+            "refund",
+        ),
         ("r2", "How much does shipping to Canada cost?", "pricing"),
-        ("r3", "My lawyer will be in touch about this order.", "legal"),
+        (
+            "r3",
+            "My lawyer will be in touch about this order.",
+            "legal",
+        ),
         ("r4", "Can I please talk to a real person?", "human_request"),
-        ("r5", "This is the worst, most useless service ever. Absolutely furious and disgusted.", "negative_sentiment"),
+        (
+            "r5",
+            "This is the worst, most useless service ever. Absolutely furious and disgusted.",
+            "negative_sentiment",
+        ),
     ] {
         let r = customer_says(&app, &ws, Channel::Chat, who, text).await;
         let run = last_run(&app, &ws, r.conversation_id).await;
         assert_eq!(run.decision, "escalate", "{text}: {}", run.steps);
         assert_eq!(run.reason_code.as_deref(), Some(reason), "{text}");
-        assert!(!tools(&run).contains(&"knowledge_search".to_owned()), "guardrails escalate before retrieval");
+        assert!(
+            !tools(&run).contains(&"knowledge_search".to_owned()),
+            "guardrails escalate before retrieval"
+        );
         let c = conv(&app, &ws, r.conversation_id).await;
-        assert_eq!((c.ai_state.as_deref(), c.ai_reason.as_deref()), (Some("escalated"), Some(reason)));
-        assert_eq!(c.assignee_id, Some(ws.actor.user_id), "assigned to the only agent");
-        let told = ai_messages(&app, &ws, r.conversation_id).await.pop().unwrap();
-        assert!(told.body_text.contains("person") || told.body_text.contains("member of our team"), "{}", told.body_text);
+        assert_eq!(
+            (c.ai_state.as_deref(), c.ai_reason.as_deref()),
+            (Some("escalated"), Some(reason))
+        );
+        assert_eq!(
+            c.assignee_id,
+            Some(ws.actor.user_id),
+            "assigned to the only agent"
+        );
+        let told = ai_messages(&app, &ws, r.conversation_id)
+            .await
+            .pop()
+            .unwrap();
+        assert!(
+            told.body_text.contains("person") || told.body_text.contains("member of our team"),
+            "{}",
+            told.body_text
+        );
         // Once handed off, the AI stays out.
         let mut m = InboundMessage::new(
             Channel::Chat,
             format!("test:{who}:again"),
-            Sender { kind: IdentifierKind::Email, value: format!("{who}@customer.test"), name: None },
+            Sender {
+                kind: IdentifierKind::Email,
+                value: format!("{who}@customer.test"),
+                name: None,
+            },
             "How can I track my order?".into(),
         );
         m.thread.conversation_id = Some(r.conversation_id);
-        inbound::receive(&app.state, Scoped::new(ws.id), m).await.unwrap();
+        inbound::receive(&app.state, Scoped::new(ws.id), m)
+            .await
+            .unwrap();
         app.run_jobs().await;
         assert_eq!(ai_messages(&app, &ws, r.conversation_id).await.len(), 1);
     }
@@ -441,9 +818,20 @@ async fn guardrails_escalate_with_reasons_and_assign(b: Backend) {
         .unwrap();
     assert_eq!(upset.priority, "high");
     // Mildly unhappy (0.3–0.5): answered, with the priority raised.
-    let r = customer_says(&app, &ws, Channel::Chat, "m1", "My tent arrived with a broken pole, disappointed. How do I make a warranty claim?").await;
+    let r = customer_says(
+        &app,
+        &ws,
+        Channel::Chat,
+        "m1",
+        "My tent arrived with a broken pole, disappointed. How do I make a warranty claim?",
+    )
+    .await;
     let run = last_run(&app, &ws, r.conversation_id).await;
-    assert!((0.3..0.5).contains(&run.sentiment), "sentiment {}", run.sentiment);
+    assert!(
+        (0.3..0.5).contains(&run.sentiment),
+        "sentiment {}",
+        run.sentiment
+    );
     assert_eq!(conv(&app, &ws, r.conversation_id).await.priority, "high");
     app.finish().await;
 }
@@ -451,56 +839,121 @@ async fn guardrails_escalate_with_reasons_and_assign(b: Backend) {
 async fn no_match_clarifies_then_escalates_and_errors_apologize(b: Backend) {
     let app = TestApp::new(b).await;
     let ws = with_kb(&app, "olga@nomatch.test", "NoMatch Co").await;
-    let r = customer_says(&app, &ws, Channel::Chat, "q1", "Do you sponsor climbing clubs in Alaska?").await;
+    let r = customer_says(
+        &app,
+        &ws,
+        Channel::Chat,
+        "q1",
+        "Do you sponsor climbing clubs in Alaska?",
+    )
+    .await;
     let run = last_run(&app, &ws, r.conversation_id).await;
     assert_eq!(run.decision, "clarify", "{}", run.steps);
     assert!(run.sent);
-    assert!(ai_messages(&app, &ws, r.conversation_id).await[0].body_text.ends_with('?'));
+    assert!(ai_messages(&app, &ws, r.conversation_id).await[0]
+        .body_text
+        .ends_with('?'));
     let mut m = InboundMessage::new(
         Channel::Chat,
         "test:q1:again".into(),
-        Sender { kind: IdentifierKind::Email, value: "q1@customer.test".into(), name: None },
+        Sender {
+            kind: IdentifierKind::Email,
+            value: "q1@customer.test".into(),
+            name: None,
+        },
         "A climbing club sponsorship for our youth team".into(),
     );
     m.thread.conversation_id = Some(r.conversation_id);
-    inbound::receive(&app.state, Scoped::new(ws.id), m).await.unwrap();
+    inbound::receive(&app.state, Scoped::new(ws.id), m)
+        .await
+        .unwrap();
     app.run_jobs().await;
     let run = last_run(&app, &ws, r.conversation_id).await;
-    assert_eq!((run.decision.as_str(), run.reason_code.as_deref()), ("escalate", Some("no_kb_match")), "{}", run.steps);
+    assert_eq!(
+        (run.decision.as_str(), run.reason_code.as_deref()),
+        ("escalate", Some("no_kb_match")),
+        "{}",
+        run.steps
+    );
 
     // An internal error (the index is gone) gives a polite apology, never the error.
     if b == Backend::Sqlite {
         use sea_orm::ConnectionTrait;
-        app.state.db.execute_unprepared("DROP TABLE kb_chunks_fts").await.unwrap();
+        app.state
+            .db
+            .execute_unprepared("DROP TABLE kb_chunks_fts")
+            .await
+            .unwrap();
     } else {
         use sea_orm::ConnectionTrait;
-        app.state.db.execute_unprepared("ALTER TABLE kb_chunks RENAME TO kb_chunks_gone").await.unwrap();
+        app.state
+            .db
+            .execute_unprepared("ALTER TABLE kb_chunks RENAME TO kb_chunks_gone")
+            .await
+            .unwrap();
     }
     let r = customer_says(&app, &ws, Channel::Chat, "e1", "How do I wash my jacket?").await;
     let run = last_run(&app, &ws, r.conversation_id).await;
     assert_eq!(run.reason_code.as_deref(), Some("internal_error"));
-    let told = ai_messages(&app, &ws, r.conversation_id).await.pop().unwrap();
-    assert!(told.body_text.starts_with("Sorry, something went wrong on our side"), "{}", told.body_text);
-    assert!(!told.body_text.to_lowercase().contains("sql") && !told.body_text.contains("kb_chunks"));
+    let told = ai_messages(&app, &ws, r.conversation_id)
+        .await
+        .pop()
+        .unwrap();
+    assert!(
+        told.body_text
+            .starts_with("Sorry, something went wrong on our side"),
+        "{}",
+        told.body_text
+    );
+    assert!(
+        !told.body_text.to_lowercase().contains("sql") && !told.body_text.contains("kb_chunks")
+    );
     app.finish().await;
 }
 
 async fn personal_data_in_a_reply_blocks_the_send(b: Backend) {
     let app = TestApp::new(b).await;
     let mut ws = workspace(&app, "olga@pii.test", "PII Co").await;
-    let col = structure::create_collection(&app.state.db, &ws.actor, None, "Help", "").await.unwrap();
-    let cat = structure::create_category(&app.state.db, &ws.actor, col.id, "Contact", "").await.unwrap();
+    let col = structure::create_collection(&app.state.db, &ws.actor, None, "Help", "")
+        .await
+        .unwrap();
+    let cat = structure::create_category(&app.state.db, &ws.actor, col.id, "Contact", "")
+        .await
+        .unwrap();
     let cat_id = cat.id.to_string();
-    let body = "<p>Call our warehouse manager directly on +1 (303) 555-0199 for pallet deliveries.</p>";
-    let r = ws.c.call(path::<SaveArticle>(), &article_pairs(&cat_id, "Pallet deliveries", body, "true")).await;
+    let body =
+        "<p>Call our warehouse manager directly on +1 (303) 555-0199 for pallet deliveries.</p>";
+    let r =
+        ws.c.call(
+            path::<SaveArticle>(),
+            &article_pairs(&cat_id, "Pallet deliveries", body, "true"),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    settings::enable_builtin(&app.state.db, Scoped::new(ws.id), &["chat"]).await.unwrap();
-    let r = customer_says(&app, &ws, Channel::Chat, "p1", "How do pallet deliveries work with your warehouse?").await;
+    settings::enable_builtin(&app.state.db, Scoped::new(ws.id), &["chat"])
+        .await
+        .unwrap();
+    let r = customer_says(
+        &app,
+        &ws,
+        Channel::Chat,
+        "p1",
+        "How do pallet deliveries work with your warehouse?",
+    )
+    .await;
     let run = last_run(&app, &ws, r.conversation_id).await;
-    assert_eq!(run.reason_code.as_deref(), Some("pii_blocked"), "{}", run.steps);
+    assert_eq!(
+        run.reason_code.as_deref(),
+        Some("pii_blocked"),
+        "{}",
+        run.steps
+    );
     assert!(tools(&run).contains(&"pii_check".to_owned()));
     let sent = ai_messages(&app, &ws, r.conversation_id).await;
-    assert!(sent.iter().all(|m| !m.body_text.contains("555-0199")), "the number never went out");
+    assert!(
+        sent.iter().all(|m| !m.body_text.contains("555-0199")),
+        "the number never went out"
+    );
     assert!(run.reply_text.unwrap().contains("[redacted phone number]"));
     app.finish().await;
 }
@@ -508,27 +961,58 @@ async fn personal_data_in_a_reply_blocks_the_send(b: Backend) {
 async fn agent_assist_drafts_and_summarizes(b: Backend) {
     let app = TestApp::new(b).await;
     let mut ws = with_kb(&app, "olga@assist.test", "Assist Co").await;
-    settings::enable_builtin(&app.state.db, Scoped::new(ws.id), &[]).await.unwrap();
+    settings::enable_builtin(&app.state.db, Scoped::new(ws.id), &[])
+        .await
+        .unwrap();
     let r = customer_says(&app, &ws, Channel::Email, "s1", "Hi, I need to change the shipping address on order #10023. Can you update it to 12 Pine Street? How long do I have to change it?").await;
     let id = r.conversation_id.to_string();
-    let d = ws.c.call(path::<AssistDraft>(), &[("conversation_id", &id), ("tone", "formal")]).await;
+    let d =
+        ws.c.call(
+            path::<AssistDraft>(),
+            &[("conversation_id", &id), ("tone", "formal")],
+        )
+        .await;
     assert_eq!(d.status, StatusCode::OK, "{}", d.body);
     let d = d.json();
     assert_eq!(d["engine"], "builtin");
     assert!(d["text"].as_str().unwrap().starts_with("Dear s1,"), "{d}");
     assert!(d["note"].as_str().unwrap().contains("Extractive"));
     assert!(!d["sources"].as_array().unwrap().is_empty());
-    let bad = ws.c.call(path::<AssistDraft>(), &[("conversation_id", &id), ("tone", "sarcastic")]).await;
+    let bad =
+        ws.c.call(
+            path::<AssistDraft>(),
+            &[("conversation_id", &id), ("tone", "sarcastic")],
+        )
+        .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let s = ws.c.call(path::<AssistSummary>(), &[("conversation_id", &id)]).await.json();
+    let s =
+        ws.c.call(path::<AssistSummary>(), &[("conversation_id", &id)])
+            .await
+            .json();
     assert!(!s["key_points"].as_array().unwrap().is_empty(), "{s}");
-    assert!(s["open_questions"].as_array().unwrap().iter().any(|q| q.as_str().unwrap().contains("How long")), "{s}");
-    assert!(s["action_items"].as_array().unwrap().iter().any(|q| q.as_str().unwrap().contains("update it")), "{s}");
+    assert!(
+        s["open_questions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|q| q.as_str().unwrap().contains("How long")),
+        "{s}"
+    );
+    assert!(
+        s["action_items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|q| q.as_str().unwrap().contains("update it")),
+        "{s}"
+    );
     app.finish().await;
 }
 
 /// A local OpenAI-compatible server that records what it is sent.
-async fn fake_openai(reply: serde_json::Value) -> (String, Arc<Mutex<Vec<(String, String, serde_json::Value)>>>) {
+async fn fake_openai(
+    reply: serde_json::Value,
+) -> (String, Arc<Mutex<Vec<(String, String, serde_json::Value)>>>) {
     use axum::routing::post;
     let seen: Arc<Mutex<Vec<(String, String, serde_json::Value)>>> = Arc::default();
     let s2 = seen.clone();
@@ -590,7 +1074,12 @@ async fn provider_settings_seal_the_key_and_answer_through_it(b: Backend) {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["api_key_hint"], "sk-…abcd");
     assert!(!r.body.contains("1234567890"), "the key never comes back");
-    let row = Scoped::new(ws.id).find::<entity::ai_setting::Entity>().one(&app.state.db).await.unwrap().unwrap();
+    let row = Scoped::new(ws.id)
+        .find::<entity::ai_setting::Entity>()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
     let sealed = row.api_key_sealed.unwrap();
     assert!(sealed.starts_with("v1:") && !sealed.contains("sk-test"));
 
@@ -599,15 +1088,27 @@ async fn provider_settings_seal_the_key_and_answer_through_it(b: Backend) {
     assert_eq!(run.engine, "openai", "{}", run.steps);
     assert_eq!(run.decision, "answer");
     assert_eq!((run.tokens_in, run.tokens_out), (1200, 80));
-    assert_eq!(run.cost_micros, 228, "1200 × $0.15/M + 80 × $0.60/M = $0.000228");
+    assert_eq!(
+        run.cost_micros, 228,
+        "1200 × $0.15/M + 80 × $0.60/M = $0.000228"
+    );
     let sent = seen.lock().unwrap().clone();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].1, "Bearer sk-test-1234567890abcd");
     let body = &sent[0].2;
     assert_eq!(body["model"], "gpt-4o-mini");
     assert_eq!(body["messages"][0]["role"], "system");
-    assert!(body["messages"][0]["content"].as_str().unwrap().contains("Track your order"), "passages in the prompt");
-    assert_eq!(body["messages"].as_array().unwrap().last().unwrap()["content"], "How can I track my order?");
+    assert!(
+        body["messages"][0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("Track your order"),
+        "passages in the prompt"
+    );
+    assert_eq!(
+        body["messages"].as_array().unwrap().last().unwrap()["content"],
+        "How can I track my order?"
+    );
     app.finish().await;
 }
 
@@ -627,57 +1128,179 @@ async fn a_cannot_touch_b_knowledge_or_ai(b: Backend) {
     for (p, pairs) in [
         (path::<GetArticle>(), vec![("id", b_article.as_str())]),
         (path::<ArticleRevisions>(), vec![("id", b_article.as_str())]),
-        (path::<ArticleDiff>(), vec![("id", b_article.as_str()), ("from", "1"), ("to", "1")]),
-        (path::<RestoreRevision>(), vec![("id", b_article.as_str()), ("number", "1")]),
-        (path::<app::serverfns::kb::PublishArticle>(), vec![("id", b_article.as_str()), ("publish", "false")]),
-        (path::<app::serverfns::kb::DeleteArticle>(), vec![("id", b_article.as_str())]),
+        (
+            path::<ArticleDiff>(),
+            vec![("id", b_article.as_str()), ("from", "1"), ("to", "1")],
+        ),
+        (
+            path::<RestoreRevision>(),
+            vec![("id", b_article.as_str()), ("number", "1")],
+        ),
+        (
+            path::<app::serverfns::kb::PublishArticle>(),
+            vec![("id", b_article.as_str()), ("publish", "false")],
+        ),
+        (
+            path::<app::serverfns::kb::DeleteArticle>(),
+            vec![("id", b_article.as_str())],
+        ),
     ] {
         let res = a.c.call(p, &pairs).await;
         assert_eq!(res.status, StatusCode::NOT_FOUND, "{p}: {}", res.body);
     }
     let cid = r.conversation_id.to_string();
     for p in [path::<ConversationAi>(), path::<AssistSummary>()] {
-        assert_eq!(a.c.call(p, &[("conversation_id", &cid)]).await.status, StatusCode::NOT_FOUND, "{p}");
+        assert_eq!(
+            a.c.call(p, &[("conversation_id", &cid)]).await.status,
+            StatusCode::NOT_FOUND,
+            "{p}"
+        );
     }
-    assert_eq!(a.c.call(path::<AssistDraft>(), &[("conversation_id", &cid), ("tone", "friendly")]).await.status, StatusCode::NOT_FOUND);
-    let list = a.c.call(path::<ListArticles>(), &[("query", ""), ("status", "")]).await;
+    assert_eq!(
+        a.c.call(
+            path::<AssistDraft>(),
+            &[("conversation_id", &cid), ("tone", "friendly")]
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    let list =
+        a.c.call(path::<ListArticles>(), &[("query", ""), ("status", "")])
+            .await;
     assert_eq!(list.json().as_array().unwrap().len(), 0);
-    assert!(!a.c.call(path::<app::serverfns::kb::KbTree>(), &[]).await.body.contains("Orders"));
-    assert!(!a.c.call(path::<app::serverfns::kb::ListBrands>(), &[]).await.body.contains("Workspace B"));
+    assert!(!a
+        .c
+        .call(path::<app::serverfns::kb::KbTree>(), &[])
+        .await
+        .body
+        .contains("Orders"));
+    assert!(!a
+        .c
+        .call(path::<app::serverfns::kb::ListBrands>(), &[])
+        .await
+        .body
+        .contains("Workspace B"));
     // A's retrieval never sees B's chunks; A's overview never counts B's runs.
-    let hits = search::retrieve(&app.state.db, Scoped::new(a.id), "track my order", Audience::Agent, "en", 5, None).await.unwrap();
+    let hits = search::retrieve(
+        &app.state.db,
+        Scoped::new(a.id),
+        "track my order",
+        Audience::Agent,
+        "en",
+        5,
+        None,
+    )
+    .await
+    .unwrap();
     assert!(hits.is_empty());
-    let o = a.c.call(path::<AiOverview>(), &[("days", "7")]).await.json();
+    let o =
+        a.c.call(path::<AiOverview>(), &[("days", "7")])
+            .await
+            .json();
     assert_eq!(o["total"]["answers"], 0);
     // Saving a category of B into A's article is refused.
-    let b_cat = Scoped::new(bo.id).find::<entity::kb_category::Entity>().one(&app.state.db).await.unwrap().unwrap().id.to_string();
-    let r = a.c.call(path::<SaveArticle>(), &article_pairs(&b_cat, "Sneaky article", "<p>Sneaky article text here.</p>", "true")).await;
+    let b_cat = Scoped::new(bo.id)
+        .find::<entity::kb_category::Entity>()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+        .to_string();
+    let r =
+        a.c.call(
+            path::<SaveArticle>(),
+            &article_pairs(
+                &b_cat,
+                "Sneaky article",
+                "<p>Sneaky article text here.</p>",
+                "true",
+            ),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     // B's collection and brand cannot be written through A.
-    let b_col = Scoped::new(bo.id).find::<entity::kb_collection::Entity>().one(&app.state.db).await.unwrap().unwrap().id.to_string();
-    let r = a.c.call(path::<app::serverfns::kb::CreateKbCategory>(), &[("collection_id", &b_col), ("name", "Sneaky"), ("description", "")]).await;
+    let b_col = Scoped::new(bo.id)
+        .find::<entity::kb_collection::Entity>()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+        .to_string();
+    let r =
+        a.c.call(
+            path::<app::serverfns::kb::CreateKbCategory>(),
+            &[
+                ("collection_id", &b_col),
+                ("name", "Sneaky"),
+                ("description", ""),
+            ],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
-    let b_brand = structure::default_brand(&app.state.db, Scoped::new(bo.id)).await.unwrap();
-    let r = a.c.call(
-        path::<SaveBrand>(),
-        &[("id", &b_brand.id.to_string()), ("form[name]", "Taken over"), ("form[slug]", "taken-over"), ("form[logo_url]", ""), ("form[primary_color]", "#000000"),
-          ("form[accent_color]", "#000000"), ("form[custom_css]", ""), ("form[default_locale]", "en"), ("form[locales]", "en"), ("form[embed_widget]", "false")],
-    ).await;
+    let b_brand = structure::default_brand(&app.state.db, Scoped::new(bo.id))
+        .await
+        .unwrap();
+    let r =
+        a.c.call(
+            path::<SaveBrand>(),
+            &[
+                ("id", &b_brand.id.to_string()),
+                ("form[name]", "Taken over"),
+                ("form[slug]", "taken-over"),
+                ("form[logo_url]", ""),
+                ("form[primary_color]", "#000000"),
+                ("form[accent_color]", "#000000"),
+                ("form[custom_css]", ""),
+                ("form[default_locale]", "en"),
+                ("form[locales]", "en"),
+                ("form[embed_widget]", "false"),
+            ],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
-    let r = a.c.call(
-        path::<SaveBrand>(),
-        &[("id", "0"), ("form[name]", "Squatter"), ("form[slug]", &b_brand.slug), ("form[logo_url]", ""), ("form[primary_color]", "#000000"),
-          ("form[accent_color]", "#000000"), ("form[custom_css]", ""), ("form[default_locale]", "en"), ("form[locales]", "en"), ("form[embed_widget]", "false")],
-    ).await;
-    assert_eq!(r.status, StatusCode::CONFLICT, "B's help center slug is taken: {}", r.body);
+    let r =
+        a.c.call(
+            path::<SaveBrand>(),
+            &[
+                ("id", "0"),
+                ("form[name]", "Squatter"),
+                ("form[slug]", &b_brand.slug),
+                ("form[logo_url]", ""),
+                ("form[primary_color]", "#000000"),
+                ("form[accent_color]", "#000000"),
+                ("form[custom_css]", ""),
+                ("form[default_locale]", "en"),
+                ("form[locales]", "en"),
+                ("form[embed_widget]", "false"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::CONFLICT,
+        "B's help center slug is taken: {}",
+        r.body
+    );
     // Settings and AI reports are admin-only: an agent of A is refused.
     let mut agent = common::add_member(&app, &mut a.c, "agent@a.test", "agent").await;
-    assert_eq!(agent.call(path::<app::serverfns::ai::AiSettings>(), &[]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        agent
+            .call(path::<app::serverfns::ai::AiSettings>(), &[])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
     app.finish().await;
 }
 
 fn call(pairs: &[(String, String)]) -> Vec<(&str, &str)> {
-    pairs.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect()
+    pairs
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect()
 }
 
 backend_tests!(

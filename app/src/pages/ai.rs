@@ -4,10 +4,12 @@
 //! model provider and its key).
 
 use crate::components::{action_error, ErrorBox, FormError, Loading};
+use crate::pages::admin::use_session;
 use crate::permissions::{can, Action, Role};
 use crate::serverfns::ai::{ai_overview, ai_settings, SaveAiSettings};
-use crate::pages::admin::use_session;
-use crate::types::{AiSettingsForm, AiSettingsView, PROVIDER_ANTHROPIC, PROVIDER_BUILTIN, PROVIDER_OPENAI};
+use crate::types::{
+    AiSettingsForm, AiSettingsView, PROVIDER_ANTHROPIC, PROVIDER_BUILTIN, PROVIDER_OPENAI,
+};
 use leptos::prelude::*;
 use leptos_meta::{Script, Title};
 
@@ -112,9 +114,16 @@ fn SettingsForm(s: AiSettingsView, save: ServerAction<SaveAiSettings>) -> impl I
     });
     let external = move || f.with(|x| x.provider != PROVIDER_BUILTIN);
     let msg = move |name: &'static str| {
-        move || err.get().filter(|e| e.field_name() == Some(name)).map(|e| view! { <p class="field-error" role="alert">{e.to_string()}</p> })
+        move || {
+            err.get()
+                .filter(|e| e.field_name() == Some(name))
+                .map(|e| view! { <p class="field-error" role="alert">{e.to_string()}</p> })
+        }
     };
-    let text = move |id: &'static str, label: &'static str, get: fn(&AiSettingsForm) -> String, set: fn(&mut AiSettingsForm, String)| {
+    let text = move |id: &'static str,
+                     label: &'static str,
+                     get: fn(&AiSettingsForm) -> String,
+                     set: fn(&mut AiSettingsForm, String)| {
         view! {
             <div class="field"><label for=id>{label}</label>
                 <input id=id prop:value=move || f.with(get) on:input=move |ev| { let v = event_target_value(&ev); f.update(|x| set(x, v)); }/>

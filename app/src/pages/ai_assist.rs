@@ -9,7 +9,11 @@ use leptos::prelude::*;
 
 /// "Draft reply" (tone) and "Summarize" for the composer.
 #[component]
-pub fn AssistBar(conversation_id: i32, body: RwSignal<String>, note: RwSignal<bool>) -> impl IntoView {
+pub fn AssistBar(
+    conversation_id: i32,
+    body: RwSignal<String>,
+    note: RwSignal<bool>,
+) -> impl IntoView {
     let tone = RwSignal::new("friendly".to_owned());
     let busy = RwSignal::new(false);
     let hint = RwSignal::new(None::<String>);
@@ -99,8 +103,15 @@ fn decision_label(r: &AiRunView) -> String {
 
 /// What the AI agent did on this conversation.
 #[component]
-pub fn AiPanel(conversation_id: i32, refresh: RwSignal<u64>, body: RwSignal<String>) -> impl IntoView {
-    let data = Resource::new(move || refresh.get(), move |_| conversation_ai(conversation_id));
+pub fn AiPanel(
+    conversation_id: i32,
+    refresh: RwSignal<u64>,
+    body: RwSignal<String>,
+) -> impl IntoView {
+    let data = Resource::new(
+        move || refresh.get(),
+        move |_| conversation_ai(conversation_id),
+    );
     view! {
         <Suspense fallback=|| ()>
             {move || data.get().and_then(Result::ok).filter(|v| !v.runs.iter().all(|r| r.purpose != "inbound")).map(|v| {

@@ -9,7 +9,9 @@ use crate::serverfns::kb::{
     article_diff, article_revisions, get_article, kb_tree, list_articles, list_brands,
     CreateKbCategory, CreateKbCollection, DeleteArticle, RestoreRevision, SaveArticle, SaveBrand,
 };
-use crate::types::{locale_name, ArticleForm, ArticleView, BrandForm, BrandView, RevisionDiffView, LOCALES};
+use crate::types::{
+    locale_name, ArticleForm, ArticleView, BrandForm, BrandView, RevisionDiffView, LOCALES,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -21,8 +23,14 @@ pub fn KbPage() -> impl IntoView {
     let status = RwSignal::new(String::new());
     let create_col = ServerAction::<CreateKbCollection>::new();
     let create_cat = ServerAction::<CreateKbCategory>::new();
-    let articles = Resource::new(move || (query.get(), status.get()), |(q, s)| list_articles(q, s));
-    let tree = Resource::new(move || (create_col.version().get(), create_cat.version().get()), |_| kb_tree());
+    let articles = Resource::new(
+        move || (query.get(), status.get()),
+        |(q, s)| list_articles(q, s),
+    );
+    let tree = Resource::new(
+        move || (create_col.version().get(), create_cat.version().get()),
+        |_| kb_tree(),
+    );
     let brands = Resource::new(|| (), |()| list_brands());
     let col_err = action_error(create_col.value());
     let cat_err = action_error(create_cat.value());
@@ -141,7 +149,9 @@ fn BrandCard(b: BrandView) -> impl IntoView {
         embed_widget: b.widget_key.is_some(),
     });
     let id = b.id;
-    let field = move |label: &'static str, get: fn(&BrandForm) -> String, set: fn(&mut BrandForm, String)| {
+    let field = move |label: &'static str,
+                      get: fn(&BrandForm) -> String,
+                      set: fn(&mut BrandForm, String)| {
         view! {
             <div class="field"><label>{label}
                 <input type="text" prop:value=move || f.with(get) on:input=move |ev| { let v = event_target_value(&ev); f.update(|x| set(x, v)); }/>
@@ -193,7 +203,11 @@ fn exec(_cmd: &str, _value: Option<&str>) {}
 #[cfg(feature = "hydrate")]
 fn prompt_url() -> Option<String> {
     web_sys::window()
-        .and_then(|w| w.prompt_with_message("Link address (https://…)").ok().flatten())
+        .and_then(|w| {
+            w.prompt_with_message("Link address (https://…)")
+                .ok()
+                .flatten()
+        })
         .filter(|u| u.starts_with("https://") || u.starts_with("http://") || u.starts_with('/'))
 }
 
@@ -251,12 +265,20 @@ fn Editor(cats: Vec<(i32, String)>, article: Option<ArticleView>, locale: String
         Some(a) => ArticleForm {
             category_id: a.summary.category_id,
             title: a.summary.title.clone(),
-            slug: if translating { String::new() } else { a.summary.slug.clone() },
+            slug: if translating {
+                String::new()
+            } else {
+                a.summary.slug.clone()
+            },
             summary: a.summary.summary.clone(),
             body_html: a.body_html.clone(),
             internal: a.summary.internal,
             publish: a.summary.status == "published",
-            locale: if translating { locale.clone() } else { a.summary.locale.clone() },
+            locale: if translating {
+                locale.clone()
+            } else {
+                a.summary.locale.clone()
+            },
             parent_id: a.summary.parent_id,
             note: String::new(),
         },
@@ -275,7 +297,10 @@ fn Editor(cats: Vec<(i32, String)>, article: Option<ArticleView>, locale: String
     Effect::new(move |_| {
         if let Some(Ok(a)) = save.value().get() {
             if id == 0 {
-                navigate(&format!("/app/kb/articles/{}", a.summary.id), Default::default());
+                navigate(
+                    &format!("/app/kb/articles/{}", a.summary.id),
+                    Default::default(),
+                );
             }
         }
     });
@@ -285,17 +310,32 @@ fn Editor(cats: Vec<(i32, String)>, article: Option<ArticleView>, locale: String
         }
     });
     let submit = move |publish: bool| {
-        let html = editor.get_untracked().map(|e| e.inner_html()).unwrap_or_default();
+        let html = editor
+            .get_untracked()
+            .map(|e| e.inner_html())
+            .unwrap_or_default();
         let mut f = form.get_untracked();
         f.body_html = html;
         f.publish = publish;
         save.dispatch(SaveArticle { id, form: f });
     };
     let field_msg = move |name: &'static str| {
-        move || err.get().filter(|e| e.field_name() == Some(name)).map(|e| view! { <p class="field-error" role="alert">{e.to_string()}</p> })
+        move || {
+            err.get()
+                .filter(|e| e.field_name() == Some(name))
+                .map(|e| view! { <p class="field-error" role="alert">{e.to_string()}</p> })
+        }
     };
-    let current = Signal::derive(move || save.value().get().and_then(Result::ok).or_else(|| article.clone().filter(|a| a.summary.id > 0)));
-    let tool = move |label: &'static str, title: &'static str, cmd: &'static str, value: Option<&'static str>| {
+    let current = Signal::derive(move || {
+        save.value()
+            .get()
+            .and_then(Result::ok)
+            .or_else(|| article.clone().filter(|a| a.summary.id > 0))
+    });
+    let tool = move |label: &'static str,
+                     title: &'static str,
+                     cmd: &'static str,
+                     value: Option<&'static str>| {
         view! {
             <button type="button" class="btn btn-ghost btn-small" title=title aria-label=title
                 on:mousedown=move |ev| { ev.prevent_default(); exec(cmd, value); }>{label}</button>
@@ -381,7 +421,10 @@ fn Editor(cats: Vec<(i32, String)>, article: Option<ArticleView>, locale: String
 fn Translations(a: ArticleView) -> impl IntoView {
     let root = a.summary.parent_id.unwrap_or(a.summary.id);
     let have: Vec<String> = a.summary.locales.clone();
-    let missing: Vec<&(&str, &str)> = LOCALES.iter().filter(|(c, _)| !have.iter().any(|h| h == c)).collect();
+    let missing: Vec<&(&str, &str)> = LOCALES
+        .iter()
+        .filter(|(c, _)| !have.iter().any(|h| h == c))
+        .collect();
     view! {
         <section class="card" data-testid="kb-translations">
             <h2>"Languages"</h2>
@@ -400,7 +443,10 @@ fn Translations(a: ArticleView) -> impl IntoView {
 #[component]
 fn Revisions(id: i32, version: Signal<usize>) -> impl IntoView {
     let restore = ServerAction::<RestoreRevision>::new();
-    let revs = Resource::new(move || (version.get(), restore.version().get()), move |_| article_revisions(id));
+    let revs = Resource::new(
+        move || (version.get(), restore.version().get()),
+        move |_| article_revisions(id),
+    );
     let diff = RwSignal::new(None::<Result<RevisionDiffView, AppError>>);
     Effect::new(move |_| {
         if let Some(Ok(_)) = restore.value().get() {

@@ -8,6 +8,8 @@ pub mod api_keys;
 pub mod auth;
 pub mod channels;
 pub mod conversation;
+#[cfg(feature = "ssr")]
+pub mod helpcenter;
 pub mod inbox;
 pub mod inbox_settings;
 pub mod kb;
@@ -15,7 +17,5 @@ pub mod ops;
 pub mod portal;
 pub mod settings;
 pub mod support;
-#[cfg(feature = "ssr")]
-pub mod helpcenter;
 pub mod team;
 pub mod webhooks;

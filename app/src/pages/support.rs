@@ -66,7 +66,10 @@ pub fn SupportFormPage() -> impl IntoView {
                 }
                 leptos::task::spawn_local(async move {
                     let s = slug.get_untracked();
-                    if let Ok(v) = crate::serverfns::kb::support_suggest(s, t, deflection.get_untracked()).await {
+                    if let Ok(v) =
+                        crate::serverfns::kb::support_suggest(s, t, deflection.get_untracked())
+                            .await
+                    {
                         if seq.get_value() == n {
                             deflection.set(v.session);
                             suggestions.set(v.hits);

@@ -13,7 +13,9 @@ use leptos::prelude::*;
 pub async fn ai_settings() -> Result<AiSettingsView, AppError> {
     use super::edge::*;
     let (state, actor) = actor(crate::permissions::Action::ManageAi).await?;
-    crate::services::ai::settings::view(&state, &actor).await.map_err(fail)
+    crate::services::ai::settings::view(&state, &actor)
+        .await
+        .map_err(fail)
 }
 
 /// Saves the AI settings.
@@ -21,7 +23,9 @@ pub async fn ai_settings() -> Result<AiSettingsView, AppError> {
 pub async fn save_ai_settings(form: AiSettingsForm) -> Result<AiSettingsView, AppError> {
     use super::edge::*;
     let (state, actor) = actor(crate::permissions::Action::ManageAi).await?;
-    crate::services::ai::settings::save(&state, &actor, &form).await.map_err(fail)
+    crate::services::ai::settings::save(&state, &actor, &form)
+        .await
+        .map_err(fail)
 }
 
 /// What the AI did on a conversation (runs and their steps).
@@ -59,5 +63,7 @@ pub async fn assist_summary(conversation_id: i32) -> Result<AssistSummaryView, A
 pub async fn ai_overview(days: i64) -> Result<AiOverviewView, AppError> {
     use super::edge::*;
     let (state, actor) = actor(crate::permissions::Action::ViewAiReports).await?;
-    crate::services::ai::metering::overview(&state.db, &actor, days).await.map_err(fail)
+    crate::services::ai::metering::overview(&state.db, &actor, days)
+        .await
+        .map_err(fail)
 }

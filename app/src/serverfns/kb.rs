@@ -11,7 +11,10 @@ use leptos::prelude::*;
 
 /// Articles for the admin list (`status`: "", "draft" or "published").
 #[server]
-pub async fn list_articles(query: String, status: String) -> Result<Vec<ArticleSummaryView>, AppError> {
+pub async fn list_articles(
+    query: String,
+    status: String,
+) -> Result<Vec<ArticleSummaryView>, AppError> {
     use super::edge::*;
     let (state, actor) = actor(crate::permissions::Action::ViewKnowledge).await?;
     let f = crate::services::kb::articles::ArticleFilter {
@@ -20,7 +23,9 @@ pub async fn list_articles(query: String, status: String) -> Result<Vec<ArticleS
         category_id: None,
         originals_only: false,
     };
-    crate::services::kb::articles::list(&state.db, &actor, &f).await.map_err(fail)
+    crate::services::kb::articles::list(&state.db, &actor, &f)
+        .await
+        .map_err(fail)
 }
 
 /// Collections with their categories.
@@ -28,7 +33,9 @@ pub async fn list_articles(query: String, status: String) -> Result<Vec<ArticleS
 pub async fn kb_tree() -> Result<Vec<CollectionView>, AppError> {
     use super::edge::*;
     let (state, actor) = actor(crate::permissions::Action::ViewKnowledge).await?;
-    crate::services::kb::structure::tree(&state.db, &actor).await.map_err(fail)
+    crate::services::kb::structure::tree(&state.db, &actor)
+        .await
+        .map_err(fail)
 }
 
 /// One article for the editor.
@@ -36,7 +43,9 @@ pub async fn kb_tree() -> Result<Vec<CollectionView>, AppError> {
 pub async fn get_article(id: i32) -> Result<ArticleView, AppError> {
     use super::edge::*;
     let (state, actor) = actor(crate::permissions::Action::ViewKnowledge).await?;
-    crate::services::kb::articles::get(&state, &actor, id).await.map_err(fail)
+    crate::services::kb::articles::get(&state, &actor, id)
+        .await
+        .map_err(fail)
 }
 
 /// Creates (`id` 0) or saves an article.
@@ -64,7 +73,9 @@ pub async fn publish_article(id: i32, publish: bool) -> Result<ArticleView, AppE
 pub async fn delete_article(id: i32) -> Result<(), AppError> {
     use super::edge::*;
     let (state, actor) = actor(crate::permissions::Action::ManageKnowledge).await?;
-    crate::services::kb::articles::delete(&state, &actor, id).await.map_err(fail)
+    crate::services::kb::articles::delete(&state, &actor, id)
+        .await
+        .map_err(fail)
 }
 
 /// An article's revisions.
@@ -72,7 +83,9 @@ pub async fn delete_article(id: i32) -> Result<(), AppError> {
 pub async fn article_revisions(id: i32) -> Result<Vec<RevisionView>, AppError> {
     use super::edge::*;
     let (state, actor) = actor(crate::permissions::Action::ViewKnowledge).await?;
-    crate::services::kb::articles::revisions(&state.db, &actor, id).await.map_err(fail)
+    crate::services::kb::articles::revisions(&state.db, &actor, id)
+        .await
+        .map_err(fail)
 }
 
 /// The diff between two revisions.
@@ -80,7 +93,9 @@ pub async fn article_revisions(id: i32) -> Result<Vec<RevisionView>, AppError> {
 pub async fn article_diff(id: i32, from: i32, to: i32) -> Result<RevisionDiffView, AppError> {
     use super::edge::*;
     let (state, actor) = actor(crate::permissions::Action::ViewKnowledge).await?;
-    crate::services::kb::articles::diff(&state.db, &actor, id, from, to).await.map_err(fail)
+    crate::services::kb::articles::diff(&state.db, &actor, id, from, to)
+        .await
+        .map_err(fail)
 }
 
 /// Restores a revision as a new one.
@@ -88,12 +103,17 @@ pub async fn article_diff(id: i32, from: i32, to: i32) -> Result<RevisionDiffVie
 pub async fn restore_revision(id: i32, number: i32) -> Result<ArticleView, AppError> {
     use super::edge::*;
     let (state, actor) = actor(crate::permissions::Action::ManageKnowledge).await?;
-    crate::services::kb::articles::restore(&state, &actor, id, number).await.map_err(fail)
+    crate::services::kb::articles::restore(&state, &actor, id, number)
+        .await
+        .map_err(fail)
 }
 
 /// Creates a collection in the default brand.
 #[server]
-pub async fn create_kb_collection(name: String, description: String) -> Result<CollectionView, AppError> {
+pub async fn create_kb_collection(
+    name: String,
+    description: String,
+) -> Result<CollectionView, AppError> {
     use super::edge::*;
     let (state, actor) = actor(crate::permissions::Action::ManageKnowledge).await?;
     crate::services::kb::structure::create_collection(&state.db, &actor, None, &name, &description)
@@ -110,9 +130,15 @@ pub async fn create_kb_category(
 ) -> Result<CategoryView, AppError> {
     use super::edge::*;
     let (state, actor) = actor(crate::permissions::Action::ManageKnowledge).await?;
-    crate::services::kb::structure::create_category(&state.db, &actor, collection_id, &name, &description)
-        .await
-        .map_err(fail)
+    crate::services::kb::structure::create_category(
+        &state.db,
+        &actor,
+        collection_id,
+        &name,
+        &description,
+    )
+    .await
+    .map_err(fail)
 }
 
 /// Every brand (help center).
@@ -120,7 +146,9 @@ pub async fn create_kb_category(
 pub async fn list_brands() -> Result<Vec<BrandView>, AppError> {
     use super::edge::*;
     let (state, actor) = actor(crate::permissions::Action::ViewKnowledge).await?;
-    crate::services::kb::structure::brands(&state.db, &actor).await.map_err(fail)
+    crate::services::kb::structure::brands(&state.db, &actor)
+        .await
+        .map_err(fail)
 }
 
 /// Creates (`id` 0) or saves a brand and its theme.
@@ -135,13 +163,19 @@ pub async fn save_brand(id: i32, form: BrandForm) -> Result<BrandView, AppError>
 
 /// Article suggestions while a customer writes the public support form.
 #[server]
-pub async fn support_suggest(slug: String, text: String, deflection: String) -> Result<SuggestionsView, AppError> {
+pub async fn support_suggest(
+    slug: String,
+    text: String,
+    deflection: String,
+) -> Result<SuggestionsView, AppError> {
     use super::edge::*;
     let state = state()?;
     let scope = crate::services::channels::webform::scope_for_slug(&state.db, &slug)
         .await
         .map_err(fail)?;
-    let brand = crate::services::kb::structure::default_brand(&state.db, scope).await.map_err(fail)?;
+    let brand = crate::services::kb::structure::default_brand(&state.db, scope)
+        .await
+        .map_err(fail)?;
     crate::services::kb::deflection::suggest(
         &state.db,
         scope,
@@ -156,7 +190,11 @@ pub async fn support_suggest(slug: String, text: String, deflection: String) -> 
 
 /// Records that the customer opened a suggested article.
 #[server]
-pub async fn support_suggest_open(slug: String, deflection: String, article_id: i32) -> Result<(), AppError> {
+pub async fn support_suggest_open(
+    slug: String,
+    deflection: String,
+    article_id: i32,
+) -> Result<(), AppError> {
     use super::edge::*;
     let state = state()?;
     let scope = crate::services::channels::webform::scope_for_slug(&state.db, &slug)

@@ -273,13 +273,18 @@ fn linkify(text: &str) -> Vec<AnyView> {
             plain.push(' ');
         }
         let bare = word.trim_end_matches(['.', ',', ')', '!', '?']);
-        let is_link = bare.starts_with("https://") || bare.starts_with("http://") || bare.starts_with("/help/");
+        let is_link = bare.starts_with("https://")
+            || bare.starts_with("http://")
+            || bare.starts_with("/help/");
         if is_link {
             if !plain.is_empty() {
                 out.push(std::mem::take(&mut plain).into_any());
             }
             let href = bare.to_owned();
-            out.push(view! { <a href=href.clone() target="_blank" rel="noopener">{href.clone()}</a> }.into_any());
+            out.push(
+                view! { <a href=href.clone() target="_blank" rel="noopener">{href.clone()}</a> }
+                    .into_any(),
+            );
             plain.push_str(&word[bare.len()..]);
         } else {
             plain.push_str(word);
@@ -336,7 +341,10 @@ fn Panel(state: State) -> impl IntoView {
         suggest_seq.set_value(seq);
         if text.trim().chars().count() < 8 {
             suggestions.set(Vec::new());
-        } else if state.messages.with_untracked(|m| m.iter().all(|x| x.from == "customer")) {
+        } else if state
+            .messages
+            .with_untracked(|m| m.iter().all(|x| x.from == "customer"))
+        {
             // Only before the team has answered: later messages are a conversation.
             set_timeout(
                 move || {
@@ -344,7 +352,9 @@ fn Panel(state: State) -> impl IntoView {
                         return;
                     }
                     leptos::task::spawn_local(async move {
-                        if let Ok((session, hits)) = net::suggest(state, &suggest_session.get_value(), &text).await {
+                        if let Ok((session, hits)) =
+                            net::suggest(state, &suggest_session.get_value(), &text).await
+                        {
                             if suggest_seq.get_value() == seq {
                                 suggest_session.set_value(session);
                                 suggestions.set(hits);

@@ -154,7 +154,11 @@ pub async fn session(key: &str, token: Option<&str>) -> Result<WidgetSession, St
 ///
 /// # Errors
 /// The server's message.
-pub async fn suggest(state: State, session: &str, text: &str) -> Result<(String, Vec<(i32, String, String)>), String> {
+pub async fn suggest(
+    state: State,
+    session: &str,
+    text: &str,
+) -> Result<(String, Vec<(i32, String, String)>), String> {
     let v = post(
         "/widget/api/suggest",
         &obj(&[

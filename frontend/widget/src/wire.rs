@@ -93,7 +93,13 @@ pub fn suggestions(o: &JsValue) -> (String, Vec<(i32, String, String)>) {
         string(o, "session"),
         list(o, "hits")
             .iter()
-            .map(|h| (int(h, "article_id").unwrap_or_default(), string(h, "title"), string(h, "url")))
+            .map(|h| {
+                (
+                    int(h, "article_id").unwrap_or_default(),
+                    string(h, "title"),
+                    string(h, "url"),
+                )
+            })
             .collect(),
     )
 }

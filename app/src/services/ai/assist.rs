@@ -17,7 +17,11 @@ use crate::types::{AssistDraftView, AssistSummaryView, MessageKind};
 use entity::ai_run;
 use sea_orm::{ActiveModelTrait, Set};
 
-async fn thread_lines(state: &AppState, actor: &Actor, conversation_id: i32) -> ServiceResult<Vec<ThreadLine>> {
+async fn thread_lines(
+    state: &AppState,
+    actor: &Actor,
+    conversation_id: i32,
+) -> ServiceResult<Vec<ThreadLine>> {
     Ok(messages::thread(&state.db, actor.scope, conversation_id)
         .await?
         .into_iter()
@@ -89,11 +93,19 @@ fn closing(tone: &str) -> &'static str {
 ///
 /// # Errors
 /// Permission; `NotFound`; `Invalid` tone; database errors.
-pub async fn draft(state: &AppState, actor: &Actor, conversation_id: i32, tone: &str) -> ServiceResult<AssistDraftView> {
+pub async fn draft(
+    state: &AppState,
+    actor: &Actor,
+    conversation_id: i32,
+    tone: &str,
+) -> ServiceResult<AssistDraftView> {
     actor.require(Action::ReplyToCustomers)?;
     actor.require(Action::ViewKnowledge)?;
     if !settings::TONES.contains(&tone) {
-        return Err(ServiceError::invalid("tone", "Choose friendly, formal or concise."));
+        return Err(ServiceError::invalid(
+            "tone",
+            "Choose friendly, formal or concise.",
+        ));
     }
     let started = std::time::Instant::now();
     let c = conversations::find(&state.db, actor.scope, conversation_id).await?;
@@ -107,19 +119,46 @@ pub async fn draft(state: &AppState, actor: &Actor, conversation_id: i32, tone: 
         .unwrap_or_else(|| c.subject.clone());
     let brand = structure::default_brand(&state.db, actor.scope).await?;
     let query = format!("{} {}", c.subject, last_customer);
-    let hits = search::retrieve(&state.db, actor.scope, &query, Audience::Agent, &brand.default_locale, 6, None).await?;
-    let sources: Vec<_> = search::best_per_article(hits.clone(), 3).iter().map(search::hit_view).collect();
-    let first = cust.name.split_whitespace().next().unwrap_or("there").to_owned();
+    let hits = search::retrieve(
+        &state.db,
+        actor.scope,
+        &query,
+        Audience::Agent,
+        &brand.default_locale,
+        6,
+        None,
+    )
+    .await?;
+    let sources: Vec<_> = search::best_per_article(hits.clone(), 3)
+        .iter()
+        .map(search::hit_view)
+        .collect();
+    let first = cust
+        .name
+        .split_whitespace()
+        .next()
+        .unwrap_or("there")
+        .to_owned();
     let s = settings::load(&state.db, actor.scope).await?;
     if let Ok(Some(p)) = settings::provider(state, actor.scope, &s) {
         let mut kb = String::new();
         for (i, h) in hits.iter().enumerate() {
-            kb.push_str(&format!("[{}] {} — {}\n{}\n\n", i + 1, h.title, h.heading, h.text));
+            kb.push_str(&format!(
+                "[{}] {} — {}\n{}\n\n",
+                i + 1,
+                h.title,
+                h.heading,
+                h.text
+            ));
         }
         let mut messages: Vec<ChatMessage> = lines
             .iter()
             .map(|l| ChatMessage {
-                role: if l.from_customer { Role::User } else { Role::Assistant },
+                role: if l.from_customer {
+                    Role::User
+                } else {
+                    Role::Assistant
+                },
                 content: l.text.clone(),
             })
             .collect();
@@ -140,12 +179,27 @@ pub async fn draft(state: &AppState, actor: &Actor, conversation_id: i32, tone: 
         };
         if let Ok(resp) = p.chat(&req).await {
             let cost = settings::price(&s).cost_micros(&resp.usage);
-            log_run(state, actor, c.id, "draft", p.name(), &resp.text, (resp.usage.input_tokens, resp.usage.output_tokens), cost, 0).await?;
+            log_run(
+                state,
+                actor,
+                c.id,
+                "draft",
+                p.name(),
+                &resp.text,
+                (resp.usage.input_tokens, resp.usage.output_tokens),
+                cost,
+                0,
+            )
+            .await?;
             return Ok(AssistDraftView {
                 text: resp.text.trim().to_owned(),
                 sources,
                 engine: p.name().to_owned(),
-                note: format!("Drafted by {} ({}); check it before sending.", p.name(), p.model()),
+                note: format!(
+                    "Drafted by {} ({}); check it before sending.",
+                    p.name(),
+                    p.model()
+                ),
             });
         }
     }
@@ -157,16 +211,27 @@ pub async fn draft(state: &AppState, actor: &Actor, conversation_id: i32, tone: 
             let p = &passages[e.passage];
             parts.push(e.sentences.join(" "));
             if !hits[e.passage].internal {
-                parts.push(format!("You can read more here: {}{}", state.config.base_url(), p.url));
+                parts.push(format!(
+                    "You can read more here: {}{}",
+                    state.config.base_url(),
+                    p.url
+                ));
             }
             format!(
                 "Extractive draft (built-in engine): quoted from “{}”{}. Edit before sending.",
                 p.title,
-                if hits[e.passage].internal { " — an internal article: rephrase, don't paste policy" } else { "" }
+                if hits[e.passage].internal {
+                    " — an internal article: rephrase, don't paste policy"
+                } else {
+                    ""
+                }
             )
         }
         None => {
-            parts.push("[No knowledge-base article matches this question: write the answer here.]".to_owned());
+            parts.push(
+                "[No knowledge-base article matches this question: write the answer here.]"
+                    .to_owned(),
+            );
             "Extractive draft (built-in engine): no article matched, so only the greeting and closing are filled in.".to_owned()
         }
     };
@@ -177,7 +242,18 @@ pub async fn draft(state: &AppState, actor: &Actor, conversation_id: i32, tone: 
     parts.push(actor.name.clone());
     let text = parts.join("\n\n");
     let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-    log_run(state, actor, c.id, "draft", "builtin", &text, (0, 0), 0, micros).await?;
+    log_run(
+        state,
+        actor,
+        c.id,
+        "draft",
+        "builtin",
+        &text,
+        (0, 0),
+        0,
+        micros,
+    )
+    .await?;
     Ok(AssistDraftView {
         text,
         sources,
@@ -190,7 +266,11 @@ pub async fn draft(state: &AppState, actor: &Actor, conversation_id: i32, tone: 
 ///
 /// # Errors
 /// Permission; `NotFound`; database errors.
-pub async fn summarize(state: &AppState, actor: &Actor, conversation_id: i32) -> ServiceResult<AssistSummaryView> {
+pub async fn summarize(
+    state: &AppState,
+    actor: &Actor,
+    conversation_id: i32,
+) -> ServiceResult<AssistSummaryView> {
     actor.require(Action::ViewInbox)?;
     let started = std::time::Instant::now();
     let c = conversations::find(&state.db, actor.scope, conversation_id).await?;
@@ -199,7 +279,13 @@ pub async fn summarize(state: &AppState, actor: &Actor, conversation_id: i32) ->
     if let Ok(Some(p)) = settings::provider(state, actor.scope, &s) {
         let transcript: String = lines
             .iter()
-            .map(|l| format!("{}: {}\n", if l.from_customer { "Customer" } else { "Agent" }, l.text))
+            .map(|l| {
+                format!(
+                    "{}: {}\n",
+                    if l.from_customer { "Customer" } else { "Agent" },
+                    l.text
+                )
+            })
             .collect();
         let req = ChatRequest {
             model: p.model().to_owned(),
@@ -210,16 +296,32 @@ pub async fn summarize(state: &AppState, actor: &Actor, conversation_id: i32) ->
             temperature: Some(0.0),
         };
         if let Ok(resp) = p.chat(&req).await {
-            let parsed = extract_json(&resp.text).and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok());
+            let parsed = extract_json(&resp.text)
+                .and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok());
             if let Some(v) = parsed {
                 let list = |k: &str| -> Vec<String> {
                     v.get(k)
                         .and_then(|x| x.as_array())
-                        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|s| s.as_str().map(str::to_owned))
+                                .collect()
+                        })
                         .unwrap_or_default()
                 };
                 let cost = settings::price(&s).cost_micros(&resp.usage);
-                log_run(state, actor, c.id, "summary", p.name(), &resp.text, (resp.usage.input_tokens, resp.usage.output_tokens), cost, 0).await?;
+                log_run(
+                    state,
+                    actor,
+                    c.id,
+                    "summary",
+                    p.name(),
+                    &resp.text,
+                    (resp.usage.input_tokens, resp.usage.output_tokens),
+                    cost,
+                    0,
+                )
+                .await?;
                 return Ok(AssistSummaryView {
                     key_points: list("key_points"),
                     open_questions: list("open_questions"),
@@ -233,12 +335,24 @@ pub async fn summarize(state: &AppState, actor: &Actor, conversation_id: i32) ->
     let sum = extractive::summarize(&lines);
     let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     let text = serde_json::json!({"key_points": sum.key_points, "open_questions": sum.open_questions, "action_items": sum.action_items}).to_string();
-    log_run(state, actor, c.id, "summary", "builtin", &text, (0, 0), 0, micros).await?;
+    log_run(
+        state,
+        actor,
+        c.id,
+        "summary",
+        "builtin",
+        &text,
+        (0, 0),
+        0,
+        micros,
+    )
+    .await?;
     Ok(AssistSummaryView {
         key_points: sum.key_points,
         open_questions: sum.open_questions,
         action_items: sum.action_items,
         engine: "builtin".into(),
-        note: "Extractive summary (built-in engine): sentences quoted from the conversation.".into(),
+        note: "Extractive summary (built-in engine): sentences quoted from the conversation."
+            .into(),
     })
 }

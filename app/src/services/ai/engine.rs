@@ -56,9 +56,17 @@ pub struct Decision {
 /// The built-in engine's confidence in answering `query` from `passages` (best
 /// first): retrieval score of the best passage, query coverage of the selected
 /// sentences, and the margin over the next article.
-pub fn confidence(top_score: f64, extract_coverage: f64, heading_coverage: f64, margin: f64) -> f64 {
-    (0.45 * top_score + 0.35 * extract_coverage + 0.1 * heading_coverage + 0.1 * margin.clamp(0.0, 1.0))
-        .clamp(0.0, 1.0)
+pub fn confidence(
+    top_score: f64,
+    extract_coverage: f64,
+    heading_coverage: f64,
+    margin: f64,
+) -> f64 {
+    (0.45 * top_score
+        + 0.35 * extract_coverage
+        + 0.1 * heading_coverage
+        + 0.1 * margin.clamp(0.0, 1.0))
+    .clamp(0.0, 1.0)
 }
 
 /// The built-in engine: quote the best passage when confident, otherwise clarify
@@ -67,9 +75,17 @@ pub fn builtin(query: &str, passages: &[Passage], threshold: f64, kb_misses: i32
     let none = |why: String| {
         let escalate = kb_misses >= 1;
         Decision {
-            verdict: if escalate { Verdict::Escalate } else { Verdict::Clarify },
+            verdict: if escalate {
+                Verdict::Escalate
+            } else {
+                Verdict::Clarify
+            },
             confidence: 0.0,
-            reply: if escalate { String::new() } else { clarifying_question(query, passages) },
+            reply: if escalate {
+                String::new()
+            } else {
+                clarifying_question(query, passages)
+            },
             quoted: Vec::new(),
             source: None,
             why,
@@ -88,7 +104,10 @@ pub fn builtin(query: &str, passages: &[Passage], threshold: f64, kb_misses: i32
     let best_other = passages
         .iter()
         .enumerate()
-        .filter(|(i, p)| *i != ex.passage && p.url.split('#').next() != passages[ex.passage].url.split('#').next())
+        .filter(|(i, p)| {
+            *i != ex.passage
+                && p.url.split('#').next() != passages[ex.passage].url.split('#').next()
+        })
         .map(|(_, p)| p.score)
         .fold(0.0_f64, f64::max);
     let conf = confidence(top, ex.coverage, ex.heading_coverage, top - best_other);
@@ -103,7 +122,11 @@ pub fn builtin(query: &str, passages: &[Passage], threshold: f64, kb_misses: i32
     let p = &passages[ex.passage];
     let reply = format!(
         "Here is what our help center says about “{}”:\n\n{}\n\nRead more: {}",
-        if p.heading.is_empty() { &p.title } else { &p.heading },
+        if p.heading.is_empty() {
+            &p.title
+        } else {
+            &p.heading
+        },
         ex.sentences.join(" "),
         p.url
     );
@@ -156,7 +179,14 @@ pub async fn with_provider(
 ) -> Result<Decision, String> {
     let mut sources = String::new();
     for (i, p) in passages.iter().enumerate() {
-        sources.push_str(&format!("[{}] {} — {}\n{}\nURL: {}\n\n", i + 1, p.title, p.heading, p.text, p.url));
+        sources.push_str(&format!(
+            "[{}] {} — {}\n{}\nURL: {}\n\n",
+            i + 1,
+            p.title,
+            p.heading,
+            p.text,
+            p.url
+        ));
     }
     let system = format!(
         "You are a customer support agent. Answer ONLY with facts stated in the numbered knowledge-base passages below; never invent policies, prices, dates or promises. \
@@ -167,11 +197,18 @@ pub async fn with_provider(
     let mut messages: Vec<ChatMessage> = history
         .iter()
         .map(|(from_customer, text)| ChatMessage {
-            role: if *from_customer { Role::User } else { Role::Assistant },
+            role: if *from_customer {
+                Role::User
+            } else {
+                Role::Assistant
+            },
             content: text.clone(),
         })
         .collect();
-    messages.push(ChatMessage { role: Role::User, content: query.to_owned() });
+    messages.push(ChatMessage {
+        role: Role::User,
+        content: query.to_owned(),
+    });
     let req = ChatRequest {
         model: provider.model().to_owned(),
         system: Some(system),
@@ -183,19 +220,30 @@ pub async fn with_provider(
     let started = std::time::Instant::now();
     let resp = provider.chat(&req).await.map_err(|e| e.to_string())?;
     let provider_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    let json = extract_json(&resp.text).ok_or_else(|| "the model did not reply with JSON".to_owned())?;
-    let v: serde_json::Value = serde_json::from_str(json).map_err(|e| format!("the model's JSON: {e}"))?;
+    let json =
+        extract_json(&resp.text).ok_or_else(|| "the model did not reply with JSON".to_owned())?;
+    let v: serde_json::Value =
+        serde_json::from_str(json).map_err(|e| format!("the model's JSON: {e}"))?;
     let verdict = match v.get("decision").and_then(|d| d.as_str()) {
         Some("answer") => Verdict::Answer,
         Some("clarify") if kb_misses < 1 => Verdict::Clarify,
         Some("clarify" | "escalate") => Verdict::Escalate,
         other => return Err(format!("unknown decision {other:?}")),
     };
-    let reply = v.get("reply").and_then(|r| r.as_str()).unwrap_or_default().trim().to_owned();
+    let reply = v
+        .get("reply")
+        .and_then(|r| r.as_str())
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
     if verdict != Verdict::Escalate && reply.is_empty() {
         return Err("the model gave no reply text".into());
     }
-    let model_conf = v.get("confidence").and_then(serde_json::Value::as_f64).unwrap_or(0.5).clamp(0.0, 1.0);
+    let model_conf = v
+        .get("confidence")
+        .and_then(serde_json::Value::as_f64)
+        .unwrap_or(0.5)
+        .clamp(0.0, 1.0);
     let source = v
         .get("sources")
         .and_then(|s| s.as_array())
@@ -209,7 +257,13 @@ pub async fn with_provider(
     let confidence = if verdict == Verdict::Answer && source.is_none() {
         model_conf.min(0.4)
     } else {
-        0.5 * model_conf + 0.5 * retrieval.max(if verdict == Verdict::Answer { 0.0 } else { model_conf })
+        0.5 * model_conf
+            + 0.5
+                * retrieval.max(if verdict == Verdict::Answer {
+                    0.0
+                } else {
+                    model_conf
+                })
     };
     Ok(Decision {
         verdict,
@@ -247,7 +301,10 @@ mod tests {
             title: title.into(),
             heading: heading.into(),
             text: text.into(),
-            url: format!("/help/acme/en/articles/{}", title.to_lowercase().replace(' ', "-")),
+            url: format!(
+                "/help/acme/en/articles/{}",
+                title.to_lowercase().replace(' ', "-")
+            ),
             score,
         }
     }
@@ -281,7 +338,10 @@ mod tests {
 
     #[test]
     fn json_is_found_in_prose() {
-        assert_eq!(extract_json("Sure:\n```json\n{\"a\":1}\n```"), Some("{\"a\":1}"));
+        assert_eq!(
+            extract_json("Sure:\n```json\n{\"a\":1}\n```"),
+            Some("{\"a\":1}")
+        );
         assert_eq!(extract_json("no json"), None);
     }
 }

@@ -28,10 +28,17 @@ fn day(t: &chrono::DateTime<chrono::Utc>) -> String {
 /// # Errors
 /// Permission; `Invalid` period; database errors.
 #[allow(clippy::too_many_lines)]
-pub async fn overview(db: &impl ConnectionTrait, actor: &Actor, days: i64) -> ServiceResult<AiOverviewView> {
+pub async fn overview(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    days: i64,
+) -> ServiceResult<AiOverviewView> {
     actor.require(Action::ViewAiReports)?;
     if !(1..=366).contains(&days) {
-        return Err(ServiceError::invalid("days", "Choose a period of 1 to 366 days."));
+        return Err(ServiceError::invalid(
+            "days",
+            "Choose a period of 1 to 366 days.",
+        ));
     }
     let scope = actor.scope;
     let since = (now() - chrono::Duration::days(days - 1))
@@ -41,7 +48,13 @@ pub async fn overview(db: &impl ConnectionTrait, actor: &Actor, days: i64) -> Se
     let mut rows: BTreeMap<String, AiDayRow> = BTreeMap::new();
     for i in 0..days {
         let d = day(&(since + chrono::Duration::days(i)));
-        rows.insert(d.clone(), AiDayRow { day: d, ..Default::default() });
+        rows.insert(
+            d.clone(),
+            AiDayRow {
+                day: d,
+                ..Default::default()
+            },
+        );
     }
     let runs = scope
         .find::<ai_run::Entity>()
@@ -50,7 +63,9 @@ pub async fn overview(db: &impl ConnectionTrait, actor: &Actor, days: i64) -> Se
         .await?;
     let mut reasons: HashMap<String, u64> = HashMap::new();
     for r in &runs {
-        let Some(row) = rows.get_mut(&day(&r.created_at)) else { continue };
+        let Some(row) = rows.get_mut(&day(&r.created_at)) else {
+            continue;
+        };
         row.cost_micros += r.cost_micros;
         if r.purpose != "inbound" {
             continue;
@@ -58,7 +73,9 @@ pub async fn overview(db: &impl ConnectionTrait, actor: &Actor, days: i64) -> Se
         match r.decision.as_str() {
             "escalate" => {
                 row.handoffs += 1;
-                *reasons.entry(r.reason_code.clone().unwrap_or_default()).or_default() += 1;
+                *reasons
+                    .entry(r.reason_code.clone().unwrap_or_default())
+                    .or_default() += 1;
             }
             "answer" if r.sent => row.answers += 1,
             _ => {}
@@ -91,7 +108,10 @@ pub async fn overview(db: &impl ConnectionTrait, actor: &Actor, days: i64) -> Se
     let ai_csat = (!ratings.is_empty())
         .then(|| f64::from(ratings.iter().sum::<i32>()) / ratings.len() as f64);
     let days_v: Vec<AiDayRow> = rows.into_values().collect();
-    let mut total = AiDayRow { day: "total".into(), ..Default::default() };
+    let mut total = AiDayRow {
+        day: "total".into(),
+        ..Default::default()
+    };
     for r in &days_v {
         total.resolutions += r.resolutions;
         total.handoffs += r.handoffs;
@@ -111,15 +131,28 @@ pub async fn overview(db: &impl ConnectionTrait, actor: &Actor, days: i64) -> Se
     reasons.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
     let labels: Vec<String> = days_v.iter().map(|d| d.day[5..].to_owned()).collect();
     let num = |f: fn(&AiDayRow) -> u64| -> Vec<i64> {
-        days_v.iter().map(|d| i64::try_from(f(d)).unwrap_or(i64::MAX)).collect()
+        days_v
+            .iter()
+            .map(|d| i64::try_from(f(d)).unwrap_or(i64::MAX))
+            .collect()
     };
     let daily = Chart::new()
         .tooltip(Tooltip::new().trigger(Trigger::Axis))
         .legend(Legend::new())
         .x_axis(Axis::new().type_(AxisType::Category).data(labels))
         .y_axis(Axis::new().type_(AxisType::Value).min_interval(1))
-        .series(Bar::new().name("AI resolutions").stack("ai").data(num(|d| d.resolutions)))
-        .series(Bar::new().name("Handoffs").stack("ai").data(num(|d| d.handoffs)))
+        .series(
+            Bar::new()
+                .name("AI resolutions")
+                .stack("ai")
+                .data(num(|d| d.resolutions)),
+        )
+        .series(
+            Bar::new()
+                .name("Handoffs")
+                .stack("ai")
+                .data(num(|d| d.handoffs)),
+        )
         .series(Line::new().name("Deflections").data(num(|d| d.deflections)));
     let reasons_chart = Chart::new()
         .tooltip(Tooltip::new().trigger(Trigger::Axis))
@@ -130,9 +163,13 @@ pub async fn overview(db: &impl ConnectionTrait, actor: &Actor, days: i64) -> Se
                 .data(reasons.iter().rev().map(|r| r.1.clone()).collect()),
         )
         .series(
-            Bar::new()
-                .name("Handoffs")
-                .data(reasons.iter().rev().map(|r| i64::try_from(r.2).unwrap_or(i64::MAX)).collect()),
+            Bar::new().name("Handoffs").data(
+                reasons
+                    .iter()
+                    .rev()
+                    .map(|r| i64::try_from(r.2).unwrap_or(i64::MAX))
+                    .collect(),
+            ),
         );
     Ok(AiOverviewView {
         days: days_v,
@@ -190,7 +227,11 @@ async fn feedback(db: &impl ConnectionTrait, actor: &Actor) -> ServiceResult<Vec
 
 /// Content gaps: the most frequent words of customer messages the AI escalated as
 /// `no_kb_match` (topics without an article).
-async fn gaps(db: &impl ConnectionTrait, actor: &Actor, since: chrono::DateTime<chrono::Utc>) -> ServiceResult<Vec<(String, u64)>> {
+async fn gaps(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    since: chrono::DateTime<chrono::Utc>,
+) -> ServiceResult<Vec<(String, u64)>> {
     let ids: Vec<i32> = actor
         .scope
         .find::<ai_run::Entity>()

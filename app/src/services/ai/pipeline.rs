@@ -37,8 +37,8 @@ use crate::services::{now, AppState, ServiceError, ServiceResult};
 use crate::types::{ticket_ref, AiStep, Channel, Priority, Status};
 use entity::{ai_run, conversation, membership, message};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use std::time::Instant;
 
@@ -143,10 +143,59 @@ fn step(tool: &str, summary: impl Into<String>, details: Vec<String>, started: I
 /// The customer's language among `offered` (stopword counts; English default).
 pub fn detect_locale(text: &str, offered: &[String], default: &str) -> String {
     const WORDS: &[(&str, &[&str])] = &[
-        ("de", &["ich", "und", "nicht", "mein", "meine", "ist", "wie", "wo", "bestellung", "der", "die", "das", "kann", "mit"]),
-        ("fr", &["je", "et", "pas", "mon", "ma", "est", "comment", "où", "commande", "le", "la", "les", "puis", "avec"]),
-        ("es", &["yo", "y", "no", "mi", "es", "cómo", "como", "dónde", "pedido", "el", "la", "los", "puedo", "con", "contraseña"]),
-        ("en", &["i", "and", "not", "my", "is", "how", "where", "order", "the", "can", "with", "do", "you"]),
+        (
+            "de",
+            &[
+                "ich",
+                "und",
+                "nicht",
+                "mein",
+                "meine",
+                "ist",
+                "wie",
+                "wo",
+                "bestellung",
+                "der",
+                "die",
+                "das",
+                "kann",
+                "mit",
+            ],
+        ),
+        (
+            "fr",
+            &[
+                "je", "et", "pas", "mon", "ma", "est", "comment", "où", "commande", "le", "la",
+                "les", "puis", "avec",
+            ],
+        ),
+        (
+            "es",
+            &[
+                "yo",
+                "y",
+                "no",
+                "mi",
+                "es",
+                "cómo",
+                "como",
+                "dónde",
+                "pedido",
+                "el",
+                "la",
+                "los",
+                "puedo",
+                "con",
+                "contraseña",
+            ],
+        ),
+        (
+            "en",
+            &[
+                "i", "and", "not", "my", "is", "how", "where", "order", "the", "can", "with", "do",
+                "you",
+            ],
+        ),
     ];
     let toks = textutil::tokenize(text);
     let mut best = (default.to_owned(), 0usize);
@@ -156,7 +205,7 @@ pub fn detect_locale(text: &str, offered: &[String], default: &str) -> String {
             best = ((*lang).to_owned(), n);
         }
     }
-    if offered.iter().any(|o| *o == best.0) {
+    if offered.contains(&best.0) {
         best.0
     } else {
         default.to_owned()
@@ -193,7 +242,11 @@ pub async fn assess<C: ConnectionTrait + Sync>(
         .collect();
     details.push(format!(
         "Sentiment {mood:.2}{}",
-        if explain.is_empty() { String::new() } else { format!(" ({})", explain.join(", ")) }
+        if explain.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", explain.join(", "))
+        }
     ));
     let locale = detect_locale(text, locales.0, locales.1);
     let mut a = Assessment {
@@ -240,7 +293,8 @@ pub async fn assess<C: ConnectionTrait + Sync>(
     ));
 
     let t = Instant::now();
-    let hits: Vec<Retrieved> = search::retrieve(db, scope, text, Audience::Customer, &locale, 5, None).await?;
+    let hits: Vec<Retrieved> =
+        search::retrieve(db, scope, text, Audience::Customer, &locale, 5, None).await?;
     a.passages = hits.iter().map(Retrieved::passage).collect();
     steps.push(step(
         "knowledge_search",
@@ -264,10 +318,16 @@ pub async fn assess<C: ConnectionTrait + Sync>(
             )),
         }
     }
-    let d = decision.unwrap_or_else(|| engine::builtin(text, &a.passages, s.answer_threshold, kb_misses));
+    let d = decision
+        .unwrap_or_else(|| engine::builtin(text, &a.passages, s.answer_threshold, kb_misses));
     steps.push(step(
         "decide",
-        format!("{} (confidence {:.2}, {})", d.verdict.as_str(), d.confidence, d.engine),
+        format!(
+            "{} (confidence {:.2}, {})",
+            d.verdict.as_str(),
+            d.confidence,
+            d.engine
+        ),
         vec![d.why.clone()],
         t,
     ));
@@ -285,9 +345,21 @@ fn confirms(text: &str) -> bool {
     if words > 14 || t.contains('?') || t.contains(" not ") || t.contains("n't") {
         return false;
     }
-    ["thank", "that helped", "that works", "solved", "perfect", "great, thanks", "all good", "got it", "danke", "merci", "gracias"]
-        .iter()
-        .any(|p| t.contains(p))
+    [
+        "thank",
+        "that helped",
+        "that works",
+        "solved",
+        "perfect",
+        "great, thanks",
+        "all good",
+        "got it",
+        "danke",
+        "merci",
+        "gracias",
+    ]
+    .iter()
+    .any(|p| t.contains(p))
 }
 
 /// Runs the pipeline for one message; `None` when it did not apply (channel off,
@@ -343,7 +415,11 @@ pub async fn run(
         format!(
             "{} ({}, {})",
             ticket_ref(c.number),
-            if c.message_count <= 1 { "new" } else { "existing" },
+            if c.message_count <= 1 {
+                "new"
+            } else {
+                "existing"
+            },
             c.channel
         ),
         vec![format!("Subject: {}", c.subject)],
@@ -373,15 +449,34 @@ pub async fn run(
     // "Thanks, that solved it" after an AI answer: a confirmed resolution.
     if c.ai_state.as_deref() == Some("answered") && confirms(&text) {
         let mut uow = UnitOfWork::begin(state).await?;
-        let mut am = conversations::find(&*uow, scope, c.id).await?.into_active_model();
+        let mut am = conversations::find(&*uow, scope, c.id)
+            .await?
+            .into_active_model();
         am.ai_state = Set(Some("resolved".into()));
         am.ai_resolved_at = Set(Some(now()));
         am.status = Set(Status::Solved.as_str().to_owned());
         am.solved_at = Set(Some(now()));
         am.update(&*uow).await?;
-        steps.push(step("resolve", "The customer confirmed the answer helped", Vec::new(), Instant::now()));
-        let id = record(&mut uow, scope, &c, message_id, &steps, Record::confirmed(started)).await?;
-        uow.emit(Event::new(scope.workspace_id(), "conversation.updated", serde_json::json!({"id": c.id, "number": c.number})));
+        steps.push(step(
+            "resolve",
+            "The customer confirmed the answer helped",
+            Vec::new(),
+            Instant::now(),
+        ));
+        let id = record(
+            &mut uow,
+            scope,
+            &c,
+            message_id,
+            &steps,
+            Record::confirmed(started),
+        )
+        .await?;
+        uow.emit(Event::new(
+            scope.workspace_id(),
+            "conversation.updated",
+            serde_json::json!({"id": c.id, "number": c.number}),
+        ));
         uow.commit().await?;
         return Ok(Some(id));
     }
@@ -390,7 +485,11 @@ pub async fn run(
         .await
         .map(|t| {
             t.into_iter()
-                .filter(|x| x.id != m.id && x.kind == crate::types::MessageKind::Reply && x.side_conversation_id.is_none())
+                .filter(|x| {
+                    x.id != m.id
+                        && x.kind == crate::types::MessageKind::Reply
+                        && x.side_conversation_id.is_none()
+                })
                 .map(|x| (x.author_kind == "customer", x.body_text))
                 .collect()
         })
@@ -400,7 +499,12 @@ pub async fn run(
     let provider = match settings::provider(state, scope, &s) {
         Ok(p) => p,
         Err(e) => {
-            steps.push(step("decide", "The provider is misconfigured; using the built-in engine", vec![e.to_string()], Instant::now()));
+            steps.push(step(
+                "decide",
+                "The provider is misconfigured; using the built-in engine",
+                vec![e.to_string()],
+                Instant::now(),
+            ));
             None
         }
     };
@@ -419,8 +523,15 @@ pub async fn run(
         Ok(a) => a,
         Err(e) => {
             tracing::error!(error = %e, conversation = c.id, "AI pipeline failed");
-            steps.push(step("error", "Internal error while assessing the message", vec![e.to_string()], Instant::now()));
-            return apologize(state, scope, &c, message_id, steps, started).await.map(Some);
+            steps.push(step(
+                "error",
+                "Internal error while assessing the message",
+                vec![e.to_string()],
+                Instant::now(),
+            ));
+            return apologize(state, scope, &c, message_id, steps, started)
+                .await
+                .map(Some);
         }
     };
     steps.extend(a.steps.clone());
@@ -428,8 +539,15 @@ pub async fn run(
         Ok(id) => Ok(Some(id)),
         Err(e) => {
             tracing::error!(error = %e, conversation = c.id, "AI pipeline failed to act");
-            steps.push(step("error", "Internal error while replying", vec![e.to_string()], Instant::now()));
-            apologize(state, scope, &c, message_id, steps, started).await.map(Some)
+            steps.push(step(
+                "error",
+                "Internal error while replying",
+                vec![e.to_string()],
+                Instant::now(),
+            ));
+            apologize(state, scope, &c, message_id, steps, started)
+                .await
+                .map(Some)
         }
     }
 }
@@ -549,7 +667,11 @@ async fn format_for(
 
 /// What the customer is told when a person takes over, per reason.
 pub fn handoff_message(reason: &str, channel: &str) -> String {
-    let where_ = if channel == "chat" { "here" } else { "by email" };
+    let where_ = if channel == "chat" {
+        "here"
+    } else {
+        "by email"
+    };
     match reason {
         "human_request" => format!("Of course. I've asked a member of our team to take over; they will reply {where_} shortly."),
         "negative_sentiment" => format!("I'm sorry about this. I've passed your message to a member of our team, who will follow up personally {where_}."),
@@ -569,14 +691,20 @@ async fn least_busy_agent(db: &impl ConnectionTrait, scope: Scoped) -> ServiceRe
         .await?;
     let mut best: Option<(u64, i32)> = None;
     for m in members {
-        let Some(role) = crate::permissions::Role::parse(&m.role) else { continue };
+        let Some(role) = crate::permissions::Role::parse(&m.role) else {
+            continue;
+        };
         if !crate::permissions::can(role, crate::permissions::Action::ReplyToCustomers) {
             continue;
         }
         let load = scope
             .find::<conversation::Entity>()
             .filter(conversation::Column::AssigneeId.eq(m.user_id))
-            .filter(conversation::Column::Status.is_in([Status::New.as_str(), Status::Open.as_str(), Status::Pending.as_str()]))
+            .filter(conversation::Column::Status.is_in([
+                Status::New.as_str(),
+                Status::Open.as_str(),
+                Status::Pending.as_str(),
+            ]))
             .count(db)
             .await?;
         if best.is_none_or(|(l, _)| load < l) {
@@ -607,10 +735,17 @@ async fn act(
     let mut uow = UnitOfWork::begin(state).await?;
     let fresh = conversations::find(&*uow, scope, c.id).await?;
     let price = settings::price(s);
-    let (usage, provider_ms, engine_name, confidence) = a.decision.as_ref().map_or(
-        (Default::default(), 0, "builtin".to_owned(), 0.0),
-        |d| (d.usage.clone(), d.provider_ms, d.engine.clone(), d.confidence),
-    );
+    let (usage, provider_ms, engine_name, confidence) =
+        a.decision
+            .as_ref()
+            .map_or((Default::default(), 0, "builtin".to_owned(), 0.0), |d| {
+                (
+                    d.usage.clone(),
+                    d.provider_ms,
+                    d.engine.clone(),
+                    d.confidence,
+                )
+            });
     let cost = price.cost_micros(&usage);
     let support_address = state.config.smtp.from.clone();
     let mut rec = Record {
@@ -641,7 +776,12 @@ async fn act(
         let allowed: Vec<&str> = vec![support_address.as_str()];
         let hits = pii::find_except(&body, &allowed);
         if hits.is_empty() {
-            steps.push(step("pii_check", "No personal data in the reply", Vec::new(), t));
+            steps.push(step(
+                "pii_check",
+                "No personal data in the reply",
+                Vec::new(),
+                t,
+            ));
             reply_out = Some(body);
         } else {
             steps.push(step(
@@ -731,11 +871,17 @@ async fn act(
             activity::record(
                 &*uow,
                 scope,
-                &Who { user_id: None, label: "AI agent".into() },
+                &Who {
+                    user_id: None,
+                    label: "AI agent".into(),
+                },
                 &RequestMeta::default(),
                 Entry::new("conversation.escalated")
                     .target("conversation", ticket_ref(fresh.number))
-                    .diff(None, Some(serde_json::json!({ "reason": reason, "assignee_id": assignee }))),
+                    .diff(
+                        None,
+                        Some(serde_json::json!({ "reason": reason, "assignee_id": assignee })),
+                    ),
             )
             .await?;
             steps.push(step(
@@ -743,7 +889,8 @@ async fn act(
                 format!(
                     "Handed off: {} → {}",
                     crate::types::reason_label(&reason),
-                    assignee.map_or_else(|| "unassigned queue".to_owned(), |u| format!("agent #{u}"))
+                    assignee
+                        .map_or_else(|| "unassigned queue".to_owned(), |u| format!("agent #{u}"))
                 ),
                 vec![format!("Told the customer: {note}")],
                 t,
@@ -773,15 +920,25 @@ async fn apologize(
 ) -> ServiceResult<i32> {
     let mut uow = UnitOfWork::begin(state).await?;
     let fresh = conversations::find(&*uow, scope, c.id).await?;
-    let body = format_for(&*uow, scope, &fresh, &handoff_message("internal_error", &fresh.channel))
-        .await
-        .unwrap_or_else(|_| handoff_message("internal_error", &fresh.channel));
+    let body = format_for(
+        &*uow,
+        scope,
+        &fresh,
+        &handoff_message("internal_error", &fresh.channel),
+    )
+    .await
+    .unwrap_or_else(|_| handoff_message("internal_error", &fresh.channel));
     let row = messages::insert_ai_reply(&mut uow, scope, &fresh, &body).await?;
     let mut am = fresh.clone().into_active_model();
     am.ai_state = Set(Some("escalated".into()));
     am.ai_reason = Set(Some("internal_error".into()));
     am.update(&*uow).await?;
-    steps.push(step("escalate", "Handed off after an internal error", Vec::new(), Instant::now()));
+    steps.push(step(
+        "escalate",
+        "Handed off after an internal error",
+        Vec::new(),
+        Instant::now(),
+    ));
     let rec = Record {
         decision: "escalate".into(),
         reason: Some("internal_error".into()),
@@ -811,8 +968,14 @@ pub async fn sweep_resolutions(state: &AppState) -> Result<(), String> {
     sys.update_many::<conversation::Entity>()
         .filter(conversation::Column::AiState.eq("answered"))
         .filter(conversation::Column::AiAnsweredAt.lt(cutoff))
-        .col_expr(conversation::Column::AiState, sea_orm::sea_query::Expr::value("resolved"))
-        .col_expr(conversation::Column::AiResolvedAt, sea_orm::sea_query::Expr::value(now()))
+        .col_expr(
+            conversation::Column::AiState,
+            sea_orm::sea_query::Expr::value("resolved"),
+        )
+        .col_expr(
+            conversation::Column::AiResolvedAt,
+            sea_orm::sea_query::Expr::value(now()),
+        )
         .exec(&state.db)
         .await
         .map_err(|e| e.to_string())?;
@@ -839,7 +1002,10 @@ pub async fn conversation_view(
     Ok(crate::types::ConversationAiView {
         state: c.ai_state.clone(),
         reason: c.ai_reason.clone(),
-        reason_label: c.ai_reason.as_deref().map(|r| crate::types::reason_label(r).to_owned()),
+        reason_label: c
+            .ai_reason
+            .as_deref()
+            .map(|r| crate::types::reason_label(r).to_owned()),
         runs: runs.iter().map(run_view).collect(),
     })
 }
@@ -851,7 +1017,10 @@ pub fn run_view(r: &ai_run::Model) -> crate::types::AiRunView {
         purpose: r.purpose.clone(),
         decision: r.decision.clone(),
         reason: r.reason_code.clone(),
-        reason_label: r.reason_code.as_deref().map(|x| crate::types::reason_label(x).to_owned()),
+        reason_label: r
+            .reason_code
+            .as_deref()
+            .map(|x| crate::types::reason_label(x).to_owned()),
         confidence: r.confidence,
         sentiment: r.sentiment,
         reply: r.reply_text.clone(),

@@ -135,27 +135,6 @@ pub fn hint(secret: &str) -> String {
     format!("{head}…{tail}")
 }
 
-#[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hints() {
-        assert_eq!(hint("sk-proj-abcdef123f3a9"), "sk-…f3a9");
-        assert_eq!(hint("123456789012"), "123…9012");
-        assert_eq!(hint("12345678901"), "••••");
-        assert_eq!(hint(""), "••••");
-        assert_eq!(hint("ééééééééééééé"), "ééé…éééé");
-    }
-
-    #[test]
-    fn debug_hides_key() {
-        let b = SecretBox::from_base64_key(&SecretBox::generate_key_base64()).unwrap();
-        assert_eq!(format!("{b:?}"), r#"SecretBox { key: "<redacted>" }"#);
-    }
-}
-
 /// The secrets key from configuration (`secrets_key`), or else the one kept in
 /// `data_dir/secrets.key` (generated on first start, readable by the owner only).
 ///
@@ -164,7 +143,9 @@ mod tests {
 /// or written.
 pub fn from_config(cfg: &crate::services::Config) -> Result<Option<SecretBox>, String> {
     if let Some(k) = cfg.secrets_key.as_ref().filter(|k| !k.0.trim().is_empty()) {
-        return SecretBox::from_base64_key(k.0.trim()).map(Some).map_err(|e| e.to_string());
+        return SecretBox::from_base64_key(k.0.trim())
+            .map(Some)
+            .map_err(|e| e.to_string());
     }
     let dir = std::path::Path::new(&cfg.data_dir);
     let path = dir.join("secrets.key");
@@ -198,4 +179,25 @@ fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> 
 #[cfg(not(unix))]
 fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
     std::fs::write(path, contents)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hints() {
+        assert_eq!(hint("sk-proj-abcdef123f3a9"), "sk-…f3a9");
+        assert_eq!(hint("123456789012"), "123…9012");
+        assert_eq!(hint("12345678901"), "••••");
+        assert_eq!(hint(""), "••••");
+        assert_eq!(hint("ééééééééééééé"), "ééé…éééé");
+    }
+
+    #[test]
+    fn debug_hides_key() {
+        let b = SecretBox::from_base64_key(&SecretBox::generate_key_base64()).unwrap();
+        assert_eq!(format!("{b:?}"), r#"SecretBox { key: "<redacted>" }"#);
+    }
 }

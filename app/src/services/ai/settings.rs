@@ -4,10 +4,10 @@
 
 use super::providers::{self, ModelProvider, Price, ProviderConfig, ProviderKind};
 use super::secrets;
+use crate::permissions::Action;
 use crate::services::context::Actor;
 use crate::services::tenancy::Scoped;
 use crate::services::{now, AppState, ServiceError, ServiceResult};
-use crate::permissions::Action;
 use crate::types::{
     AiSettingsForm, AiSettingsView, PROVIDER_ANTHROPIC, PROVIDER_BUILTIN, PROVIDER_OPENAI,
 };
@@ -104,7 +104,9 @@ fn to_view(state: &AppState, s: &Settings) -> AiSettingsView {
         provider: s.provider.clone(),
         base_url: r.and_then(|r| r.base_url.clone()).unwrap_or_default(),
         chat_model: r.and_then(|r| r.chat_model.clone()).unwrap_or_default(),
-        embedding_model: r.and_then(|r| r.embedding_model.clone()).unwrap_or_default(),
+        embedding_model: r
+            .and_then(|r| r.embedding_model.clone())
+            .unwrap_or_default(),
         api_key_hint: r.and_then(|r| r.api_key_hint.clone()),
         timeout_secs: r.map_or(30, |r| r.timeout_secs),
         price_input_micros: r.map_or(0, |r| r.price_input_micros),
@@ -124,25 +126,47 @@ fn aad(scope: Scoped) -> Vec<u8> {
 /// # Errors
 /// Permission; `Invalid` fields; `Conflict` when a key is given but no secrets key
 /// is configured; database errors.
-pub async fn save(state: &AppState, actor: &Actor, f: &AiSettingsForm) -> ServiceResult<AiSettingsView> {
+pub async fn save(
+    state: &AppState,
+    actor: &Actor,
+    f: &AiSettingsForm,
+) -> ServiceResult<AiSettingsView> {
     actor.require(Action::ManageAi)?;
     if let Some(bad) = f.channels.iter().find(|c| !CHANNELS.contains(&c.as_str())) {
-        return Err(ServiceError::invalid("channels", format!("`{bad}` is not a channel the AI agent can answer on.")));
+        return Err(ServiceError::invalid(
+            "channels",
+            format!("`{bad}` is not a channel the AI agent can answer on."),
+        ));
     }
     if !(0..=100).contains(&f.auto_send_threshold) {
-        return Err(ServiceError::invalid("auto_send_threshold", "Use a confidence between 0 and 100 %."));
+        return Err(ServiceError::invalid(
+            "auto_send_threshold",
+            "Use a confidence between 0 and 100 %.",
+        ));
     }
     if ![PROVIDER_BUILTIN, PROVIDER_OPENAI, PROVIDER_ANTHROPIC].contains(&f.provider.as_str()) {
-        return Err(ServiceError::invalid("provider", "Choose the built-in engine, an OpenAI-compatible API or Anthropic."));
+        return Err(ServiceError::invalid(
+            "provider",
+            "Choose the built-in engine, an OpenAI-compatible API or Anthropic.",
+        ));
     }
     if !TONES.contains(&f.tone.as_str()) {
-        return Err(ServiceError::invalid("tone", "Choose friendly, formal or concise."));
+        return Err(ServiceError::invalid(
+            "tone",
+            "Choose friendly, formal or concise.",
+        ));
     }
     if !(1..=120).contains(&f.timeout_secs) {
-        return Err(ServiceError::invalid("timeout_secs", "Use a timeout between 1 and 120 seconds."));
+        return Err(ServiceError::invalid(
+            "timeout_secs",
+            "Use a timeout between 1 and 120 seconds.",
+        ));
     }
     if f.price_input_micros < 0 || f.price_output_micros < 0 {
-        return Err(ServiceError::invalid("price_input_micros", "Prices cannot be negative."));
+        return Err(ServiceError::invalid(
+            "price_input_micros",
+            "Prices cannot be negative.",
+        ));
     }
     let base_url = f.base_url.trim().trim_end_matches('/').to_owned();
     let external = f.provider != PROVIDER_BUILTIN;
@@ -154,7 +178,10 @@ pub async fn save(state: &AppState, actor: &Actor, f: &AiSettingsForm) -> Servic
             ));
         }
         if f.chat_model.trim().is_empty() {
-            return Err(ServiceError::invalid("chat_model", "Name the chat model, for example gpt-4o-mini."));
+            return Err(ServiceError::invalid(
+                "chat_model",
+                "Name the chat model, for example gpt-4o-mini.",
+            ));
         }
     }
     let current = load(&state.db, actor.scope).await?;
@@ -205,7 +232,11 @@ pub async fn save(state: &AppState, actor: &Actor, f: &AiSettingsForm) -> Servic
 ///
 /// # Errors
 /// Database errors.
-pub async fn enable_builtin(db: &impl ConnectionTrait, scope: Scoped, channels: &[&str]) -> ServiceResult<()> {
+pub async fn enable_builtin(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+    channels: &[&str],
+) -> ServiceResult<()> {
     let t = now();
     let existing = scope
         .find::<ai_setting::Entity>()
@@ -243,7 +274,11 @@ pub async fn enable_builtin(db: &impl ConnectionTrait, scope: Scoped, channels: 
 ///
 /// # Errors
 /// `Internal` when the stored key cannot be opened (wrong secrets key).
-pub fn provider(state: &AppState, scope: Scoped, s: &Settings) -> ServiceResult<Option<Box<dyn ModelProvider>>> {
+pub fn provider(
+    state: &AppState,
+    scope: Scoped,
+    s: &Settings,
+) -> ServiceResult<Option<Box<dyn ModelProvider>>> {
     let Some(r) = &s.row else { return Ok(None) };
     let kind = match r.provider.as_str() {
         PROVIDER_OPENAI => ProviderKind::OpenAiCompatible,

@@ -148,7 +148,8 @@ pub async fn submit_with_deflection(
     if r.new {
         rate_limit::hit(&state.db, &key).await?;
     }
-    super::super::kb::deflection::submitted(&state.db, scope, deflection, r.conversation_id).await?;
+    super::super::kb::deflection::submitted(&state.db, scope, deflection, r.conversation_id)
+        .await?;
     let reference = ticket_ref(r.conversation_number);
     Ok(SupportReceipt {
         status_url: format!(

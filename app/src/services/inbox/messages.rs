@@ -374,7 +374,11 @@ pub async fn insert_ai_reply(
             direction: "outbound",
             author_user_id: None,
             author_customer_id: None,
-            delivery_status: if channel == Channel::Chat { "sent" } else { "queued" },
+            delivery_status: if channel == Channel::Chat {
+                "sent"
+            } else {
+                "queued"
+            },
         },
     )
     .await?;

@@ -16,8 +16,8 @@ use crate::types::{
 };
 use entity::{kb_article, kb_brand, kb_category, kb_chunk, kb_collection, kb_revision, user};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TryIntoModel,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TryIntoModel,
 };
 use std::collections::HashMap;
 
@@ -38,7 +38,10 @@ pub struct ArticleFilter {
 }
 
 /// Category names by id.
-async fn category_names(db: &impl ConnectionTrait, scope: Scoped) -> ServiceResult<HashMap<i32, String>> {
+async fn category_names(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+) -> ServiceResult<HashMap<i32, String>> {
     Ok(scope
         .find::<kb_category::Entity>()
         .all(db)
@@ -65,7 +68,9 @@ async fn family_locales(
         .await?;
     let mut out: HashMap<i32, Vec<String>> = HashMap::new();
     for a in rows {
-        out.entry(a.parent_id.unwrap_or(a.id)).or_default().push(a.locale);
+        out.entry(a.parent_id.unwrap_or(a.id))
+            .or_default()
+            .push(a.locale);
     }
     for v in out.values_mut() {
         v.sort();
@@ -75,7 +80,11 @@ async fn family_locales(
 }
 
 /// The listing view of an article.
-pub fn summary_view(a: &kb_article::Model, category: &str, locales: Vec<String>) -> ArticleSummaryView {
+pub fn summary_view(
+    a: &kb_article::Model,
+    category: &str,
+    locales: Vec<String>,
+) -> ArticleSummaryView {
     ArticleSummaryView {
         id: a.id,
         category_id: a.category_id,
@@ -138,13 +147,19 @@ pub async fn list(
             summary_view(
                 a,
                 names.get(&a.category_id).map_or("", String::as_str),
-                fam.get(&a.parent_id.unwrap_or(a.id)).cloned().unwrap_or_default(),
+                fam.get(&a.parent_id.unwrap_or(a.id))
+                    .cloned()
+                    .unwrap_or_default(),
             )
         })
         .collect())
 }
 
-async fn find(db: &impl ConnectionTrait, scope: Scoped, id: i32) -> ServiceResult<kb_article::Model> {
+async fn find(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+    id: i32,
+) -> ServiceResult<kb_article::Model> {
     scope
         .find::<kb_article::Entity>()
         .filter(kb_article::Column::Id.eq(id))
@@ -154,7 +169,11 @@ async fn find(db: &impl ConnectionTrait, scope: Scoped, id: i32) -> ServiceResul
 }
 
 /// The brand an article's category belongs to.
-async fn brand_of(db: &impl ConnectionTrait, scope: Scoped, category_id: i32) -> ServiceResult<kb_brand::Model> {
+async fn brand_of(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+    category_id: i32,
+) -> ServiceResult<kb_brand::Model> {
     let cat = scope
         .find::<kb_category::Entity>()
         .filter(kb_category::Column::Id.eq(category_id))
@@ -191,7 +210,11 @@ pub async fn get(state: &AppState, actor: &Actor, id: i32) -> ServiceResult<Arti
     view(state, actor.scope, &a).await
 }
 
-async fn view(state: &AppState, scope: Scoped, a: &kb_article::Model) -> ServiceResult<ArticleView> {
+async fn view(
+    state: &AppState,
+    scope: Scoped,
+    a: &kb_article::Model,
+) -> ServiceResult<ArticleView> {
     let db = &state.db;
     let names = category_names(db, scope).await?;
     let root = a.parent_id.unwrap_or(a.id);
@@ -215,7 +238,11 @@ async fn view(state: &AppState, scope: Scoped, a: &kb_article::Model) -> Service
         )
     });
     Ok(ArticleView {
-        summary: summary_view(a, names.get(&a.category_id).map_or("", String::as_str), locales),
+        summary: summary_view(
+            a,
+            names.get(&a.category_id).map_or("", String::as_str),
+            locales,
+        ),
         body_html: a.body_html.clone(),
         public_url,
         translations: family
@@ -239,7 +266,10 @@ fn validate(form: &ArticleForm) -> ServiceResult<Clean> {
     let title = form.title.trim();
     let n = title.chars().count();
     if !(3..=200).contains(&n) {
-        return Err(ServiceError::invalid("title", "Give the article a title of 3 to 200 characters."));
+        return Err(ServiceError::invalid(
+            "title",
+            "Give the article a title of 3 to 200 characters.",
+        ));
     }
     let summary = form.summary.trim();
     if summary.chars().count() > 300 {
@@ -249,12 +279,18 @@ fn validate(form: &ArticleForm) -> ServiceResult<Clean> {
         ));
     }
     if form.body_html.len() > super::MAX_BODY {
-        return Err(ServiceError::invalid("body_html", "The article is too long (200 KB of HTML at most)."));
+        return Err(ServiceError::invalid(
+            "body_html",
+            "The article is too long (200 KB of HTML at most).",
+        ));
     }
     let html = super::sanitize(&form.body_html);
     let text = kbtext::html_to_text(&html);
     if text.trim().chars().count() < 10 {
-        return Err(ServiceError::invalid("body_html", "Write the article first (at least a sentence)."));
+        return Err(ServiceError::invalid(
+            "body_html",
+            "Write the article first (at least a sentence).",
+        ));
     }
     let locale = if form.locale.trim().is_empty() {
         "en".to_owned()
@@ -262,7 +298,10 @@ fn validate(form: &ArticleForm) -> ServiceResult<Clean> {
         form.locale.trim().to_lowercase()
     };
     if !super::valid_locale(&locale) {
-        return Err(ServiceError::invalid("locale", "Choose a supported language."));
+        return Err(ServiceError::invalid(
+            "locale",
+            "Choose a supported language.",
+        ));
     }
     Ok(Clean {
         title: title.to_owned(),
@@ -299,7 +338,10 @@ pub async fn save(
         Some(pid) => {
             let p = find(&*uow, scope, pid).await?;
             if p.parent_id.is_some() {
-                return Err(ServiceError::invalid("parent_id", "Translate the original article, not a translation."));
+                return Err(ServiceError::invalid(
+                    "parent_id",
+                    "Translate the original article, not a translation.",
+                ));
             }
             Some(p)
         }
@@ -322,7 +364,10 @@ pub async fn save(
         if clash.is_some_and(|x| Some(x.id) != id) || p.locale == c.locale {
             return Err(ServiceError::conflict(
                 "locale",
-                format!("This article already has a {} version.", crate::types::locale_name(&c.locale)),
+                format!(
+                    "This article already has a {} version.",
+                    crate::types::locale_name(&c.locale)
+                ),
             ));
         }
     }
@@ -336,12 +381,19 @@ pub async fn save(
     if slug_taken.is_some_and(|x| Some(x.id) != id) {
         return Err(ServiceError::conflict(
             "slug",
-            format!("Another article in this category uses `{}`: change the slug.", c.slug),
+            format!(
+                "Another article in this category uses `{}`: change the slug.",
+                c.slug
+            ),
         ));
     }
     let internal = parent.as_ref().map_or(form.internal, |p| p.internal);
     let t = now();
-    let status = if form.publish { STATUS_PUBLISHED } else { STATUS_DRAFT };
+    let status = if form.publish {
+        STATUS_PUBLISHED
+    } else {
+        STATUS_DRAFT
+    };
     let mut am = match &existing {
         Some(e) => e.clone().into_active_model(),
         None => kb_article::ActiveModel {
@@ -386,8 +438,14 @@ pub async fn save(
         scope
             .update_many::<kb_article::Entity>()
             .filter(kb_article::Column::ParentId.eq(a.id))
-            .col_expr(kb_article::Column::CategoryId, sea_orm::sea_query::Expr::value(a.category_id))
-            .col_expr(kb_article::Column::Internal, sea_orm::sea_query::Expr::value(a.internal))
+            .col_expr(
+                kb_article::Column::CategoryId,
+                sea_orm::sea_query::Expr::value(a.category_id),
+            )
+            .col_expr(
+                kb_article::Column::Internal,
+                sea_orm::sea_query::Expr::value(a.internal),
+            )
             .exec(&*uow)
             .await?;
     }
@@ -401,7 +459,9 @@ pub async fn save(
         status: Set(a.status.clone()),
         internal: Set(a.internal),
         author_id: Set(Some(actor.user_id)),
-        note: Set((!form.note.trim().is_empty()).then(|| form.note.trim().chars().take(200).collect())),
+        note: Set(
+            (!form.note.trim().is_empty()).then(|| form.note.trim().chars().take(200).collect())
+        ),
         created_at: Set(t),
         ..Default::default()
     }
@@ -426,7 +486,11 @@ pub async fn save(
 ///
 /// # Errors
 /// Database errors.
-pub async fn reindex(db: &impl ConnectionTrait, scope: Scoped, a: &kb_article::Model) -> ServiceResult<usize> {
+pub async fn reindex(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+    a: &kb_article::Model,
+) -> ServiceResult<usize> {
     scope
         .delete_many::<kb_chunk::Entity>()
         .filter(kb_chunk::Column::ArticleId.eq(a.id))
@@ -463,7 +527,12 @@ pub async fn reindex(db: &impl ConnectionTrait, scope: Scoped, a: &kb_article::M
 ///
 /// # Errors
 /// Permission; `NotFound`; database errors.
-pub async fn set_published(state: &AppState, actor: &Actor, id: i32, publish: bool) -> ServiceResult<ArticleView> {
+pub async fn set_published(
+    state: &AppState,
+    actor: &Actor,
+    id: i32,
+    publish: bool,
+) -> ServiceResult<ArticleView> {
     actor.require(Action::ManageKnowledge)?;
     let a = find(&state.db, actor.scope, id).await?;
     let form = ArticleForm {
@@ -476,7 +545,11 @@ pub async fn set_published(state: &AppState, actor: &Actor, id: i32, publish: bo
         publish,
         locale: a.locale.clone(),
         parent_id: a.parent_id,
-        note: if publish { "Published".into() } else { "Unpublished".into() },
+        note: if publish {
+            "Published".into()
+        } else {
+            "Unpublished".into()
+        },
     };
     save(state, actor, Some(id), &form).await
 }
@@ -539,7 +612,11 @@ pub async fn delete(state: &AppState, actor: &Actor, id: i32) -> ServiceResult<(
 ///
 /// # Errors
 /// Permission; `NotFound`; database errors.
-pub async fn revisions(db: &impl ConnectionTrait, actor: &Actor, id: i32) -> ServiceResult<Vec<RevisionView>> {
+pub async fn revisions(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: i32,
+) -> ServiceResult<Vec<RevisionView>> {
     actor.require(Action::ViewKnowledge)?;
     let a = find(db, actor.scope, id).await?;
     let revs = actor
@@ -626,7 +703,10 @@ pub async fn diff(
             let run = &ops[start..i];
             let push_same = |lines: &mut Vec<DiffLineView>, op: &kbtext::DiffOp| {
                 if let kbtext::DiffOp::Same(t) = op {
-                    lines.push(DiffLineView { kind: "same".into(), text: t.clone() });
+                    lines.push(DiffLineView {
+                        kind: "same".into(),
+                        text: t.clone(),
+                    });
                 }
             };
             if run.len() > 6 {
@@ -648,13 +728,25 @@ pub async fn diff(
             continue;
         }
         match &ops[i] {
-            kbtext::DiffOp::Added(t) => lines.push(DiffLineView { kind: "added".into(), text: t.clone() }),
-            kbtext::DiffOp::Removed(t) => lines.push(DiffLineView { kind: "removed".into(), text: t.clone() }),
+            kbtext::DiffOp::Added(t) => lines.push(DiffLineView {
+                kind: "added".into(),
+                text: t.clone(),
+            }),
+            kbtext::DiffOp::Removed(t) => lines.push(DiffLineView {
+                kind: "removed".into(),
+                text: t.clone(),
+            }),
             kbtext::DiffOp::Same(_) => {}
         }
         i += 1;
     }
-    Ok(RevisionDiffView { from, to, added, removed, lines })
+    Ok(RevisionDiffView {
+        from,
+        to,
+        added,
+        removed,
+        lines,
+    })
 }
 
 /// Restores an old revision's content as a new revision (keeping the current
@@ -662,7 +754,12 @@ pub async fn diff(
 ///
 /// # Errors
 /// Permission; `NotFound`; database errors.
-pub async fn restore(state: &AppState, actor: &Actor, id: i32, number: i32) -> ServiceResult<ArticleView> {
+pub async fn restore(
+    state: &AppState,
+    actor: &Actor,
+    id: i32,
+    number: i32,
+) -> ServiceResult<ArticleView> {
     actor.require(Action::ManageKnowledge)?;
     let a = find(&state.db, actor.scope, id).await?;
     let r = revision(&state.db, actor.scope, a.id, number).await?;
@@ -686,7 +783,10 @@ pub async fn restore(state: &AppState, actor: &Actor, id: i32, number: i32) -> S
 ///
 /// # Errors
 /// Permission; database errors.
-pub async fn category_choices(db: &impl ConnectionTrait, actor: &Actor) -> ServiceResult<Vec<(i32, String)>> {
+pub async fn category_choices(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+) -> ServiceResult<Vec<(i32, String)>> {
     let tree = structure::tree(db, actor).await?;
     Ok(tree
         .iter()

@@ -9,9 +9,7 @@ use super::search::{self, Audience};
 use crate::types::{DeflectionStats, SuggestionsView};
 use chrono::{DateTime, Utc};
 use entity::deflection_session;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, IntoActiveModel, QueryFilter, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, IntoActiveModel, QueryFilter, Set};
 
 /// Fewest characters before suggesting.
 pub const MIN_QUERY: usize = 8;
@@ -22,7 +20,9 @@ pub const MIN_COVERAGE: f64 = 0.34;
 pub const CHANNELS: &[&str] = &["chat", "web_form", "help_center"];
 
 fn valid_token(t: &str) -> bool {
-    (16..=64).contains(&t.len()) && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    (16..=64).contains(&t.len())
+        && t.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 async fn session(
@@ -56,7 +56,10 @@ pub async fn suggest<C: ConnectionTrait + Sync>(
     }
     if let Some(t) = token {
         if !valid_token(t) {
-            return Err(ServiceError::invalid("session", "The suggestion session is not valid."));
+            return Err(ServiceError::invalid(
+                "session",
+                "The suggestion session is not valid.",
+            ));
         }
     }
     let text: String = text.chars().take(500).collect();
@@ -94,7 +97,13 @@ pub async fn suggest<C: ConnectionTrait + Sync>(
         }
         None => {
             let token = token.map_or_else(
-                || super::super::security::new_token().0.chars().take(32).collect(),
+                || {
+                    super::super::security::new_token()
+                        .0
+                        .chars()
+                        .take(32)
+                        .collect()
+                },
                 str::to_owned,
             );
             let ids: Vec<i32> = hits.iter().map(|h| h.article_id).collect();
@@ -126,7 +135,12 @@ pub async fn suggest<C: ConnectionTrait + Sync>(
 ///
 /// # Errors
 /// `NotFound` session; database errors.
-pub async fn opened(db: &impl ConnectionTrait, scope: Scoped, token: &str, article_id: i32) -> ServiceResult<()> {
+pub async fn opened(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+    token: &str,
+    article_id: i32,
+) -> ServiceResult<()> {
     if !valid_token(token) {
         return Err(ServiceError::NotFound("Suggestion session"));
     }
@@ -135,7 +149,10 @@ pub async fn opened(db: &impl ConnectionTrait, scope: Scoped, token: &str, artic
         .ok_or(ServiceError::NotFound("Suggestion session"))?;
     let ids: Vec<i32> = serde_json::from_str(&s.article_ids).unwrap_or_default();
     if !ids.contains(&article_id) {
-        return Err(ServiceError::invalid("article_id", "That article was not suggested here."));
+        return Err(ServiceError::invalid(
+            "article_id",
+            "That article was not suggested here.",
+        ));
     }
     let mut am = s.clone().into_active_model();
     am.opened = Set(s.opened + 1);
@@ -172,7 +189,11 @@ pub async fn submitted(
 ///
 /// # Errors
 /// Database errors.
-pub async fn stats(db: &impl ConnectionTrait, scope: Scoped, since: DateTime<Utc>) -> ServiceResult<DeflectionStats> {
+pub async fn stats(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+    since: DateTime<Utc>,
+) -> ServiceResult<DeflectionStats> {
     let rows = scope
         .find::<deflection_session::Entity>()
         .filter(deflection_session::Column::CreatedAt.gte(since))
@@ -217,7 +238,8 @@ pub async fn per_day(
         .await?;
     let mut out = std::collections::BTreeMap::new();
     for r in rows {
-        *out.entry(r.created_at.format("%Y-%m-%d").to_string()).or_insert(0) += 1;
+        *out.entry(r.created_at.format("%Y-%m-%d").to_string())
+            .or_insert(0) += 1;
     }
     Ok(out)
 }

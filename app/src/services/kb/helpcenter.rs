@@ -16,8 +16,7 @@ use crate::types::{
 };
 use entity::{kb_article, kb_brand, kb_category, kb_collection, kb_feedback, workspace};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 /// A help center: its brand and workspace scope.
@@ -76,7 +75,11 @@ pub fn negotiate(accept_language: &str, offered: &[String], default: &str) -> St
                 return None;
             }
             let q = it
-                .find_map(|p| p.trim().strip_prefix("q=").and_then(|v| v.parse::<f32>().ok()))
+                .find_map(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|v| v.parse::<f32>().ok())
+                })
                 .unwrap_or(1.0);
             let primary = tag.split('-').next().unwrap_or(&tag).to_owned();
             Some((q, primary))
@@ -126,7 +129,10 @@ async fn published(
         .await?)
 }
 
-async fn category_ids(db: &impl ConnectionTrait, c: &Center) -> ServiceResult<Vec<kb_category::Model>> {
+async fn category_ids(
+    db: &impl ConnectionTrait,
+    c: &Center,
+) -> ServiceResult<Vec<kb_category::Model>> {
     let cols: Vec<i32> = c
         .scope
         .find::<kb_collection::Entity>()
@@ -147,7 +153,10 @@ async fn category_ids(db: &impl ConnectionTrait, c: &Center) -> ServiceResult<Ve
 fn summaries(rows: &[kb_article::Model], cats: &[kb_category::Model]) -> Vec<ArticleSummaryView> {
     rows.iter()
         .map(|a| {
-            let cat = cats.iter().find(|k| k.id == a.category_id).map_or("", |k| k.name.as_str());
+            let cat = cats
+                .iter()
+                .find(|k| k.id == a.category_id)
+                .map_or("", |k| k.name.as_str());
             summary_view(a, cat, vec![a.locale.clone()])
         })
         .collect()
@@ -252,7 +261,12 @@ pub async fn article(
     let alternates = family
         .iter()
         .filter(|f| offered.contains(&f.locale))
-        .map(|f| (f.locale.clone(), format!("{base}{}", public_path(&c.brand.slug, &f.locale, &f.slug))))
+        .map(|f| {
+            (
+                f.locale.clone(),
+                format!("{base}{}", public_path(&c.brand.slug, &f.locale, &f.slug)),
+            )
+        })
         .collect();
     let cat = cats
         .iter()
@@ -266,7 +280,11 @@ pub async fn article(
         .collect();
     Ok(HelpArticleView {
         shell: shell(state, &c, locale),
-        article: summary_view(&a, &cat.name, family.iter().map(|f| f.locale.clone()).collect()),
+        article: summary_view(
+            &a,
+            &cat.name,
+            family.iter().map(|f| f.locale.clone()).collect(),
+        ),
         category: category_view(cat, 0),
         body_html: a.body_html.clone(),
         alternates,
@@ -280,7 +298,12 @@ pub async fn article(
 ///
 /// # Errors
 /// `NotFound`; database errors.
-pub async fn search_page(state: &AppState, slug: &str, locale: &str, q: &str) -> ServiceResult<HelpSearchView> {
+pub async fn search_page(
+    state: &AppState,
+    slug: &str,
+    locale: &str,
+    q: &str,
+) -> ServiceResult<HelpSearchView> {
     let db = &state.db;
     let c = center(db, slug).await?;
     check_locale(&c, locale)?;
@@ -331,12 +354,18 @@ pub async fn sitemap(state: &AppState, slug: &str) -> ServiceResult<String> {
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" xmlns:xhtml=\"http://www.w3.org/1999/xhtml\">\n",
     );
     for l in &offered {
-        out.push_str(&format!("  <url><loc>{}</loc></url>\n", xml_escape(&format!("{base}/help/{}/{l}", c.brand.slug))));
+        out.push_str(&format!(
+            "  <url><loc>{}</loc></url>\n",
+            xml_escape(&format!("{base}/help/{}/{l}", c.brand.slug))
+        ));
         for k in &cats {
             if arts.iter().any(|a| a.category_id == k.id && &a.locale == l) {
                 out.push_str(&format!(
                     "  <url><loc>{}</loc></url>\n",
-                    xml_escape(&format!("{base}/help/{}/{l}/categories/{}", c.brand.slug, k.slug))
+                    xml_escape(&format!(
+                        "{base}/help/{}/{l}/categories/{}",
+                        c.brand.slug, k.slug
+                    ))
                 ));
             }
         }
@@ -356,7 +385,10 @@ pub async fn sitemap(state: &AppState, slug: &str) -> ServiceResult<String> {
             out.push_str(&format!(
                 "<xhtml:link rel=\"alternate\" hreflang=\"{}\" href=\"{}\"/>",
                 alt.locale,
-                xml_escape(&format!("{base}{}", public_path(&c.brand.slug, &alt.locale, &alt.slug)))
+                xml_escape(&format!(
+                    "{base}{}",
+                    public_path(&c.brand.slug, &alt.locale, &alt.slug)
+                ))
             ));
         }
         out.push_str("</url>\n");
@@ -390,7 +422,10 @@ pub async fn feedback(
         .ok_or(ServiceError::NotFound("Article"))?;
     let comment = comment.trim();
     if comment.chars().count() > 2_000 {
-        return Err(ServiceError::invalid("comment", "Keep the comment under 2,000 characters."));
+        return Err(ServiceError::invalid(
+            "comment",
+            "Keep the comment under 2,000 characters.",
+        ));
     }
     let uow = super::super::uow::UnitOfWork::begin(state).await?;
     kb_feedback::ActiveModel {

@@ -18,9 +18,19 @@ pub const MAX_BODY: usize = 200_000;
 /// runs. Heading ids are added afterwards from the headings themselves.
 pub fn sanitize(html: &str) -> String {
     let mut b = ammonia::Builder::default();
-    b.add_tags(["h1", "h2", "h3", "h4", "pre", "code", "hr", "figure", "figcaption"])
-        .link_rel(Some("noopener noreferrer"))
-        .url_schemes(["http", "https", "mailto"].into_iter().collect());
+    b.add_tags([
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "pre",
+        "code",
+        "hr",
+        "figure",
+        "figcaption",
+    ])
+    .link_rel(Some("noopener noreferrer"))
+    .url_schemes(["http", "https", "mailto"].into_iter().collect());
     kbtext::add_heading_ids(&b.clean(html).to_string())
 }
 

@@ -190,7 +190,14 @@ pub async fn retrieve<C: ConnectionTrait + Sync>(
         Vec::new()
     } else {
         index_for(db.get_database_backend())
-            .candidates(db, scope.workspace_id(), &terms, audience, locale, CANDIDATES)
+            .candidates(
+                db,
+                scope.workspace_id(),
+                &terms,
+                audience,
+                locale,
+                CANDIDATES,
+            )
             .await?
     };
     let mut similarity: HashMap<i32, f64> = HashMap::new();
@@ -222,7 +229,11 @@ pub async fn retrieve<C: ConnectionTrait + Sync>(
     if cands.is_empty() {
         return Ok(Vec::new());
     }
-    let rank: HashMap<i32, usize> = cands.iter().enumerate().map(|(i, (id, _))| (*id, i)).collect();
+    let rank: HashMap<i32, usize> = cands
+        .iter()
+        .enumerate()
+        .map(|(i, (id, _))| (*id, i))
+        .collect();
     let chunks = scope
         .find::<kb_chunk::Entity>()
         .filter(kb_chunk::Column::Id.is_in(cands.iter().map(|c| c.0)))
@@ -255,7 +266,11 @@ pub async fn retrieve<C: ConnectionTrait + Sync>(
             })
         })
         .collect();
-    out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.chunk_id.cmp(&b.chunk_id)));
+    out.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(a.chunk_id.cmp(&b.chunk_id))
+    });
     out.truncate(limit);
     Ok(out)
 }

@@ -7,8 +7,8 @@ use crate::permissions::Action;
 use crate::types::{BrandForm, BrandView, CategoryView, CollectionView};
 use entity::{kb_article, kb_brand, kb_category, kb_collection, workspace};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, Set, TryIntoModel,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, Set, TryIntoModel,
 };
 use std::collections::HashMap;
 
@@ -34,7 +34,10 @@ pub fn brand_view(b: &kb_brand::Model) -> BrandView {
 ///
 /// # Errors
 /// Database errors.
-pub async fn default_brand(db: &impl ConnectionTrait, scope: Scoped) -> ServiceResult<kb_brand::Model> {
+pub async fn default_brand(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+) -> ServiceResult<kb_brand::Model> {
     if let Some(b) = scope
         .find::<kb_brand::Entity>()
         .filter(kb_brand::Column::IsDefault.eq(true))
@@ -120,13 +123,16 @@ pub async fn save_brand(
     actor.require(Action::ManageKnowledge)?;
     let name = form.name.trim();
     if name.chars().count() < 2 || name.chars().count() > 80 {
-        return Err(ServiceError::invalid("name", "Give the brand a name of 2 to 80 characters."));
+        return Err(ServiceError::invalid(
+            "name",
+            "Give the brand a name of 2 to 80 characters.",
+        ));
     }
     let slug = super::slug_from(&form.slug, name, "slug")?;
     let primary = color(&form.primary_color, "primary_color")?;
     let accent = color(&form.accent_color, "accent_color")?;
     let logo = form.logo_url.trim();
-    if !logo.is_empty() && !(logo.starts_with("https://") || logo.starts_with('/')) {
+    if !(logo.is_empty() || logo.starts_with("https://") || logo.starts_with('/')) {
         return Err(ServiceError::invalid(
             "logo_url",
             "The logo must be an https:// URL or a path on this site.",
@@ -146,7 +152,10 @@ pub async fn save_brand(
         .collect();
     let default_locale = form.default_locale.trim().to_lowercase();
     if !super::valid_locale(&default_locale) {
-        return Err(ServiceError::invalid("default_locale", "Choose a supported default language."));
+        return Err(ServiceError::invalid(
+            "default_locale",
+            "Choose a supported default language.",
+        ));
     }
     if let Some(bad) = locales.iter().find(|l| !super::valid_locale(l)) {
         return Err(ServiceError::invalid(
@@ -183,9 +192,13 @@ pub async fn save_brand(
         },
     };
     let widget_key = if form.embed_widget {
-        super::super::channels::settings::get_or_create(db, actor.scope, crate::types::Channel::Chat)
-            .await?
-            .public_key
+        super::super::channels::settings::get_or_create(
+            db,
+            actor.scope,
+            crate::types::Channel::Chat,
+        )
+        .await?
+        .public_key
     } else {
         None
     };
@@ -340,7 +353,10 @@ pub async fn create_collection(
         .count(db)
         .await?;
     if exists > 0 {
-        return Err(ServiceError::conflict("name", "A collection with this name exists."));
+        return Err(ServiceError::conflict(
+            "name",
+            "A collection with this name exists.",
+        ));
     }
     let position = actor
         .scope
@@ -402,7 +418,10 @@ pub async fn create_category(
         .count(db)
         .await?;
     if exists > 0 {
-        return Err(ServiceError::conflict("name", "A category with this name exists here."));
+        return Err(ServiceError::conflict(
+            "name",
+            "A category with this name exists here.",
+        ));
     }
     let position = actor
         .scope

@@ -101,7 +101,9 @@ fn figures(outcomes: &[Outcome], threshold: f64) -> Figures {
             "answer" => {
                 f.answerable += 1;
                 match answer {
-                    Some((_, slug)) if Some(slug) == o.item.article.as_ref() => f.answered_right += 1,
+                    Some((_, slug)) if Some(slug) == o.item.article.as_ref() => {
+                        f.answered_right += 1
+                    }
                     Some(_) => f.answered_wrong += 1,
                     None => {}
                 }
