@@ -110,7 +110,14 @@ pub fn builtin(query: &str, passages: &[Passage], threshold: f64, kb_misses: i32
         })
         .map(|(_, p)| p.score)
         .fold(0.0_f64, f64::max);
-    let conf = confidence(top, ex.coverage, ex.heading_coverage, top - best_other);
+    // One- or two-word questions ("order", "what is the status") match many
+    // passages fully: they are too vague to answer without asking.
+    let specificity = match textutil::content_terms(query).len() {
+        0 | 1 => 0.5,
+        2 => 0.8,
+        _ => 1.0,
+    };
+    let conf = confidence(top, ex.coverage, ex.heading_coverage, top - best_other) * specificity;
     if conf < threshold {
         let mut d = none(format!(
             "Best passage “{}” scored {:.2}, below the answer threshold {:.2}.",

@@ -281,6 +281,18 @@ const RULE_SPECS: &[RuleSpec] = &[
     r(Reason::Legal, "liable|liability"),
     r(Reason::Legal, "ombudsman"),
     r(Reason::Legal, "better business bureau"),
+    r(Reason::Legal, "violation|violations|violate|violates|violating"),
+    r(Reason::Legal, "false advertising"),
+    r(Reason::Legal, "ftc|ccpa|cpra"),
+    r(Reason::Legal, "can spam"),
+    r(Reason::Legal, "report|reporting you|your|the company to"),
+    r(Reason::Legal, "damages"),
+    r(Reason::Legal, "injury|injuries|injured"),
+    r(Reason::Legal, "safety|product recall|recalls"),
+    r(Reason::Legal, "a recall"),
+    r(Reason::Legal, "state|federal|consumer|eu law|laws|legislation"),
+    r(Reason::Legal, "comply|complies|compliant|compliance"),
+    r(Reason::Legal, "do not sell"),
     // --- Refund ---
     r(Reason::Refund, "refund*"),
     r(Reason::Refund, "money back"),
@@ -294,6 +306,14 @@ const RULE_SPECS: &[RuleSpec] = &[
     r(Reason::Refund, "credit my|the card|account"),
     r(Reason::Refund, "compensation|compensate|compensated"),
     r(Reason::Refund, "pay me back"),
+    r(Reason::Refund, "charged me? twice"),
+    r(Reason::Refund, "double charged|billed|charge"),
+    r(Reason::Refund, "give me back"),
+    r(Reason::Refund, "money returned|still"),
+    r(Reason::Refund, "money will|to? come|comes|go|goes|went|get|gets back"),
+    r(Reason::Refund, "money isn't|hasn't|has|is"),
+    r(Reason::Refund, "store credit"),
+    r(Reason::Refund, "fee|amount|payment|deposit back"),
     // --- Pricing ---
     // "How much longer", "how much does it weigh", "how much room is there".
     g(
@@ -317,6 +337,15 @@ const RULE_SPECS: &[RuleSpec] = &[
     r(Reason::Pricing, "fee|fees"),
     r(Reason::Pricing, "on sale"),
     r(Reason::Pricing, "invoice amount|total"),
+    r(Reason::Pricing, "the total"),
+    r(Reason::Pricing, "free shipping|returns|delivery"),
+    r(Reason::Pricing, "shipping free"),
+    r(Reason::Pricing, "minimum amount|order|spend|purchase"),
+    g(Reason::Pricing, "sale|sales|deals", &["final"], NONE, 1),
+    r(Reason::Pricing, "black friday"),
+    r(Reason::Pricing, "cyber monday"),
+    r(Reason::Pricing, "have|need to pay"),
+    r(Reason::Pricing, "pay for the|a? label|shipping|return|postage"),
     // --- HumanRequest ---
     r(
         Reason::HumanRequest,
@@ -332,6 +361,14 @@ const RULE_SPECS: &[RuleSpec] = &[
         Reason::HumanRequest,
         "customer service|support|care rep|reps|representative|representatives",
     ),
+    r(Reason::HumanRequest, "support|service agent|agents|staff|team|person"),
+    r(Reason::HumanRequest, "phone number"),
+    r(Reason::HumanRequest, "contact|call|ring me"),
+    r(Reason::HumanRequest, "call me back"),
+    r(Reason::HumanRequest, "transfer me"),
+    r(Reason::HumanRequest, "deal|work with a|an|some|real? person|human|people"),
+    r(Reason::HumanRequest, "someone|somebody|member from|of your|the team|staff|support"),
+    r(Reason::HumanRequest, "a|the|your manager|supervisor"),
     g(
         Reason::HumanRequest,
         "operator",
@@ -438,6 +475,13 @@ pub fn check(text: &str) -> Vec<Trigger> {
                 continue;
             }
             first[slot] = Some((toks[i].start, toks[end - 1].end));
+        }
+    }
+    // A message that is only "agent", "human", "representative", … asks for one.
+    let bare = ["agent", "human", "representative", "rep", "person", "operator", "someone"];
+    if toks.len() <= 2 && first[priority_index(Reason::HumanRequest)].is_none() {
+        if let Some(t) = toks.iter().find(|t| bare.contains(&t.norm.as_str())) {
+            first[priority_index(Reason::HumanRequest)] = Some((t.start, t.end));
         }
     }
     Reason::PRIORITY

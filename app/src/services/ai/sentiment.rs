@@ -64,6 +64,11 @@ const LEXICON: &[(&str, f32)] = &[
     ("fraud", -4.0),
     ("fraudulent", -4.0),
     ("worst", -3.0),
+    ("insulted", -3.0),
+    ("insulting", -3.0),
+    ("joke", -2.0),
+    ("tears", -2.0),
+    ("wits", -3.0),
     ("horrible", -3.0),
     ("horrendous", -3.0),
     ("terrible", -3.0),
@@ -535,7 +540,10 @@ fn sentence_contributions(sentence: &str) -> Vec<(String, f32)> {
             stacked += 1;
         }
         let negated = (i.saturating_sub(NEGATION_WINDOW)..i).any(|k| {
+            // "never been so angry" intensifies rather than negates.
+            let emphatic = words[k].norm == "never" && words.get(k + 1).is_some_and(|n| n.norm == "been");
             !in_phrase[k]
+                && !emphatic
                 && words[k].clause == w.clause
                 && NEGATORS.contains(&words[k].norm.as_str())
         });

@@ -19,7 +19,7 @@ use std::time::Duration;
 /// (`switchboard-bench ai-eval`, docs/ai.md): the lowest confidence at which no
 /// labelled answerable question got a wrong article and no unanswerable one got an
 /// answer.
-pub const DEFAULT_ANSWER_THRESHOLD: f64 = 0.55;
+pub const DEFAULT_ANSWER_THRESHOLD: f64 = 0.60;
 /// Default auto-send threshold (percent).
 pub const DEFAULT_AUTO_SEND: i32 = 60;
 /// Channels the pipeline can run on.

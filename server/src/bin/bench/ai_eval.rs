@@ -34,6 +34,9 @@ pub struct EvalArgs {
     /// Also print the figures for thresholds 0.30–0.80.
     #[arg(long)]
     pub sweep: bool,
+    /// Print every message the engine got wrong (for tuning).
+    #[arg(long)]
+    pub misses: bool,
     /// Messages timed through the full pipeline.
     #[arg(long, default_value_t = 300)]
     pub timed: usize,
@@ -294,6 +297,28 @@ pub async fn run(a: EvalArgs) -> anyhow::Result<()> {
                 pct(g.handoff_answered, g.handoff_items)
             );
             t += 0.05;
+        }
+    }
+    if a.misses {
+        println!("\n## Misses\n");
+        for o in &outcomes {
+            let answer = if o.escalated.is_some() { None } else { o.candidate.as_ref().filter(|(c, _)| *c >= threshold) };
+            let wrong = match o.item.expect.as_str() {
+                "escalate" => o.escalated != o.item.reason,
+                "answer" => o.escalated.is_some() || answer.map(|x| &x.1) != o.item.article.as_ref(),
+                _ => answer.is_some() || o.escalated.is_some(),
+            };
+            if wrong {
+                println!(
+                    "- {} [{} {}] got esc={:?} cand={:?}: {}",
+                    o.item.id,
+                    o.item.expect,
+                    o.item.reason.clone().or_else(|| o.item.article.clone()).unwrap_or_default(),
+                    o.escalated,
+                    o.candidate.as_ref().map(|(c, s)| format!("{c:.2} {s}")),
+                    o.item.text
+                );
+            }
         }
     }
     let mut assess_us: Vec<u64> = outcomes.iter().map(|o| o.micros).collect();
