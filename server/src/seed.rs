@@ -193,7 +193,7 @@ pub async fn seed_knowledge_base(
         actor,
         Some(brand.id),
         &BrandForm {
-            name: view.name,
+            name: view.name.trim_end_matches(" Support").to_owned(),
             slug: view.slug,
             logo_url: String::new(),
             primary_color: "#2f6f4f".into(),

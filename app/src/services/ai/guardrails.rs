@@ -478,7 +478,15 @@ pub fn check(text: &str) -> Vec<Trigger> {
         }
     }
     // A message that is only "agent", "human", "representative", … asks for one.
-    let bare = ["agent", "human", "representative", "rep", "person", "operator", "someone"];
+    let bare = [
+        "agent",
+        "human",
+        "representative",
+        "rep",
+        "person",
+        "operator",
+        "someone",
+    ];
     if toks.len() <= 2 && first[priority_index(Reason::HumanRequest)].is_none() {
         if let Some(t) = toks.iter().find(|t| bare.contains(&t.norm.as_str())) {
             first[priority_index(Reason::HumanRequest)] = Some((t.start, t.end));

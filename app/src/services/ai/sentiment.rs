@@ -541,7 +541,8 @@ fn sentence_contributions(sentence: &str) -> Vec<(String, f32)> {
         }
         let negated = (i.saturating_sub(NEGATION_WINDOW)..i).any(|k| {
             // "never been so angry" intensifies rather than negates.
-            let emphatic = words[k].norm == "never" && words.get(k + 1).is_some_and(|n| n.norm == "been");
+            let emphatic =
+                words[k].norm == "never" && words.get(k + 1).is_some_and(|n| n.norm == "been");
             !in_phrase[k]
                 && !emphatic
                 && words[k].clause == w.clause

@@ -456,8 +456,49 @@ fn strip_final_e(s: String) -> String {
     s
 }
 
+/// Support-domain synonyms: a customer's word → the word articles use. Applied
+/// before stemming to both questions and passages (and added to full-text
+/// queries), so "parcel" finds "package" and "swap" finds "exchange".
+const SYNONYMS: &[(&str, &str)] = &[
+    ("parcel", "package"),
+    ("parcels", "package"),
+    ("shipment", "package"),
+    ("courier", "carrier"),
+    ("couriers", "carrier"),
+    ("swap", "exchange"),
+    ("swapping", "exchange"),
+    ("pitch", "set"),
+    ("login", "sign"),
+    ("log", "sign"),
+    ("stolen", "missing"),
+    ("lost", "missing"),
+    ("clean", "wash"),
+    ("cleaning", "wash"),
+    ("laundry", "wash"),
+    ("launder", "wash"),
+    ("treat", "waterproof"),
+    ("reproof", "waterproof"),
+    ("opt", "unsubscribe"),
+    ("rental", "rent"),
+    ("hire", "rent"),
+    ("colour", "color"),
+    ("follow", "track"),
+    ("giftcard", "gift"),
+    ("sold", "stock"),
+    ("amex", "american"),
+    ("pw", "password"),
+];
+
+/// The article word for a customer's word.
+pub fn canonical(word: &str) -> &str {
+    SYNONYMS
+        .iter()
+        .find(|(w, _)| *w == word)
+        .map_or(word, |(_, c)| c)
+}
+
 /// Content terms of `text`: tokens that are not stopwords and are longer than
-/// one character, stemmed with [`stem`], deduplicated keeping first-seen order.
+/// one character, mapped through [`canonical`], stemmed with [`stem`], deduplicated keeping first-seen order.
 pub fn content_terms(text: &str) -> Vec<String> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
@@ -465,7 +506,7 @@ pub fn content_terms(text: &str) -> Vec<String> {
         if char_len(&tok) < 2 || is_stopword(&tok) {
             continue;
         }
-        let st = stem(&tok);
+        let st = stem(canonical(&tok));
         if seen.insert(st.clone()) {
             out.push(st);
         }
@@ -592,6 +633,10 @@ pub fn fts_query(text: &str, max_terms: usize) -> Vec<String> {
             .collect();
         if clean.len() < 2 || is_stopword(&clean) {
             continue;
+        }
+        let canon = canonical(&clean).to_owned();
+        if canon != clean && seen.insert(canon.clone()) {
+            terms.push(canon);
         }
         if seen.insert(clean.clone()) {
             terms.push(clean);

@@ -302,10 +302,16 @@ pub async fn run(a: EvalArgs) -> anyhow::Result<()> {
     if a.misses {
         println!("\n## Misses\n");
         for o in &outcomes {
-            let answer = if o.escalated.is_some() { None } else { o.candidate.as_ref().filter(|(c, _)| *c >= threshold) };
+            let answer = if o.escalated.is_some() {
+                None
+            } else {
+                o.candidate.as_ref().filter(|(c, _)| *c >= threshold)
+            };
             let wrong = match o.item.expect.as_str() {
                 "escalate" => o.escalated != o.item.reason,
-                "answer" => o.escalated.is_some() || answer.map(|x| &x.1) != o.item.article.as_ref(),
+                "answer" => {
+                    o.escalated.is_some() || answer.map(|x| &x.1) != o.item.article.as_ref()
+                }
                 _ => answer.is_some() || o.escalated.is_some(),
             };
             if wrong {
@@ -313,7 +319,11 @@ pub async fn run(a: EvalArgs) -> anyhow::Result<()> {
                     "- {} [{} {}] got esc={:?} cand={:?}: {}",
                     o.item.id,
                     o.item.expect,
-                    o.item.reason.clone().or_else(|| o.item.article.clone()).unwrap_or_default(),
+                    o.item
+                        .reason
+                        .clone()
+                        .or_else(|| o.item.article.clone())
+                        .unwrap_or_default(),
                     o.escalated,
                     o.candidate.as_ref().map(|(c, s)| format!("{c:.2} {s}")),
                     o.item.text
