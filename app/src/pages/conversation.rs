@@ -289,6 +289,8 @@ fn Pane(
                 <FormError error=split_err/>
             </header>
             <div class="pane-body">
+                <div class="pane-main">
+                <crate::pages::ai_assist::AiPanel conversation_id=id refresh=ctx.refresh body=draft.body/>
                 <ol class="thread" data-testid="thread">
                     {messages.into_iter().map(|m| {
                         let seen = Some(m.id) == seen_id;
@@ -298,9 +300,9 @@ fn Pane(
                         }
                     }).collect_view()}
                 </ol>
+                </div>
                 <CustomerCard d=d.clone() view_id/>
             </div>
-            <crate::pages::ai_assist::AiPanel conversation_id=id refresh=ctx.refresh body=draft.body/>
             <Composer conversation_id=id last_public role signature=meta.signature.clone() ping draft/>
             {can(role, Action::ReplyToCustomers).then(|| view! { <SideConversationForm conversation_id=id/> })}
         </article>
@@ -601,6 +603,7 @@ fn Composer(
             {move || (!collided.get()).then(|| view! { <FormError error=send_err/> })}
             <FormError error=Signal::derive(move || local_err.get())/>
             <FormError error=Signal::derive(move || upload_err.get())/>
+            {may_reply.then(|| view! { <crate::pages::ai_assist::AssistBar conversation_id body note/> })}
             <div class="composer-foot">
                 <label class="btn btn-ghost btn-small file-btn">"Attach"
                     <input type="file" multiple class="sr-only" on:change=move |ev| pick_files(ev, conversation_id, files, upload_err)/>
@@ -624,7 +627,6 @@ fn Composer(
                         }>"Format for channel"</button>
                 })}
                 {move || format_hint.get().map(|h| view! { <span class="muted small" data-testid="format-hint">{h}</span> })}
-                {may_reply.then(|| view! { <crate::pages::ai_assist::AssistBar conversation_id body note/> })}
                 <button class="btn btn-primary" data-testid="send" disabled=move || send.pending().get() || body.with(|b| b.trim().is_empty()) && files.with(Vec::is_empty)
                     on:click=move |_| submit(false)>
                     {move || if note.get() { "Add note" } else { "Send reply" }}
