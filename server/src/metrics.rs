@@ -132,6 +132,16 @@ pub async fn render(state: &AppState, http: &HttpMetrics) -> String {
             m::get(&m::INBOUND_MESSAGES),
         ),
         (
+            "switchboard_ai_runs_total",
+            "AI pipeline runs on inbound customer messages.",
+            m::get(&m::AI_RUNS),
+        ),
+        (
+            "switchboard_ai_run_microseconds_total",
+            "Time spent in AI pipeline runs, provider calls excluded.",
+            m::get(&m::AI_RUN_MICROS),
+        ),
+        (
             "switchboard_webhooks_delivered_total",
             "Webhook deliveries answered with 2xx.",
             m::get(&m::WEBHOOKS_DELIVERED),
