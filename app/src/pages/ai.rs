@@ -56,7 +56,7 @@ pub fn AiPage() -> impl IntoView {
                         <div class="grid-2">
                             <section class="card"><h2>"Article feedback"</h2>
                                 {if o.feedback.is_empty() { view! { <p class="muted">"No votes yet."</p> }.into_any() } else { view! {
-                                    <table class="table"><thead><tr><th>"Article"</th><th>"👍"</th><th>"👎"</th><th>"Comments"</th></tr></thead>
+                                    <table class="table"><thead><tr><th>"Article"</th><th>"Helpful"</th><th>"Not helpful"</th><th>"Comments"</th></tr></thead>
                                     <tbody>{o.feedback.into_iter().map(|f| view! {
                                         <tr><td><a href=format!("/app/kb/articles/{}", f.article_id)>{f.title}</a></td><td>{f.helpful}</td><td>{f.not_helpful}</td>
                                         <td class="small">{f.comments.join(" · ")}</td></tr>

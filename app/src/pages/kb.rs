@@ -71,7 +71,7 @@ pub fn KbPage() -> impl IntoView {
                                                 <td>{a.category.clone()}</td>
                                                 <td>{a.locales.join(", ")}</td>
                                                 <td><span class=if a.status == "published" { "badge badge-success" } else { "badge" }>{a.status.clone()}</span></td>
-                                                <td>{format!("👍 {} · 👎 {}", a.helpful, a.not_helpful)}</td>
+                                                <td>{format!("{} helpful · {} not", a.helpful, a.not_helpful)}</td>
                                                 <td>{a.views}</td>
                                                 <td class="muted small">{fmt_time(&a.updated_at)}</td>
                                             </tr>

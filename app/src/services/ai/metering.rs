@@ -11,7 +11,7 @@ use crate::services::context::Actor;
 use crate::services::kb::deflection;
 use crate::services::{now, ServiceError, ServiceResult};
 use crate::types::{AiDayRow, AiOverviewView, FeedbackRow};
-use charming::component::{Axis, Legend};
+use charming::component::{Axis, Grid, Legend};
 use charming::element::{AxisType, Tooltip, Trigger};
 use charming::series::{Bar, Line};
 use charming::Chart;
@@ -137,6 +137,7 @@ pub async fn overview(
             .collect()
     };
     let daily = Chart::new()
+        .grid(Grid::new().contain_label(true).left("2%").right("2%"))
         .tooltip(Tooltip::new().trigger(Trigger::Axis))
         .legend(Legend::new())
         .x_axis(Axis::new().type_(AxisType::Category).data(labels))
@@ -155,6 +156,7 @@ pub async fn overview(
         )
         .series(Line::new().name("Deflections").data(num(|d| d.deflections)));
     let reasons_chart = Chart::new()
+        .grid(Grid::new().contain_label(true).left("2%").right("4%"))
         .tooltip(Tooltip::new().trigger(Trigger::Axis))
         .x_axis(Axis::new().type_(AxisType::Value).min_interval(1))
         .y_axis(
