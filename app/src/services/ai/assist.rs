@@ -133,12 +133,23 @@ pub async fn draft(
         .iter()
         .map(search::hit_view)
         .collect();
-    let first = cust
-        .name
-        .split_whitespace()
-        .next()
-        .unwrap_or("there")
-        .to_owned();
+    // Anonymous chat visitors have no name worth greeting.
+    let anonymous =
+        cust.name.trim().is_empty() || cust.name.eq_ignore_ascii_case("website visitor");
+    let first = if anonymous {
+        if tone == "formal" {
+            "customer"
+        } else {
+            "there"
+        }
+        .to_owned()
+    } else {
+        cust.name
+            .split_whitespace()
+            .next()
+            .unwrap_or("there")
+            .to_owned()
+    };
     let s = settings::load(&state.db, actor.scope).await?;
     if let Ok(Some(p)) = settings::provider(state, actor.scope, &s) {
         let mut kb = String::new();
