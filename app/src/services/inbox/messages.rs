@@ -316,15 +316,7 @@ pub async fn insert_agent(
                     super::super::channels::email_out::send_reply(uow, scope, c, &to, row).await?;
             }
             if m.side_conversation_id.is_none() {
-                let fresh = conversations::find(&**uow, scope, c.id).await?;
-                let mut cm = fresh.clone().into_active_model();
-                if fresh.first_response_at.is_none() {
-                    cm.first_response_at = Set(Some(row.created_at));
-                }
-                if fresh.status == Status::New.as_str() {
-                    cm.status = Set(Status::Open.as_str().to_owned());
-                }
-                cm.update(&**uow).await?;
+                after_public_reply(uow, scope, c.id, &row).await?;
             }
             Ok(row)
         }
@@ -386,7 +378,19 @@ pub async fn insert_ai_reply(
         let to = customer.email.clone().unwrap_or_default();
         row = super::super::channels::email_out::send_reply(uow, scope, c, &to, row).await?;
     }
-    let fresh = conversations::find(&**uow, scope, c.id).await?;
+    after_public_reply(uow, scope, c.id, &row).await?;
+    Ok(row)
+}
+
+/// What a public reply (agent's or the AI's) does to its conversation: the first
+/// response time, and a new conversation becomes open.
+async fn after_public_reply(
+    uow: &mut UnitOfWork,
+    scope: Scoped,
+    conversation_id: i32,
+    row: &message::Model,
+) -> ServiceResult<()> {
+    let fresh = conversations::find(&**uow, scope, conversation_id).await?;
     if fresh.first_response_at.is_none() || fresh.status == Status::New.as_str() {
         let mut cm = fresh.clone().into_active_model();
         if fresh.first_response_at.is_none() {
@@ -397,7 +401,7 @@ pub async fn insert_ai_reply(
         }
         cm.update(&**uow).await?;
     }
-    Ok(row)
+    Ok(())
 }
 
 /// Adds a system entry (automatic emails, channel events) to a conversation.
