@@ -9,6 +9,7 @@ pub mod error;
 pub mod live;
 pub mod pages;
 pub mod permissions;
+pub mod routes;
 pub mod serverfns;
 pub mod types;
 
@@ -41,13 +42,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The application: routes for the public auth pages and the signed-in admin app.
+/// The application: routes for the public pages and the signed-in admin app. Every
+/// page is a lazy route ([`routes`]): its code arrives when it is first opened.
 #[component]
 pub fn App() -> impl IntoView {
-    use pages::{
-        activity, admin, ai, api_keys, auth, channels, inbox, inbox_settings, kb, ops, portal,
-        settings, support, team, webhooks,
-    };
+    use leptos_router::Lazy;
+    use pages::admin;
+    use routes as r;
     provide_meta_context();
     view! {
         <Stylesheet id="leptos" href="/pkg/switchboard.css"/>
@@ -55,31 +56,31 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=|| view! { <admin::NotFound/> }>
                 <Route path=path!("") view=admin::Landing ssr=SsrMode::Async/>
-                <Route path=path!("/sign-in") view=auth::SignInPage/>
-                <Route path=path!("/sign-up") view=auth::SignUpPage/>
-                <Route path=path!("/forgot-password") view=auth::ForgotPasswordPage/>
-                <Route path=path!("/reset-password") view=auth::ResetPasswordPage/>
-                <Route path=path!("/verify-email") view=auth::VerifyEmailPage/>
-                <Route path=path!("/invitations/accept") view=auth::AcceptInvitationPage/>
-                <Route path=path!("/portal/conversation") view=portal::CustomerConversationPage/>
-                <Route path=path!("/support/:slug") view=support::SupportFormPage ssr=SsrMode::Async/>
-                <Route path=path!("/support/:slug/status") view=support::TicketStatusPage/>
+                <Route path=path!("/sign-in") view={Lazy::<r::SignIn>::new()}/>
+                <Route path=path!("/sign-up") view={Lazy::<r::SignUp>::new()}/>
+                <Route path=path!("/forgot-password") view={Lazy::<r::ForgotPassword>::new()}/>
+                <Route path=path!("/reset-password") view={Lazy::<r::ResetPassword>::new()}/>
+                <Route path=path!("/verify-email") view={Lazy::<r::VerifyEmail>::new()}/>
+                <Route path=path!("/invitations/accept") view={Lazy::<r::AcceptInvitation>::new()}/>
+                <Route path=path!("/portal/conversation") view={Lazy::<r::Portal>::new()}/>
+                <Route path=path!("/support/:slug") view={Lazy::<r::SupportForm>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/support/:slug/status") view={Lazy::<r::TicketStatus>::new()}/>
                 <ParentRoute path=path!("/app") view=admin::AdminLayout ssr=SsrMode::Async>
-                    <Route path=path!("") view=admin::HomePage/>
-                    <Route path=path!("inbox") view=inbox::InboxPage/>
-                    <Route path=path!("settings/inbox") view=inbox_settings::InboxSettingsPage/>
-                    <Route path=path!("team") view=team::TeamPage/>
-                    <Route path=path!("settings") view=settings::WorkspaceSettingsPage/>
-                    <Route path=path!("settings/api-keys") view=api_keys::ApiKeysPage/>
-                    <Route path=path!("settings/channels") view=channels::ChannelsPage/>
-                    <Route path=path!("settings/webhooks") view=webhooks::WebhooksPage/>
-                    <Route path=path!("kb") view=kb::KbPage/>
-                    <Route path=path!("kb/articles/:id") view=kb::ArticleEditorPage/>
-                    <Route path=path!("ai") view=ai::AiPage/>
-                    <Route path=path!("profile") view=settings::ProfilePage/>
-                    <Route path=path!("activity") view=activity::ActivityPage/>
-                    <Route path=path!("outbox") view=ops::OutboxPage/>
-                    <Route path=path!("jobs") view=ops::JobsPage/>
+                    <Route path=path!("") view={Lazy::<r::Home>::new()}/>
+                    <Route path=path!("inbox") view={Lazy::<r::Inbox>::new()}/>
+                    <Route path=path!("settings/inbox") view={Lazy::<r::InboxSettings>::new()}/>
+                    <Route path=path!("team") view={Lazy::<r::Team>::new()}/>
+                    <Route path=path!("settings") view={Lazy::<r::WorkspaceSettings>::new()}/>
+                    <Route path=path!("settings/api-keys") view={Lazy::<r::ApiKeys>::new()}/>
+                    <Route path=path!("settings/channels") view={Lazy::<r::Channels>::new()}/>
+                    <Route path=path!("settings/webhooks") view={Lazy::<r::Webhooks>::new()}/>
+                    <Route path=path!("kb") view={Lazy::<r::Knowledge>::new()}/>
+                    <Route path=path!("kb/articles/:id") view={Lazy::<r::ArticleEditor>::new()}/>
+                    <Route path=path!("ai") view={Lazy::<r::AiOverview>::new()}/>
+                    <Route path=path!("profile") view={Lazy::<r::Profile>::new()}/>
+                    <Route path=path!("activity") view={Lazy::<r::Activity>::new()}/>
+                    <Route path=path!("outbox") view={Lazy::<r::Outbox>::new()}/>
+                    <Route path=path!("jobs") view={Lazy::<r::Jobs>::new()}/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SHOTS, launch, open, signInDemo, startServer } from './support.mjs';
+import { SHOTS, launch, open, reload, signInDemo, startServer } from './support.mjs';
 
 let server;
 let browser;
@@ -96,7 +96,7 @@ test('chat widget: live messages both ways, typing, seen, offline queue, CSAT', 
   await widget.locator('[data-testid="csat-5"]').click();
   await widget.locator('[data-testid="csat-submit"]').click();
   await widget.locator('[data-testid="widget-csat-thanks"]').waitFor();
-  await agent.reload();
+  await reload(agent);
   await agent.locator('[data-testid="csat"]', { hasText: 'CSAT 5/5' }).waitFor({ timeout: 15000 });
 
   // A reload keeps the visitor and their conversation.

@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { SHOTS, launch, open, startServer } from './support.mjs';
+import { SHOTS, arrived, launch, open, startServer } from './support.mjs';
 
 let server;
 let browser;
@@ -33,8 +33,7 @@ async function signUp(page, name, email, workspace) {
 test('sign up, invite, accept in a second browser, live team page, sign out and in', async () => {
   const owner = await (await browser.newContext()).newPage();
   await signUp(owner, 'Olivia Owner', 'olivia@acme.test', 'Acme Support');
-  await owner.waitForURL(`${server.base}/app`);
-  await owner.waitForSelector('body[data-hydrated="true"]');
+  await arrived(owner, `${server.base}/app`);
   await owner.getByRole('heading', { name: 'Welcome, Olivia Owner' }).waitFor();
   await owner.getByText('Please verify your email address').waitFor();
   await owner.getByText('Invite your teammates').waitFor();
@@ -72,7 +71,7 @@ test('sign up, invite, accept in a second browser, live team page, sign out and 
   await teammate.fill('input[name="name"]', 'Tom Teammate');
   await teammate.fill('input[name="password"]', 'another good password');
   await teammate.getByRole('button', { name: 'Accept invitation' }).click();
-  await teammate.waitForURL(/\/app\/team$/);
+  await arrived(teammate, /\/app\/team$/);
 
   // Live: no reload on the owner's side.
   await owner.locator('[data-testid="member-count"]', { hasText: '2' }).waitFor({ timeout: 10000 });
@@ -100,21 +99,20 @@ test('sign up, invite, accept in a second browser, live team page, sign out and 
   await owner.screenshot({ path: join(SHOTS, 'settings.png'), fullPage: true });
 
   // The timezone was detected from the browser on the first visit.
-  await owner.goto(`${server.base}/app/profile`);
+  await open(owner, server.base, '/app/profile');
   const tz = await owner.inputValue('input[name="timezone"]');
   assert.ok(tz.length > 0, 'timezone detected from the browser');
 
   // Sign out, then a wrong password, then the right one.
   await owner.getByRole('button', { name: 'Sign out' }).click();
-  await owner.waitForURL(/\/sign-in$/);
-  await owner.waitForSelector('body[data-hydrated="true"]');
+  await arrived(owner, /\/sign-in$/);
   await owner.fill('input[name="email"]', 'olivia@acme.test');
   await owner.fill('input[name="password"]', 'not my password');
   await owner.click('button[type="submit"]');
   await owner.getByText('Wrong email or password.').waitFor();
   await owner.fill('input[name="password"]', PASSWORD);
   await owner.click('button[type="submit"]');
-  await owner.waitForURL(`${server.base}/app`);
+  await arrived(owner, `${server.base}/app`);
   await owner.getByRole('heading', { name: 'Welcome, Olivia Owner' }).waitFor();
   await owner.locator('.ws-logo[src]').waitFor();
 });

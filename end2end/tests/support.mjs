@@ -60,22 +60,64 @@ export async function launch() {
   });
 }
 
-/// Opens `path` and waits until the page is hydrated (interactive).
-export async function open(page, base, path) {
+/// Collects what a page reports as wrong: uncaught exceptions (a Rust panic
+/// surfaces as one), console errors (console_error_panic_hook, failed loads) and
+/// any console message about hydration. `stop()` detaches and returns them.
+export function watchProblems(page) {
   const problems = [];
   const onError = (e) => problems.push(`pageerror: ${e.message}`);
-  const onConsole = (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); };
+  const onConsole = (m) => {
+    const text = m.text();
+    if (m.type() === 'error' || /hydrat/i.test(text) || /panicked/i.test(text)) {
+      problems.push(`console.${m.type()}: ${text}`);
+    }
+  };
   page.on('pageerror', onError);
   page.on('console', onConsole);
+  return {
+    problems,
+    stop() {
+      page.off('pageerror', onError);
+      page.off('console', onConsole);
+      return problems;
+    },
+  };
+}
+
+/// Waits until the page now shown is hydrated (interactive). `frontend` sets
+/// `body[data-hydrated]` once hydration, lazy areas included, is done.
+export async function hydrated(page, timeout = 30000) {
+  await page.waitForSelector('body[data-hydrated="true"]', { timeout });
+}
+
+/// Opens `path` and waits until the page is hydrated; fails on any console error,
+/// hydration message or panic while it loads.
+export async function open(page, base, path) {
+  const watch = watchProblems(page);
   try {
     await page.goto(base + path);
-    await page.waitForSelector('body[data-hydrated="true"]', { timeout: 30000 });
+    await hydrated(page);
   } catch (e) {
-    throw new Error(`${path} did not hydrate: ${e.message}\n${problems.join('\n')}`);
+    throw new Error(`${path} did not hydrate: ${e.message}\n${watch.problems.join('\n')}`);
   } finally {
-    page.off('pageerror', onError);
-    page.off('console', onConsole);
+    watch.stop();
   }
+  if (watch.problems.length) {
+    throw new Error(`${path} reported problems while loading:\n${watch.problems.join('\n')}`);
+  }
+}
+
+/// After a click that loads a new document (a form that signs in, a hard
+/// navigation): waits for `url` and for that document to hydrate.
+export async function arrived(page, url) {
+  await page.waitForURL(url);
+  await hydrated(page);
+}
+
+/// Reloads and waits until hydrated again.
+export async function reload(page) {
+  await page.reload();
+  await hydrated(page);
 }
 
 /// Signs in as a seeded demo member (password `switchboard-demo`).
@@ -84,5 +126,5 @@ export async function signInDemo(page, base, email) {
   await page.fill('input[name="email"]', email);
   await page.fill('input[name="password"]', 'switchboard-demo');
   await page.click('button[type="submit"]');
-  await page.waitForURL(`${base}/app`);
+  await arrived(page, `${base}/app`);
 }

@@ -6,11 +6,16 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use std::time::Duration;
 
 /// Connects with settings suited to the backend. SQLite runs in WAL mode with a busy
-/// timeout and foreign keys on.
+/// timeout and foreign keys on. On PostgreSQL every session gets
+/// `statement_timeout` (when given), so a query whose client gave up cannot keep a
+/// backend busy for minutes.
 ///
 /// # Errors
 /// Connection errors.
-pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+pub async fn connect(
+    url: &str,
+    statement_timeout: Option<Duration>,
+) -> Result<DatabaseConnection, DbErr> {
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.sqlx_logging(false)
         .connect_timeout(Duration::from_secs(10))
@@ -26,8 +31,33 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
             });
     } else {
         opts.max_connections(20).min_connections(1);
+        if let Some(timeout) = statement_timeout.filter(|t| !t.is_zero()) {
+            let ms = timeout.as_millis().to_string();
+            opts.map_sqlx_postgres_opts(move |o| o.options([("statement_timeout", ms.as_str())]));
+        }
     }
     Database::connect(opts).await
+}
+
+/// Connects for the server: the configured statement timeout, and migrations applied
+/// first on PostgreSQL through a connection without it (building an index over
+/// millions of rows may take minutes).
+///
+/// # Errors
+/// Connection or migration errors.
+pub async fn connect_and_migrate(
+    url: &str,
+    statement_timeout: Duration,
+) -> Result<DatabaseConnection, DbErr> {
+    if url.starts_with("sqlite:") {
+        let db = connect(url, None).await?;
+        migrate(&db).await?;
+        return Ok(db);
+    }
+    let setup = connect(url, None).await?;
+    migrate(&setup).await?;
+    setup.close().await?;
+    connect(url, Some(statement_timeout)).await
 }
 
 /// Applies pending migrations.

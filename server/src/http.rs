@@ -143,6 +143,7 @@ pub fn router(state: ServerState) -> Router {
                 .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, frame_options))
                 .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin")))
                 .layer(session_layer)
+                .layer(middleware::from_fn_with_state(state.app.clone(), admin_session))
                 .layer(middleware::from_fn_with_state(cfg.clone(), csrf))
                 .layer(middleware::from_fn_with_state(cfg.clone(), request_meta))
                 // Innermost: it changes the body type the middleware above expects.
@@ -221,6 +222,67 @@ async fn csrf(State(cfg): State<Arc<app::services::Config>>, req: Request, next:
         "This request did not come from Switchboard itself and was blocked. Reload the page and try again.".into(),
     ))
     .into_response()
+}
+
+/// Admin pages (`GET /app…`): the signed-in session is loaded once, here, and put in
+/// the request's extensions as a [`app::types::SessionView`] for the page to render
+/// with (and to hand to the browser for hydration) — the layout never waits on it.
+/// Without a session (or with one whose user or membership is gone) the answer is
+/// `303 See Other` to `/sign-in?next=<the page>`, so browsers (and curl) follow it
+/// and sign-in returns to the page asked for. The few plain handlers under `/app/`
+/// (export, logo, attachments) keep their JSON 401.
+async fn admin_session(
+    State(state): State<AppState>,
+    session: Session,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let path = req.uri().path();
+    let page = matches!(*req.method(), Method::GET | Method::HEAD)
+        && (path == "/app" || path.starts_with("/app/"))
+        && !["/app/activity/export", "/app/logo", "/app/attachments/"]
+            .iter()
+            .any(|p| path.starts_with(p));
+    if !page {
+        return next.run(req).await;
+    }
+    if let Ok(Some((user, workspace))) = ids(&session).await {
+        match app::services::accounts::session_view(&state.db, user, workspace).await {
+            Ok(view) => {
+                req.extensions_mut().insert(view);
+                return next.run(req).await;
+            }
+            Err(app::services::ServiceError::Unauthenticated) => {
+                // The user or membership is gone: end the stale session.
+                let _ = session.flush().await;
+            }
+            Err(e) => return ApiError(app::serverfns::edge::fail(e)).into_response(),
+        }
+    }
+    let wanted = req
+        .uri()
+        .path_and_query()
+        .map_or(path, |pq| pq.as_str())
+        .to_owned();
+    let location = format!("/sign-in?next={}", percent_encode_query(&wanted));
+    let mut res = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    res
+}
+
+/// Percent-encodes a value for a query string (RFC 3986 unreserved kept, `/` too).
+fn percent_encode_query(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// A REST API request: under the API prefix and carrying a Bearer credential.

@@ -67,7 +67,7 @@ async fn main() -> anyhow::Result<()> {
         seed_demo_if_empty: false,
     });
     if let Command::Migrate = command {
-        let db = switchboard_server::db::connect(&cfg.database_url).await?;
+        let db = switchboard_server::db::connect(&cfg.database_url, None).await?;
         switchboard_server::db::migrate(&db).await?;
         tracing::info!("migrations applied");
         return Ok(());

@@ -19,12 +19,15 @@ use tokio::sync::watch;
 /// # Errors
 /// Connection, migration or configuration errors.
 pub async fn build_state(cfg: Config) -> anyhow::Result<AppState> {
-    let db = crate::db::connect(&cfg.database_url)
+    let timeout = std::time::Duration::from_millis(cfg.statement_timeout_ms);
+    let db = crate::db::connect_and_migrate(&cfg.database_url, timeout)
         .await
-        .with_context(|| format!("connecting to {}", redact_url(&cfg.database_url)))?;
-    crate::db::migrate(&db)
-        .await
-        .context("applying migrations")?;
+        .with_context(|| {
+            format!(
+                "connecting to {} and applying migrations",
+                redact_url(&cfg.database_url)
+            )
+        })?;
     let mailer = mail::mailer_from_config(&cfg.smtp).map_err(anyhow::Error::msg)?;
     let bus: Arc<dyn app::services::bus::EventBus> = Arc::new(InProcessBus::default());
     let presence = Arc::new(app::services::inbox::presence::PresenceBoard::default());

@@ -164,7 +164,53 @@ async fn activity_records_who_what_where_and_filters(b: Backend) {
     app.finish().await;
 }
 
+/// PostgreSQL: the server's connections carry `statement_timeout`, so a query whose
+/// client went away is cancelled by the database; migrations ran without it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_statement_timeout_cancels_long_queries() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let app = TestApp::with_config(Backend::Postgres, |c| c.statement_timeout_ms = 300).await;
+    let db = &app.state.db;
+    let shown = db
+        .query_one(Statement::from_string(
+            db.get_database_backend(),
+            "SHOW statement_timeout",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(shown.try_get_by_index::<String>(0).unwrap(), "300ms");
+    let slow = db
+        .execute(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT pg_sleep(5)",
+        ))
+        .await;
+    let err = slow.expect_err("a 5 s query must be cancelled after 300 ms");
+    assert!(
+        err.to_string().contains("statement timeout"),
+        "unexpected error: {err}"
+    );
+    app.finish().await;
+}
+
+/// Activity CSV cells that a spreadsheet would run as formulas are exported as text.
+async fn activity_csv_neutralises_formulas(b: Backend) {
+    let app = TestApp::new(b).await;
+    let mut owner = sign_up(&app, "=cmd|' /C calc'!A0", "owner@x.test", "Xco").await;
+    let csv = owner.get("/app/activity/export?format=csv").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(
+        csv.body.contains("'=cmd|"),
+        "the formula is not neutralised: {}",
+        csv.body
+    );
+    assert!(!csv.body.contains(",=cmd|"), "{}", csv.body);
+    app.finish().await;
+}
+
 backend_tests!(
     health_ready_metrics,
-    activity_records_who_what_where_and_filters
+    activity_records_who_what_where_and_filters,
+    activity_csv_neutralises_formulas
 );

@@ -1,5 +1,7 @@
-//! SQL statements per inbox render and per REST list: counted with SeaORM's metric
-//! callback, they must not grow with the number of rows (no query per row).
+//! SQL statements per inbox render and per REST list, counted with SeaORM's metric
+//! callback: exactly [`EXPECTED`] each, every time — a render loads its data once,
+//! nothing runs a query per row, and a change that adds a statement must say so
+//! here.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
 
@@ -17,6 +19,16 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use switchboard_server::http::{router, ServerState};
 use switchboard_server::metrics::HttpMetrics;
+
+/// Statements per request: the inbox page (session and actor loaded once by the
+/// server before rendering; views, notifications, inbox metadata and the page of
+/// conversations with its customers, assignees, teams and tags), the
+/// `list_conversations` server function and the REST list.
+const EXPECTED: [(&str, usize); 3] = [
+    ("inbox page", 18),
+    ("list_conversations", 9),
+    ("REST list", 8),
+];
 
 /// Statements seen while switched on.
 #[derive(Default)]
@@ -132,17 +144,9 @@ async fn measure(
     if std::env::var_os("SB_SHOW_SQL").is_some() {
         eprintln!("inbox page: {n} statements\n  {}", sql.join("\n  "));
     }
-    // Leptos' async SSR may build the page under a <Suspense> more than once (2 or 3
-    // passes, by timing); each pass issues the list query once. Compare statements
-    // per pass, so the check is about rows, not about how many passes ran.
-    let passes = sql
-        .iter()
-        .filter(|q| q.starts_with("SELECT \"conversations\"") && q.contains("LIMIT"))
-        .count()
-        .max(1);
     out.push((
-        "inbox page (per SSR pass)",
-        n / passes,
+        "inbox page",
+        n,
         r.body.matches("data-testid=\"conversation-row\"").count(),
     ));
 
@@ -177,9 +181,6 @@ async fn measure(
 }
 
 /// Several rounds of [`measure`]: per target, the fewest and most statements seen.
-/// The inbox page sometimes loads its data twice in one render (the nested
-/// resources run again when the layout's session resource resolves), so the
-/// comparison uses the fewest: a query per row would show in every render.
 async fn rounds(
     counter: &Counter,
     c: &mut Client,
@@ -281,6 +282,18 @@ async fn queries_do_not_grow_with_rows(b: Backend) {
             "{what}: {rows10} and {rows60} rows"
         );
         assert_eq!(min10, min60, "{what}: statements grow with rows");
+        let expected = EXPECTED
+            .iter()
+            .find(|(w, _)| w == what)
+            .map(|(_, n)| *n)
+            .unwrap();
+        for n in [min10, max10, min60, max60] {
+            assert_eq!(
+                *n, expected,
+                "{what}: {n} statements, expected exactly {expected} every time \
+                 (run with SB_SHOW_SQL=1 to list them)"
+            );
+        }
     }
     app.finish().await;
 }

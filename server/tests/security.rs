@@ -65,7 +65,35 @@ async fn headers_and_request_ids(b: Backend) {
     app.finish().await;
 }
 
+/// Admin pages without a session answer 303 to `/sign-in?next=…` (a redirect browsers
+/// follow); with a session they render.
+async fn admin_pages_redirect_to_sign_in_with_next(b: Backend) {
+    let app = TestApp::new(b).await;
+    let mut anon = app.client();
+    for (page, location) in [
+        ("/app", "/sign-in?next=/app"),
+        (
+            "/app/inbox?view=3&q=a%20b",
+            "/sign-in?next=/app/inbox%3Fview%3D3%26q%3Da%2520b",
+        ),
+        ("/app/settings/inbox", "/sign-in?next=/app/settings/inbox"),
+    ] {
+        let r = anon.get(page).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{page}");
+        assert_eq!(r.headers["location"].to_str().unwrap(), location, "{page}");
+    }
+    // The plain handlers keep their JSON 401.
+    let logo = anon.get("/app/logo").await;
+    assert_eq!(logo.status, StatusCode::UNAUTHORIZED);
+    let mut c = sign_up(&app, "Ada", "ada@example.com", "Acme").await;
+    let home = c.get("/app").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.headers.get("location").is_none());
+    app.finish().await;
+}
+
 backend_tests!(
+    admin_pages_redirect_to_sign_in_with_next,
     cross_origin_writes_are_refused,
     cookies_are_http_only_lax_and_secure_on_https,
     headers_and_request_ids

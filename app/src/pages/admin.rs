@@ -42,20 +42,45 @@ pub fn Landing() -> impl IntoView {
     }
 }
 
+/// The session the server loaded for this request (`server::http::admin_session`
+/// puts it in the request's extensions before the page renders).
+fn request_session() -> Option<SessionView> {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<http::request::Parts>()
+            .and_then(|p| p.extensions.get::<SessionView>().cloned())
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
+    }
+}
+
 /// Layout of every `/app` page.
+///
+/// The shell renders at once from the session the server loaded before rendering,
+/// handed to the browser as a [`SharedValue`] for hydration: no `<Suspense>` around
+/// the whole app, so every page's resources are created — and their queries run —
+/// exactly once per request (a `<Suspense>` re-runs its children while it resolves,
+/// and each run would build the page again). Only a page reached by navigating in
+/// the browser from outside `/app` has no preloaded session; it asks for one.
 #[component]
 pub fn AdminLayout() -> impl IntoView {
-    let session = Resource::new(|| (), |()| get_session());
-    view! {
-        // `get()` (not `Suspend`): the shell, and every page resource under it, is
-        // built once per request when the session resolves, not once per poll.
-        <Suspense fallback=|| view! { <div class="boot"><Loading/></div> }>
-            {move || session.get().map(|r| match r {
-                Ok(Some(s)) => view! { <Shell session=s/> }.into_any(),
-                Ok(None) => view! { <Redirect path="/sign-in"/> }.into_any(),
-                Err(e) => view! { <main class="auth"><ErrorBox error=e/></main> }.into_any(),
-            })}
-        </Suspense>
+    match SharedValue::new(request_session).into_inner() {
+        Some(s) => view! { <Shell session=s/> }.into_any(),
+        None => {
+            let session = Resource::new(|| (), |()| get_session());
+            view! {
+                <Suspense fallback=|| view! { <div class="boot"><Loading/></div> }>
+                    {move || session.get().map(|r| match r {
+                        Ok(Some(s)) => view! { <Shell session=s/> }.into_any(),
+                        Ok(None) => view! { <Redirect path="/sign-in"/> }.into_any(),
+                        Err(e) => view! { <main class="auth"><ErrorBox error=e/></main> }.into_any(),
+                    })}
+                </Suspense>
+            }
+            .into_any()
+        }
     }
 }
 

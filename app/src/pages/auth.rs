@@ -37,9 +37,11 @@ fn query(key: &'static str) -> Memo<String> {
 pub fn SignInPage() -> impl IntoView {
     let action = ServerAction::<SignIn>::new();
     let error = action_error(action.value());
+    // Back to the page that asked for a sign-in (`/sign-in?next=/app/inbox…`).
+    let next = query("next");
     Effect::new(move |_| {
         if let Some(Ok(())) = action.value().get() {
-            hard_navigate("/app");
+            hard_navigate(crate::types::safe_next(&next.get_untracked()));
         }
     });
     view! {

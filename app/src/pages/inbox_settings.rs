@@ -268,10 +268,15 @@ fn MacroSection(
                     <div class="field"><label for="m-value">"Value"</label><input id="m-value" prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev)) placeholder=hint/></div>
                     <button class="btn" type="button" on:click=add_step>"Add step"</button>
                 </div>
-                {move || meta.get().and_then(Result::ok).map(|m| view! {
-                    <p class="field-hint">"Agents: " {m.agents.iter().map(|a| format!("{} = {}", a.id, a.name)).collect::<Vec<_>>().join(", ")}
-                    " · Teams: " {m.teams.iter().map(|t| format!("{} = {}", t.id, t.name)).collect::<Vec<_>>().join(", ")}</p>
-                })}
+                // Inside a Transition: a resource read outside one hydrates
+                // against whatever the server streamed so far (a panic about one
+                // load in three).
+                <Transition fallback=|| ()>
+                    {move || meta.get().and_then(Result::ok).map(|m| view! {
+                        <p class="field-hint">"Agents: " {m.agents.iter().map(|a| format!("{} = {}", a.id, a.name)).collect::<Vec<_>>().join(", ")}
+                        " · Teams: " {m.teams.iter().map(|t| format!("{} = {}", t.id, t.name)).collect::<Vec<_>>().join(", ")}</p>
+                    })}
+                </Transition>
                 {move || step_err.get().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
                 <FormError error=err/>
                 <button class="btn btn-primary" type="button" disabled=move || steps.with(Vec::is_empty) on:click=move |_| {

@@ -103,9 +103,24 @@ pub mod edge {
         let (u, w) = ids(&session)
             .await?
             .ok_or_else(|| fail(AppError::Unauthenticated))?;
-        let actor = load_actor(&state.db, u, w).await.map_err(fail)?;
+        let actor = match preloaded_actor(u, w) {
+            Some(actor) => actor,
+            None => load_actor(&state.db, u, w).await.map_err(fail)?,
+        };
         actor.require(action).map_err(fail)?;
         Ok((state, actor))
+    }
+
+    /// While a page renders on the server, the member the server loaded for it
+    /// before rendering (`server::http::admin_session`), so a page's server
+    /// functions do not each load it again. Only when it is the same user and
+    /// workspace as the session's.
+    fn preloaded_actor(user_id: i32, workspace_id: i32) -> Option<Actor> {
+        use_context::<http::request::Parts>()?
+            .extensions
+            .get::<crate::types::SessionView>()
+            .filter(|v| v.user_id == user_id && v.workspace.id == workspace_id)
+            .map(Actor::from_session)
     }
 
     /// Starts a fresh session (new id, against fixation) for a signed-in user.

@@ -236,7 +236,7 @@ pub async fn export(
                 .map_err(|e| ServiceError::Internal(e.to_string()))?;
             for a in &page.items {
                 let id = a.id.to_string();
-                w.write_record([
+                let row = [
                     id.as_str(),
                     &a.at,
                     &a.actor,
@@ -246,13 +246,41 @@ pub async fn export(
                     a.user_agent.as_deref().unwrap_or(""),
                     a.before.as_deref().unwrap_or(""),
                     a.after.as_deref().unwrap_or(""),
-                ])
-                .map_err(|e| ServiceError::Internal(e.to_string()))?;
+                ];
+                w.write_record(row.map(|c| csv_cell(c).into_owned()))
+                    .map_err(|e| ServiceError::Internal(e.to_string()))?;
             }
             let bytes = w
                 .into_inner()
                 .map_err(|e| ServiceError::Internal(e.to_string()))?;
             String::from_utf8(bytes).map_err(|e| ServiceError::Internal(e.to_string()))
         }
+    }
+}
+
+/// A cell a spreadsheet will not run as a formula: values starting with `=`, `+`,
+/// `-`, `@`, a tab or a carriage return (OWASP's CSV-injection list) get a leading
+/// apostrophe, which spreadsheets show as text and hide.
+fn csv_cell(value: &str) -> std::borrow::Cow<'_, str> {
+    match value.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{value}").into(),
+        _ => value.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_cell;
+
+    #[test]
+    fn formulas_are_neutralised_and_plain_text_kept() {
+        assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(csv_cell("+1+1"), "'+1+1");
+        assert_eq!(csv_cell("-2"), "'-2");
+        assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_cell("\tx"), "'\tx");
+        assert_eq!(csv_cell("team.invited"), "team.invited");
+        assert_eq!(csv_cell(""), "");
+        assert_eq!(csv_cell("a=b"), "a=b");
     }
 }

@@ -87,6 +87,9 @@ pub struct Config {
     pub max_attachment_bytes: usize,
     /// REST API requests per key per minute.
     pub api_requests_per_minute: u32,
+    /// PostgreSQL `statement_timeout` for the server's queries, in milliseconds
+    /// (0: none). Migrations run without it.
+    pub statement_timeout_ms: u64,
     /// Base64 of 32 random bytes sealing provider API keys at rest (AES-256-GCM).
     /// Unset: a key is generated once in `data_dir/secrets.key` (mode 0600).
     pub secrets_key: Option<Secret>,
@@ -114,6 +117,7 @@ impl Default for Config {
             data_dir: "data".into(),
             max_attachment_bytes: 20 * 1024 * 1024,
             api_requests_per_minute: 600,
+            statement_timeout_ms: 15_000,
             secrets_key: None,
         }
     }

@@ -34,6 +34,18 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// The actor a freshly loaded session view describes (same user, role and
+    /// workspace as [`load_actor`] would find).
+    pub fn from_session(view: &crate::types::SessionView) -> Self {
+        Self {
+            user_id: view.user_id,
+            name: view.name.clone(),
+            email: view.email.clone(),
+            role: view.workspace.role,
+            scope: Scoped::new(view.workspace.id),
+        }
+    }
+
     /// Checks the permission matrix.
     ///
     /// # Errors

@@ -236,6 +236,20 @@ pub struct DashboardView {
 /// A validation rule shared by browser and server: minimum password length.
 pub const MIN_PASSWORD_LEN: usize = 10;
 
+/// Where to go after signing in: `next` when it is a path on this site (never
+/// another host: `//evil.test` or `https://…` fall back to `/app`).
+pub fn safe_next(next: &str) -> &str {
+    let local = next.starts_with("/app")
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.chars().any(char::is_control);
+    if local {
+        next
+    } else {
+        "/app"
+    }
+}
+
 /// Checks a password against the shared rule.
 ///
 /// # Errors
@@ -303,6 +317,22 @@ mod tests {
             "", "ada", "ada@", "@x.io", "a@b", "a b@c.io", "a@@c.io", "a@.io",
         ] {
             assert!(validate_email(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn next_after_sign_in_stays_on_this_site() {
+        assert_eq!(safe_next("/app/inbox?view=3"), "/app/inbox?view=3");
+        assert_eq!(safe_next("/app"), "/app");
+        for bad in [
+            "",
+            "//evil.test/app",
+            "https://evil.test/app",
+            "/\\evil.test",
+            "/sign-in",
+            "/app\n",
+        ] {
+            assert_eq!(safe_next(bad), "/app", "{bad:?}");
         }
     }
 

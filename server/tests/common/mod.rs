@@ -133,10 +133,12 @@ impl TestApp {
             .to_string_lossy()
             .into_owned();
         f(&mut cfg);
-        let db = switchboard_server::db::connect(&cfg.database_url)
-            .await
-            .unwrap();
-        switchboard_server::db::migrate(&db).await.unwrap();
+        let db = switchboard_server::db::connect_and_migrate(
+            &cfg.database_url,
+            std::time::Duration::from_millis(cfg.statement_timeout_ms),
+        )
+        .await
+        .unwrap();
         let mailer: Arc<dyn Mailer> = mailer_from_config(&cfg.smtp).unwrap();
         let state = AppState {
             db,

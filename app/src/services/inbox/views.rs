@@ -448,15 +448,22 @@ pub async fn notifications(
         .all(db)
         .await?;
     let conv_ids: Vec<i32> = rows.iter().filter_map(|n| n.conversation_id).collect();
-    let numbers: std::collections::HashMap<i32, i32> = actor
-        .scope
-        .find::<conversation::Entity>()
-        .filter(conversation::Column::Id.is_in(conv_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c.number))
-        .collect();
+    let numbers: std::collections::HashMap<i32, i32> = if conv_ids.is_empty() {
+        std::collections::HashMap::new()
+    } else {
+        actor
+            .scope
+            .find::<conversation::Entity>()
+            .select_only()
+            .column(conversation::Column::Id)
+            .column(conversation::Column::Number)
+            .filter(conversation::Column::Id.is_in(conv_ids))
+            .into_tuple::<(i32, i32)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect()
+    };
     Ok(rows
         .into_iter()
         .map(|n| crate::types::NotificationView {

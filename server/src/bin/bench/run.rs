@@ -529,7 +529,7 @@ pub async fn run(a: RunArgs) -> anyhow::Result<()> {
         // iteration numbers are small (warm-up ones count down from u64::MAX).
         match &a.database_url {
             Some(url) => {
-                let db = switchboard_server::db::connect(url).await?;
+                let db = switchboard_server::db::connect(url, None).await?;
                 let backend = db.get_database_backend();
                 let sql = if backend == DbBackend::Postgres {
                     "SELECT external_id FROM messages WHERE external_id LIKE $1"

@@ -1,0 +1,146 @@
+// Every page, loaded several times, must hydrate cleanly: no console error, no
+// hydration message, no panic. Admin pages are visited as an owner, an agent and a
+// light agent (pages a role may not use must still say so cleanly); public pages
+// anonymously. Hydration bugs are timing-dependent (a resource read outside
+// <Suspense> fails only when the stream arrives in a certain order), so each page
+// is loaded E2E_ROUTE_LOADS times (3 unless set). Every later page joins ROUTES.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { hydrated, launch, signInDemo, startServer, watchProblems } from './support.mjs';
+
+const LOADS = Number(process.env.E2E_ROUTE_LOADS || 3);
+
+/// The admin app's routes (keep in step with `app::App`). `:article` is filled in
+/// from the knowledge base page.
+const ADMIN_ROUTES = [
+  '/app',
+  '/app/inbox',
+  '/app/settings/inbox',
+  '/app/team',
+  '/app/settings',
+  '/app/settings/api-keys',
+  '/app/settings/channels',
+  '/app/settings/webhooks',
+  '/app/kb',
+  '/app/kb/articles/:article',
+  '/app/ai',
+  '/app/profile',
+  '/app/activity',
+  '/app/outbox',
+  '/app/jobs',
+  '/app/no-such-page',
+];
+
+/// Public pages that hydrate (Leptos routes) and public pages served as plain HTML
+/// (help center: server-rendered, no wasm; the demo store: the widget's iframe).
+const PUBLIC_HYDRATED = [
+  '/sign-in',
+  '/sign-in?next=/app/inbox',
+  '/sign-up',
+  '/forgot-password',
+  '/reset-password?token=not-a-token',
+  '/verify-email?token=not-a-token',
+  '/invitations/accept?token=not-a-token',
+  '/portal/conversation?token=not-a-token',
+  '/support/acme-outdoor-support',
+  '/support/acme-outdoor-support/status',
+];
+const PUBLIC_STATIC = [
+  '/help/acme-outdoor/en',
+  '/help/acme-outdoor/en/search?q=order',
+  '/demo/store',
+];
+
+const MEMBERS = [
+  ['owner', 'demo@switchboard.test'],
+  ['agent', 'sam.agent@switchboard.test'],
+  ['light agent', 'jo.light@switchboard.test'],
+];
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer({ seed: true });
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  server?.stop();
+});
+
+/// Loads `path` LOADS times in `page`; returns every problem seen, labelled.
+async function loadRepeatedly(page, path, { waitHydrated = true } = {}) {
+  const found = [];
+  for (let i = 1; i <= LOADS; i++) {
+    const watch = watchProblems(page);
+    try {
+      const res = await page.goto(server.base + path);
+      if (res && res.status() >= 500) found.push(`HTTP ${res.status()}`);
+      if (waitHydrated) {
+        await hydrated(page, 20000);
+      } else {
+        await page.waitForLoadState('load');
+      }
+      // Resources that resolve after hydration, effects, the live socket.
+      await page.waitForLoadState('networkidle', { timeout: 5000 }).catch(() => {});
+    } catch (e) {
+      found.push(`did not hydrate: ${e.message.split('\n')[0]}`);
+    }
+    for (const p of watch.stop()) found.push(`load ${i}: ${p}`);
+  }
+  return found.map((p) => `${path}: ${p}`);
+}
+
+async function articlePath(page) {
+  await page.goto(`${server.base}/app/kb`);
+  await hydrated(page);
+  const href = await page.locator('a[href^="/app/kb/articles/"]').first().getAttribute('href');
+  assert.ok(href, 'the demo knowledge base lists an article');
+  return href;
+}
+
+for (const [role, email] of MEMBERS) {
+  test(`every admin page hydrates cleanly as ${role}, ${LOADS} loads each`, async () => {
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    await signInDemo(page, server.base, email);
+    const article = await articlePath(page).catch(() => '/app/kb/articles/1');
+    const problems = [];
+    for (const route of ADMIN_ROUTES) {
+      problems.push(...(await loadRepeatedly(page, route.replace('/app/kb/articles/:article', article))));
+    }
+    await ctx.close();
+    assert.deepEqual(problems, [], `problems as ${role}:\n${problems.join('\n')}`);
+  });
+}
+
+test(`every public page loads cleanly, ${LOADS} loads each`, async () => {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  const problems = [];
+  for (const route of PUBLIC_HYDRATED) problems.push(...(await loadRepeatedly(page, route)));
+  for (const route of PUBLIC_STATIC) {
+    problems.push(...(await loadRepeatedly(page, route, { waitHydrated: false })));
+  }
+  await ctx.close();
+  assert.deepEqual(problems, [], `problems:\n${problems.join('\n')}`);
+});
+
+test('a signed-out visit to an admin page signs in and returns there', async () => {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  const res = await page.goto(`${server.base}/app/settings/inbox`);
+  assert.equal(new URL(page.url()).pathname, '/sign-in');
+  assert.equal(new URL(page.url()).searchParams.get('next'), '/app/settings/inbox');
+  assert.equal(res.status(), 200);
+  await hydrated(page);
+  await page.fill('input[name="email"]', 'demo@switchboard.test');
+  await page.fill('input[name="password"]', 'switchboard-demo');
+  await page.click('button[type="submit"]');
+  await page.waitForURL(`${server.base}/app/settings/inbox`);
+  await hydrated(page);
+  await page.getByRole('heading', { name: 'Inbox settings' }).waitFor();
+  await ctx.close();
+});
