@@ -272,6 +272,29 @@ async fn queries_do_not_grow_with_rows(b: Backend) {
     seed(&app, &actor, agent_id, team_id, 10, 60).await;
     let large = rounds(&counter, &mut owner, view_id, &key).await;
 
+    // View counts are capped: past the cap they read "10,000+", and the query reads
+    // at most cap + 1 rows.
+    let all = app::types::ViewFilter::default();
+    let conv = app::services::inbox::conversations::count_up_to;
+    assert_eq!(
+        conv(&app.state.db, actor.scope, owner_id, &all, 10)
+            .await
+            .unwrap(),
+        11
+    );
+    assert_eq!(
+        conv(&app.state.db, actor.scope, owner_id, &all, 100)
+            .await
+            .unwrap(),
+        60
+    );
+    assert_eq!(
+        app::services::inbox::conversations::count(&app.state.db, actor.scope, owner_id, &all)
+            .await
+            .unwrap(),
+        60
+    );
+
     for ((what, min10, max10, rows10), (_, min60, max60, rows60)) in small.iter().zip(&large) {
         eprintln!(
             "{b:?} {what}: {min10}..{max10} statements for {rows10} rows, \

@@ -14,7 +14,7 @@ use crate::serverfns::inbox::{
     DeleteView, MarkNotificationsRead, MergeConversations, MoveView, SaveView, UndoMerge,
 };
 use crate::types::{
-    AssigneeFilter, Channel, ConversationRow, CustomFieldFilter, InboxMeta, Priority, SearchHit,
+    AssigneeFilter, Channel, CustomFieldFilter, InboxMeta, InboxRow, Priority, SearchHit,
     SortOrder, Status, ViewFilter, ViewSummary,
 };
 use leptos::prelude::*;
@@ -111,7 +111,7 @@ pub fn InboxPage() -> impl IntoView {
         },
         |(v, s, c, _, _)| list_conversations(v, None, Some(s), c),
     );
-    let rows = RwSignal::new(Vec::<ConversationRow>::new());
+    let rows = RwSignal::new(Vec::<InboxRow>::new());
     Effect::new(move |_| {
         if let Some(Ok(p)) = page.get() {
             rows.set(p.rows);
@@ -368,7 +368,7 @@ fn ViewList(
             <li class="view-item" class:active=move || current.get() == Some(id)>
                 <a href=inbox_href(Some(id), None) data-testid="view-link">
                     <span class="view-name">{v.name.clone()}</span>
-                    <span class="count" data-testid="view-count">{move || counts.with(|c| c.get(&id).map_or_else(String::new, ToString::to_string))}</span>
+                    <span class="count" data-testid="view-count">{move || counts.with(|c| c.get(&id).map_or_else(String::new, |n| crate::types::fmt_count(*n)))}</span>
                 </a>
                 {editable.then(|| view! {
                     <span class="view-tools">
@@ -392,7 +392,7 @@ fn ViewList(
 
 #[component]
 fn ConvItem(
-    row: ConversationRow,
+    row: InboxRow,
     open: Memo<Option<i32>>,
     selected: RwSignal<Vec<i32>>,
     view_id: Memo<Option<i32>>,
@@ -402,7 +402,7 @@ fn ConvItem(
     let href = move || inbox_href(view_id.get(), Some(number));
     view! {
         <li class="conv" class:open=move || open.get() == Some(number) class:unread=row.status == Status::New data-testid="conversation-row" data-number=number>
-            <input type="checkbox" aria-label=format!("Select {}", row.reference)
+            <input type="checkbox" aria-label=format!("Select {}", row.reference())
                 prop:checked=move || selected.with(|s| s.contains(&id))
                 on:change=move |ev| {
                     let on = event_target_checked(&ev);
@@ -416,7 +416,7 @@ fn ConvItem(
                 <div class="conv-subject">{row.subject.clone()}</div>
                 <div class="conv-preview muted">{row.preview.clone()}</div>
                 <div class="conv-meta">
-                    <span class="mono muted">{row.reference.clone()}</span>
+                    <span class="mono muted">{row.reference()}</span>
                     <span class=format!("badge status-{}", row.status.as_str())>{row.status.label()}</span>
                     {(row.priority >= Priority::High).then(|| view! { <span class=format!("badge prio-{}", row.priority.as_str())>{row.priority.label()}</span> })}
                     <span class="badge badge-muted">{row.channel.label()}</span>

@@ -6,9 +6,9 @@
 
 use crate::error::AppError;
 use crate::types::{
-    CannedResponseView, ConversationDetail, ConversationPage, ConversationRow, CustomerView,
-    InboxMeta, MacroPreview, MacroView, MessageView, NotificationView, Presence, RenderedText,
-    SearchHit, SideConversationView, ViewSummary,
+    CannedResponseView, ConversationDetail, ConversationRow, CustomerView, InboxMeta, InboxPage,
+    MacroPreview, MacroView, MessageView, NotificationView, Presence, RenderedText, SearchHit,
+    SideConversationView, ViewSummary,
 };
 use leptos::prelude::*;
 
@@ -71,7 +71,7 @@ pub async fn list_conversations(
     filter_json: Option<String>,
     sort: Option<String>,
     cursor: Option<String>,
-) -> Result<ConversationPage, AppError> {
+) -> Result<InboxPage, AppError> {
     use super::edge::*;
     use crate::services::inbox::{conversations, views};
     use crate::types::{SortOrder, ViewFilter};
@@ -98,6 +98,7 @@ pub async fn list_conversations(
         50,
     )
     .await
+    .map(InboxPage::from)
     .map_err(fail)
 }
 

@@ -267,6 +267,109 @@ pub struct ConversationPage {
     pub next_cursor: Option<String>,
 }
 
+/// View counts stop here: a count above it is shown as "10,000+" (see
+/// [`fmt_count`]); counting further would read every matching row.
+pub const COUNT_CAP: u64 = 10_000;
+
+/// A view count as shown: `1,234`, or `10,000+` past [`COUNT_CAP`].
+pub fn fmt_count(n: u64) -> String {
+    let shown = n.min(COUNT_CAP);
+    let digits = shown.to_string();
+    let mut out = String::with_capacity(digits.len() + 4);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if n > COUNT_CAP {
+        out.push('+');
+    }
+    out
+}
+
+/// A conversation as the inbox list shows it: only what a row displays (the page
+/// sends each row twice, as HTML and as the data it hydrates from, so every field
+/// here costs twice). The reference is derived from `number`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InboxRow {
+    /// Id (selection, bulk actions).
+    pub id: i32,
+    /// Per-workspace number (links, reference).
+    pub number: i32,
+    /// Subject.
+    pub subject: String,
+    /// Status.
+    pub status: Status,
+    /// Priority.
+    pub priority: Priority,
+    /// Channel of origin.
+    pub channel: Channel,
+    /// Customer name.
+    pub customer_name: String,
+    /// Assignee name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee_name: Option<String>,
+    /// Tag names.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// Start of the latest message, at most [`InboxRow::PREVIEW_CHARS`] characters.
+    pub preview: String,
+    /// Updated, RFC 3339.
+    pub updated_at: String,
+}
+
+impl InboxRow {
+    /// Longest preview shown in a row (one line or two in the list).
+    pub const PREVIEW_CHARS: usize = 100;
+
+    /// `TKT-000123`.
+    pub fn reference(&self) -> String {
+        ticket_ref(self.number)
+    }
+}
+
+impl From<ConversationRow> for InboxRow {
+    fn from(r: ConversationRow) -> Self {
+        let preview = match r.preview.char_indices().nth(Self::PREVIEW_CHARS) {
+            Some((cut, _)) => format!("{}…", r.preview[..cut].trim_end()),
+            None => r.preview,
+        };
+        Self {
+            id: r.id,
+            number: r.number,
+            subject: r.subject,
+            status: r.status,
+            priority: r.priority,
+            channel: r.channel,
+            customer_name: r.customer_name,
+            assignee_name: r.assignee_name,
+            tags: r.tags,
+            preview,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// One page of the inbox list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InboxPage {
+    /// Rows.
+    pub rows: Vec<InboxRow>,
+    /// Cursor for the next page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+impl From<ConversationPage> for InboxPage {
+    fn from(p: ConversationPage) -> Self {
+        Self {
+            rows: p.rows.into_iter().map(InboxRow::from).collect(),
+            next_cursor: p.next_cursor,
+        }
+    }
+}
+
 /// An attachment.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AttachmentView {
@@ -462,7 +565,8 @@ pub struct ViewSummary {
     pub filter: ViewFilter,
     /// Order.
     pub sort: SortOrder,
-    /// Conversations matching now.
+    /// Conversations matching now, up to [`COUNT_CAP`] + 1 (more than the cap:
+    /// "10,000+").
     pub count: u64,
 }
 
@@ -625,4 +729,47 @@ pub struct CustomerThreadView {
     pub workspace_name: String,
     /// Public messages, oldest first.
     pub messages: Vec<MessageView>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_read_like_numbers_and_stop_at_the_cap() {
+        assert_eq!(fmt_count(0), "0");
+        assert_eq!(fmt_count(999), "999");
+        assert_eq!(fmt_count(1_234), "1,234");
+        assert_eq!(fmt_count(10_000), "10,000");
+        assert_eq!(fmt_count(10_001), "10,000+");
+    }
+
+    #[test]
+    fn list_rows_keep_a_short_preview() {
+        let long = "word ".repeat(60);
+        let row = ConversationRow {
+            id: 1,
+            number: 42,
+            reference: ticket_ref(42),
+            subject: "Hi".into(),
+            status: Status::Open,
+            priority: Priority::Normal,
+            channel: Channel::Email,
+            customer_id: 3,
+            customer_name: "Ada".into(),
+            assignee_id: None,
+            assignee_name: None,
+            team_id: None,
+            team_name: None,
+            tags: vec![],
+            preview: long,
+            message_count: 1,
+            created_at: String::new(),
+            updated_at: String::new(),
+        };
+        let item = InboxRow::from(row);
+        assert!(item.preview.chars().count() <= InboxRow::PREVIEW_CHARS + 1);
+        assert!(item.preview.ends_with('…'));
+        assert_eq!(item.reference(), "TKT-000042");
+    }
 }

@@ -21,11 +21,13 @@ use entity::{
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Set,
 };
 
 /// Largest page.
 pub const MAX_PAGE: u64 = 100;
+
+pub use crate::types::COUNT_CAP;
 
 /// Hands out the next conversation number of the workspace (inside the caller's
 /// transaction: the row lock / SQLite write lock serializes concurrent creators).
@@ -510,15 +512,42 @@ pub async fn count(
     me: i32,
     f: &ViewFilter,
 ) -> ServiceResult<u64> {
-    Ok(apply_filter(
-        scope.find::<conversation::Entity>(),
-        db.get_database_backend(),
-        scope,
-        me,
-        f,
-    )?
-    .count(db)
-    .await?)
+    count_up_to(db, scope, me, f, COUNT_CAP).await
+}
+
+/// Conversations matching a filter, counted up to `cap` + 1.
+///
+/// # Errors
+/// Database errors.
+pub async fn count_up_to(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+    me: i32,
+    f: &ViewFilter,
+    cap: u64,
+) -> ServiceResult<u64> {
+    // Capped: `SELECT COUNT(*) FROM (SELECT 1 … LIMIT cap + 1)` reads at most
+    // cap + 1 index entries, so a view over a million conversations costs what one
+    // over ten thousand does. Counts kept up to date per view were the other way;
+    // views filter on anything (assignee "me", tags, custom fields), so every change
+    // to a conversation would have to re-test every view of every member.
+    let backend = db.get_database_backend();
+    let capped = apply_filter(scope.find::<conversation::Entity>(), backend, scope, me, f)?
+        .select_only()
+        .expr(Expr::val(1))
+        .limit(cap + 1)
+        .into_query();
+    let stmt = Query::select()
+        .expr(Expr::cust("COUNT(*)"))
+        .from_subquery(capped, sea_orm::sea_query::Alias::new("capped"))
+        .to_owned();
+    let n = db
+        .query_one(backend.build(&stmt))
+        .await?
+        .map(|r| r.try_get_by_index::<i64>(0))
+        .transpose()?
+        .unwrap_or(0);
+    Ok(u64::try_from(n).unwrap_or(0))
 }
 
 /// Custom field definitions, in order.
