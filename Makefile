@@ -10,5 +10,5 @@ test:         ## every check and test: fmt, clippy (ssr + hydrate), wasm guard, 
 setup:        ## install the toolchain pieces that are missing
 	@bash .ci/setup --browser
 
-bundle-size:  ## measure the admin app's release bundle against its budget
+bundle-size:  ## the admin app's release bundle: first load (budget 450 KB gzip) and each area
 	@bash .ci/bundle-size

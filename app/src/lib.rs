@@ -18,7 +18,7 @@ pub mod services;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
-use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::components::{Outlet, ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 /// The HTML document around the app (server only).
@@ -55,16 +55,20 @@ pub fn App() -> impl IntoView {
         <Title formatter=|t: String| if t.is_empty() { "Switchboard".to_owned() } else { format!("{t} · Switchboard") }/>
         <Router>
             <Routes fallback=|| view! { <admin::NotFound/> }>
-                <Route path=path!("") view=admin::Landing ssr=SsrMode::Async/>
-                <Route path=path!("/sign-in") view={Lazy::<r::SignIn>::new()}/>
-                <Route path=path!("/sign-up") view={Lazy::<r::SignUp>::new()}/>
-                <Route path=path!("/forgot-password") view={Lazy::<r::ForgotPassword>::new()}/>
-                <Route path=path!("/reset-password") view={Lazy::<r::ResetPassword>::new()}/>
-                <Route path=path!("/verify-email") view={Lazy::<r::VerifyEmail>::new()}/>
-                <Route path=path!("/invitations/accept") view={Lazy::<r::AcceptInvitation>::new()}/>
-                <Route path=path!("/portal/conversation") view={Lazy::<r::Portal>::new()}/>
-                <Route path=path!("/support/:slug") view={Lazy::<r::SupportForm>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/support/:slug/status") view={Lazy::<r::TicketStatus>::new()}/>
+                // Public pages under a plain layout, as the admin pages sit under
+                // theirs: lazy routes are children of a parent route.
+                <ParentRoute path=path!("") view=Outlet>
+                    <Route path=path!("") view=admin::Landing ssr=SsrMode::Async/>
+                    <Route path=path!("sign-in") view={Lazy::<r::SignIn>::new()}/>
+                    <Route path=path!("sign-up") view={Lazy::<r::SignUp>::new()}/>
+                    <Route path=path!("forgot-password") view={Lazy::<r::ForgotPassword>::new()}/>
+                    <Route path=path!("reset-password") view={Lazy::<r::ResetPassword>::new()}/>
+                    <Route path=path!("verify-email") view={Lazy::<r::VerifyEmail>::new()}/>
+                    <Route path=path!("invitations/accept") view={Lazy::<r::AcceptInvitation>::new()}/>
+                    <Route path=path!("portal/conversation") view={Lazy::<r::Portal>::new()}/>
+                    <Route path=path!("support/:slug") view={Lazy::<r::SupportForm>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("support/:slug/status") view={Lazy::<r::TicketStatus>::new()}/>
+                </ParentRoute>
                 <ParentRoute path=path!("/app") view=admin::AdminLayout ssr=SsrMode::Async>
                     <Route path=path!("") view={Lazy::<r::Home>::new()}/>
                     <Route path=path!("inbox") view={Lazy::<r::Inbox>::new()}/>

@@ -63,13 +63,23 @@ export async function launch() {
 /// Collects what a page reports as wrong: uncaught exceptions (a Rust panic
 /// surfaces as one), console errors (console_error_panic_hook, failed loads) and
 /// any console message about hydration. `stop()` detaches and returns them.
-export function watchProblems(page) {
+///
+/// A page that answers 403 or 404 on purpose (a role without access, an unknown
+/// page) makes the browser log "Failed to load resource" for the document itself;
+/// with `allowDocumentStatus` that one line is not a problem (the status is
+/// checked by the caller).
+export function watchProblems(page, { allowDocumentStatus = false } = {}) {
   const problems = [];
   const onError = (e) => problems.push(`pageerror: ${e.message}`);
   const onConsole = (m) => {
     const text = m.text();
+    if (allowDocumentStatus && /^Failed to load resource/.test(text)
+      && m.location().url === page.url()) {
+      return;
+    }
     if (m.type() === 'error' || /hydrat/i.test(text) || /panicked/i.test(text)) {
-      problems.push(`console.${m.type()}: ${text}`);
+      const where = /^Failed to load resource/.test(text) ? ` (${m.location().url})` : '';
+      problems.push(`console.${m.type()}: ${text}${where}`);
     }
   };
   page.on('pageerror', onError);

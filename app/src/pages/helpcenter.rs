@@ -282,6 +282,8 @@ fn document(shell: Option<&HelpShell>, head: &Head, body: &str) -> String {
     h.push_str(&format!("<html lang=\"{}\">\n<head>\n", esc(locale)));
     h.push_str("<meta charset=\"utf-8\">\n");
     h.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    // Without it browsers ask for /favicon.ico, which is not there.
+    h.push_str("<link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">\n");
     h.push_str(&format!("<title>{}</title>\n", esc(&full_title)));
     h.push_str(&format!(
         "<meta name=\"description\" content=\"{}\">\n",

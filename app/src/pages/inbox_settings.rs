@@ -125,24 +125,28 @@ pub fn InboxSettingsPage() -> impl IntoView {
             <MacroSection macros meta save_macro del_macro/>
             <section class="card">
                 <h2>"Teams"</h2>
-                {move || meta.get().and_then(Result::ok).map(|m| view! {
-                    <ul>{m.teams.iter().map(|t| view! { <li>{t.name.clone()}</li> }).collect_view()}</ul>
-                    <ActionForm action=team attr:class="form form-inline">
-                        <div class="field"><label for="t-name">"New team"</label><input id="t-name" name="name" required/></div>
-                        <input type="hidden" name="member_ids" value=""/>
-                        <button class="btn" type="submit">"Create team"</button>
-                    </ActionForm>
-                })}
+                <Transition fallback=|| view! { <Loading/> }>
+                    {move || meta.get().and_then(Result::ok).map(|m| view! {
+                        <ul>{m.teams.iter().map(|t| view! { <li>{t.name.clone()}</li> }).collect_view()}</ul>
+                    })}
+                </Transition>
+                <ActionForm action=team attr:class="form form-inline">
+                    <div class="field"><label for="t-name">"New team"</label><input id="t-name" name="name" required/></div>
+                    <input type="hidden" name="member_ids" value=""/>
+                    <button class="btn" type="submit">"Create team"</button>
+                </ActionForm>
                 <FormError error=team_err/>
             </section>
             <section class="card">
                 <h2>"Custom fields"</h2>
-                {move || meta.get().and_then(Result::ok).map(|m| view! {
-                    <table class="table">
-                        <thead><tr><th>"Label"</th><th>"Key"</th><th>"Type"</th><th>"Options"</th></tr></thead>
-                        <tbody>{m.fields.iter().map(|f| view! { <tr><td>{f.label.clone()}</td><td class="mono">{f.key.clone()}</td><td>{f.kind.label()}</td><td>{f.options.join(", ")}</td></tr> }).collect_view()}</tbody>
-                    </table>
-                })}
+                <Transition fallback=|| view! { <Loading/> }>
+                    {move || meta.get().and_then(Result::ok).map(|m| view! {
+                        <table class="table">
+                            <thead><tr><th>"Label"</th><th>"Key"</th><th>"Type"</th><th>"Options"</th></tr></thead>
+                            <tbody>{m.fields.iter().map(|f| view! { <tr><td>{f.label.clone()}</td><td class="mono">{f.key.clone()}</td><td>{f.kind.label()}</td><td>{f.options.join(", ")}</td></tr> }).collect_view()}</tbody>
+                        </table>
+                    })}
+                </Transition>
                 <ActionForm action=field attr:class="form form-inline">
                     <div class="field"><label for="f-label">"Label"</label><input id="f-label" name="label" required/></div>
                     <div class="field"><label for="f-key">"Key"</label><input id="f-key" name="key" required placeholder="order_number"/></div>

@@ -1,0 +1,16 @@
+import { launch, startServer } from './tests/support.mjs';
+const server = await startServer({ seed: true });
+const browser = await launch();
+const page = await browser.newPage();
+page.on('console', (m) => console.log(`[${m.type()}] ${m.text().slice(0, 600)}`));
+page.on('pageerror', (e) => console.log(`[pageerror] ${e.message.slice(0, 600)}`));
+page.on('framenavigated', (f) => { if (f === page.mainFrame()) console.log('nav', f.url()); });
+const res = await page.goto(`${server.base}/app/settings/inbox`);
+console.log(page.url(), res.status());
+await page.waitForTimeout(3000);
+await page.fill('input[name="email"]', 'demo@switchboard.test');
+await page.fill('input[name="password"]', 'switchboard-demo');
+await page.click('button[type="submit"]');
+await page.waitForTimeout(6000);
+console.log('url', page.url(), 'hydrated:', await page.evaluate(() => document.body.dataset.hydrated));
+await browser.close(); server.stop();
