@@ -507,7 +507,7 @@ async fn demo_store(
     let (ws, key) = demo_key(&s, q.workspace.as_deref()).await?;
     let base = s.app.config.base_url();
     let html = format!(
-        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Trailhead Outfitters — demo store</title>
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="/favicon.svg" type="image/svg+xml"><title>Trailhead Outfitters — demo store</title>
 <style>
 /* Deliberately aggressive host styles: the widget must not be affected. */
 * {{ box-sizing: content-box; }}

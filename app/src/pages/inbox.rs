@@ -85,7 +85,12 @@ pub fn InboxPage() -> impl IntoView {
         cursor.set(None);
         back.set(Vec::new());
     });
-    let meta = Resource::new(move || live.inbox.get() / 50, |_| get_inbox_meta());
+    // Agents, teams and fields feed the bulk bar and the view editor, which open
+    // only on a click: loaded in the browser after hydration, not sent with the page.
+    let meta = LocalResource::new(move || {
+        live.inbox.track();
+        get_inbox_meta()
+    });
     // Views render on the server without counts (one query); the counts are fetched
     // by the browser and refreshed live.
     let views = Resource::new(move || ctx.refresh.get(), |_| list_views(Some(false)));
@@ -401,6 +406,8 @@ fn ConvItem(
     let number = row.number;
     let href = move || inbox_href(view_id.get(), Some(number));
     view! {
+        // Plain tags styled through `.conv` (style/main.css): the page carries 50 of
+        // these, so every class name is paid 50 times.
         <li class="conv" class:open=move || open.get() == Some(number) class:unread=row.status == Status::New data-testid="conversation-row" data-number=number>
             <input type="checkbox" aria-label=format!("Select {}", row.reference())
                 prop:checked=move || selected.with(|s| s.contains(&id))
@@ -408,19 +415,17 @@ fn ConvItem(
                     let on = event_target_checked(&ev);
                     selected.update(|s| if on { if !s.contains(&id) { s.push(id) } } else { s.retain(|x| *x != id) });
                 }/>
-            <a class="conv-link" href=href>
-                <div class="conv-top">
-                    <span class="conv-customer">{row.customer_name.clone()}</span>
-                    <span class="conv-time muted">{fmt_time(&row.updated_at)}</span>
-                </div>
-                <div class="conv-subject">{row.subject.clone()}</div>
-                <div class="conv-preview muted">{row.preview.clone()}</div>
-                <div class="conv-meta">
-                    <span class="mono muted">{row.reference()}</span>
+            <a href=href>
+                <b>{row.customer_name.clone()}</b>
+                <time>{fmt_time(&row.updated_at)}</time>
+                <p>{row.subject.clone()}</p>
+                <small>{row.preview.clone()}</small>
+                <div>
+                    <code>{row.reference()}</code>
                     <span class=format!("badge status-{}", row.status.as_str())>{row.status.label()}</span>
                     {(row.priority >= Priority::High).then(|| view! { <span class=format!("badge prio-{}", row.priority.as_str())>{row.priority.label()}</span> })}
-                    <span class="badge badge-muted">{row.channel.label()}</span>
-                    {row.assignee_name.clone().map(|a| view! { <span class="assignee" data-testid="row-assignee">{a}</span> })}
+                    <em>{row.channel.label()}</em>
+                    {row.assignee_name.clone().map(|a| view! { <span data-testid="row-assignee">{a}</span> })}
                     {row.tags.iter().map(|t| view! { <span class="tag">{t.clone()}</span> }).collect_view()}
                 </div>
             </a>
@@ -431,7 +436,7 @@ fn ConvItem(
 #[component]
 fn BulkBar(
     selected: RwSignal<Vec<i32>>,
-    meta: Resource<Result<InboxMeta, crate::error::AppError>>,
+    meta: LocalResource<Result<InboxMeta, crate::error::AppError>>,
     role: Role,
 ) -> impl IntoView {
     let ctx = expect_context::<InboxCtx>();
@@ -557,7 +562,7 @@ fn HelpOverlay(close: impl Fn() + Clone + Send + Sync + 'static) -> impl IntoVie
 #[component]
 fn ViewEditor(
     existing: Option<ViewSummary>,
-    meta: Resource<Result<InboxMeta, crate::error::AppError>>,
+    meta: LocalResource<Result<InboxMeta, crate::error::AppError>>,
     role: Role,
     close: impl Fn() + Clone + Send + Sync + 'static,
 ) -> impl IntoView {

@@ -288,40 +288,50 @@ pub fn fmt_count(n: u64) -> String {
     out
 }
 
-/// A conversation as the inbox list shows it: only what a row displays (the page
-/// sends each row twice, as HTML and as the data it hydrates from, so every field
-/// here costs twice). The reference is derived from `number`.
+/// A conversation as the inbox list shows it: only what a row displays. The page
+/// sends each row twice, as HTML and as the data it hydrates from, so every byte
+/// here counts twice: the JSON keys are one or two letters (this type only travels
+/// between the inbox page and its server function; the REST API has its own), and
+/// the reference is derived from `number`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct InboxRow {
     /// Id (selection, bulk actions).
     pub id: i32,
     /// Per-workspace number (links, reference).
+    #[serde(rename = "n")]
     pub number: i32,
     /// Subject.
+    #[serde(rename = "s")]
     pub subject: String,
     /// Status.
+    #[serde(rename = "st")]
     pub status: Status,
     /// Priority.
+    #[serde(rename = "p")]
     pub priority: Priority,
     /// Channel of origin.
+    #[serde(rename = "ch")]
     pub channel: Channel,
     /// Customer name.
+    #[serde(rename = "c")]
     pub customer_name: String,
     /// Assignee name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "a", default, skip_serializing_if = "Option::is_none")]
     pub assignee_name: Option<String>,
     /// Tag names.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "t", default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
     /// Start of the latest message, at most [`InboxRow::PREVIEW_CHARS`] characters.
+    #[serde(rename = "pv")]
     pub preview: String,
     /// Updated, RFC 3339.
+    #[serde(rename = "u")]
     pub updated_at: String,
 }
 
 impl InboxRow {
     /// Longest preview shown in a row (one line or two in the list).
-    pub const PREVIEW_CHARS: usize = 100;
+    pub const PREVIEW_CHARS: usize = 80;
 
     /// `TKT-000123`.
     pub fn reference(&self) -> String {
