@@ -104,7 +104,9 @@ export async function hydrated(page, timeout = 30000) {
 /// hydration message or panic while it loads, except those matching `allow` (a
 /// request the page makes that fails on purpose in the test).
 export async function open(page, base, path, { allow } = {}) {
-  const watch = watchProblems(page);
+  // The document's own 4xx (an invalid link, a forbidden page) is the server's
+  // answer, checked by what the test reads on the page; everything else counts.
+  const watch = watchProblems(page, { allowDocumentStatus: true });
   try {
     await page.goto(base + path);
     await hydrated(page);
