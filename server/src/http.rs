@@ -264,25 +264,12 @@ async fn admin_session(
         .path_and_query()
         .map_or(path, |pq| pq.as_str())
         .to_owned();
-    let location = format!("/sign-in?next={}", percent_encode_query(&wanted));
+    let location = format!("/sign-in?next={}", app::types::encode_query_value(&wanted));
     let mut res = StatusCode::SEE_OTHER.into_response();
     if let Ok(v) = HeaderValue::from_str(&location) {
         res.headers_mut().insert(header::LOCATION, v);
     }
     res
-}
-
-/// Percent-encodes a value for a query string (RFC 3986 unreserved kept, `/` too).
-fn percent_encode_query(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// A REST API request: under the API prefix and carrying a Bearer credential.

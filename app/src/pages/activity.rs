@@ -24,17 +24,6 @@ const ACTIONS: &[(&str, &str)] = &[
     ("activity.exported", "Log exported"),
 ];
 
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 /// The activity log page.
 #[component]
 pub fn ActivityPage() -> impl IntoView {
@@ -64,7 +53,7 @@ pub fn ActivityPage() -> impl IntoView {
             ("to", f.to),
         ] {
             if let Some(v) = v {
-                url.push_str(&format!("&{k}={}", encode(&v)));
+                url.push_str(&format!("&{k}={}", crate::types::encode_query_value(&v)));
             }
         }
         url
@@ -117,7 +106,7 @@ pub fn ActivityPage() -> impl IntoView {
                             let f = filter.get_untracked();
                             let mut url = format!("/app/activity?before={id}");
                             for (k, v) in [("actor", f.actor), ("action", f.action), ("from", f.from), ("to", f.to)] {
-                                if let Some(v) = v { url.push_str(&format!("&{k}={}", encode(&v))); }
+                                if let Some(v) = v { url.push_str(&format!("&{k}={}", crate::types::encode_query_value(&v))); }
                             }
                             url
                         });

@@ -236,6 +236,20 @@ pub struct DashboardView {
 /// A validation rule shared by browser and server: minimum password length.
 pub const MIN_PASSWORD_LEN: usize = 10;
 
+/// Percent-encodes a query-string value: RFC 3986 unreserved characters and `/`
+/// stay as they are, every other byte becomes `%XX`.
+pub fn encode_query_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// Where to go after signing in: `next` when it is a path on this site (never
 /// another host: `//evil.test` or `https://…` fall back to `/app`).
 pub fn safe_next(next: &str) -> &str {
