@@ -8,6 +8,7 @@ mod m20261122_000002_session_user;
 mod m20261122_000003_inbox;
 mod m20261201_000004_channels;
 mod m20261202_000005_knowledge_ai;
+mod m20261204_000006_search_speed;
 pub mod schema;
 
 /// The ordered list of every migration Switchboard knows.
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_inbox::Migration),
             Box::new(m20261201_000004_channels::Migration),
             Box::new(m20261202_000005_knowledge_ai::Migration),
+            Box::new(m20261204_000006_search_speed::Migration),
         ]
     }
 }

@@ -908,6 +908,63 @@ async fn openapi_lists_every_route(b: Backend) {
     app.finish().await;
 }
 
+/// Whole words are matched before the last word is taken as a prefix: the newest
+/// whole-word hits come first, and the prefix fills in only when they are too few.
+async fn search_prefers_whole_words(b: Backend) {
+    let app = TestApp::new(b).await;
+    let mut owner = sign_up(&app, "Olive", "olive@a.test", "Acme").await;
+    let (_, secret) = create_key(&mut owner, "Search", ALL_SCOPES).await;
+    let mut api = Api::new(&app, &secret);
+    for (email, subject) in [
+        ("a@c.test", "Refund please"),
+        ("b@c.test", "Refund again"),
+        ("c@c.test", "Refunds overdue"),
+        ("d@c.test", "Refunded twice"),
+    ] {
+        api.conversation(email, subject).await;
+    }
+    let titles = |r: Res| -> Vec<String> {
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        r.json()["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| {
+                h["title"]
+                    .as_str()
+                    .unwrap()
+                    .split(" · ")
+                    .nth(1)
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    };
+    // Two whole-word hits fill a page of two, though newer prefix hits exist.
+    let r = api
+        .get("/api/v1/search?q=refund&kind=conversation&limit=2")
+        .await;
+    assert_eq!(titles(r), vec!["Refund again", "Refund please"]);
+    // A page of three: whole words are too few, so the prefix answers (newest first).
+    let r = api
+        .get("/api/v1/search?q=refund&kind=conversation&limit=3")
+        .await;
+    assert_eq!(
+        titles(r),
+        vec!["Refunded twice", "Refunds overdue", "Refund again"]
+    );
+    // A partial word matches only as a prefix.
+    let r = api
+        .get("/api/v1/search?q=REFUN&kind=conversation&limit=10")
+        .await;
+    assert_eq!(titles(r).len(), 4);
+    // Several words: all must match, the last as a prefix when needed.
+    let r = api
+        .get("/api/v1/search?q=refund%20agai&kind=conversation")
+        .await;
+    assert_eq!(titles(r), vec!["Refund again"]);
+}
+
 backend_tests!(
     key_is_shown_once_and_works,
     bad_missing_and_revoked_keys_are_refused,
@@ -919,4 +976,5 @@ backend_tests!(
     inbound_messages_are_idempotent,
     rate_limit_answers_429_with_retry_after,
     openapi_lists_every_route,
+    search_prefers_whole_words,
 );

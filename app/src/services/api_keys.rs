@@ -250,6 +250,7 @@ pub async fn revoke(
     )
     .await?;
     uow.commit().await?;
+    forget_cached();
     Ok(())
 }
 
@@ -268,7 +269,13 @@ pub async fn authenticate(
     if !secret.starts_with(SECRET_PREFIX) || secret.len() > 200 {
         return Err(ServiceError::Unauthenticated);
     }
-    let key = api_key_by_hash(&hash_token(secret))
+    let hash = hash_token(secret);
+    let t = now();
+    if let Some((key, last_used_at)) = cache::get(&hash) {
+        touch(db, &hash, key.actor.scope, key.key_id, last_used_at, t).await?;
+        return Ok(key);
+    }
+    let key = api_key_by_hash(&hash)
         .one(db)
         .await?
         .ok_or(ServiceError::Unauthenticated)?;
@@ -278,34 +285,163 @@ pub async fn authenticate(
     let creator = key.created_by.ok_or(ServiceError::Unauthenticated)?;
     let mut actor = load_actor(db, creator, key.workspace_id).await?;
     actor.name = format!("{} (API key)", key.name);
-    let t = now();
-    if key
-        .last_used_at
-        .is_none_or(|at| (t - at).num_seconds() >= LAST_USED_EVERY_SECS)
-    {
-        let stale = t - chrono::Duration::seconds(LAST_USED_EVERY_SECS);
-        Scoped::new(key.workspace_id)
-            .update_many::<api_key::Entity>()
-            .col_expr(api_key::Column::LastUsedAt, Expr::value(t))
-            .filter(api_key::Column::Id.eq(key.id))
-            .filter(
-                Condition::any()
-                    .add(api_key::Column::LastUsedAt.is_null())
-                    .add(api_key::Column::LastUsedAt.lte(stale)),
-            )
-            .exec(db)
-            .await?;
-    }
-    Ok(AuthenticatedKey {
+    let authenticated = AuthenticatedKey {
         key_id: key.id,
         scopes: split_scopes(&key.scopes),
         actor,
-    })
+    };
+    cache::put(&hash, authenticated.clone(), key.last_used_at);
+    touch(
+        db,
+        &hash,
+        Scoped::new(key.workspace_id),
+        key.id,
+        key.last_used_at,
+        t,
+    )
+    .await?;
+    Ok(authenticated)
+}
+
+/// Writes `last_used_at` when the stored one is [`LAST_USED_EVERY_SECS`] old.
+async fn touch(
+    db: &impl ConnectionTrait,
+    hash: &str,
+    scope: Scoped,
+    key_id: i32,
+    last_used_at: Option<chrono::DateTime<chrono::Utc>>,
+    t: chrono::DateTime<chrono::Utc>,
+) -> ServiceResult<()> {
+    if last_used_at.is_some_and(|at| (t - at).num_seconds() < LAST_USED_EVERY_SECS) {
+        return Ok(());
+    }
+    let stale = t - chrono::Duration::seconds(LAST_USED_EVERY_SECS);
+    scope
+        .update_many::<api_key::Entity>()
+        .col_expr(api_key::Column::LastUsedAt, Expr::value(t))
+        .filter(api_key::Column::Id.eq(key_id))
+        .filter(
+            Condition::any()
+                .add(api_key::Column::LastUsedAt.is_null())
+                .add(api_key::Column::LastUsedAt.lte(stale)),
+        )
+        .exec(db)
+        .await?;
+    cache::used(hash, t);
+    Ok(())
+}
+
+/// Forgets every key this process has authenticated recently, so the next request
+/// of each reads its key and member again. Called where a key is revoked or a
+/// member's role or membership changes.
+pub fn forget_cached() {
+    cache::clear();
+}
+
+/// Forgets one key's cache entry (its next request reads the key again).
+pub fn forget_cached_key(secret: &str) {
+    cache::forget(&hash_token(secret.trim()));
+}
+
+/// Keys authenticated in the last [`cache::TTL`], by the SHA-256 of their secret:
+/// a busy integration's requests skip the two statements that find the key and its
+/// member. Changes made through this process apply at once ([`forget_cached`]);
+/// another server process sees a revocation or a role change within the TTL.
+mod cache {
+    use super::AuthenticatedKey;
+    use std::collections::HashMap;
+    use std::sync::{LazyLock, Mutex, PoisonError};
+    use std::time::{Duration, Instant};
+
+    pub const TTL: Duration = Duration::from_secs(5);
+    const MAX: usize = 10_000;
+
+    struct Entry {
+        key: AuthenticatedKey,
+        last_used_at: Option<chrono::DateTime<chrono::Utc>>,
+        at: Instant,
+    }
+
+    static KEYS: LazyLock<Mutex<HashMap<String, Entry>>> = LazyLock::new(Mutex::default);
+
+    fn lock() -> std::sync::MutexGuard<'static, HashMap<String, Entry>> {
+        // A poisoned lock only means a panic mid-insert; the map is still a cache.
+        KEYS.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub fn get(hash: &str) -> Option<(AuthenticatedKey, Option<chrono::DateTime<chrono::Utc>>)> {
+        let keys = lock();
+        let e = keys.get(hash)?;
+        (e.at.elapsed() < TTL).then(|| (e.key.clone(), e.last_used_at))
+    }
+
+    pub fn put(
+        hash: &str,
+        key: AuthenticatedKey,
+        last_used_at: Option<chrono::DateTime<chrono::Utc>>,
+    ) {
+        let mut keys = lock();
+        if keys.len() >= MAX {
+            keys.retain(|_, e| e.at.elapsed() < TTL);
+        }
+        keys.insert(
+            hash.to_owned(),
+            Entry {
+                key,
+                last_used_at,
+                at: Instant::now(),
+            },
+        );
+    }
+
+    pub fn used(hash: &str, t: chrono::DateTime<chrono::Utc>) {
+        if let Some(e) = lock().get_mut(hash) {
+            e.last_used_at = Some(t);
+        }
+    }
+
+    pub fn forget(hash: &str) {
+        lock().remove(hash);
+    }
+
+    pub fn clear() {
+        lock().clear();
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cached_keys_are_forgotten_on_request() {
+        let key = AuthenticatedKey {
+            key_id: 7,
+            scopes: vec!["views:read".to_owned()],
+            actor: Actor {
+                user_id: 3,
+                name: "Sync (API key)".to_owned(),
+                email: "o@x.test".to_owned(),
+                role: crate::permissions::Role::Agent,
+                scope: Scoped::new(9),
+            },
+        };
+        let hash = hash_token("sbk_cache-test-secret");
+        assert!(cache::get(&hash).is_none());
+        cache::put(&hash, key, None);
+        let Some((hit, used)) = cache::get(&hash) else {
+            panic!("the key was just cached");
+        };
+        assert_eq!(
+            (hit.key_id, hit.actor.scope.workspace_id(), used),
+            (7, 9, None)
+        );
+        let t = now();
+        cache::used(&hash, t);
+        assert_eq!(cache::get(&hash).map(|(_, u)| u), Some(Some(t)));
+        forget_cached();
+        assert!(cache::get(&hash).is_none());
+    }
 
     #[test]
     fn secrets_have_the_documented_shape() {

@@ -412,7 +412,11 @@ async fn maintenance(state: &AppState, which: &str) -> Result<(), String> {
 /// Database errors while claiming or recording the outcome.
 pub async fn run_one(state: &AppState, worker: &str) -> ServiceResult<bool> {
     let cfg = &state.config.jobs;
-    let Some(job) = claim_next(&state.db, worker, cfg.lease_secs).await? else {
+    let claimed = {
+        let _turn = state.sqlite_write_turn().await;
+        claim_next(&state.db, worker, cfg.lease_secs).await?
+    };
+    let Some(job) = claimed else {
         return Ok(false);
     };
     metrics::add(&metrics::JOBS_RUNNING, 1);
@@ -423,6 +427,7 @@ pub async fn run_one(state: &AppState, worker: &str) -> ServiceResult<bool> {
     }
     .await;
     metrics::add(&metrics::JOBS_RUNNING, -1);
+    let _turn = state.sqlite_write_turn().await;
     match outcome {
         Ok(Ok(())) => complete(&state.db, job.id).await?,
         Ok(Err(e)) => fail(&state.db, cfg, &job, &e).await?,

@@ -63,6 +63,22 @@ impl std::fmt::Debug for AppState {
     }
 }
 
+impl AppState {
+    /// This process's SQLite writer turn (none on PostgreSQL). A write outside a
+    /// [`uow::UnitOfWork`] that runs while a unit of work holds the database's write
+    /// lock fails over to SQLite's busy handler, which sleeps 1, 2, 5, 10 … ms and
+    /// retries, and a unit of work that meets such a write sleeps the same way
+    /// while every other writer waits behind it. Frequent writers (the job queue)
+    /// take their turn here instead.
+    pub async fn sqlite_write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        if sea_orm::ConnectionTrait::get_database_backend(&self.db) == sea_orm::DbBackend::Sqlite {
+            Some(self.sqlite_writer.clone().lock_owned().await)
+        } else {
+            None
+        }
+    }
+}
+
 /// Current time, in one place so tests and code agree on the type.
 pub fn now() -> chrono::DateTime<chrono::Utc> {
     chrono::Utc::now()

@@ -450,7 +450,9 @@ pub async fn change_role(
         "team.role_changed",
         serde_json::json!({"membership_id": membership_id, "role": new_role.as_str()}),
     ));
-    uow.commit().await
+    uow.commit().await?;
+    super::api_keys::forget_cached();
+    Ok(())
 }
 
 /// Removes a member from the workspace.
@@ -500,5 +502,7 @@ pub async fn remove(
         "team.member_removed",
         serde_json::json!({"membership_id": membership_id, "user_id": m.user_id}),
     ));
-    uow.commit().await
+    uow.commit().await?;
+    super::api_keys::forget_cached();
+    Ok(())
 }

@@ -4,7 +4,7 @@
 
 use super::bus::Event;
 use super::{AppState, ServiceResult};
-use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, TransactionTrait};
 use std::ops::Deref;
 
 /// A transaction with deferred events.
@@ -28,14 +28,9 @@ impl UnitOfWork {
     /// transaction that read before writing fails with `SQLITE_BUSY` when another
     /// writer committed in between, so writers queue here instead.
     pub async fn begin(state: &AppState) -> ServiceResult<Self> {
-        let sqlite = state.db.get_database_backend() == DbBackend::Sqlite;
-        let writer = if sqlite {
-            Some(state.sqlite_writer.clone().lock_owned().await)
-        } else {
-            None
-        };
+        let writer = state.sqlite_write_turn().await;
         let txn = state.db.begin().await?;
-        if sqlite {
+        if writer.is_some() {
             txn.execute_unprepared("UPDATE workspaces SET ticket_seq = ticket_seq WHERE id = -1")
                 .await?;
         }

@@ -267,11 +267,14 @@ pub struct ConversationPage {
     pub next_cursor: Option<String>,
 }
 
-/// View counts stop here: a count above it is shown as "10,000+" (see
-/// [`fmt_count`]); counting further would read every matching row.
-pub const COUNT_CAP: u64 = 10_000;
+/// View counts stop here: a count above it is shown as "1,000+" (see
+/// [`fmt_count`]). Counting further would read every matching row on every page
+/// load (a 1M-conversation workspace: 10,000 entries cost ~18 ms a view); past a
+/// thousand the exact figure changes nothing an agent does next, and reports give
+/// exact totals.
+pub const COUNT_CAP: u64 = 1_000;
 
-/// A view count as shown: `1,234`, or `10,000+` past [`COUNT_CAP`].
+/// A view count as shown: `999`, or `1,000+` past [`COUNT_CAP`].
 pub fn fmt_count(n: u64) -> String {
     let shown = n.min(COUNT_CAP);
     let digits = shown.to_string();
@@ -576,7 +579,7 @@ pub struct ViewSummary {
     /// Order.
     pub sort: SortOrder,
     /// Conversations matching now, up to [`COUNT_CAP`] + 1 (more than the cap:
-    /// "10,000+").
+    /// "1,000+").
     pub count: u64,
 }
 
@@ -749,9 +752,9 @@ mod tests {
     fn counts_read_like_numbers_and_stop_at_the_cap() {
         assert_eq!(fmt_count(0), "0");
         assert_eq!(fmt_count(999), "999");
-        assert_eq!(fmt_count(1_234), "1,234");
-        assert_eq!(fmt_count(10_000), "10,000");
-        assert_eq!(fmt_count(10_001), "10,000+");
+        assert_eq!(fmt_count(1_000), "1,000");
+        assert_eq!(fmt_count(1_001), "1,000+");
+        assert_eq!(fmt_count(12_345), "1,000+");
     }
 
     #[test]

@@ -10,6 +10,11 @@
 
 #![allow(clippy::print_stdout, reason = "a command-line report")]
 
+/// The same allocator as the server, so the load generator takes as little of the
+/// shared cores as it can.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[path = "bench/ai_eval.rs"]
 mod ai_eval;
 #[path = "bench/generate.rs"]

@@ -528,7 +528,7 @@ pub async fn count_up_to(
 ) -> ServiceResult<u64> {
     // Capped: `SELECT COUNT(*) FROM (SELECT 1 … LIMIT cap + 1)` reads at most
     // cap + 1 index entries, so a view over a million conversations costs what one
-    // over ten thousand does. Counts kept up to date per view were the other way;
+    // over a thousand does. Counts kept up to date per view were the other way;
     // views filter on anything (assignee "me", tags, custom fields), so every change
     // to a conversation would have to re-test every view of every member.
     let backend = db.get_database_backend();

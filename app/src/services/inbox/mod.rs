@@ -24,11 +24,15 @@ use super::tenancy::{global, Scoped};
 use super::ServiceResult;
 use crate::types::{ticket_ref, Channel, ConversationRow, Priority, Status};
 use entity::{conversation, conversation_tag, customer, tag, team, user};
-use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter};
+use sea_orm::sea_query::{Expr, UnionType};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, QueryTrait,
+};
 use std::collections::HashMap;
 
-/// Turns conversation rows into list rows with four extra queries in all
-/// (customers, assignees, teams, tags), whatever the number of rows.
+/// Turns conversation rows into list rows with one extra query, whatever the
+/// number of rows: the names of their customers, assignees, teams and tags, read
+/// together (`UNION ALL`), each table through its own index.
 ///
 /// # Errors
 /// Database errors.
@@ -41,59 +45,18 @@ pub async fn rows(
         return Ok(Vec::new());
     }
     let ids: Vec<i32> = convs.iter().map(|c| c.id).collect();
-    let mut customer_ids: Vec<i32> = convs.iter().map(|c| c.customer_id).collect();
-    customer_ids.sort_unstable();
-    customer_ids.dedup();
-    let mut user_ids: Vec<i32> = convs.iter().filter_map(|c| c.assignee_id).collect();
-    user_ids.sort_unstable();
-    user_ids.dedup();
-    let mut team_ids: Vec<i32> = convs.iter().filter_map(|c| c.team_id).collect();
-    team_ids.sort_unstable();
-    team_ids.dedup();
-
-    let customers: HashMap<i32, String> = scope
-        .find::<customer::Entity>()
-        .filter(customer::Column::Id.is_in(customer_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c.name))
-        .collect();
-    let users: HashMap<i32, String> = if user_ids.is_empty() {
-        HashMap::new()
-    } else {
-        global::<user::Entity>()
-            .filter(user::Column::Id.is_in(user_ids))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|u| (u.id, u.name))
-            .collect()
-    };
-    let teams: HashMap<i32, String> = if team_ids.is_empty() {
-        HashMap::new()
-    } else {
-        scope
-            .find::<team::Entity>()
-            .filter(team::Column::Id.is_in(team_ids))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|t| (t.id, t.name))
-            .collect()
-    };
-    let tags = tags_of(db, scope, &ids).await?;
-
+    let names = names_for(db, scope, &convs, &ids).await?;
+    let name = |kind: Kind, id: i32| names.one.get(&(kind, id)).cloned();
     Ok(convs
         .into_iter()
         .map(|c| ConversationRow {
             id: c.id,
             number: c.number,
             reference: ticket_ref(c.number),
-            customer_name: customers.get(&c.customer_id).cloned().unwrap_or_default(),
-            assignee_name: c.assignee_id.and_then(|u| users.get(&u).cloned()),
-            team_name: c.team_id.and_then(|t| teams.get(&t).cloned()),
-            tags: tags.get(&c.id).cloned().unwrap_or_default(),
+            customer_name: name(Kind::Customer, c.customer_id).unwrap_or_default(),
+            assignee_name: c.assignee_id.and_then(|u| name(Kind::User, u)),
+            team_name: c.team_id.and_then(|t| name(Kind::Team, t)),
+            tags: names.tags.get(&c.id).cloned().unwrap_or_default(),
             status: Status::parse(&c.status).unwrap_or(Status::Open),
             priority: Priority::parse(&c.priority).unwrap_or(Priority::Normal),
             channel: Channel::parse(&c.channel).unwrap_or(Channel::Api),
@@ -109,41 +72,120 @@ pub async fn rows(
         .collect())
 }
 
-/// Tag names per conversation (two queries).
-///
-/// # Errors
-/// Database errors.
-pub async fn tags_of(
-    db: &impl ConnectionTrait,
-    scope: Scoped,
-    conversation_ids: &[i32],
-) -> ServiceResult<HashMap<i32, Vec<String>>> {
-    let links = scope
-        .find::<conversation_tag::Entity>()
-        .filter(conversation_tag::Column::ConversationId.is_in(conversation_ids.to_vec()))
-        .all(db)
-        .await?;
-    if links.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let mut tag_ids: Vec<i32> = links.iter().map(|l| l.tag_id).collect();
-    tag_ids.sort_unstable();
-    tag_ids.dedup();
-    let names: HashMap<i32, String> = scope
-        .find::<tag::Entity>()
-        .filter(tag::Column::Id.is_in(tag_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|t| (t.id, t.name))
-        .collect();
-    let mut out: HashMap<i32, Vec<String>> = HashMap::new();
-    for l in links {
-        if let Some(n) = names.get(&l.tag_id) {
-            out.entry(l.conversation_id).or_default().push(n.clone());
+/// Which table a name came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Kind {
+    Customer,
+    User,
+    Team,
+    Tag,
+}
+
+impl Kind {
+    const fn code(self) -> &'static str {
+        match self {
+            Self::Customer => "c",
+            Self::User => "u",
+            Self::Team => "t",
+            Self::Tag => "g",
         }
     }
-    for v in out.values_mut() {
+}
+
+/// Names for a page of conversations.
+struct Names {
+    /// Customer, user and team names by id.
+    one: HashMap<(Kind, i32), String>,
+    /// Tag names per conversation, sorted.
+    tags: HashMap<i32, Vec<String>>,
+}
+
+async fn names_for(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+    convs: &[conversation::Model],
+    ids: &[i32],
+) -> ServiceResult<Names> {
+    let distinct = |v: Vec<i32>| {
+        let mut v = v;
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let customer_ids = distinct(convs.iter().map(|c| c.customer_id).collect());
+    let user_ids = distinct(convs.iter().filter_map(|c| c.assignee_id).collect());
+    let team_ids = distinct(convs.iter().filter_map(|c| c.team_id).collect());
+    let k = |kind: Kind| Expr::cust(format!("'{}'", kind.code()));
+
+    let mut q = scope
+        .find::<customer::Entity>()
+        .select_only()
+        .column_as(k(Kind::Customer), "k")
+        .column_as(customer::Column::Id, "id")
+        .column_as(customer::Column::Name, "name")
+        .filter(customer::Column::Id.is_in(customer_ids))
+        .into_query();
+    if !user_ids.is_empty() {
+        q.union(
+            UnionType::All,
+            global::<user::Entity>()
+                .select_only()
+                .column_as(k(Kind::User), "k")
+                .column_as(user::Column::Id, "id")
+                .column_as(user::Column::Name, "name")
+                .filter(user::Column::Id.is_in(user_ids))
+                .into_query(),
+        );
+    }
+    if !team_ids.is_empty() {
+        q.union(
+            UnionType::All,
+            scope
+                .find::<team::Entity>()
+                .select_only()
+                .column_as(k(Kind::Team), "k")
+                .column_as(team::Column::Id, "id")
+                .column_as(team::Column::Name, "name")
+                .filter(team::Column::Id.is_in(team_ids))
+                .into_query(),
+        );
+    }
+    // Tags: the conversation's id with each tag name.
+    q.union(
+        UnionType::All,
+        scope
+            .find::<conversation_tag::Entity>()
+            .select_only()
+            .column_as(k(Kind::Tag), "k")
+            .column_as(conversation_tag::Column::ConversationId, "id")
+            .column_as(Expr::col((tag::Entity, tag::Column::Name)), "name")
+            .join(
+                JoinType::InnerJoin,
+                conversation_tag::Entity::belongs_to(tag::Entity)
+                    .from(conversation_tag::Column::TagId)
+                    .to(tag::Column::Id)
+                    .into(),
+            )
+            .filter(conversation_tag::Column::ConversationId.is_in(ids.to_vec()))
+            .into_query(),
+    );
+    let backend = db.get_database_backend();
+    let mut out = Names {
+        one: HashMap::new(),
+        tags: HashMap::new(),
+    };
+    for r in db.query_all(backend.build(&q)).await? {
+        let code: String = r.try_get("", "k")?;
+        let id: i32 = r.try_get("", "id")?;
+        let name: String = r.try_get("", "name")?;
+        match code.as_str() {
+            "g" => out.tags.entry(id).or_default().push(name),
+            "c" => drop(out.one.insert((Kind::Customer, id), name)),
+            "u" => drop(out.one.insert((Kind::User, id), name)),
+            _ => drop(out.one.insert((Kind::Team, id), name)),
+        }
+    }
+    for v in out.tags.values_mut() {
         v.sort();
     }
     Ok(out)

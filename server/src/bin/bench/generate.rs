@@ -725,13 +725,18 @@ async fn pg_fts_indexes(db: &DatabaseConnection) -> anyhow::Result<Vec<(String, 
             DbBackend::Postgres,
             "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() \
              AND tablename IN ('customers', 'conversations', 'messages') \
-             AND indexdef ILIKE '%to_tsvector%'",
+             AND indexdef ILIKE '%USING gin%'",
         ))
         .await?;
     rows.iter()
         .map(|r| Ok((r.try_get_by_index(0)?, r.try_get_by_index(1)?)))
         .collect()
 }
+
+/// Channels the AI agent answers on in the generated workspace: all of them.
+const AI_CHANNELS: &[&str] = &[
+    "email", "chat", "web_form", "whatsapp", "sms", "phone", "social", "api",
+];
 
 /// Runs `generate`.
 pub async fn generate(a: GenArgs) -> anyhow::Result<()> {
@@ -744,6 +749,8 @@ pub async fn generate(a: GenArgs) -> anyhow::Result<()> {
     let total_start = Instant::now();
     let cfg = Config {
         database_url: a.database_url.clone(),
+        // Bulk loads, index builds and VACUUM run for minutes on PostgreSQL.
+        statement_timeout_ms: 0,
         ..Config::default()
     };
     println!("switchboard-bench generate: connecting and migrating");
@@ -963,6 +970,11 @@ pub async fn generate(a: GenArgs) -> anyhow::Result<()> {
     views::ensure_defaults(&state, Scoped::new(ws))
         .await
         .map_err(|e| anyhow::anyhow!("default views: {e}"))?;
+    // Inbound messages go through the whole pipeline, the AI agent included (the
+    // built-in engine: no provider to call).
+    app::services::ai::settings::enable_builtin(&db, Scoped::new(ws), AI_CHANNELS)
+        .await
+        .map_err(|e| anyhow::anyhow!("AI agent: {e}"))?;
     let view_rows = db
         .query_all(Statement::from_sql_and_values(
             backend,
@@ -988,6 +1000,7 @@ pub async fn generate(a: GenArgs) -> anyhow::Result<()> {
         a.agents, a.password
     );
     println!("api key:      {key}");
+    println!("AI agent:     built-in engine on every channel");
     for r in &view_rows {
         let id: i32 = r.try_get_by_index(0)?;
         let name: String = r.try_get_by_index(1)?;

@@ -557,6 +557,7 @@ pub async fn run(a: RunArgs) -> anyhow::Result<()> {
                     "create inbound message: {accepted} accepted (2xx) in the measured windows, {stored} stored with those external ids{}",
                     if stored == accepted { " — nothing lost" } else { " — MISMATCH" }
                 ));
+                notes.push(ai_drain(&db, &passes).await?);
             }
             None => notes.push(format!(
                 "create inbound message: {accepted} accepted; pass --database-url to check they are stored"
@@ -732,5 +733,42 @@ fn print_report(a: &RunArgs, passes: &[Pass], words: &[WordRow], notes: &[String
                 p.scenario, p.clients
             );
         }
+    }
+}
+
+/// Waits for the AI pipeline to finish the inbound messages' jobs and says how
+/// long that took: the sustained inbound rate counts that time too.
+async fn ai_drain(db: &sea_orm::DatabaseConnection, passes: &[Pass]) -> anyhow::Result<String> {
+    let backend = db.get_database_backend();
+    let sql = "SELECT COUNT(*) FROM jobs WHERE kind = 'ai.resolve' \
+               AND status IN ('pending', 'running')";
+    let start = Instant::now();
+    let limit = Duration::from_secs(600);
+    loop {
+        let left: i64 = db
+            .query_one(Statement::from_string(backend, sql))
+            .await?
+            .map(|r| r.try_get_by_index(0))
+            .transpose()?
+            .unwrap_or(0);
+        if left == 0 || start.elapsed() > limit {
+            let drain = start.elapsed().as_secs_f64();
+            let mine = passes
+                .iter()
+                .filter(|p| p.scenario == "create inbound message");
+            let created: usize = mine
+                .clone()
+                .map(|p| p.samples.iter().filter(|s| s.ok).count())
+                .sum();
+            let windows: f64 = mine.map(|p| p.secs).sum();
+            return Ok(format!(
+                "AI pipeline: {} jobs left; queue drained {drain:.1} s after the last post; \
+                 sustained through the pipeline: {created} messages in {:.1} s = {:.0} msg/s",
+                left,
+                windows + drain,
+                created as f64 / (windows + drain).max(0.001)
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
