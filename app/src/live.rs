@@ -20,6 +20,8 @@ pub struct Live {
     pub presence: RwSignal<u64>,
     /// Notifications.
     pub notifications: RwSignal<u64>,
+    /// AI actions, approvals, policies and tasks.
+    pub actions: RwSignal<u64>,
     /// Whether the socket is open.
     pub connected: RwSignal<bool>,
     /// The conversation whose chat visitor is typing now (cleared after 6 s).
@@ -36,6 +38,7 @@ impl Live {
             inbox: RwSignal::new(0),
             presence: RwSignal::new(0),
             notifications: RwSignal::new(0),
+            actions: RwSignal::new(0),
             connected: RwSignal::new(false),
             customer_typing: RwSignal::new(None),
         }
@@ -80,6 +83,7 @@ impl Live {
             "conversation" | "message" | "view" | "customer" => self.inbox,
             "presence" => self.presence,
             "notification" => self.notifications,
+            "action" | "task" => self.actions,
             _ => return,
         };
         sig.try_update(|n| *n += 1);

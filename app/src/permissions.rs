@@ -113,6 +113,12 @@ pub enum Action {
     ManageAi,
     /// See the AI overview (resolutions, handoffs, deflections, cost).
     ViewAiReports,
+    /// Approve or reject actions waiting for approval, and propose actions.
+    ApproveActions,
+    /// Edit the action policies (allow / deny / require approval).
+    ManageAiPolicies,
+    /// Create, assign and complete tasks.
+    WorkTasks,
 }
 
 use Role::{Admin as A, Agent as G, Collaborator as C, LightAgent as L, Owner as O};
@@ -146,6 +152,9 @@ pub const MATRIX: &[(Action, &[Role])] = &[
     (Action::ManageKnowledge, &[O, A]),
     (Action::ManageAi, &[O, A]),
     (Action::ViewAiReports, &[O, A]),
+    (Action::ApproveActions, &[O, A, G]),
+    (Action::ManageAiPolicies, &[O, A]),
+    (Action::WorkTasks, &[O, A, G]),
 ];
 
 /// Whether `role` may perform `action`.
@@ -171,7 +180,7 @@ mod tests {
         for (a, _) in MATRIX {
             assert!(seen.insert(*a), "{a:?} listed twice");
         }
-        assert_eq!(seen.len(), 27);
+        assert_eq!(seen.len(), 30);
     }
 
     #[test]

@@ -11,7 +11,7 @@
 //! (`end2end/tests/routes.test.mjs`).
 
 use crate::pages::{
-    activity, admin, ai, api_keys, auth, channels, inbox, inbox_settings, kb, ops, portal,
+    actions, activity, admin, ai, api_keys, auth, channels, inbox, inbox_settings, kb, ops, portal,
     settings, support, team, webhooks,
 };
 use leptos::prelude::*;
@@ -99,6 +99,18 @@ area! {
     InboxArea, inbox_area, __preload_inbox_area {
         /// `/app/inbox`.
         Inbox => inbox::InboxPage;
+    }
+}
+
+area! {
+    /// The AI agent that acts: approvals, tasks, action policies.
+    ActionsArea, actions_area, __preload_actions_area {
+        /// `/app/approvals`.
+        Approvals => actions::ApprovalsPage;
+        /// `/app/tasks`.
+        Tasks => actions::TasksPage;
+        /// `/app/settings/ai-policies`.
+        AiPolicies => actions::PoliciesPage;
     }
 }
 

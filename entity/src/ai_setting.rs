@@ -27,6 +27,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub answer_threshold: f64,
+    /// What happens to an action no policy matches: `allow`, `deny` or `approval`.
+    pub action_default: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

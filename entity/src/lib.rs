@@ -6,6 +6,8 @@
 use sea_orm::EntityTrait;
 
 pub mod activity;
+pub mod ai_action;
+pub mod ai_policy;
 pub mod ai_run;
 pub mod ai_setting;
 pub mod api_key;
@@ -21,6 +23,7 @@ pub mod customer;
 pub mod customer_identifier;
 pub mod deflection_session;
 pub mod email;
+pub mod expense;
 pub mod inbox_macro;
 pub mod invitation;
 pub mod job;
@@ -40,6 +43,7 @@ pub mod saved_view;
 pub mod session;
 pub mod side_conversation;
 pub mod tag;
+pub mod task;
 pub mod team;
 pub mod team_member;
 pub mod user;
@@ -106,6 +110,7 @@ tenant!(
     ai_setting,
     ai_run
 );
+tenant!(ai_action, ai_policy, task, expense);
 
 impl GlobalEntity for user::Entity {}
 impl GlobalEntity for workspace::Entity {}

@@ -9,6 +9,7 @@ mod m20261122_000003_inbox;
 mod m20261201_000004_channels;
 mod m20261202_000005_knowledge_ai;
 mod m20261204_000006_search_speed;
+mod m20261204_000007_ai_actions;
 pub mod schema;
 
 /// The ordered list of every migration Switchboard knows.
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000004_channels::Migration),
             Box::new(m20261202_000005_knowledge_ai::Migration),
             Box::new(m20261204_000006_search_speed::Migration),
+            Box::new(m20261204_000007_ai_actions::Migration),
         ]
     }
 }

@@ -24,6 +24,23 @@ use sea_orm::{ColumnTrait, QueryFilter};
 /// exercised below; `/ws` in tests/websocket.rs). Public token-based ones (sign-in, invitations by token) carry
 /// their own proof of workspace.
 const COVERED: &[&str] = &[
+    // AI actions, policies and tasks: a_cannot_touch_b_actions in tests/actions.rs
+    // (`list_tools` lists the process's tool registry, which holds no workspace data).
+    "list_actions",
+    "approve_action",
+    "reject_action",
+    "replay_action",
+    "propose_action",
+    "list_tools",
+    "get_policies",
+    "save_policy",
+    "delete_policy",
+    "move_policy",
+    "set_policy_default",
+    "test_policy",
+    "list_tasks",
+    "create_task",
+    "set_task_done",
     // Inbox: a_cannot_touch_b_inbox in tests/inbox.rs.
     "get_inbox_meta",
     "list_views",

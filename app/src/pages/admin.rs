@@ -102,6 +102,16 @@ const NAV: &[NavItem] = &[
         action: Action::ViewInbox,
     },
     NavItem {
+        href: "/app/approvals",
+        label: "Approvals",
+        action: Action::ApproveActions,
+    },
+    NavItem {
+        href: "/app/tasks",
+        label: "Tasks",
+        action: Action::ViewInbox,
+    },
+    NavItem {
         href: "/app/kb",
         label: "Knowledge base",
         action: Action::ViewKnowledge,
@@ -140,6 +150,11 @@ const NAV: &[NavItem] = &[
         href: "/app/settings",
         label: "Workspace settings",
         action: Action::ManageWorkspaceSettings,
+    },
+    NavItem {
+        href: "/app/settings/ai-policies",
+        label: "AI policies",
+        action: Action::ManageAiPolicies,
     },
     NavItem {
         href: "/app/settings/channels",

@@ -1,5 +1,6 @@
 //! Pages by area.
 
+pub mod actions;
 pub mod activity;
 pub mod admin;
 pub mod ai;

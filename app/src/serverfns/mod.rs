@@ -4,6 +4,7 @@
 //!
 //! [`AppError`]: crate::error::AppError
 
+pub mod actions;
 pub mod activity;
 pub mod ai;
 pub mod api_keys;

@@ -90,6 +90,9 @@ pub struct Config {
     /// PostgreSQL `statement_timeout` for the server's queries, in milliseconds
     /// (0: none). Migrations run without it.
     pub statement_timeout_ms: u64,
+    /// How long one AI action (a tool run) may take before it is stopped and
+    /// nothing it did is kept, in milliseconds.
+    pub action_timeout_ms: u64,
     /// Base64 of 32 random bytes sealing provider API keys at rest (AES-256-GCM).
     /// Unset: a key is generated once in `data_dir/secrets.key` (mode 0600).
     pub secrets_key: Option<Secret>,
@@ -118,6 +121,7 @@ impl Default for Config {
             max_attachment_bytes: 20 * 1024 * 1024,
             api_requests_per_minute: 600,
             statement_timeout_ms: 15_000,
+            action_timeout_ms: 30_000,
             secrets_key: None,
         }
     }

@@ -63,6 +63,8 @@ pub mod kind {
     pub const AI_RESOLVE: &str = super::super::ai::pipeline::JOB;
     /// Count quiet AI answers as resolutions.
     pub const AI_SWEEP: &str = super::super::ai::pipeline::SWEEP_JOB;
+    /// Run one allowed or approved AI action.
+    pub const AI_ACTION: &str = super::super::actions::JOB;
 }
 
 /// A job to enqueue.
@@ -353,6 +355,7 @@ async fn execute(state: &AppState, job: &job::Model) -> Result<(), String> {
         kind::POLL_IMAP => super::channels::email_in::poll_imap_all(state).await,
         kind::AI_RESOLVE => super::ai::pipeline::run_job(state, &payload).await,
         kind::AI_SWEEP => super::ai::pipeline::sweep_resolutions(state).await,
+        kind::AI_ACTION => super::actions::run_job(state, &payload).await,
         kind::PURGE_SESSIONS | kind::PURGE_AUTH | kind::ACTIVITY_RETENTION | kind::PURGE_JOBS => {
             maintenance(state, job.kind.as_str()).await
         }

@@ -2,6 +2,7 @@
 //! all call these; none of them holds rules of its own.
 
 pub mod accounts;
+pub mod actions;
 pub mod activity;
 pub mod ai;
 pub mod api_keys;
@@ -18,6 +19,7 @@ pub mod mail;
 pub mod metrics;
 pub mod rate_limit;
 pub mod security;
+pub mod tasks;
 pub mod team;
 pub mod tenancy;
 pub mod uow;

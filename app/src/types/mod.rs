@@ -375,4 +375,7 @@ pub use kb::*;
 mod ai;
 pub use ai::*;
 
+mod actions;
+pub use actions::*;
+
 pub use widget_protocol::*;

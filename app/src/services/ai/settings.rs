@@ -317,3 +317,43 @@ pub fn price(s: &Settings) -> Price {
         output_per_mtok_micros: u64::try_from(r.price_output_micros).unwrap_or(0),
     })
 }
+
+/// Sets the action-policy default (`allow`, `deny`, `approval`), creating the
+/// settings row (pipeline off) when the workspace never saved one.
+///
+/// # Errors
+/// Database errors.
+pub async fn set_action_default(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+    effect: &str,
+) -> ServiceResult<()> {
+    let t = now();
+    let existing = scope.find::<ai_setting::Entity>().one(db).await?;
+    let mut am = match existing {
+        Some(r) => r.into_active_model(),
+        None => ai_setting::ActiveModel {
+            workspace_id: Set(scope.workspace_id()),
+            enabled: Set(false),
+            channels: Set("[]".to_owned()),
+            provider: Set(PROVIDER_BUILTIN.to_owned()),
+            base_url: Set(None),
+            chat_model: Set(None),
+            embedding_model: Set(None),
+            api_key_sealed: Set(None),
+            api_key_hint: Set(None),
+            timeout_secs: Set(30),
+            price_input_micros: Set(0),
+            price_output_micros: Set(0),
+            tone: Set("friendly".to_owned()),
+            auto_send_threshold: Set(DEFAULT_AUTO_SEND),
+            answer_threshold: Set(DEFAULT_ANSWER_THRESHOLD),
+            created_at: Set(t),
+            ..Default::default()
+        },
+    };
+    am.action_default = Set(effect.to_owned());
+    am.updated_at = Set(t);
+    am.save(db).await?;
+    Ok(())
+}

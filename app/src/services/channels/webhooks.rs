@@ -374,6 +374,52 @@ async fn insert_delivery(
     Ok(d)
 }
 
+/// Queues one event for one active endpoint, in the caller's transaction (the
+/// `trigger_webhook` tool); signed and retried like every delivery. Returns the
+/// delivery's id.
+///
+/// # Errors
+/// `Invalid` (`endpoint_id`) when the endpoint is missing or paused.
+pub async fn enqueue_one(
+    db: &impl ConnectionTrait,
+    cfg: &super::super::config::JobsConfig,
+    scope: Scoped,
+    endpoint_id: i32,
+    kind: &str,
+    data: serde_json::Value,
+) -> ServiceResult<i32> {
+    let ep = find(db, scope, endpoint_id).await.map_err(|_| {
+        ServiceError::invalid(
+            "endpoint_id",
+            format!("There is no webhook endpoint {endpoint_id} in this workspace."),
+        )
+    })?;
+    if !ep.active {
+        return Err(ServiceError::invalid(
+            "endpoint_id",
+            format!("The endpoint {} is paused; resume it first.", ep.url),
+        ));
+    }
+    let event_id = uuid::Uuid::new_v4().to_string();
+    let payload = serde_json::json!({
+        "event": kind,
+        "data": data,
+        "timestamp": now().to_rfc3339(),
+    })
+    .to_string();
+    Ok(insert_delivery(
+        db,
+        cfg,
+        scope.workspace_id(),
+        ep.id,
+        &event_id,
+        kind,
+        &payload,
+    )
+    .await?
+    .id)
+}
+
 /// Sends a delivery's event again (same event id, a new delivery).
 ///
 /// # Errors

@@ -761,7 +761,22 @@ pub async fn apply_patch(
     patch: &ConversationPatch,
     meta: &RequestMeta,
 ) -> ServiceResult<conversation::Model> {
-    let scope = actor.scope;
+    apply_patch_as(uow, actor.scope, &Who::from(actor), id, patch, meta).await
+}
+
+/// [`apply_patch`] on behalf of anyone (a member, the AI agent, a rule), recorded
+/// in the activity log as `who`.
+///
+/// # Errors
+/// Validation; `NotFound`.
+pub async fn apply_patch_as(
+    uow: &mut UnitOfWork,
+    scope: Scoped,
+    who: &Who,
+    id: i32,
+    patch: &ConversationPatch,
+    meta: &RequestMeta,
+) -> ServiceResult<conversation::Model> {
     let c = find(&**uow, scope, id).await?;
     if c.merged_into_id.is_some() {
         return Err(ServiceError::conflict(
@@ -843,7 +858,7 @@ pub async fn apply_patch(
     activity::record(
         &**uow,
         scope,
-        &Who::from(actor),
+        who,
         meta,
         Entry::new("conversation.updated")
             .target("conversation", ticket_ref(c.number))

@@ -1,0 +1,942 @@
+//! The AI agent that acts (issue 12): the tool registry's validation, the policy
+//! engine, the lifecycle (idempotency, the double-approve race, the re-check at
+//! execution, denial, rejection), every built-in tool's happy path and bad input,
+//! replay as a dry run, tasks, and workspace isolation. Both databases.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
+
+mod common;
+
+use app::serverfns::actions::{
+    ApproveAction, CreateTask, DeletePolicy, GetPolicies, ListActions, ListTasks, MovePolicy,
+    ProposeAction, RejectAction, ReplayAction, SavePolicy, SetPolicyDefault, SetTaskDone,
+    TestPolicy,
+};
+use app::serverfns::auth::GetSession;
+use app::services::actions::{self, Proposal, Proposer};
+use app::services::channels::inbound::{self, InboundMessage, Sender};
+use app::services::context::RequestMeta;
+use app::services::tenancy::{Scoped, System};
+use app::types::{Channel, IdentifierKind};
+use axum::http::StatusCode;
+use common::{add_member, fns::path, sign_up, Backend, Client, TestApp};
+use entity::{activity, ai_action, conversation, expense, message, task, webhook_delivery};
+use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter};
+use serde_json::{json, Value};
+
+struct Ws {
+    owner: Client,
+    id: i32,
+}
+
+async fn workspace(app: &TestApp, email: &str, name: &str) -> Ws {
+    let mut owner = sign_up(app, "Olga Owner", email, name).await;
+    let s = owner.call(path::<GetSession>(), &[]).await.json();
+    Ws {
+        owner,
+        id: i32::try_from(s["workspace"]["id"].as_i64().unwrap()).unwrap(),
+    }
+}
+
+/// A customer email opening a conversation; returns (id, number).
+async fn ticket(app: &TestApp, ws: &Ws, who: &str, text: &str) -> (i32, i32) {
+    let mut m = InboundMessage::new(
+        Channel::Email,
+        format!("test:{who}:{}", uuid::Uuid::new_v4().simple()),
+        Sender {
+            kind: IdentifierKind::Email,
+            value: format!("{who}@customer.test"),
+            name: Some(format!("{who} Customer")),
+        },
+        text.to_owned(),
+    );
+    m.subject = text.chars().take(40).collect();
+    let r = inbound::receive(&app.state, Scoped::new(ws.id), m)
+        .await
+        .unwrap();
+    (r.conversation_id, r.conversation_number)
+}
+
+async fn ai_proposes(app: &TestApp, ws: &Ws, tool: &str, input: Value, conv: Option<i32>) -> Value {
+    let v = actions::propose(
+        &app.state,
+        Scoped::new(ws.id),
+        Proposal {
+            tool: tool.into(),
+            input,
+            conversation_id: conv,
+            reasoning: Some("The customer asked for it.".into()),
+            proposer: Proposer::Ai,
+        },
+        &RequestMeta::default(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{tool}: {e}"));
+    serde_json::to_value(v).unwrap()
+}
+
+async fn action(app: &TestApp, id: i64) -> ai_action::Model {
+    System::new("test inspects actions")
+        .find::<ai_action::Entity>()
+        .filter(ai_action::Column::Id.eq(i32::try_from(id).unwrap()))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+async fn conv(app: &TestApp, id: i32) -> conversation::Model {
+    System::new("test inspects conversations")
+        .find::<conversation::Entity>()
+        .filter(conversation::Column::Id.eq(id))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+fn rule<'a>(name: &'a str, effect: &'a str, tool: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("id", "0"),
+        ("form[name]", name),
+        ("form[effect]", effect),
+        ("form[tool]", tool),
+        ("form[min_risk]", ""),
+        ("form[amount_over]", ""),
+        ("form[segment_tag]", ""),
+        ("form[channel]", ""),
+        ("form[enabled]", "true"),
+    ]
+}
+
+async fn propose(c: &mut Client, tool: &str, input: &str, number: Option<i32>) -> common::Res {
+    let n = number.map(|n| n.to_string());
+    let mut pairs = vec![
+        ("form[tool]", tool),
+        ("form[input_json]", input),
+        ("form[reasoning]", "testing"),
+    ];
+    if let Some(n) = &n {
+        pairs.push(("form[conversation_number]", n.as_str()));
+    }
+    c.call(path::<ProposeAction>(), &pairs).await
+}
+
+// ---------------------------------------------------------------------------------
+
+async fn bad_input_is_refused_naming_the_field(b: Backend) {
+    let app = TestApp::new(b).await;
+    let mut ws = workspace(&app, "olga@a.test", "Acme").await;
+    let (_, n) = ticket(&app, &ws, "carl", "Please close my ticket").await;
+    let cases: &[(&str, &str, Option<i32>, &str)] = &[
+        (
+            "no_such_tool",
+            "{}",
+            Some(n),
+            "There is no tool named `no_such_tool`",
+        ),
+        (
+            "update_ticket",
+            r#"{"status":"gone"}"#,
+            Some(n),
+            "`status`: must be one of",
+        ),
+        (
+            "update_ticket",
+            r#"{"colour":"red"}"#,
+            Some(n),
+            "`colour`: not a field",
+        ),
+        ("update_ticket", "{}", Some(n), "give at least one"),
+        ("reply", "{}", Some(n), "`body`: required"),
+        ("reply", r#"{"body":"hi"}"#, None, "works on a ticket"),
+        (
+            "close_ticket",
+            r#"{"note":""}"#,
+            Some(n),
+            "`note`: must not be empty",
+        ),
+        (
+            "tag_ticket",
+            r#"{"add":"vip"}"#,
+            Some(n),
+            "`add`: must be a list",
+        ),
+        (
+            "assign_ticket",
+            r#"{"assignee_email":"nobody@x.test"}"#,
+            Some(n),
+            "is not a member",
+        ),
+        (
+            "create_task",
+            r#"{"title":"Call","due":"someday"}"#,
+            Some(n),
+            "is not a due date",
+        ),
+        (
+            "create_task",
+            r#"{"due":"tomorrow"}"#,
+            None,
+            "`title`: required",
+        ),
+        (
+            "summarize_thread",
+            r#"{"x":1}"#,
+            Some(n),
+            "this tool takes no input",
+        ),
+        (
+            "draft_email",
+            r#"{"subject":"Hi"}"#,
+            Some(n),
+            "`instructions`: required",
+        ),
+        (
+            "create_expense",
+            r#"{"description":"Credit","amount":"ten"}"#,
+            Some(n),
+            "`amount`: must be a number",
+        ),
+        (
+            "create_expense",
+            r#"{"description":"Credit","amount":5,"currency":"dollars"}"#,
+            Some(n),
+            "`currency`: must be at most 3",
+        ),
+        (
+            "trigger_webhook",
+            r#"{"endpoint_id":999,"event":"x.y"}"#,
+            None,
+            "no webhook endpoint 999",
+        ),
+        (
+            "system_health_check",
+            r#"{"deep":true}"#,
+            None,
+            "this tool takes no input",
+        ),
+        ("reply", "not json", Some(n), "not JSON"),
+    ];
+    // Everything is allowed, so validation at execution shows too.
+    let r = ws
+        .owner
+        .call(path::<SetPolicyDefault>(), &[("effect", "allow")])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    for (tool, input, number, expect) in cases {
+        let r = propose(&mut ws.owner, tool, input, *number).await;
+        if r.status == StatusCode::OK {
+            // Checked when it runs (a member or team that does not exist).
+            app.run_jobs().await;
+            let id = r.json()["id"].as_i64().unwrap();
+            let a = action(&app, id).await;
+            assert_eq!(a.status, "failed", "{tool} {input}");
+            assert!(
+                a.error.as_deref().unwrap_or_default().contains(expect),
+                "{tool}: {:?}",
+                a.error
+            );
+        } else {
+            assert_eq!(
+                r.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{tool} {input}: {}",
+                r.body
+            );
+            assert!(r.body.contains(expect), "{tool} {input}: {}", r.body);
+        }
+    }
+    // Nothing half-written: no expense, no task.
+    let sys = System::new("test");
+    assert_eq!(
+        sys.find::<expense::Entity>()
+            .count(&app.state.db)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        sys.find::<task::Entity>()
+            .count(&app.state.db)
+            .await
+            .unwrap(),
+        0
+    );
+    app.finish().await;
+}
+
+async fn every_tool_runs(b: Backend) {
+    use app::services::channels::webhooks;
+    let app = TestApp::new(b).await;
+    let mut ws = workspace(&app, "olga@a.test", "Acme").await;
+    let r = ws
+        .owner
+        .call(path::<SetPolicyDefault>(), &[("effect", "allow")])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let (cid, _) = ticket(
+        &app,
+        &ws,
+        "carl",
+        "My parcel is late. Can you check the tracking? Please call me back tomorrow.",
+    )
+    .await;
+    let owner = app::services::context::load_actor(
+        &app.state.db,
+        ws.owner.call(path::<GetSession>(), &[]).await.json()["user_id"]
+            .as_i64()
+            .unwrap() as i32,
+        ws.id,
+    )
+    .await
+    .unwrap();
+    let hook = webhooks::create(
+        &app.state,
+        &owner,
+        &app::types::WebhookForm {
+            url: "http://127.0.0.1:9/hook".into(),
+            description: None,
+            events: vec!["message.created".into()],
+            headers: String::new(),
+            allow_private: true,
+        },
+    )
+    .await
+    .unwrap();
+    let cases: Vec<(&str, Value)> = vec![
+        ("update_ticket", json!({"priority": "high"})),
+        ("tag_ticket", json!({"add": ["vip", "late-parcel"]})),
+        ("assign_ticket", json!({"assignee_email": "olga@a.test"})),
+        (
+            "create_task",
+            json!({"title": "Call Carl back", "due": "tomorrow", "priority": "high"}),
+        ),
+        ("summarize_thread", json!({})),
+        (
+            "draft_email",
+            json!({"subject": "Your parcel", "instructions": "Tell Carl the parcel ships today."}),
+        ),
+        (
+            "create_expense",
+            json!({"description": "Courier refund", "amount": 12.5, "currency": "eur"}),
+        ),
+        (
+            "trigger_webhook",
+            json!({"endpoint_id": hook.id, "event": "parcel.late", "payload": {"carrier": "DHL"}}),
+        ),
+        ("system_health_check", json!({})),
+        ("reply", json!({"body": "We are on it, Carl."})),
+        ("close_ticket", json!({"note": "Parcel delivered."})),
+    ];
+    for (tool, input) in &cases {
+        let needs = !matches!(*tool, "system_health_check");
+        let v = ai_proposes(&app, &ws, tool, input.clone(), needs.then_some(cid)).await;
+        assert_eq!(v["status"], "running", "{tool}: {v}");
+        app.run_jobs().await;
+        let a = action(&app, v["id"].as_i64().unwrap()).await;
+        assert_eq!(a.status, "completed", "{tool}: {:?}", a.error);
+        assert!(a.finished_at.is_some());
+    }
+    let c = conv(&app, cid).await;
+    assert_eq!(c.priority, "high");
+    assert_eq!(c.status, "solved");
+    assert!(c.assignee_id.is_some());
+    let sys = System::new("test");
+    let db = &app.state.db;
+    let t = sys.find::<task::Entity>().one(db).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            t.title.as_str(),
+            t.created_by_kind.as_str(),
+            t.conversation_id
+        ),
+        ("Call Carl back", "ai", Some(cid))
+    );
+    assert!(t.due_at.is_some());
+    let e = sys
+        .find::<expense::Entity>()
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((e.amount, e.currency.as_str()), (1250, "EUR"));
+    let d = sys
+        .find::<webhook_delivery::Entity>()
+        .filter(webhook_delivery::Column::EventKind.eq("parcel.late"))
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        d.payload.contains("DHL") && d.payload.contains("TKT-"),
+        "{}",
+        d.payload
+    );
+    let msgs = sys
+        .find::<message::Entity>()
+        .filter(message::Column::ConversationId.eq(cid))
+        .all(db)
+        .await
+        .unwrap();
+    assert!(msgs
+        .iter()
+        .any(|m| m.direction == "outbound" && m.body_text.contains("We are on it")));
+    assert!(msgs.iter().any(|m| m.body_text.starts_with("Summary")));
+    assert!(msgs.iter().any(
+        |m| m.body_text.contains("Email draft (not sent)") && m.body_text.contains("Hi carl,")
+    ));
+    let health = action(
+        &app,
+        ai_proposes(&app, &ws, "system_health_check", json!({}), None).await["id"]
+            .as_i64()
+            .unwrap(),
+    )
+    .await;
+    let out: Value =
+        serde_json::from_str(health.output.as_deref().unwrap_or("{}")).unwrap_or_default();
+    assert_eq!(out["database"], "ok", "{out}");
+    // Tags, tasks and expenses are in the activity log, attributed to the AI agent.
+    let log = sys
+        .find::<activity::Entity>()
+        .filter(activity::Column::Action.eq("action.completed"))
+        .count(db)
+        .await
+        .unwrap();
+    assert_eq!(log, cases.len() as u64);
+    app.finish().await;
+}
+
+async fn policies_decide_and_approval_runs_once(b: Backend) {
+    let app = TestApp::new(b).await;
+    let mut ws = workspace(&app, "olga@a.test", "Acme").await;
+    let mut admin = add_member(&app, &mut ws.owner, "ada@a.test", "admin").await;
+    let (cid, n) = ticket(&app, &ws, "carl", "Please tag me as vip").await;
+
+    // The default is "require approval".
+    let r = propose(&mut ws.owner, "tag_ticket", r#"{"add":["vip"]}"#, Some(n)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let v = r.json();
+    assert_eq!(v["status"], "pending", "{v}");
+    let id = v["id"].as_i64().unwrap().to_string();
+    // The same proposal again is the same action.
+    let again = propose(
+        &mut ws.owner,
+        "tag_ticket",
+        r#"{ "add" : [" vip "] }"#,
+        Some(n),
+    )
+    .await
+    .json();
+    assert_eq!(again["id"].as_i64().unwrap().to_string(), id);
+    // Nobody approves their own proposal.
+    let r = ws
+        .owner
+        .call(path::<ApproveAction>(), &[("id", &id), ("comment", "")])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    // The admin was told in the app (and by email); the proposer was not.
+    let told = System::new("test")
+        .find::<entity::notification::Entity>()
+        .filter(entity::notification::Column::Kind.eq("approval"))
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(told, 1);
+    let r = admin
+        .call(
+            path::<ApproveAction>(),
+            &[("id", &id), ("comment", "Fine by me")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["status"], "running");
+    app.run_jobs().await;
+    let a = action(&app, id.parse().unwrap()).await;
+    assert_eq!(a.status, "completed");
+    assert_eq!(a.approval_comment.as_deref(), Some("Fine by me"));
+    assert_eq!(a.approver_label.as_deref(), Some("New Member <ada@a.test>"));
+    let r = admin
+        .call(path::<ApproveAction>(), &[("id", &id), ("comment", "")])
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.body.contains("completed"), "{}", r.body);
+    let logged = System::new("test")
+        .find::<activity::Entity>()
+        .filter(activity::Column::Action.eq("action.approved"))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(logged.after.unwrap_or_default().contains("Fine by me"));
+    assert!(logged.actor_label.contains("ada@a.test"));
+
+    // Rules: allow tagging, deny expenses, in order.
+    for (name, effect, tool) in [
+        ("Tags are fine", "allow", "tag_ticket"),
+        ("No money", "deny", "create_expense"),
+    ] {
+        let r = ws
+            .owner
+            .call(path::<SavePolicy>(), &rule(name, effect, tool))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+    let v = ai_proposes(&app, &ws, "tag_ticket", json!({"add": ["late"]}), Some(cid)).await;
+    assert_eq!(v["status"], "running");
+    assert!(
+        v["decision_reason"]
+            .as_str()
+            .unwrap()
+            .contains("Tags are fine"),
+        "{v}"
+    );
+    let v = ai_proposes(
+        &app,
+        &ws,
+        "create_expense",
+        json!({"description": "Credit", "amount": 20}),
+        Some(cid),
+    )
+    .await;
+    assert_eq!(v["status"], "denied");
+    app.run_jobs().await;
+    assert_eq!(
+        System::new("t")
+            .find::<expense::Entity>()
+            .count(&app.state.db)
+            .await
+            .unwrap(),
+        0
+    );
+
+    // The tester agrees, and follows a change of order.
+    let probe = |tool: &'static str| {
+        vec![
+            ("probe[tool]", tool),
+            ("probe[amount]", "20"),
+            ("probe[tags]", ""),
+            ("probe[channel]", "email"),
+        ]
+    };
+    let o = ws
+        .owner
+        .call(path::<TestPolicy>(), &probe("create_expense"))
+        .await
+        .json();
+    assert_eq!(o["effect"], "deny", "{o}");
+    let o = ws
+        .owner
+        .call(path::<TestPolicy>(), &probe("reply"))
+        .await
+        .json();
+    assert_eq!(o["effect"], "approval");
+    assert!(o["reason"].as_str().unwrap().contains("default"));
+    let r = ws
+        .owner
+        .call(
+            path::<SavePolicy>(),
+            &rule("Everything allowed", "allow", ""),
+        )
+        .await;
+    let rules = r.json()["rules"].clone();
+    let last = rules[2]["id"].as_i64().unwrap().to_string();
+    for _ in 0..2 {
+        ws.owner
+            .call(path::<MovePolicy>(), &[("id", &last), ("up", "true")])
+            .await;
+    }
+    let o = ws
+        .owner
+        .call(path::<TestPolicy>(), &probe("create_expense"))
+        .await
+        .json();
+    assert_eq!(o["effect"], "allow", "{o}");
+    let page = ws.owner.call(path::<GetPolicies>(), &[]).await.json();
+    assert_eq!(page["rules"][0]["name"], "Everything allowed");
+    ws.owner
+        .call(path::<DeletePolicy>(), &[("id", &last)])
+        .await;
+    let bad = ws
+        .owner
+        .call(path::<SavePolicy>(), &{
+            let mut r = rule("Big refunds", "approval", "create_expense");
+            r[5] = ("form[amount_over]", "lots");
+            r
+        })
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("amount_over"), "{}", bad.body);
+
+    // Rejection keeps the action from running.
+    let v = ai_proposes(&app, &ws, "reply", json!({"body": "Sure!"}), Some(cid)).await;
+    assert_eq!(v["status"], "pending");
+    let rid = v["id"].as_i64().unwrap().to_string();
+    let r = admin
+        .call(
+            path::<RejectAction>(),
+            &[("id", &rid), ("comment", "Wrong tone")],
+        )
+        .await;
+    assert_eq!(r.json()["status"], "rejected", "{}", r.body);
+    app.run_jobs().await;
+    let replies = System::new("t")
+        .find::<message::Entity>()
+        .filter(message::Column::BodyText.eq("Sure!"))
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(replies, 0);
+
+    // Lists.
+    let pending = admin
+        .call(path::<ListActions>(), &[("filter", "pending")])
+        .await
+        .json();
+    assert_eq!(pending.as_array().unwrap().len(), 0, "{pending}");
+    let done = admin
+        .call(
+            path::<ListActions>(),
+            &[("filter", "done"), ("conversation_number", &n.to_string())],
+        )
+        .await
+        .json();
+    assert!(done.as_array().unwrap().len() >= 4, "{done}");
+    app.finish().await;
+}
+
+async fn two_approvers_at_once_run_it_once(b: Backend) {
+    let app = TestApp::new(b).await;
+    let mut ws = workspace(&app, "olga@a.test", "Acme").await;
+    let mut admin = add_member(&app, &mut ws.owner, "ada@a.test", "admin").await;
+    let (cid, _) = ticket(&app, &ws, "carl", "Please call me back").await;
+    for round in 0..5 {
+        let v = ai_proposes(
+            &app,
+            &ws,
+            "create_task",
+            json!({"title": format!("Call back #{round}")}),
+            Some(cid),
+        )
+        .await;
+        let id = v["id"].as_i64().unwrap().to_string();
+        let pairs = [("id", id.as_str()), ("comment", "")];
+        let (r1, r2) = tokio::join!(
+            ws.owner.call(path::<ApproveAction>(), &pairs),
+            admin.call(path::<ApproveAction>(), &pairs)
+        );
+        let mut codes = [r1.status, r2.status];
+        codes.sort();
+        assert_eq!(
+            codes,
+            [StatusCode::OK, StatusCode::CONFLICT],
+            "{} / {}",
+            r1.body,
+            r2.body
+        );
+        app.run_jobs().await;
+    }
+    let tasks = System::new("t")
+        .find::<task::Entity>()
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(tasks, 5);
+    let jobs_run = System::new("t")
+        .find::<entity::job::Entity>()
+        .filter(entity::job::Column::Kind.eq(actions::JOB))
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(jobs_run, 5);
+    app.finish().await;
+}
+
+async fn policy_is_checked_again_before_running(b: Backend) {
+    let app = TestApp::new(b).await;
+    let mut ws = workspace(&app, "olga@a.test", "Acme").await;
+    let mut admin = add_member(&app, &mut ws.owner, "ada@a.test", "admin").await;
+    let (cid, _) = ticket(&app, &ws, "carl", "Close my ticket please").await;
+    // Approved, then a rule denies closing before the job runs: blocked.
+    let v = ai_proposes(&app, &ws, "close_ticket", json!({}), Some(cid)).await;
+    let id = v["id"].as_i64().unwrap();
+    let r = admin
+        .call(
+            path::<ApproveAction>(),
+            &[("id", &id.to_string()), ("comment", "ok")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    ws.owner
+        .call(
+            path::<SavePolicy>(),
+            &rule("Never close", "deny", "close_ticket"),
+        )
+        .await;
+    app.run_jobs().await;
+    let a = action(&app, id).await;
+    assert_eq!(a.status, "failed");
+    assert!(a.error.unwrap().contains("Blocked at execution"));
+    assert_ne!(conv(&app, cid).await.status, "solved");
+
+    // Allowed at proposal, then approval required: back to pending, not run.
+    let r = ws
+        .owner
+        .call(
+            path::<SavePolicy>(),
+            &rule("Tasks ok", "allow", "create_task"),
+        )
+        .await;
+    let rules = r.json()["rules"].clone();
+    let v = ai_proposes(
+        &app,
+        &ws,
+        "create_task",
+        json!({"title": "Follow up"}),
+        Some(cid),
+    )
+    .await;
+    assert_eq!(v["status"], "running");
+    let tasks_rule = rules[1]["id"].as_i64().unwrap().to_string();
+    let mut tighten = rule("Tasks ok", "approval", "create_task");
+    tighten[0] = ("id", tasks_rule.as_str());
+    ws.owner.call(path::<SavePolicy>(), &tighten).await;
+    app.run_jobs().await;
+    let a = action(&app, v["id"].as_i64().unwrap()).await;
+    assert_eq!(a.status, "pending");
+    assert!(a.decision_reason.contains("Re-checked"));
+    assert_eq!(
+        System::new("t")
+            .find::<task::Entity>()
+            .count(&app.state.db)
+            .await
+            .unwrap(),
+        0
+    );
+
+    // Replay is a dry run: today's decision, nothing changes.
+    let before = System::new("t")
+        .find::<ai_action::Entity>()
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    let rp = admin
+        .call(path::<ReplayAction>(), &[("id", &id.to_string())])
+        .await
+        .json();
+    assert_eq!(rp["outcome"]["effect"], "deny", "{rp}");
+    assert!(
+        rp["would"]
+            .as_str()
+            .unwrap()
+            .contains("Mark the ticket solved"),
+        "{rp}"
+    );
+    assert!(rp["then"].as_str().unwrap().contains("failed"), "{rp}");
+    let after = System::new("t")
+        .find::<ai_action::Entity>()
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(before, after);
+    assert_ne!(conv(&app, cid).await.status, "solved");
+    app.finish().await;
+}
+
+async fn tasks_are_listed_and_completed(b: Backend) {
+    let app = TestApp::new(b).await;
+    let mut ws = workspace(&app, "olga@a.test", "Acme").await;
+    let mut agent = add_member(&app, &mut ws.owner, "gus@a.test", "agent").await;
+    let mut light = add_member(&app, &mut ws.owner, "lia@a.test", "light_agent").await;
+    let (_, n) = ticket(&app, &ws, "carl", "Need an invoice copy").await;
+    let me = agent.call(path::<GetSession>(), &[]).await.json()["user_id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    let form = |title: &'static str, due: &'static str| {
+        vec![
+            ("form[title]", title),
+            ("form[notes]", "from the test"),
+            ("form[due]", due),
+            ("form[priority]", "high"),
+        ]
+    };
+    let mut f = form("Send the invoice", "2020-01-01");
+    let num = n.to_string();
+    f.push(("form[conversation_number]", &num));
+    f.push(("form[assignee_id]", &me));
+    let r = agent.call(path::<CreateTask>(), &f).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let t = r.json();
+    assert_eq!(t["overdue"], true);
+    assert_eq!(t["conversation_number"], n);
+    let r = agent.call(path::<CreateTask>(), &form("", "")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("title"));
+    let r = agent
+        .call(path::<CreateTask>(), &form("Later", "next-ish"))
+        .await;
+    assert!(r.body.contains("not a due date"), "{}", r.body);
+    let r = light.call(path::<CreateTask>(), &form("Nope", "")).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let mine = light
+        .call(path::<ListTasks>(), &[("filter", "overdue")])
+        .await
+        .json();
+    assert_eq!(mine["tasks"].as_array().unwrap().len(), 1, "{mine}");
+    let on_ticket = agent
+        .call(
+            path::<ListTasks>(),
+            &[("filter", "all"), ("conversation_number", &num)],
+        )
+        .await
+        .json();
+    assert_eq!(on_ticket["tasks"][0]["title"], "Send the invoice");
+    let id = t["id"].as_i64().unwrap().to_string();
+    let r = agent
+        .call(path::<SetTaskDone>(), &[("id", &id), ("done", "true")])
+        .await;
+    assert_eq!(r.json()["status"], "done");
+    let open = agent
+        .call(path::<ListTasks>(), &[("filter", "mine")])
+        .await
+        .json();
+    assert_eq!(open["tasks"].as_array().unwrap().len(), 0);
+    app.finish().await;
+}
+
+async fn a_cannot_touch_b_actions(b: Backend) {
+    let app = TestApp::new(b).await;
+    let mut a = workspace(&app, "alice@a.test", "Workspace A").await;
+    let mut bo = workspace(&app, "bob@b.test", "Workspace B").await;
+    let (b_cid, b_n) = ticket(&app, &bo, "carl", "B's customer").await;
+    let v = ai_proposes(
+        &app,
+        &bo,
+        "tag_ticket",
+        json!({"add": ["b-only"]}),
+        Some(b_cid),
+    )
+    .await;
+    let bid = v["id"].as_i64().unwrap().to_string();
+    let r = bo
+        .owner
+        .call(path::<SavePolicy>(), &rule("B rule", "deny", "reply"))
+        .await;
+    let b_rule = r.json()["rules"][0]["id"].as_i64().unwrap().to_string();
+    let r = bo
+        .owner
+        .call(
+            path::<CreateTask>(),
+            &[
+                ("form[title]", "B task"),
+                ("form[notes]", ""),
+                ("form[due]", ""),
+                ("form[priority]", ""),
+            ],
+        )
+        .await;
+    let b_task = r.json()["id"].as_i64().unwrap().to_string();
+
+    // A sees none of it.
+    for f in ["pending", "all"] {
+        let l = a.owner.call(path::<ListActions>(), &[("filter", f)]).await;
+        assert_eq!(l.json(), json!([]), "{}", l.body);
+    }
+    let t = a
+        .owner
+        .call(path::<ListTasks>(), &[("filter", "all")])
+        .await
+        .json();
+    assert_eq!(t["tasks"], json!([]));
+    let p = a.owner.call(path::<GetPolicies>(), &[]).await.json();
+    assert_eq!(p["rules"], json!([]));
+    // A cannot act on B's rows, nor name B's ticket.
+    for (p, args) in [
+        (
+            path::<ApproveAction>(),
+            vec![("id", bid.as_str()), ("comment", "")],
+        ),
+        (
+            path::<RejectAction>(),
+            vec![("id", bid.as_str()), ("comment", "")],
+        ),
+        (path::<ReplayAction>(), vec![("id", bid.as_str())]),
+        (path::<DeletePolicy>(), vec![("id", b_rule.as_str())]),
+        (
+            path::<MovePolicy>(),
+            vec![("id", b_rule.as_str()), ("up", "true")],
+        ),
+        (
+            path::<SetTaskDone>(),
+            vec![("id", b_task.as_str()), ("done", "true")],
+        ),
+    ] {
+        let r = a.owner.call(p, &args).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{p}: {}", r.body);
+    }
+    let mut upd = rule("hijack", "allow", "");
+    upd[0] = ("id", b_rule.as_str());
+    let r = a.owner.call(path::<SavePolicy>(), &upd).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let r = propose(&mut a.owner, "tag_ticket", r#"{"add":["x"]}"#, Some(b_n)).await;
+    // A's own ticket numbering has no such ticket.
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let r = a
+        .owner
+        .call(
+            path::<ListTasks>(),
+            &[("filter", "all"), ("conversation_number", &b_n.to_string())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // A's policy tester and default leave B alone.
+    a.owner
+        .call(path::<SetPolicyDefault>(), &[("effect", "allow")])
+        .await;
+    let o = bo
+        .owner
+        .call(
+            path::<TestPolicy>(),
+            &[
+                ("probe[tool]", "tag_ticket"),
+                ("probe[amount]", ""),
+                ("probe[tags]", ""),
+                ("probe[channel]", ""),
+            ],
+        )
+        .await
+        .json();
+    assert_eq!(o["effect"], "approval", "{o}");
+    // The services refuse another workspace's conversation too.
+    let e = actions::propose(
+        &app.state,
+        Scoped::new(a.id),
+        Proposal {
+            tool: "tag_ticket".into(),
+            input: json!({"add": ["x"]}),
+            conversation_id: Some(b_cid),
+            reasoning: None,
+            proposer: Proposer::Ai,
+        },
+        &RequestMeta::default(),
+    )
+    .await;
+    assert!(
+        matches!(e, Err(app::services::ServiceError::NotFound(_))),
+        "{e:?}"
+    );
+    let still = action(&app, bid.parse().unwrap()).await;
+    assert_eq!(still.status, "pending");
+    app.finish().await;
+}
+
+backend_tests!(
+    bad_input_is_refused_naming_the_field,
+    every_tool_runs,
+    policies_decide_and_approval_runs_once,
+    two_approvers_at_once_run_it_once,
+    policy_is_checked_again_before_running,
+    tasks_are_listed_and_completed,
+    a_cannot_touch_b_actions,
+);
