@@ -29,6 +29,9 @@ pub struct Model {
     pub proposed_by_label: String,
     #[sea_orm(column_type = "Text", nullable)]
     pub reasoning: Option<String>,
+    /// Told to the customer once it ran (requests the customer made).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub customer_note: Option<String>,
     pub status: String,
     /// `allow`, `deny` or `approval`.
     pub decision: String,

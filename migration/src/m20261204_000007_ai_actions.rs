@@ -68,6 +68,7 @@ impl MigrationTrait for Migration {
                 IntNull("proposed_by_user_id"),
                 Str("proposed_by_label"),
                 TextNull("reasoning"),
+                TextNull("customer_note"),
                 Str("status"),
                 Str("decision"),
                 Text("decision_reason"),

@@ -86,6 +86,7 @@ async fn a_hanging_tool_times_out_and_keeps_nothing(b: Backend) {
             conversation_id: Some(r.conversation_id),
             reasoning: None,
             proposer: Proposer::Ai,
+            customer_note: None,
         },
         &RequestMeta::default(),
     )

@@ -67,6 +67,7 @@ async fn ai_proposes(app: &TestApp, ws: &Ws, tool: &str, input: Value, conv: Opt
             conversation_id: conv,
             reasoning: Some("The customer asked for it.".into()),
             proposer: Proposer::Ai,
+            customer_note: None,
         },
         &RequestMeta::default(),
     )
@@ -918,6 +919,7 @@ async fn a_cannot_touch_b_actions(b: Backend) {
             conversation_id: Some(b_cid),
             reasoning: None,
             proposer: Proposer::Ai,
+            customer_note: None,
         },
         &RequestMeta::default(),
     )
@@ -931,6 +933,256 @@ async fn a_cannot_touch_b_actions(b: Backend) {
     app.finish().await;
 }
 
+async fn ai_messages(app: &TestApp, cid: i32) -> Vec<String> {
+    System::new("test")
+        .find::<message::Entity>()
+        .filter(message::Column::ConversationId.eq(cid))
+        .filter(message::Column::Direction.eq("outbound"))
+        .filter(message::Column::AuthorUserId.is_null())
+        .all(&app.state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.body_text)
+        .collect()
+}
+
+async fn the_ai_turns_requests_into_actions(b: Backend) {
+    let app = TestApp::new(b).await;
+    let mut ws = workspace(&app, "olga@a.test", "Acme").await;
+    let mut admin = add_member(&app, &mut ws.owner, "ada@a.test", "admin").await;
+    app::services::ai::settings::enable_builtin(
+        &app.state.db,
+        Scoped::new(ws.id),
+        &["email", "chat"],
+    )
+    .await
+    .unwrap();
+
+    // Needs approval (the default): the customer is told, an approver decides.
+    let (cid, n) = ticket(
+        &app,
+        &ws,
+        "carl",
+        "Please close my ticket, it is sorted now.",
+    )
+    .await;
+    app.run_jobs().await;
+    let pending = admin
+        .call(path::<ListActions>(), &[("filter", "pending")])
+        .await
+        .json();
+    assert_eq!(pending.as_array().unwrap().len(), 1, "{pending}");
+    assert_eq!(pending[0]["tool"], "close_ticket");
+    assert_eq!(pending[0]["proposed_by_kind"], "ai");
+    assert_eq!(pending[0]["conversation_number"], n);
+    assert!(pending[0]["reasoning"]
+        .as_str()
+        .unwrap()
+        .contains("close my ticket"));
+    let said = ai_messages(&app, cid).await;
+    assert!(
+        said.iter()
+            .any(|m| m.contains("approve closing your ticket")),
+        "{said:?}"
+    );
+    let run = System::new("t")
+        .find::<entity::ai_run::Entity>()
+        .filter(entity::ai_run::Column::ConversationId.eq(cid))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(run.decision, "act");
+    assert!(
+        run.steps.contains("\"intents\"") && run.steps.contains("\"propose\""),
+        "{}",
+        run.steps
+    );
+    let id = pending[0]["id"].as_i64().unwrap().to_string();
+    let r = admin
+        .call(
+            path::<ApproveAction>(),
+            &[("id", &id), ("comment", "Customer confirmed")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    app.run_jobs().await;
+    assert_eq!(conv(&app, cid).await.status, "solved");
+    let said = ai_messages(&app, cid).await;
+    assert!(
+        said.iter().any(|m| m.contains("Your ticket is now closed")),
+        "{said:?}"
+    );
+
+    // Allowed by a rule: runs at once, and the customer hears when it is done.
+    ws.owner
+        .call(
+            path::<SavePolicy>(),
+            &rule("Call-backs are fine", "allow", "create_task"),
+        )
+        .await;
+    let (cid, _) = ticket(
+        &app,
+        &ws,
+        "dana",
+        "Could you call me back tomorrow? My number is +1 415 555 0100.",
+    )
+    .await;
+    app.run_jobs().await;
+    let t = System::new("t")
+        .find::<task::Entity>()
+        .filter(task::Column::ConversationId.eq(cid))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .expect("a call-back task");
+    assert_eq!(t.created_by_kind, "ai");
+    assert!(t.due_at.is_some());
+    assert!(t
+        .notes
+        .unwrap_or_default()
+        .contains("Phone: +1 415 555 0100"));
+    let said = ai_messages(&app, cid).await;
+    assert!(
+        said.iter()
+            .any(|m| m.contains("scheduled a call back tomorrow")),
+        "{said:?}"
+    );
+
+    // Denied: the customer is told a person follows up, and one is assigned.
+    ws.owner
+        .call(
+            path::<SavePolicy>(),
+            &rule("Never close", "deny", "close_ticket"),
+        )
+        .await;
+    let (cid, _) = ticket(&app, &ws, "erin", "You can close this ticket please").await;
+    app.run_jobs().await;
+    let said = ai_messages(&app, cid).await;
+    assert!(
+        said.iter()
+            .any(|m| m.contains("can't arrange closing your ticket")),
+        "{said:?}"
+    );
+    let c = conv(&app, cid).await;
+    assert_eq!(c.ai_state.as_deref(), Some("escalated"));
+    assert_eq!(c.ai_reason.as_deref(), Some("action_denied"));
+    assert!(c.assignee_id.is_some());
+    assert_ne!(c.status, "solved");
+    app.finish().await;
+}
+
+/// A local OpenAI-compatible server that answers every chat request with a call
+/// of `tool`, and records the requests.
+async fn fake_openai_calling(
+    tool: &'static str,
+    args: Value,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) {
+    use axum::routing::post;
+    let seen: std::sync::Arc<std::sync::Mutex<Vec<Value>>> = std::sync::Arc::default();
+    let s2 = seen.clone();
+    let router = axum::Router::new().route(
+        "/v1/chat/completions",
+        post(move |body: axum::Json<Value>| {
+            let seen = s2.clone();
+            let args = args.clone();
+            async move {
+                seen.lock().unwrap().push(body.0);
+                axum::Json(json!({
+                    "id": "chatcmpl-2", "object": "chat.completion", "created": 1, "model": "gpt-4o-mini",
+                    "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
+                        "role": "assistant", "content": null,
+                        "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": tool, "arguments": args.to_string()}}]
+                    }}],
+                    "usage": {"prompt_tokens": 900, "completion_tokens": 40, "total_tokens": 940}
+                }))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.ok() });
+    (format!("http://{addr}/v1"), seen)
+}
+
+async fn a_provider_proposes_through_tool_calls(b: Backend) {
+    use app::serverfns::ai::SaveAiSettings;
+    let app = TestApp::new(b).await;
+    let mut ws = workspace(&app, "olga@a.test", "Acme").await;
+    let (base, seen) = fake_openai_calling(
+        "create_task",
+        json!({"title": "Call Carl back", "due": "tomorrow"}),
+    )
+    .await;
+    let r = ws
+        .owner
+        .call(
+            path::<SaveAiSettings>(),
+            &[
+                ("form[enabled]", "true"),
+                ("form[channels][0]", "email"),
+                ("form[auto_send_threshold]", "60"),
+                ("form[provider]", "openai"),
+                ("form[base_url]", &base),
+                ("form[chat_model]", "gpt-4o-mini"),
+                ("form[embedding_model]", ""),
+                ("form[api_key]", "sk-test-1234567890abcd"),
+                ("form[clear_key]", "false"),
+                ("form[timeout_secs]", "5"),
+                ("form[price_input_micros]", "0"),
+                ("form[price_output_micros]", "0"),
+                ("form[tone]", "friendly"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let (cid, _) = ticket(
+        &app,
+        &ws,
+        "carl",
+        "I'd like someone to phone me tomorrow about my order",
+    )
+    .await;
+    app.run_jobs().await;
+    let sent = seen.lock().unwrap().clone();
+    assert_eq!(
+        sent.len(),
+        1,
+        "one request per message: the answer and the tools together"
+    );
+    let tools = sent[0]["tools"].as_array().unwrap();
+    let ct = tools
+        .iter()
+        .find(|t| t["function"]["name"] == "create_task")
+        .expect("create_task offered");
+    assert_eq!(ct["function"]["parameters"]["required"], json!(["title"]));
+    assert!(!tools.iter().any(|t| t["function"]["name"] == "reply"));
+    let pending = ws
+        .owner
+        .call(path::<ListActions>(), &[("filter", "pending")])
+        .await
+        .json();
+    assert_eq!(pending[0]["tool"], "create_task", "{pending}");
+    assert!(pending[0]["input"]
+        .as_str()
+        .unwrap()
+        .contains("Call Carl back"));
+    assert!(pending[0]["reasoning"].as_str().unwrap().contains("openai"));
+    let run = System::new("t")
+        .find::<entity::ai_run::Entity>()
+        .filter(entity::ai_run::Column::ConversationId.eq(cid))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (run.decision.as_str(), run.engine.as_str(), run.tokens_in),
+        ("act", "openai", 900)
+    );
+    app.finish().await;
+}
+
 backend_tests!(
     bad_input_is_refused_naming_the_field,
     every_tool_runs,
@@ -939,4 +1191,6 @@ backend_tests!(
     policy_is_checked_again_before_running,
     tasks_are_listed_and_completed,
     a_cannot_touch_b_actions,
+    the_ai_turns_requests_into_actions,
+    a_provider_proposes_through_tool_calls,
 );

@@ -69,6 +69,7 @@ async fn kill_9_while_actions_run_completes_each_once(b: Backend) {
                 conversation_id: None,
                 reasoning: None,
                 proposer: Proposer::Ai,
+                customer_note: None,
             },
             &meta,
         )

@@ -21,6 +21,7 @@ pub const REASONS: &[(&str, &str)] = &[
     ("pii_blocked", "Reply held: personal data"),
     ("low_confidence", "Not sure enough to send"),
     ("internal_error", "AI error"),
+    ("action_denied", "Action not allowed"),
 ];
 
 /// The label of a reason code.

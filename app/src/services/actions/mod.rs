@@ -108,6 +108,9 @@ pub struct Proposal {
     pub reasoning: Option<String>,
     /// Who.
     pub proposer: Proposer,
+    /// For a customer's own request: what they are told once it ran (a rejection
+    /// or a failure tells them a teammate follows up).
+    pub customer_note: Option<String>,
 }
 
 /// The idempotency key of a proposal.
@@ -272,6 +275,7 @@ pub async fn propose(
             .reasoning
             .map(|r| r.trim().chars().take(2000).collect::<String>())
             .filter(|r| !r.is_empty())),
+        customer_note: Set(p.customer_note.clone()),
         status: Set(status.to_owned()),
         decision: Set(d.effect.as_str().to_owned()),
         decision_reason: Set(d.reason.clone()),
@@ -363,6 +367,7 @@ pub async fn propose_as_member(
             conversation_id,
             reasoning: Some(f.reasoning.clone()),
             proposer: Proposer::Member(actor.clone()),
+            customer_note: None,
         },
         meta,
     )
@@ -603,6 +608,14 @@ async fn decide_pending(
     .await?;
     if approve {
         queue_run(&mut uow, scope, id).await?;
+    } else if row.customer_note.is_some() {
+        tell_customer(
+            &mut uow,
+            scope,
+            row.conversation_id,
+            "A member of our team reviewed your request and will follow up with you personally.",
+        )
+        .await?;
     }
     emit(&mut uow, &row);
     let v = one_view(&*uow, scope, row).await?;
@@ -774,6 +787,9 @@ pub async fn execute(state: &AppState, scope: Scoped, id: i32) -> ServiceResult<
                 return Ok(());
             }
             let row = find(&*uow, scope, id).await?;
+            if let Some(note) = &row.customer_note {
+                tell_customer(&mut uow, scope, row.conversation_id, note).await?;
+            }
             activity::record(
                 &*uow,
                 scope,
@@ -984,6 +1000,27 @@ pub async fn list(
         .all(db)
         .await?;
     views(db, scope, rows).await
+}
+
+/// Posts the AI agent's message to the customer on the action's conversation,
+/// formatted for its channel (nothing when the ticket is gone).
+async fn tell_customer(
+    uow: &mut UnitOfWork,
+    scope: Scoped,
+    conversation_id: Option<i32>,
+    text: &str,
+) -> ServiceResult<()> {
+    let Some(id) = conversation_id else {
+        return Ok(());
+    };
+    let c = match super::inbox::conversations::find(&**uow, scope, id).await {
+        Ok(c) => c,
+        Err(ServiceError::NotFound(_)) => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let body = super::ai::pipeline::format_for(&**uow, scope, &c, text).await?;
+    super::inbox::messages::insert_ai_reply(uow, scope, &c, &body).await?;
+    Ok(())
 }
 
 async fn one_view(

@@ -4,7 +4,7 @@
 //! [`Decision`], so the pipeline treats them alike.
 
 use super::extractive::{self, Passage};
-use super::providers::{ChatMessage, ChatRequest, ModelProvider, Role, Usage};
+use super::providers::{ChatMessage, ChatRequest, ModelProvider, Role, ToolCall, Usage};
 use super::textutil;
 
 /// What the engine decided.
@@ -51,6 +51,8 @@ pub struct Decision {
     pub provider_ms: u64,
     /// Engine name.
     pub engine: String,
+    /// Tools the provider called instead of answering (a customer's request).
+    pub tool_calls: Vec<ToolCall>,
 }
 
 /// The built-in engine's confidence in answering `query` from `passages` (best
@@ -92,6 +94,7 @@ pub fn builtin(query: &str, passages: &[Passage], threshold: f64, kb_misses: i32
             usage: Usage::default(),
             provider_ms: 0,
             engine: "builtin".into(),
+            tool_calls: Vec::new(),
         }
     };
     if textutil::content_terms(query).is_empty() {
@@ -154,6 +157,7 @@ pub fn builtin(query: &str, passages: &[Passage], threshold: f64, kb_misses: i32
         usage: Usage::default(),
         provider_ms: 0,
         engine: "builtin".into(),
+        tool_calls: Vec::new(),
     }
 }
 
@@ -199,7 +203,8 @@ pub async fn with_provider(
         "You are a customer support agent. Answer ONLY with facts stated in the numbered knowledge-base passages below; never invent policies, prices, dates or promises. \
          If the passages do not answer the question, choose \"clarify\" (ask one short question) or \"escalate\". \
          Reply with a single JSON object: {{\"decision\":\"answer\"|\"clarify\"|\"escalate\",\"reply\":\"text for the customer\",\"confidence\":0.0-1.0,\"sources\":[passage numbers]}}. \
-         Include the URL of the passage you used in the reply.\n\nPassages:\n{sources}"
+         Include the URL of the passage you used in the reply. \
+         If the customer asks you to DO something one of the tools does (close the ticket, schedule a call back, …), call that tool instead, with arguments taken from the conversation only: never invent names, dates, amounts or numbers.\n\nPassages:\n{sources}"
     );
     let mut messages: Vec<ChatMessage> = history
         .iter()
@@ -220,13 +225,35 @@ pub async fn with_provider(
         model: provider.model().to_owned(),
         system: Some(system),
         messages,
-        tools: Vec::new(),
+        tools: super::intents::offered(),
         max_tokens: 600,
         temperature: Some(0.0),
     };
     let started = std::time::Instant::now();
     let resp = provider.chat(&req).await.map_err(|e| e.to_string())?;
     let provider_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    if !resp.tool_calls.is_empty() {
+        return Ok(Decision {
+            verdict: Verdict::Answer,
+            confidence: 1.0,
+            reply: String::new(),
+            quoted: Vec::new(),
+            source: None,
+            why: format!(
+                "{} called {}.",
+                provider.name(),
+                resp.tool_calls
+                    .iter()
+                    .map(|c| c.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            usage: resp.usage,
+            provider_ms,
+            engine: provider.name().to_owned(),
+            tool_calls: resp.tool_calls,
+        });
+    }
     let json =
         extract_json(&resp.text).ok_or_else(|| "the model did not reply with JSON".to_owned())?;
     let v: serde_json::Value =
@@ -288,6 +315,7 @@ pub async fn with_provider(
         usage: resp.usage,
         provider_ms,
         engine: provider.name().to_owned(),
+        tool_calls: Vec::new(),
     })
 }
 

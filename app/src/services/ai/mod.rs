@@ -11,6 +11,7 @@ pub mod assist;
 pub mod engine;
 pub mod extractive;
 pub mod guardrails;
+pub mod intents;
 pub mod kbtext;
 pub mod metering;
 pub mod pii;

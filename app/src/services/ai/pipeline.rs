@@ -20,9 +20,9 @@
 
 use super::engine::{self, Decision, Verdict};
 use super::extractive::Passage;
-use super::providers::ModelProvider;
+use super::providers::{ModelProvider, Usage};
 use super::settings::{self, Settings};
-use super::{guardrails, pii, sentiment, textutil};
+use super::{guardrails, intents, pii, sentiment, textutil};
 use crate::services::activity::{self, Entry, Who};
 use crate::services::bus::Event;
 use crate::services::channels::formatting::{self, FormatContext};
@@ -508,6 +508,34 @@ pub async fn run(
             None
         }
     };
+    // A request the AI can act on ("close my ticket", "call me back tomorrow"):
+    // propose the matching tools, under the workspace's policies, instead of
+    // answering from the knowledge base.
+    if provider.is_none() {
+        let t = Instant::now();
+        let found = intents::detect(&m.body_text, m.created_at.date_naive());
+        if !found.is_empty() {
+            steps.push(step(
+                "intents",
+                format!("{} request(s) found", found.len()),
+                found
+                    .iter()
+                    .map(|i| format!("{} {}", i.tool, i.input))
+                    .collect(),
+                t,
+            ));
+            let how = Metered {
+                usage: Usage::default(),
+                provider_ms: 0,
+                engine: "builtin".into(),
+            };
+            if let Some(id) =
+                propose_requests(state, scope, &c, &m, found, &mut steps, started, how).await?
+            {
+                return Ok(Some(id));
+            }
+        }
+    }
     let assessed = assess(
         db,
         scope,
@@ -535,6 +563,28 @@ pub async fn run(
         }
     };
     steps.extend(a.steps.clone());
+    let mut a = a;
+    // The provider called tools instead of answering: a request to act on.
+    if let Some(d) = a.decision.as_ref().filter(|d| !d.tool_calls.is_empty()) {
+        let found = intents::from_tool_calls(&d.tool_calls, &text, &d.engine);
+        let how = Metered {
+            usage: d.usage.clone(),
+            provider_ms: d.provider_ms,
+            engine: d.engine.clone(),
+        };
+        if let Some(id) =
+            propose_requests(state, scope, &c, &m, found, &mut steps, started, how).await?
+        {
+            return Ok(Some(id));
+        }
+        // Nothing could be proposed: answer from the knowledge base instead.
+        a.decision = Some(engine::builtin(
+            &text,
+            &a.passages,
+            s.answer_threshold,
+            c.ai_kb_misses,
+        ));
+    }
     match act(state, scope, &s, &c, message_id, a, steps.clone(), started).await {
         Ok(id) => Ok(Some(id)),
         Err(e) => {
@@ -550,6 +600,144 @@ pub async fn run(
                 .map(Some)
         }
     }
+}
+
+/// How a run was metered (provider tokens and wait, engine name).
+struct Metered {
+    usage: Usage,
+    provider_ms: u64,
+    engine: String,
+}
+
+/// Proposes the requests found in the customer's message as actions and tells
+/// the customer what waits for approval or cannot be done. `None` when nothing
+/// could be proposed.
+#[allow(clippy::too_many_arguments)]
+async fn propose_requests(
+    state: &AppState,
+    scope: Scoped,
+    c: &conversation::Model,
+    m: &message::Model,
+    found: Vec<intents::Intent>,
+    steps: &mut Vec<AiStep>,
+    started: Instant,
+    how: Metered,
+) -> ServiceResult<Option<i32>> {
+    use crate::services::actions::{self, Proposal, Proposer};
+    let Metered {
+        usage,
+        provider_ms,
+        engine: engine_name,
+    } = how;
+    let t = Instant::now();
+    let mut proposed = Vec::new();
+    let mut details = Vec::new();
+    for i in found {
+        let p = Proposal {
+            tool: i.tool.clone(),
+            input: i.input.clone(),
+            conversation_id: Some(c.id),
+            reasoning: Some(i.why.clone()),
+            proposer: Proposer::Ai,
+            customer_note: Some(i.done.clone()),
+        };
+        match actions::propose(state, scope, p, &RequestMeta::default()).await {
+            Ok(v) => {
+                details.push(format!(
+                    "#{} {}: {} — {}",
+                    v.id, v.tool, v.status, v.decision_reason
+                ));
+                proposed.push((i, v));
+            }
+            Err(e) => details.push(format!("{}: not proposed — {e}", i.tool)),
+        }
+    }
+    steps.push(step(
+        "propose",
+        format!("{} action(s) proposed", proposed.len()),
+        details,
+        t,
+    ));
+    if proposed.is_empty() {
+        return Ok(None);
+    }
+    let where_ = if c.channel == "chat" {
+        "here"
+    } else {
+        "by email"
+    };
+    let mut lines = Vec::new();
+    let mut denied = false;
+    for (i, v) in &proposed {
+        match v.status.as_str() {
+            "pending" => lines.push(format!(
+                "I've asked a member of our team to approve {}; you'll hear back {where_}.",
+                i.asked
+            )),
+            "denied" => {
+                denied = true;
+                lines.push(format!(
+                    "I can't arrange {} myself, so I've passed your request to our team; a person will follow up {where_}.",
+                    i.asked
+                ));
+            }
+            _ => {}
+        }
+    }
+    let mut uow = UnitOfWork::begin(state).await?;
+    let fresh = conversations::find(&*uow, scope, c.id).await?;
+    let mut reply = None;
+    let mut reply_id = None;
+    if !lines.is_empty() {
+        let body = format_for(&*uow, scope, &fresh, &lines.join(" ")).await?;
+        let row = messages::insert_ai_reply(&mut uow, scope, &fresh, &body).await?;
+        reply = Some(body);
+        reply_id = Some(row.id);
+    }
+    if denied {
+        let mut am = conversations::find(&*uow, scope, c.id)
+            .await?
+            .into_active_model();
+        am.ai_state = Set(Some("escalated".into()));
+        am.ai_reason = Set(Some("action_denied".into()));
+        if fresh.assignee_id.is_none() {
+            am.assignee_id = Set(least_busy_agent(&*uow, scope).await?);
+        }
+        am.update(&*uow).await?;
+    }
+    let cost = settings::load(&*uow, scope)
+        .await
+        .map(|s| settings::price(&s).cost_micros(&usage))
+        .unwrap_or(0);
+    let id = record(
+        &mut uow,
+        scope,
+        c,
+        m.id,
+        steps,
+        Record {
+            decision: "act".into(),
+            reason: denied.then(|| "action_denied".to_owned()),
+            confidence: 1.0,
+            sentiment: 0.5,
+            sent: reply.is_some(),
+            reply,
+            reply_message_id: reply_id,
+            engine: engine_name,
+            tokens: (usage.input_tokens, usage.output_tokens),
+            cost_micros: cost,
+            provider_ms,
+            started,
+        },
+    )
+    .await?;
+    uow.emit(Event::new(
+        scope.workspace_id(),
+        "conversation.updated",
+        serde_json::json!({"id": c.id, "number": c.number}),
+    ));
+    uow.commit().await?;
+    Ok(Some(id))
 }
 
 /// What an `ai_runs` row records.
@@ -633,7 +821,12 @@ async fn record(
     Ok(row.id)
 }
 
-async fn format_for(
+/// A reply body formatted for the conversation's channel (greeting and sign-off
+/// on email; chat stays short).
+///
+/// # Errors
+/// Database errors.
+pub async fn format_for(
     db: &impl ConnectionTrait,
     scope: Scoped,
     c: &conversation::Model,
