@@ -28,6 +28,10 @@ const ADMIN_ROUTES = [
   '/app/activity',
   '/app/outbox',
   '/app/jobs',
+  '/app/approvals',
+  '/app/tasks',
+  '/app/settings/ai-policies',
+  '/app/inbox?c=1',
   '/app/no-such-page',
 ];
 

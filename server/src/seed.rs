@@ -68,6 +68,106 @@ pub async fn seed(state: &AppState) -> ServiceResult<()> {
     // the built-in engine (no API key needed).
     app::services::ai::settings::enable_builtin(&state.db, scope, &["chat", "email", "web_form"])
         .await?;
+    seed_actions(state, &actor, &meta).await?;
+    Ok(())
+}
+
+/// Action policies, a few AI proposals waiting for approval and some tasks.
+async fn seed_actions(
+    state: &AppState,
+    owner: &app::services::Actor,
+    meta: &RequestMeta,
+) -> ServiceResult<()> {
+    use app::services::actions::{self, policy, Proposal, Proposer};
+    use app::types::{PolicyForm, TaskForm};
+    use sea_orm::{QueryOrder, QuerySelect};
+    let rule = |name: &str, effect: &str, tool: &str, amount: &str| PolicyForm {
+        name: name.into(),
+        effect: effect.into(),
+        tool: tool.into(),
+        min_risk: String::new(),
+        amount_over: amount.into(),
+        segment_tag: String::new(),
+        channel: String::new(),
+        enabled: true,
+    };
+    for f in [
+        rule("Tagging runs on its own", "allow", "tag_ticket", ""),
+        rule(
+            "Summaries run on their own",
+            "allow",
+            "summarize_thread",
+            "",
+        ),
+        rule(
+            "Expenses over 100 are never automatic",
+            "deny",
+            "create_expense",
+            "100",
+        ),
+        rule(
+            "No webhooks from the AI agent",
+            "deny",
+            "trigger_webhook",
+            "",
+        ),
+    ] {
+        policy::save(state, owner, 0, &f, meta).await?;
+    }
+    let convs = owner
+        .scope
+        .find::<entity::conversation::Entity>()
+        .order_by_asc(entity::conversation::Column::Id)
+        .limit(3)
+        .all(&state.db)
+        .await?;
+    let proposals = [
+        (
+            "close_ticket",
+            serde_json::json!({"note": "The customer confirmed the replacement arrived."}),
+            "Customer asked: “Everything arrived, you can close this.”",
+        ),
+        (
+            "create_expense",
+            serde_json::json!({"description": "Goodwill credit for the late delivery", "amount": 25, "currency": "USD"}),
+            "The parcel was five days late; a goodwill credit keeps the customer.",
+        ),
+        (
+            "create_task",
+            serde_json::json!({"title": "Call the customer back", "due": "tomorrow", "notes": "Customer asked: “Could someone call me tomorrow about the warranty?”"}),
+            "Customer asked: “Could someone call me tomorrow about the warranty?”",
+        ),
+    ];
+    for (c, (tool, input, why)) in convs.iter().zip(proposals) {
+        actions::propose(
+            state,
+            owner.scope,
+            Proposal {
+                tool: tool.into(),
+                input,
+                conversation_id: Some(c.id),
+                reasoning: Some(why.into()),
+                proposer: Proposer::Ai,
+                customer_note: None,
+            },
+            meta,
+        )
+        .await?;
+    }
+    app::services::tasks::create(
+        state,
+        owner,
+        &TaskForm {
+            title: "Check the warranty claim photos".into(),
+            notes: "Two photos attached to the customer's email.".into(),
+            conversation_number: convs.first().map(|c| c.number),
+            assignee_id: Some(owner.user_id),
+            due: "tomorrow".into(),
+            priority: "high".into(),
+        },
+        meta,
+    )
+    .await?;
     Ok(())
 }
 

@@ -41,6 +41,7 @@ const COVERED: &[&str] = &[
     "list_tasks",
     "create_task",
     "set_task_done",
+    "ticket_work",
     // Inbox: a_cannot_touch_b_inbox in tests/inbox.rs.
     "get_inbox_meta",
     "list_views",

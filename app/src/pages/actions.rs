@@ -7,8 +7,8 @@ use super::admin::{use_live, use_session};
 use crate::components::{action_error, fmt_time, Empty, ErrorBox, FormError, Loading};
 use crate::permissions::{can, Action};
 use crate::serverfns::actions::{
-    get_policies, list_actions, list_tasks, ApproveAction, CreateTask, DeletePolicy, MovePolicy,
-    RejectAction, ReplayAction, SavePolicy, SetPolicyDefault, SetTaskDone, TestPolicy,
+    get_policies, list_actions, list_tasks, ticket_work, ApproveAction, CreateTask, DeletePolicy,
+    MovePolicy, RejectAction, ReplayAction, SavePolicy, SetPolicyDefault, SetTaskDone, TestPolicy,
 };
 use crate::types::{
     ticket_ref, ActionView, Channel, Effect as PolicyEffect, PolicyForm, PolicyProbe, Risk,
@@ -498,6 +498,55 @@ pub fn PoliciesPage() -> impl IntoView {
                         }.into_any()
                     }
                 }
+            })}
+        </Transition>
+    }
+}
+
+/// The conversation pane's view of the AI agent's proposals and the tasks on
+/// this ticket, live; approvers decide here too.
+#[component]
+pub fn TicketWork(number: i32, refresh: RwSignal<u64>) -> impl IntoView {
+    let live = use_live();
+    let approve = ServerAction::<ApproveAction>::new();
+    let reject = ServerAction::<RejectAction>::new();
+    let done = ServerAction::<SetTaskDone>::new();
+    let data = Resource::new(
+        move || {
+            (
+                refresh.get(),
+                live.actions.get(),
+                approve.version().get(),
+                reject.version().get(),
+                done.version().get(),
+            )
+        },
+        move |_| ticket_work(number),
+    );
+    let may_work = use_session().is_some_and(|s| can(s.role(), Action::WorkTasks));
+    let err = Signal::derive(move || {
+        approve
+            .value()
+            .get()
+            .and_then(Result::err)
+            .or_else(|| reject.value().get().and_then(Result::err))
+    });
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                data.await.ok().filter(|w| !w.actions.is_empty() || !w.tasks.is_empty()).map(|w| view! {
+                    <section class="ticket-work" data-testid="ticket-work">
+                        <FormError error=err/>
+                        {(!w.actions.is_empty()).then(|| view! {
+                            <h3 class="small">"Actions"</h3>
+                            {w.actions.into_iter().map(|a| view! { <ActionCard a approve reject/> }).collect_view()}
+                        })}
+                        {(!w.tasks.is_empty()).then(|| view! {
+                            <h3 class="small">"Tasks"</h3>
+                            <TaskTable tasks=w.tasks done may_work/>
+                        })}
+                    </section>
+                })
             })}
         </Transition>
     }

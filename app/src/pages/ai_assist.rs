@@ -96,6 +96,7 @@ fn decision_label(r: &AiRunView) -> String {
         ("clarify", _) => "Asked a clarifying question".into(),
         ("escalate", _) => format!("Escalated: {}", r.reason_label.clone().unwrap_or_default()),
         ("resolved", _) => "Customer confirmed the answer".into(),
+        ("act", _) => "Proposed actions for the customer's request".into(),
         ("draft", _) => format!("Agent assist ({})", r.purpose),
         (other, _) => other.to_owned(),
     }

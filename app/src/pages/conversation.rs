@@ -291,6 +291,7 @@ fn Pane(
             <div class="pane-body">
                 <div class="pane-main">
                 <crate::pages::ai_assist::AiPanel conversation_id=id refresh=ctx.refresh body=draft.body/>
+                <crate::pages::actions::TicketWork number refresh=ctx.refresh/>
                 <ol class="thread" data-testid="thread">
                     {messages.into_iter().map(|m| {
                         let seen = Some(m.id) == seen_id;

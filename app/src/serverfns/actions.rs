@@ -4,7 +4,7 @@
 use crate::error::AppError;
 use crate::types::{
     ActionView, PoliciesView, PolicyForm, PolicyOutcome, PolicyProbe, ProposalForm, ReplayView,
-    TaskForm, TaskView, TasksView, ToolView,
+    TaskForm, TaskView, TasksView, TicketWorkView, ToolView,
 };
 use leptos::prelude::*;
 
@@ -167,6 +167,16 @@ pub async fn set_task_done(id: i32, done: bool) -> Result<TaskView, AppError> {
     let (state, actor) = actor(crate::permissions::Action::WorkTasks).await?;
     let meta = meta().await;
     crate::services::tasks::set_done(&state, &actor, id, done, &meta)
+        .await
+        .map_err(fail)
+}
+
+/// One ticket's actions and tasks (the conversation pane).
+#[server]
+pub async fn ticket_work(conversation_number: i32) -> Result<TicketWorkView, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ViewInbox).await?;
+    crate::services::actions::for_ticket(&state, &actor, conversation_number)
         .await
         .map_err(fail)
 }

@@ -357,3 +357,12 @@ pub struct TasksView {
     /// Members who can be assigned.
     pub assignees: Vec<crate::types::Choice>,
 }
+
+/// What the AI agent and the team have proposed and planned on one ticket.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TicketWorkView {
+    /// Actions on the ticket, newest first.
+    pub actions: Vec<ActionView>,
+    /// Its tasks, open first.
+    pub tasks: Vec<TaskView>,
+}

@@ -1023,6 +1023,41 @@ async fn tell_customer(
     Ok(())
 }
 
+/// A ticket's actions (newest first) and tasks (open first), for the
+/// conversation pane: three statements.
+///
+/// # Errors
+/// Permission; `NotFound`.
+pub async fn for_ticket(
+    state: &AppState,
+    actor: &Actor,
+    number: i32,
+) -> ServiceResult<crate::types::TicketWorkView> {
+    actor.require(Action::ViewInbox)?;
+    let scope = actor.scope;
+    let db = &state.db;
+    let c = super::inbox::conversations::find_by_number(db, scope, number).await?;
+    let rows = scope
+        .find::<ai_action::Entity>()
+        .filter(ai_action::Column::ConversationId.eq(c.id))
+        .order_by_desc(ai_action::Column::Id)
+        .limit(20)
+        .all(db)
+        .await?;
+    let tasks = scope
+        .find::<entity::task::Entity>()
+        .filter(entity::task::Column::ConversationId.eq(c.id))
+        .order_by_desc(entity::task::Column::Status.eq("open"))
+        .order_by_desc(entity::task::Column::Id)
+        .limit(20)
+        .all(db)
+        .await?;
+    Ok(crate::types::TicketWorkView {
+        actions: views(db, scope, rows).await?,
+        tasks: super::tasks::views(db, scope, tasks).await?,
+    })
+}
+
 async fn one_view(
     db: &impl ConnectionTrait,
     scope: Scoped,
