@@ -64,7 +64,7 @@ pub fn ActionCard(
             </header>
             <p class="action-summary">{a.summary.clone()}</p>
             <p class="small">"Proposed by " {a.proposed_by.clone()}
-                {a.reasoning.clone().map(|r| view! { <span class="muted">" — “" {r} "”"</span> })}</p>
+                {a.reasoning.clone().map(|r| view! { <span class="muted">" — " {r}</span> })}</p>
             <p class="small muted">"Policy: " {a.decision_reason.clone()}</p>
             <details><summary class="small">"Input"</summary><pre class="code">{a.input.clone()}</pre></details>
             {a.approver.clone().map(|who| view! {
@@ -80,7 +80,7 @@ pub fn ActionCard(
                 view! {
                     <div class="approve-box">
                         <label class="sr-only" for=format!("cm-{id}")>"Comment"</label>
-                        <textarea id=format!("cm-{id}") rows="2" placeholder="Comment (optional, kept in the activity log)"
+                        <textarea id=format!("cm-{id}") rows="1" placeholder="Comment (optional, kept in the activity log)"
                             prop:value=move || comment.get() on:input=move |ev| comment.set(event_target_value(&ev))></textarea>
                         <div class="row">
                             <button class="btn btn-primary btn-small" data-testid="approve"
@@ -405,7 +405,7 @@ pub fn PoliciesPage() -> impl IntoView {
                                         </table>
                                     }.into_any()
                                 }}
-                                <div class="field row">
+                                <div class="policy-default">
                                     <label for="p-default">"When no rule matches"</label>
                                     <select id="p-default" data-testid="policy-default" on:change=move |ev| { default.dispatch(SetPolicyDefault { effect: event_target_value(&ev) }); }>
                                         {PolicyEffect::ALL.iter().map(|e| view! { <option value=e.as_str() selected=*e == current_default>{e.label()}</option> }).collect_view()}
@@ -423,16 +423,16 @@ pub fn PoliciesPage() -> impl IntoView {
                                             <input id="p-name" type="text" required=true prop:value=move || form.with(|f| f.name.clone()) on:input=set(|f, v| f.name = v)/>
                                             {field_msg("name")}</div>
                                         <div class="field"><label for="p-effect">"Then"</label>
-                                            <select id="p-effect" on:change=set(|f, v| f.effect = v)>
+                                            <select id="p-effect" prop:value=move || form.with(|f| f.effect.clone()) on:change=set(|f, v| f.effect = v)>
                                                 {PolicyEffect::ALL.iter().map(|e| view! { <option value=e.as_str() selected=*e == PolicyEffect::Approval>{e.label()}</option> }).collect_view()}
                                             </select></div>
                                         <div class="field"><label for="p-tool">"Tool"</label>
-                                            <select id="p-tool" on:change=set(|f, v| f.tool = v)>
+                                            <select id="p-tool" prop:value=move || form.with(|f| f.tool.clone()) on:change=set(|f, v| f.tool = v)>
                                                 <option value="">"Any tool"</option>
                                                 {tools.iter().map(|t| view! { <option value=t.name.clone()>{t.label.clone()}</option> }).collect_view()}
                                             </select>{field_msg("tool")}</div>
                                         <div class="field"><label for="p-risk">"Risk at least"</label>
-                                            <select id="p-risk" on:change=set(|f, v| f.min_risk = v)>
+                                            <select id="p-risk" prop:value=move || form.with(|f| f.min_risk.clone()) on:change=set(|f, v| f.min_risk = v)>
                                                 <option value="">"Any"</option>
                                                 {Risk::ALL.iter().map(|r| view! { <option value=r.as_str()>{r.label()}</option> }).collect_view()}
                                             </select></div>
@@ -443,7 +443,7 @@ pub fn PoliciesPage() -> impl IntoView {
                                             <input id="p-tag" type="text" placeholder="vip" prop:value=move || form.with(|f| f.segment_tag.clone()) on:input=set(|f, v| f.segment_tag = v)/>
                                             {field_msg("segment_tag")}</div>
                                         <div class="field"><label for="p-channel">"Channel"</label>
-                                            <select id="p-channel" on:change=set(|f, v| f.channel = v)>
+                                            <select id="p-channel" prop:value=move || form.with(|f| f.channel.clone()) on:change=set(|f, v| f.channel = v)>
                                                 <option value="">"Any"</option>
                                                 {Channel::ALL.iter().map(|c| view! { <option value=c.as_str()>{c.label()}</option> }).collect_view()}
                                             </select></div>
