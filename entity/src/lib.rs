@@ -24,6 +24,7 @@ pub mod customer_identifier;
 pub mod deflection_session;
 pub mod email;
 pub mod expense;
+pub mod follow_up;
 pub mod inbox_macro;
 pub mod invitation;
 pub mod job;
@@ -110,7 +111,7 @@ tenant!(
     ai_setting,
     ai_run
 );
-tenant!(ai_action, ai_policy, task, expense);
+tenant!(ai_action, ai_policy, task, expense, follow_up);
 
 impl GlobalEntity for user::Entity {}
 impl GlobalEntity for workspace::Entity {}

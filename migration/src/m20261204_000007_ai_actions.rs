@@ -1,6 +1,6 @@
 //! The AI agent that acts (SPEC C6.4, C2.11): action records with their lifecycle
-//! and audit, the workspace's action policies, tasks, and locally stored expenses;
-//! plus the default policy decision on the AI settings.
+//! and audit, the workspace's action policies, tasks, locally stored expenses and
+//! follow-ups; plus the default policy decision on the AI settings.
 
 use crate::schema::{a, fk, index, table, C};
 use sea_orm_migration::prelude::*;
@@ -9,7 +9,13 @@ use sea_orm_migration::prelude::*;
 pub struct Migration;
 
 /// Tables in creation order (dropped in reverse).
-const TABLES: &[&str] = &["ai_policies", "ai_actions", "tasks", "expenses"];
+const TABLES: &[&str] = &[
+    "ai_policies",
+    "ai_actions",
+    "tasks",
+    "expenses",
+    "follow_ups",
+];
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -174,6 +180,39 @@ impl MigrationTrait for Migration {
             false,
         );
         m.create_table(t).await?;
+
+        let mut t = table(
+            "follow_ups",
+            &[
+                Int("conversation_id"),
+                Text("message"),
+                Time("due_at"),
+                Str("status"),
+                Str("created_by_kind"),
+                IntNull("created_by_user_id"),
+                Str("created_by_label"),
+                IntNull("action_id"),
+                IntNull("sent_message_id"),
+                TextNull("outcome"),
+                Time("created_at"),
+                Time("updated_at"),
+            ],
+        );
+        fk(
+            &mut t,
+            "follow_ups",
+            "conversation_id",
+            "conversations",
+            true,
+        );
+        m.create_table(t).await?;
+        m.create_index(index(
+            "follow_ups",
+            "ix_follow_ups_conversation",
+            &["conversation_id", "status"],
+            false,
+        ))
+        .await?;
         Ok(())
     }
 

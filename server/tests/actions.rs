@@ -1183,6 +1183,201 @@ async fn a_provider_proposes_through_tool_calls(b: Backend) {
     app.finish().await;
 }
 
+async fn make_follow_ups_due(app: &TestApp) {
+    use sea_orm::sea_query::Expr;
+    System::new("test moves follow-ups to now")
+        .update_many::<entity::job::Entity>()
+        .col_expr(
+            entity::job::Column::RunAt,
+            Expr::value(chrono::Utc::now() - chrono::Duration::seconds(1)),
+        )
+        .filter(entity::job::Column::Kind.eq(app::services::follow_ups::JOB))
+        .filter(entity::job::Column::Status.eq("pending"))
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+}
+
+async fn follow_ups_send_unless_the_customer_answers(b: Backend) {
+    use app::serverfns::actions::{CancelFollowUp, TicketWork};
+    let app = TestApp::new(b).await;
+    let mut ws = workspace(&app, "olga@a.test", "Acme").await;
+    let (cid, n) = ticket(&app, &ws, "carl", "My tent has a hole").await;
+    let num = n.to_string();
+    let fu = |msg: &'static str, when: &'static str| {
+        vec![
+            ("conversation_number", num.clone()),
+            ("message", msg.to_owned()),
+            ("when", when.to_owned()),
+        ]
+    };
+    async fn schedule(c: &mut Client, v: Vec<(&'static str, String)>) -> common::Res {
+        let p: Vec<(&str, &str)> = v.iter().map(|(a, b)| (*a, b.as_str())).collect();
+        c.call(path::<app::serverfns::actions::ScheduleFollowUp>(), &p)
+            .await
+    }
+    let r = schedule(&mut ws.owner, fu("", "in 2 days")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("message"), "{}", r.body);
+    let r = schedule(&mut ws.owner, fu("Hello?", "yesterday")).await;
+    assert!(r.body.contains("is not a time"), "{}", r.body);
+    let r = schedule(&mut ws.owner, fu("Hello?", "2020-01-01")).await;
+    assert!(r.body.contains("in the future"), "{}", r.body);
+
+    // Sent when due.
+    let r = schedule(&mut ws.owner, fu("Did the patch kit arrive?", "in 2 days")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["status"], "scheduled");
+    app.run_jobs().await;
+    let first = r.json()["id"].as_i64().unwrap();
+    let w = ws
+        .owner
+        .call(path::<TicketWork>(), &[("conversation_number", &num)])
+        .await
+        .json();
+    assert_eq!(
+        w["follow_ups"][0]["status"], "scheduled",
+        "not before it is due: {w}"
+    );
+    make_follow_ups_due(&app).await;
+    app.run_jobs().await;
+    let w = ws
+        .owner
+        .call(path::<TicketWork>(), &[("conversation_number", &num)])
+        .await
+        .json();
+    assert_eq!(w["follow_ups"][0]["status"], "sent", "{w}");
+    assert_eq!(w["follow_ups"][0]["id"].as_i64().unwrap(), first);
+    let sent = System::new("t")
+        .find::<message::Entity>()
+        .filter(message::Column::ConversationId.eq(cid))
+        .filter(message::Column::BodyText.contains("Did the patch kit arrive?"))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .expect("the follow-up was sent");
+    assert_eq!(sent.direction, "outbound");
+    assert!(
+        sent.author_user_id.is_some(),
+        "sent as the member who scheduled it"
+    );
+
+    // Skipped when the customer answers first.
+    schedule(&mut ws.owner, fu("Any news?", "in 1 day")).await;
+    let mut reply = InboundMessage::new(
+        Channel::Email,
+        format!("test:carl:{}", uuid::Uuid::new_v4().simple()),
+        Sender {
+            kind: IdentifierKind::Email,
+            value: "carl@customer.test".into(),
+            name: None,
+        },
+        "Yes, it arrived, thanks".into(),
+    );
+    reply.thread.conversation_id = Some(cid);
+    inbound::receive(&app.state, Scoped::new(ws.id), reply)
+        .await
+        .unwrap();
+    make_follow_ups_due(&app).await;
+    app.run_jobs().await;
+    let w = ws
+        .owner
+        .call(path::<TicketWork>(), &[("conversation_number", &num)])
+        .await
+        .json();
+    assert_eq!(w["follow_ups"][0]["status"], "skipped", "{w}");
+    let nudges = System::new("t")
+        .find::<message::Entity>()
+        .filter(message::Column::BodyText.contains("Any news?"))
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(nudges, 0);
+
+    // Cancelled: never sent; cancelling twice is a conflict.
+    let r = schedule(&mut ws.owner, fu("Checking in", "in 3 days")).await;
+    let id = r.json()["id"].as_i64().unwrap().to_string();
+    let r = ws
+        .owner
+        .call(path::<CancelFollowUp>(), &[("id", &id)])
+        .await;
+    assert_eq!(r.json()["status"], "cancelled", "{}", r.body);
+    let r = ws
+        .owner
+        .call(path::<CancelFollowUp>(), &[("id", &id)])
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    make_follow_ups_due(&app).await;
+    app.run_jobs().await;
+    let checking = System::new("t")
+        .find::<message::Entity>()
+        .filter(message::Column::BodyText.contains("Checking in"))
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(checking, 0);
+
+    // The AI schedules one through the registry (allowed here).
+    ws.owner
+        .call(path::<SetPolicyDefault>(), &[("effect", "allow")])
+        .await;
+    let v = ai_proposes(
+        &app,
+        &ws,
+        "schedule_follow_up",
+        json!({"message": "Is the tent holding up?", "when": "in 7 days"}),
+        Some(cid),
+    )
+    .await;
+    app.run_jobs().await;
+    assert_eq!(
+        action(&app, v["id"].as_i64().unwrap()).await.status,
+        "completed"
+    );
+    let w = ws
+        .owner
+        .call(path::<TicketWork>(), &[("conversation_number", &num)])
+        .await
+        .json();
+    assert_eq!(w["follow_ups"][0]["created_by"], "AI agent", "{w}");
+    assert_eq!(w["follow_ups"][0]["status"], "scheduled");
+    let bad = ai_proposes_err(
+        &app,
+        &ws,
+        "schedule_follow_up",
+        json!({"message": "x"}),
+        Some(cid),
+    )
+    .await;
+    assert!(bad.contains("`when`: required"), "{bad}");
+    app.finish().await;
+}
+
+async fn ai_proposes_err(
+    app: &TestApp,
+    ws: &Ws,
+    tool: &str,
+    input: Value,
+    conv: Option<i32>,
+) -> String {
+    actions::propose(
+        &app.state,
+        Scoped::new(ws.id),
+        Proposal {
+            tool: tool.into(),
+            input,
+            conversation_id: conv,
+            reasoning: None,
+            proposer: Proposer::Ai,
+            customer_note: None,
+        },
+        &RequestMeta::default(),
+    )
+    .await
+    .expect_err("refused")
+    .to_string()
+}
+
 backend_tests!(
     bad_input_is_refused_naming_the_field,
     every_tool_runs,
@@ -1193,4 +1388,5 @@ backend_tests!(
     a_cannot_touch_b_actions,
     the_ai_turns_requests_into_actions,
     a_provider_proposes_through_tool_calls,
+    follow_ups_send_unless_the_customer_answers,
 );

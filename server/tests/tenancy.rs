@@ -42,6 +42,8 @@ const COVERED: &[&str] = &[
     "create_task",
     "set_task_done",
     "ticket_work",
+    "schedule_follow_up",
+    "cancel_follow_up",
     // Inbox: a_cannot_touch_b_inbox in tests/inbox.rs.
     "get_inbox_meta",
     "list_views",

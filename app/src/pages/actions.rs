@@ -7,8 +7,9 @@ use super::admin::{use_live, use_session};
 use crate::components::{action_error, fmt_time, Empty, ErrorBox, FormError, Loading};
 use crate::permissions::{can, Action};
 use crate::serverfns::actions::{
-    get_policies, list_actions, list_tasks, ticket_work, ApproveAction, CreateTask, DeletePolicy,
-    MovePolicy, RejectAction, ReplayAction, SavePolicy, SetPolicyDefault, SetTaskDone, TestPolicy,
+    get_policies, list_actions, list_tasks, ticket_work, ApproveAction, CancelFollowUp, CreateTask,
+    DeletePolicy, MovePolicy, RejectAction, ReplayAction, SavePolicy, ScheduleFollowUp,
+    SetPolicyDefault, SetTaskDone, TestPolicy,
 };
 use crate::types::{
     ticket_ref, ActionView, Channel, Effect as PolicyEffect, PolicyForm, PolicyProbe, Risk,
@@ -503,14 +504,17 @@ pub fn PoliciesPage() -> impl IntoView {
     }
 }
 
-/// The conversation pane's view of the AI agent's proposals and the tasks on
-/// this ticket, live; approvers decide here too.
+/// The conversation pane's view of the AI agent's proposals, the tasks and the
+/// follow-ups on this ticket, live; approvers decide here, agents schedule and
+/// cancel follow-ups.
 #[component]
 pub fn TicketWork(number: i32, refresh: RwSignal<u64>) -> impl IntoView {
     let live = use_live();
     let approve = ServerAction::<ApproveAction>::new();
     let reject = ServerAction::<RejectAction>::new();
     let done = ServerAction::<SetTaskDone>::new();
+    let schedule = ServerAction::<ScheduleFollowUp>::new();
+    let cancel = ServerAction::<CancelFollowUp>::new();
     let data = Resource::new(
         move || {
             (
@@ -519,24 +523,43 @@ pub fn TicketWork(number: i32, refresh: RwSignal<u64>) -> impl IntoView {
                 approve.version().get(),
                 reject.version().get(),
                 done.version().get(),
+                schedule.version().get(),
+                cancel.version().get(),
             )
         },
         move |_| ticket_work(number),
     );
-    let may_work = use_session().is_some_and(|s| can(s.role(), Action::WorkTasks));
+    let session = use_session();
+    let may_work = session
+        .as_ref()
+        .is_some_and(|s| can(s.role(), Action::WorkTasks));
+    let may_reply = session
+        .as_ref()
+        .is_some_and(|s| can(s.role(), Action::ReplyToCustomers));
     let err = Signal::derive(move || {
         approve
             .value()
             .get()
             .and_then(Result::err)
             .or_else(|| reject.value().get().and_then(Result::err))
+            .or_else(|| cancel.value().get().and_then(Result::err))
+    });
+    let fu_err = action_error(schedule.value());
+    let message = RwSignal::new(String::new());
+    let when = RwSignal::new("in 3 days".to_owned());
+    let open_form = RwSignal::new(false);
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = schedule.value().get() {
+            message.set(String::new());
+            open_form.set(false);
+        }
     });
     view! {
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                data.await.ok().filter(|w| !w.actions.is_empty() || !w.tasks.is_empty()).map(|w| view! {
-                    <section class="ticket-work" data-testid="ticket-work">
-                        <FormError error=err/>
+        <section class="ticket-work" data-testid="ticket-work">
+            <FormError error=err/>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    data.await.ok().map(|w| view! {
                         {(!w.actions.is_empty()).then(|| view! {
                             <h3 class="small">"Actions"</h3>
                             {w.actions.into_iter().map(|a| view! { <ActionCard a approve reject/> }).collect_view()}
@@ -545,9 +568,51 @@ pub fn TicketWork(number: i32, refresh: RwSignal<u64>) -> impl IntoView {
                             <h3 class="small">"Tasks"</h3>
                             <TaskTable tasks=w.tasks done may_work/>
                         })}
-                    </section>
-                })
+                        {(!w.follow_ups.is_empty()).then(|| view! {
+                            <h3 class="small">"Follow-ups"</h3>
+                            <ul class="follow-ups" data-testid="follow-ups">
+                                {w.follow_ups.into_iter().map(|f| {
+                                    let id = f.id;
+                                    let scheduled = f.status == "scheduled";
+                                    view! {
+                                        <li data-testid="follow-up" data-status=f.status.clone()>
+                                            <span class=status_class(if scheduled { "pending" } else if f.status == "sent" { "completed" } else { "other" })>{f.status.clone()}</span>
+                                            " " <span class="small">{fmt_time(&f.due_at)}</span>
+                                            " · " <span class="small muted">{f.created_by.clone()}</span>
+                                            <p class="small">{f.message.clone()}</p>
+                                            {f.outcome.clone().map(|o| view! { <p class="small muted">{o}</p> })}
+                                            {(scheduled && may_reply).then(|| view! {
+                                                <button class="btn btn-ghost btn-small" data-testid="cancel-follow-up"
+                                                    on:click=move |_| { cancel.dispatch(CancelFollowUp { id }); }>"Cancel"</button>
+                                            })}
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        })}
+                    })
+                })}
+            </Transition>
+            {may_reply.then(|| view! {
+                <p><button class="btn btn-ghost btn-small" data-testid="follow-up-toggle"
+                    on:click=move |_| open_form.update(|o| *o = !*o)>"Follow up if no reply…"</button></p>
+                <Show when=move || open_form.get()>
+                    <form class="form follow-up-form" data-testid="follow-up-form" on:submit=move |ev: leptos::ev::SubmitEvent| {
+                        ev.prevent_default();
+                        schedule.dispatch(ScheduleFollowUp { conversation_number: number, message: message.get_untracked(), when: when.get_untracked() });
+                    }>
+                        <label class="sr-only" for="fu-message">"Follow-up message"</label>
+                        <textarea id="fu-message" rows="2" placeholder="Just checking in: did the replacement arrive?"
+                            prop:value=move || message.get() on:input=move |ev| message.set(event_target_value(&ev))></textarea>
+                        <div class="row">
+                            <label for="fu-when" class="small">"Send"</label>
+                            <input id="fu-when" type="text" prop:value=move || when.get() on:input=move |ev| when.set(event_target_value(&ev))/>
+                            <button class="btn btn-small" type="submit">"Schedule"</button>
+                        </div>
+                        <FormError error=fu_err/>
+                    </form>
+                </Show>
             })}
-        </Transition>
+        </section>
     }
 }

@@ -3,8 +3,8 @@
 
 use crate::error::AppError;
 use crate::types::{
-    ActionView, PoliciesView, PolicyForm, PolicyOutcome, PolicyProbe, ProposalForm, ReplayView,
-    TaskForm, TaskView, TasksView, TicketWorkView, ToolView,
+    ActionView, FollowUpView, PoliciesView, PolicyForm, PolicyOutcome, PolicyProbe, ProposalForm,
+    ReplayView, TaskForm, TaskView, TasksView, TicketWorkView, ToolView,
 };
 use leptos::prelude::*;
 
@@ -177,6 +177,40 @@ pub async fn ticket_work(conversation_number: i32) -> Result<TicketWorkView, App
     use super::edge::*;
     let (state, actor) = actor(crate::permissions::Action::ViewInbox).await?;
     crate::services::actions::for_ticket(&state, &actor, conversation_number)
+        .await
+        .map_err(fail)
+}
+
+/// Schedules a follow-up on a ticket (`when`: in 4 hours, in 3 days, tomorrow,
+/// YYYY-MM-DD, YYYY-MM-DDTHH:MM UTC).
+#[server]
+pub async fn schedule_follow_up(
+    conversation_number: i32,
+    message: String,
+    when: String,
+) -> Result<FollowUpView, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ReplyToCustomers).await?;
+    let meta = meta().await;
+    crate::services::follow_ups::schedule(
+        &state,
+        &actor,
+        conversation_number,
+        &message,
+        &when,
+        &meta,
+    )
+    .await
+    .map_err(fail)
+}
+
+/// Cancels a scheduled follow-up.
+#[server]
+pub async fn cancel_follow_up(id: i32) -> Result<FollowUpView, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ReplyToCustomers).await?;
+    let meta = meta().await;
+    crate::services::follow_ups::cancel(&state, &actor, id, &meta)
         .await
         .map_err(fail)
 }

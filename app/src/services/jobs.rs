@@ -65,6 +65,8 @@ pub mod kind {
     pub const AI_SWEEP: &str = super::super::ai::pipeline::SWEEP_JOB;
     /// Run one allowed or approved AI action.
     pub const AI_ACTION: &str = super::super::actions::JOB;
+    /// Send (or skip) one due follow-up.
+    pub const FOLLOW_UP: &str = super::super::follow_ups::JOB;
 }
 
 /// A job to enqueue.
@@ -356,6 +358,7 @@ async fn execute(state: &AppState, job: &job::Model) -> Result<(), String> {
         kind::AI_RESOLVE => super::ai::pipeline::run_job(state, &payload).await,
         kind::AI_SWEEP => super::ai::pipeline::sweep_resolutions(state).await,
         kind::AI_ACTION => super::actions::run_job(state, &payload).await,
+        kind::FOLLOW_UP => super::follow_ups::run_job(state, &payload).await,
         kind::PURGE_SESSIONS | kind::PURGE_AUTH | kind::ACTIVITY_RETENTION | kind::PURGE_JOBS => {
             maintenance(state, job.kind.as_str()).await
         }

@@ -12,6 +12,7 @@ pub mod config;
 pub mod context;
 pub mod dashboard;
 pub mod error;
+pub mod follow_ups;
 pub mod inbox;
 pub mod jobs;
 pub mod kb;

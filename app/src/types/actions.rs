@@ -365,4 +365,25 @@ pub struct TicketWorkView {
     pub actions: Vec<ActionView>,
     /// Its tasks, open first.
     pub tasks: Vec<TaskView>,
+    /// Its follow-ups, newest first.
+    pub follow_ups: Vec<FollowUpView>,
+}
+
+/// A follow-up on a ticket.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FollowUpView {
+    /// Id.
+    pub id: i32,
+    /// What is sent.
+    pub message: String,
+    /// When (RFC 3339).
+    pub due_at: String,
+    /// `scheduled`, `sent`, `skipped` or `cancelled`.
+    pub status: String,
+    /// Who scheduled it.
+    pub created_by: String,
+    /// What happened.
+    pub outcome: Option<String>,
+    /// Scheduled at.
+    pub created_at: String,
 }

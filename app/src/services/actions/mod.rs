@@ -1023,8 +1023,8 @@ async fn tell_customer(
     Ok(())
 }
 
-/// A ticket's actions (newest first) and tasks (open first), for the
-/// conversation pane: three statements.
+/// A ticket's actions (newest first), tasks (open first) and follow-ups, for
+/// the conversation pane.
 ///
 /// # Errors
 /// Permission; `NotFound`.
@@ -1055,6 +1055,7 @@ pub async fn for_ticket(
     Ok(crate::types::TicketWorkView {
         actions: views(db, scope, rows).await?,
         tasks: super::tasks::views(db, scope, tasks).await?,
+        follow_ups: super::follow_ups::for_conversation(db, scope, c.id).await?,
     })
 }
 

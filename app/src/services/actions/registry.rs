@@ -232,6 +232,7 @@ mod tests {
             "tag_ticket",
             "assign_ticket",
             "create_task",
+            "schedule_follow_up",
             "summarize_thread",
             "draft_email",
             "create_expense",

@@ -166,6 +166,33 @@ pub fn register(r: &mut Registry) {
         run: create_task,
     });
     r.register(Tool {
+        name: "schedule_follow_up",
+        label: "Schedule a follow-up",
+        description: "Schedules a message to the customer, sent when due unless they answer first.",
+        risk: Risk::Medium,
+        fields: const {
+            &[
+                Field::req("message", Kind::Text { min: 1, max: 5000 }, "What to send"),
+                Field::req(
+                    "when",
+                    Kind::Text { min: 1, max: 25 },
+                    "in 4 hours, in 3 days, tomorrow, YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC)",
+                ),
+            ]
+        },
+        needs_conversation: true,
+        external: false,
+        amount_field: None,
+        describe: |v| {
+            format!(
+                "Follow up {} unless the customer answers: “{}”",
+                text(v, "when").unwrap_or_default(),
+                excerpt(text(v, "message").unwrap_or_default(), 80)
+            )
+        },
+        run: schedule_follow_up,
+    });
+    r.register(Tool {
         name: "summarize_thread",
         label: "Summarize the thread",
         description: "Adds an internal summary of the conversation (key points, open questions, action items).",
@@ -509,6 +536,41 @@ async fn lines(
             text: m.body_text,
         })
         .collect())
+}
+
+fn schedule_follow_up<'a>(cx: &'a mut Exec, v: &'a Value) -> ToolFuture<'a> {
+    Box::pin(async move {
+        let c = ticket(cx)?;
+        let due = crate::services::follow_ups::parse_when(
+            text(v, "when").unwrap_or_default(),
+            now(),
+            "when",
+        )?;
+        let creator = match &cx.by {
+            By::Member(a) => Creator {
+                kind: "member",
+                user_id: Some(a.user_id),
+                label: a.name.clone(),
+            },
+            By::Agent { label } => Creator {
+                kind: "ai",
+                user_id: None,
+                label: label.clone(),
+            },
+        };
+        let f = crate::services::follow_ups::schedule_in(
+            &mut cx.uow,
+            cx.scope,
+            c.id,
+            text(v, "message").unwrap_or_default(),
+            due,
+            &creator,
+            Some(cx.action_id),
+            &cx.meta,
+        )
+        .await?;
+        Ok(json!({"follow_up_id": f.id, "due_at": f.due_at.to_rfc3339()}))
+    })
 }
 
 fn summarize_thread<'a>(cx: &'a mut Exec, _v: &'a Value) -> ToolFuture<'a> {
