@@ -9,4 +9,7 @@ CARGO_LEPTOS_VERSION=0.3.10
 WASM_BINDGEN_VERSION=0.2.130
 BINARYEN_VERSION=132
 ECHARTS_VERSION=5.6.0
+# The official MCP Python SDK, the real client the MCP tests drive.
+MCP_PY_VERSION=1.27.2
+export SB_MCP_PYTHON="${SB_MCP_PYTHON:-$SB_TOOLS_DIR/mcp-venv/bin/python}"
 step() { printf '\n\033[1;34m==> %s\033[0m\n' "$*"; }

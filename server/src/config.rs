@@ -27,7 +27,7 @@ pub fn load(file: Option<PathBuf>) -> Result<Config, Box<figment::Error>> {
         )
         .merge(
             Env::prefixed("SWITCHBOARD_")
-                .ignore(&["config", "admin_password"])
+                .ignore(&["config", "admin_password", "api_key"])
                 .split("__"),
         );
     fig.extract().map_err(Box::new)

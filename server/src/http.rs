@@ -107,6 +107,12 @@ pub fn router(state: ServerState) -> Router {
         .merge(crate::helpcenter::router())
         .nest(crate::api::PREFIX, crate::api::router())
         .route("/api/openapi.json", get(crate::api::openapi_json))
+        .route(
+            "/mcp",
+            axum::routing::post(crate::mcp::post)
+                .get(crate::mcp::not_allowed)
+                .delete(crate::mcp::not_allowed),
+        )
         .leptos_routes_with_context(
             &state,
             routes,
@@ -272,12 +278,15 @@ async fn admin_session(
     res
 }
 
-/// A REST API request: under the API prefix and carrying a Bearer credential.
+/// A REST API request (under the API prefix, with a Bearer credential), or an MCP
+/// request (`/mcp` never reads the session cookie; it answers 401 without a key).
 fn is_api_call(req: &Request) -> bool {
     let path = req.uri().path();
-    path.strip_prefix(crate::api::PREFIX)
-        .is_some_and(|rest| rest.starts_with('/'))
-        && crate::api::auth::bearer(req.headers()).is_some()
+    path == "/mcp"
+        || (path
+            .strip_prefix(crate::api::PREFIX)
+            .is_some_and(|rest| rest.starts_with('/'))
+            && crate::api::auth::bearer(req.headers()).is_some())
 }
 
 /// Puts client IP, user agent and request id into the request for the audit log.

@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod helpcenter;
 pub mod http;
+pub mod mcp;
 pub mod metrics;
 pub mod runtime;
 pub mod seed;

@@ -1,6 +1,7 @@
 //! `switchboard`: the one binary. `serve` (default) runs the web server with job
-//! workers and the scheduler; `worker` runs only workers; `migrate`, `seed` and
-//! `create-admin` are operator tasks.
+//! workers and the scheduler; `worker` runs only workers; `mcp` serves the MCP
+//! protocol on stdin/stdout for one API key; `migrate`, `seed` and `create-admin`
+//! are operator tasks.
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
@@ -40,6 +41,12 @@ enum Command {
     },
     /// Run job workers and the scheduler only.
     Worker,
+    /// Serve MCP (Model Context Protocol) on stdin/stdout as the API key's member.
+    Mcp {
+        /// The API key (`sbk_…`).
+        #[arg(long, env = "SWITCHBOARD_API_KEY", hide_env_values = true)]
+        key: String,
+    },
     /// Apply pending database migrations and exit.
     Migrate,
     /// Seed the demo workspace (only into an empty database).
@@ -66,7 +73,7 @@ async fn main() -> anyhow::Result<()> {
     let started = Instant::now();
     let cli = Cli::parse();
     let cfg = config::load(cli.config).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
-    telemetry::init(&cfg.log);
+    telemetry::init(&cfg.log, matches!(cli.command, Some(Command::Mcp { .. })));
     let command = cli.command.unwrap_or(Command::Serve {
         no_workers: false,
         seed_demo_if_empty: false,
@@ -97,6 +104,7 @@ async fn main() -> anyhow::Result<()> {
             runtime::serve(state, run_workers && !no_workers, banner, started).await?;
         }
         Command::Worker => runtime::worker(state).await,
+        Command::Mcp { key } => switchboard_server::mcp::stdio(state, &key).await?,
         Command::Seed => {
             let seeded = seed::seed_if_empty(&state)
                 .await

@@ -17,6 +17,7 @@ pub mod inbox;
 pub mod jobs;
 pub mod kb;
 pub mod mail;
+pub mod mcp;
 pub mod metrics;
 pub mod rate_limit;
 pub mod security;

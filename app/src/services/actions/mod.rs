@@ -1059,6 +1059,15 @@ pub async fn for_ticket(
     })
 }
 
+/// One action as shown.
+///
+/// # Errors
+/// `NotFound`.
+pub async fn one(state: &AppState, scope: Scoped, id: i32) -> ServiceResult<ActionView> {
+    let row = find(&state.db, scope, id).await?;
+    one_view(&state.db, scope, row).await
+}
+
 async fn one_view(
     db: &impl ConnectionTrait,
     scope: Scoped,

@@ -238,6 +238,10 @@ mod tests {
             "create_expense",
             "trigger_webhook",
             "system_health_check",
+            "escalate_to_human",
+            "create_ticket",
+            "ticket_merge",
+            "apply_macro",
         ] {
             let t = r.tool(name).unwrap_or_else(|| panic!("{name} missing"));
             assert!(!t.description.is_empty());

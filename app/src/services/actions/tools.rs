@@ -265,6 +265,70 @@ pub fn register(r: &mut Registry) {
         run: trigger_webhook,
     });
     r.register(Tool {
+        name: "escalate_to_human",
+        label: "Escalate to a person",
+        description: "Hands the ticket to a person: assigned to the least busy agent (unless assigned), marked escalated, with an internal note saying why.",
+        risk: Risk::Low,
+        fields: const { &[Field::req("reason", Kind::Text { min: 1, max: 500 }, "Why a person should take over")] },
+        needs_conversation: true,
+        external: false,
+        amount_field: None,
+        describe: |v| format!("Escalate to a person: {}", excerpt(text(v, "reason").unwrap_or_default(), 80)),
+        run: escalate_to_human,
+    });
+    r.register(Tool {
+        name: "create_ticket",
+        label: "Create a ticket",
+        description: "Opens a new ticket for a customer (found or created by email) with their first message.",
+        risk: Risk::Low,
+        fields: const {
+            &[
+                Field::req("customer_email", Kind::Text { min: 3, max: 254 }, "The customer's email"),
+                Field::opt("customer_name", Kind::Text { min: 1, max: 120 }, "The customer's name"),
+                Field::req("subject", Kind::Text { min: 1, max: 200 }, "Subject"),
+                Field::req("message", Kind::Text { min: 1, max: 10_000 }, "The customer's message"),
+                Field::opt("priority", Kind::OneOf(PRIORITIES), "Priority"),
+            ]
+        },
+        needs_conversation: false,
+        external: false,
+        amount_field: None,
+        describe: |v| format!("Open a ticket “{}” for {}", text(v, "subject").unwrap_or_default(), text(v, "customer_email").unwrap_or_default()),
+        run: create_ticket,
+    });
+    r.register(Tool {
+        name: "ticket_merge",
+        label: "Merge tickets",
+        description: "Merges other tickets (by number) into this one: their messages join its thread and they are closed.",
+        risk: Risk::Medium,
+        fields: const {
+            &[Field::req("merge_numbers", Kind::Strings { max: 20 }, "Numbers of the tickets to merge into this one, e.g. [\"42\"]")]
+        },
+        needs_conversation: true,
+        external: false,
+        amount_field: None,
+        describe: |v| format!("Merge tickets {} into this one", strings(v, "merge_numbers").join(", ")),
+        run: ticket_merge,
+    });
+    r.register(Tool {
+        name: "apply_macro",
+        label: "Apply a macro",
+        description: "Applies one of the workspace's macros (by name) to the ticket.",
+        risk: Risk::Medium,
+        fields: const {
+            &[Field::req(
+                "macro",
+                Kind::Text { min: 1, max: 120 },
+                "The macro's name",
+            )]
+        },
+        needs_conversation: true,
+        external: false,
+        amount_field: None,
+        describe: |v| format!("Apply the macro “{}”", text(v, "macro").unwrap_or_default()),
+        run: apply_macro,
+    });
+    r.register(Tool {
         name: "system_health_check",
         label: "System health check",
         description: "Reports whether the database and the event bus answer, and how many jobs wait or failed.",
@@ -695,6 +759,142 @@ fn trigger_webhook<'a>(cx: &'a mut Exec, v: &'a Value) -> ToolFuture<'a> {
         let id = webhooks::enqueue_one(&*cx.uow, &cfg, cx.scope, endpoint, &event, data).await?;
         cx.uow.jobs_enqueued();
         Ok(json!({"delivery_id": id, "endpoint_id": endpoint, "event": event}))
+    })
+}
+
+fn member(cx: &Exec, what: &str) -> ServiceResult<crate::services::Actor> {
+    match &cx.by {
+        By::Member(a) => Ok(a.clone()),
+        By::Agent { .. } => Err(ServiceError::forbidden(format!(
+            "{what} is done on a member's behalf: propose it from the admin app or with a member's API key."
+        ))),
+    }
+}
+
+fn escalate_to_human<'a>(cx: &'a mut Exec, v: &'a Value) -> ToolFuture<'a> {
+    Box::pin(async move {
+        let c = ticket(cx)?;
+        let reason = text(v, "reason").unwrap_or_default().to_owned();
+        let who = cx.by.who();
+        messages::insert_agent_system(
+            &mut cx.uow,
+            cx.scope,
+            &c,
+            &format!("Escalated to a person by {}: {reason}", who.label),
+        )
+        .await?;
+        let mut patch = ConversationPatch::default();
+        if c.assignee_id.is_none() {
+            if let Some(u) = crate::services::ai::pipeline::least_busy(&*cx.uow, cx.scope).await? {
+                patch.assignee_id = Some(Some(u));
+            }
+        }
+        let fresh = if patch.is_empty() {
+            c.clone()
+        } else {
+            conversations::apply_patch_as(&mut cx.uow, cx.scope, &who, c.id, &patch, &cx.meta)
+                .await?
+        };
+        let mut am = sea_orm::IntoActiveModel::into_active_model(fresh);
+        am.ai_state = Set(Some("escalated".into()));
+        am.ai_reason = Set(Some("human_request".into()));
+        let c = am.update(&*cx.uow).await?;
+        cx.uow.emit(crate::services::bus::Event::new(
+            cx.scope.workspace_id(),
+            "conversation.updated",
+            json!({"id": c.id, "number": c.number}),
+        ));
+        Ok(json!({"ticket": ticket_ref(c.number), "assignee_id": c.assignee_id, "reason": reason}))
+    })
+}
+
+fn create_ticket<'a>(cx: &'a mut Exec, v: &'a Value) -> ToolFuture<'a> {
+    Box::pin(async move {
+        use crate::services::inbox::conversations::{CustomerRef, NewConversation};
+        let actor = match &cx.by {
+            By::Member(a) => Some(a.clone()),
+            By::Agent { .. } => None,
+        };
+        let c = conversations::create_in(
+            &mut cx.uow,
+            cx.scope,
+            actor.as_ref(),
+            NewConversation {
+                customer: CustomerRef::Identifier {
+                    kind: crate::types::IdentifierKind::Email,
+                    value: text(v, "customer_email").unwrap_or_default().to_owned(),
+                    name: text(v, "customer_name").map(str::to_owned),
+                },
+                subject: text(v, "subject").unwrap_or_default().to_owned(),
+                channel: crate::types::Channel::Api,
+                priority: text(v, "priority")
+                    .and_then(Priority::parse)
+                    .unwrap_or(Priority::Normal),
+                body: text(v, "message").unwrap_or_default().to_owned(),
+                from_customer: true,
+                tags: Vec::new(),
+                assignee_id: None,
+                team_id: None,
+            },
+        )
+        .await?;
+        Ok(json!({"ticket": ticket_ref(c.number), "number": c.number, "conversation_id": c.id}))
+    })
+}
+
+fn ticket_merge<'a>(cx: &'a mut Exec, v: &'a Value) -> ToolFuture<'a> {
+    Box::pin(async move {
+        let c = ticket(cx)?;
+        let actor = member(cx, "Merging tickets")?;
+        let mut ids = Vec::new();
+        for n in strings(v, "merge_numbers") {
+            let num: i32 = n
+                .trim()
+                .trim_start_matches("TKT-")
+                .trim_start_matches('0')
+                .parse()
+                .map_err(|_| {
+                    ServiceError::invalid("merge_numbers", format!("`{n}` is not a ticket number."))
+                })?;
+            let other = conversations::find_by_number(&*cx.uow, cx.scope, num)
+                .await
+                .map_err(|_| {
+                    ServiceError::invalid(
+                        "merge_numbers",
+                        format!("There is no ticket {}.", ticket_ref(num)),
+                    )
+                })?;
+            if other.id != c.id {
+                ids.push(other.id);
+            }
+        }
+        if ids.is_empty() {
+            return Err(ServiceError::invalid(
+                "merge_numbers",
+                "Name at least one other ticket.",
+            ));
+        }
+        actor.require(crate::permissions::Action::MergeConversations)?;
+        let merge_id =
+            crate::services::inbox::merge::merge_in(&mut cx.uow, &actor, c.id, &ids, &cx.meta)
+                .await?;
+        Ok(json!({"ticket": ticket_ref(c.number), "merge_id": merge_id, "merged": ids.len()}))
+    })
+}
+
+fn apply_macro<'a>(cx: &'a mut Exec, v: &'a Value) -> ToolFuture<'a> {
+    Box::pin(async move {
+        let c = ticket(cx)?;
+        let actor = member(cx, "Applying a macro")?;
+        let m = crate::services::inbox::macros::by_name(
+            &*cx.uow,
+            &actor,
+            text(v, "macro").unwrap_or_default(),
+        )
+        .await?;
+        let c = crate::services::inbox::macros::apply_in(&mut cx.uow, &actor, &m, c.id, &cx.meta)
+            .await?;
+        Ok(json!({"ticket": ticket_ref(c.number), "macro": m.name, "status": c.status}))
     })
 }
 

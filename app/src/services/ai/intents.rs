@@ -204,7 +204,17 @@ pub fn offered() -> Vec<ToolSpec> {
     registry::get()
         .all()
         .iter()
-        .filter(|t| !matches!(t.name, "reply" | "system_health_check" | "summarize_thread"))
+        .filter(|t| {
+            !matches!(
+                t.name,
+                "reply"
+                    | "system_health_check"
+                    | "summarize_thread"
+                    | "create_ticket"
+                    | "ticket_merge"
+                    | "apply_macro"
+            )
+        })
         .map(|t| ToolSpec {
             name: t.name.to_owned(),
             description: t.description.to_owned(),

@@ -875,6 +875,15 @@ pub fn handoff_message(reason: &str, channel: &str) -> String {
 }
 
 /// The member with the fewest open conversations among those who reply to
+/// customers (ties: the longest-standing member); for tools.
+///
+/// # Errors
+/// Database errors.
+pub async fn least_busy(db: &impl ConnectionTrait, scope: Scoped) -> ServiceResult<Option<i32>> {
+    least_busy_agent(db, scope).await
+}
+
+/// The member with the fewest open conversations among those who reply to
 /// customers (ties: the longest-standing member).
 async fn least_busy_agent(db: &impl ConnectionTrait, scope: Scoped) -> ServiceResult<Option<i32>> {
     let members = scope

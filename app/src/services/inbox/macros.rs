@@ -236,6 +236,45 @@ pub async fn apply(
     actor.require(Action::ManageConversations)?;
     let m = view(find(&state.db, actor, macro_id).await?);
     let mut uow = UnitOfWork::begin(state).await?;
+    let c = apply_in(&mut uow, actor, &m, conversation_id, meta).await?;
+    let row = super::rows(&*uow, actor.scope, vec![c]).await?.remove(0);
+    uow.commit().await?;
+    Ok(row)
+}
+
+/// A macro by name (case-insensitive), for tools.
+///
+/// # Errors
+/// `Invalid` (`macro`) when there is none.
+pub async fn by_name(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    name: &str,
+) -> ServiceResult<MacroView> {
+    list(db, actor)
+        .await?
+        .into_iter()
+        .find(|m| m.name.eq_ignore_ascii_case(name.trim()))
+        .ok_or_else(|| {
+            ServiceError::invalid(
+                "macro",
+                format!("There is no macro named “{}”.", name.trim()),
+            )
+        })
+}
+
+/// Applies a macro inside the caller's unit of work; returns the conversation.
+///
+/// # Errors
+/// As [`apply`].
+pub async fn apply_in(
+    uow: &mut UnitOfWork,
+    actor: &Actor,
+    m: &MacroView,
+    conversation_id: i32,
+    meta: &RequestMeta,
+) -> ServiceResult<entity::conversation::Model> {
+    actor.require(Action::ManageConversations)?;
     let mut patch = conversations::ConversationPatch::default();
     let (mut add, mut remove) = (Vec::new(), Vec::new());
     let mut posts = Vec::new();
@@ -257,16 +296,16 @@ pub async fn apply(
     }
     // Post first, so a status set by the macro (e.g. Solved) is the final one.
     for (kind, body) in posts {
-        let r = canned::render(&*uow, actor, conversation_id, &body).await?;
+        let r = canned::render(&**uow, actor, conversation_id, &body).await?;
         if !r.unknown_variables.is_empty() {
             return Err(ServiceError::invalid(
                 "actions",
                 format!("Unknown variable(s): {}.", r.unknown_variables.join(", ")),
             ));
         }
-        let c = conversations::find(&*uow, actor.scope, conversation_id).await?;
+        let c = conversations::find(&**uow, actor.scope, conversation_id).await?;
         messages::insert_agent(
-            &mut uow,
+            uow,
             actor,
             &c,
             messages::NewMessage {
@@ -278,16 +317,16 @@ pub async fn apply(
         .await?;
     }
     if !add.is_empty() || !remove.is_empty() {
-        conversations::set_tags_in(&*uow, actor.scope, conversation_id, &add, &remove).await?;
+        conversations::set_tags_in(&**uow, actor.scope, conversation_id, &add, &remove).await?;
     }
     let c = if patch.is_empty() {
-        let c = conversations::find(&*uow, actor.scope, conversation_id).await?;
-        conversations::touch(&*uow, c).await?
+        let c = conversations::find(&**uow, actor.scope, conversation_id).await?;
+        conversations::touch(&**uow, c).await?
     } else {
-        conversations::apply_patch(&mut uow, actor, conversation_id, &patch, meta).await?
+        conversations::apply_patch(uow, actor, conversation_id, &patch, meta).await?
     };
     super::super::activity::record(
-        &*uow,
+        &**uow,
         actor.scope,
         &super::super::activity::Who::from(actor),
         meta,
@@ -301,7 +340,5 @@ pub async fn apply(
         "conversation.updated",
         serde_json::json!({"id": c.id, "number": c.number}),
     ));
-    let row = super::rows(&*uow, actor.scope, vec![c]).await?.remove(0);
-    uow.commit().await?;
-    Ok(row)
+    Ok(c)
 }

@@ -119,9 +119,25 @@ pub async fn merge(
             "Merge at most 20 conversations at a time.",
         ));
     }
-    let scope = actor.scope;
     let mut uow = UnitOfWork::begin(state).await?;
-    let p = conversations::find(&*uow, scope, primary_id).await?;
+    let id = merge_in(&mut uow, actor, primary_id, &secondary, meta).await?;
+    uow.commit().await?;
+    Ok(id)
+}
+
+/// [`merge`] inside the caller's unit of work (checked, distinct `secondary`).
+///
+/// # Errors
+/// As [`merge`].
+pub async fn merge_in(
+    uow: &mut UnitOfWork,
+    actor: &Actor,
+    primary_id: i32,
+    secondary: &[i32],
+    meta: &RequestMeta,
+) -> ServiceResult<i32> {
+    let scope = actor.scope;
+    let p = conversations::find(&**uow, scope, primary_id).await?;
     if p.merged_into_id.is_some() {
         return Err(ServiceError::conflict(
             "primary_id",
@@ -138,13 +154,13 @@ pub async fn merge(
     let p_tags: Vec<i32> = scope
         .find::<conversation_tag::Entity>()
         .filter(conversation_tag::Column::ConversationId.eq(p.id))
-        .all(&*uow)
+        .all(&**uow)
         .await?
         .into_iter()
         .map(|l| l.tag_id)
         .collect();
-    for sid in &secondary {
-        let s = conversations::find(&*uow, scope, *sid).await?;
+    for sid in secondary {
+        let s = conversations::find(&**uow, scope, *sid).await?;
         if s.merged_into_id.is_some() {
             return Err(ServiceError::conflict(
                 "ids",
@@ -154,7 +170,7 @@ pub async fn merge(
         let ids: Vec<i32> = scope
             .find::<message::Entity>()
             .filter(message::Column::ConversationId.eq(s.id))
-            .all(&*uow)
+            .all(&**uow)
             .await?
             .into_iter()
             .map(|m| m.id)
@@ -165,20 +181,20 @@ pub async fn merge(
                 .col_expr(message::Column::ConversationId, Expr::value(p.id))
                 .col_expr(message::Column::OriginConversationId, Expr::value(s.id))
                 .filter(message::Column::Id.is_in(ids.clone()))
-                .exec(&*uow)
+                .exec(&**uow)
                 .await?;
             scope
                 .update_many::<attachment::Entity>()
                 .col_expr(attachment::Column::ConversationId, Expr::value(p.id))
                 .filter(attachment::Column::MessageId.is_in(ids.clone()))
-                .exec(&*uow)
+                .exec(&**uow)
                 .await?;
         }
         moved.extend(ids);
         for l in scope
             .find::<conversation_tag::Entity>()
             .filter(conversation_tag::Column::ConversationId.eq(s.id))
-            .all(&*uow)
+            .all(&**uow)
             .await?
         {
             if !p_tags.contains(&l.tag_id) && !added_tags.contains(&l.tag_id) {
@@ -188,7 +204,7 @@ pub async fn merge(
                     tag_id: Set(l.tag_id),
                     ..Default::default()
                 }
-                .insert(&*uow)
+                .insert(&**uow)
                 .await?;
                 added_tags.push(l.tag_id);
             }
@@ -202,38 +218,38 @@ pub async fn merge(
         sm.status = Set(Status::Closed.as_str().to_owned());
         sm.merged_into_id = Set(Some(p.id));
         sm.solved_at = Set(s.solved_at.or(Some(now())));
-        let s = sm.update(&*uow).await?;
+        let s = sm.update(&**uow).await?;
         notes.push(
             system_note(
-                &mut uow,
+                uow,
                 actor,
                 &s,
                 format!("Merged into {}.", ticket_ref(p.number)),
             )
             .await?,
         );
-        refresh_counters(&*uow, scope, s.id).await?;
+        refresh_counters(&**uow, scope, s.id).await?;
     }
     let refs: Vec<String> = {
         let mut v = Vec::new();
-        for sid in &secondary {
+        for sid in secondary {
             v.push(ticket_ref(
-                conversations::find(&*uow, scope, *sid).await?.number,
+                conversations::find(&**uow, scope, *sid).await?.number,
             ));
         }
         v
     };
-    let p = conversations::find(&*uow, scope, p.id).await?;
+    let p = conversations::find(&**uow, scope, p.id).await?;
     notes.push(
         system_note(
-            &mut uow,
+            uow,
             actor,
             &p,
             format!("{} merged into this conversation.", refs.join(", ")),
         )
         .await?,
     );
-    refresh_counters(&*uow, scope, p.id).await?;
+    refresh_counters(&**uow, scope, p.id).await?;
     let row = merge::ActiveModel {
         workspace_id: Set(scope.workspace_id()),
         primary_id: Set(p.id),
@@ -247,10 +263,10 @@ pub async fn merge(
         undone_at: Set(None),
         ..Default::default()
     }
-    .insert(&*uow)
+    .insert(&**uow)
     .await?;
     activity::record(
-        &*uow,
+        &**uow,
         scope,
         &Who::from(actor),
         meta,
@@ -267,7 +283,6 @@ pub async fn merge(
         "conversation.merged",
         serde_json::json!({"id": p.id, "number": p.number}),
     ));
-    uow.commit().await?;
     Ok(row.id)
 }
 
