@@ -3,7 +3,7 @@
 //! (PyPI `mcp`, `end2end/mcp/check.py`) over streamable HTTP against the real
 //! binary and over stdio (`switchboard mcp`).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr, reason = "tests")]
 
 mod common;
 
@@ -453,8 +453,7 @@ async fn the_official_client_over_http_and_stdio(b: Backend) {
         String::from_utf8_lossy(&stdio.stderr)
     );
     // Latencies (debug build), shown with `--nocapture`.
-    #[allow(clippy::print_stdout, reason = "the client's latency figures")]
-    println!(
+    eprintln!(
         "{}{}",
         String::from_utf8_lossy(&http.stdout),
         String::from_utf8_lossy(&stdio.stdout)
