@@ -86,6 +86,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("outbox") view={Lazy::<r::Outbox>::new()}/>
                     <Route path=path!("jobs") view={Lazy::<r::Jobs>::new()}/>
                     <Route path=path!("approvals") view={Lazy::<r::Approvals>::new()}/>
+                    <Route path=path!("approvals/loop") view={Lazy::<r::AiLoop>::new()}/>
                     <Route path=path!("tasks") view={Lazy::<r::Tasks>::new()}/>
                     <Route path=path!("settings/ai-policies") view={Lazy::<r::AiPolicies>::new()}/>
                 </ParentRoute>

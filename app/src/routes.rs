@@ -111,6 +111,8 @@ area! {
         Tasks => actions::TasksPage;
         /// `/app/settings/ai-policies`.
         AiPolicies => actions::PoliciesPage;
+        /// `/app/approvals/loop`.
+        AiLoop => actions::LoopPage;
     }
 }
 

@@ -29,6 +29,7 @@ const ADMIN_ROUTES = [
   '/app/outbox',
   '/app/jobs',
   '/app/approvals',
+  '/app/approvals/loop',
   '/app/tasks',
   '/app/settings/ai-policies',
   '/app/inbox?c=1',

@@ -29,6 +29,8 @@ pub struct Model {
     pub answer_threshold: f64,
     /// What happens to an action no policy matches: `allow`, `deny` or `approval`.
     pub action_default: String,
+    /// The autonomous loop reviews open work on a schedule.
+    pub loop_enabled: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -7,6 +7,7 @@ use sea_orm::EntityTrait;
 
 pub mod activity;
 pub mod ai_action;
+pub mod ai_loop_run;
 pub mod ai_policy;
 pub mod ai_run;
 pub mod ai_setting;
@@ -111,7 +112,7 @@ tenant!(
     ai_setting,
     ai_run
 );
-tenant!(ai_action, ai_policy, task, expense, follow_up);
+tenant!(ai_action, ai_policy, task, expense, follow_up, ai_loop_run);
 
 impl GlobalEntity for user::Entity {}
 impl GlobalEntity for workspace::Entity {}

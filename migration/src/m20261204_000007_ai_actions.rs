@@ -213,6 +213,40 @@ impl MigrationTrait for Migration {
             false,
         ))
         .await?;
+
+        m.create_table(table(
+            "ai_loop_runs",
+            &[
+                Time("started_at"),
+                TimeNull("finished_at"),
+                Text("looked_at"),
+                Text("did"),
+                Int("proposals"),
+                Int("errors"),
+                Int("backoff_secs"),
+                Time("next_run_at"),
+            ],
+        ))
+        .await?;
+        m.create_index(index(
+            "ai_loop_runs",
+            "ix_ai_loop_runs_ws",
+            &["workspace_id", "id"],
+            false,
+        ))
+        .await?;
+        m.alter_table(
+            Table::alter()
+                .table(a("ai_settings"))
+                .add_column(
+                    ColumnDef::new(a("loop_enabled"))
+                        .boolean()
+                        .not_null()
+                        .default(false),
+                )
+                .to_owned(),
+        )
+        .await?;
         Ok(())
     }
 
@@ -221,13 +255,15 @@ impl MigrationTrait for Migration {
             m.drop_table(Table::drop().table(a(t)).if_exists().to_owned())
                 .await?;
         }
-        m.alter_table(
-            Table::alter()
-                .table(a("ai_settings"))
-                .drop_column(a("action_default"))
-                .to_owned(),
-        )
-        .await?;
+        for c in ["action_default", "loop_enabled"] {
+            m.alter_table(
+                Table::alter()
+                    .table(a("ai_settings"))
+                    .drop_column(a(c))
+                    .to_owned(),
+            )
+            .await?;
+        }
         Ok(())
     }
 }

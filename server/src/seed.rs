@@ -154,6 +154,9 @@ async fn seed_actions(
         )
         .await?;
     }
+    // The autonomous loop is on, with a first cycle in its log.
+    app::services::ai::settings::set_loop_enabled(&state.db, owner.scope, true).await?;
+    actions::autonomous::cycle(state, owner.scope).await?;
     app::services::tasks::create(
         state,
         owner,

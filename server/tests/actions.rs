@@ -1378,6 +1378,204 @@ async fn ai_proposes_err(
     .to_string()
 }
 
+async fn age(app: &TestApp, cid: i32, status: &str, hours: i64, assignee: Option<i32>) {
+    use sea_orm::sea_query::Expr;
+    let mut q = System::new("test ages a conversation")
+        .update_many::<conversation::Entity>()
+        .col_expr(conversation::Column::Status, Expr::value(status))
+        .col_expr(
+            conversation::Column::UpdatedAt,
+            Expr::value(chrono::Utc::now() - chrono::Duration::hours(hours)),
+        );
+    if let Some(a) = assignee {
+        q = q.col_expr(conversation::Column::AssigneeId, Expr::value(a));
+    }
+    q.filter(conversation::Column::Id.eq(cid))
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+}
+
+async fn the_autonomous_loop_reviews_open_work(b: Backend) {
+    use app::serverfns::actions::{GetAiLoop, RunAiLoop, SetAiLoop};
+    use sea_orm::sea_query::Expr;
+    let app = TestApp::new(b).await;
+    let mut ws = workspace(&app, "olga@a.test", "Acme").await;
+    let _admin = add_member(&app, &mut ws.owner, "ada@a.test", "admin").await;
+    let mut agent = add_member(&app, &mut ws.owner, "gus@a.test", "agent").await;
+    let gus = i32::try_from(
+        agent.call(path::<GetSession>(), &[]).await.json()["user_id"]
+            .as_i64()
+            .unwrap(),
+    )
+    .unwrap();
+    let r = ws
+        .owner
+        .call(path::<SetAiLoop>(), &[("enabled", "true")])
+        .await;
+    assert_eq!(r.json()["enabled"], true, "{}", r.body);
+    let (c1, n1) = ticket(&app, &ws, "ann", "Nobody answered me").await;
+    let (c2, n2) = ticket(&app, &ws, "bob", "Still waiting").await;
+    let (c3, n3) = ticket(&app, &ws, "cat", "Sent you the photos").await;
+    let (fresh, _) = ticket(&app, &ws, "dan", "Just arrived").await;
+    age(&app, c1, "open", 72, None).await;
+    age(&app, c2, "open", 72, Some(gus)).await;
+    age(&app, c3, "pending", 96, None).await;
+    age(&app, fresh, "open", 1, None).await;
+    let v = ai_proposes(
+        &app,
+        &ws,
+        "reply",
+        json!({"body": "Here you go"}),
+        Some(fresh),
+    )
+    .await;
+    System::new("t")
+        .update_many::<ai_action::Entity>()
+        .col_expr(
+            ai_action::Column::CreatedAt,
+            Expr::value(chrono::Utc::now() - chrono::Duration::hours(5)),
+        )
+        .filter(ai_action::Column::Id.eq(i32::try_from(v["id"].as_i64().unwrap()).unwrap()))
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    let gus_id = gus.to_string();
+    agent
+        .call(
+            path::<CreateTask>(),
+            &[
+                ("form[title]", "Overdue thing"),
+                ("form[notes]", ""),
+                ("form[due]", "2020-01-01"),
+                ("form[priority]", "high"),
+                ("form[assignee_id]", &gus_id),
+            ],
+        )
+        .await;
+
+    let r = agent.call(path::<RunAiLoop>(), &[]).await;
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "agents see the log, admins run it"
+    );
+    let before = System::new("t")
+        .find::<ai_action::Entity>()
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    let r = ws.owner.call(path::<RunAiLoop>(), &[]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let run = r.json()["runs"][0].clone();
+    assert_eq!(run["proposals"], 3, "{run}");
+    let did = run["did"].to_string();
+    for (n, what) in [
+        (n1, "Escalate to a person"),
+        (n2, "Create a task"),
+        (n3, "Schedule a follow-up"),
+    ] {
+        assert!(
+            did.contains(what) && did.contains(&app::types::ticket_ref(n)),
+            "{what} on {n}: {did}"
+        );
+    }
+    assert!(did.contains("Reminded 2 approver(s)"), "{did}");
+    assert!(did.contains("1 overdue task"), "{did}");
+    let looked = run["looked_at"].to_string();
+    assert!(
+        looked.contains("[\"stale tickets\",2]") && looked.contains("[\"quiet customers\",1]"),
+        "{looked}"
+    );
+    let after = System::new("t")
+        .find::<ai_action::Entity>()
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(after, before + 3);
+    let task_for_gus = System::new("t")
+        .find::<task::Entity>()
+        .filter(task::Column::Title.contains("no update for 48 hours"))
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        task_for_gus, 0,
+        "waits for approval under the default policy"
+    );
+
+    // The next cycle proposes nothing new and reminds nobody twice.
+    let r = ws.owner.call(path::<RunAiLoop>(), &[]).await;
+    assert_eq!(
+        System::new("t")
+            .find::<ai_action::Entity>()
+            .count(&app.state.db)
+            .await
+            .unwrap(),
+        after
+    );
+    assert!(
+        !r.json()["runs"][0]["did"].to_string().contains("Reminded"),
+        "{}",
+        r.body
+    );
+    let reminders = System::new("t")
+        .find::<entity::notification::Entity>()
+        .filter(entity::notification::Column::Kind.is_in(["approval_reminder", "task_overdue"]))
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(reminders, 3);
+
+    // At most ten proposals a cycle.
+    for i in 0..12 {
+        let (c, _) = ticket(&app, &ws, &format!("many{i}"), "Hello?").await;
+        age(&app, c, "open", 80, None).await;
+    }
+    let r = ws.owner.call(path::<RunAiLoop>(), &[]).await;
+    let run = r.json()["runs"][0].clone();
+    assert!(run["did"].to_string().contains("per-cycle limit"), "{run}");
+    // The log is visible to agents, and only this workspace's.
+    let log = agent.call(path::<GetAiLoop>(), &[]).await.json();
+    assert_eq!(log["runs"].as_array().unwrap().len(), 3);
+    assert_eq!(log["can_manage"], false);
+    let mut other = workspace(&app, "zed@z.test", "Other").await;
+    let theirs = other.owner.call(path::<GetAiLoop>(), &[]).await.json();
+    assert_eq!(theirs["runs"], json!([]));
+    assert_eq!(theirs["enabled"], false);
+    // The scheduled sweep runs only where the loop is on, and waits out a backoff.
+    app::services::actions::autonomous::run_all(&app.state)
+        .await
+        .unwrap();
+    let runs = System::new("t")
+        .find::<entity::ai_loop_run::Entity>()
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(runs, 4);
+    System::new("t")
+        .update_many::<entity::ai_loop_run::Entity>()
+        .col_expr(
+            entity::ai_loop_run::Column::NextRunAt,
+            Expr::value(chrono::Utc::now() + chrono::Duration::minutes(10)),
+        )
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    app::services::actions::autonomous::run_all(&app.state)
+        .await
+        .unwrap();
+    assert_eq!(
+        System::new("t")
+            .find::<entity::ai_loop_run::Entity>()
+            .count(&app.state.db)
+            .await
+            .unwrap(),
+        4
+    );
+    app.finish().await;
+}
+
 backend_tests!(
     bad_input_is_refused_naming_the_field,
     every_tool_runs,
@@ -1389,4 +1587,5 @@ backend_tests!(
     the_ai_turns_requests_into_actions,
     a_provider_proposes_through_tool_calls,
     follow_ups_send_unless_the_customer_answers,
+    the_autonomous_loop_reviews_open_work,
 );

@@ -3,7 +3,12 @@
 //! (PyPI `mcp`, `end2end/mcp/check.py`) over streamable HTTP against the real
 //! binary and over stdio (`switchboard mcp`).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr, reason = "tests")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stderr,
+    reason = "tests"
+)]
 
 mod common;
 

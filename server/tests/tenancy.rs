@@ -44,6 +44,9 @@ const COVERED: &[&str] = &[
     "ticket_work",
     "schedule_follow_up",
     "cancel_follow_up",
+    "get_ai_loop",
+    "set_ai_loop",
+    "run_ai_loop",
     // Inbox: a_cannot_touch_b_inbox in tests/inbox.rs.
     "get_inbox_meta",
     "list_views",

@@ -7,9 +7,9 @@ use super::admin::{use_live, use_session};
 use crate::components::{action_error, fmt_time, Empty, ErrorBox, FormError, Loading};
 use crate::permissions::{can, Action};
 use crate::serverfns::actions::{
-    get_policies, list_actions, list_tasks, ticket_work, ApproveAction, CancelFollowUp, CreateTask,
-    DeletePolicy, MovePolicy, RejectAction, ReplayAction, SavePolicy, ScheduleFollowUp,
-    SetPolicyDefault, SetTaskDone, TestPolicy,
+    get_ai_loop, get_policies, list_actions, list_tasks, ticket_work, ApproveAction,
+    CancelFollowUp, CreateTask, DeletePolicy, MovePolicy, RejectAction, ReplayAction, RunAiLoop,
+    SavePolicy, ScheduleFollowUp, SetAiLoop, SetPolicyDefault, SetTaskDone, TestPolicy,
 };
 use crate::types::{
     ticket_ref, ActionView, Channel, Effect as PolicyEffect, PolicyForm, PolicyProbe, Risk,
@@ -141,7 +141,8 @@ pub fn ApprovalsPage() -> impl IntoView {
         <header class="page-head">
             <h1>"Approvals"</h1>
             <p class="muted">"Actions the AI agent (or a teammate) proposed that a policy sends to a person. Each runs once, after approval, and is recorded in the activity log. Policies: "
-                <a href="/app/settings/ai-policies">"AI policies"</a> "."</p>
+                <a href="/app/settings/ai-policies">"AI policies"</a> ". What the autonomous loop did: "
+                <a href="/app/approvals/loop">"run log"</a> "."</p>
         </header>
         <nav class="tabs" aria-label="Filter">
             {[("pending", "Waiting"), ("open", "Waiting or running"), ("done", "Finished"), ("all", "All")].into_iter().map(|(k, label)| view! {
@@ -614,5 +615,73 @@ pub fn TicketWork(number: i32, refresh: RwSignal<u64>) -> impl IntoView {
                 </Show>
             })}
         </section>
+    }
+}
+
+/// `/app/approvals/loop`: the autonomous loop, on or off, and what each cycle
+/// looked at and did.
+#[component]
+pub fn LoopPage() -> impl IntoView {
+    let live = use_live();
+    let set = ServerAction::<SetAiLoop>::new();
+    let run = ServerAction::<RunAiLoop>::new();
+    let data = Resource::new(
+        move || (live.actions.get(), set.version().get(), run.version().get()),
+        |_| get_ai_loop(),
+    );
+    let err = Signal::derive(move || {
+        set.value()
+            .get()
+            .and_then(Result::err)
+            .or_else(|| run.value().get().and_then(Result::err))
+    });
+    view! {
+        <Title text="Autonomous loop"/>
+        <header class="page-head">
+            <h1>"Autonomous loop"</h1>
+            <p class="muted">"Every five minutes the AI agent reviews open work — stale tickets, customers gone quiet, approvals waiting too long, overdue tasks — and proposes what to do. Your "
+                <a href="/app/settings/ai-policies">"AI policies"</a> " decide what runs at once and what waits in "
+                <a href="/app/approvals">"Approvals"</a> ". At most ten proposals per cycle; after errors it waits longer."</p>
+        </header>
+        <FormError error=err/>
+        <Transition fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(e) => view! { <ErrorBox error=e/> }.into_any(),
+                    Ok(v) => {
+                        let on = v.enabled;
+                        view! {
+                            <section class="card row wrap" data-testid="loop-state">
+                                <strong>{if on { "On" } else { "Off" }}</strong>
+                                {v.can_manage.then(|| view! {
+                                    <button class="btn btn-small" data-testid="loop-toggle"
+                                        on:click=move |_| { set.dispatch(SetAiLoop { enabled: !on }); }>{if on { "Turn off" } else { "Turn on" }}</button>
+                                    <button class="btn btn-ghost btn-small" data-testid="loop-run"
+                                        on:click=move |_| { run.dispatch(RunAiLoop {}); }>"Run a cycle now"</button>
+                                })}
+                            </section>
+                            {if v.runs.is_empty() {
+                                view! { <Empty title="No cycles yet" hint="Turn the loop on; its first cycle runs within five minutes."/> }.into_any()
+                            } else {
+                                view! {
+                                    <table class="table" data-testid="loop-runs">
+                                        <thead><tr><th>"When"</th><th>"Looked at"</th><th>"Did"</th><th>"Proposals"</th><th>"Errors"</th></tr></thead>
+                                        <tbody>{v.runs.into_iter().map(|r| view! {
+                                            <tr data-testid="loop-run-row">
+                                                <td class="small nowrap">{fmt_time(&r.started_at)}</td>
+                                                <td class="small">{r.looked_at.iter().map(|(k, n)| format!("{n} {k}")).collect::<Vec<_>>().join(" · ")}</td>
+                                                <td class="small"><ul class="plain">{r.did.into_iter().map(|d| view! { <li>{d}</li> }).collect_view()}</ul></td>
+                                                <td>{r.proposals}</td>
+                                                <td>{r.errors}{(r.backoff_secs > 0).then(|| format!(" (next in {} min)", r.backoff_secs / 60))}</td>
+                                            </tr>
+                                        }).collect_view()}</tbody>
+                                    </table>
+                                }.into_any()
+                            }}
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
     }
 }

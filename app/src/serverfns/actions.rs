@@ -1,10 +1,11 @@
 //! AI action server functions: the approval queue (list, approve, reject,
-//! replay), member proposals, the policy page (rules, default, tester) and tasks.
+//! replay), member proposals, the policy page (rules, default, tester), tasks,
+//! follow-ups and the autonomous loop.
 
 use crate::error::AppError;
 use crate::types::{
-    ActionView, FollowUpView, PoliciesView, PolicyForm, PolicyOutcome, PolicyProbe, ProposalForm,
-    ReplayView, TaskForm, TaskView, TasksView, TicketWorkView, ToolView,
+    ActionView, FollowUpView, LoopView, PoliciesView, PolicyForm, PolicyOutcome, PolicyProbe,
+    ProposalForm, ReplayView, TaskForm, TaskView, TasksView, TicketWorkView, ToolView,
 };
 use leptos::prelude::*;
 
@@ -211,6 +212,37 @@ pub async fn cancel_follow_up(id: i32) -> Result<FollowUpView, AppError> {
     let (state, actor) = actor(crate::permissions::Action::ReplyToCustomers).await?;
     let meta = meta().await;
     crate::services::follow_ups::cancel(&state, &actor, id, &meta)
+        .await
+        .map_err(fail)
+}
+
+/// The autonomous loop: on/off and its run log.
+#[server]
+pub async fn get_ai_loop() -> Result<LoopView, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ApproveActions).await?;
+    crate::services::actions::autonomous::page(&state, &actor)
+        .await
+        .map_err(fail)
+}
+
+/// Turns the autonomous loop on or off.
+#[server]
+pub async fn set_ai_loop(enabled: bool) -> Result<LoopView, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ManageAiPolicies).await?;
+    let meta = meta().await;
+    crate::services::actions::autonomous::set_enabled(&state, &actor, enabled, &meta)
+        .await
+        .map_err(fail)
+}
+
+/// Runs one cycle of the autonomous loop now.
+#[server]
+pub async fn run_ai_loop() -> Result<LoopView, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ManageAiPolicies).await?;
+    crate::services::actions::autonomous::run_now(&state, &actor)
         .await
         .map_err(fail)
 }

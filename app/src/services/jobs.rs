@@ -67,6 +67,8 @@ pub mod kind {
     pub const AI_ACTION: &str = super::super::actions::JOB;
     /// Send (or skip) one due follow-up.
     pub const FOLLOW_UP: &str = super::super::follow_ups::JOB;
+    /// One autonomous-loop cycle per workspace that turned it on.
+    pub const AI_LOOP: &str = super::super::actions::autonomous::JOB;
 }
 
 /// A job to enqueue.
@@ -359,6 +361,7 @@ async fn execute(state: &AppState, job: &job::Model) -> Result<(), String> {
         kind::AI_SWEEP => super::ai::pipeline::sweep_resolutions(state).await,
         kind::AI_ACTION => super::actions::run_job(state, &payload).await,
         kind::FOLLOW_UP => super::follow_ups::run_job(state, &payload).await,
+        kind::AI_LOOP => super::actions::autonomous::run_all(state).await,
         kind::PURGE_SESSIONS | kind::PURGE_AUTH | kind::ACTIVITY_RETENTION | kind::PURGE_JOBS => {
             maintenance(state, job.kind.as_str()).await
         }
@@ -522,6 +525,11 @@ pub const SCHEDULES: &[CronEntry] = &[
         name: "poll-imap",
         cron: "0 * * * * *",
         kind: kind::POLL_IMAP,
+    },
+    CronEntry {
+        name: "ai-autonomous-loop",
+        cron: "0 */5 * * * *",
+        kind: kind::AI_LOOP,
     },
     CronEntry {
         name: "ai-resolution-sweep",

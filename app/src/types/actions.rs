@@ -387,3 +387,33 @@ pub struct FollowUpView {
     /// Scheduled at.
     pub created_at: String,
 }
+
+/// One cycle of the autonomous loop.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LoopRunView {
+    /// Id.
+    pub id: i32,
+    /// When it ran.
+    pub started_at: String,
+    /// What it reviewed: (what, how many).
+    pub looked_at: Vec<(String, u64)>,
+    /// What it did, one sentence each.
+    pub did: Vec<String>,
+    /// Proposals made.
+    pub proposals: i32,
+    /// Errors met.
+    pub errors: i32,
+    /// Pause before the next cycle, seconds.
+    pub backoff_secs: i32,
+}
+
+/// The autonomous loop's page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LoopView {
+    /// On.
+    pub enabled: bool,
+    /// The viewer may turn it on/off and run a cycle.
+    pub can_manage: bool,
+    /// Latest cycles first.
+    pub runs: Vec<LoopRunView>,
+}

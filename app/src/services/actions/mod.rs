@@ -17,6 +17,7 @@
 //!   runs it again, so it completes once. Tools reaching outside the database
 //!   (`external`) are failed visibly when a run was interrupted, never repeated.
 
+pub mod autonomous;
 pub mod policy;
 pub mod registry;
 pub mod schema;

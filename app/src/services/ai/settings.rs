@@ -318,8 +318,7 @@ pub fn price(s: &Settings) -> Price {
     })
 }
 
-/// Sets the action-policy default (`allow`, `deny`, `approval`), creating the
-/// settings row (pipeline off) when the workspace never saved one.
+/// Sets the action-policy default (`allow`, `deny`, `approval`).
 ///
 /// # Errors
 /// Database errors.
@@ -327,6 +326,29 @@ pub async fn set_action_default(
     db: &impl ConnectionTrait,
     scope: Scoped,
     effect: &str,
+) -> ServiceResult<()> {
+    let effect = effect.to_owned();
+    edit(db, scope, move |am| am.action_default = Set(effect)).await
+}
+
+/// Turns the autonomous loop on or off.
+///
+/// # Errors
+/// Database errors.
+pub async fn set_loop_enabled(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+    on: bool,
+) -> ServiceResult<()> {
+    edit(db, scope, move |am| am.loop_enabled = Set(on)).await
+}
+
+/// Changes the settings row, creating it (pipeline off, built-in engine) when the
+/// workspace never saved one.
+async fn edit(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+    f: impl FnOnce(&mut ai_setting::ActiveModel),
 ) -> ServiceResult<()> {
     let t = now();
     let existing = scope.find::<ai_setting::Entity>().one(db).await?;
@@ -352,7 +374,7 @@ pub async fn set_action_default(
             ..Default::default()
         },
     };
-    am.action_default = Set(effect.to_owned());
+    f(&mut am);
     am.updated_at = Set(t);
     am.save(db).await?;
     Ok(())
