@@ -1303,6 +1303,118 @@ fn call(pairs: &[(String, String)]) -> Vec<(&str, &str)> {
         .collect()
 }
 
+async fn assist_suggests_canned_and_translates_with_a_provider(b: Backend) {
+    use app::serverfns::ai::{AssistCanned, AssistTranslate};
+    let app = TestApp::new(b).await;
+    let mut ws = workspace(&app, "olga@assist.test", "Assist Co").await;
+    let canned = |t: &'static str, c: &'static str, body: &'static str| {
+        let (state, actor) = (app.state.clone(), ws.actor.clone());
+        async move {
+            app::services::inbox::canned::create(&state, &actor, t, c, body, true)
+                .await
+                .unwrap();
+        }
+    };
+    canned("Refund issued", "Billing", "Hi {{ customer.first_name }}, your refund has been issued and should arrive within 5 business days.").await;
+    canned("Shipping times", "Orders", "Orders ship within 2 days.").await;
+    canned("Greeting", "General", "Hello!").await;
+    let r = customer_says(
+        &app,
+        &ws,
+        Channel::Email,
+        "rita",
+        "My refund has not arrived yet",
+    )
+    .await;
+    let cid = r.conversation_id.to_string();
+    let s =
+        ws.c.call(path::<AssistCanned>(), &[("conversation_id", &cid)])
+            .await;
+    assert_eq!(s.status, StatusCode::OK, "{}", s.body);
+    let list = s.json();
+    assert_eq!(list[0]["title"], "Refund issued", "{list}");
+    assert!(
+        list[0]["text"].as_str().unwrap().starts_with("Hi rita,"),
+        "{list}"
+    );
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .all(|x| x["title"] != "Greeting"),
+        "{list}"
+    );
+
+    // No provider: it says plainly what is needed.
+    let t =
+        ws.c.call(
+            path::<AssistTranslate>(),
+            &[("text", "Your refund is on its way."), ("language", "de")],
+        )
+        .await;
+    assert_eq!(t.status, StatusCode::CONFLICT, "{}", t.body);
+    assert!(t.body.contains("needs a model provider"), "{}", t.body);
+    let bad =
+        ws.c.call(
+            path::<AssistTranslate>(),
+            &[("text", "x"), ("language", "xx")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // With a provider, through it.
+    let (base, seen) = fake_openai(serde_json::json!("Ihre Rückerstattung ist unterwegs.")).await;
+    let form = vec![
+        ("form[enabled]".to_owned(), "false".to_owned()),
+        ("form[channels][0]".to_owned(), "chat".to_owned()),
+        ("form[auto_send_threshold]".to_owned(), "60".to_owned()),
+        ("form[provider]".to_owned(), "openai".to_owned()),
+        ("form[base_url]".to_owned(), base.clone()),
+        ("form[chat_model]".to_owned(), "gpt-4o-mini".to_owned()),
+        ("form[embedding_model]".to_owned(), String::new()),
+        (
+            "form[api_key]".to_owned(),
+            "sk-test-1234567890abcd".to_owned(),
+        ),
+        ("form[clear_key]".to_owned(), "false".to_owned()),
+        ("form[timeout_secs]".to_owned(), "5".to_owned()),
+        ("form[price_input_micros]".to_owned(), "0".to_owned()),
+        ("form[price_output_micros]".to_owned(), "0".to_owned()),
+        ("form[tone]".to_owned(), "friendly".to_owned()),
+    ];
+    let r = ws.c.call(path::<SaveAiSettings>(), &call(&form)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let t =
+        ws.c.call(
+            path::<AssistTranslate>(),
+            &[("text", "Your refund is on its way."), ("language", "de")],
+        )
+        .await;
+    assert_eq!(t.status, StatusCode::OK, "{}", t.body);
+    assert!(
+        t.json()["text"]
+            .as_str()
+            .unwrap()
+            .contains("Rückerstattung"),
+        "{}",
+        t.body
+    );
+    let sent = seen.lock().unwrap().clone();
+    assert!(sent[0].2["messages"][0]["content"]
+        .as_str()
+        .unwrap()
+        .contains("German"));
+
+    // Another workspace's conversation is not found.
+    let mut other = workspace(&app, "zed@other.test", "Other Co").await;
+    let r = other
+        .c
+        .call(path::<AssistCanned>(), &[("conversation_id", &cid)])
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    app.finish().await;
+}
+
 backend_tests!(
     articles_revise_translate_and_index,
     help_center_is_public_seo_friendly_and_counts_feedback,
@@ -1314,4 +1426,5 @@ backend_tests!(
     agent_assist_drafts_and_summarizes,
     provider_settings_seal_the_key_and_answer_through_it,
     a_cannot_touch_b_knowledge_or_ai,
+    assist_suggests_canned_and_translates_with_a_provider,
 );

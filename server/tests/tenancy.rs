@@ -47,6 +47,10 @@ const COVERED: &[&str] = &[
     "get_ai_loop",
     "set_ai_loop",
     "run_ai_loop",
+    // Agent assist: a_cannot_touch_b_knowledge_or_ai in tests/knowledge_ai.rs
+    // (`assist_translate` reads only the caller's own provider settings).
+    "assist_canned",
+    "assist_translate",
     // Inbox: a_cannot_touch_b_inbox in tests/inbox.rs.
     "get_inbox_meta",
     "list_views",

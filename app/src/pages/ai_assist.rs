@@ -19,6 +19,38 @@ pub fn AssistBar(
     let hint = RwSignal::new(None::<String>);
     let err = RwSignal::new(None::<AppError>);
     let summary = RwSignal::new(None::<AssistSummaryView>);
+    let suggestions = RwSignal::new(None::<Vec<crate::types::CannedSuggestionView>>);
+    let language = RwSignal::new("en".to_owned());
+    let suggest = move |_| {
+        busy.set(true);
+        err.set(None);
+        leptos::task::spawn_local(async move {
+            match crate::serverfns::ai::assist_canned(conversation_id).await {
+                Ok(s) => suggestions.set(Some(s)),
+                Err(e) => err.set(Some(e)),
+            }
+            busy.set(false);
+        });
+    };
+    let translate = move |_| {
+        busy.set(true);
+        err.set(None);
+        let text = body.get_untracked();
+        let lang = language.get_untracked();
+        leptos::task::spawn_local(async move {
+            match crate::serverfns::ai::assist_translate(text, lang).await {
+                Ok(t) => {
+                    body.set(t.text);
+                    hint.set(Some(format!(
+                        "Translated into {} by {}.",
+                        t.language, t.engine
+                    )));
+                }
+                Err(e) => err.set(Some(e)),
+            }
+            busy.set(false);
+        });
+    };
     let draft = move |_| {
         busy.set(true);
         err.set(None);
@@ -71,9 +103,41 @@ pub fn AssistBar(
                 disabled=move || busy.get() on:click=draft>"Draft reply"</button>
             <button class="btn btn-ghost btn-small" type="button" data-testid="assist-summarize"
                 disabled=move || busy.get() on:click=summarize>"Summarize"</button>
+            <button class="btn btn-ghost btn-small" type="button" data-testid="assist-suggest"
+                disabled=move || busy.get() on:click=suggest>"Suggest a response"</button>
+            <label class="sr-only" for=format!("lang-{conversation_id}")>"Translate into"</label>
+            <select id=format!("lang-{conversation_id}") class="input-small" data-testid="assist-language"
+                on:change=move |ev| language.set(event_target_value(&ev))>
+                {crate::types::TRANSLATE_LANGUAGES.iter().map(|(c, n)| view! { <option value=*c selected=*c == "en">{*n}</option> }).collect_view()}
+            </select>
+            <button class="btn btn-ghost btn-small" type="button" data-testid="assist-translate"
+                disabled=move || busy.get() on:click=translate>"Translate the draft"</button>
             {move || hint.get().map(|h| view! { <span class="muted small" data-testid="assist-note">{h}</span> })}
             {move || err.get().map(|e| view! { <span class="field-error" role="alert">{e.to_string()}</span> })}
         </div>
+        {move || suggestions.get().map(|list| view! {
+            <section class="assist-summary card" data-testid="assist-suggestions">
+                <header class="row">
+                    <strong>"Suggested responses"</strong>
+                    <button class="btn btn-ghost btn-small" type="button" on:click=move |_| suggestions.set(None)>"Close"</button>
+                </header>
+                {if list.is_empty() {
+                    view! { <p class="muted small">"No canned response fits the customer's last message."</p> }.into_any()
+                } else {
+                    list.into_iter().map(|c| {
+                        let text = c.text.clone();
+                        view! {
+                            <div class="assist-suggestion" data-testid="assist-suggestion">
+                                <strong>{c.title.clone()}</strong>
+                                <span class="muted small">" — matched: " {c.matched.join(", ")}</span>
+                                <p class="small">{c.text.clone()}</p>
+                                <button class="btn btn-small" type="button" on:click=move |_| { note.set(false); body.set(text.clone()); suggestions.set(None); }>"Use"</button>
+                            </div>
+                        }
+                    }).collect_view().into_any()
+                }}
+            </section>
+        })}
         {move || summary.get().map(|s| view! {
             <section class="assist-summary card" data-testid="assist-summary">
                 <header class="row">

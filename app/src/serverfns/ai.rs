@@ -67,3 +67,28 @@ pub async fn ai_overview(days: i64) -> Result<AiOverviewView, AppError> {
         .await
         .map_err(fail)
 }
+
+/// Canned responses that fit the customer's last message, filled in.
+#[server]
+pub async fn assist_canned(
+    conversation_id: i32,
+) -> Result<Vec<crate::types::CannedSuggestionView>, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ViewInbox).await?;
+    crate::services::ai::assist::suggest_canned(&state, &actor, conversation_id)
+        .await
+        .map_err(fail)
+}
+
+/// Translates a message or a draft (needs a model provider).
+#[server]
+pub async fn assist_translate(
+    text: String,
+    language: String,
+) -> Result<crate::types::TranslationView, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ViewInbox).await?;
+    crate::services::ai::assist::translate(&state, &actor, &text, &language)
+        .await
+        .map_err(fail)
+}

@@ -171,6 +171,42 @@ pub struct AssistDraftView {
     pub note: String,
 }
 
+/// A canned response suggested for the open conversation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CannedSuggestionView {
+    /// The canned response.
+    pub id: i32,
+    /// Its title.
+    pub title: String,
+    /// Its text, filled in for this conversation.
+    pub text: String,
+    /// The customer's words it matched.
+    pub matched: Vec<String>,
+}
+
+/// A translation from agent assist.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TranslationView {
+    /// The translated text.
+    pub text: String,
+    /// Target language code.
+    pub language: String,
+    /// The provider that translated it.
+    pub engine: String,
+}
+
+/// Languages agent assist translates into: (code, name).
+pub const TRANSLATE_LANGUAGES: &[(&str, &str)] = &[
+    ("en", "English"),
+    ("de", "German"),
+    ("fr", "French"),
+    ("es", "Spanish"),
+    ("pt", "Portuguese"),
+    ("it", "Italian"),
+    ("nl", "Dutch"),
+    ("ja", "Japanese"),
+];
+
 /// A thread summary from agent assist.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct AssistSummaryView {

@@ -1,7 +1,9 @@
 //! Agent assist in the composer (SPEC C6.6): "Draft reply" from the thread, the
 //! customer's history and the knowledge base (internal articles included), with a
-//! tone; and "Summarize" (key points, open questions, action items). With the
-//! built-in engine both are extractive and say so; with a provider they use it.
+//! tone; "Summarize" (key points, open questions, action items); "Suggest" (the
+//! canned responses that fit the customer's last message, filled in); and
+//! "Translate" (needs a provider, and says so). With the built-in engine draft
+//! and summary are extractive and say so; with a provider they use it.
 
 use super::engine::extract_json;
 use super::extractive::{self, ThreadLine};
@@ -13,7 +15,10 @@ use crate::services::inbox::{conversations, customers, messages};
 use crate::services::kb::search::{self, Audience};
 use crate::services::kb::structure;
 use crate::services::{now, AppState, ServiceError, ServiceResult};
-use crate::types::{AssistDraftView, AssistSummaryView, MessageKind};
+use crate::types::{
+    AssistDraftView, AssistSummaryView, CannedSuggestionView, MessageKind, TranslationView,
+    TRANSLATE_LANGUAGES,
+};
 use entity::ai_run;
 use sea_orm::{ActiveModelTrait, Set};
 
@@ -365,5 +370,120 @@ pub async fn summarize(
         engine: "builtin".into(),
         note: "Extractive summary (built-in engine): sentences quoted from the conversation."
             .into(),
+    })
+}
+
+/// The canned responses that fit the customer's last message best (up to three),
+/// filled in for this conversation: ranked by the customer's content words found
+/// in the response's title, category and text (title words count double).
+///
+/// # Errors
+/// Permission; `NotFound`.
+pub async fn suggest_canned(
+    state: &AppState,
+    actor: &Actor,
+    conversation_id: i32,
+) -> ServiceResult<Vec<CannedSuggestionView>> {
+    use crate::services::ai::textutil::{content_terms, stem};
+    use crate::services::inbox::canned;
+    actor.require(Action::ViewInbox)?;
+    let c = conversations::find(&state.db, actor.scope, conversation_id).await?;
+    let lines = thread_lines(state, actor, c.id).await?;
+    let Some(last) = lines.iter().rev().find(|l| l.from_customer) else {
+        return Ok(Vec::new());
+    };
+    let stems = |t: &str| -> Vec<String> { content_terms(t).iter().map(|w| stem(w)).collect() };
+    let asked = stems(&last.text);
+    if asked.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut scored = Vec::new();
+    for r in canned::list(&state.db, actor, "").await? {
+        let title = stems(&r.title);
+        let rest = stems(&format!("{} {}", r.category, r.body));
+        let mut matched: Vec<String> = Vec::new();
+        let mut score = 0;
+        for a in &asked {
+            let in_title = title.contains(a);
+            if in_title || rest.contains(a) {
+                score += if in_title { 2 } else { 1 };
+                if !matched.contains(a) {
+                    matched.push(a.clone());
+                }
+            }
+        }
+        if score > 0 {
+            scored.push((score, r, matched));
+        }
+    }
+    scored.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.title.cmp(&b.1.title)));
+    let mut out = Vec::new();
+    for (_, r, matched) in scored.into_iter().take(3) {
+        let filled = canned::render(&state.db, actor, c.id, &r.body).await?;
+        out.push(CannedSuggestionView {
+            id: r.id,
+            title: r.title,
+            text: filled.text,
+            matched,
+        });
+    }
+    Ok(out)
+}
+
+/// Translates `text` into `language` with the workspace's provider.
+///
+/// # Errors
+/// Permission; `Invalid` (text, language); `Conflict` when no provider is
+/// configured (the built-in engine does not translate) or it fails.
+pub async fn translate(
+    state: &AppState,
+    actor: &Actor,
+    text: &str,
+    language: &str,
+) -> ServiceResult<TranslationView> {
+    actor.require(Action::ViewInbox)?;
+    let text = text.trim();
+    if text.is_empty() || text.chars().count() > 10_000 {
+        return Err(ServiceError::invalid(
+            "text",
+            "Write the text to translate (up to 10,000 characters).",
+        ));
+    }
+    let Some((code, name)) = TRANSLATE_LANGUAGES
+        .iter()
+        .find(|(c, _)| *c == language.trim())
+    else {
+        return Err(ServiceError::invalid(
+            "language",
+            "Choose a language from the list.",
+        ));
+    };
+    let s = settings::load(&state.db, actor.scope).await?;
+    let provider = settings::provider(state, actor.scope, &s)?.ok_or_else(|| {
+        ServiceError::conflict(
+            "language",
+            "Translation needs a model provider; the built-in engine does not translate. An admin can configure one under AI agent → Settings.",
+        )
+    })?;
+    let req = ChatRequest {
+        model: provider.model().to_owned(),
+        system: Some(format!(
+            "Translate the user's text into {name}. Keep the meaning, tone, names, numbers and links exactly; reply with the translation only."
+        )),
+        messages: vec![ChatMessage {
+            role: Role::User,
+            content: text.to_owned(),
+        }],
+        tools: Vec::new(),
+        max_tokens: 2000,
+        temperature: Some(0.0),
+    };
+    let resp = provider.chat(&req).await.map_err(|e| {
+        ServiceError::conflict("language", format!("The provider could not translate: {e}"))
+    })?;
+    Ok(TranslationView {
+        text: resp.text.trim().to_owned(),
+        language: (*code).to_owned(),
+        engine: provider.name().to_owned(),
     })
 }
