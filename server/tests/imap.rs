@@ -147,11 +147,12 @@ async fn missing_mailbox_is_a_mailbox_error() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn closed_port_is_a_connect_error() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // A socket bound but never listening holds the port for the whole test (no
+    // other test's server can take it, as happened with a dropped listener), and
+    // a connection to it is refused.
+    let holder = tokio::net::TcpSocket::new_v4().unwrap();
+    holder.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let port = holder.local_addr().unwrap().port();
     let acc = ImapAccount {
         host: "127.0.0.1".into(),
         port,
@@ -172,6 +173,7 @@ async fn closed_port_is_a_connect_error() {
         test_login(&acc, T).await,
         Err(ImapError::Connect(_))
     ));
+    drop(holder);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,7 +6,8 @@
 //! - `run` measures a running release server: the inbox page (SSR), the REST list,
 //!   full-text search and message creation, and prints a markdown table;
 //! - `widget-latency` times chat messages from a widget socket to an agent socket;
-//! - `ai-eval` runs the AI agent's evaluation set and times its pipeline.
+//! - `ai-eval` runs the AI agent's evaluation set and times its pipeline;
+//! - `actions` times proposal → execution of AI actions and MCP tool calls.
 
 #![allow(clippy::print_stdout, reason = "a command-line report")]
 
@@ -15,6 +16,8 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+#[path = "bench/actions.rs"]
+mod actions;
 #[path = "bench/ai_eval.rs"]
 mod ai_eval;
 #[path = "bench/generate.rs"]
@@ -45,6 +48,8 @@ enum Command {
     WidgetLatency(widget::LatencyArgs),
     /// The AI agent's evaluation harness (labelled messages) and pipeline timing.
     AiEval(ai_eval::EvalArgs),
+    /// AI actions: proposal → execution, and MCP tool-call latency.
+    Actions(actions::ActionsArgs),
 }
 
 #[tokio::main]
@@ -54,5 +59,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Run(a) => run::run(a).await,
         Command::WidgetLatency(a) => widget::run(a).await,
         Command::AiEval(a) => ai_eval::run(a).await,
+        Command::Actions(a) => actions::run(a).await,
     }
 }
