@@ -8,7 +8,7 @@
 //!   worker wake-up and the policy re-check;
 //! - **MCP calls** over streamable HTTP with an API key: a read
 //!   (`get_customer_history`) and an allowed write that runs inside the call
-//!   (`tag_ticket`).
+//!   (`tag_ticket`, a new tag each call so every call is a new action).
 //!
 //! Prints markdown rows with p50/p95/p99.
 
@@ -242,7 +242,7 @@ async fn measure(a: &ActionsArgs, s: &Session) -> anyhow::Result<(Vec<f64>, Vec<
             bail!("MCP read failed: {r}");
         }
         let t0 = Instant::now();
-        let r: Value = post(mcp(i, "tag_ticket", json!({"ticket": a.ticket, "add": [format!("bench-{}", i % 50)], "remove": [format!("bench-{}", (i + 25) % 50)]}))).await?.json().await?;
+        let r: Value = post(mcp(i, "tag_ticket", json!({"ticket": a.ticket, "add": [format!("b{}-{i}", &run[..8])], "remove": [format!("b{}-{}", &run[..8], i.saturating_sub(1))]}))).await?.json().await?;
         write.push(t0.elapsed().as_secs_f64() * 1000.0);
         if r["result"]["structuredContent"]["status"] != "completed" {
             bail!("MCP write did not complete: {r}");
