@@ -297,11 +297,11 @@ fn Notifications() -> impl IntoView {
                 let unread = ns.iter().filter(|n| !n.read).count();
                 view! {
                     <section class="notifications" data-testid="notifications">
-                        <h3 class="views-sub">"Mentions "
+                        <h3 class="views-sub">"Notifications "
                             {(unread > 0).then(|| view! { <span class="badge prio-urgent" data-testid="unread-count">{unread}</span> })}
                         </h3>
                         {if ns.is_empty() {
-                            view! { <p class="muted small">"Nobody has mentioned you yet."</p> }.into_any()
+                            view! { <p class="muted small">"No mentions or approvals for you yet."</p> }.into_any()
                         } else {
                             view! {
                                 <ul class="views">
