@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { SHOTS, launch, open, signInDemo, startServer } from './support.mjs';
+import { SHOTS, launch, open, signInDemo, startServer, widgetOn } from './support.mjs';
 
 let server;
 let browser;
@@ -25,22 +25,12 @@ after(async () => {
   server?.stop();
 });
 
-async function widgetOn(storeUrl) {
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-  const page = await ctx.newPage();
-  await page.goto(storeUrl);
-  const widget = page.frameLocator('iframe[data-switchboard-widget]');
-  await widget.locator('[data-testid="widget-launcher"]').click();
-  await widget.locator('[data-testid="widget-panel"]').waitFor();
-  return { page, widget };
-}
-
 test('a request that needs approval: proposed, approved live with a comment, done, the customer told', async () => {
   await open(admin, server.base, '/app/approvals');
   // The demo workspace starts with proposals waiting.
   assert.ok((await admin.locator('[data-testid="action-card"]').count()) >= 3);
 
-  const { page, widget } = await widgetOn(server.base + '/demo/store');
+  const { page, widget } = await widgetOn(browser, server.base + '/demo/store');
   await widget.locator('[data-testid="widget-input"]').fill('Please call me back tomorrow about my tent order.');
   await widget.locator('[data-testid="widget-send"]').click();
   await widget

@@ -8,7 +8,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { SHOTS, launch, open, signInDemo, startServer } from './support.mjs';
+import { SHOTS, launch, open, signInDemo, startServer, widgetOn } from './support.mjs';
 
 let server;
 let browser;
@@ -26,16 +26,6 @@ after(async () => {
   server?.stop();
 });
 
-async function widgetOn(storeUrl) {
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-  const page = await ctx.newPage();
-  await page.goto(storeUrl);
-  const widget = page.frameLocator('iframe[data-switchboard-widget]');
-  await widget.locator('[data-testid="widget-launcher"]').click();
-  await widget.locator('[data-testid="widget-panel"]').waitFor();
-  return { page, widget };
-}
-
 async function openConversation(text) {
   await open(agent, server.base, '/app/inbox');
   await agent.locator('[data-testid="view-link"]', { hasText: 'All open' }).click();
@@ -46,7 +36,7 @@ async function openConversation(text) {
 }
 
 test('the widget answers from the knowledge base, with the article link', async () => {
-  const { page, widget } = await widgetOn(server.base.replace('127.0.0.1', 'localhost') + '/demo/store');
+  const { page, widget } = await widgetOn(browser, server.base.replace('127.0.0.1', 'localhost') + '/demo/store');
   // Suggestions while typing (deflection).
   await widget.locator('[data-testid="widget-input"]').pressSequentially('How can I track my order?', { delay: 15 });
   await widget.locator('[data-testid="widget-suggestions"]').waitFor({ timeout: 10000 });
@@ -70,7 +60,7 @@ test('the widget answers from the knowledge base, with the article link', async 
 });
 
 test('a refund request goes to a person and shows as escalated (refund)', async () => {
-  const { page, widget } = await widgetOn(server.base + '/demo/store');
+  const { page, widget } = await widgetOn(browser, server.base + '/demo/store');
   await widget.locator('[data-testid="widget-input"]').fill('My boots fell apart after a week. I want a refund please.');
   await widget.locator('[data-testid="widget-send"]').click();
   await widget.locator('[data-testid="widget-message"][data-from="agent"]', { hasText: 'a person will follow up' }).waitFor({ timeout: 15000 });

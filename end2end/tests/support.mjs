@@ -142,3 +142,15 @@ export async function signInDemo(page, base, email) {
   await page.click('button[type="submit"]');
   await arrived(page, `${base}/app`);
 }
+
+/// Opens `storeUrl` (a page embedding the chat widget) in a new context and opens
+/// the widget; returns the page and the widget's frame.
+export async function widgetOn(browser, storeUrl) {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const page = await ctx.newPage();
+  await page.goto(storeUrl);
+  const widget = page.frameLocator('iframe[data-switchboard-widget]');
+  await widget.locator('[data-testid="widget-launcher"]').click();
+  await widget.locator('[data-testid="widget-panel"]').waitFor();
+  return { page, widget };
+}

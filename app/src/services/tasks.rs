@@ -12,7 +12,7 @@ use super::{now, AppState, ServiceError, ServiceResult};
 use crate::permissions::{can, Action, Role};
 use crate::types::{ticket_ref, Choice, TaskForm, TaskView, TasksView, TASK_PRIORITIES};
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
-use entity::{conversation, customer, membership, task, user};
+use entity::{customer, membership, task, user};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, IntoActiveModel, QueryFilter, QueryOrder,
     QuerySelect, Set,
@@ -195,21 +195,7 @@ pub async fn views(
     rows: Vec<task::Model>,
 ) -> ServiceResult<Vec<TaskView>> {
     let conv_ids: Vec<i32> = rows.iter().filter_map(|t| t.conversation_id).collect();
-    let numbers: HashMap<i32, i32> = if conv_ids.is_empty() {
-        HashMap::new()
-    } else {
-        scope
-            .find::<conversation::Entity>()
-            .select_only()
-            .column(conversation::Column::Id)
-            .column(conversation::Column::Number)
-            .filter(conversation::Column::Id.is_in(conv_ids))
-            .into_tuple::<(i32, i32)>()
-            .all(db)
-            .await?
-            .into_iter()
-            .collect()
-    };
+    let numbers = conversations::numbers(db, scope, conv_ids).await?;
     let cust_ids: Vec<i32> = rows.iter().filter_map(|t| t.customer_id).collect();
     let customers: HashMap<i32, String> = if cust_ids.is_empty() {
         HashMap::new()

@@ -44,7 +44,6 @@ use sea_orm::{
 };
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 use std::time::Duration;
 
 /// Job kind that runs one allowed or approved action.
@@ -1083,21 +1082,7 @@ async fn views(
     rows: Vec<ai_action::Model>,
 ) -> ServiceResult<Vec<ActionView>> {
     let ids: Vec<i32> = rows.iter().filter_map(|r| r.conversation_id).collect();
-    let numbers: HashMap<i32, i32> = if ids.is_empty() {
-        HashMap::new()
-    } else {
-        scope
-            .find::<conversation::Entity>()
-            .select_only()
-            .column(conversation::Column::Id)
-            .column(conversation::Column::Number)
-            .filter(conversation::Column::Id.is_in(ids))
-            .into_tuple::<(i32, i32)>()
-            .all(db)
-            .await?
-            .into_iter()
-            .collect()
-    };
+    let numbers = super::inbox::conversations::numbers(db, scope, ids).await?;
     let reg = registry::get();
     Ok(rows
         .into_iter()

@@ -35,6 +35,22 @@ pub enum By {
 }
 
 impl By {
+    /// As the creator of a task or follow-up.
+    pub fn creator(&self) -> crate::services::tasks::Creator {
+        match self {
+            By::Member(a) => crate::services::tasks::Creator {
+                kind: "member",
+                user_id: Some(a.user_id),
+                label: a.name.clone(),
+            },
+            By::Agent { label } => crate::services::tasks::Creator {
+                kind: "ai",
+                user_id: None,
+                label: label.clone(),
+            },
+        }
+    }
+
     /// The activity-log attribution.
     pub fn who(&self) -> Who {
         match self {

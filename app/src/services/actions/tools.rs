@@ -10,7 +10,7 @@ use crate::services::ai::extractive::{self, ThreadLine};
 use crate::services::channels::webhooks;
 use crate::services::inbox::conversations::{self, ConversationPatch};
 use crate::services::inbox::messages::{self, NewMessage};
-use crate::services::tasks::{self, Creator, NewTask};
+use crate::services::tasks::{self, NewTask};
 use crate::services::tenancy::{global, Scoped};
 use crate::services::{now, ServiceError, ServiceResult};
 use crate::types::{ticket_ref, MessageKind, Priority, Risk, Status, TASK_PRIORITIES};
@@ -552,18 +552,7 @@ fn create_task<'a>(cx: &'a mut Exec, v: &'a Value) -> ToolFuture<'a> {
             None => None,
         };
         let who = cx.by.who();
-        let creator = match &cx.by {
-            By::Member(a) => Creator {
-                kind: "member",
-                user_id: Some(a.user_id),
-                label: a.name.clone(),
-            },
-            By::Agent { label } => Creator {
-                kind: "ai",
-                user_id: None,
-                label: label.clone(),
-            },
-        };
+        let creator = cx.by.creator();
         let t = tasks::insert(
             &*cx.uow,
             cx.scope,
@@ -610,18 +599,7 @@ fn schedule_follow_up<'a>(cx: &'a mut Exec, v: &'a Value) -> ToolFuture<'a> {
             now(),
             "when",
         )?;
-        let creator = match &cx.by {
-            By::Member(a) => Creator {
-                kind: "member",
-                user_id: Some(a.user_id),
-                label: a.name.clone(),
-            },
-            By::Agent { label } => Creator {
-                kind: "ai",
-                user_id: None,
-                label: label.clone(),
-            },
-        };
+        let creator = cx.by.creator();
         let f = crate::services::follow_ups::schedule_in(
             &mut cx.uow,
             cx.scope,

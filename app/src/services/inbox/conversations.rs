@@ -278,6 +278,32 @@ pub async fn find(
 /// A conversation row by number, scoped.
 ///
 /// # Errors
+
+/// The numbers of the conversations `ids` (one statement; none when `ids` is
+/// empty), for views that show ticket references.
+///
+/// # Errors
+/// Database errors.
+pub async fn numbers(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+    ids: Vec<i32>,
+) -> ServiceResult<std::collections::HashMap<i32, i32>> {
+    if ids.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    Ok(scope
+        .find::<conversation::Entity>()
+        .select_only()
+        .column(conversation::Column::Id)
+        .column(conversation::Column::Number)
+        .filter(conversation::Column::Id.is_in(ids))
+        .into_tuple::<(i32, i32)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
+}
 /// `NotFound`.
 pub async fn find_by_number(
     db: &impl ConnectionTrait,

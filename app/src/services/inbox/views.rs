@@ -437,7 +437,7 @@ pub async fn notifications(
     db: &impl ConnectionTrait,
     actor: &Actor,
 ) -> ServiceResult<Vec<crate::types::NotificationView>> {
-    use entity::{conversation, notification};
+    use entity::notification;
     use sea_orm::QuerySelect;
     let rows = actor
         .scope
@@ -448,22 +448,7 @@ pub async fn notifications(
         .all(db)
         .await?;
     let conv_ids: Vec<i32> = rows.iter().filter_map(|n| n.conversation_id).collect();
-    let numbers: std::collections::HashMap<i32, i32> = if conv_ids.is_empty() {
-        std::collections::HashMap::new()
-    } else {
-        actor
-            .scope
-            .find::<conversation::Entity>()
-            .select_only()
-            .column(conversation::Column::Id)
-            .column(conversation::Column::Number)
-            .filter(conversation::Column::Id.is_in(conv_ids))
-            .into_tuple::<(i32, i32)>()
-            .all(db)
-            .await?
-            .into_iter()
-            .collect()
-    };
+    let numbers = super::conversations::numbers(db, actor.scope, conv_ids).await?;
     Ok(rows
         .into_iter()
         .map(|n| crate::types::NotificationView {
