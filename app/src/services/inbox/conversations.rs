@@ -275,10 +275,6 @@ pub async fn find(
         .ok_or(ServiceError::NotFound("Conversation"))
 }
 
-/// A conversation row by number, scoped.
-///
-/// # Errors
-
 /// The numbers of the conversations `ids` (one statement; none when `ids` is
 /// empty), for views that show ticket references.
 ///
@@ -304,6 +300,10 @@ pub async fn numbers(
         .into_iter()
         .collect())
 }
+
+/// A conversation row by number, scoped.
+///
+/// # Errors
 /// `NotFound`.
 pub async fn find_by_number(
     db: &impl ConnectionTrait,
