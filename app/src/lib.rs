@@ -89,6 +89,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("approvals/loop") view={Lazy::<r::AiLoop>::new()}/>
                     <Route path=path!("tasks") view={Lazy::<r::Tasks>::new()}/>
                     <Route path=path!("settings/ai-policies") view={Lazy::<r::AiPolicies>::new()}/>
+                    <Route path=path!("settings/procedures") view={Lazy::<r::Procedures>::new()}/>
                 </ParentRoute>
             </Routes>
         </Router>

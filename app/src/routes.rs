@@ -12,7 +12,7 @@
 
 use crate::pages::{
     actions, activity, admin, ai, api_keys, auth, channels, inbox, inbox_settings, kb, ops, portal,
-    settings, support, team, webhooks,
+    procedures, settings, support, team, webhooks,
 };
 use leptos::prelude::*;
 use leptos_router::LazyRoute;
@@ -113,6 +113,8 @@ area! {
         AiPolicies => actions::PoliciesPage;
         /// `/app/approvals/loop`.
         AiLoop => actions::LoopPage;
+        /// `/app/settings/procedures`.
+        Procedures => procedures::ProceduresPage;
     }
 }
 

@@ -32,6 +32,7 @@ const ADMIN_ROUTES = [
   '/app/approvals/loop',
   '/app/tasks',
   '/app/settings/ai-policies',
+  '/app/settings/procedures',
   '/app/inbox?c=1',
   '/app/no-such-page',
 ];

@@ -40,6 +40,7 @@ pub mod membership;
 pub mod merge;
 pub mod message;
 pub mod notification;
+pub mod procedure;
 pub mod rate_limit_hit;
 pub mod saved_view;
 pub mod session;
@@ -112,7 +113,15 @@ tenant!(
     ai_setting,
     ai_run
 );
-tenant!(ai_action, ai_policy, task, expense, follow_up, ai_loop_run);
+tenant!(
+    ai_action,
+    ai_policy,
+    task,
+    expense,
+    follow_up,
+    ai_loop_run,
+    procedure
+);
 
 impl GlobalEntity for user::Entity {}
 impl GlobalEntity for workspace::Entity {}

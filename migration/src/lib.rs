@@ -10,6 +10,7 @@ mod m20261201_000004_channels;
 mod m20261202_000005_knowledge_ai;
 mod m20261204_000006_search_speed;
 mod m20261204_000007_ai_actions;
+mod m20261205_000008_procedures;
 pub mod schema;
 
 /// The ordered list of every migration Switchboard knows.
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000005_knowledge_ai::Migration),
             Box::new(m20261204_000006_search_speed::Migration),
             Box::new(m20261204_000007_ai_actions::Migration),
+            Box::new(m20261205_000008_procedures::Migration),
         ]
     }
 }

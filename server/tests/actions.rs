@@ -1576,6 +1576,488 @@ async fn the_autonomous_loop_reviews_open_work(b: Backend) {
     app.finish().await;
 }
 
+/// "Refund request": tag the ticket; a damaged item gets a task and a reply, the
+/// rest goes to a person.
+fn refund_procedure(id: Option<i64>) -> Value {
+    json!({
+        "id": id,
+        "name": "Refund request",
+        "instructions": "When a customer asks for a refund: tag the ticket refund. If the item arrived damaged, create a task for billing and tell them; otherwise hand it to a person.",
+        "triggers": "refund\nmoney back",
+        "enabled": true,
+        "compiled_with": null,
+        "steps": [
+            {"kind": "tool", "tool": "tag_ticket", "input": {"add": ["refund"]}, "note": ""},
+            {"kind": "if", "fact": "message.text", "op": "contains", "value": "damaged",
+             "then": [
+                {"kind": "tool", "tool": "create_task", "input": {"title": "Refund {{customer.name}} for a damaged item", "priority": "high"}, "note": ""},
+                {"kind": "reply", "text": "Sorry it arrived damaged, {{customer.name}}. Our billing team will refund you within a day."}
+             ],
+             "otherwise": [
+                {"kind": "escalate", "reason": "Refunds for undamaged items need a person"}
+             ]}
+        ]
+    })
+}
+
+async fn procedures_are_checked_previewed_and_kept_apart(b: Backend) {
+    use app::serverfns::procedures::{
+        DeleteProcedure, GetProcedures, PreviewProcedure, SaveProcedure,
+    };
+    let app = TestApp::new(b).await;
+    let mut a = workspace(&app, "alice@a.test", "Workspace A").await;
+    let mut bo = workspace(&app, "bob@b.test", "Workspace B").await;
+    let (_, n) = ticket(
+        &app,
+        &a,
+        "carl",
+        "My blender arrived damaged, I want a refund",
+    )
+    .await;
+
+    // Bad input: a 4xx naming the step at fault, nothing saved.
+    let mut bad = refund_procedure(None);
+    bad["steps"][1]["then"][0]["tool"] = json!("refund_everything");
+    let r = a
+        .owner
+        .call_json(path::<SaveProcedure>(), &json!({"form": bad}))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body
+            .contains("Step 2.then.1 (Use a tool): there is no tool named `refund_everything`"),
+        "{}",
+        r.body
+    );
+    let mut bad = refund_procedure(None);
+    bad["steps"][0]["input"] = json!({"add": "refund"});
+    let r = a
+        .owner
+        .call_json(path::<SaveProcedure>(), &json!({"form": bad}))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body.contains("Step 1 (Use a tool)") && r.body.contains("add"),
+        "{}",
+        r.body
+    );
+    let mut bad = refund_procedure(None);
+    bad["triggers"] = json!("  ");
+    let r = a
+        .owner
+        .call_json(path::<SaveProcedure>(), &json!({"form": bad}))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.error_kind(), "Validation", "{}", r.body);
+    let p = a.owner.call(path::<GetProcedures>(), &[]).await.json();
+    assert_eq!(p["procedures"], json!([]), "{p}");
+
+    // Saved, listed, a name taken twice is refused.
+    let r = a
+        .owner
+        .call_json(
+            path::<SaveProcedure>(),
+            &json!({"form": refund_procedure(None)}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let id = r.json()["id"].as_i64().unwrap();
+    assert_eq!(r.json()["triggers"], json!(["refund", "money back"]));
+    let r = a
+        .owner
+        .call_json(
+            path::<SaveProcedure>(),
+            &json!({"form": refund_procedure(None)}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let p = a.owner.call(path::<GetProcedures>(), &[]).await.json();
+    assert_eq!(p["procedures"][0]["steps"][1]["kind"], "if", "{p}");
+
+    // The preview follows the steps on the sample ticket; nothing changes.
+    let actions_before = System::new("t")
+        .find::<ai_action::Entity>()
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    let r = a
+        .owner
+        .call_json(
+            path::<PreviewProcedure>(),
+            &json!({"form": refund_procedure(Some(id)), "ticket": n, "message": ""}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let pv = r.json();
+    assert_eq!(pv["matched"], "refund", "{pv}");
+    let trace = pv["trace"].as_array().unwrap();
+    let paths: Vec<&str> = trace.iter().map(|l| l["path"].as_str().unwrap()).collect();
+    assert_eq!(paths, ["1", "2", "2.then.1", "2.then.2"], "{pv}");
+    assert_eq!(trace[0]["tone"], "wait", "the default needs approval: {pv}");
+    assert!(
+        trace[1]["outcome"].as_str().unwrap().starts_with("Yes"),
+        "{pv}"
+    );
+    assert!(
+        trace[2]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Refund carl Customer for a damaged item"),
+        "{pv}"
+    );
+    assert!(
+        pv["reply"]
+            .as_str()
+            .unwrap()
+            .contains("Sorry it arrived damaged, carl Customer"),
+        "{pv}"
+    );
+    assert!(
+        pv["result"]
+            .as_str()
+            .unwrap()
+            .contains("2 step(s) would wait for approval"),
+        "{pv}"
+    );
+    // Another message takes the other branch.
+    let r = a
+        .owner
+        .call_json(
+            path::<PreviewProcedure>(),
+            &json!({"form": refund_procedure(Some(id)), "ticket": n, "message": "I changed my mind, money back please"}),
+        )
+        .await;
+    let pv = r.json();
+    assert_eq!(pv["matched"], "money back", "{pv}");
+    let last = pv["trace"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (
+            last["path"].as_str(),
+            last["kind"].as_str(),
+            last["tone"].as_str()
+        ),
+        (Some("2.else.1"), Some("escalate"), Some("stop")),
+        "{pv}"
+    );
+    assert!(
+        pv["result"]
+            .as_str()
+            .unwrap()
+            .contains("handed to a person"),
+        "{pv}"
+    );
+    let r = a
+        .owner
+        .call_json(
+            path::<PreviewProcedure>(),
+            &json!({"form": refund_procedure(Some(id)), "ticket": 999, "message": ""}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("no ticket #999"), "{}", r.body);
+    let actions_after = System::new("t")
+        .find::<ai_action::Entity>()
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(actions_before, actions_after, "a preview proposes nothing");
+
+    // B sees none of A's procedures and cannot change or delete them.
+    let p = bo.owner.call(path::<GetProcedures>(), &[]).await.json();
+    assert_eq!(p["procedures"], json!([]), "{p}");
+    let mut theirs = refund_procedure(Some(id));
+    theirs["name"] = json!("Taken over");
+    let r = bo
+        .owner
+        .call_json(path::<SaveProcedure>(), &json!({"form": theirs}))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let r = bo
+        .owner
+        .call(path::<DeleteProcedure>(), &[("id", &id.to_string())])
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    // B's preview of its own ticket numbers reads B's tickets only.
+    let r = bo
+        .owner
+        .call_json(
+            path::<PreviewProcedure>(),
+            &json!({"form": refund_procedure(None), "ticket": n, "message": ""}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    // An agent may not manage procedures.
+    let mut agent = add_member(&app, &mut a.owner, "sam@a.test", "agent").await;
+    let r = agent.call(path::<GetProcedures>(), &[]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = a
+        .owner
+        .call(path::<DeleteProcedure>(), &[("id", &id.to_string())])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    app.finish().await;
+}
+
+async fn the_agent_follows_a_procedure(b: Backend) {
+    use app::serverfns::procedures::SaveProcedure;
+    let app = TestApp::new(b).await;
+    let mut ws = workspace(&app, "olga@a.test", "Acme").await;
+    app::services::ai::settings::enable_builtin(
+        &app.state.db,
+        Scoped::new(ws.id),
+        &["email", "chat"],
+    )
+    .await
+    .unwrap();
+    let r = ws
+        .owner
+        .call_json(
+            path::<SaveProcedure>(),
+            &json!({"form": refund_procedure(None)}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let pid = r.json()["id"].as_i64().unwrap();
+
+    // Not damaged: the tag waits for approval (the default) and a person takes over.
+    let (cid, _) = ticket(
+        &app,
+        &ws,
+        "dora",
+        "I would like a refund for my order please",
+    )
+    .await;
+    app.run_jobs().await;
+    let c = conv(&app, cid).await;
+    assert_eq!(c.ai_state.as_deref(), Some("escalated"));
+    assert_eq!(c.ai_reason.as_deref(), Some("procedure_escalated"));
+    assert!(c.assignee_id.is_some(), "handed to a person");
+    let pending = ws
+        .owner
+        .call(path::<ListActions>(), &[("filter", "pending")])
+        .await
+        .json();
+    assert_eq!(pending.as_array().unwrap().len(), 1, "{pending}");
+    assert_eq!(pending[0]["tool"], "tag_ticket");
+    assert!(
+        pending[0]["reasoning"]
+            .as_str()
+            .unwrap()
+            .contains("Procedure “Refund request”, step 1."),
+        "{pending}"
+    );
+    let said = ai_messages(&app, cid).await;
+    assert!(
+        said.iter().any(|m| m.contains("approve the next step")),
+        "{said:?}"
+    );
+    let run = System::new("t")
+        .find::<entity::ai_run::Entity>()
+        .filter(entity::ai_run::Column::ConversationId.eq(cid))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (run.decision.as_str(), run.engine.as_str()),
+        ("act", "procedure")
+    );
+    assert!(
+        run.steps
+            .contains("Followed “Refund request” (the message matched “refund”)"),
+        "{}",
+        run.steps
+    );
+    assert!(run.steps.contains("2.else.1"), "{}", run.steps);
+
+    // Damaged, with tools allowed: everything runs, the customer is answered.
+    let r = ws
+        .owner
+        .call(path::<SetPolicyDefault>(), &[("effect", "allow")])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let (cid, n) = ticket(
+        &app,
+        &ws,
+        "erin",
+        "The lamp arrived damaged, I need my money back",
+    )
+    .await;
+    app.run_jobs().await;
+    let c = conv(&app, cid).await;
+    assert_ne!(c.ai_state.as_deref(), Some("escalated"));
+    let said = ai_messages(&app, cid).await;
+    assert!(
+        said.iter()
+            .any(|m| m.contains("Sorry it arrived damaged, erin Customer")),
+        "{said:?}"
+    );
+    let done = ws
+        .owner
+        .call(path::<ListActions>(), &[("filter", "done")])
+        .await
+        .json();
+    let tools: Vec<&str> = done
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["conversation_number"] == n)
+        .map(|a| a["tool"].as_str().unwrap())
+        .collect();
+    assert!(
+        tools.contains(&"tag_ticket") && tools.contains(&"create_task"),
+        "{done}"
+    );
+    let t = System::new("t")
+        .find::<task::Entity>()
+        .filter(task::Column::Title.eq("Refund erin Customer for a damaged item"))
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(t, 1);
+    let p = System::new("t")
+        .find::<entity::procedure::Entity>()
+        .filter(entity::procedure::Column::Id.eq(i32::try_from(pid).unwrap()))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(p.runs, 2);
+    assert!(p.last_run_at.is_some());
+
+    // A message matching no trigger is answered as before.
+    let (cid, _) = ticket(&app, &ws, "fay", "What are your opening hours?").await;
+    app.run_jobs().await;
+    let run = System::new("t")
+        .find::<entity::ai_run::Entity>()
+        .filter(entity::ai_run::Column::ConversationId.eq(cid))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(run.engine, "procedure");
+    app.finish().await;
+}
+
+/// A local OpenAI-compatible server answering every chat request with `content`.
+async fn fake_openai_saying(content: String) -> String {
+    use axum::routing::post;
+    let router = axum::Router::new().route(
+        "/v1/chat/completions",
+        post(move |body: axum::Json<Value>| {
+            let content = content.clone();
+            async move {
+                assert!(body.0["messages"].to_string().contains("Procedure"), "{}", body.0);
+                axum::Json(json!({
+                    "id": "chatcmpl-3", "object": "chat.completion", "created": 1, "model": "gpt-4o-mini",
+                    "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}],
+                    "usage": {"prompt_tokens": 1200, "completion_tokens": 300, "total_tokens": 1500}
+                }))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.ok() });
+    format!("http://{addr}/v1")
+}
+
+async fn use_provider(ws: &mut Ws, base: &str) {
+    use app::serverfns::ai::SaveAiSettings;
+    let r = ws
+        .owner
+        .call(
+            path::<SaveAiSettings>(),
+            &[
+                ("form[enabled]", "true"),
+                ("form[channels][0]", "email"),
+                ("form[auto_send_threshold]", "60"),
+                ("form[provider]", "openai"),
+                ("form[base_url]", base),
+                ("form[chat_model]", "gpt-4o-mini"),
+                ("form[embedding_model]", ""),
+                ("form[api_key]", "sk-test-1234567890abcd"),
+                ("form[clear_key]", "false"),
+                ("form[timeout_secs]", "5"),
+                ("form[price_input_micros]", "0"),
+                ("form[price_output_micros]", "0"),
+                ("form[tone]", "friendly"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}
+
+async fn a_provider_compiles_a_procedure(b: Backend) {
+    use app::serverfns::procedures::{CompileProcedure, GetProcedures};
+    let app = TestApp::new(b).await;
+    let mut ws = workspace(&app, "olga@a.test", "Acme").await;
+    let words = [("name", "Address change"), ("instructions", "When a customer asks to change their address: tag the ticket address; if the ticket is tagged shipped, hand it to a person; otherwise create a task to update it.")];
+    // No provider: say so, and point to the editor.
+    let r = ws.owner.call(path::<CompileProcedure>(), &words).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body.contains("Compiling needs an AI provider"),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        ws.owner.call(path::<GetProcedures>(), &[]).await.json()["provider"],
+        Value::Null
+    );
+
+    let compiled = json!({
+        "triggers": ["change my address", "new address"],
+        "steps": [
+            {"kind": "tool", "tool": "tag_ticket", "input": {"add": ["address"]}},
+            {"kind": "if", "fact": "ticket.tags", "op": "contains", "value": "shipped",
+             "then": [{"kind": "escalate", "reason": "Already shipped"}],
+             "otherwise": [{"kind": "tool", "tool": "create_task", "input": {"title": "Update the address for {{customer.name}}"}, "note": "We'll update your address today."}]}
+        ]
+    });
+    let base = fake_openai_saying(format!("Here are the steps:\n```json\n{compiled}\n```")).await;
+    use_provider(&mut ws, &base).await;
+    assert_eq!(
+        ws.owner.call(path::<GetProcedures>(), &[]).await.json()["provider"],
+        "openai"
+    );
+    let r = ws.owner.call(path::<CompileProcedure>(), &words).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let c = r.json();
+    assert_eq!(c["provider"], "openai");
+    assert_eq!(c["triggers"], "change my address\nnew address");
+    assert_eq!(c["problem"], Value::Null, "{c}");
+    assert_eq!(c["steps"][1]["otherwise"][0]["tool"], "create_task", "{c}");
+
+    // A model that invents a tool: the steps come back with the problem named.
+    let invented = json!({"triggers": ["address"], "steps": [{"kind": "tool", "tool": "update_address", "input": {}}]});
+    let base = fake_openai_saying(invented.to_string()).await;
+    use_provider(&mut ws, &base).await;
+    let c = ws
+        .owner
+        .call(path::<CompileProcedure>(), &words)
+        .await
+        .json();
+    assert!(
+        c["problem"]
+            .as_str()
+            .unwrap()
+            .contains("no tool named `update_address`"),
+        "{c}"
+    );
+    // And one that answers with prose.
+    let base = fake_openai_saying("I cannot help with that.".into()).await;
+    use_provider(&mut ws, &base).await;
+    let r = ws.owner.call(path::<CompileProcedure>(), &words).await;
+    assert!(
+        r.status.is_server_error() || r.status.is_client_error(),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("did not answer with steps"), "{}", r.body);
+    app.finish().await;
+}
+
 backend_tests!(
     bad_input_is_refused_naming_the_field,
     every_tool_runs,
@@ -1588,4 +2070,7 @@ backend_tests!(
     a_provider_proposes_through_tool_calls,
     follow_ups_send_unless_the_customer_answers,
     the_autonomous_loop_reviews_open_work,
+    procedures_are_checked_previewed_and_kept_apart,
+    the_agent_follows_a_procedure,
+    a_provider_compiles_a_procedure,
 );

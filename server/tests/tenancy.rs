@@ -47,6 +47,13 @@ const COVERED: &[&str] = &[
     "get_ai_loop",
     "set_ai_loop",
     "run_ai_loop",
+    // Procedures: procedures_are_checked_previewed_and_kept_apart in tests/actions.rs
+    // (`compile_procedure` reads only the caller's own provider settings).
+    "get_procedures",
+    "save_procedure",
+    "delete_procedure",
+    "preview_procedure",
+    "compile_procedure",
     // Agent assist: a_cannot_touch_b_knowledge_or_ai in tests/knowledge_ai.rs
     // (`assist_translate` reads only the caller's own provider settings).
     "assist_canned",

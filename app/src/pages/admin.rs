@@ -157,6 +157,11 @@ const NAV: &[NavItem] = &[
         action: Action::ManageAiPolicies,
     },
     NavItem {
+        href: "/app/settings/procedures",
+        label: "Procedures",
+        action: Action::ManageAiPolicies,
+    },
+    NavItem {
         href: "/app/settings/channels",
         label: "Channels",
         action: Action::ManageChannels,

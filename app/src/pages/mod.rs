@@ -16,6 +16,7 @@ pub mod inbox_settings;
 pub mod kb;
 pub mod ops;
 pub mod portal;
+pub mod procedures;
 pub mod settings;
 pub mod support;
 pub mod team;

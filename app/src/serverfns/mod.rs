@@ -14,6 +14,7 @@ pub mod inbox;
 pub mod invitations;
 pub mod kb;
 pub mod operations;
+pub mod procedures;
 pub mod profile;
 pub mod team;
 pub mod workspace;

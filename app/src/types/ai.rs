@@ -22,6 +22,7 @@ pub const REASONS: &[(&str, &str)] = &[
     ("low_confidence", "Not sure enough to send"),
     ("internal_error", "AI error"),
     ("action_denied", "Action not allowed"),
+    ("procedure_escalated", "A procedure handed it over"),
 ];
 
 /// The label of a reason code.

@@ -378,4 +378,7 @@ pub use ai::*;
 mod actions;
 pub use actions::*;
 
+mod procedures;
+pub use procedures::*;
+
 pub use widget_protocol::*;

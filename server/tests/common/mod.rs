@@ -39,16 +39,29 @@ macro_rules! backend_tests {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name($crate::common::Backend::Sqlite).await }
+            async fn $name() { $crate::common::watchdog(super::$name($crate::common::Backend::Sqlite)).await }
             )*
         }
         mod postgres {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name($crate::common::Backend::Postgres).await }
+            async fn $name() { $crate::common::watchdog(super::$name($crate::common::Backend::Postgres)).await }
             )*
         }
     };
 }
+
+/// The longest one backend test may run before it fails as hung.
+pub const TEST_LIMIT: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Runs a test body, failing it (instead of holding CI) when it hangs.
+pub async fn watchdog(test: impl std::future::Future<Output = ()>) {
+    if tokio::time::timeout(TEST_LIMIT, test).await.is_err() {
+        panic!("the test hung: still running after {TEST_LIMIT:?}");
+    }
+}
+
+/// The longest a test request may take before the test fails as hung.
+pub const REQUEST_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
@@ -267,7 +280,15 @@ impl Client {
         if let Some(c) = &self.cookie {
             h.insert(header::COOKIE, c.parse().unwrap());
         }
-        let res = self.router.clone().oneshot(req).await.unwrap();
+        // A request that never answers fails the test with its name instead of
+        // holding the whole run until CI's limit.
+        let what = format!("{} {}", req.method(), req.uri());
+        let hung =
+            |part: &str| -> ! { panic!("{what}: no {part} within {REQUEST_LIMIT:?} (hung)") };
+        let res = tokio::time::timeout(REQUEST_LIMIT, self.router.clone().oneshot(req))
+            .await
+            .unwrap_or_else(|_| hung("response"))
+            .unwrap();
         let status = res.status();
         let headers = res.headers().clone();
         for sc in headers.get_all(header::SET_COOKIE) {
@@ -279,7 +300,11 @@ impl Client {
                 self.cookie = Some(pair);
             }
         }
-        let body = res.into_body().collect().await.unwrap().to_bytes();
+        let body = tokio::time::timeout(REQUEST_LIMIT, res.into_body().collect())
+            .await
+            .unwrap_or_else(|_| hung("body"))
+            .unwrap()
+            .to_bytes();
         Res {
             status,
             headers,
@@ -293,6 +318,16 @@ impl Client {
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::ACCEPT, "application/json")
             .body(Body::from(form(pairs)))
+            .unwrap();
+        self.send(req).await
+    }
+
+    /// Calls a server function whose input is JSON (`#[server(input = Json)]`).
+    pub async fn call_json(&mut self, path: &str, args: &serde_json::Value) -> Res {
+        let req = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ACCEPT, "application/json")
+            .body(Body::from(args.to_string()))
             .unwrap();
         self.send(req).await
     }

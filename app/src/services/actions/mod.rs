@@ -19,6 +19,7 @@
 
 pub mod autonomous;
 pub mod policy;
+pub mod procedures;
 pub mod registry;
 pub mod schema;
 pub mod tools;

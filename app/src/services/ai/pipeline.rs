@@ -481,6 +481,11 @@ pub async fn run(
         return Ok(Some(id));
     }
 
+    // An admin's procedure for this kind of request: follow its steps.
+    if let Some(id) = follow_procedure(state, scope, &c, &m, &mut steps, started).await? {
+        return Ok(Some(id));
+    }
+
     let history: Vec<(bool, String)> = messages::thread(db, scope, c.id)
         .await
         .map(|t| {
@@ -727,6 +732,120 @@ async fn propose_requests(
             tokens: (usage.input_tokens, usage.output_tokens),
             cost_micros: cost,
             provider_ms,
+            started,
+        },
+    )
+    .await?;
+    uow.emit(Event::new(
+        scope.workspace_id(),
+        "conversation.updated",
+        serde_json::json!({"id": c.id, "number": c.number}),
+    ));
+    uow.commit().await?;
+    Ok(Some(id))
+}
+
+/// Follows the first enabled procedure whose trigger the message matches: its
+/// tool steps are proposed under the policies, its replies sent as one message,
+/// an escalation (or a step that could not run) hands the ticket to a person.
+/// `None` when no procedure matches.
+async fn follow_procedure(
+    state: &AppState,
+    scope: Scoped,
+    c: &conversation::Model,
+    m: &message::Model,
+    steps: &mut Vec<AiStep>,
+    started: Instant,
+) -> ServiceResult<Option<i32>> {
+    use crate::services::actions::procedures::{self, Mode};
+    let t = Instant::now();
+    let Some((p, phrase)) = procedures::matching(&state.db, scope, &m.body_text).await? else {
+        return Ok(None);
+    };
+    let mut facts = procedures::facts_for(&state.db, scope, c, &m.body_text).await?;
+    let w = procedures::walk(
+        state,
+        scope,
+        &procedures::steps_of(&p),
+        &mut facts,
+        c,
+        Mode::Live { name: &p.name },
+    )
+    .await?;
+    steps.push(step(
+        "procedure",
+        format!("Followed “{}” (the message matched “{phrase}”)", p.name),
+        w.trace
+            .iter()
+            .map(|l| format!("{} {} — {}", l.path, l.text, l.outcome))
+            .collect(),
+        t,
+    ));
+    let where_ = if c.channel == "chat" {
+        "here"
+    } else {
+        "by email"
+    };
+    let mut lines = w.replies.clone();
+    if w.pending > 0 {
+        lines.push(format!(
+            "I've asked a member of our team to approve the next step; you'll hear back {where_}."
+        ));
+    }
+    let stuck = w.denied + w.failed > 0;
+    let escalate = w.escalate.is_some() || stuck;
+    if escalate && lines.is_empty() {
+        lines.push(handoff_message("procedure", &c.channel));
+    } else if stuck && w.escalate.is_none() {
+        lines.push(format!(
+            "I can't finish this myself, so I've passed your request to our team; a person will follow up {where_}."
+        ));
+    }
+    let mut uow = UnitOfWork::begin(state).await?;
+    let fresh = conversations::find(&*uow, scope, c.id).await?;
+    let mut reply = None;
+    let mut reply_id = None;
+    if !lines.is_empty() {
+        let body = format_for(&*uow, scope, &fresh, &lines.join(" ")).await?;
+        let row = messages::insert_ai_reply(&mut uow, scope, &fresh, &body).await?;
+        reply = Some(body);
+        reply_id = Some(row.id);
+    }
+    let reason = if w.escalate.is_some() {
+        Some("procedure_escalated")
+    } else if stuck {
+        Some("action_denied")
+    } else {
+        None
+    };
+    if let Some(r) = reason {
+        let mut am = fresh.clone().into_active_model();
+        am.ai_state = Set(Some("escalated".into()));
+        am.ai_reason = Set(Some(r.into()));
+        if fresh.assignee_id.is_none() {
+            am.assignee_id = Set(least_busy_agent(&*uow, scope).await?);
+        }
+        am.update(&*uow).await?;
+    }
+    procedures::count_run(&*uow, scope, p.id).await?;
+    let id = record(
+        &mut uow,
+        scope,
+        c,
+        m.id,
+        steps,
+        Record {
+            decision: "act".into(),
+            reason: reason.map(str::to_owned),
+            confidence: 1.0,
+            sentiment: 0.5,
+            sent: reply.is_some(),
+            reply,
+            reply_message_id: reply_id,
+            engine: "procedure".into(),
+            tokens: (0, 0),
+            cost_micros: 0,
+            provider_ms: 0,
             started,
         },
     )
