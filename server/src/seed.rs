@@ -171,6 +171,84 @@ async fn seed_actions(
         meta,
     )
     .await?;
+    seed_procedures(state, owner, meta).await
+}
+
+/// Two procedures the AI agent follows (SPEC C6.5): a damaged-item refund and an
+/// address change.
+async fn seed_procedures(
+    state: &AppState,
+    owner: &app::services::Actor,
+    meta: &RequestMeta,
+) -> ServiceResult<()> {
+    use app::services::actions::procedures;
+    use app::types::{ProcOp, ProcStep, ProcedureForm};
+    use serde_json::json;
+    let tool = |tool: &str, input: serde_json::Value, note: &str| ProcStep::Tool {
+        tool: tool.into(),
+        input,
+        note: note.into(),
+    };
+    let forms = [
+        ProcedureForm {
+            id: None,
+            name: "Damaged item".into(),
+            instructions: "When a customer says an item arrived damaged or broken: tag the ticket damaged. If the customer has written to us before, create a high-priority task to send a replacement and tell them it is on its way; otherwise ask for a photo of the damage.".into(),
+            triggers: "arrived damaged\narrived broken\nitem is broken".into(),
+            steps: vec![
+                tool("tag_ticket", json!({"add": ["damaged"]}), ""),
+                ProcStep::If {
+                    fact: "customer.tickets".into(),
+                    op: ProcOp::Above,
+                    value: "1".into(),
+                    then: vec![
+                        tool(
+                            "create_task",
+                            json!({"title": "Send {{customer.name}} a replacement (ticket {{ticket.number}})", "priority": "high", "due": "tomorrow"}),
+                            "Your replacement is arranged; you'll get the tracking number by email once it ships.",
+                        ),
+                        ProcStep::Reply {
+                            text: "I'm sorry it arrived damaged, {{customer.name}}. I've asked our team to send a replacement.".into(),
+                        },
+                    ],
+                    otherwise: vec![ProcStep::Reply {
+                        text: "I'm sorry it arrived damaged, {{customer.name}}. Could you reply with a photo of the damage? We'll sort out a replacement right after.".into(),
+                    }],
+                },
+            ],
+            enabled: true,
+            compiled_with: None,
+        },
+        ProcedureForm {
+            id: None,
+            name: "Address change".into(),
+            instructions: "When a customer asks to change their delivery address: if the ticket is tagged shipped, hand it to a person (the carrier must reroute it); otherwise create a task to update the address and tell the customer.".into(),
+            triggers: "change my address\nchange the delivery address\nnew address".into(),
+            steps: vec![ProcStep::If {
+                fact: "ticket.tags".into(),
+                op: ProcOp::Contains,
+                value: "shipped".into(),
+                then: vec![ProcStep::Escalate {
+                    reason: "Already shipped: the carrier must reroute it".into(),
+                }],
+                otherwise: vec![
+                    tool(
+                        "create_task",
+                        json!({"title": "Update the delivery address for {{customer.name}}", "notes": "{{message.text}}", "priority": "high"}),
+                        "Our team has your new address and will update the order before it ships.",
+                    ),
+                    ProcStep::Reply {
+                        text: "Thanks, {{customer.name}}: I've asked our team to update the delivery address before your order ships.".into(),
+                    },
+                ],
+            }],
+            enabled: true,
+            compiled_with: None,
+        },
+    ];
+    for f in &forms {
+        procedures::save(state, owner, f, meta).await?;
+    }
     Ok(())
 }
 

@@ -98,12 +98,14 @@ fn starter_input(t: &ToolView) -> Value {
 }
 
 fn add_bar(tree: Tree, path: Path) -> impl IntoView {
-    let testid = format!(
-        "add-step-{}",
-        path_label(&path, 0)
-            .trim_end_matches(".1")
-            .replace('.', "-")
-    );
+    let mut testid = String::from("add-step");
+    for (j, then) in &path {
+        testid.push_str(&format!(
+            "-{}-{}",
+            j + 1,
+            if *then { "then" } else { "else" }
+        ));
+    }
     view! {
         <div class="proc-add row wrap" data-testid=testid>
             <span class="small muted">"Add:"</span>
