@@ -87,15 +87,21 @@ pub fn Empty(title: &'static str, hint: &'static str) -> impl IntoView {
     }
 }
 
-/// `2026-11-22T04:10:00+00:00` → `2026-11-22 04:10 UTC`.
+/// The signed-in viewer's time zone, in context for [`fmt_time`].
+#[derive(Clone, Debug)]
+pub struct ViewerZone(pub crate::types::ZoneRules);
+
+/// `2026-11-22T04:10:00+00:00` → `Nov 21, 2026, 8:10 PM PST` in the viewer's zone
+/// (UTC where no one is signed in).
 pub fn fmt_time(rfc3339: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(rfc3339)
-        .map(|t| {
-            t.with_timezone(&chrono::Utc)
-                .format("%Y-%m-%d %H:%M UTC")
-                .to_string()
-        })
-        .unwrap_or_else(|_| rfc3339.to_owned())
+    let Ok(t) = chrono::DateTime::parse_from_rfc3339(rfc3339) else {
+        return rfc3339.to_owned();
+    };
+    let t = t.with_timezone(&chrono::Utc);
+    match use_context::<ViewerZone>() {
+        Some(z) => z.0.format(t),
+        None => crate::types::ZoneRules::utc().format(t),
+    }
 }
 
 /// Full page load to `path` (after sign-in/out, so the server renders the new

@@ -183,6 +183,7 @@ fn Shell(session: SessionView) -> impl IntoView {
     let live = Live::new();
     provide_context(live);
     provide_context(SessionCtx(session.clone()));
+    provide_context(crate::components::ViewerZone(session.zone.clone()));
     Effect::new(move |_| live::connect(live));
     let needs_tz = session.timezone.is_none();
     Effect::new(move |_| {

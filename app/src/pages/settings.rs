@@ -168,12 +168,12 @@ pub fn ProfilePage() -> impl IntoView {
         </section>
         <section class="card">
             <h2>"Timezone"</h2>
-            <p class="muted">"Detected from your browser on your first visit. Times in emails and reports use it."</p>
+            <p class="muted">"Detected from your browser on your first visit. Every time in the app is shown in it, with the zone's abbreviation (3:05 PM PST)."</p>
             <ActionForm action=timezone attr:class="form form-inline">
                 <Field label="Timezone" name="timezone" value=tz hint="An IANA name, e.g. Europe/Paris." error=tz_error/>
                 <button class="btn" type="submit">"Save"</button>
             </ActionForm>
-            {move || matches!(timezone.value().get(), Some(Ok(()))).then(|| view! { <p class="alert alert-success">"Saved."</p> })}
+            {move || matches!(timezone.value().get(), Some(Ok(()))).then(|| view! { <p class="alert alert-success">"Saved: times show in this zone from the next page you open."</p> })}
         </section>
     }
 }

@@ -11,7 +11,8 @@ use super::uow::UnitOfWork;
 use super::{now, AppState, ServiceError, ServiceResult};
 use crate::permissions::Role;
 use crate::types::{
-    validate_email, validate_name, validate_password, SessionView, WorkspaceSummary,
+    validate_email, validate_name, validate_password, SessionView, WorkspaceSummary, ZoneRules,
+    ZoneSpan,
 };
 use entity::{auth_token, membership, session, user, workspace};
 use sea_orm::sea_query::Expr;
@@ -588,18 +589,52 @@ pub async fn change_password(
     uow.commit().await
 }
 
+/// How far around now [`zone_rules`] lists a zone's offsets (times outside use the
+/// nearest offset listed).
+const ZONE_WINDOW_YEARS: i64 = 6;
+
+/// A zone's offsets around now, from the bundled time-zone database (UTC for an
+/// unknown or missing zone).
+pub fn zone_rules(name: Option<&str>) -> ZoneRules {
+    let Some(tz) = name.and_then(|n| jiff::tz::TimeZone::get(n).ok()) else {
+        return ZoneRules::utc();
+    };
+    let year = 365 * 24 * 3600;
+    let now = jiff::Timestamp::now().as_second();
+    let start = jiff::Timestamp::from_second(now - ZONE_WINDOW_YEARS * year)
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    let end = now + ZONE_WINDOW_YEARS * year;
+    let first = tz.to_offset_info(start);
+    let mut spans = vec![ZoneSpan {
+        from: i64::MIN,
+        offset: first.offset().seconds(),
+        abbr: first.abbreviation().to_owned(),
+    }];
+    for t in tz.following(start) {
+        let at = t.timestamp().as_second();
+        if at > end {
+            break;
+        }
+        spans.push(ZoneSpan {
+            from: at,
+            offset: t.offset().seconds(),
+            abbr: t.abbreviation().to_owned(),
+        });
+    }
+    ZoneRules {
+        name: name.unwrap_or("UTC").to_owned(),
+        spans,
+    }
+}
+
 /// Stores the user's IANA timezone (detected by the browser on first visit).
 ///
 /// # Errors
 /// A value that is not a plausible IANA name.
 pub async fn set_timezone(state: &AppState, user_id: i32, tz: &str) -> ServiceResult<()> {
     let tz = tz.trim();
-    let plausible = !tz.is_empty()
-        && tz.len() <= 64
-        && tz
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-' | '+'));
-    if !plausible {
+    let known = !tz.is_empty() && tz.len() <= 64 && jiff::tz::TimeZone::get(tz).is_ok();
+    if !known {
         return Err(ServiceError::invalid(
             "timezone",
             "Choose a timezone like Europe/Paris or America/New_York.",
@@ -650,6 +685,7 @@ pub async fn session_view(
         name: u.name,
         email: u.email,
         email_verified: u.email_verified_at.is_some(),
+        zone: zone_rules(u.timezone.as_deref()),
         timezone: u.timezone,
         workspace: current,
         workspaces,
@@ -751,4 +787,67 @@ pub async fn user_by_email(
 /// Internal errors only.
 pub async fn password_matches(u: &user::Model, password: &str) -> ServiceResult<bool> {
     verify_password(password.to_owned(), u.password_hash.clone()).await
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod zone_tests {
+    use super::zone_rules;
+    use chrono::{DateTime, Utc};
+
+    fn at(zone: &str, utc: &str) -> String {
+        zone_rules(Some(zone)).format(utc.parse::<DateTime<Utc>>().unwrap())
+    }
+
+    #[test]
+    fn times_read_in_the_viewers_zone_across_dst() {
+        // Los Angeles springs forward on 2026-03-08 at 2:00 AM PST (10:00 UTC).
+        assert_eq!(
+            at("America/Los_Angeles", "2026-03-08T09:59:00Z"),
+            "Mar 8, 2026, 1:59 AM PST"
+        );
+        assert_eq!(
+            at("America/Los_Angeles", "2026-03-08T10:00:00Z"),
+            "Mar 8, 2026, 3:00 AM PDT"
+        );
+        assert_eq!(
+            at("America/Los_Angeles", "2026-12-04T23:00:00Z"),
+            "Dec 4, 2026, 3:00 PM PST"
+        );
+        // Berlin falls back on 2026-10-25 at 3:00 AM CEST (01:00 UTC).
+        assert_eq!(
+            at("Europe/Berlin", "2026-10-25T00:59:00Z"),
+            "Oct 25, 2026, 2:59 AM CEST"
+        );
+        assert_eq!(
+            at("Europe/Berlin", "2026-10-25T01:00:00Z"),
+            "Oct 25, 2026, 2:00 AM CET"
+        );
+        // Half-hour offsets, no DST; a date line crossing.
+        assert_eq!(
+            at("Asia/Kolkata", "2026-12-31T20:00:00Z"),
+            "Jan 1, 2027, 1:30 AM IST"
+        );
+        // Zones whose abbreviation is numeric read as an offset.
+        assert_eq!(
+            at("America/Sao_Paulo", "2026-06-01T12:00:00Z"),
+            "Jun 1, 2026, 9:00 AM UTC-03"
+        );
+    }
+
+    #[test]
+    fn unknown_zones_read_in_utc() {
+        assert_eq!(
+            at("Mars/Olympus_Mons", "2026-06-01T12:00:00Z"),
+            "Jun 1, 2026, 12:00 PM UTC"
+        );
+        assert_eq!(zone_rules(None).name, "UTC");
+        let la = zone_rules(Some("America/Los_Angeles"));
+        // About twelve years of twice-yearly changes, not the whole history.
+        assert!(
+            la.spans.len() > 20 && la.spans.len() < 30,
+            "{}",
+            la.spans.len()
+        );
+    }
 }

@@ -30,10 +30,82 @@ pub struct SessionView {
     pub email_verified: bool,
     /// IANA timezone, once known.
     pub timezone: Option<String>,
+    /// That zone's offsets (UTC until the zone is known): every time in the app is
+    /// shown in it, the same on the server and in the browser.
+    pub zone: ZoneRules,
     /// The current workspace.
     pub workspace: WorkspaceSummary,
     /// Every workspace the user belongs to.
     pub workspaces: Vec<WorkspaceSummary>,
+}
+
+/// A time zone's UTC offsets over a window of years around now, from the server's
+/// time-zone database (the browser needs no copy of it): enough to show any time
+/// the app holds in the viewer's zone, identically when rendered on the server and
+/// in the browser.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ZoneRules {
+    /// IANA name (`America/Los_Angeles`).
+    pub name: String,
+    /// Offsets in force from each instant on, oldest first; the first one also
+    /// applies before its start.
+    pub spans: Vec<ZoneSpan>,
+}
+
+/// An offset in force from an instant on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ZoneSpan {
+    /// Unix seconds.
+    pub from: i64,
+    /// Seconds east of UTC.
+    pub offset: i32,
+    /// Its abbreviation (`PST`, `CEST`, `+0530`).
+    pub abbr: String,
+}
+
+impl ZoneRules {
+    /// Coordinated Universal Time.
+    pub fn utc() -> Self {
+        Self {
+            name: "UTC".into(),
+            spans: vec![ZoneSpan {
+                from: i64::MIN,
+                offset: 0,
+                abbr: "UTC".into(),
+            }],
+        }
+    }
+
+    /// The offset and abbreviation in force at `unix` seconds.
+    pub fn at(&self, unix: i64) -> (i32, &str) {
+        let i = self.spans.partition_point(|s| s.from <= unix);
+        self.spans
+            .get(i.saturating_sub(1))
+            .map_or((0, "UTC"), |s| (s.offset, s.abbr.as_str()))
+    }
+
+    /// A time as the viewer reads it: `Dec 4, 2026, 3:05 PM PST`.
+    pub fn format(&self, t: chrono::DateTime<chrono::Utc>) -> String {
+        let (offset, abbr) = self.at(t.timestamp());
+        let Some(fixed) = chrono::FixedOffset::east_opt(offset) else {
+            return t.format("%b %-d, %Y, %-I:%M %p UTC").to_string();
+        };
+        let zone = if abbr.starts_with(['+', '-']) {
+            format!("UTC{abbr}")
+        } else {
+            abbr.to_owned()
+        };
+        format!(
+            "{} {zone}",
+            t.with_timezone(&fixed).format("%b %-d, %Y, %-I:%M %p")
+        )
+    }
+}
+
+impl Default for ZoneRules {
+    fn default() -> Self {
+        Self::utc()
+    }
 }
 
 impl SessionView {
