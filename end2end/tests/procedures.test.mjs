@@ -78,7 +78,7 @@ test('an admin builds a procedure in the editor, saves it and previews it', asyn
   assert.match(await lines.nth(0).innerText(), /Would run at once/);
   assert.match(await lines.nth(1).innerText(), /Says: Thanks .+, a teammate will cancel it for you\./);
   assert.equal(await lines.nth(2).getAttribute('data-tone'), 'stop');
-  assert.match(await preview.locator('[data-testid="preview-result"]').innerText(), /handed to a person: Cancellations are done by a person/);
+  assert.match(await preview.locator('[data-testid="preview-result"]').innerText(), /Handed to a person: Cancellations are done by a person/);
   await admin.screenshot({ path: join(SHOTS, 'procedures-editor.png'), fullPage: true });
 
   // A bad step is refused with the step named, and nothing else changes.

@@ -452,8 +452,9 @@ pub fn ProceduresPage() -> impl IntoView {
                                     }.into_any()
                                 }}
                             </section>
-                            {move || {
-                                loaded.track();
+                            // Keyed by `loaded`: a loaded procedure gets fresh fields (a field
+                            // rebuilt in place keeps what was typed in it before).
+                            <For each=move || [loaded.get()] key=|k| *k children=move |_| {
                                 let f = form.get_untracked();
                                 let provider = provider.clone();
                                 view! {
@@ -496,10 +497,10 @@ pub fn ProceduresPage() -> impl IntoView {
                                                 on:change=move |ev| form.update_untracked(|f| f.enabled = event_target_checked(&ev))/>" The agent follows it"</label>
                                         </div>
                                         <h3>"Steps"</h3>
-                                        {move || {
-                                            tree.shape.track();
+                                        // Keyed by `shape`: each structural change draws fresh fields.
+                                        <For each=move || [tree.shape.get()] key=|k| *k children=move |_| {
                                             list_view(tree, tools, Vec::new(), tree.steps.get_untracked())
-                                        }}
+                                        }/>
                                         {field_msg("steps")}
                                         <FormError error=err fields=&["name", "instructions", "triggers", "steps"]/>
                                         <div class="row">
@@ -511,7 +512,7 @@ pub fn ProceduresPage() -> impl IntoView {
                                         </div>
                                     </section>
                                 }
-                            }}
+                            }/>
                             <section class="card" data-testid="procedure-preview">
                                 <h2>"Preview"</h2>
                                 <p class="small muted">"Follows the steps above (saved or not) on a sample ticket and message. Nothing is changed and nothing is sent; tool steps show what the policies would decide."</p>

@@ -1016,6 +1016,7 @@ pub async fn preview(
         message.trim().chars().take(4000).collect()
     };
     let mut facts = facts_for(db, scope, &conv, &text).await?;
+    let read = facts.shown();
     let w = walk(state, scope, &c.steps, &mut facts, &conv, Mode::Preview).await?;
     let mut result = Vec::new();
     if w.pending > 0 {
@@ -1048,7 +1049,7 @@ pub async fn preview(
             crate::types::ticket_ref(conv.number),
             conv.subject
         )),
-        facts: facts_for(db, scope, &conv, &text).await?.shown(),
+        facts: read,
         trace: w.trace,
         reply: (!w.replies.is_empty()).then(|| w.replies.join(" ")),
         result: r + ".",
