@@ -152,10 +152,35 @@ pub fn router(state: ServerState) -> Router {
                 .layer(middleware::from_fn_with_state(state.app.clone(), admin_session))
                 .layer(middleware::from_fn_with_state(cfg.clone(), csrf))
                 .layer(middleware::from_fn_with_state(cfg.clone(), request_meta))
+                .layer(middleware::from_fn(malformed_input_is_422))
                 // Innermost: it changes the body type the middleware above expects.
                 .layer(RequestBodyLimitLayer::new(cfg.max_body_bytes)),
         )
         .with_state(state)
+}
+
+/// The most of a failed server function's answer read to tell bad input apart.
+const ERROR_BODY_LIMIT: usize = 64 * 1024;
+
+/// A server function whose arguments cannot be read (a missing field, text where a
+/// number belongs) fails before its body runs, with `AppError::Validation`, where
+/// nothing sets the status, and leptos_axum answers 500. That answer is the
+/// caller's bad input: 422, with the same body.
+async fn malformed_input_is_422(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let server_fn = path.starts_with("/api/") && !path.starts_with(crate::api::PREFIX);
+    let res = next.run(req).await;
+    if !server_fn || res.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, ERROR_BODY_LIMIT).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    if bytes.starts_with(b"{\"Validation\"") {
+        parts.status = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// `X-Frame-Options: SAMEORIGIN`, except for responses that say who may frame them

@@ -92,7 +92,33 @@ async fn admin_pages_redirect_to_sign_in_with_next(b: Backend) {
     app.finish().await;
 }
 
+/// A server function called with arguments it cannot read (a missing field, a
+/// value of the wrong type) answers 422 with a message, never 500; a failure
+/// inside one keeps its own status.
+async fn malformed_server_fn_input_is_422(b: Backend) {
+    use app::serverfns::procedures::SaveProcedure;
+    let app = TestApp::new(b).await;
+    let mut c = sign_up(&app, "Ada", "ada@example.com", "Acme").await;
+    let r = c.call(path::<RenameWorkspace>(), &[]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.error_kind(), "Validation", "{}", r.body);
+    assert!(r.body.contains("The request was malformed"), "{}", r.body);
+    let r = c
+        .call_json(
+            path::<SaveProcedure>(),
+            &serde_json::json!({"form": {"name": 5}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let r = c.call(path::<RenameWorkspace>(), &[("name", "  ")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let s = c.call(path::<GetSession>(), &[]).await.json();
+    assert_eq!(s["workspace"]["name"], "Acme", "nothing written");
+    app.finish().await;
+}
+
 backend_tests!(
+    malformed_server_fn_input_is_422,
     admin_pages_redirect_to_sign_in_with_next,
     cross_origin_writes_are_refused,
     cookies_are_http_only_lax_and_secure_on_https,

@@ -474,14 +474,21 @@ fn BulkBar(
         {move || (may && !selected.with(Vec::is_empty)).then(|| view! {
             <div class="bulk" data-testid="bulk-bar">
                 <span><strong>{move || selected.with(Vec::len)}</strong>" selected"</span>
-                <select aria-label="Assign selected to" on:change=move |ev| {
-                    let v = event_target_value(&ev);
-                    if v != "-" { bulk.dispatch(BulkUpdate { ids_csv: csv(), action: "assign".into(), value: v }); }
-                }>
-                    <option value="-">"Assign to…"</option>
-                    <option value="">"Nobody"</option>
-                    {move || meta.get().and_then(Result::ok).map(|m| m.agents.into_iter().map(|a| view! { <option value=a.id.to_string()>{a.name}</option> }).collect_view())}
-                </select>
+                // The whole select redraws when the members arrive: no reactive
+                // children inside a `<select>`.
+                {move || {
+                    let agents = meta.get().and_then(Result::ok).map(|m| m.agents).unwrap_or_default();
+                    view! {
+                        <select aria-label="Assign selected to" on:change=move |ev| {
+                            let v = event_target_value(&ev);
+                            if v != "-" { bulk.dispatch(BulkUpdate { ids_csv: csv(), action: "assign".into(), value: v }); }
+                        }>
+                            <option value="-">"Assign to…"</option>
+                            <option value="">"Nobody"</option>
+                            {agents.into_iter().map(|a| view! { <option value=a.id.to_string()>{a.name}</option> }).collect_view()}
+                        </select>
+                    }
+                }}
                 <select aria-label="Set status of selected" on:change=move |ev| {
                     let v = event_target_value(&ev);
                     if !v.is_empty() { bulk.dispatch(BulkUpdate { ids_csv: csv(), action: "status".into(), value: v }); }
@@ -703,19 +710,31 @@ fn ViewEditor(
                 <div class="form-inline">
                     <div class="field">
                         <label for="v-assignee">"Assignee"</label>
-                        <select id="v-assignee" on:change=move |ev| assignee.set(event_target_value(&ev))>
-                            <option value="" selected=assignee.get_untracked().is_empty()>"Anyone"</option>
-                            <option value="me" selected=assignee.get_untracked() == "me">"Me"</option>
-                            <option value="none" selected=assignee.get_untracked() == "none">"Unassigned"</option>
-                            {move || meta.get().and_then(Result::ok).map(|m| m.agents.into_iter().map(|a| { let sel = assignee.get_untracked() == a.id.to_string(); view! { <option value=a.id.to_string() selected=sel>{a.name}</option> } }).collect_view())}
-                        </select>
+                        {move || {
+                            let agents = meta.get().and_then(Result::ok).map(|m| m.agents).unwrap_or_default();
+                            let now = assignee.get_untracked();
+                            view! {
+                                <select id="v-assignee" on:change=move |ev| assignee.set(event_target_value(&ev))>
+                                    <option value="" selected=now.is_empty()>"Anyone"</option>
+                                    <option value="me" selected=now == "me">"Me"</option>
+                                    <option value="none" selected=now == "none">"Unassigned"</option>
+                                    {agents.into_iter().map(|a| { let sel = now == a.id.to_string(); view! { <option value=a.id.to_string() selected=sel>{a.name}</option> } }).collect_view()}
+                                </select>
+                            }
+                        }}
                     </div>
                     <div class="field">
                         <label for="v-team">"Team"</label>
-                        <select id="v-team" on:change=move |ev| team.set(event_target_value(&ev))>
-                            <option value="">"Any team"</option>
-                            {move || meta.get().and_then(Result::ok).map(|m| m.teams.into_iter().map(|t| { let sel = team.get_untracked() == t.id.to_string(); view! { <option value=t.id.to_string() selected=sel>{t.name}</option> } }).collect_view())}
-                        </select>
+                        {move || {
+                            let teams = meta.get().and_then(Result::ok).map(|m| m.teams).unwrap_or_default();
+                            let now = team.get_untracked();
+                            view! {
+                                <select id="v-team" on:change=move |ev| team.set(event_target_value(&ev))>
+                                    <option value="" selected=now.is_empty()>"Any team"</option>
+                                    {teams.into_iter().map(|t| { let sel = now == t.id.to_string(); view! { <option value=t.id.to_string() selected=sel>{t.name}</option> } }).collect_view()}
+                                </select>
+                            }
+                        }}
                     </div>
                     <div class="field">
                         <label for="v-tags">"Tags (all of)"</label>
@@ -730,10 +749,16 @@ fn ViewEditor(
                 <div class="form-inline">
                     <div class="field">
                         <label for="v-cf">"Custom field"</label>
-                        <select id="v-cf" on:change=move |ev| cf_key.set(event_target_value(&ev))>
-                            <option value="">"—"</option>
-                            {move || meta.get().and_then(Result::ok).map(|m| m.fields.into_iter().map(|f| { let sel = cf_key.get_untracked() == f.key; view! { <option value=f.key.clone() selected=sel>{f.label}</option> } }).collect_view())}
-                        </select>
+                        {move || {
+                            let fields = meta.get().and_then(Result::ok).map(|m| m.fields).unwrap_or_default();
+                            let now = cf_key.get_untracked();
+                            view! {
+                                <select id="v-cf" on:change=move |ev| cf_key.set(event_target_value(&ev))>
+                                    <option value="" selected=now.is_empty()>"—"</option>
+                                    {fields.into_iter().map(|f| { let sel = now == f.key; view! { <option value=f.key.clone() selected=sel>{f.label}</option> } }).collect_view()}
+                                </select>
+                            }
+                        }}
                     </div>
                     <div class="field">
                         <label for="v-op">"Is"</label>
