@@ -1107,7 +1107,6 @@ async fn fake_openai_calling(
 }
 
 async fn a_provider_proposes_through_tool_calls(b: Backend) {
-    use app::serverfns::ai::SaveAiSettings;
     let app = TestApp::new(b).await;
     let mut ws = workspace(&app, "olga@a.test", "Acme").await;
     let (base, seen) = fake_openai_calling(
@@ -1115,28 +1114,7 @@ async fn a_provider_proposes_through_tool_calls(b: Backend) {
         json!({"title": "Call Carl back", "due": "tomorrow"}),
     )
     .await;
-    let r = ws
-        .owner
-        .call(
-            path::<SaveAiSettings>(),
-            &[
-                ("form[enabled]", "true"),
-                ("form[channels][0]", "email"),
-                ("form[auto_send_threshold]", "60"),
-                ("form[provider]", "openai"),
-                ("form[base_url]", &base),
-                ("form[chat_model]", "gpt-4o-mini"),
-                ("form[embedding_model]", ""),
-                ("form[api_key]", "sk-test-1234567890abcd"),
-                ("form[clear_key]", "false"),
-                ("form[timeout_secs]", "5"),
-                ("form[price_input_micros]", "0"),
-                ("form[price_output_micros]", "0"),
-                ("form[tone]", "friendly"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    use_provider(&mut ws, &base).await;
     let (cid, _) = ticket(
         &app,
         &ws,
@@ -1962,6 +1940,7 @@ async fn fake_openai_saying(content: String) -> String {
     format!("http://{addr}/v1")
 }
 
+/// Configures the OpenAI-compatible provider at `base` for the workspace.
 async fn use_provider(ws: &mut Ws, base: &str) {
     use app::serverfns::ai::SaveAiSettings;
     let r = ws

@@ -690,26 +690,14 @@ async fn propose_requests(
         }
     }
     let mut uow = UnitOfWork::begin(state).await?;
-    let fresh = conversations::find(&*uow, scope, c.id).await?;
-    let mut reply = None;
-    let mut reply_id = None;
-    if !lines.is_empty() {
-        let body = format_for(&*uow, scope, &fresh, &lines.join(" ")).await?;
-        let row = messages::insert_ai_reply(&mut uow, scope, &fresh, &body).await?;
-        reply = Some(body);
-        reply_id = Some(row.id);
-    }
-    if denied {
-        let mut am = conversations::find(&*uow, scope, c.id)
-            .await?
-            .into_active_model();
-        am.ai_state = Set(Some("escalated".into()));
-        am.ai_reason = Set(Some("action_denied".into()));
-        if fresh.assignee_id.is_none() {
-            am.assignee_id = Set(least_busy_agent(&*uow, scope).await?);
-        }
-        am.update(&*uow).await?;
-    }
+    let (reply, reply_id) = reply_and_hand_over(
+        &mut uow,
+        scope,
+        c,
+        &lines,
+        denied.then_some("action_denied"),
+    )
+    .await?;
     let cost = settings::load(&*uow, scope)
         .await
         .map(|s| settings::price(&s).cost_micros(&usage))
@@ -801,16 +789,6 @@ async fn follow_procedure(
             "I can't finish this myself, so I've passed your request to our team; a person will follow up {where_}."
         ));
     }
-    let mut uow = UnitOfWork::begin(state).await?;
-    let fresh = conversations::find(&*uow, scope, c.id).await?;
-    let mut reply = None;
-    let mut reply_id = None;
-    if !lines.is_empty() {
-        let body = format_for(&*uow, scope, &fresh, &lines.join(" ")).await?;
-        let row = messages::insert_ai_reply(&mut uow, scope, &fresh, &body).await?;
-        reply = Some(body);
-        reply_id = Some(row.id);
-    }
     let reason = if w.escalate.is_some() {
         Some("procedure_escalated")
     } else if stuck {
@@ -818,15 +796,8 @@ async fn follow_procedure(
     } else {
         None
     };
-    if let Some(r) = reason {
-        let mut am = fresh.clone().into_active_model();
-        am.ai_state = Set(Some("escalated".into()));
-        am.ai_reason = Set(Some(r.into()));
-        if fresh.assignee_id.is_none() {
-            am.assignee_id = Set(least_busy_agent(&*uow, scope).await?);
-        }
-        am.update(&*uow).await?;
-    }
+    let mut uow = UnitOfWork::begin(state).await?;
+    let (reply, reply_id) = reply_and_hand_over(&mut uow, scope, c, &lines, reason).await?;
     procedures::count_run(&*uow, scope, p.id).await?;
     let id = record(
         &mut uow,
@@ -857,6 +828,37 @@ async fn follow_procedure(
     ));
     uow.commit().await?;
     Ok(Some(id))
+}
+
+/// Sends `lines` as one AI reply formatted for the channel (none when empty) and,
+/// given a reason, hands the ticket to a person (escalated; the least busy agent
+/// when unassigned). Returns the reply and its message id.
+async fn reply_and_hand_over(
+    uow: &mut UnitOfWork,
+    scope: Scoped,
+    c: &conversation::Model,
+    lines: &[String],
+    reason: Option<&str>,
+) -> ServiceResult<(Option<String>, Option<i32>)> {
+    let fresh = conversations::find(&**uow, scope, c.id).await?;
+    let mut out = (None, None);
+    if !lines.is_empty() {
+        let body = format_for(&**uow, scope, &fresh, &lines.join(" ")).await?;
+        let row = messages::insert_ai_reply(uow, scope, &fresh, &body).await?;
+        out = (Some(body), Some(row.id));
+    }
+    if let Some(r) = reason {
+        let mut am = conversations::find(&**uow, scope, c.id)
+            .await?
+            .into_active_model();
+        am.ai_state = Set(Some("escalated".into()));
+        am.ai_reason = Set(Some(r.into()));
+        if fresh.assignee_id.is_none() {
+            am.assignee_id = Set(least_busy_agent(&**uow, scope).await?);
+        }
+        am.update(&**uow).await?;
+    }
+    Ok(out)
 }
 
 /// What an `ai_runs` row records.
