@@ -90,6 +90,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("tasks") view={Lazy::<r::Tasks>::new()}/>
                     <Route path=path!("settings/ai-policies") view={Lazy::<r::AiPolicies>::new()}/>
                     <Route path=path!("settings/procedures") view={Lazy::<r::Procedures>::new()}/>
+                    <Route path=path!("settings/rules") view={Lazy::<r::Rules>::new()}/>
                 </ParentRoute>
             </Routes>
         </Router>

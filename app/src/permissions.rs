@@ -119,6 +119,8 @@ pub enum Action {
     ManageAiPolicies,
     /// Create, assign and complete tasks.
     WorkTasks,
+    /// Create, change, dry-run and switch automation rules (triggers, automations).
+    ManageAutomation,
 }
 
 use Role::{Admin as A, Agent as G, Collaborator as C, LightAgent as L, Owner as O};
@@ -155,6 +157,7 @@ pub const MATRIX: &[(Action, &[Role])] = &[
     (Action::ApproveActions, &[O, A, G]),
     (Action::ManageAiPolicies, &[O, A]),
     (Action::WorkTasks, &[O, A, G]),
+    (Action::ManageAutomation, &[O, A]),
 ];
 
 /// Whether `role` may perform `action`.
@@ -180,7 +183,7 @@ mod tests {
         for (a, _) in MATRIX {
             assert!(seen.insert(*a), "{a:?} listed twice");
         }
-        assert_eq!(seen.len(), 30);
+        assert_eq!(seen.len(), 31);
     }
 
     #[test]

@@ -12,7 +12,7 @@
 
 use crate::pages::{
     actions, activity, admin, ai, api_keys, auth, channels, inbox, inbox_settings, kb, ops, portal,
-    procedures, settings, support, team, webhooks,
+    procedures, rules, settings, support, team, webhooks,
 };
 use leptos::prelude::*;
 use leptos_router::LazyRoute;
@@ -115,6 +115,15 @@ area! {
         AiLoop => actions::LoopPage;
         /// `/app/settings/procedures`.
         Procedures => procedures::ProceduresPage;
+    }
+}
+
+area! {
+    /// Automation: rules (triggers and automations); routing, SLAs and business
+    /// hours join it.
+    AutomationArea, automation_area, __preload_automation_area {
+        /// `/app/settings/rules`.
+        Rules => rules::RulesPage;
     }
 }
 

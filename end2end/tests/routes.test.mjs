@@ -33,6 +33,7 @@ const ADMIN_ROUTES = [
   '/app/tasks',
   '/app/settings/ai-policies',
   '/app/settings/procedures',
+  '/app/settings/rules',
   '/app/inbox?c=1',
   '/app/no-such-page',
 ];

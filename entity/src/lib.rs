@@ -42,6 +42,9 @@ pub mod message;
 pub mod notification;
 pub mod procedure;
 pub mod rate_limit_hit;
+pub mod rule;
+pub mod rule_firing;
+pub mod rule_version;
 pub mod saved_view;
 pub mod session;
 pub mod side_conversation;
@@ -122,6 +125,7 @@ tenant!(
     ai_loop_run,
     procedure
 );
+tenant!(rule, rule_version, rule_firing);
 
 impl GlobalEntity for user::Entity {}
 impl GlobalEntity for workspace::Entity {}

@@ -27,6 +27,9 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// RFC 5322 Message-ID (without brackets) of the email that carried it, in or out.
     pub rfc_message_id: Option<String>,
+    /// Who wrote it when no member or customer did (`Rule: Welcome`); none for
+    /// the AI agent and system entries.
+    pub author_label: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -11,6 +11,7 @@ mod m20261202_000005_knowledge_ai;
 mod m20261204_000006_search_speed;
 mod m20261204_000007_ai_actions;
 mod m20261205_000008_procedures;
+mod m20261206_000009_rules;
 pub mod schema;
 
 /// The ordered list of every migration Switchboard knows.
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000006_search_speed::Migration),
             Box::new(m20261204_000007_ai_actions::Migration),
             Box::new(m20261205_000008_procedures::Migration),
+            Box::new(m20261206_000009_rules::Migration),
         ]
     }
 }

@@ -45,6 +45,7 @@ pub async fn build_state(cfg: Config) -> anyhow::Result<AppState> {
         presence,
         sqlite_writer: Arc::default(),
         limiter: Arc::default(),
+        stages: Arc::new(app::services::wiring::standard_stages()),
         secrets,
     })
 }

@@ -69,6 +69,151 @@ pub async fn seed(state: &AppState) -> ServiceResult<()> {
     app::services::ai::settings::enable_builtin(&state.db, scope, &["chat", "email", "web_form"])
         .await?;
     seed_actions(state, &actor, &meta).await?;
+    seed_rules(state, &actor, &meta).await?;
+    Ok(())
+}
+
+/// A few automation rules (three triggers, two automations), and one customer
+/// message after them so the firing log has an entry.
+async fn seed_rules(
+    state: &AppState,
+    owner: &app::services::Actor,
+    meta: &RequestMeta,
+) -> ServiceResult<()> {
+    use app::services::automation;
+    use app::services::channels::inbound::{self, InboundMessage, Sender};
+    use app::types::{
+        Channel, Cond, CondOp, IdentifierKind, NotifyTarget, RuleAction, RuleEvent, RuleForm,
+        RuleKind,
+    };
+    let t = |field: &str, op: CondOp, value: &str| Cond::Test {
+        field: field.into(),
+        op,
+        value: value.into(),
+    };
+    let all = |items: Vec<Cond>| Cond::Group { any: false, items };
+    let any = |items: Vec<Cond>| Cond::Group { any: true, items };
+    let page = automation::page(state, owner).await?;
+    let billing = page
+        .teams
+        .iter()
+        .find(|(_, n)| n == "Billing")
+        .map(|(id, _)| *id);
+    let forms = vec![
+        RuleForm {
+            id: None,
+            name: "Refunds to Billing".into(),
+            description: "Refund and charge questions go to the Billing team, tagged.".into(),
+            kind: RuleKind::Trigger,
+            events: vec![RuleEvent::TicketCreated],
+            conditions: all(vec![any(vec![
+                t("message.text", CondOp::Contains, "refund"),
+                t("message.text", CondOp::Contains, "charged"),
+                t("ticket.subject", CondOp::Contains, "invoice"),
+            ])]),
+            actions: vec![
+                RuleAction::AddTags {
+                    tags: vec!["billing".into()],
+                },
+                RuleAction::SetTeam { team_id: billing },
+                RuleAction::Note {
+                    text: "Routed to Billing: {{ customer.name }} asked about money.".into(),
+                },
+            ],
+            enabled: true,
+        },
+        RuleForm {
+            id: None,
+            name: "VIP customers first".into(),
+            description: "Club members and returning customers who say it is urgent jump the queue."
+                .into(),
+            kind: RuleKind::Trigger,
+            events: vec![RuleEvent::TicketCreated, RuleEvent::MessageReceived],
+            conditions: all(vec![
+                t("ticket.priority", CondOp::IsNot, "urgent"),
+                any(vec![
+                    t("field.plan", CondOp::Is, "Club"),
+                    all(vec![
+                        t("customer.tickets", CondOp::Above, "1"),
+                        t("message.text", CondOp::Contains, "urgent"),
+                    ]),
+                ]),
+            ]),
+            actions: vec![
+                RuleAction::SetPriority {
+                    priority: "high".into(),
+                },
+                RuleAction::AddTags {
+                    tags: vec!["vip".into()],
+                },
+            ],
+            enabled: true,
+        },
+        RuleForm {
+            id: None,
+            name: "Urgent: tell the admins".into(),
+            description: String::new(),
+            kind: RuleKind::Trigger,
+            events: vec![RuleEvent::TicketUpdated],
+            conditions: all(vec![
+                t("ticket.changed", CondOp::Includes, "priority"),
+                t("ticket.priority", CondOp::Is, "urgent"),
+            ]),
+            actions: vec![RuleAction::Notify {
+                target: NotifyTarget::Admins,
+                text: "{{ ticket.number }} was raised to urgent: {{ ticket.subject }}".into(),
+            }],
+            enabled: true,
+        },
+        RuleForm {
+            id: None,
+            name: "Nudge waiting customers".into(),
+            description: "Pending for two days: a friendly check-in.".into(),
+            kind: RuleKind::Automation,
+            events: vec![],
+            conditions: all(vec![
+                t("ticket.status", CondOp::Is, "pending"),
+                t("time.hours_since_update", CondOp::Above, "48"),
+            ]),
+            actions: vec![
+                RuleAction::Reply {
+                    text: "Hi {{ customer.first_name }}, just checking in on {{ ticket.number }}: is there anything else we can do?".into(),
+                },
+                RuleAction::AddTags {
+                    tags: vec!["nudged".into()],
+                },
+            ],
+            enabled: true,
+        },
+        RuleForm {
+            id: None,
+            name: "Close solved tickets".into(),
+            description: "Solved and quiet for four days.".into(),
+            kind: RuleKind::Automation,
+            events: vec![],
+            conditions: all(vec![
+                t("ticket.status", CondOp::Is, "solved"),
+                t("time.hours_since_update", CondOp::Above, "96"),
+            ]),
+            actions: vec![RuleAction::Close],
+            enabled: true,
+        },
+    ];
+    for f in &forms {
+        automation::save(state, owner, f, meta).await?;
+    }
+    let mut m = InboundMessage::new(
+        Channel::Email,
+        "seed:rules:refund".into(),
+        Sender {
+            kind: IdentifierKind::Email,
+            value: "nina.patel@example.com".into(),
+            name: Some("Nina Patel".into()),
+        },
+        "Hi, I was charged twice for my tent order. Could you refund the second charge?".into(),
+    );
+    m.subject = "Charged twice for order #4471".into();
+    inbound::receive(state, owner.scope, m).await?;
     Ok(())
 }
 

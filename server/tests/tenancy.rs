@@ -54,6 +54,16 @@ const COVERED: &[&str] = &[
     "delete_procedure",
     "preview_procedure",
     "compile_procedure",
+    // Rules: rules_are_checked_versioned_and_kept_apart in tests/automation.rs.
+    "get_rules",
+    "save_rule",
+    "set_rule_enabled",
+    "move_rule",
+    "delete_rule",
+    "rule_versions",
+    "restore_rule",
+    "dry_run_rule",
+    "rule_firings",
     // Agent assist: a_cannot_touch_b_knowledge_or_ai in tests/knowledge_ai.rs
     // (`assist_translate` reads only the caller's own provider settings).
     "assist_canned",

@@ -152,6 +152,11 @@ const NAV: &[NavItem] = &[
         action: Action::ManageWorkspaceSettings,
     },
     NavItem {
+        href: "/app/settings/rules",
+        label: "Rules",
+        action: Action::ManageAutomation,
+    },
+    NavItem {
         href: "/app/settings/ai-policies",
         label: "AI policies",
         action: Action::ManageAiPolicies,

@@ -16,6 +16,7 @@ pub mod kb;
 pub mod operations;
 pub mod procedures;
 pub mod profile;
+pub mod rules;
 pub mod team;
 pub mod workspace;
 

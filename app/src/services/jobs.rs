@@ -69,6 +69,8 @@ pub mod kind {
     pub const FOLLOW_UP: &str = super::super::follow_ups::JOB;
     /// One autonomous-loop cycle per workspace that turned it on.
     pub const AI_LOOP: &str = super::super::actions::autonomous::JOB;
+    /// Automation rules over open tickets (scheduled).
+    pub const RULE_AUTOMATIONS: &str = super::super::automation::engine::JOB;
 }
 
 /// A job to enqueue.
@@ -362,6 +364,7 @@ async fn execute(state: &AppState, job: &job::Model) -> Result<(), String> {
         kind::AI_ACTION => super::actions::run_job(state, &payload).await,
         kind::FOLLOW_UP => super::follow_ups::run_job(state, &payload).await,
         kind::AI_LOOP => super::actions::autonomous::run_all(state).await,
+        kind::RULE_AUTOMATIONS => super::automation::engine::run_automations(state).await,
         kind::PURGE_SESSIONS | kind::PURGE_AUTH | kind::ACTIVITY_RETENTION | kind::PURGE_JOBS => {
             maintenance(state, job.kind.as_str()).await
         }
@@ -530,6 +533,11 @@ pub const SCHEDULES: &[CronEntry] = &[
         name: "ai-autonomous-loop",
         cron: "0 */5 * * * *",
         kind: kind::AI_LOOP,
+    },
+    CronEntry {
+        name: "rule-automations",
+        cron: "30 */5 * * * *",
+        kind: kind::RULE_AUTOMATIONS,
     },
     CronEntry {
         name: "ai-resolution-sweep",

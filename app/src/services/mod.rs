@@ -6,6 +6,7 @@ pub mod actions;
 pub mod activity;
 pub mod ai;
 pub mod api_keys;
+pub mod automation;
 pub mod bus;
 pub mod channels;
 pub mod config;
@@ -21,10 +22,12 @@ pub mod mcp;
 pub mod metrics;
 pub mod rate_limit;
 pub mod security;
+pub mod stages;
 pub mod tasks;
 pub mod team;
 pub mod tenancy;
 pub mod uow;
+pub mod wiring;
 pub mod workspace;
 
 use std::sync::Arc;
@@ -56,6 +59,9 @@ pub struct AppState {
     pub limiter: Arc<rate_limit::MemoryLimiter>,
     /// Seals provider API keys at rest (AES-256-GCM); none when no key is set.
     pub secrets: Option<Arc<ai::secrets::SecretBox>>,
+    /// What runs after a message is stored or a conversation changes, in order
+    /// (registered at start-up: [`wiring::standard_stages`]).
+    pub stages: Arc<stages::Stages>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -63,6 +69,7 @@ impl std::fmt::Debug for AppState {
         f.debug_struct("AppState")
             .field("bus", &self.bus.name())
             .field("mailer", &self.mailer.describe())
+            .field("stages", &self.stages)
             .finish_non_exhaustive()
     }
 }

@@ -3,8 +3,10 @@
 //! was rolled back; jobs are rows in the same transaction (transactional outbox).
 
 use super::bus::Event;
+use super::stages::{StageEvent, MAX_ROUNDS};
 use super::{AppState, ServiceResult};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, TransactionTrait};
+use std::collections::HashMap;
 use std::ops::Deref;
 
 /// A transaction with deferred events.
@@ -13,6 +15,14 @@ pub struct UnitOfWork {
     events: Vec<Event>,
     wake_jobs: bool,
     state: AppState,
+    /// Events for the registered stages, not yet handed on.
+    pending: Vec<StageEvent>,
+    /// Outer transactions while a savepoint is open (innermost last).
+    outer: Vec<(DatabaseTransaction, usize, usize)>,
+    /// The rule whose actions are running now (changes note it as their cause).
+    acting_rule: Option<i32>,
+    /// How often each rule fired in this unit of work (the re-trigger bound).
+    rule_fires: HashMap<i32, u32>,
     /// Held for the transaction's life on SQLite (see [`UnitOfWork::begin`]).
     _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
@@ -39,6 +49,10 @@ impl UnitOfWork {
             events: Vec::new(),
             wake_jobs: false,
             state: state.clone(),
+            pending: Vec::new(),
+            outer: Vec::new(),
+            acting_rule: None,
+            rule_fires: HashMap::new(),
             _writer: writer,
         })
     }
@@ -58,11 +72,128 @@ impl UnitOfWork {
         self.wake_jobs = true;
     }
 
-    /// Commits, then publishes events and wakes workers.
+    /// Notes an event for the registered stages (handed on before commit).
+    pub fn note(&mut self, event: StageEvent) {
+        if let StageEvent::ConversationUpdated {
+            conversation_id,
+            changed,
+            by_rule,
+            ..
+        } = &event
+        {
+            // One entry per conversation and cause: merge what changed.
+            if let Some(StageEvent::ConversationUpdated {
+                changed: have, ..
+            }) = self.pending.iter_mut().find(|e| {
+                matches!(e, StageEvent::ConversationUpdated { conversation_id: c, by_rule: b, .. }
+                    if c == conversation_id && b == by_rule)
+            }) {
+                for c in changed {
+                    if !have.contains(c) {
+                        have.push(c);
+                    }
+                }
+                return;
+            }
+        }
+        self.pending.push(event);
+    }
+
+    /// The rule whose actions are running now, if any.
+    pub fn acting_rule(&self) -> Option<i32> {
+        self.acting_rule
+    }
+
+    /// Sets (or clears) the rule whose actions are running now.
+    pub fn set_acting_rule(&mut self, rule: Option<i32>) {
+        self.acting_rule = rule;
+    }
+
+    /// Counts one firing of `rule` in this unit of work; returns the count so far
+    /// (including this one).
+    pub fn count_rule_fire(&mut self, rule: i32) -> u32 {
+        let n = self.rule_fires.entry(rule).or_insert(0);
+        *n += 1;
+        *n
+    }
+
+    /// How often `rule` fired in this unit of work.
+    pub fn rule_fires(&self, rule: i32) -> u32 {
+        self.rule_fires.get(&rule).copied().unwrap_or(0)
+    }
+
+    /// Opens a savepoint: what follows can be undone by [`Self::rollback_savepoint`]
+    /// without undoing the rest of the unit of work.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn savepoint(&mut self) -> ServiceResult<()> {
+        let inner = self.txn.begin().await?;
+        let outer = std::mem::replace(&mut self.txn, inner);
+        self.outer
+            .push((outer, self.events.len(), self.pending.len()));
+        Ok(())
+    }
+
+    /// Keeps what was written since the last [`Self::savepoint`].
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn release_savepoint(&mut self) -> ServiceResult<()> {
+        if let Some((outer, _, _)) = self.outer.pop() {
+            let inner = std::mem::replace(&mut self.txn, outer);
+            inner.commit().await?;
+        }
+        Ok(())
+    }
+
+    /// Undoes what was written (and the events emitted and noted) since the last
+    /// [`Self::savepoint`].
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn rollback_savepoint(&mut self) -> ServiceResult<()> {
+        if let Some((outer, mark, noted)) = self.outer.pop() {
+            let inner = std::mem::replace(&mut self.txn, outer);
+            self.events.truncate(mark);
+            self.pending.truncate(noted);
+            inner.rollback().await?;
+        }
+        Ok(())
+    }
+
+    /// Hands the noted events to the registered stages until none is left.
+    async fn run_stages(&mut self) -> ServiceResult<()> {
+        let stages = self.state.stages.clone();
+        for _ in 0..MAX_ROUNDS {
+            if self.pending.is_empty() {
+                return Ok(());
+            }
+            let batch = std::mem::take(&mut self.pending);
+            for e in &batch {
+                stages.run(self, e).await?;
+            }
+        }
+        if !self.pending.is_empty() {
+            tracing::warn!(
+                left = self.pending.len(),
+                "stage events still pending after {MAX_ROUNDS} rounds; not handed on"
+            );
+            self.pending.clear();
+        }
+        Ok(())
+    }
+
+    /// Hands noted events to the stages, commits, then publishes events and wakes
+    /// workers.
     ///
     /// # Errors
     /// Database errors (nothing is published then).
-    pub async fn commit(self) -> ServiceResult<()> {
+    pub async fn commit(mut self) -> ServiceResult<()> {
+        self.run_stages().await?;
+        while !self.outer.is_empty() {
+            self.release_savepoint().await?;
+        }
         // Webhook deliveries for the events commit with the change (outbox).
         let hooks = super::channels::webhooks::enqueue_for_events(
             &self.txn,

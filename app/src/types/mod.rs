@@ -452,5 +452,7 @@ pub use actions::*;
 
 mod procedures;
 pub use procedures::*;
+mod rules;
+pub use rules::*;
 
 pub use widget_protocol::*;

@@ -162,6 +162,7 @@ impl TestApp {
             presence: Arc::default(),
             sqlite_writer: Arc::default(),
             limiter: Arc::default(),
+            stages: Arc::new(app::services::wiring::standard_stages()),
             secrets: Some(Arc::new(
                 app::services::ai::secrets::SecretBox::from_base64_key(
                     "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",

@@ -54,6 +54,45 @@ pub const SENTIMENT_ESCALATE: f64 = 0.3;
 /// Sentiment below this (and above the escalation line) raises the priority.
 pub const SENTIMENT_PRIORITY: f64 = 0.5;
 
+/// The AI agent as a pipeline stage: on each stored customer message, enqueues a
+/// run (the job itself runs outside the inbound transaction).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AiStage;
+
+#[async_trait::async_trait]
+impl crate::services::stages::Stage for AiStage {
+    fn name(&self) -> &'static str {
+        "ai"
+    }
+
+    async fn handle(
+        &self,
+        uow: &mut UnitOfWork,
+        event: &crate::services::stages::StageEvent,
+    ) -> ServiceResult<()> {
+        if let crate::services::stages::StageEvent::MessageReceived {
+            workspace_id,
+            conversation_id,
+            message_id,
+            channel,
+            automatic,
+            ..
+        } = event
+        {
+            enqueue(
+                uow,
+                Scoped::new(*workspace_id),
+                *channel,
+                *conversation_id,
+                *message_id,
+                *automatic,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
+
 /// Enqueues a pipeline run for a customer message, inside the inbound
 /// transaction (so it survives a crash), when the workspace enabled the channel.
 ///

@@ -10,6 +10,7 @@
 //! to the unique index; the loser answers with the winner's message.
 
 use super::super::inbox::{attachments, conversations, customers, excerpt, messages};
+use super::super::stages::StageEvent;
 use super::super::tenancy::Scoped;
 use super::super::uow::UnitOfWork;
 use super::super::{metrics, AppState, ServiceError, ServiceResult};
@@ -410,8 +411,15 @@ async fn receive_new(state: &AppState, scope: Scoped, m: InboundMessage) -> Serv
             }
         }
     }
-    super::super::ai::pipeline::enqueue(&mut uow, scope, m.channel, c.id, row.id, m.automatic)
-        .await?;
+    // What happens next (rules, the AI agent …) runs as registered stages.
+    uow.note(StageEvent::MessageReceived {
+        workspace_id: scope.workspace_id(),
+        conversation_id: c.id,
+        message_id: row.id,
+        channel: m.channel,
+        automatic: m.automatic,
+        opened,
+    });
     let receipt = Receipt {
         message_id: row.id,
         conversation_id: c.id,

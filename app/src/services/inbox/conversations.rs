@@ -3,6 +3,7 @@
 
 use super::super::activity::{self, Entry, Who};
 use super::super::context::{Actor, RequestMeta};
+use super::super::stages::StageEvent;
 use super::super::tenancy::{global, Scoped};
 use super::super::uow::UnitOfWork;
 use super::super::{bus::Event, now, AppState, ServiceError, ServiceResult};
@@ -864,7 +865,9 @@ pub async fn apply_patch_as(
     }
     m.updated_at = Set(now());
     let was = c.status.clone();
+    let prior = c.clone();
     let c = m.update(&**uow).await?;
+    note_changes(uow, &prior, &c);
     if let Some(st) = patch.status.filter(|s| s.as_str() != was) {
         // Email and form customers hear when their request is solved or waits on them.
         let by_email = matches!(
@@ -903,6 +906,46 @@ pub async fn apply_patch_as(
         serde_json::json!({"id": c.id, "number": c.number}),
     ));
     Ok(c)
+}
+
+/// Notes what changed between `before` and `after` for the registered stages
+/// (rules react to `conversation.updated`).
+fn note_changes(uow: &mut UnitOfWork, before: &conversation::Model, after: &conversation::Model) {
+    let mut changed = Vec::new();
+    if before.status != after.status {
+        changed.push("status");
+    }
+    if before.priority != after.priority {
+        changed.push("priority");
+    }
+    if before.assignee_id != after.assignee_id {
+        changed.push("assignee");
+    }
+    if before.team_id != after.team_id {
+        changed.push("team");
+    }
+    if before.custom_fields != after.custom_fields {
+        changed.push("fields");
+    }
+    if before.subject != after.subject {
+        changed.push("subject");
+    }
+    note_updated(uow, after, changed);
+}
+
+/// Notes a `conversation.updated` stage event naming what changed (nothing when
+/// `changed` is empty).
+pub fn note_updated(uow: &mut UnitOfWork, c: &conversation::Model, changed: Vec<&'static str>) {
+    if changed.is_empty() {
+        return;
+    }
+    let by_rule = uow.acting_rule();
+    uow.note(StageEvent::ConversationUpdated {
+        workspace_id: c.workspace_id,
+        conversation_id: c.id,
+        changed,
+        by_rule,
+    });
 }
 
 /// Changes fields of one conversation.
@@ -1060,8 +1103,11 @@ pub async fn tag(
     actor.require(Action::ManageConversations)?;
     let mut uow = UnitOfWork::begin(state).await?;
     let c = find(&*uow, actor.scope, id).await?;
-    set_tags_in(&*uow, actor.scope, id, &add, &remove).await?;
+    let added = set_tags_in(&*uow, actor.scope, id, &add, &remove).await?;
     let c = touch(&*uow, c).await?;
+    if !added.is_empty() || !remove.is_empty() {
+        note_updated(&mut uow, &c, vec!["tags"]);
+    }
     activity::record(
         &*uow,
         actor.scope,
@@ -1152,8 +1198,11 @@ pub async fn bulk(
             }
             Bulk::Tag(tags) => {
                 let c = find(&*uow, actor.scope, *id).await?;
-                set_tags_in(&*uow, actor.scope, *id, tags, &[]).await?;
+                let added = set_tags_in(&*uow, actor.scope, *id, tags, &[]).await?;
                 let c = touch(&*uow, c).await?;
+                if !added.is_empty() {
+                    note_updated(&mut uow, &c, vec!["tags"]);
+                }
                 uow.emit(Event::new(
                     actor.scope.workspace_id(),
                     "conversation.updated",

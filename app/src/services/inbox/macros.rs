@@ -317,7 +317,12 @@ pub async fn apply_in(
         .await?;
     }
     if !add.is_empty() || !remove.is_empty() {
-        conversations::set_tags_in(&**uow, actor.scope, conversation_id, &add, &remove).await?;
+        let added =
+            conversations::set_tags_in(&**uow, actor.scope, conversation_id, &add, &remove).await?;
+        if !added.is_empty() || !remove.is_empty() {
+            let c = conversations::find(&**uow, actor.scope, conversation_id).await?;
+            conversations::note_updated(uow, &c, vec!["tags"]);
+        }
     }
     let c = if patch.is_empty() {
         let c = conversations::find(&**uow, actor.scope, conversation_id).await?;

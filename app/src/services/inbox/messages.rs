@@ -39,6 +39,8 @@ pub struct NewMessage {
     pub rfc_message_id: Option<String>,
     /// An automatic message (auto-reply): stored, but never reopens the conversation.
     pub automatic: bool,
+    /// Who wrote it when no member or customer did (`Rule: Welcome`).
+    pub author_label: Option<String>,
 }
 
 impl Default for NewMessage {
@@ -52,6 +54,7 @@ impl Default for NewMessage {
             side_conversation_id: None,
             rfc_message_id: None,
             automatic: false,
+            author_label: None,
         }
     }
 }
@@ -183,6 +186,7 @@ async fn insert(
         origin_conversation_id: Set(None),
         created_at: Set(t),
         rfc_message_id: Set(m.rfc_message_id.clone()),
+        author_label: Set(m.author_label.clone()),
         ..Default::default()
     }
     .insert(&**uow)
@@ -349,12 +353,28 @@ pub async fn insert_ai_reply(
     c: &conversation::Model,
     text: &str,
 ) -> ServiceResult<message::Model> {
+    insert_automated_reply(uow, scope, c, text, None).await
+}
+
+/// A public reply no person wrote: the AI agent's (`label` none) or a rule's
+/// (`label` "Rule: Welcome"), delivered like an agent's.
+///
+/// # Errors
+/// Validation; database errors.
+pub async fn insert_automated_reply(
+    uow: &mut UnitOfWork,
+    scope: Scoped,
+    c: &conversation::Model,
+    text: &str,
+    label: Option<&str>,
+) -> ServiceResult<message::Model> {
     let customer = customers::find(&**uow, scope, c.customer_id).await?;
     let channel = Channel::parse(&c.channel).unwrap_or(Channel::Api);
     let by_email = matches!(channel, Channel::Email | Channel::WebForm) && customer.email.is_some();
     let m = NewMessage {
         kind: MessageKind::Reply,
         body_text: text.to_owned(),
+        author_label: label.map(str::to_owned),
         ..NewMessage::default()
     };
     let mut row = insert(
@@ -402,6 +422,37 @@ async fn after_public_reply(
         cm.update(&**uow).await?;
     }
     Ok(())
+}
+
+/// Adds an internal note no person wrote (a rule's: `label` "Rule: Welcome").
+///
+/// # Errors
+/// Validation; database errors.
+pub async fn insert_automated_note(
+    uow: &mut UnitOfWork,
+    scope: Scoped,
+    c: &conversation::Model,
+    text: &str,
+    label: &str,
+) -> ServiceResult<message::Model> {
+    insert(
+        uow,
+        scope,
+        c,
+        &NewMessage {
+            kind: MessageKind::Note,
+            body_text: text.to_owned(),
+            author_label: Some(label.to_owned()),
+            ..NewMessage::default()
+        },
+        Origin {
+            direction: "internal",
+            author_user_id: None,
+            author_customer_id: None,
+            delivery_status: "internal",
+        },
+    )
+    .await
 }
 
 /// Adds a system entry (automatic emails, channel events) to a conversation.
@@ -789,6 +840,9 @@ pub async fn thread_of(
                     custs.get(&c).cloned().unwrap_or_else(|| "Customer".into()),
                     "customer",
                 ),
+                _ if m.author_label.is_some() => {
+                    (m.author_label.clone().unwrap_or_default(), "rule")
+                }
                 _ if m.direction == "outbound" => ("AI agent".to_owned(), "ai"),
                 _ => ("Switchboard".to_owned(), "system"),
             };

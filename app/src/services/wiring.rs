@@ -1,0 +1,18 @@
+//! The composition root of the pipeline: which stages run after a message is
+//! stored or a conversation changes, and in which order. The code that stores
+//! messages and changes conversations knows none of them (see [`super::stages`]).
+
+use super::stages::Stages;
+use std::sync::Arc;
+
+/// The standard stages, in order:
+///
+/// 1. **rules** — triggers whose conditions hold apply their actions (tags,
+///    priority, assignment …) inside the same transaction;
+/// 2. **ai** — the AI agent enqueues its run for a customer message, so it sees
+///    what the rules set.
+pub fn standard_stages() -> Stages {
+    Stages::none()
+        .then(Arc::new(super::automation::engine::RulesStage))
+        .then(Arc::new(super::ai::pipeline::AiStage))
+}
