@@ -114,3 +114,66 @@ pub fn hard_navigate(path: &str) {
     #[cfg(not(feature = "hydrate"))]
     let _ = path;
 }
+
+/// The browser's clock in Unix seconds, ticking every 20 seconds once the page is
+/// interactive; none while the server renders and while the page hydrates (so
+/// both render the same text).
+#[derive(Clone, Copy, Debug)]
+pub struct Now(pub RwSignal<Option<i64>>);
+
+impl Now {
+    /// Provides the clock and starts it after hydration (call once, in the shell).
+    pub fn provide() {
+        let now = Now(RwSignal::new(None));
+        provide_context(now);
+        Effect::new(move |_| {
+            let tick = move || now.0.set(Some(browser_now_secs()));
+            tick();
+            let h = set_interval_with_handle(tick, std::time::Duration::from_secs(20));
+            on_cleanup(move || {
+                if let Ok(h) = h {
+                    h.clear();
+                }
+            });
+        });
+    }
+}
+
+fn browser_now_secs() -> i64 {
+    #[cfg(feature = "hydrate")]
+    {
+        #[allow(clippy::cast_possible_truncation)]
+        let s = (js_sys::Date::now() / 1000.0) as i64;
+        s
+    }
+    #[cfg(not(feature = "hydrate"))]
+    0
+}
+
+/// A ticket's SLA clock: "First reply in 1h 20m", amber from the warning time,
+/// red and "overdue" past the target. Before the page is interactive it shows the
+/// due time in the viewer's zone.
+#[component]
+pub fn SlaBadge(clock: crate::types::SlaClock) -> impl IntoView {
+    let now = use_context::<Now>().map(|n| n.0);
+    let (due, warn) = (clock.due, clock.warn);
+    let label = clock.metric_label();
+    let due_text = chrono::DateTime::from_timestamp(due, 0)
+        .map(|t| fmt_time(&t.to_rfc3339()))
+        .unwrap_or_default();
+    let title = format!("{}: {label} due {due_text}", clock.policy);
+    let state = move || match now.and_then(|n| n.get()) {
+        Some(t) if t >= due => "breached",
+        Some(t) if t >= warn => "warning",
+        _ => "ok",
+    };
+    view! {
+        <span class=move || format!("sla sla-{}", state()) data-testid="sla-clock" data-state=state data-metric=clock.metric.clone() title=title>
+            {move || match now.and_then(|n| n.get()) {
+                None => format!("{label} due {due_text}"),
+                Some(t) if t >= due => format!("{label} overdue {}", crate::types::duration_text(t - due)),
+                Some(t) => format!("{label} in {}", crate::types::duration_text(due - t)),
+            }}
+        </span>
+    }
+}

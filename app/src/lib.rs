@@ -91,6 +91,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("settings/ai-policies") view={Lazy::<r::AiPolicies>::new()}/>
                     <Route path=path!("settings/procedures") view={Lazy::<r::Procedures>::new()}/>
                     <Route path=path!("settings/rules") view={Lazy::<r::Rules>::new()}/>
+                    <Route path=path!("settings/sla") view={Lazy::<r::Sla>::new()}/>
                 </ParentRoute>
             </Routes>
         </Router>

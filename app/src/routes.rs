@@ -12,7 +12,7 @@
 
 use crate::pages::{
     actions, activity, admin, ai, api_keys, auth, channels, inbox, inbox_settings, kb, ops, portal,
-    procedures, rules, settings, support, team, webhooks,
+    procedures, rules, settings, sla, support, team, webhooks,
 };
 use leptos::prelude::*;
 use leptos_router::LazyRoute;
@@ -124,6 +124,8 @@ area! {
     AutomationArea, automation_area, __preload_automation_area {
         /// `/app/settings/rules`.
         Rules => rules::RulesPage;
+        /// `/app/settings/sla`.
+        Sla => sla::SlaPage;
     }
 }
 

@@ -34,6 +34,7 @@ const ADMIN_ROUTES = [
   '/app/settings/ai-policies',
   '/app/settings/procedures',
   '/app/settings/rules',
+  '/app/settings/sla',
   '/app/inbox?c=1',
   '/app/no-such-page',
 ];

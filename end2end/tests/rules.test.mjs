@@ -1,7 +1,8 @@
 // Automation rules in the browser, on the seeded demo workspace: the seeded rules
 // and their firing log; an admin builds a nested rule in the editor, dry-runs it
 // (nothing changes), saves it switched on; a customer's chat message then fires
-// it and the ticket is tagged; versions are compared and restored.
+// it, the ticket is tagged and shows its SLA clock counting down; versions are
+// compared and restored; schedules and SLA policies are edited.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -95,7 +96,18 @@ test('an admin builds a nested rule, dry-runs it, saves it, and a chat message f
   assert.equal(await fired.first().getAttribute('data-outcome'), 'applied');
   const ticket = (await fired.first().locator('a').innerText()).replace('#', '');
   await open(admin, server.base, `/app/inbox?c=${ticket}`);
-  await admin.locator('.tag', { hasText: 'shipping' }).first().waitFor();
+  const row = admin.locator(`[data-testid="conversation-row"][data-number="${ticket}"]`);
+  await row.locator('.tag', { hasText: 'shipping' }).waitFor();
+  // The seeded Standard SLA policy gave it a first-reply target; the clock counts
+  // down in the browser once the page is interactive.
+  const clock = row.locator('[data-testid="sla-clock"]');
+  assert.equal(await clock.getAttribute('data-metric'), 'first_response');
+  await admin.waitForFunction(
+    (n) => /^First reply (in|overdue) \d/.test(document.querySelector(`[data-testid="conversation-row"][data-number="${n}"] [data-testid="sla-clock"]`)?.textContent || ''),
+    ticket,
+  );
+  await admin.locator('[data-testid="conversation-pane"] [data-testid="sla-clock"]').waitFor();
+  await admin.screenshot({ path: join(SHOTS, 'inbox-sla-clock.png') });
 });
 
 test('versions are compared and restored', async () => {
@@ -116,4 +128,35 @@ test('versions are compared and restored', async () => {
   await admin.locator('[data-testid="restore-version"]').first().click();
   await admin.locator('[data-testid="rule-row"][data-name="Parcel questions"]', { hasText: 'v3' }).waitFor();
   assert.equal(await admin.locator('[data-testid="rule-action"]').count(), 2);
+});
+
+test('an admin adds a business-hours schedule and an SLA policy', async () => {
+  await open(admin, server.base, '/app/settings/sla');
+  assert.equal(await admin.locator('[data-testid="schedule-row"]').count(), 2);
+  assert.equal(await admin.locator('[data-testid="policy-row"]').count(), 4);
+  assert.match(await admin.locator('[data-testid="schedule-row"][data-name="EU support"]').innerText(), /Mon–Fri 08:00–18:00, Sat 10:00–14:00/);
+  await admin.click('[data-testid="new-schedule"]');
+  await admin.fill('[data-testid="schedule-name"]', 'APAC support');
+  await admin.fill('[data-testid="schedule-zone"]', 'Asia/Tokyo');
+  await admin.fill('[data-testid="schedule-holidays"]', '2027-01-01 Ganjitsu\n2027-01-11 Seijin no Hi');
+  await admin.click('[data-testid="save-schedule"]');
+  await admin.locator('[data-testid="schedule-saved"]', { hasText: 'Saved “APAC support”: Mon–Fri 09:00–17:00.' }).waitFor();
+  await admin.locator('[data-testid="schedule-row"][data-name="APAC support"]').waitFor();
+  // A bad zone is refused with a message a person can act on.
+  await admin.fill('[data-testid="schedule-zone"]', 'Tokyo');
+  await admin.click('[data-testid="save-schedule"]');
+  await admin.locator('[data-testid="schedule-editor"] .field-error', { hasText: '“Tokyo” is not a time zone' }).waitFor();
+
+  await admin.click('[data-testid="new-policy"]');
+  await admin.fill('[data-testid="policy-name"]', 'Japan enterprise');
+  await admin.fill('[data-testid="policy-tag"]', 'enterprise');
+  await admin.fill('[data-testid="policy-first"]', '1.5');
+  await admin.fill('[data-testid="policy-resolution"]', '24');
+  await admin.click('[data-testid="save-policy"]');
+  await admin.locator('[data-testid="policy-saved"]', { hasText: 'Saved “Japan enterprise”.' }).waitFor();
+  const row = admin.locator('[data-testid="policy-row"][data-name="Japan enterprise"]');
+  await row.waitFor();
+  assert.match(await row.innerText(), /any priority, tagged enterprise/);
+  assert.match(await row.innerText(), /1h 30m/);
+  await admin.screenshot({ path: join(SHOTS, 'sla-settings.png'), fullPage: true });
 });

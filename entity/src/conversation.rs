@@ -44,6 +44,18 @@ pub struct Model {
     pub ai_answered_at: Option<DateTimeUtc>,
     /// When the AI's answer counted as a resolution (confirmed, or 72 h quiet).
     pub ai_resolved_at: Option<DateTimeUtc>,
+    /// The SLA policy whose targets the ticket has.
+    pub sla_policy_id: Option<i32>,
+    /// First reply due (business time of the policy's schedule).
+    pub first_response_due_at: Option<DateTimeUtc>,
+    /// Next reply due (the customer wrote again after a reply).
+    pub next_response_due_at: Option<DateTimeUtc>,
+    /// Solved due.
+    pub resolution_due_at: Option<DateTimeUtc>,
+    /// When the sweep last warned about the nearest target.
+    pub sla_warned_at: Option<DateTimeUtc>,
+    /// When the sweep last marked a target breached.
+    pub sla_breached_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

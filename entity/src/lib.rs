@@ -14,6 +14,7 @@ pub mod ai_setting;
 pub mod api_key;
 pub mod attachment;
 pub mod auth_token;
+pub mod business_schedule;
 pub mod canned_response;
 pub mod channel_setting;
 pub mod conversation;
@@ -48,6 +49,7 @@ pub mod rule_version;
 pub mod saved_view;
 pub mod session;
 pub mod side_conversation;
+pub mod sla_policy;
 pub mod tag;
 pub mod task;
 pub mod team;
@@ -125,7 +127,13 @@ tenant!(
     ai_loop_run,
     procedure
 );
-tenant!(rule, rule_version, rule_firing);
+tenant!(
+    rule,
+    rule_version,
+    rule_firing,
+    business_schedule,
+    sla_policy
+);
 
 impl GlobalEntity for user::Entity {}
 impl GlobalEntity for workspace::Entity {}

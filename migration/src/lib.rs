@@ -12,6 +12,7 @@ mod m20261204_000006_search_speed;
 mod m20261204_000007_ai_actions;
 mod m20261205_000008_procedures;
 mod m20261206_000009_rules;
+mod m20261207_000010_sla;
 pub mod schema;
 
 /// The ordered list of every migration Switchboard knows.
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000007_ai_actions::Migration),
             Box::new(m20261205_000008_procedures::Migration),
             Box::new(m20261206_000009_rules::Migration),
+            Box::new(m20261207_000010_sla::Migration),
         ]
     }
 }

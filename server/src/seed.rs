@@ -70,6 +70,107 @@ pub async fn seed(state: &AppState) -> ServiceResult<()> {
         .await?;
     seed_actions(state, &actor, &meta).await?;
     seed_rules(state, &actor, &meta).await?;
+    seed_sla(state, &actor).await?;
+    // The demo's open tickets get their SLA targets too.
+    app::services::hours::sla::backfill(state, scope).await?;
+    Ok(())
+}
+/// Two business-hours schedules (New York and Berlin, with holidays) and SLA
+/// policies for urgent, VIP and all other tickets.
+async fn seed_sla(state: &AppState, owner: &app::services::Actor) -> ServiceResult<()> {
+    use app::services::hours;
+    use app::types::{Holiday, OpenHours, ScheduleForm, SlaPolicyForm};
+    let days = |open: &str, close: &str, n: u8| -> Vec<OpenHours> {
+        (0..n)
+            .map(|day| OpenHours {
+                day,
+                open: open.into(),
+                close: close.into(),
+            })
+            .collect()
+    };
+    let holiday = |date: &str, name: &str| Holiday {
+        date: date.into(),
+        name: name.into(),
+    };
+    let us = hours::save_schedule(
+        state,
+        owner,
+        &ScheduleForm {
+            id: None,
+            name: "US support".into(),
+            time_zone: "America/New_York".into(),
+            hours: days("09:00", "17:00", 5),
+            holidays: vec![
+                holiday("2026-12-25", "Christmas Day"),
+                holiday("2027-01-01", "New Year's Day"),
+                holiday("2027-05-31", "Memorial Day"),
+                holiday("2027-07-05", "Independence Day (observed)"),
+            ],
+        },
+    )
+    .await?;
+    let mut eu_hours = days("08:00", "18:00", 5);
+    eu_hours.push(OpenHours {
+        day: 5,
+        open: "10:00".into(),
+        close: "14:00".into(),
+    });
+    hours::save_schedule(
+        state,
+        owner,
+        &ScheduleForm {
+            id: None,
+            name: "EU support".into(),
+            time_zone: "Europe/Berlin".into(),
+            hours: eu_hours,
+            holidays: vec![
+                holiday("2026-12-25", "Weihnachten"),
+                holiday("2026-12-26", "Zweiter Weihnachtstag"),
+                holiday("2027-01-01", "Neujahr"),
+            ],
+        },
+    )
+    .await?;
+    let policy =
+        |name: &str, prios: &[&str], tag: &str, schedule: Option<i32>, f: i32, n: i32, r: i32| {
+            SlaPolicyForm {
+                id: None,
+                name: name.into(),
+                priorities: prios.iter().map(|p| (*p).to_owned()).collect(),
+                tag: tag.into(),
+                schedule_id: schedule,
+                first_response_mins: Some(f),
+                next_response_mins: Some(n),
+                resolution_mins: Some(r),
+                warn_mins: 30,
+                enabled: true,
+            }
+        };
+    for p in [
+        policy("Urgent", &["urgent"], "", None, 60, 120, 8 * 60),
+        policy("VIP", &[], "vip", Some(us.id), 2 * 60, 4 * 60, 16 * 60),
+        policy(
+            "High priority",
+            &["high"],
+            "",
+            Some(us.id),
+            4 * 60,
+            8 * 60,
+            24 * 60,
+        ),
+        policy(
+            "Standard",
+            &[],
+            "",
+            Some(us.id),
+            8 * 60,
+            16 * 60,
+            5 * 8 * 60,
+        ),
+    ] {
+        hours::save_policy(state, owner, &p).await?;
+    }
     Ok(())
 }
 

@@ -54,6 +54,13 @@ const COVERED: &[&str] = &[
     "delete_procedure",
     "preview_procedure",
     "compile_procedure",
+    // Business hours and SLAs: sla_targets_follow_policies_in_business_hours in
+    // tests/sla.rs.
+    "get_sla",
+    "save_schedule",
+    "delete_schedule",
+    "save_sla_policy",
+    "delete_sla_policy",
     // Rules: rules_are_checked_versioned_and_kept_apart in tests/automation.rs.
     "get_rules",
     "save_rule",

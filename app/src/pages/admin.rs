@@ -157,6 +157,11 @@ const NAV: &[NavItem] = &[
         action: Action::ManageAutomation,
     },
     NavItem {
+        href: "/app/settings/sla",
+        label: "Business hours & SLAs",
+        action: Action::ManageAutomation,
+    },
+    NavItem {
         href: "/app/settings/ai-policies",
         label: "AI policies",
         action: Action::ManageAiPolicies,
@@ -189,6 +194,7 @@ fn Shell(session: SessionView) -> impl IntoView {
     provide_context(live);
     provide_context(SessionCtx(session.clone()));
     provide_context(crate::components::ViewerZone(session.zone.clone()));
+    crate::components::Now::provide();
     Effect::new(move |_| live::connect(live));
     let needs_tz = session.timezone.is_none();
     Effect::new(move |_| {

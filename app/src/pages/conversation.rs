@@ -5,7 +5,7 @@
 
 use super::admin::{use_live, use_session};
 use super::inbox::{ComposerCommand, InboxCtx};
-use crate::components::{action_error, fmt_time, ErrorBox, FormError, Loading};
+use crate::components::{action_error, fmt_time, ErrorBox, FormError, Loading, SlaBadge};
 use crate::error::AppError;
 use crate::permissions::{can, Action, Role};
 use crate::serverfns::inbox::{
@@ -200,6 +200,7 @@ fn Pane(
                     " "
                     <a class="small" href=d.customer_url.clone() target="_blank" rel="noopener" data-testid="customer-view-link">"Customer view ↗"</a>
                     <h1 data-testid="conversation-subject">{row.subject.clone()}</h1>
+                    {row.sla.clone().map(|c| view! { <SlaBadge clock=c/> })}
                     <Presences presence/>
                     {move || (live_ctx.customer_typing.get() == Some(id)).then(|| view! {
                         <span class="presence-chip typing" data-testid="customer-typing"><span class="dot"></span>"Customer is typing…"</span>

@@ -7,7 +7,7 @@
 
 use super::admin::{use_live, use_session};
 use super::conversation::ConversationPane;
-use crate::components::{action_error, fmt_time, ErrorBox, FormError, Loading};
+use crate::components::{action_error, fmt_time, ErrorBox, FormError, Loading, SlaBadge};
 use crate::permissions::{can, Action, Role};
 use crate::serverfns::inbox::{
     get_inbox_meta, list_conversations, list_notifications, list_views, search_inbox, BulkUpdate,
@@ -426,6 +426,7 @@ fn ConvItem(
                     {(row.priority >= Priority::High).then(|| view! { <span class=format!("badge prio-{}", row.priority.as_str())>{row.priority.label()}</span> })}
                     <em>{row.channel.label()}</em>
                     {row.assignee_name.clone().map(|a| view! { <span data-testid="row-assignee">{a}</span> })}
+                    {row.sla.clone().map(|c| view! { <SlaBadge clock=c/> })}
                     {row.tags.iter().map(|t| view! { <span class="tag">{t.clone()}</span> }).collect_view()}
                 </div>
             </a>

@@ -19,6 +19,7 @@ pub mod portal;
 pub mod procedures;
 pub mod rules;
 pub mod settings;
+pub mod sla;
 pub mod support;
 pub mod team;
 pub mod webhooks;

@@ -71,6 +71,8 @@ pub mod kind {
     pub const AI_LOOP: &str = super::super::actions::autonomous::JOB;
     /// Automation rules over open tickets (scheduled).
     pub const RULE_AUTOMATIONS: &str = super::super::automation::engine::JOB;
+    /// SLA warnings and breaches.
+    pub const SLA_SWEEP: &str = super::super::hours::sla::JOB;
 }
 
 /// A job to enqueue.
@@ -365,6 +367,7 @@ async fn execute(state: &AppState, job: &job::Model) -> Result<(), String> {
         kind::FOLLOW_UP => super::follow_ups::run_job(state, &payload).await,
         kind::AI_LOOP => super::actions::autonomous::run_all(state).await,
         kind::RULE_AUTOMATIONS => super::automation::engine::run_automations(state).await,
+        kind::SLA_SWEEP => super::hours::sla::sweep(state).await,
         kind::PURGE_SESSIONS | kind::PURGE_AUTH | kind::ACTIVITY_RETENTION | kind::PURGE_JOBS => {
             maintenance(state, job.kind.as_str()).await
         }
@@ -533,6 +536,11 @@ pub const SCHEDULES: &[CronEntry] = &[
         name: "ai-autonomous-loop",
         cron: "0 */5 * * * *",
         kind: kind::AI_LOOP,
+    },
+    CronEntry {
+        name: "sla-sweep",
+        cron: "15 * * * * *",
+        kind: kind::SLA_SWEEP,
     },
     CronEntry {
         name: "rule-automations",

@@ -14,6 +14,7 @@ pub mod context;
 pub mod dashboard;
 pub mod error;
 pub mod follow_ups;
+pub mod hours;
 pub mod inbox;
 pub mod jobs;
 pub mod kb;

@@ -54,6 +54,15 @@ pub enum StageEvent {
         /// an API client).
         by_rule: Option<i32>,
     },
+    /// The ticket's nearest SLA target is close (warning) or past (breach).
+    SlaAlert {
+        /// The workspace.
+        workspace_id: i32,
+        /// The conversation.
+        conversation_id: i32,
+        /// Past the target (otherwise a warning).
+        breached: bool,
+    },
 }
 
 impl StageEvent {
@@ -65,6 +74,9 @@ impl StageEvent {
             }
             | Self::ConversationUpdated {
                 conversation_id, ..
+            }
+            | Self::SlaAlert {
+                conversation_id, ..
             } => *conversation_id,
         }
     }
@@ -73,7 +85,8 @@ impl StageEvent {
     pub fn workspace_id(&self) -> i32 {
         match self {
             Self::MessageReceived { workspace_id, .. }
-            | Self::ConversationUpdated { workspace_id, .. } => *workspace_id,
+            | Self::ConversationUpdated { workspace_id, .. }
+            | Self::SlaAlert { workspace_id, .. } => *workspace_id,
         }
     }
 }

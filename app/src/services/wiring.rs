@@ -9,10 +9,14 @@ use std::sync::Arc;
 ///
 /// 1. **rules** — triggers whose conditions hold apply their actions (tags,
 ///    priority, assignment …) inside the same transaction;
-/// 2. **ai** — the AI agent enqueues its run for a customer message, so it sees
+/// 2. **sla** — a new ticket gets the first matching SLA policy's targets; a
+///    customer's follow-up starts the next-reply clock; a priority or tag change
+///    picks the policy again;
+/// 3. **ai** — the AI agent enqueues its run for a customer message, so it sees
 ///    what the rules set.
 pub fn standard_stages() -> Stages {
     Stages::none()
         .then(Arc::new(super::automation::engine::RulesStage))
+        .then(Arc::new(super::hours::sla::SlaStage))
         .then(Arc::new(super::ai::pipeline::AiStage))
 }

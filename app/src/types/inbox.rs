@@ -256,6 +256,9 @@ pub struct ConversationRow {
     pub created_at: String,
     /// Updated, RFC 3339.
     pub updated_at: String,
+    /// The SLA clock of the nearest target not yet met.
+    #[serde(default)]
+    pub sla: Option<super::SlaClock>,
 }
 
 /// One page of a conversation list.
@@ -330,6 +333,9 @@ pub struct InboxRow {
     /// Updated, RFC 3339.
     #[serde(rename = "u")]
     pub updated_at: String,
+    /// The SLA clock of the nearest target not yet met.
+    #[serde(rename = "sla", default, skip_serializing_if = "Option::is_none")]
+    pub sla: Option<super::SlaClock>,
 }
 
 impl InboxRow {
@@ -360,6 +366,7 @@ impl From<ConversationRow> for InboxRow {
             tags: r.tags,
             preview,
             updated_at: r.updated_at,
+            sla: r.sla,
         }
     }
 }
@@ -779,6 +786,7 @@ mod tests {
             message_count: 1,
             created_at: String::new(),
             updated_at: String::new(),
+            sla: None,
         };
         let item = InboxRow::from(row);
         assert!(item.preview.chars().count() <= InboxRow::PREVIEW_CHARS + 1);

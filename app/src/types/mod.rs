@@ -454,5 +454,7 @@ mod procedures;
 pub use procedures::*;
 mod rules;
 pub use rules::*;
+mod hours;
+pub use hours::*;
 
 pub use widget_protocol::*;

@@ -62,6 +62,10 @@ pub enum RuleEvent {
     MessageReceived,
     /// A ticket's status, priority, assignee, team, tags or fields changed.
     TicketUpdated,
+    /// A ticket's nearest SLA target is close (its policy's warning time).
+    SlaWarning,
+    /// A ticket missed an SLA target.
+    SlaBreached,
 }
 
 impl RuleEvent {
@@ -70,6 +74,8 @@ impl RuleEvent {
         RuleEvent::TicketCreated,
         RuleEvent::MessageReceived,
         RuleEvent::TicketUpdated,
+        RuleEvent::SlaWarning,
+        RuleEvent::SlaBreached,
     ];
 
     /// Storage name.
@@ -78,6 +84,8 @@ impl RuleEvent {
             Self::TicketCreated => "ticket_created",
             Self::MessageReceived => "message_received",
             Self::TicketUpdated => "ticket_updated",
+            Self::SlaWarning => "sla_warning",
+            Self::SlaBreached => "sla_breached",
         }
     }
 
@@ -92,6 +100,8 @@ impl RuleEvent {
             Self::TicketCreated => "A ticket is created",
             Self::MessageReceived => "A customer message arrives",
             Self::TicketUpdated => "A ticket is updated",
+            Self::SlaWarning => "An SLA target is close",
+            Self::SlaBreached => "An SLA target is missed",
         }
     }
 }

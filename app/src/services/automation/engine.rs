@@ -66,6 +66,14 @@ impl Stage for RulesStage {
             StageEvent::ConversationUpdated { changed, .. } => {
                 (vec![RuleEvent::TicketUpdated], changed.clone())
             }
+            StageEvent::SlaAlert { breached, .. } => (
+                vec![if *breached {
+                    RuleEvent::SlaBreached
+                } else {
+                    RuleEvent::SlaWarning
+                }],
+                Vec::new(),
+            ),
         };
         let scope = Scoped::new(event.workspace_id());
         let rules: Vec<Loaded> = enabled(&**uow, scope, RuleKind::Trigger)

@@ -411,8 +411,14 @@ async fn after_public_reply(
     row: &message::Model,
 ) -> ServiceResult<()> {
     let fresh = conversations::find(&**uow, scope, conversation_id).await?;
-    if fresh.first_response_at.is_none() || fresh.status == Status::New.as_str() {
+    if fresh.first_response_at.is_none()
+        || fresh.status == Status::New.as_str()
+        || fresh.next_response_due_at.is_some()
+    {
         let mut cm = fresh.clone().into_active_model();
+        // A reply meets the next-reply target (SLA).
+        cm.next_response_due_at = Set(None);
+        cm.sla_warned_at = Set(None);
         if fresh.first_response_at.is_none() {
             cm.first_response_at = Set(Some(row.created_at));
         }

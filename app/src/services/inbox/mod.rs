@@ -8,6 +8,7 @@
 
 pub mod attachments;
 pub mod canned;
+pub mod clock;
 pub mod conversations;
 pub mod customers;
 pub mod macros;
@@ -46,6 +47,7 @@ pub async fn rows(
     }
     let ids: Vec<i32> = convs.iter().map(|c| c.id).collect();
     let names = names_for(db, scope, &convs, &ids).await?;
+    let mut clocks = clock::clocks(db, scope, &convs).await?;
     let name = |kind: Kind, id: i32| names.one.get(&(kind, id)).cloned();
     Ok(convs
         .into_iter()
@@ -57,6 +59,7 @@ pub async fn rows(
             assignee_name: c.assignee_id.and_then(|u| name(Kind::User, u)),
             team_name: c.team_id.and_then(|t| name(Kind::Team, t)),
             tags: names.tags.get(&c.id).cloned().unwrap_or_default(),
+            sla: clocks.remove(&c.id),
             status: Status::parse(&c.status).unwrap_or(Status::Open),
             priority: Priority::parse(&c.priority).unwrap_or(Priority::Normal),
             channel: Channel::parse(&c.channel).unwrap_or(Channel::Api),
