@@ -73,11 +73,8 @@ fn hours_to_mins(s: &str) -> Option<i32> {
 fn mins_to_hours(m: Option<i32>) -> String {
     m.map(|m| {
         let h = f64::from(m) / 60.0;
-        if (h - h.round()).abs() < 1e-9 {
-            format!("{h:.0}")
-        } else {
-            format!("{h:.2}")
-        }
+        let t = format!("{h:.2}");
+        t.trim_end_matches('0').trim_end_matches('.').to_owned()
     })
     .unwrap_or_default()
 }

@@ -150,15 +150,31 @@ impl SlaClock {
     }
 }
 
-/// "1h 20m", "3d 4h", "45m" for a number of seconds.
+/// "1h 20m", "3d 4h", "2h", "45m" for a number of seconds.
 pub fn duration_text(secs: i64) -> String {
     let s = secs.abs();
     let (d, h, m) = (s / 86_400, (s % 86_400) / 3600, (s % 3600) / 60);
-    if d > 0 {
-        format!("{d}d {h}h")
-    } else if h > 0 {
-        format!("{h}h {m}m")
-    } else {
-        format!("{}m", m.max(if s > 0 { 1 } else { 0 }))
+    match (d, h, m) {
+        (0, 0, m) => format!("{}m", m.max(i64::from(s > 0))),
+        (0, h, 0) => format!("{h}h"),
+        (0, h, m) => format!("{h}h {m}m"),
+        (d, 0, _) => format!("{d}d"),
+        (d, h, _) => format!("{d}d {h}h"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::duration_text;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(duration_text(30), "1m");
+        assert_eq!(duration_text(0), "0m");
+        assert_eq!(duration_text(45 * 60), "45m");
+        assert_eq!(duration_text(3600), "1h");
+        assert_eq!(duration_text(80 * 60), "1h 20m");
+        assert_eq!(duration_text(86_400), "1d");
+        assert_eq!(duration_text(-(3 * 86_400 + 4 * 3600 + 60)), "3d 4h");
     }
 }

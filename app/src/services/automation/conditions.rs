@@ -308,6 +308,10 @@ fn check(c: &Cond, fields: &[RuleField], at: &str) -> Result<(), String> {
 pub fn describe(c: &Cond, fields: &[RuleField]) -> String {
     match c {
         Cond::Group { items, .. } if items.is_empty() => "Always".to_owned(),
+        // A lone group inside the top one reads as the top one.
+        Cond::Group { items, .. } if items.len() == 1 && matches!(items[0], Cond::Group { .. }) => {
+            describe(&items[0], fields)
+        }
         _ => words(c, fields, true),
     }
 }
