@@ -7,7 +7,8 @@
 //!   full-text search and message creation, and prints a markdown table;
 //! - `widget-latency` times chat messages from a widget socket to an agent socket;
 //! - `ai-eval` runs the AI agent's evaluation set and times its pipeline;
-//! - `actions` times proposal → execution of AI actions and MCP tool calls.
+//! - `actions` times proposal → execution of AI actions and MCP tool calls;
+//! - `rules` times the pipeline stages (rules, SLA) per inbound message.
 
 #![allow(clippy::print_stdout, reason = "a command-line report")]
 
@@ -22,6 +23,8 @@ mod actions;
 mod ai_eval;
 #[path = "bench/generate.rs"]
 mod generate;
+#[path = "bench/rules.rs"]
+mod rules;
 #[path = "bench/run.rs"]
 mod run;
 #[path = "bench/text.rs"]
@@ -50,6 +53,8 @@ enum Command {
     AiEval(ai_eval::EvalArgs),
     /// AI actions: proposal → execution, and MCP tool-call latency.
     Actions(actions::ActionsArgs),
+    /// Pipeline stages (rules, SLA) per inbound message, in-process.
+    Rules(rules::RulesArgs),
 }
 
 #[tokio::main]
@@ -60,5 +65,6 @@ async fn main() -> anyhow::Result<()> {
         Command::WidgetLatency(a) => widget::run(a).await,
         Command::AiEval(a) => ai_eval::run(a).await,
         Command::Actions(a) => actions::run(a).await,
+        Command::Rules(a) => rules::run(a).await,
     }
 }

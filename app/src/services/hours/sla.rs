@@ -38,29 +38,48 @@ impl Stage for SlaStage {
 
     async fn handle(&self, uow: &mut UnitOfWork, event: &StageEvent) -> ServiceResult<()> {
         let scope = Scoped::new(event.workspace_id());
-        match event {
+        let (id, follow_up) = match event {
             StageEvent::MessageReceived {
                 automatic: false,
-                opened: true,
+                opened,
                 conversation_id,
                 ..
-            } => assign(uow, scope, *conversation_id).await,
-            StageEvent::MessageReceived {
-                automatic: false,
-                opened: false,
-                conversation_id,
-                ..
-            } => customer_wrote(uow, scope, *conversation_id).await,
+            } => (*conversation_id, !*opened),
             StageEvent::ConversationUpdated {
                 changed,
                 conversation_id,
                 ..
             } if changed.iter().any(|c| matches!(*c, "priority" | "tags")) => {
-                assign(uow, scope, *conversation_id).await
+                (*conversation_id, false)
             }
-            _ => Ok(()),
+            _ => return Ok(()),
+        };
+        // One statement when the workspace has no SLA policies.
+        let policies = enabled_policies(&**uow, scope).await?;
+        if policies.is_empty() {
+            return Ok(());
+        }
+        let c = find(&**uow, scope, id).await?;
+        if follow_up && c.sla_policy_id.is_some() {
+            customer_wrote(uow, scope, c, &policies).await
+        } else {
+            assign(uow, scope, c, &policies).await
         }
     }
+}
+
+/// The workspace's enabled policies, in matching order.
+async fn enabled_policies(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+) -> ServiceResult<Vec<sla_policy::Model>> {
+    Ok(scope
+        .find::<sla_policy::Entity>()
+        .filter(sla_policy::Column::Enabled.eq(true))
+        .order_by_asc(sla_policy::Column::Position)
+        .order_by_asc(sla_policy::Column::Id)
+        .all(db)
+        .await?)
 }
 
 async fn tag_names(
@@ -89,27 +108,29 @@ async fn tag_names(
         .collect())
 }
 
-/// The first enabled policy (in order) whose priorities and tag match.
+/// The first policy (in order) whose priorities and tag match.
 async fn matching(
     db: &impl ConnectionTrait,
     scope: Scoped,
     c: &conversation::Model,
+    policies: &[sla_policy::Model],
 ) -> ServiceResult<Option<sla_policy::Model>> {
-    let policies = scope
-        .find::<sla_policy::Entity>()
-        .filter(sla_policy::Column::Enabled.eq(true))
-        .order_by_asc(sla_policy::Column::Position)
-        .order_by_asc(sla_policy::Column::Id)
-        .all(db)
-        .await?;
     if policies.is_empty() {
         return Ok(None);
     }
-    let tags = tag_names(db, scope, c.id).await?;
-    Ok(policies.into_iter().find(|p| {
-        (p.priorities.is_empty() || p.priorities.split(',').any(|x| x == c.priority))
-            && (p.tag.is_empty() || tags.contains(&p.tag))
-    }))
+    let needs_tags = policies.iter().any(|p| !p.tag.is_empty());
+    let tags = if needs_tags {
+        tag_names(db, scope, c.id).await?
+    } else {
+        Vec::new()
+    };
+    Ok(policies
+        .iter()
+        .find(|p| {
+            (p.priorities.is_empty() || p.priorities.split(',').any(|x| x == c.priority))
+                && (p.tag.is_empty() || tags.contains(&p.tag))
+        })
+        .cloned())
 }
 
 async fn find(
@@ -154,10 +175,14 @@ pub fn due(s: &calc::Schedule, from: DateTime<Utc>, mins: Option<i32>) -> Option
 
 /// (Re)picks the policy and sets the targets, counted from the ticket's
 /// creation (and, for the next reply, from now when a reply is awaited).
-async fn assign(uow: &mut UnitOfWork, scope: Scoped, id: i32) -> ServiceResult<()> {
-    let c = find(&**uow, scope, id).await?;
-    let policy = matching(&**uow, scope, &c).await?;
-    if policy.as_ref().map(|p| p.id) == c.sla_policy_id && c.sla_policy_id.is_some() {
+async fn assign(
+    uow: &mut UnitOfWork,
+    scope: Scoped,
+    c: conversation::Model,
+    policies: &[sla_policy::Model],
+) -> ServiceResult<()> {
+    let policy = matching(&**uow, scope, &c, policies).await?;
+    if c.sla_policy_id.is_some() && policy.as_ref().map(|p| p.id) == c.sla_policy_id {
         return Ok(());
     }
     let mut m = c.clone().into_active_model();
@@ -188,23 +213,19 @@ async fn assign(uow: &mut UnitOfWork, scope: Scoped, id: i32) -> ServiceResult<(
 
 /// The customer wrote again: after a first reply, the next-reply clock starts
 /// (unless one is already running).
-async fn customer_wrote(uow: &mut UnitOfWork, scope: Scoped, id: i32) -> ServiceResult<()> {
-    let c = find(&**uow, scope, id).await?;
-    if c.sla_policy_id.is_none() {
-        return assign(uow, scope, id).await;
-    }
+async fn customer_wrote(
+    uow: &mut UnitOfWork,
+    scope: Scoped,
+    c: conversation::Model,
+    policies: &[sla_policy::Model],
+) -> ServiceResult<()> {
     if c.first_response_at.is_none() || c.next_response_due_at.is_some() {
         return Ok(());
     }
-    let Some(p) = scope
-        .find::<sla_policy::Entity>()
-        .filter(sla_policy::Column::Id.eq(c.sla_policy_id))
-        .one(&**uow)
-        .await?
-    else {
+    let Some(p) = policies.iter().find(|p| Some(p.id) == c.sla_policy_id) else {
         return Ok(());
     };
-    let s = schedule(&**uow, scope, &p).await?;
+    let s = schedule(&**uow, scope, p).await?;
     let mut m = c.into_active_model();
     m.next_response_due_at = Set(due(&s, now(), p.next_response_mins));
     m.sla_warned_at = Set(None);
@@ -321,10 +342,12 @@ pub async fn backfill(state: &AppState, scope: Scoped) -> ServiceResult<usize> {
         .into_tuple()
         .all(&state.db)
         .await?;
+    let policies = enabled_policies(&state.db, scope).await?;
     let mut n = 0;
     let mut uow = UnitOfWork::begin(state).await?;
     for id in ids {
-        assign(&mut uow, scope, id).await?;
+        let c = find(&*uow, scope, id).await?;
+        assign(&mut uow, scope, c, &policies).await?;
         if find(&*uow, scope, id).await?.sla_policy_id.is_some() {
             n += 1;
         }

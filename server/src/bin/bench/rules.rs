@@ -1,0 +1,233 @@
+//! `switchboard-bench rules`: what the pipeline stages cost per inbound message,
+//! in-process on a fresh SQLite database (or `--database-url`).
+//!
+//! A workspace gets `--rules` enabled triggers (each with a nested condition
+//! group of four tests over the message, customer and ticket; one in twenty
+//! matches and tags the ticket) and three SLA policies with a business-hours
+//! schedule. The same number of customer emails then go through the one inbound
+//! path three times: with no stages, with the rules stage only, and with the
+//! standard stages (rules, SLA, AI agent enqueue). Prints markdown rows with the
+//! mean and p95 per message and the rules stage's share.
+
+use anyhow::Context;
+use app::services::channels::inbound::{self, InboundMessage, Sender};
+use app::services::stages::Stages;
+use app::services::tenancy::Scoped;
+use app::services::{automation, hours, AppState};
+use app::types::{
+    Channel, Cond, CondOp, IdentifierKind, OpenHours, RuleAction, RuleEvent, RuleForm, RuleKind,
+    ScheduleForm, SlaPolicyForm,
+};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Arguments of `rules`.
+#[derive(Debug, clap::Args)]
+pub struct RulesArgs {
+    /// Enabled triggers in the workspace.
+    #[arg(long, default_value_t = 200)]
+    pub rules: usize,
+    /// Customer messages per pass.
+    #[arg(long, default_value_t = 1000)]
+    pub messages: usize,
+    /// Database URL (default: a fresh SQLite file in the temp directory).
+    #[arg(long)]
+    pub database_url: Option<String>,
+}
+
+fn test(field: &str, op: CondOp, value: &str) -> Cond {
+    Cond::Test {
+        field: field.into(),
+        op,
+        value: value.into(),
+    }
+}
+
+fn rule(i: usize) -> RuleForm {
+    let matching = i.is_multiple_of(20);
+    let word = if matching {
+        "order".to_owned()
+    } else {
+        format!("zq{i}")
+    };
+    RuleForm {
+        id: None,
+        name: format!("Rule {i:03}"),
+        description: String::new(),
+        kind: RuleKind::Trigger,
+        events: vec![RuleEvent::TicketCreated, RuleEvent::MessageReceived],
+        conditions: Cond::Group {
+            any: false,
+            items: vec![
+                test("ticket.status", CondOp::IsNot, "closed"),
+                Cond::Group {
+                    any: true,
+                    items: vec![
+                        test("message.text", CondOp::Contains, &word),
+                        test("customer.email", CondOp::StartsWith, &word),
+                        test("ticket.tags", CondOp::Includes, &word),
+                    ],
+                },
+            ],
+        },
+        actions: vec![RuleAction::AddTags {
+            tags: vec![format!("r{i}")],
+        }],
+        enabled: true,
+    }
+}
+
+async fn seed(state: &AppState, n: usize) -> anyhow::Result<(app::services::Actor, Scoped)> {
+    let owner = app::services::accounts::create_admin(
+        state,
+        &format!("bench-{}@switchboard.test", uuid::Uuid::new_v4().simple()),
+        "Bench Owner",
+        "bench-password-1",
+        "Rules bench",
+    )
+    .await?;
+    let actor =
+        app::services::context::load_actor(&state.db, owner.user_id, owner.workspace_id).await?;
+    let meta = app::services::RequestMeta::default();
+    for i in 0..n {
+        automation::save(state, &actor, &rule(i), &meta)
+            .await
+            .with_context(|| format!("saving rule {i}"))?;
+    }
+    let s = hours::save_schedule(
+        state,
+        &actor,
+        &ScheduleForm {
+            id: None,
+            name: "Office".into(),
+            time_zone: "Europe/Berlin".into(),
+            hours: (0..5)
+                .map(|day| OpenHours {
+                    day,
+                    open: "08:00".into(),
+                    close: "18:00".into(),
+                })
+                .collect(),
+            holidays: vec![],
+        },
+    )
+    .await?;
+    for (name, prios) in [
+        ("Urgent", vec!["urgent".to_owned()]),
+        ("High", vec!["high".to_owned()]),
+        ("Standard", vec![]),
+    ] {
+        hours::save_policy(
+            state,
+            &actor,
+            &SlaPolicyForm {
+                id: None,
+                name: name.into(),
+                priorities: prios,
+                tag: String::new(),
+                schedule_id: Some(s.id),
+                first_response_mins: Some(240),
+                next_response_mins: Some(480),
+                resolution_mins: Some(2400),
+                warn_mins: 30,
+                enabled: true,
+            },
+        )
+        .await?;
+    }
+    let scope = actor.scope;
+    Ok((actor, scope))
+}
+
+async fn pass(state: &AppState, scope: Scoped, label: &str, n: usize) -> anyhow::Result<Vec<f64>> {
+    let mut ms = Vec::with_capacity(n);
+    for i in 0..n {
+        let mut m = InboundMessage::new(
+            Channel::Email,
+            format!("bench:{label}:{i}:{}", uuid::Uuid::new_v4().simple()),
+            Sender {
+                kind: IdentifierKind::Email,
+                value: format!("customer{}@example.com", i % 500),
+                name: Some(format!("Customer {}", i % 500)),
+            },
+            format!("Hello, question {i} about my order and the delivery date."),
+        );
+        m.subject = format!("Question {i}");
+        let t = Instant::now();
+        inbound::receive(state, scope, m).await?;
+        ms.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    Ok(ms)
+}
+
+fn stats(v: &mut [f64]) -> (f64, f64) {
+    v.sort_by(f64::total_cmp);
+    #[allow(clippy::cast_precision_loss)]
+    let mean = v.iter().sum::<f64>() / v.len().max(1) as f64;
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss
+    )]
+    let p95 = v
+        .get(((v.len() as f64) * 0.95) as usize)
+        .copied()
+        .unwrap_or_default();
+    (mean, p95)
+}
+
+/// Runs the benchmark.
+///
+/// # Errors
+/// Setup failures.
+pub async fn run(a: RulesArgs) -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(format!("sb-rules-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let url = a
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", dir.join("rules.db").display()));
+    let cfg = app::services::Config {
+        database_url: url,
+        data_dir: dir.display().to_string(),
+        ..Default::default()
+    };
+    let base = switchboard_server::runtime::build_state(cfg).await?;
+    let (_, scope) = seed(&base, a.rules).await?;
+    let with = |stages: Stages| AppState {
+        stages: Arc::new(stages),
+        ..base.clone()
+    };
+    let none = with(Stages::none());
+    let rules_only = with(Stages::none().then(Arc::new(automation::engine::RulesStage)));
+    let standard = with(app::services::wiring::standard_stages());
+    // Warm up (statement caches, the first pages of each table).
+    pass(&standard, scope, "warm", 50.min(a.messages)).await?;
+    let mut rows = Vec::new();
+    for (label, state) in [
+        ("no stages", &none),
+        ("rules stage only", &rules_only),
+        ("standard stages (rules, SLA, AI enqueue)", &standard),
+    ] {
+        let mut v = pass(state, scope, label, a.messages).await?;
+        let (mean, p95) = stats(&mut v);
+        #[allow(clippy::cast_precision_loss)]
+        let rate = 1000.0 / mean;
+        rows.push((label, mean, p95, rate));
+    }
+    println!(
+        "\n{} enabled triggers, 3 SLA policies, {} customer emails per pass, one writer (sequential)\n",
+        a.rules, a.messages
+    );
+    println!("| stages | mean per message | p95 | messages/s (one writer) |");
+    println!("|---|---|---|---|");
+    for (label, mean, p95, rate) in &rows {
+        println!("| {label} | {mean:.2} ms | {p95:.2} ms | {rate:.0} |");
+    }
+    let rules_cost = rows[1].1 - rows[0].1;
+    println!(
+        "\nRule evaluation (the rules stage) costs {rules_cost:.2} ms per message with {} triggers.",
+        a.rules
+    );
+    Ok(())
+}
