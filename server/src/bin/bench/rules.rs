@@ -27,6 +27,10 @@ pub struct RulesArgs {
     /// Enabled triggers in the workspace.
     #[arg(long, default_value_t = 200)]
     pub rules: usize,
+    /// One trigger in this many matches the messages and tags the ticket (0:
+    /// none matches, so only the evaluation is timed).
+    #[arg(long, default_value_t = 20)]
+    pub match_every: usize,
     /// Customer messages per pass.
     #[arg(long, default_value_t = 1000)]
     pub messages: usize,
@@ -43,8 +47,8 @@ fn test(field: &str, op: CondOp, value: &str) -> Cond {
     }
 }
 
-fn rule(i: usize) -> RuleForm {
-    let matching = i.is_multiple_of(20);
+fn rule(i: usize, every: usize) -> RuleForm {
+    let matching = every > 0 && i.is_multiple_of(every);
     let word = if matching {
         "order".to_owned()
     } else {
@@ -77,7 +81,11 @@ fn rule(i: usize) -> RuleForm {
     }
 }
 
-async fn seed(state: &AppState, n: usize) -> anyhow::Result<(app::services::Actor, Scoped)> {
+async fn seed(
+    state: &AppState,
+    n: usize,
+    every: usize,
+) -> anyhow::Result<(app::services::Actor, Scoped)> {
     let owner = app::services::accounts::create_admin(
         state,
         &format!("bench-{}@switchboard.test", uuid::Uuid::new_v4().simple()),
@@ -90,7 +98,7 @@ async fn seed(state: &AppState, n: usize) -> anyhow::Result<(app::services::Acto
         app::services::context::load_actor(&state.db, owner.user_id, owner.workspace_id).await?;
     let meta = app::services::RequestMeta::default();
     for i in 0..n {
-        automation::save(state, &actor, &rule(i), &meta)
+        automation::save(state, &actor, &rule(i, every), &meta)
             .await
             .with_context(|| format!("saving rule {i}"))?;
     }
@@ -193,7 +201,7 @@ pub async fn run(a: RulesArgs) -> anyhow::Result<()> {
         ..Default::default()
     };
     let base = switchboard_server::runtime::build_state(cfg).await?;
-    let (_, scope) = seed(&base, a.rules).await?;
+    let (_, scope) = seed(&base, a.rules, a.match_every).await?;
     let with = |stages: Stages| AppState {
         stages: Arc::new(stages),
         ..base.clone()
@@ -215,8 +223,13 @@ pub async fn run(a: RulesArgs) -> anyhow::Result<()> {
         let rate = 1000.0 / mean;
         rows.push((label, mean, p95, rate));
     }
+    let firing = if a.match_every == 0 {
+        0
+    } else {
+        a.rules.div_ceil(a.match_every)
+    };
     println!(
-        "\n{} enabled triggers, 3 SLA policies, {} customer emails per pass, one writer (sequential)\n",
+        "\n{} enabled triggers ({firing} of them fire on each message), 3 SLA policies, {} customer emails per pass, one writer (sequential)\n",
         a.rules, a.messages
     );
     println!("| stages | mean per message | p95 | messages/s (one writer) |");
