@@ -16,7 +16,7 @@ use std::sync::Arc;
 ///    what the rules set.
 pub fn standard_stages() -> Stages {
     Stages::none()
-        .then(Arc::new(super::automation::engine::RulesStage))
+        .then(Arc::new(super::automation::engine::RulesStage::default()))
         .then(Arc::new(super::hours::sla::SlaStage))
         .then(Arc::new(super::ai::pipeline::AiStage))
 }

@@ -28,6 +28,8 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
 };
+use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Job kind of the scheduled pass over open tickets.
 pub const JOB: &str = "rules.automations";
@@ -40,9 +42,60 @@ pub const DRY_RUN_LIMIT: u64 = 200;
 const MAX_CHAIN: usize = 3;
 
 /// The rules stage: triggers whose events and conditions match apply their
-/// actions.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct RulesStage;
+/// actions. It keeps each workspace's parsed triggers and reads them again only
+/// when a cheap fingerprint of the workspace's rules changed (one aggregate
+/// statement per event instead of reading and parsing every rule).
+#[derive(Debug, Default)]
+pub struct RulesStage {
+    cache: std::sync::Mutex<Cache>,
+}
+
+/// Parsed triggers per workspace, with the stamp they were read at.
+type Cache = HashMap<i32, (Stamp, Arc<Vec<Loaded>>)>;
+
+/// Count, and sums of ids, versions and positions, of a workspace's rules: any
+/// save, switch, move, creation or deletion changes it.
+type Stamp = (i64, Option<i64>, Option<i64>, Option<i64>);
+
+impl RulesStage {
+    async fn triggers(
+        &self,
+        db: &impl ConnectionTrait,
+        scope: Scoped,
+    ) -> ServiceResult<Arc<Vec<Loaded>>> {
+        use sea_orm::sea_query::Expr;
+        let stamp: Stamp = scope
+            .find::<rule::Entity>()
+            .select_only()
+            .column_as(Expr::col(rule::Column::Id).count(), "n")
+            .column_as(Expr::col(rule::Column::Id).sum(), "ids")
+            .column_as(Expr::col(rule::Column::Version).sum(), "versions")
+            .column_as(Expr::col(rule::Column::Position).sum(), "positions")
+            .into_tuple()
+            .one(db)
+            .await?
+            .unwrap_or((0, None, None, None));
+        if let Some((s, list)) = self.lock().get(&scope.workspace_id()) {
+            if *s == stamp {
+                return Ok(list.clone());
+            }
+        }
+        let list = Arc::new(if stamp.0 == 0 {
+            Vec::new()
+        } else {
+            enabled(db, scope, RuleKind::Trigger).await?
+        });
+        self.lock()
+            .insert(scope.workspace_id(), (stamp, list.clone()));
+        Ok(list)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Cache> {
+        self.cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
 
 #[async_trait::async_trait]
 impl Stage for RulesStage {
@@ -76,9 +129,9 @@ impl Stage for RulesStage {
             ),
         };
         let scope = Scoped::new(event.workspace_id());
-        let rules: Vec<Loaded> = enabled(&**uow, scope, RuleKind::Trigger)
-            .await?
-            .into_iter()
+        let all = self.triggers(&**uow, scope).await?;
+        let rules: Vec<&Loaded> = all
+            .iter()
             .filter(|r| r.form.events.iter().any(|e| events.contains(e)))
             .collect();
         if rules.is_empty() {
@@ -87,7 +140,7 @@ impl Stage for RulesStage {
         let cid = event.conversation_id();
         let what = events.last().map_or("event", |e| e.as_str());
         let mut facts = facts_for(&**uow, scope, cid, &changed).await?;
-        for r in &rules {
+        for r in rules {
             if !holds(&r.form.conditions, &facts) {
                 continue;
             }

@@ -207,7 +207,7 @@ pub async fn run(a: RulesArgs) -> anyhow::Result<()> {
         ..base.clone()
     };
     let none = with(Stages::none());
-    let rules_only = with(Stages::none().then(Arc::new(automation::engine::RulesStage)));
+    let rules_only = with(Stages::none().then(Arc::new(automation::engine::RulesStage::default())));
     let standard = with(app::services::wiring::standard_stages());
     // Warm up (statement caches, the first pages of each table).
     pass(&standard, scope, "warm", 50.min(a.messages)).await?;
