@@ -21,9 +21,7 @@ use crate::types::{
     ticket_ref, DryRunHit, DryRunResult, NotifyTarget, Priority, RuleAction, RuleEvent, RuleKind,
     Status, RULE_REFIRE_BOUND,
 };
-use entity::{
-    conversation, conversation_tag, membership, message, notification, rule, rule_firing, tag, user,
-};
+use entity::{conversation, membership, message, notification, rule, rule_firing, user};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
@@ -209,7 +207,10 @@ pub async fn facts_for(
     f.set("ticket.status", t(&c.status));
     f.set("ticket.priority", t(&c.priority));
     f.set("ticket.channel", t(&c.channel));
-    f.set("ticket.tags", Fact::List(tag_names(db, scope, c.id).await?));
+    f.set(
+        "ticket.tags",
+        Fact::List(conversations::tag_names(db, scope, c.id).await?),
+    );
     f.set("ticket.assignee", Fact::Ref(c.assignee_id));
     f.set("ticket.team", Fact::Ref(c.team_id));
     f.set(
@@ -266,34 +267,6 @@ pub async fn facts_for(
     Ok(f)
 }
 
-async fn tag_names(
-    db: &impl ConnectionTrait,
-    scope: Scoped,
-    conversation_id: i32,
-) -> ServiceResult<Vec<String>> {
-    let ids: Vec<i32> = scope
-        .find::<conversation_tag::Entity>()
-        .filter(conversation_tag::Column::ConversationId.eq(conversation_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|l| l.tag_id)
-        .collect();
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut names: Vec<String> = scope
-        .find::<tag::Entity>()
-        .filter(tag::Column::Id.is_in(ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|t| t.name)
-        .collect();
-    names.sort();
-    Ok(names)
-}
-
 /// The ticket's state as the firing log shows it.
 async fn snapshot(
     db: &impl ConnectionTrait,
@@ -306,7 +279,7 @@ async fn snapshot(
         "priority": c.priority,
         "assignee_id": c.assignee_id,
         "team_id": c.team_id,
-        "tags": tag_names(db, scope, conversation_id).await?,
+        "tags": conversations::tag_names(db, scope, conversation_id).await?,
         "fields": serde_json::from_str::<serde_json::Value>(&c.custom_fields).unwrap_or_default(),
     })
     .to_string())
@@ -550,7 +523,7 @@ fn apply_actions<'a>(
             }
         }
         if !add.is_empty() || !remove.is_empty() {
-            let before = tag_names(&**uow, scope, conversation_id).await?;
+            let before = conversations::tag_names(&**uow, scope, conversation_id).await?;
             let added =
                 conversations::set_tags_in(&**uow, scope, conversation_id, &add, &remove).await?;
             let removing = remove
@@ -559,7 +532,7 @@ fn apply_actions<'a>(
             let after = if added.is_empty() && !removing {
                 before.clone()
             } else {
-                tag_names(&**uow, scope, conversation_id).await?
+                conversations::tag_names(&**uow, scope, conversation_id).await?
             };
             if before != after {
                 let plus: Vec<&String> = after.iter().filter(|t| !before.contains(t)).collect();

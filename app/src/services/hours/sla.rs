@@ -8,13 +8,14 @@
 
 use super::{calc, schedule_of};
 use crate::services::inbox::clock::nearest;
+use crate::services::inbox::conversations;
 use crate::services::stages::{Stage, StageEvent};
 use crate::services::tenancy::{Scoped, System};
 use crate::services::uow::UnitOfWork;
 use crate::services::{now, AppState, ServiceResult};
 use crate::types::Status;
 use chrono::{DateTime, Utc};
-use entity::{business_schedule, conversation, conversation_tag, sla_policy, tag};
+use entity::{business_schedule, conversation, sla_policy};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, IntoActiveModel, QueryFilter,
     QueryOrder, QuerySelect, Set,
@@ -82,32 +83,6 @@ async fn enabled_policies(
         .await?)
 }
 
-async fn tag_names(
-    db: &impl ConnectionTrait,
-    scope: Scoped,
-    conversation_id: i32,
-) -> ServiceResult<Vec<String>> {
-    let ids: Vec<i32> = scope
-        .find::<conversation_tag::Entity>()
-        .filter(conversation_tag::Column::ConversationId.eq(conversation_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|l| l.tag_id)
-        .collect();
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok(scope
-        .find::<tag::Entity>()
-        .filter(tag::Column::Id.is_in(ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|t| t.name)
-        .collect())
-}
-
 /// The first policy (in order) whose priorities and tag match.
 async fn matching(
     db: &impl ConnectionTrait,
@@ -120,7 +95,7 @@ async fn matching(
     }
     let needs_tags = policies.iter().any(|p| !p.tag.is_empty());
     let tags = if needs_tags {
-        tag_names(db, scope, c.id).await?
+        conversations::tag_names(db, scope, c.id).await?
     } else {
         Vec::new()
     };

@@ -1088,6 +1088,38 @@ pub async fn set_tags_in(
     Ok(added)
 }
 
+/// The names of a conversation's tags, sorted.
+///
+/// # Errors
+/// Database errors.
+pub async fn tag_names(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+    conversation_id: i32,
+) -> ServiceResult<Vec<String>> {
+    let ids: Vec<i32> = scope
+        .find::<conversation_tag::Entity>()
+        .filter(conversation_tag::Column::ConversationId.eq(conversation_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| l.tag_id)
+        .collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut names: Vec<String> = scope
+        .find::<tag::Entity>()
+        .filter(tag::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
 /// Adds/removes tags on one conversation.
 ///
 /// # Errors
