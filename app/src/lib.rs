@@ -92,6 +92,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("settings/procedures") view={Lazy::<r::Procedures>::new()}/>
                     <Route path=path!("settings/rules") view={Lazy::<r::Rules>::new()}/>
                     <Route path=path!("settings/sla") view={Lazy::<r::Sla>::new()}/>
+                    <Route path=path!("settings/routing") view={Lazy::<r::Routing>::new()}/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -179,3 +179,41 @@ pub fn browser_timezone() -> Option<String> {
     #[cfg(not(feature = "hydrate"))]
     None
 }
+
+/// Keeps the agent's status current while the app is open: every minute the app
+/// tells the server it is still open and whether the agent used it (a key or a
+/// click) since the last beat. The server sets idle agents away and closed apps
+/// offline, and brings an agent it set away back online when they are active
+/// again; `status` follows what the server says.
+pub fn heartbeat(status: RwSignal<crate::types::AgentStatus>) {
+    #[cfg(feature = "hydrate")]
+    {
+        use std::cell::Cell;
+        use std::rc::Rc;
+        use wasm_bindgen::closure::Closure;
+        use wasm_bindgen::JsCast;
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let active = Rc::new(Cell::new(true));
+        let flag = active.clone();
+        let on_use = Closure::<dyn FnMut()>::new(move || flag.set(true));
+        for name in ["keydown", "pointerdown", "wheel"] {
+            let _ = window.add_event_listener_with_callback(name, on_use.as_ref().unchecked_ref());
+        }
+        // The listeners live as long as the tab.
+        on_use.forget();
+        let beat = move || {
+            let used = active.replace(false);
+            leptos::task::spawn_local(async move {
+                if let Ok(s) = crate::serverfns::routing::status_heartbeat(used).await {
+                    status.try_set(s.status);
+                }
+            });
+        };
+        beat();
+        gloo_timers::callback::Interval::new(60_000, beat).forget();
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = status;
+}

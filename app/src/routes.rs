@@ -12,7 +12,7 @@
 
 use crate::pages::{
     actions, activity, admin, ai, api_keys, auth, channels, inbox, inbox_settings, kb, ops, portal,
-    procedures, rules, settings, sla, support, team, webhooks,
+    procedures, routing, rules, settings, sla, support, team, webhooks,
 };
 use leptos::prelude::*;
 use leptos_router::LazyRoute;
@@ -126,6 +126,8 @@ area! {
         Rules => rules::RulesPage;
         /// `/app/settings/sla`.
         Sla => sla::SlaPage;
+        /// `/app/settings/routing`.
+        Routing => routing::RoutingPage;
     }
 }
 

@@ -35,6 +35,7 @@ const ADMIN_ROUTES = [
   '/app/settings/procedures',
   '/app/settings/rules',
   '/app/settings/sla',
+  '/app/settings/routing',
   '/app/inbox?c=1',
   '/app/no-such-page',
 ];

@@ -28,7 +28,7 @@ const top = () => admin.locator('[data-testid="rule-editor"] [data-testid="group
 
 test('the seeded rules and their firing log', async () => {
   await open(admin, server.base, '/app/settings/rules');
-  assert.equal(await admin.locator('[data-testid="trigger-list"] [data-testid="rule-row"]').count(), 3);
+  assert.equal(await admin.locator('[data-testid="trigger-list"] [data-testid="rule-row"]').count(), 4);
   assert.equal(await admin.locator('[data-testid="automation-list"] [data-testid="rule-row"]').count(), 2);
   const row = admin.locator('[data-testid="rule-row"][data-name="Refunds to Billing"]');
   assert.match(await row.innerText(), /Customer's latest message contains refund OR/);

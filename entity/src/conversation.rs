@@ -56,6 +56,14 @@ pub struct Model {
     pub sla_warned_at: Option<DateTimeUtc>,
     /// When the sweep last marked a target breached.
     pub sla_breached_at: Option<DateTimeUtc>,
+    /// The routing queue the ticket waits in (or was routed by).
+    pub queue_id: Option<i32>,
+    /// When it joined the queue.
+    pub queued_at: Option<DateTimeUtc>,
+    /// When routing assigned it.
+    pub routed_at: Option<DateTimeUtc>,
+    /// When the queue's overflow widened its pool.
+    pub overflowed_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

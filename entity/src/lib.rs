@@ -43,6 +43,7 @@ pub mod message;
 pub mod notification;
 pub mod procedure;
 pub mod rate_limit_hit;
+pub mod routing_queue;
 pub mod rule;
 pub mod rule_firing;
 pub mod rule_version;
@@ -132,7 +133,8 @@ tenant!(
     rule_version,
     rule_firing,
     business_schedule,
-    sla_policy
+    sla_policy,
+    routing_queue
 );
 
 impl GlobalEntity for user::Entity {}

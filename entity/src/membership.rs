@@ -15,6 +15,20 @@ pub struct Model {
     /// The member's email/reply signature in this workspace.
     #[sea_orm(column_type = "Text", nullable)]
     pub signature: Option<String>,
+    /// Comma-separated routing skills (`language:fr`, `product:tents`, `tier:vip`).
+    pub skills: String,
+    /// Per-channel capacity as JSON (`{"chat":3,"email":5}`; empty: defaults).
+    pub capacity: String,
+    /// `online`, `away` or `offline`.
+    pub presence: String,
+    /// The presence was set automatically (idle away, gone offline).
+    pub presence_auto: bool,
+    /// Last keyboard or pointer activity in the admin app.
+    pub last_active_at: Option<DateTimeUtc>,
+    /// Last heartbeat from an open admin app.
+    pub last_seen_at: Option<DateTimeUtc>,
+    /// When routing last gave the member a ticket.
+    pub last_routed_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -13,6 +13,7 @@ mod m20261204_000007_ai_actions;
 mod m20261205_000008_procedures;
 mod m20261206_000009_rules;
 mod m20261207_000010_sla;
+mod m20261208_000011_routing;
 pub mod schema;
 
 /// The ordered list of every migration Switchboard knows.
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000008_procedures::Migration),
             Box::new(m20261206_000009_rules::Migration),
             Box::new(m20261207_000010_sla::Migration),
+            Box::new(m20261208_000011_routing::Migration),
         ]
     }
 }

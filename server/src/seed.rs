@@ -69,12 +69,94 @@ pub async fn seed(state: &AppState) -> ServiceResult<()> {
     app::services::ai::settings::enable_builtin(&state.db, scope, &["chat", "email", "web_form"])
         .await?;
     seed_actions(state, &actor, &meta).await?;
-    seed_rules(state, &actor, &meta).await?;
     seed_sla(state, &actor).await?;
+    seed_routing(state, &actor).await?;
+    seed_rules(state, &actor, &meta).await?;
     // The demo's open tickets get their SLA targets too.
     app::services::hours::sla::backfill(state, scope).await?;
     Ok(())
 }
+/// Routing: agents' skills, and queues for billing (load balanced, overflowing
+/// to everyone after 15 minutes), VIP tickets (VIP-skilled agents, most urgent
+/// first) and chats (skill match: tent questions go to the tent expert).
+async fn seed_routing(state: &AppState, owner: &app::services::Actor) -> ServiceResult<()> {
+    use app::services::routing;
+    use app::types::{AgentRoutingForm, QueueForm, RoutingStrategy};
+    let page = routing::page(state, owner).await?;
+    let skills: [(&str, &[&str]); 4] = [
+        (DEMO_EMAIL, &["language:en", "tier:vip"]),
+        (
+            "maria.admin@switchboard.test",
+            &[
+                "language:en",
+                "language:es",
+                "tier:vip",
+                "product:backpacks",
+            ],
+        ),
+        (
+            "sam.agent@switchboard.test",
+            &["language:en", "product:tents", "product:stoves"],
+        ),
+        (
+            "lee.agent@switchboard.test",
+            &["language:en", "language:zh", "product:backpacks"],
+        ),
+    ];
+    for (email, list) in skills {
+        if let Some(a) = page.agents.iter().find(|a| a.email == email) {
+            routing::save_agent(
+                state,
+                owner,
+                &AgentRoutingForm {
+                    user_id: a.user_id,
+                    skills: list.iter().map(|s| (*s).to_owned()).collect(),
+                    capacity: vec![("chat".into(), 5), ("email".into(), 15)],
+                },
+            )
+            .await?;
+        }
+    }
+    let team = |name: &str| {
+        page.teams
+            .iter()
+            .find(|(_, n)| n == name)
+            .map(|(id, _)| *id)
+    };
+    let queues = [
+        QueueForm {
+            name: "Billing".into(),
+            team_id: team("Billing"),
+            strategy: RoutingStrategy::LoadBalanced.as_str().into(),
+            overflow_after_mins: Some(15),
+            ..QueueForm::default()
+        },
+        QueueForm {
+            name: "VIP".into(),
+            tag: "vip".into(),
+            skills: vec!["tier:vip".into()],
+            strategy: RoutingStrategy::PriorityWeighted.as_str().into(),
+            overflow_after_mins: Some(10),
+            ..QueueForm::default()
+        },
+        QueueForm {
+            name: "Chats".into(),
+            channels: vec!["chat".into()],
+            strategy: RoutingStrategy::SkillMatch.as_str().into(),
+            ..QueueForm::default()
+        },
+        QueueForm {
+            name: "Everything else".into(),
+            strategy: RoutingStrategy::RoundRobin.as_str().into(),
+            ..QueueForm::default()
+        },
+    ];
+    for q in queues {
+        routing::save_queue(state, owner, &QueueForm { enabled: true, ..q }).await?;
+    }
+    Ok(())
+}
+
 /// Two business-hours schedules (New York and Berlin, with holidays) and SLA
 /// policies for urgent, VIP and all other tickets.
 async fn seed_sla(state: &AppState, owner: &app::services::Actor) -> ServiceResult<()> {
@@ -248,6 +330,19 @@ async fn seed_rules(
                     tags: vec!["vip".into()],
                 },
             ],
+            enabled: true,
+        },
+        RuleForm {
+            id: None,
+            name: "Tent questions".into(),
+            description: "Tagged tents, so routing's skill match gives them to a tent expert."
+                .into(),
+            kind: RuleKind::Trigger,
+            events: vec![RuleEvent::TicketCreated],
+            conditions: all(vec![t("message.text", CondOp::Contains, "tent")]),
+            actions: vec![RuleAction::AddTags {
+                tags: vec!["tents".into()],
+            }],
             enabled: true,
         },
         RuleForm {

@@ -61,6 +61,16 @@ const COVERED: &[&str] = &[
     "delete_schedule",
     "save_sla_policy",
     "delete_sla_policy",
+    // Routing: queues_route_by_skills_capacity_and_status in tests/routing.rs
+    // (`set_my_status` and `status_heartbeat` change only the caller's own
+    // membership in the session's workspace).
+    "get_routing",
+    "save_queue",
+    "move_queue",
+    "delete_queue",
+    "save_agent_routing",
+    "set_my_status",
+    "status_heartbeat",
     // Rules: rules_are_checked_versioned_and_kept_apart in tests/automation.rs.
     "get_rules",
     "save_rule",

@@ -5,8 +5,9 @@ use crate::components::{action_error, hard_navigate, ErrorBox, FormError, Loadin
 use crate::live::{self, Live};
 use crate::permissions::{can, Action};
 use crate::serverfns::auth::{get_session, ResendVerification, SignOut, SwitchWorkspace};
+use crate::serverfns::routing::SetMyStatus;
 use crate::serverfns::workspace::get_dashboard;
-use crate::types::SessionView;
+use crate::types::{AgentStatus, SessionView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Outlet, Redirect, A};
@@ -157,6 +158,11 @@ const NAV: &[NavItem] = &[
         action: Action::ManageAutomation,
     },
     NavItem {
+        href: "/app/settings/routing",
+        label: "Routing",
+        action: Action::ManageAutomation,
+    },
+    NavItem {
         href: "/app/settings/sla",
         label: "Business hours & SLAs",
         action: Action::ManageAutomation,
@@ -207,6 +213,13 @@ fn Shell(session: SessionView) -> impl IntoView {
         }
     });
     let role = session.role();
+    let my_status = RwSignal::new(session.status);
+    let takes_tickets = can(role, Action::ReplyToCustomers);
+    Effect::new(move |_| {
+        if takes_tickets {
+            live::heartbeat(my_status);
+        }
+    });
     let location = use_location();
     let sign_out = ServerAction::<SignOut>::new();
     Effect::new(move |_| {
@@ -274,6 +287,7 @@ fn Shell(session: SessionView) -> impl IntoView {
                     <span class="live" class:on=move || live.connected.get() title="Live updates">
                         {move || if live.connected.get() { "● Live" } else { "○ Offline" }}
                     </span>
+                    {takes_tickets.then(|| view! { <StatusMenu status=my_status/> })}
                     <A href="/app/profile" attr:class="me">
                         <span class="me-name">{session.name.clone()}</span>
                         <span class="me-email">{session.email.clone()}</span>
@@ -285,6 +299,52 @@ fn Shell(session: SessionView) -> impl IntoView {
                 {(!session.email_verified).then(|| view! { <VerifyBanner/> })}
                 <Outlet/>
             </main>
+        </div>
+    }
+}
+
+/// The agent's own status in the header: online (takes new tickets), away
+/// (keeps theirs, gets no new ones), offline. The app also sets them away when
+/// idle and back online when they return.
+#[component]
+fn StatusMenu(status: RwSignal<AgentStatus>) -> impl IntoView {
+    let set = ServerAction::<SetMyStatus>::new();
+    let open = RwSignal::new(false);
+    Effect::new(move |_| {
+        if let Some(Ok(s)) = set.value().get() {
+            status.set(s.status);
+        }
+    });
+    let error = action_error(set.value());
+    view! {
+        <div class="status-menu">
+            <button class="btn btn-ghost status-now" data-testid="my-status" aria-haspopup="true"
+                aria-expanded=move || open.get().to_string()
+                data-status=move || status.get().as_str()
+                on:click=move |_| open.update(|o| *o = !*o)>
+                <span class=move || format!("status-dot status-{}", status.get().as_str())></span>
+                {move || status.get().label()}
+            </button>
+            <Show when=move || open.get()>
+                <div class="status-options" role="menu">
+                    {AgentStatus::ALL.iter().map(|s| {
+                        let s = *s;
+                        let hint = match s {
+                            AgentStatus::Online => "Gets new tickets",
+                            AgentStatus::Away => "Keeps tickets, gets no new ones",
+                            AgentStatus::Offline => "Signed off",
+                        };
+                        view! {
+                            <button class="status-option" role="menuitem" data-testid=format!("status-{}", s.as_str())
+                                on:click=move |_| { open.set(false); set.dispatch(SetMyStatus { status: s }); }>
+                                <span class=format!("status-dot status-{}", s.as_str())></span>
+                                <span><strong>{s.label()}</strong><br/><span class="small muted">{hint}</span></span>
+                            </button>
+                        }
+                    }).collect_view()}
+                </div>
+            </Show>
+            <FormError error/>
         </div>
     }
 }

@@ -17,6 +17,7 @@ pub mod kb;
 pub mod ops;
 pub mod portal;
 pub mod procedures;
+pub mod routing;
 pub mod rules;
 pub mod settings;
 pub mod sla;

@@ -17,6 +17,7 @@ pub mod kb;
 pub mod operations;
 pub mod procedures;
 pub mod profile;
+pub mod routing;
 pub mod rules;
 pub mod team;
 pub mod workspace;

@@ -663,6 +663,11 @@ pub async fn session_view(
         .find_also_related(workspace::Entity)
         .all(db)
         .await?;
+    let status = rows
+        .iter()
+        .find(|(m, _)| m.workspace_id == workspace_id)
+        .and_then(|(m, _)| crate::types::AgentStatus::parse(&m.presence))
+        .unwrap_or(crate::types::AgentStatus::Online);
     let workspaces: Vec<WorkspaceSummary> = rows
         .into_iter()
         .filter_map(|(m, w)| {
@@ -689,6 +694,7 @@ pub async fn session_view(
         timezone: u.timezone,
         workspace: current,
         workspaces,
+        status,
     })
 }
 

@@ -73,6 +73,8 @@ pub mod kind {
     pub const RULE_AUTOMATIONS: &str = super::super::automation::engine::JOB;
     /// SLA warnings and breaches.
     pub const SLA_SWEEP: &str = super::super::hours::sla::JOB;
+    /// Automatic away/offline, overflow, and waiting tickets given out.
+    pub const ROUTING_SWEEP: &str = super::super::routing::engine::JOB;
 }
 
 /// A job to enqueue.
@@ -368,6 +370,7 @@ async fn execute(state: &AppState, job: &job::Model) -> Result<(), String> {
         kind::AI_LOOP => super::actions::autonomous::run_all(state).await,
         kind::RULE_AUTOMATIONS => super::automation::engine::run_automations(state).await,
         kind::SLA_SWEEP => super::hours::sla::sweep(state).await,
+        kind::ROUTING_SWEEP => super::routing::engine::sweep(state).await,
         kind::PURGE_SESSIONS | kind::PURGE_AUTH | kind::ACTIVITY_RETENTION | kind::PURGE_JOBS => {
             maintenance(state, job.kind.as_str()).await
         }
@@ -541,6 +544,11 @@ pub const SCHEDULES: &[CronEntry] = &[
         name: "sla-sweep",
         cron: "15 * * * * *",
         kind: kind::SLA_SWEEP,
+    },
+    CronEntry {
+        name: "routing-sweep",
+        cron: "45 * * * * *",
+        kind: kind::ROUTING_SWEEP,
     },
     CronEntry {
         name: "rule-automations",

@@ -22,6 +22,7 @@ pub mod mail;
 pub mod mcp;
 pub mod metrics;
 pub mod rate_limit;
+pub mod routing;
 pub mod security;
 pub mod stages;
 pub mod tasks;

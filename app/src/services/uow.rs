@@ -23,6 +23,8 @@ pub struct UnitOfWork {
     acting_rule: Option<i32>,
     /// How often each rule fired in this unit of work (the re-trigger bound).
     rule_fires: HashMap<i32, u32>,
+    /// Conversations a stage took charge of (see [`UnitOfWork::claim`]).
+    claims: Vec<(i32, &'static str)>,
     /// Held for the transaction's life on SQLite (see [`UnitOfWork::begin`]).
     _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
@@ -53,6 +55,7 @@ impl UnitOfWork {
             outer: Vec::new(),
             acting_rule: None,
             rule_fires: HashMap::new(),
+            claims: Vec::new(),
             _writer: writer,
         })
     }
@@ -97,6 +100,19 @@ impl UnitOfWork {
             }
         }
         self.pending.push(event);
+    }
+
+    /// Records that a stage took charge of a conversation in this unit of work
+    /// (`ai`: the AI agent answers first, so routing leaves it for now).
+    pub fn claim(&mut self, conversation_id: i32, by: &'static str) {
+        if !self.is_claimed(conversation_id, by) {
+            self.claims.push((conversation_id, by));
+        }
+    }
+
+    /// Whether a stage took charge of the conversation (see [`Self::claim`]).
+    pub fn is_claimed(&self, conversation_id: i32, by: &'static str) -> bool {
+        self.claims.contains(&(conversation_id, by))
     }
 
     /// The rule whose actions are running now, if any.

@@ -13,10 +13,15 @@ use std::sync::Arc;
 ///    customer's follow-up starts the next-reply clock; a priority or tag change
 ///    picks the policy again;
 /// 3. **ai** — the AI agent enqueues its run for a customer message, so it sees
-///    what the rules set.
+///    what the rules set, and claims the ticket: it answers first;
+/// 4. **routing** — an open, unassigned ticket the AI agent did not claim (or
+///    that it handed over) joins the first matching queue and goes to an agent
+///    of its pool; a ticket leaving someone's active work frees capacity for the
+///    tickets that wait.
 pub fn standard_stages() -> Stages {
     Stages::none()
         .then(Arc::new(super::automation::engine::RulesStage::default()))
         .then(Arc::new(super::hours::sla::SlaStage))
         .then(Arc::new(super::ai::pipeline::AiStage))
+        .then(Arc::new(super::routing::engine::RoutingStage))
 }

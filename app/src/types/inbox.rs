@@ -794,3 +794,29 @@ mod tests {
         assert_eq!(item.reference(), "TKT-000042");
     }
 }
+
+str_enum!(
+    /// Whether an agent takes new tickets (shown in the app's header).
+    AgentStatus {
+        /// Takes new tickets.
+        Online = "online": "Online",
+        /// Keeps their tickets, gets no new ones.
+        Away = "away": "Away",
+        /// Signed off.
+        Offline = "offline": "Offline",
+    }
+);
+
+str_enum!(
+    /// How a routing queue picks the agent for a ticket.
+    RoutingStrategy {
+        /// In turn, one after another.
+        RoundRobin = "round_robin": "Round robin",
+        /// The agent with the most free capacity.
+        LoadBalanced = "load_balanced": "Load balanced",
+        /// The agent whose skills fit the ticket best.
+        SkillMatch = "skill_match": "Skill match",
+        /// Like load balanced, with urgent and high tickets counting more.
+        PriorityWeighted = "priority_weighted": "Priority weighted",
+    }
+);

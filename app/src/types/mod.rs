@@ -37,6 +37,8 @@ pub struct SessionView {
     pub workspace: WorkspaceSummary,
     /// Every workspace the user belongs to.
     pub workspaces: Vec<WorkspaceSummary>,
+    /// Whether they take new tickets (online, away, offline) in this workspace.
+    pub status: AgentStatus,
 }
 
 /// A time zone's UTC offsets over a window of years around now, from the server's
@@ -456,5 +458,7 @@ mod rules;
 pub use rules::*;
 mod hours;
 pub use hours::*;
+mod routing;
+pub use routing::*;
 
 pub use widget_protocol::*;

@@ -35,7 +35,7 @@ use crate::services::tenancy::Scoped;
 use crate::services::uow::UnitOfWork;
 use crate::services::{now, AppState, ServiceError, ServiceResult};
 use crate::types::{ticket_ref, AiStep, Channel, Priority, Status};
-use entity::{ai_run, conversation, membership, message};
+use entity::{ai_run, conversation, message};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
@@ -129,6 +129,8 @@ pub async fn enqueue(
     if jobs::enqueue(&**uow, &cfg, job).await? {
         uow.jobs_enqueued();
     }
+    // The agent answers first; routing waits for its hand-over.
+    uow.claim(conversation_id, "ai");
     Ok(())
 }
 
@@ -892,10 +894,11 @@ async fn reply_and_hand_over(
             .into_active_model();
         am.ai_state = Set(Some("escalated".into()));
         am.ai_reason = Set(Some(r.into()));
-        if fresh.assignee_id.is_none() {
-            am.assignee_id = Set(least_busy_agent(&**uow, scope).await?);
+        let updated = am.update(&**uow).await?;
+        if updated.assignee_id.is_none() {
+            // The routing stage gives it to a person.
+            conversations::note_updated(uow, &updated, vec!["handover"]);
         }
-        am.update(&**uow).await?;
     }
     Ok(out)
 }
@@ -1035,45 +1038,12 @@ pub fn handoff_message(reason: &str, channel: &str) -> String {
 }
 
 /// The member with the fewest open conversations among those who reply to
-/// customers (ties: the longest-standing member); for tools.
+/// customers (online ones first); for tools.
 ///
 /// # Errors
 /// Database errors.
 pub async fn least_busy(db: &impl ConnectionTrait, scope: Scoped) -> ServiceResult<Option<i32>> {
-    least_busy_agent(db, scope).await
-}
-
-/// The member with the fewest open conversations among those who reply to
-/// customers (ties: the longest-standing member).
-async fn least_busy_agent(db: &impl ConnectionTrait, scope: Scoped) -> ServiceResult<Option<i32>> {
-    let members = scope
-        .find::<membership::Entity>()
-        .order_by_asc(membership::Column::Id)
-        .all(db)
-        .await?;
-    let mut best: Option<(u64, i32)> = None;
-    for m in members {
-        let Some(role) = crate::permissions::Role::parse(&m.role) else {
-            continue;
-        };
-        if !crate::permissions::can(role, crate::permissions::Action::ReplyToCustomers) {
-            continue;
-        }
-        let load = scope
-            .find::<conversation::Entity>()
-            .filter(conversation::Column::AssigneeId.eq(m.user_id))
-            .filter(conversation::Column::Status.is_in([
-                Status::New.as_str(),
-                Status::Open.as_str(),
-                Status::Pending.as_str(),
-            ]))
-            .count(db)
-            .await?;
-        if best.is_none_or(|(l, _)| load < l) {
-            best = Some((load, m.user_id));
-        }
-    }
-    Ok(best.map(|(_, u)| u))
+    crate::services::routing::engine::least_busy(db, scope).await
 }
 
 fn raised(p: &str) -> Option<&'static str> {
@@ -1205,10 +1175,8 @@ async fn act(
         (reason, _, _) => {
             let reason = reason.unwrap_or_else(|| "no_kb_match".into());
             let t = Instant::now();
-            let assignee = match fresh.assignee_id {
-                Some(a) => Some(a),
-                None => least_busy_agent(&*uow, scope).await?,
-            };
+            // Unassigned: the routing stage gives it to a person on commit.
+            let assignee = fresh.assignee_id;
             am.ai_state = Set(Some("escalated".into()));
             am.ai_reason = Set(Some(reason.clone()));
             am.assignee_id = Set(assignee);
@@ -1222,6 +1190,9 @@ async fn act(
             }
             am.updated_at = Set(now());
             let updated = am.update(&*uow).await?;
+            if assignee.is_none() {
+                conversations::note_updated(&mut uow, &updated, vec!["handover"]);
+            }
             let note = handoff_message(&reason, &fresh.channel);
             let body = format_for(&*uow, scope, &updated, &note).await?;
             let row = messages::insert_ai_reply(&mut uow, scope, &updated, &body).await?;
@@ -1251,8 +1222,7 @@ async fn act(
                 format!(
                     "Handed off: {} → {}",
                     crate::types::reason_label(&reason),
-                    assignee
-                        .map_or_else(|| "unassigned queue".to_owned(), |u| format!("agent #{u}"))
+                    assignee.map_or_else(|| "routing".to_owned(), |u| format!("agent #{u}"))
                 ),
                 vec![format!("Told the customer: {note}")],
                 t,
