@@ -218,7 +218,7 @@ async fn queues_route_by_skills_capacity_and_status(b: Backend) {
         let id = arrive(&app, a.id, Channel::Email, who, "Where is my order?").await;
         got.push(i64::from(conv(&app, id).await.assignee_id.unwrap()));
     }
-    let mut order = vec![owner_id, sam_id, lee_id];
+    let mut order = [owner_id, sam_id, lee_id];
     order.sort_unstable();
     assert_eq!(got[..3], order[..], "one each, in turn");
     assert_eq!(got[3], order[0], "and round again");

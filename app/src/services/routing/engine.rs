@@ -142,7 +142,7 @@ fn takes(q: &routing_queue::Model, c: &conversation::Model, tags: &[String]) -> 
     let any_or = |field: &str, v: &str| list(field).next().is_none() || list(field).any(|x| x == v);
     any_or(&q.channels, &c.channel)
         && any_or(&q.priorities, &c.priority)
-        && (q.tag.is_empty() || tags.iter().any(|t| *t == q.tag))
+        && (q.tag.is_empty() || tags.contains(&q.tag))
         && q.team_id.is_none_or(|t| c.team_id == Some(t))
 }
 

@@ -153,6 +153,13 @@ fn name_of(list: &[(i32, String)], id: Option<i32>) -> Option<String> {
 /// assign).
 type QueueFigures = (HashMap<i32, (u64, i64)>, HashMap<i32, (u64, i64)>);
 
+/// (queue, queued at, routed at) of a routed ticket.
+type RoutedRow = (
+    Option<i32>,
+    Option<chrono::DateTime<chrono::Utc>>,
+    Option<chrono::DateTime<chrono::Utc>>,
+);
+
 async fn queue_figures(
     db: &impl ConnectionTrait,
     scope: Scoped,
@@ -177,11 +184,7 @@ async fn queue_figures(
             e.1 = e.1.max((t - at).num_seconds());
         }
     }
-    let routed: Vec<(
-        Option<i32>,
-        Option<chrono::DateTime<chrono::Utc>>,
-        Option<chrono::DateTime<chrono::Utc>>,
-    )> = scope
+    let routed: Vec<RoutedRow> = scope
         .find::<conversation::Entity>()
         .filter(conversation::Column::RoutedAt.gte(t - Duration::hours(24)))
         .select_only()
@@ -389,11 +392,9 @@ pub async fn page(state: &AppState, actor: &Actor) -> ServiceResult<RoutingPage>
 }
 
 fn pct(a: u64, b: u64) -> u32 {
-    if b == 0 {
-        0
-    } else {
-        u32::try_from(a * 100 / b).unwrap_or(u32::MAX)
-    }
+    (a * 100)
+        .checked_div(b)
+        .map_or(0, |p| u32::try_from(p).unwrap_or(u32::MAX))
 }
 
 /// Creates (no id) or changes a queue; the workspace's waiting tickets are
@@ -736,6 +737,7 @@ pub async fn heartbeat(state: &AppState, actor: &Actor, active: bool) -> Service
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests")]
 mod tests {
     use super::*;
 
