@@ -13,7 +13,7 @@ use app::serverfns::hours::{DeleteSchedule, DeleteSlaPolicy, GetSla, SaveSchedul
 use app::serverfns::inbox::{GetConversation, SendMessage, UpdateConversation};
 use app::serverfns::rules::SaveRule;
 use app::services::channels::inbound::{self, InboundMessage, Sender};
-use app::services::hours::{calc, sla};
+use app::services::hours::{self, calc, sla};
 use app::services::tenancy::{Scoped, System};
 use app::types::{Channel, IdentifierKind};
 use axum::http::StatusCode;
@@ -164,6 +164,34 @@ async fn sla_targets_follow_policies_in_business_hours(b: Backend) {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let standard = r.json()["id"].as_i64().unwrap();
+
+    // The rules' clock facts: open or closed, weekday and hour in the ticket's
+    // schedule (the workspace's first without a policy), holidays closed.
+    let at = |s: &str| s.parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+    let clock = |p: Option<i32>, t: &str| {
+        let t = at(t);
+        let db = app.state.db.clone();
+        let scope = Scoped::new(a.id);
+        async move { hours::clock_at(&db, scope, p, t).await.unwrap() }
+    };
+    let std_id = Some(i32::try_from(standard).unwrap());
+    assert_eq!(
+        clock(std_id, "2026-12-07T15:00:00Z").await,
+        (true, "monday", 10)
+    );
+    assert_eq!(
+        clock(std_id, "2026-12-07T23:30:00Z").await,
+        (false, "monday", 18)
+    );
+    assert_eq!(
+        clock(None, "2026-12-25T15:00:00Z").await,
+        (false, "friday", 10),
+        "Christmas"
+    );
+    assert_eq!(
+        clock(std_id, "2026-12-12T15:00:00Z").await,
+        (false, "saturday", 10)
+    );
 
     // Workspace B sees none of it, changes none of it, cannot use A's schedule.
     let p = bo.owner.call(path::<GetSla>(), &[]).await.json();

@@ -34,6 +34,17 @@ impl Facts {
     }
 }
 
+/// The fields whose facts need the clock of the ticket's business hours.
+pub const CLOCK_FIELDS: [&str; 3] = ["time.business_hours", "time.weekday", "time.hour"];
+
+/// Whether a condition tests any of `names`.
+pub fn uses(c: &Cond, names: &[&str]) -> bool {
+    match c {
+        Cond::Test { field, .. } => names.contains(&field.as_str()),
+        Cond::Group { items, .. } => items.iter().any(|i| uses(i, names)),
+    }
+}
+
 /// The built-in fields (custom fields are added per workspace as `field.<key>`).
 pub fn builtin_fields(
     members: &[(i32, String)],
@@ -130,6 +141,30 @@ pub fn builtin_fields(
         f(
             "time.hours_since_customer_message",
             "Hours since the customer last wrote",
+            FieldType::Number,
+            vec![],
+        ),
+        f(
+            "time.business_hours",
+            "Business hours now (the ticket's SLA schedule)",
+            FieldType::Choice,
+            vec![
+                ("open".to_owned(), "Open".to_owned()),
+                ("closed".to_owned(), "Closed".to_owned()),
+            ],
+        ),
+        f(
+            "time.weekday",
+            "Weekday now (in the schedule's zone)",
+            FieldType::Choice,
+            crate::types::WEEKDAYS
+                .iter()
+                .map(|d| (d.to_lowercase(), (*d).to_owned()))
+                .collect(),
+        ),
+        f(
+            "time.hour",
+            "Hour of the day now, 0–23 (in the schedule's zone)",
             FieldType::Number,
             vec![],
         ),
@@ -372,6 +407,20 @@ mod tests {
         f.set("message.text", Fact::Text("My order arrived BROKEN".into()));
         f.set("time.hours_since_created", Fact::Num(49.5));
         f
+    }
+
+    #[test]
+    fn clock_fields_are_found_at_any_depth() {
+        let inner = Cond::Group {
+            any: true,
+            items: vec![t("time.weekday", CondOp::Is, "saturday")],
+        };
+        let c = Cond::Group {
+            any: false,
+            items: vec![t("ticket.priority", CondOp::Is, "high"), inner],
+        };
+        assert!(uses(&c, &CLOCK_FIELDS));
+        assert!(!uses(&t("ticket.priority", CondOp::Is, "high"), &CLOCK_FIELDS));
     }
 
     #[test]

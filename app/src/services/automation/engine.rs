@@ -6,11 +6,12 @@
 //! paused, a field that was deleted) undoes that rule's changes only, and the
 //! firing log says why; the message or change that set it off still commits.
 
-use super::conditions::{holds, Fact, Facts};
+use super::conditions::{holds, uses, Fact, Facts, CLOCK_FIELDS};
 use super::{load, rule_label, Loaded};
 use crate::services::activity::Who;
 use crate::services::channels::webhooks;
 use crate::services::context::RequestMeta;
+use crate::services::hours;
 use crate::services::inbox::{canned, conversations, customers, messages};
 use crate::services::mail::{self, OutgoingEmail};
 use crate::services::stages::{Stage, StageEvent};
@@ -137,7 +138,8 @@ impl Stage for RulesStage {
         }
         let cid = event.conversation_id();
         let what = events.last().map_or("event", |e| e.as_str());
-        let mut facts = facts_for(&**uow, scope, cid, &changed).await?;
+        let clock = needs_clock(&rules);
+        let mut facts = facts_for(&**uow, scope, cid, &changed, clock).await?;
         for r in rules {
             if !holds(&r.form.conditions, &facts) {
                 continue;
@@ -189,7 +191,16 @@ async fn enabled(
         .collect())
 }
 
-/// The facts about one ticket now (`changed`: what the update changed).
+/// Whether any of the rules tests the business-hours clock (only then are
+/// those facts read).
+fn needs_clock(rules: &[&Loaded]) -> bool {
+    rules
+        .iter()
+        .any(|r| uses(&r.form.conditions, &CLOCK_FIELDS))
+}
+
+/// The facts about one ticket now (`changed`: what the update changed;
+/// `clock`: also the business-hours clock, weekday and hour).
 ///
 /// # Errors
 /// `NotFound`; database errors.
@@ -198,6 +209,7 @@ pub async fn facts_for(
     scope: Scoped,
     conversation_id: i32,
     changed: &[&str],
+    clock: bool,
 ) -> ServiceResult<Facts> {
     let c = conversations::find(db, scope, conversation_id).await?;
     let cust = customers::find(db, scope, c.customer_id).await?;
@@ -255,6 +267,15 @@ pub async fn facts_for(
         "time.hours_since_customer_message",
         Fact::Num(hours(last.map_or(c.created_at, |m| m.created_at))),
     );
+    if clock {
+        let (open, weekday, hour) = hours::clock_at(db, scope, c.sla_policy_id, t_now).await?;
+        f.set(
+            "time.business_hours",
+            t(if open { "open" } else { "closed" }),
+        );
+        f.set("time.weekday", t(weekday));
+        f.set("time.hour", Fact::Num(f64::from(hour)));
+    }
     let fields: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(&c.custom_fields).unwrap_or_default();
     for (k, v) in fields {
@@ -817,6 +838,7 @@ pub async fn run_automations(state: &AppState) -> Result<(), String> {
 /// Database errors.
 pub async fn automations_for(state: &AppState, scope: Scoped) -> ServiceResult<usize> {
     let rules = enabled(&state.db, scope, RuleKind::Automation).await?;
+    let clock = needs_clock(&rules.iter().collect::<Vec<_>>());
     if rules.is_empty() {
         return Ok(0);
     }
@@ -838,7 +860,7 @@ pub async fn automations_for(state: &AppState, scope: Scoped) -> ServiceResult<u
         .await?;
     let mut fired = 0;
     for cid in convs {
-        let facts = facts_for(&state.db, scope, cid, &[]).await?;
+        let facts = facts_for(&state.db, scope, cid, &[], clock).await?;
         for r in &rules {
             if !holds(&r.form.conditions, &facts) {
                 continue;
@@ -884,7 +906,7 @@ pub async fn dry_run(
     let checked = convs.len();
     let mut hits = Vec::new();
     for c in convs {
-        let facts = facts_for(db, scope, c.id, &[]).await?;
+        let facts = facts_for(db, scope, c.id, &[], needs_clock(&[r])).await?;
         if !holds(&r.form.conditions, &facts) {
             continue;
         }

@@ -59,6 +59,55 @@ fn build(tz: &str, hours: &[OpenHours], holidays: &[Holiday]) -> Result<calc::Sc
     calc::Schedule::new(tz.trim(), week, dates)
 }
 
+/// The business-hours clock at `t` for a ticket: whether its schedule (its SLA
+/// policy's, else the workspace's first) is open, and the weekday (`monday`…)
+/// and hour in that schedule's zone. Without a schedule: open, in UTC.
+///
+/// # Errors
+/// Database errors.
+pub async fn clock_at(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+    sla_policy_id: Option<i32>,
+    t: chrono::DateTime<chrono::Utc>,
+) -> ServiceResult<(bool, &'static str, i8)> {
+    let from_policy = match sla_policy_id {
+        Some(p) => scope
+            .find::<sla_policy::Entity>()
+            .filter(sla_policy::Column::Id.eq(p))
+            .one(db)
+            .await?
+            .and_then(|p| p.schedule_id),
+        None => None,
+    };
+    let mut q = scope.find::<business_schedule::Entity>();
+    q = match from_policy {
+        Some(id) => q.filter(business_schedule::Column::Id.eq(id)),
+        None => q.order_by_asc(business_schedule::Column::Id),
+    };
+    let row = q.one(db).await?;
+    let ts = jiff::Timestamp::from_second(t.timestamp()).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    let (open, tz) = match &row {
+        Some(r) => (
+            schedule_of(r).is_ok_and(|s| s.is_open(ts)),
+            jiff::tz::TimeZone::get(&r.time_zone).unwrap_or(jiff::tz::TimeZone::UTC),
+        ),
+        None => (true, jiff::tz::TimeZone::UTC),
+    };
+    let z = ts.to_zoned(tz);
+    let day = WEEKDAYS[usize::from(z.weekday().to_monday_zero_offset().unsigned_abs())];
+    let day = match day {
+        "Monday" => "monday",
+        "Tuesday" => "tuesday",
+        "Wednesday" => "wednesday",
+        "Thursday" => "thursday",
+        "Friday" => "friday",
+        "Saturday" => "saturday",
+        _ => "sunday",
+    };
+    Ok((open, day, z.hour()))
+}
+
 /// JSON of a view list (these types always serialize).
 fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "[]".into())

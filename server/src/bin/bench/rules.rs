@@ -5,18 +5,21 @@
 //! group of four tests over the message, customer and ticket; one in twenty
 //! matches and tags the ticket) and three SLA policies with a business-hours
 //! schedule. The same number of customer emails then go through the one inbound
-//! path three times: with no stages, with the rules stage only, and with the
-//! standard stages (rules, SLA, AI agent enqueue). Prints markdown rows with the
-//! mean and p95 per message and the rules stage's share.
+//! path four times: with no stages, with the rules stage only, with rules, SLA
+//! and the AI agent's enqueue, and with the standard stages (those and routing:
+//! a round-robin queue over `--agents` online agents, so every ticket is
+//! assigned). Tickets are solved between passes, so agents have capacity.
+//! Prints markdown rows with the mean and p95 per message and the rules stage's
+//! share.
 
 use anyhow::Context;
 use app::services::channels::inbound::{self, InboundMessage, Sender};
 use app::services::stages::Stages;
 use app::services::tenancy::Scoped;
-use app::services::{automation, hours, AppState};
+use app::services::{automation, hours, routing, AppState};
 use app::types::{
-    Channel, Cond, CondOp, IdentifierKind, OpenHours, RuleAction, RuleEvent, RuleForm, RuleKind,
-    ScheduleForm, SlaPolicyForm,
+    AgentRoutingForm, Channel, Cond, CondOp, IdentifierKind, OpenHours, QueueForm, RoutingStrategy,
+    RuleAction, RuleEvent, RuleForm, RuleKind, ScheduleForm, SlaPolicyForm,
 };
 use std::sync::Arc;
 use std::time::Instant;
@@ -34,6 +37,9 @@ pub struct RulesArgs {
     /// Customer messages per pass.
     #[arg(long, default_value_t = 1000)]
     pub messages: usize,
+    /// Online agents in the routing queue.
+    #[arg(long, default_value_t = 5)]
+    pub agents: usize,
     /// Database URL (default: a fresh SQLite file in the temp directory).
     #[arg(long)]
     pub database_url: Option<String>,
@@ -85,6 +91,7 @@ async fn seed(
     state: &AppState,
     n: usize,
     every: usize,
+    agents: usize,
 ) -> anyhow::Result<(app::services::Actor, Scoped)> {
     let owner = app::services::accounts::create_admin(
         state,
@@ -144,7 +151,65 @@ async fn seed(
         .await?;
     }
     let scope = actor.scope;
+    // Routing: one round-robin queue over the owner and `agents - 1` agents,
+    // each with room for a whole pass.
+    for i in 1..agents {
+        let u = app::services::accounts::create_invited_user(
+            &state.db,
+            &format!(
+                "agent{i}-{}@switchboard.test",
+                uuid::Uuid::new_v4().simple()
+            ),
+            &format!("Agent {i}"),
+            "bench-password-1",
+        )
+        .await?;
+        app::services::accounts::add_membership(
+            &state.db,
+            scope,
+            u.id,
+            app::permissions::Role::Agent,
+        )
+        .await?;
+    }
+    for a in routing::page(state, &actor).await?.agents {
+        routing::save_agent(
+            state,
+            &actor,
+            &AgentRoutingForm {
+                user_id: a.user_id,
+                skills: vec![],
+                capacity: vec![("email".into(), 200)],
+            },
+        )
+        .await?;
+    }
+    routing::save_queue(
+        state,
+        &actor,
+        &QueueForm {
+            name: "All email".into(),
+            channels: vec!["email".into()],
+            strategy: RoutingStrategy::RoundRobin.as_str().into(),
+            enabled: true,
+            ..QueueForm::default()
+        },
+    )
+    .await?;
     Ok((actor, scope))
+}
+
+/// Solves every open ticket (capacity back for the next pass).
+async fn solve_all(state: &AppState) -> anyhow::Result<()> {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, QueryFilter};
+    app::services::tenancy::System::new("bench: free capacity between passes")
+        .update_many::<entity::conversation::Entity>()
+        .col_expr(entity::conversation::Column::Status, Expr::value("solved"))
+        .filter(entity::conversation::Column::Status.is_in(["new", "open"]))
+        .exec(&state.db)
+        .await?;
+    Ok(())
 }
 
 async fn pass(state: &AppState, scope: Scoped, label: &str, n: usize) -> anyhow::Result<Vec<f64>> {
@@ -201,13 +266,19 @@ pub async fn run(a: RulesArgs) -> anyhow::Result<()> {
         ..Default::default()
     };
     let base = switchboard_server::runtime::build_state(cfg).await?;
-    let (_, scope) = seed(&base, a.rules, a.match_every).await?;
+    let (_, scope) = seed(&base, a.rules, a.match_every, a.agents.max(1)).await?;
     let with = |stages: Stages| AppState {
         stages: Arc::new(stages),
         ..base.clone()
     };
     let none = with(Stages::none());
     let rules_only = with(Stages::none().then(Arc::new(automation::engine::RulesStage::default())));
+    let no_routing = with(
+        Stages::none()
+            .then(Arc::new(automation::engine::RulesStage::default()))
+            .then(Arc::new(hours::sla::SlaStage))
+            .then(Arc::new(app::services::ai::pipeline::AiStage)),
+    );
     let standard = with(app::services::wiring::standard_stages());
     // Warm up (statement caches, the first pages of each table).
     pass(&standard, scope, "warm", 50.min(a.messages)).await?;
@@ -215,8 +286,13 @@ pub async fn run(a: RulesArgs) -> anyhow::Result<()> {
     for (label, state) in [
         ("no stages", &none),
         ("rules stage only", &rules_only),
-        ("standard stages (rules, SLA, AI enqueue)", &standard),
+        ("rules, SLA, AI enqueue", &no_routing),
+        (
+            "standard stages (rules, SLA, AI enqueue, routing)",
+            &standard,
+        ),
     ] {
+        solve_all(&base).await?;
         let mut v = pass(state, scope, label, a.messages).await?;
         let (mean, p95) = stats(&mut v);
         #[allow(clippy::cast_precision_loss)]
@@ -229,8 +305,8 @@ pub async fn run(a: RulesArgs) -> anyhow::Result<()> {
         a.rules.div_ceil(a.match_every)
     };
     println!(
-        "\n{} enabled triggers ({firing} of them fire on each message), 3 SLA policies, {} customer emails per pass, one writer (sequential)\n",
-        a.rules, a.messages
+        "\n{} enabled triggers ({firing} of them fire on each message), 3 SLA policies, a round-robin queue of {} agents, {} customer emails per pass, one writer (sequential)\n",
+        a.rules, a.agents, a.messages
     );
     println!("| stages | mean per message | p95 | messages/s (one writer) |");
     println!("|---|---|---|---|");
@@ -238,8 +314,9 @@ pub async fn run(a: RulesArgs) -> anyhow::Result<()> {
         println!("| {label} | {mean:.2} ms | {p95:.2} ms | {rate:.0} |");
     }
     let rules_cost = rows[1].1 - rows[0].1;
+    let routing_cost = rows[3].1 - rows[2].1;
     println!(
-        "\nRule evaluation (the rules stage) costs {rules_cost:.2} ms per message with {} triggers.",
+        "\nRule evaluation (the rules stage) costs {rules_cost:.2} ms per message with {} triggers; routing {routing_cost:.2} ms.",
         a.rules
     );
     Ok(())
