@@ -161,6 +161,18 @@ pub fn SlaBadge(clock: crate::types::SlaClock) -> impl IntoView {
     let due_text = chrono::DateTime::from_timestamp(due, 0)
         .map(|t| fmt_time(&t.to_rfc3339()))
         .unwrap_or_default();
+    if clock.paused {
+        let title = format!(
+            "{}: {label} paused while the ticket waits (was due {due_text})",
+            clock.policy
+        );
+        return view! {
+            <span class="sla sla-paused" data-testid="sla-clock" data-state="paused" data-metric=clock.metric.clone() title=title>
+                {format!("{label} paused")}
+            </span>
+        }
+        .into_any();
+    }
     let title = format!("{}: {label} due {due_text}", clock.policy);
     let state = move || match now.and_then(|n| n.get()) {
         Some(t) if t >= due => "breached",
@@ -176,4 +188,5 @@ pub fn SlaBadge(clock: crate::types::SlaClock) -> impl IntoView {
             }}
         </span>
     }
+    .into_any()
 }

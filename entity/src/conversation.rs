@@ -64,6 +64,8 @@ pub struct Model {
     pub routed_at: Option<DateTimeUtc>,
     /// When the queue's overflow widened its pool.
     pub overflowed_at: Option<DateTimeUtc>,
+    /// The resolution clock stopped at this moment (pending or on hold).
+    pub sla_paused_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

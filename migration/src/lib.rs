@@ -14,6 +14,7 @@ mod m20261205_000008_procedures;
 mod m20261206_000009_rules;
 mod m20261207_000010_sla;
 mod m20261208_000011_routing;
+mod m20261208_000012_sla_pause;
 pub mod schema;
 
 /// The ordered list of every migration Switchboard knows.
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000009_rules::Migration),
             Box::new(m20261207_000010_sla::Migration),
             Box::new(m20261208_000011_routing::Migration),
+            Box::new(m20261208_000012_sla_pause::Migration),
         ]
     }
 }

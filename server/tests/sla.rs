@@ -363,4 +363,89 @@ async fn sla_targets_follow_policies_in_business_hours(b: Backend) {
     app.finish().await;
 }
 
-backend_tests!(sla_targets_follow_policies_in_business_hours);
+/// Pending and on hold stop the resolution clock; open again, it resumes with
+/// the time that was left.
+async fn the_resolution_clock_pauses_while_pending(b: Backend) {
+    use sea_orm::sea_query::Expr;
+    let app = TestApp::new(b).await;
+    let mut a = workspace(&app, "alice@a.test", "Workspace A").await;
+    let r = a
+        .owner
+        .call_json(
+            path::<SaveSlaPolicy>(),
+            &json!({"form": {
+                "id": null, "name": "Around the clock", "priorities": [], "tag": "",
+                "schedule_id": null, "first_response_mins": null,
+                "next_response_mins": null, "resolution_mins": 600,
+                "warn_mins": 15, "enabled": true,
+            }}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let (cid, number) = email(&app, &a, "pia", "My order is late", None).await;
+    let due = conv(&app, cid).await.resolution_due_at.unwrap();
+    let id = cid.to_string();
+    let r = a
+        .owner
+        .call(
+            path::<UpdateConversation>(),
+            &[
+                ("conversation_id", &id),
+                ("field", "status"),
+                ("value", "pending"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let c = conv(&app, cid).await;
+    assert!(c.sla_paused_at.is_some());
+    let d = a
+        .owner
+        .call(
+            path::<GetConversation>(),
+            &[("number", &number.to_string())],
+        )
+        .await
+        .json();
+    assert_eq!(
+        (d["row"]["sla"]["m"].clone(), d["row"]["sla"]["z"].clone()),
+        (json!("resolution"), json!(true)),
+        "{d}"
+    );
+    // Paused for two hours (moved back in time here), then open again: the
+    // target moves two hours later; the sweep never breaches a paused clock.
+    let paused = chrono::Utc::now() - chrono::Duration::hours(2);
+    System::new("t")
+        .update_many::<conversation::Entity>()
+        .col_expr(conversation::Column::SlaPausedAt, Expr::value(paused))
+        .filter(conversation::Column::Id.eq(cid))
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    let (_, br) = sla::sweep_now(&app.state, due + chrono::Duration::hours(1))
+        .await
+        .unwrap();
+    assert_eq!(br, 0, "paused clocks do not breach");
+    let r = a
+        .owner
+        .call(
+            path::<UpdateConversation>(),
+            &[
+                ("conversation_id", &id),
+                ("field", "status"),
+                ("value", "open"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let c = conv(&app, cid).await;
+    assert!(c.sla_paused_at.is_none());
+    let moved = (c.resolution_due_at.unwrap() - due).num_seconds();
+    assert!((7190..=7210).contains(&moved), "moved by {moved} s");
+    app.finish().await;
+}
+
+backend_tests!(
+    sla_targets_follow_policies_in_business_hours,
+    the_resolution_clock_pauses_while_pending
+);

@@ -137,6 +137,9 @@ pub struct SlaClock {
     /// The policy's name.
     #[serde(rename = "p")]
     pub policy: String,
+    /// Stopped while the ticket waits on the customer (pending, on hold).
+    #[serde(rename = "z", default, skip_serializing_if = "std::ops::Not::not")]
+    pub paused: bool,
 }
 
 impl SlaClock {

@@ -420,7 +420,10 @@ mod tests {
             items: vec![t("ticket.priority", CondOp::Is, "high"), inner],
         };
         assert!(uses(&c, &CLOCK_FIELDS));
-        assert!(!uses(&t("ticket.priority", CondOp::Is, "high"), &CLOCK_FIELDS));
+        assert!(!uses(
+            &t("ticket.priority", CondOp::Is, "high"),
+            &CLOCK_FIELDS
+        ));
     }
 
     #[test]

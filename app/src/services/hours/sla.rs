@@ -39,19 +39,27 @@ impl Stage for SlaStage {
 
     async fn handle(&self, uow: &mut UnitOfWork, event: &StageEvent) -> ServiceResult<()> {
         let scope = Scoped::new(event.workspace_id());
-        let (id, follow_up) = match event {
+        let (id, follow_up, repick, status) = match event {
             StageEvent::MessageReceived {
                 automatic: false,
                 opened,
                 conversation_id,
                 ..
-            } => (*conversation_id, !*opened),
+            } => (*conversation_id, !*opened, true, false),
             StageEvent::ConversationUpdated {
                 changed,
                 conversation_id,
                 ..
-            } if changed.iter().any(|c| matches!(*c, "priority" | "tags")) => {
-                (*conversation_id, false)
+            } if changed
+                .iter()
+                .any(|c| matches!(*c, "priority" | "tags" | "status")) =>
+            {
+                (
+                    *conversation_id,
+                    false,
+                    changed.iter().any(|c| matches!(*c, "priority" | "tags")),
+                    changed.contains(&"status"),
+                )
             }
             _ => return Ok(()),
         };
@@ -60,7 +68,13 @@ impl Stage for SlaStage {
         if policies.is_empty() {
             return Ok(());
         }
-        let c = find(&**uow, scope, id).await?;
+        let mut c = find(&**uow, scope, id).await?;
+        if status {
+            c = pause_or_resume(uow, scope, c, &policies).await?;
+        }
+        if !repick {
+            return Ok(());
+        }
         if follow_up && c.sla_policy_id.is_some() {
             customer_wrote(uow, scope, c, &policies).await
         } else {
@@ -184,6 +198,67 @@ async fn assign(
     m.sla_warned_at = Set(None);
     m.update(&**uow).await?;
     Ok(())
+}
+
+/// The resolution clock stops while the ticket waits on the customer or a third
+/// party (pending, on hold) and resumes with the business time that was left when
+/// it opens again; a solved or closed ticket's pause ends without a new due time.
+async fn pause_or_resume(
+    uow: &mut UnitOfWork,
+    scope: Scoped,
+    c: conversation::Model,
+    policies: &[sla_policy::Model],
+) -> ServiceResult<conversation::Model> {
+    let waiting = matches!(
+        Status::parse(&c.status),
+        Some(Status::Pending | Status::OnHold)
+    );
+    let t = now();
+    match (waiting, c.sla_paused_at) {
+        (true, None) if c.resolution_due_at.is_some() && c.solved_at.is_none() => {
+            let mut m = c.into_active_model();
+            m.sla_paused_at = Set(Some(t));
+            Ok(m.update(&**uow).await?)
+        }
+        (false, Some(paused)) => {
+            let mut m = c.clone().into_active_model();
+            m.sla_paused_at = Set(None);
+            let open = Status::parse(&c.status).is_some_and(Status::is_open);
+            if let (true, Some(old), Some(p)) = (
+                open,
+                c.resolution_due_at,
+                policies.iter().find(|p| Some(p.id) == c.sla_policy_id),
+            ) {
+                let s = schedule(&**uow, scope, p).await?;
+                m.resolution_due_at = Set(Some(resumed(&s, paused, old, t)));
+                m.sla_warned_at = Set(None);
+            }
+            Ok(m.update(&**uow).await?)
+        }
+        _ => Ok(c),
+    }
+}
+
+/// The new due time of a clock paused at `paused` (due `old`) and resumed at
+/// `t`: `t` plus the business time that was left. A clock already past due
+/// when it was paused stays as it was.
+pub fn resumed(
+    s: &calc::Schedule,
+    paused: DateTime<Utc>,
+    old: DateTime<Utc>,
+    t: DateTime<Utc>,
+) -> DateTime<Utc> {
+    if old <= paused {
+        return old;
+    }
+    let ts = |d: DateTime<Utc>| jiff::Timestamp::from_second(d.timestamp()).ok();
+    let (Some(p), Some(o), Some(n)) = (ts(paused), ts(old), ts(t)) else {
+        return old;
+    };
+    let left = s.business_seconds_between(p, o);
+    s.add_business_seconds(n, left)
+        .and_then(|d| DateTime::from_timestamp(d.as_second(), 0))
+        .unwrap_or(old)
 }
 
 /// The customer wrote again: after a first reply, the next-reply clock starts
@@ -329,4 +404,61 @@ pub async fn backfill(state: &AppState, scope: Scoped) -> ServiceResult<usize> {
     }
     uow.commit().await?;
     Ok(n)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests")]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_paused_clock_resumes_with_the_business_time_left() {
+        let day = vec![(9 * 60, 17 * 60)];
+        let s = calc::Schedule::new(
+            "America/New_York",
+            [
+                day.clone(),
+                day.clone(),
+                day.clone(),
+                day.clone(),
+                day,
+                vec![],
+                vec![],
+            ],
+            std::iter::empty(),
+        )
+        .unwrap();
+        // Paused Monday 16:00 New York (21:00 UTC) with the target Tuesday 11:00
+        // (3 business hours left); resumed Wednesday 10:00: due Wednesday 13:00.
+        let got = resumed(
+            &s,
+            utc("2026-12-07T21:00:00Z"),
+            utc("2026-12-08T16:00:00Z"),
+            utc("2026-12-09T15:00:00Z"),
+        );
+        assert_eq!(got, utc("2026-12-09T18:00:00Z"));
+        // Resumed on Friday 16:00: one hour on Friday, two on Monday.
+        let got = resumed(
+            &s,
+            utc("2026-12-07T21:00:00Z"),
+            utc("2026-12-08T16:00:00Z"),
+            utc("2026-12-11T21:00:00Z"),
+        );
+        assert_eq!(got, utc("2026-12-14T16:00:00Z"));
+        // Already overdue when paused: unchanged.
+        let old = utc("2026-12-07T15:00:00Z");
+        assert_eq!(
+            resumed(
+                &s,
+                utc("2026-12-07T21:00:00Z"),
+                old,
+                utc("2026-12-09T15:00:00Z")
+            ),
+            old
+        );
+    }
 }

@@ -29,7 +29,7 @@ pub fn nearest(c: &conversation::Model) -> Option<(&'static str, DateTime<Utc>)>
         consider("first_response", c.first_response_due_at);
     }
     consider("next_response", c.next_response_due_at);
-    if c.solved_at.is_none() {
+    if c.solved_at.is_none() && c.sla_paused_at.is_none() {
         consider("resolution", c.resolution_due_at);
     }
     out
@@ -61,8 +61,24 @@ pub async fn clocks(
     Ok(convs
         .iter()
         .filter_map(|c| {
-            let (metric, due) = nearest(c)?;
             let p = policies.get(&c.sla_policy_id?);
+            let policy = p.map(|p| p.name.clone()).unwrap_or_default();
+            let Some((metric, due)) = nearest(c) else {
+                // Waiting on the customer: the resolution clock stands still.
+                let due = c.resolution_due_at.filter(|_| {
+                    c.sla_paused_at.is_some() && c.solved_at.is_none() && c.merged_into_id.is_none()
+                })?;
+                return Some((
+                    c.id,
+                    SlaClock {
+                        metric: "resolution".to_owned(),
+                        due: due.timestamp(),
+                        warn: due.timestamp(),
+                        policy,
+                        paused: true,
+                    },
+                ));
+            };
             let warn = i64::from(p.map_or(0, |p| p.warn_mins)) * 60;
             Some((
                 c.id,
@@ -70,7 +86,8 @@ pub async fn clocks(
                     metric: metric.to_owned(),
                     due: due.timestamp(),
                     warn: due.timestamp() - warn,
-                    policy: p.map(|p| p.name.clone()).unwrap_or_default(),
+                    policy,
+                    paused: false,
                 },
             ))
         })
