@@ -610,7 +610,81 @@ async fn dry_run_changes_nothing_and_automations_fire_once(b: Backend) {
     app.finish().await;
 }
 
+/// A rule asks for approval of a tool action: it waits (even where a policy
+/// would allow it), its text filled in for the ticket; a bad tool or input is
+/// refused when the rule is saved.
+async fn a_rule_asks_for_approval(b: Backend) {
+    let app = TestApp::new(b).await;
+    let mut a = workspace(&app, "alice@a.test", "Workspace A").await;
+    let rule = |tool: &str, input: &str| {
+        json!({
+            "id": null, "name": "Chargebacks need a task", "description": "", "kind": "trigger",
+            "events": ["ticket_created"],
+            "conditions": {"kind": "group", "any": false, "items": [
+                test("message.text", "contains", "chargeback"),
+            ]},
+            "actions": [{"kind": "request_approval", "tool": tool, "input": input, "reason": "money at stake"}],
+            "enabled": true,
+        })
+    };
+    for (tool, input, says) in [
+        (
+            "refund_everything",
+            "{}",
+            "there is no tool named `refund_everything`",
+        ),
+        ("create_task", "{title", "the tool input is not JSON"),
+        ("create_task", "{}", "title"),
+    ] {
+        let r = save(&mut a, &rule(tool, input)).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.contains(says), "{says}: {}", r.body);
+    }
+    let r = save(
+        &mut a,
+        &rule(
+            "create_task",
+            r#"{"title": "Call the bank about {{ ticket.number }}"}"#,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let id = r.json()["id"].as_i64().unwrap();
+    let (cid, number) = email(&app, &a, "eve", "I filed a chargeback").await;
+    let f = firings(&app, id).await;
+    assert_eq!(f[0].outcome, "applied", "{:?}", f[0].error);
+    let actions = System::new("t")
+        .find::<entity::ai_action::Entity>()
+        .filter(entity::ai_action::Column::ConversationId.eq(cid))
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(actions.len(), 1);
+    let act = &actions[0];
+    assert_eq!(
+        (act.tool.as_str(), act.status.as_str()),
+        ("create_task", "pending")
+    );
+    assert_eq!(act.proposed_by_kind, "rule");
+    assert!(
+        act.input.contains(&format!("TKT-{number:06}")),
+        "{}",
+        act.input
+    );
+    assert!(act.reasoning.as_deref().unwrap().contains("money at stake"));
+    // Another message on a new ticket asks again; the same ticket does not.
+    email(&app, &a, "eve", "Second chargeback").await;
+    let n = System::new("t")
+        .find::<entity::ai_action::Entity>()
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(n, 2);
+    app.finish().await;
+}
+
 backend_tests!(
+    a_rule_asks_for_approval,
     rules_are_checked_versioned_and_kept_apart,
     triggers_fire_inside_the_inbound_and_update_paths,
     a_rule_cannot_retrigger_itself_forever,

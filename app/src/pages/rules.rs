@@ -99,6 +99,7 @@ struct Ctx {
     endpoints: Vec<(i32, String)>,
     custom: Vec<(String, String)>,
     rules: Vec<(i32, String)>,
+    tools: Vec<(String, String)>,
 }
 
 fn label_path(path: &[usize]) -> String {
@@ -396,6 +397,21 @@ fn action_view(
                 }/>
         }.into_any(),
         RuleAction::Close => view! { <span class="small muted">"Sets the status to Closed."</span> }.into_any(),
+        RuleAction::RequestApproval { tool, input, reason } => view! {
+            {opt_select("Tool", "action-tool", "Choose a tool…", c.tools.clone(), tool,
+                move |v| acts.one(i, |a| if let RuleAction::RequestApproval { tool, .. } = a { *tool = v; }))}
+            <input type="text" aria-label="Tool input (JSON)" data-testid="action-input" value=input class="mono"
+                placeholder=r#"{"reason": "{{ ticket.number }}"}"#
+                on:input=move |ev| {
+                    let v = event_target_value(&ev);
+                    acts.one(i, |a| if let RuleAction::RequestApproval { input, .. } = a { *input = v; });
+                }/>
+            <input type="text" aria-label="Why" data-testid="action-text" value=reason placeholder="Why (the approver sees it)"
+                on:input=move |ev| {
+                    let v = event_target_value(&ev);
+                    acts.one(i, |a| if let RuleAction::RequestApproval { reason, .. } = a { *reason = v; });
+                }/>
+        }.into_any(),
         RuleAction::StartRule { rule_id } => opt_select(
             "Rule", "action-rule", "Choose a rule…", ids(&c.rules),
             if rule_id > 0 { rule_id.to_string() } else { String::new() },
@@ -684,13 +700,14 @@ pub fn RulesPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match page.await {
                     Err(e) => view! { <ErrorBox error=e/> }.into_any(),
-                    Ok(RulesPage { rules, fields, members, teams, endpoints, custom_fields, firings }) => {
+                    Ok(RulesPage { rules, fields, members, teams, endpoints, custom_fields, tools, firings }) => {
                         let ctx = StoredValue::new(Ctx {
                             fields,
                             members,
                             teams,
                             endpoints,
                             custom: custom_fields,
+                            tools,
                             rules: rules.iter().map(|r| (r.id, r.name.clone())).collect(),
                         });
                         let all = rules.clone();

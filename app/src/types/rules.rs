@@ -383,6 +383,16 @@ pub enum RuleAction {
         /// Rule id.
         rule_id: i32,
     },
+    /// Ask for approval of a tool action on the ticket (the AI-actions registry
+    /// and approvals): it waits for an approver, and runs once approved.
+    RequestApproval {
+        /// Tool name.
+        tool: String,
+        /// Input as JSON; text may quote `{{ticket.number}}` and other variables.
+        input: String,
+        /// Why (shown to the approver).
+        reason: String,
+    },
 }
 
 impl RuleAction {
@@ -402,6 +412,7 @@ impl RuleAction {
         "escalate",
         "close",
         "start_rule",
+        "request_approval",
     ];
 
     /// The action's kind name.
@@ -421,6 +432,7 @@ impl RuleAction {
             Self::Escalate { .. } => "escalate",
             Self::Close => "close",
             Self::StartRule { .. } => "start_rule",
+            Self::RequestApproval { .. } => "request_approval",
         }
     }
 
@@ -441,6 +453,7 @@ impl RuleAction {
             "escalate" => "Escalate",
             "close" => "Close",
             "start_rule" => "Start rule",
+            "request_approval" => "Ask for approval",
             _ => "Action",
         }
     }
@@ -475,6 +488,11 @@ impl RuleAction {
             },
             "close" => Self::Close,
             "start_rule" => Self::StartRule { rule_id: 0 },
+            "request_approval" => Self::RequestApproval {
+                tool: String::new(),
+                input: "{}".into(),
+                reason: String::new(),
+            },
             _ => Self::Note {
                 text: String::new(),
             },
@@ -621,6 +639,9 @@ pub struct RulesPage {
     pub endpoints: Vec<(i32, String)>,
     /// Custom field keys: (key, label).
     pub custom_fields: Vec<(String, String)>,
+    /// Tools a rule may ask approval for: (name, title).
+    #[serde(default)]
+    pub tools: Vec<(String, String)>,
     /// The latest firings of every rule.
     pub firings: Vec<RuleFiringView>,
 }

@@ -218,6 +218,59 @@ pub async fn propose(
     p: Proposal,
     meta: &RequestMeta,
 ) -> ServiceResult<ActionView> {
+    let (tool, input, key) = checked(scope, &p)?;
+    if let Some(existing) = by_key(&state.db, scope, &key).await? {
+        return one_view(&state.db, scope, existing).await;
+    }
+    let mut uow = UnitOfWork::begin(state).await?;
+    let row = match record(&mut uow, scope, tool, &input, &key, p, meta, false).await {
+        Ok(r) => r,
+        Err(e) => {
+            // A concurrent identical proposal won the unique key: it is this one.
+            drop(uow);
+            return match by_key(&state.db, scope, &key).await? {
+                Some(existing) => one_view(&state.db, scope, existing).await,
+                None => Err(e),
+            };
+        }
+    };
+    let v = one_view(&*uow, scope, row).await?;
+    uow.commit().await?;
+    Ok(v)
+}
+
+/// A rule asks for approval of a tool action on a ticket, inside the rule's unit
+/// of work: the action waits for an approver even where a policy would allow
+/// it at once (a policy that denies it still denies it). The same request twice
+/// is the first one. Returns the action's id and status.
+///
+/// # Errors
+/// `Invalid` naming the tool or the input field at fault.
+pub async fn request_approval_in(
+    uow: &mut UnitOfWork,
+    scope: Scoped,
+    p: Proposal,
+) -> ServiceResult<(i32, String)> {
+    let (tool, input, key) = checked(scope, &p)?;
+    if let Some(existing) = by_key(&**uow, scope, &key).await? {
+        return Ok((existing.id, existing.status));
+    }
+    let row = record(
+        uow,
+        scope,
+        tool,
+        &input,
+        &key,
+        p,
+        &RequestMeta::default(),
+        true,
+    )
+    .await?;
+    Ok((row.id, row.status))
+}
+
+/// The tool, the canonical input and the idempotency key of a proposal, checked.
+fn checked(scope: Scoped, p: &Proposal) -> ServiceResult<(&'static registry::Tool, Value, String)> {
     let reg = registry::get();
     let tool = reg.tool(p.tool.trim()).ok_or_else(|| {
         let names: Vec<&str> = reg.all().iter().map(|t| t.name).collect();
@@ -247,12 +300,29 @@ pub async fn propose(
         p.conversation_id,
         &canonical,
     );
-    if let Some(existing) = by_key(&state.db, scope, &key).await? {
-        return one_view(&state.db, scope, existing).await;
+    Ok((tool, input, key))
+}
+
+/// Records a checked proposal in `uow`, decided by policy (`approval`: wait for
+/// an approver unless denied), and queues its run or tells the approvers.
+#[allow(clippy::too_many_arguments)]
+async fn record(
+    uow: &mut UnitOfWork,
+    scope: Scoped,
+    tool: &'static registry::Tool,
+    input: &Value,
+    key: &str,
+    p: Proposal,
+    meta: &RequestMeta,
+    approval: bool,
+) -> ServiceResult<ai_action::Model> {
+    let canonical = schema::canonical_string(input);
+    let c = find_conversation(&**uow, scope, p.conversation_id).await?;
+    let mut d = decide_for(&**uow, scope, tool, input, c.as_ref()).await?;
+    if approval && d.effect == Effect::Allow {
+        d.effect = Effect::Approval;
+        d.reason = format!("{} (the rule asks for approval)", d.reason);
     }
-    let mut uow = UnitOfWork::begin(state).await?;
-    let c = find_conversation(&*uow, scope, p.conversation_id).await?;
-    let d = decide_for(&*uow, scope, tool, &input, c.as_ref()).await?;
     let status = match d.effect {
         Effect::Allow => st::RUNNING,
         Effect::Approval => st::PENDING,
@@ -263,9 +333,9 @@ pub async fn propose(
         workspace_id: Set(scope.workspace_id()),
         tool: Set(tool.name.to_owned()),
         input: Set(canonical),
-        idempotency_key: Set(key.clone()),
+        idempotency_key: Set(key.to_owned()),
         risk: Set(tool.risk.as_str().to_owned()),
-        amount: Set(tool.amount(&input)),
+        amount: Set(tool.amount(input)),
         conversation_id: Set(c.as_ref().map(|c| c.id)),
         customer_id: Set(c.as_ref().map(|c| c.customer_id)),
         channel: Set(c.as_ref().map(|c| c.channel.clone())),
@@ -294,23 +364,13 @@ pub async fn propose(
         updated_at: Set(t),
         ..Default::default()
     };
-    let row = match am.insert(&*uow).await {
-        Ok(r) => r,
-        Err(e) => {
-            // A concurrent identical proposal won the unique key: it is this one.
-            drop(uow);
-            return match by_key(&state.db, scope, &key).await? {
-                Some(existing) => one_view(&state.db, scope, existing).await,
-                None => Err(e.into()),
-            };
-        }
-    };
+    let row = am.insert(&**uow).await?;
     let who = Who {
         user_id: p.proposer.user_id(),
         label: p.proposer.label(),
     };
     activity::record(
-        &*uow,
+        &**uow,
         scope,
         &who,
         meta,
@@ -324,14 +384,12 @@ pub async fn propose(
     )
     .await?;
     match d.effect {
-        Effect::Allow => queue_run(&mut uow, scope, row.id).await?,
-        Effect::Approval => notify_approvers(&mut uow, scope, &row, c.as_ref()).await?,
+        Effect::Allow => queue_run(uow, scope, row.id).await?,
+        Effect::Approval => notify_approvers(uow, scope, &row, c.as_ref()).await?,
         Effect::Deny => {}
     }
-    emit(&mut uow, &row);
-    let v = one_view(&*uow, scope, row).await?;
-    uow.commit().await?;
-    Ok(v)
+    emit(uow, &row);
+    Ok(row)
 }
 
 /// A member proposes an action from the admin app.

@@ -480,6 +480,43 @@ async fn context(
     }))
 }
 
+/// A rule's JSON tool input with each text value rendered as a template.
+async fn render_json(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+    c: &conversation::Model,
+    input: &str,
+) -> ServiceResult<serde_json::Value> {
+    let mut v: serde_json::Value = serde_json::from_str(input).map_err(|e| {
+        ServiceError::invalid("actions", format!("The tool input is not JSON: {e}."))
+    })?;
+    render_strings(db, scope, c, &mut v).await?;
+    Ok(v)
+}
+
+/// Renders every text value in `v` as a template (in place).
+async fn render_strings(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+    c: &conversation::Model,
+    v: &mut serde_json::Value,
+) -> ServiceResult<()> {
+    let mut stack: Vec<&mut serde_json::Value> = vec![v];
+    let mut pending: Vec<&mut String> = Vec::new();
+    while let Some(x) = stack.pop() {
+        match x {
+            serde_json::Value::String(s) if s.contains("{{") => pending.push(s),
+            serde_json::Value::Array(a) => stack.extend(a.iter_mut()),
+            serde_json::Value::Object(o) => stack.extend(o.values_mut()),
+            _ => {}
+        }
+    }
+    for s in pending {
+        *s = render(db, scope, c, s).await?;
+    }
+    Ok(())
+}
+
 async fn render(
     db: &impl ConnectionTrait,
     scope: Scoped,
@@ -663,6 +700,35 @@ fn apply_actions<'a>(
                         apply_actions(uow, scope, &other, conversation_id, depth + 1).await?;
                     changes.push(format!("Started rule “{}”", other.name));
                     changes.extend(inner);
+                }
+                RuleAction::RequestApproval {
+                    tool,
+                    input,
+                    reason,
+                } => {
+                    let input = render_json(&**uow, scope, &c, input).await?;
+                    let (id, status) = crate::services::actions::request_approval_in(
+                        uow,
+                        scope,
+                        crate::services::actions::Proposal {
+                            tool: tool.clone(),
+                            input,
+                            conversation_id: Some(c.id),
+                            reasoning: Some(if reason.trim().is_empty() {
+                                format!("{label} asks for approval.")
+                            } else {
+                                format!("{label}: {}", reason.trim())
+                            }),
+                            proposer: crate::services::actions::Proposer::Rule(r.name.clone()),
+                            customer_note: None,
+                        },
+                    )
+                    .await?;
+                    changes.push(if status == "denied" {
+                        format!("Asked for approval of {tool}: a policy denies it (action {id})")
+                    } else {
+                        format!("Asked for approval of {tool} (action {id}, {status})")
+                    });
                 }
                 _ => {}
             }
@@ -1021,6 +1087,9 @@ async fn predict(
             }
             RuleAction::Escalate { .. } => out.push("Escalate (urgent, admins told)".to_owned()),
             RuleAction::StartRule { rule_id } => out.push(format!("Start rule #{rule_id}")),
+            RuleAction::RequestApproval { tool, .. } => {
+                out.push(format!("Ask for approval of {tool}"));
+            }
             _ => {}
         }
     }

@@ -312,12 +312,50 @@ async fn check_action(
                 return Err(format!("there is no rule #{rule_id} here."));
             }
         }
+        RuleAction::RequestApproval { tool, input, .. } => {
+            let reg = super::actions::registry::get();
+            let Some(t) = reg.tool(tool.trim()) else {
+                return Err(if tool.trim().is_empty() {
+                    "choose the tool to ask approval for.".to_owned()
+                } else {
+                    format!("there is no tool named `{}`.", tool.trim())
+                });
+            };
+            *tool = t.name.to_owned();
+            if input.trim().is_empty() {
+                *input = "{}".into();
+            }
+            let v: serde_json::Value = serde_json::from_str(input)
+                .map_err(|e| format!("the tool input is not JSON ({e})."))?;
+            // Templated text is checked with sample values.
+            let mut sample = v.clone();
+            fill_samples(&mut sample);
+            t.validate(&sample)
+                .map_err(|m| format!("{}: {m}", t.name))?;
+        }
         RuleAction::Assign { user_id: None }
         | RuleAction::SetTeam { team_id: None }
         | RuleAction::Escalate { .. }
         | RuleAction::Close => {}
     }
     Ok(())
+}
+
+/// Replaces each templated text value with its sample rendering, so the tool's
+/// schema checks a value like the one a firing sends.
+fn fill_samples(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::String(s) if s.contains("{{") => {
+            if let Ok(r) =
+                super::inbox::canned::render_with(s, &super::inbox::canned::sample_context())
+            {
+                *s = r.text;
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(fill_samples),
+        serde_json::Value::Object(o) => o.values_mut().for_each(fill_samples),
+        _ => {}
+    }
 }
 
 fn view(l: &Loaded, fields: &[RuleField]) -> RuleView {
@@ -378,6 +416,11 @@ pub async fn page(state: &AppState, actor: &Actor) -> ServiceResult<RulesPage> {
         teams: lk.teams,
         endpoints: lk.endpoints,
         custom_fields: lk.custom,
+        tools: super::actions::registry::get()
+            .all()
+            .iter()
+            .map(|t| (t.name.to_owned(), t.label.to_owned()))
+            .collect(),
         firings,
     })
 }
@@ -788,6 +831,18 @@ fn action_words(a: &RuleAction, lk: &Lookups) -> String {
         RuleAction::Escalate { reason } => format!("Escalate ({reason})"),
         RuleAction::Close => "Close".to_owned(),
         RuleAction::StartRule { rule_id } => format!("Start rule #{rule_id}"),
+        RuleAction::RequestApproval {
+            tool,
+            input,
+            reason,
+        } => {
+            let why = if reason.trim().is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", reason.trim())
+            };
+            format!("Ask for approval: {tool} {input}{why}")
+        }
     }
 }
 
