@@ -87,7 +87,7 @@ impl Stage for RoutingStage {
             }
             _ => return Ok(()),
         };
-        if uow.is_claimed(id, "ai") {
+        if uow.is_claimed(id, "ai") || uow.is_claimed(id, "routed") {
             return Ok(());
         }
         let queues = enabled_queues(&**uow, scope).await?;
@@ -211,15 +211,19 @@ async fn loads(
     db: &impl ConnectionTrait,
     scope: Scoped,
     users: &[i32],
+    channel: Option<&str>,
 ) -> ServiceResult<Vec<(i32, String, String, i64)>> {
     if users.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(scope
+    let mut q = scope
         .find::<conversation::Entity>()
         .filter(conversation::Column::AssigneeId.is_in(users.to_vec()))
-        .filter(conversation::Column::Status.is_in(ACTIVE))
-        .select_only()
+        .filter(conversation::Column::Status.is_in(ACTIVE));
+    if let Some(ch) = channel {
+        q = q.filter(conversation::Column::Channel.eq(ch));
+    }
+    Ok(q.select_only()
         .column(conversation::Column::AssigneeId)
         .column(conversation::Column::Channel)
         .column(conversation::Column::Priority)
@@ -330,7 +334,12 @@ pub async fn route(
         let Some(user) = least_busy(&**uow, scope).await? else {
             return Ok(Routed::NoQueue);
         };
-        assign(uow, scope, &c, None, user, t).await?;
+        let placed = Placed {
+            queue_id: None,
+            queued_at: c.queued_at.unwrap_or(t),
+            overflowed_at: c.overflowed_at,
+        };
+        assign(uow, scope, &c, None, &placed, user, t).await?;
         return Ok(Routed::Assigned {
             user_id: user,
             queue_id: None,
@@ -353,22 +362,28 @@ pub async fn route(
         _ => t,
     };
     if open {
-        // Take the queue's turn first: concurrent routers of this queue wait here.
-        scope
-            .update_many::<routing_queue::Entity>()
-            .col_expr(
-                routing_queue::Column::RoutedCount,
-                Expr::col(routing_queue::Column::RoutedCount).add(0),
-            )
-            .filter(routing_queue::Column::Id.eq(q.id))
-            .exec(&**uow)
-            .await?;
-        let fresh = scope
-            .find::<routing_queue::Entity>()
-            .filter(routing_queue::Column::Id.eq(q.id))
-            .one(&**uow)
-            .await?
-            .unwrap_or_else(|| q.clone());
+        // Take the queue's turn first: concurrent routers of this queue wait here
+        // (PostgreSQL's row lock), then read the rotation as it is now. SQLite has
+        // one writer at a time: the unit of work read the queue under it.
+        let fresh = if uow.get_database_backend() == sea_orm::DbBackend::Sqlite {
+            q.clone()
+        } else {
+            scope
+                .update_many::<routing_queue::Entity>()
+                .col_expr(
+                    routing_queue::Column::RoutedCount,
+                    Expr::col(routing_queue::Column::RoutedCount).add(0),
+                )
+                .filter(routing_queue::Column::Id.eq(q.id))
+                .exec(&**uow)
+                .await?;
+            scope
+                .find::<routing_queue::Entity>()
+                .filter(routing_queue::Column::Id.eq(q.id))
+                .one(&**uow)
+                .await?
+                .unwrap_or_else(|| q.clone())
+        };
         let overflowed = fresh
             .overflow_after_mins
             .is_some_and(|m| t - queued_at >= Duration::minutes(i64::from(m)));
@@ -391,14 +406,17 @@ pub async fn route(
                 .filter(routing_queue::Column::Id.eq(q.id))
                 .exec(&**uow)
                 .await?;
-            let mut m = c.clone().into_active_model();
-            m.queue_id = Set(Some(q.id));
-            m.queued_at = Set(Some(queued_at));
-            if overflowed && c.overflowed_at.is_none() {
-                m.overflowed_at = Set(Some(t));
-            }
-            let c = m.update(&**uow).await?;
-            assign(uow, scope, &c, Some(&fresh), user, t).await?;
+            let overflowed_at = if overflowed && c.overflowed_at.is_none() {
+                Some(t)
+            } else {
+                c.overflowed_at
+            };
+            let placed = Placed {
+                queue_id: Some(q.id),
+                queued_at,
+                overflowed_at,
+            };
+            assign(uow, scope, &c, Some(&fresh), &placed, user, t).await?;
             return Ok(Routed::Assigned {
                 user_id: user,
                 queue_id: Some(q.id),
@@ -441,7 +459,7 @@ pub async fn least_busy(db: &impl ConnectionTrait, scope: Scoped) -> ServiceResu
         .collect();
     let users: Vec<i32> = members.iter().map(|m| m.user_id).collect();
     let mut open: HashMap<i32, i64> = HashMap::new();
-    for (user, _, _, n) in loads(db, scope, &users).await? {
+    for (user, _, _, n) in loads(db, scope, &users, None).await? {
         *open.entry(user).or_default() += n;
     }
     Ok(members
@@ -477,13 +495,11 @@ async fn candidates(
     });
     let users: Vec<i32> = members.iter().map(|m| m.user_id).collect();
     let mut on: HashMap<i32, (u32, u32)> = HashMap::new();
-    for (user, channel, priority, n) in loads(db, scope, &users).await? {
-        if channel == c.channel {
-            let e = on.entry(user).or_default();
-            let n = u32::try_from(n).unwrap_or(u32::MAX);
-            e.0 += n;
-            e.1 += n * priority_weight(&priority);
-        }
+    for (user, _, priority, n) in loads(db, scope, &users, Some(&c.channel)).await? {
+        let e = on.entry(user).or_default();
+        let n = u32::try_from(n).unwrap_or(u32::MAX);
+        e.0 += n;
+        e.1 += n * priority_weight(&priority);
     }
     let channel = Channel::parse(&c.channel).unwrap_or(Channel::Email);
     Ok(members
@@ -503,6 +519,13 @@ async fn candidates(
         .collect())
 }
 
+/// Where a routed ticket waited.
+struct Placed {
+    queue_id: Option<i32>,
+    queued_at: DateTime<Utc>,
+    overflowed_at: Option<DateTime<Utc>>,
+}
+
 /// Gives the ticket to `user`: the assignee, routing times, the member's turn,
 /// the activity log, the live event and the pipeline.
 async fn assign(
@@ -510,6 +533,7 @@ async fn assign(
     scope: Scoped,
     c: &conversation::Model,
     queue: Option<&routing_queue::Model>,
+    placed: &Placed,
     user: i32,
     t: DateTime<Utc>,
 ) -> ServiceResult<()> {
@@ -519,9 +543,11 @@ async fn assign(
         m.status = Set(Status::Open.as_str().to_owned());
     }
     m.routed_at = Set(Some(t));
-    if c.queued_at.is_none() {
-        m.queued_at = Set(Some(t));
+    if placed.queue_id.is_some() {
+        m.queue_id = Set(placed.queue_id);
     }
+    m.queued_at = Set(Some(placed.queued_at));
+    m.overflowed_at = Set(placed.overflowed_at);
     m.updated_at = Set(t);
     let after = m.update(&**uow).await?;
     scope
@@ -559,6 +585,8 @@ async fn assign(
         changed.push("status");
     }
     conversations::note_updated(uow, &after, changed);
+    // This stage need not look at its own change again.
+    uow.claim(after.id, "routed");
     uow.emit(Event::new(
         scope.workspace_id(),
         "conversation.updated",
@@ -613,11 +641,12 @@ pub async fn drain(
 /// # Errors
 /// Database errors.
 pub async fn drain_now(state: &AppState, scope: Scoped) -> ServiceResult<usize> {
-    let queues = enabled_queues(&state.db, scope).await?;
-    if queues.is_empty() {
+    if enabled_queues(&state.db, scope).await?.is_empty() {
         return Ok(0);
     }
     let mut uow = UnitOfWork::begin(state).await?;
+    // Read again under the unit of work (the rotation as it is now).
+    let queues = enabled_queues(&*uow, scope).await?;
     let n = drain(&mut uow, scope, &queues, now()).await?;
     uow.commit().await?;
     Ok(n)
@@ -693,11 +722,8 @@ pub async fn sweep_now(state: &AppState, t: DateTime<Utc>) -> ServiceResult<Swep
         .await?;
     for w in workspaces {
         let scope = Scoped::new(w);
-        let queues = enabled_queues(&state.db, scope).await?;
-        if queues.is_empty() {
-            continue;
-        }
         let mut uow = UnitOfWork::begin(state).await?;
+        let queues = enabled_queues(&*uow, scope).await?;
         out.assigned += drain(&mut uow, scope, &queues, t).await?;
         uow.commit().await?;
     }
