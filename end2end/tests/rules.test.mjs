@@ -162,3 +162,27 @@ test('an admin adds a business-hours schedule and an SLA policy', async () => {
   assert.match(await row.innerText(), /1h 30m/);
   await admin.screenshot({ path: join(SHOTS, 'sla-settings.png'), fullPage: true });
 });
+
+test('a rule asks for approval of a tool action, with its input checked', async () => {
+  await open(admin, server.base, '/app/settings/rules');
+  await admin.click('[data-testid="new-rule"]');
+  await admin.fill('[data-testid="rule-name"]', 'Chargebacks need a call');
+  await top().locator(':scope > .row > [data-testid="add-condition"]').click();
+  await admin.selectOption('[data-testid="cond-1"] [data-testid="cond-field"]', 'message.text');
+  await admin.selectOption('[data-testid="cond-1"] [data-testid="cond-op"]', 'contains');
+  await admin.fill('[data-testid="cond-1"] [data-testid="cond-value"]', 'chargeback');
+  await admin.click('[data-testid="add-action"] button[data-kind="request_approval"]');
+  const act = admin.locator('[data-testid="rule-action"][data-kind="request_approval"]');
+  await act.locator('[data-testid="action-tool"]').selectOption('create_task');
+  // The input must fit the tool: a task needs a title.
+  await act.locator('[data-testid="action-input"]').fill('{"priority": "high"}');
+  await admin.click('[data-testid="save-rule"]');
+  await admin.locator('[data-testid="rule-editor"] .field-error', { hasText: 'title' }).waitFor();
+  await act.locator('[data-testid="action-input"]').fill('{"title": "Call the bank about {{ ticket.number }}"}');
+  await act.locator('[data-testid="action-text"]').fill('money at stake');
+  await admin.click('[data-testid="save-rule"]');
+  await admin.locator('[data-testid="saved"]', { hasText: 'Saved “Chargebacks need a call” (v1).' }).waitFor();
+  const row = admin.locator('[data-testid="rule-row"][data-name="Chargebacks need a call"]');
+  await row.waitFor();
+  assert.match(await row.innerText(), /Ask for approval/);
+});
