@@ -535,6 +535,18 @@ async fn filters_by_status_tag_and_assignee(b: Backend) {
     let mut owner = sign_up(&app, "Olive", "olive@a.test", "Acme").await;
     let (_, secret) = create_key(&mut owner, "Sync", ALL_SCOPES).await;
     let mut api = Api::new(&app, &secret);
+    // Tickets carry their SLA clock.
+    let r = owner
+        .call_json(
+            path::<app::serverfns::hours::SaveSlaPolicy>(),
+            &json!({"form": {
+                "id": null, "name": "Urgent only", "priorities": ["urgent"], "tag": "",
+                "schedule_id": null, "first_response_mins": 60, "next_response_mins": null,
+                "resolution_mins": 480, "warn_mins": 15, "enabled": true,
+            }}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let one = api.conversation("a@x.test", "One").await;
     let two = api.conversation("b@x.test", "Two").await;
     let three = api.conversation("c@x.test", "Three").await;
@@ -546,6 +558,21 @@ async fn filters_by_status_tag_and_assignee(b: Backend) {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["status"], "pending");
+    // The answer shows what the pipeline made of the change (the SLA stage
+    // picked the urgent policy).
+    let sla = &r.json()["sla"];
+    assert_eq!(
+        (
+            sla["metric"].clone(),
+            sla["policy"].clone(),
+            sla["paused"].clone()
+        ),
+        (json!("first_response"), json!("Urgent only"), json!(false)),
+        "{sla}"
+    );
+    assert!(sla["due_at"].as_str().unwrap().contains('T'), "{sla}");
+    let r = api.get(&format!("/api/v1/conversations/{one}")).await;
+    assert_eq!(r.json()["sla"], Value::Null, "no policy for normal tickets");
     let r = api
         .post(
             &format!("/api/v1/conversations/{three}/tags"),

@@ -179,6 +179,16 @@ impl UnitOfWork {
     }
 
     /// Hands the noted events to the registered stages until none is left.
+    /// Hands the events noted so far to the stages now (instead of at commit),
+    /// so the caller can read the result of what they changed, e.g. to answer a
+    /// request with the ticket as the rules and routing left it.
+    ///
+    /// # Errors
+    /// The first stage error.
+    pub async fn settle(&mut self) -> ServiceResult<()> {
+        self.run_stages().await
+    }
+
     async fn run_stages(&mut self) -> ServiceResult<()> {
         let stages = self.state.stages.clone();
         for _ in 0..MAX_ROUNDS {

@@ -233,6 +233,31 @@ pub struct ConversationDto {
     pub created_at: String,
     /// Last changed (RFC 3339).
     pub updated_at: String,
+    /// The nearest SLA target the ticket has yet to meet (none without a policy,
+    /// or once every target is met).
+    pub sla: Option<SlaDto>,
+}
+
+/// A ticket's SLA clock.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SlaDto {
+    /// `first_response`, `next_response` or `resolution`.
+    #[schema(example = "first_response")]
+    pub metric: String,
+    /// Due (RFC 3339).
+    pub due_at: String,
+    /// Warned from (RFC 3339).
+    pub warn_at: String,
+    /// The SLA policy's name.
+    pub policy: String,
+    /// Stopped while the ticket waits on the customer (pending, on hold).
+    pub paused: bool,
+}
+
+fn rfc3339(unix: i64) -> String {
+    chrono::DateTime::from_timestamp(unix, 0)
+        .map(|t| t.to_rfc3339())
+        .unwrap_or_default()
 }
 
 impl From<ConversationRow> for ConversationDto {
@@ -255,6 +280,13 @@ impl From<ConversationRow> for ConversationDto {
             message_count: r.message_count,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            sla: r.sla.map(|c| SlaDto {
+                due_at: rfc3339(c.due),
+                warn_at: rfc3339(c.warn),
+                metric: c.metric,
+                policy: c.policy,
+                paused: c.paused,
+            }),
         }
     }
 }

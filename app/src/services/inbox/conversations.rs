@@ -965,6 +965,10 @@ pub async fn update(
     }
     let mut uow = UnitOfWork::begin(state).await?;
     let c = apply_patch(&mut uow, actor, id, &patch, meta).await?;
+    // The answer shows the ticket as the pipeline's stages leave it (rules,
+    // SLA targets, routing).
+    uow.settle().await?;
+    let c = find(&*uow, actor.scope, c.id).await?;
     let row = rows(&*uow, actor.scope, vec![c]).await?.remove(0);
     uow.commit().await?;
     Ok(row)
