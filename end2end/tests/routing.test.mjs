@@ -70,6 +70,11 @@ test('the routing page: seeded queues, agents and figures; a queue built in the 
   const spanish = admin.locator('[data-testid="queue-row"][data-name="Spanish chats"]');
   await spanish.waitFor();
   assert.match(await spanish.innerText(), /Every agent with language:es[\s\S]*Load balanced[\s\S]*after 5m/);
+  // Below the catch-all queue it would never get a ticket: the page says so.
+  assert.match(await spanish.locator('[data-testid="queue-note"]').innerText(), /Never reached: “Everything else” above takes every ticket/);
+  await spanish.locator('button[title="Move up"]').click();
+  await admin.locator('[data-testid="queue-row"][data-name="Spanish chats"] [data-testid="queue-note"]').waitFor({ state: 'detached' });
+  assert.deepEqual(await rows.evaluateAll((r) => r.map((x) => x.dataset.name)), ['Billing', 'VIP', 'Chats', 'Spanish chats', 'Everything else']);
   await admin.screenshot({ path: join(SHOTS, 'routing.png'), fullPage: true });
 });
 

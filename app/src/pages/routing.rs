@@ -74,7 +74,8 @@ fn queues_table(
                 view! {
                     <tr data-testid="queue-row" data-name=f.name.clone()>
                         <td>{q.position}</td>
-                        <td><strong>{f.name.clone()}</strong>{(!f.enabled).then(|| view! { <span class="badge badge-muted">"off"</span> })}</td>
+                        <td><strong>{f.name.clone()}</strong>{(!f.enabled).then(|| view! { <span class="badge badge-muted">"off"</span> })}
+                            {q.note.clone().map(|n| view! { <br/><span class="small field-error" data-testid="queue-note">{n}</span> })}</td>
                         <td class="small">{q.takes.clone()}</td>
                         <td class="small">{q.pool.clone()}</td>
                         <td class="small">{strategy}</td>

@@ -69,6 +69,8 @@ pub struct QueueView {
     pub routed_24h: u64,
     /// Their average time to assign, seconds.
     pub avg_assign_secs: Option<i64>,
+    /// A problem with the queue's place ("Never reached: …").
+    pub note: Option<String>,
 }
 
 /// One channel's figure for an agent.

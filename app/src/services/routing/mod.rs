@@ -262,9 +262,22 @@ pub async fn page(state: &AppState, actor: &Actor) -> ServiceResult<RoutingPage>
         .all(db)
         .await?;
     let ((waiting, routed), mut waits) = queue_figures(db, scope, t).await?;
+    let mut catch_all: Option<&str> = None;
     let queues = rows
         .iter()
         .map(|q| {
+            let note = catch_all.map(|n| {
+                format!("Never reached: “{n}” above takes every ticket. Move this queue up.")
+            });
+            if q.enabled
+                && catch_all.is_none()
+                && q.channels.is_empty()
+                && q.priorities.is_empty()
+                && q.tag.is_empty()
+                && q.team_id.is_none()
+            {
+                catch_all = Some(&q.name);
+            }
             let form = form_of(q);
             let (n, oldest) = waiting.get(&q.id).copied().unwrap_or_default();
             let (r, total) = routed.get(&q.id).copied().unwrap_or_default();
@@ -287,6 +300,7 @@ pub async fn page(state: &AppState, actor: &Actor) -> ServiceResult<RoutingPage>
                 oldest_wait_secs: (n > 0).then_some(oldest),
                 routed_24h: r,
                 avg_assign_secs: (r > 0).then(|| total / i64::try_from(r).unwrap_or(1)),
+                note,
                 form,
             }
         })
