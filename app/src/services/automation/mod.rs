@@ -525,6 +525,8 @@ pub async fn save(
     let f = validate(&state.db, actor.scope, form, &lk).await?;
     let (events, conds, acts) = encode(&f)?;
     let t = now();
+    // One writer at a time on SQLite (see `AppState::sqlite_write_turn`).
+    let _turn = state.sqlite_write_turn().await;
     let txn = state.db.begin().await?;
     let (m, created) = match f.id {
         None => {
@@ -638,6 +640,8 @@ pub async fn set_enabled(
 /// Permission; `NotFound`.
 pub async fn move_rule(state: &AppState, actor: &Actor, id: i32, up: bool) -> ServiceResult<()> {
     actor.require(Action::ManageAutomation)?;
+    // One writer at a time on SQLite (see `AppState::sqlite_write_turn`).
+    let _turn = state.sqlite_write_turn().await;
     let txn = state.db.begin().await?;
     let me = find(&txn, actor.scope, id).await?;
     let mut all = actor
@@ -678,6 +682,8 @@ pub async fn delete(
     meta: &RequestMeta,
 ) -> ServiceResult<()> {
     actor.require(Action::ManageAutomation)?;
+    // One writer at a time on SQLite (see `AppState::sqlite_write_turn`).
+    let _turn = state.sqlite_write_turn().await;
     let txn = state.db.begin().await?;
     let m = find(&txn, actor.scope, id).await?;
     for del in [

@@ -73,6 +73,8 @@ pub async fn ensure_defaults(state: &AppState, scope: Scoped) -> ServiceResult<(
     if shared > 0 {
         return Ok(());
     }
+    // One writer at a time on SQLite (see `AppState::sqlite_write_turn`).
+    let _turn = state.sqlite_write_turn().await;
     let txn = state.db.begin().await?;
     // Re-check inside the transaction (two first visits at once).
     let again = scope
@@ -326,6 +328,8 @@ pub async fn delete(state: &AppState, actor: &Actor, id: i32) -> ServiceResult<(
 pub async fn move_view(state: &AppState, actor: &Actor, id: i32, delta: i32) -> ServiceResult<()> {
     let v = find(&state.db, actor, id).await?;
     may_edit(actor, &v)?;
+    // One writer at a time on SQLite (see `AppState::sqlite_write_turn`).
+    let _turn = state.sqlite_write_turn().await;
     let txn = state.db.begin().await?;
     let mut same = actor
         .scope
