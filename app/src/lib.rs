@@ -82,6 +82,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("kb/articles/:id") view={Lazy::<r::ArticleEditor>::new()}/>
                     <Route path=path!("ai") view={Lazy::<r::AiOverview>::new()}/>
                     <Route path=path!("profile") view={Lazy::<r::Profile>::new()}/>
+                    <Route path=path!("profile/notifications") view={Lazy::<r::MyNotifications>::new()}/>
+                    <Route path=path!("settings/notifications") view={Lazy::<r::NotificationSettings>::new()}/>
                     <Route path=path!("activity") view={Lazy::<r::Activity>::new()}/>
                     <Route path=path!("outbox") view={Lazy::<r::Outbox>::new()}/>
                     <Route path=path!("jobs") view={Lazy::<r::Jobs>::new()}/>

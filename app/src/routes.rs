@@ -11,8 +11,8 @@
 //! (`end2end/tests/routes.test.mjs`).
 
 use crate::pages::{
-    actions, activity, admin, ai, api_keys, auth, channels, inbox, inbox_settings, kb, ops, portal,
-    procedures, routing, rules, settings, sla, support, team, webhooks,
+    actions, activity, admin, ai, api_keys, auth, channels, inbox, inbox_settings, kb,
+    notifications, ops, portal, procedures, routing, rules, settings, sla, support, team, webhooks,
 };
 use leptos::prelude::*;
 use leptos_router::LazyRoute;
@@ -164,7 +164,8 @@ area! {
 }
 
 area! {
-    /// Settings: workspace, profile, inbox, channels, webhooks, API keys.
+    /// Settings: workspace, profile, inbox, channels, webhooks, API keys,
+    /// notifications.
     SettingsArea, settings_area, __preload_settings_area {
         /// `/app/settings`.
         WorkspaceSettings => settings::WorkspaceSettingsPage;
@@ -178,5 +179,9 @@ area! {
         Channels => channels::ChannelsPage;
         /// `/app/settings/webhooks`.
         Webhooks => webhooks::WebhooksPage;
+        /// `/app/profile/notifications`.
+        MyNotifications => notifications::MyNotificationsPage;
+        /// `/app/settings/notifications`.
+        NotificationSettings => notifications::NotificationSettingsPage;
     }
 }

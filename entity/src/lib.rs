@@ -41,6 +41,9 @@ pub mod membership;
 pub mod merge;
 pub mod message;
 pub mod notification;
+pub mod notification_delivery;
+pub mod notification_pref;
+pub mod notification_template;
 pub mod procedure;
 pub mod rate_limit_hit;
 pub mod routing_queue;
@@ -98,6 +101,9 @@ tenant!(
     canned_response,
     inbox_macro,
     notification,
+    notification_pref,
+    notification_template,
+    notification_delivery,
     merge,
     api_key
 );

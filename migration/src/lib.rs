@@ -15,6 +15,7 @@ mod m20261206_000009_rules;
 mod m20261207_000010_sla;
 mod m20261208_000011_routing;
 mod m20261208_000012_sla_pause;
+mod m20261209_000013_notifications;
 pub mod schema;
 
 /// The ordered list of every migration Switchboard knows.
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000010_sla::Migration),
             Box::new(m20261208_000011_routing::Migration),
             Box::new(m20261208_000012_sla_pause::Migration),
+            Box::new(m20261209_000013_notifications::Migration),
         ]
     }
 }

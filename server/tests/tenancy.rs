@@ -61,6 +61,13 @@ const COVERED: &[&str] = &[
     "delete_schedule",
     "save_sla_policy",
     "delete_sla_policy",
+    // Notifications: a_cannot_see_or_change_b_notifications in tests/notifications.rs
+    // (preferences are the caller's own in the caller's workspace).
+    "get_my_notifications",
+    "save_notification_pref",
+    "get_notification_admin",
+    "save_notification_template",
+    "reset_notification_template",
     // Routing: queues_route_by_skills_capacity_and_status in tests/routing.rs
     // (`set_my_status` and `status_heartbeat` change only the caller's own
     // membership in the session's workspace).

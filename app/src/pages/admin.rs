@@ -168,6 +168,11 @@ const NAV: &[NavItem] = &[
         action: Action::ManageAutomation,
     },
     NavItem {
+        href: "/app/settings/notifications",
+        label: "Notifications",
+        action: Action::ManageWorkspaceSettings,
+    },
+    NavItem {
         href: "/app/settings/ai-policies",
         label: "AI policies",
         action: Action::ManageAiPolicies,

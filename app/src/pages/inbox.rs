@@ -301,7 +301,7 @@ fn Notifications() -> impl IntoView {
                             {(unread > 0).then(|| view! { <span class="badge prio-urgent" data-testid="unread-count">{unread}</span> })}
                         </h3>
                         {if ns.is_empty() {
-                            view! { <p class="muted small">"No mentions or approvals for you yet."</p> }.into_any()
+                            view! { <p class="muted small">"No mentions or approvals for you yet. "<a href="/app/profile/notifications">"Choose what you get"</a></p> }.into_any()
                         } else {
                             view! {
                                 <ul class="views">
@@ -317,6 +317,7 @@ fn Notifications() -> impl IntoView {
                                 {(unread > 0).then(|| view! {
                                     <button class="btn btn-ghost btn-small" on:click=move |_| { read.dispatch(MarkNotificationsRead {}); }>"Mark all read"</button>
                                 })}
+                                <a class="small" href="/app/profile/notifications">"Choose what you get"</a>
                             }.into_any()
                         }}
                     </section>

@@ -14,6 +14,7 @@ pub mod helpcenter;
 pub mod inbox;
 pub mod inbox_settings;
 pub mod kb;
+pub mod notifications;
 pub mod ops;
 pub mod portal;
 pub mod procedures;

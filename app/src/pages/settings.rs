@@ -175,5 +175,10 @@ pub fn ProfilePage() -> impl IntoView {
             </ActionForm>
             {move || matches!(timezone.value().get(), Some(Ok(()))).then(|| view! { <p class="alert alert-success">"Saved: times show in this zone from the next page you open."</p> })}
         </section>
+        <section class="card">
+            <h2>"Notifications"</h2>
+            <p class="muted">"Mentions, assignments, approvals and rule notifications: in the app, by email right away or as a digest, or to a webhook. "
+                <a href="/app/profile/notifications" data-testid="my-notifications-link">"Choose what you get"</a></p>
+        </section>
     }
 }

@@ -14,6 +14,7 @@ pub mod hours;
 pub mod inbox;
 pub mod invitations;
 pub mod kb;
+pub mod notifications;
 pub mod operations;
 pub mod procedures;
 pub mod profile;

@@ -93,6 +93,9 @@ pub struct Config {
     /// How long one AI action (a tool run) may take before it is stopped and
     /// nothing it did is kept, in milliseconds.
     pub action_timeout_ms: u64,
+    /// How long an email notification waits for others to the same person, so
+    /// several arrive as one email (seconds; 0: each goes out at once).
+    pub notify_batch_secs: i64,
     /// Base64 of 32 random bytes sealing provider API keys at rest (AES-256-GCM).
     /// Unset: a key is generated once in `data_dir/secrets.key` (mode 0600).
     pub secrets_key: Option<Secret>,
@@ -122,6 +125,7 @@ impl Default for Config {
             api_requests_per_minute: 600,
             statement_timeout_ms: 15_000,
             action_timeout_ms: 30_000,
+            notify_batch_secs: 60,
             secrets_key: None,
         }
     }

@@ -75,6 +75,10 @@ pub mod kind {
     pub const SLA_SWEEP: &str = super::super::hours::sla::JOB;
     /// Automatic away/offline, overflow, and waiting tickets given out.
     pub const ROUTING_SWEEP: &str = super::super::routing::engine::JOB;
+    /// Delivers one person's due notifications.
+    pub const NOTIFY_FLUSH: &str = super::super::notify::FLUSH_JOB;
+    /// Delivers due notifications a flush missed.
+    pub const NOTIFY_SWEEP: &str = super::super::notify::SWEEP_JOB;
 }
 
 /// A job to enqueue.
@@ -371,6 +375,8 @@ async fn execute(state: &AppState, job: &job::Model) -> Result<(), String> {
         kind::RULE_AUTOMATIONS => super::automation::engine::run_automations(state).await,
         kind::SLA_SWEEP => super::hours::sla::sweep(state).await,
         kind::ROUTING_SWEEP => super::routing::engine::sweep(state).await,
+        kind::NOTIFY_FLUSH => super::notify::run_flush_job(state, &payload).await,
+        kind::NOTIFY_SWEEP => super::notify::sweep(state).await,
         kind::PURGE_SESSIONS | kind::PURGE_AUTH | kind::ACTIVITY_RETENTION | kind::PURGE_JOBS => {
             maintenance(state, job.kind.as_str()).await
         }
@@ -549,6 +555,11 @@ pub const SCHEDULES: &[CronEntry] = &[
         name: "routing-sweep",
         cron: "45 * * * * *",
         kind: kind::ROUTING_SWEEP,
+    },
+    CronEntry {
+        name: "notify-sweep",
+        cron: "20 * * * * *",
+        kind: kind::NOTIFY_SWEEP,
     },
     CronEntry {
         name: "rule-automations",

@@ -21,6 +21,7 @@ pub mod kb;
 pub mod mail;
 pub mod mcp;
 pub mod metrics;
+pub mod notify;
 pub mod rate_limit;
 pub mod routing;
 pub mod security;

@@ -25,6 +25,8 @@ pub struct UnitOfWork {
     rule_fires: HashMap<i32, u32>,
     /// Conversations a stage took charge of (see [`UnitOfWork::claim`]).
     claims: Vec<(i32, &'static str)>,
+    /// The person making the change, when one is (see [`UnitOfWork::act_as`]).
+    acting_user: Option<i32>,
     /// Held for the transaction's life on SQLite (see [`UnitOfWork::begin`]).
     _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
@@ -56,6 +58,7 @@ impl UnitOfWork {
             acting_rule: None,
             rule_fires: HashMap::new(),
             claims: Vec::new(),
+            acting_user: None,
             _writer: writer,
         })
     }
@@ -68,6 +71,18 @@ impl UnitOfWork {
     /// The application state (configuration, bus) for work inside the transaction.
     pub fn state(&self) -> &AppState {
         &self.state
+    }
+
+    /// Records that a person makes this change (so nobody is notified of what
+    /// they did themselves, e.g. taking a ticket).
+    pub fn act_as(&mut self, user_id: i32) {
+        self.acting_user = Some(user_id);
+    }
+
+    /// The person making this change (none: a customer, the AI agent, a rule's
+    /// schedule, routing, an API client).
+    pub fn acting_user(&self) -> Option<i32> {
+        self.acting_user
     }
 
     /// Notes that a job was enqueued, so workers wake after commit.

@@ -17,11 +17,14 @@ use std::sync::Arc;
 /// 4. **routing** — an open, unassigned ticket the AI agent did not claim (or
 ///    that it handed over) joins the first matching queue and goes to an agent
 ///    of its pool; a ticket leaving someone's active work frees capacity for the
-///    tickets that wait.
+///    tickets that wait;
+/// 5. **notify** — a ticket's new assignee hears of it (unless they took it
+///    themselves), as their notification preferences say.
 pub fn standard_stages() -> Stages {
     Stages::none()
         .then(Arc::new(super::automation::engine::RulesStage::default()))
         .then(Arc::new(super::hours::sla::SlaStage))
         .then(Arc::new(super::ai::pipeline::AiStage))
         .then(Arc::new(super::routing::engine::RoutingStage))
+        .then(Arc::new(super::notify::NotifyStage))
 }

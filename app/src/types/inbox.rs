@@ -820,3 +820,49 @@ str_enum!(
         PriorityWeighted = "priority_weighted": "Priority weighted",
     }
 );
+
+str_enum!(
+    /// What a notification is about; preferences and templates are per kind.
+    NoticeKind {
+        /// Someone named you with `@handle` in a note.
+        Mention = "mention": "Mentions",
+        /// A ticket was assigned to you (by a person, a rule or routing).
+        Assigned = "assigned": "Assigned to you",
+        /// An AI action waits for your approval.
+        Approval = "approval": "Approvals",
+        /// A rule's "Notify" action.
+        Rule = "rule": "Rule notifications",
+        /// A rule escalated a ticket to the admins.
+        Escalation = "escalation": "Escalations",
+        /// Approvals still waiting (the AI loop's daily reminder).
+        ApprovalReminder = "approval_reminder": "Approval reminders",
+        /// A task assigned to you is overdue.
+        TaskOverdue = "task_overdue": "Overdue tasks",
+    }
+);
+
+str_enum!(
+    /// How a person gets a kind of notification by email.
+    EmailMode {
+        /// Never by email.
+        Off = "off": "Never",
+        /// Right away (several within a short window arrive as one email).
+        Instant = "instant": "Right away",
+        /// One email an hour listing what came in.
+        Hourly = "hourly": "Hourly digest",
+        /// One email a day at 9:00 in their own time zone.
+        Daily = "daily": "Daily digest (9:00)",
+    }
+);
+
+str_enum!(
+    /// A way a notification reaches a person.
+    NoticeChannel {
+        /// The bell in the app.
+        InApp = "in_app": "In the app",
+        /// Email (through the outbox).
+        Email = "email": "Email",
+        /// A signed POST to one of the workspace's webhook endpoints.
+        Webhook = "webhook": "Webhook",
+    }
+);

@@ -460,5 +460,7 @@ mod hours;
 pub use hours::*;
 mod routing;
 pub use routing::*;
+mod notifications;
+pub use notifications::*;
 
 pub use widget_protocol::*;

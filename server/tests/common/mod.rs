@@ -141,6 +141,9 @@ impl TestApp {
         cfg.jobs.backoff_base_secs = 1;
         cfg.jobs.backoff_max_secs = 2;
         cfg.jobs.max_attempts = 3;
+        // Notification emails go out at once (no batching window) unless a test
+        // sets one.
+        cfg.notify_batch_secs = 0;
         cfg.data_dir = std::env::temp_dir()
             .join(format!("sbt-data-{}", uuid::Uuid::new_v4().simple()))
             .to_string_lossy()

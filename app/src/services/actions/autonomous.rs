@@ -19,14 +19,13 @@ use crate::permissions::{can, Action, Role};
 use crate::services::ai::settings;
 use crate::services::bus::Event;
 use crate::services::context::{Actor, RequestMeta};
+use crate::services::notify::{self, Notice};
 use crate::services::tenancy::{global, Scoped, System};
+use crate::services::uow::UnitOfWork;
 use crate::services::{now, AppState, ServiceError, ServiceResult};
-use crate::types::{ticket_ref, LoopRunView, LoopView};
-use chrono::{DateTime, Duration, Utc};
-use entity::{
-    ai_action, ai_loop_run, ai_setting, conversation, follow_up, membership, notification, task,
-    user,
-};
+use crate::types::{ticket_ref, LoopRunView, LoopView, NoticeKind};
+use chrono::{DateTime, Duration};
+use entity::{ai_action, ai_loop_run, ai_setting, conversation, follow_up, membership, task, user};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
@@ -221,7 +220,7 @@ pub async fn cycle(state: &AppState, scope: Scoped) -> ServiceResult<LoopRunView
             }
         }
     }
-    let mut uow = crate::services::uow::UnitOfWork::begin(state).await?;
+    let mut uow = UnitOfWork::begin(state).await?;
     if waiting > 0 {
         let approvers: Vec<i32> = scope
             .find::<membership::Entity>()
@@ -236,7 +235,16 @@ pub async fn cycle(state: &AppState, scope: Scoped) -> ServiceResult<LoopRunView
         );
         let mut told = 0;
         for u in approvers {
-            if remind(&*uow, scope, u, "approval_reminder", &body, started).await? {
+            if remind(
+                &mut uow,
+                scope,
+                u,
+                NoticeKind::ApprovalReminder,
+                &body,
+                "/app/approvals",
+            )
+            .await?
+            {
                 told += 1;
             }
         }
@@ -250,7 +258,16 @@ pub async fn cycle(state: &AppState, scope: Scoped) -> ServiceResult<LoopRunView
     for t in &overdue {
         if let Some(u) = t.assignee_user_id {
             let body = format!("Task overdue: {}", t.title);
-            if remind(&*uow, scope, u, "task_overdue", &body, started).await? {
+            if remind(
+                &mut uow,
+                scope,
+                u,
+                NoticeKind::TaskOverdue,
+                &body,
+                "/app/tasks",
+            )
+            .await?
+            {
                 reminded += 1;
             }
         }
@@ -291,39 +308,27 @@ pub async fn cycle(state: &AppState, scope: Scoped) -> ServiceResult<LoopRunView
     Ok(run_view(row))
 }
 
-/// An in-app reminder, at most one per member, kind and text a day.
+/// A reminder through the notification service (in the app unless the member
+/// chose otherwise), at most one per member, kind and text a day.
 async fn remind(
-    db: &impl ConnectionTrait,
+    uow: &mut UnitOfWork,
     scope: Scoped,
     user_id: i32,
-    kind: &str,
+    kind: NoticeKind,
     body: &str,
-    at: DateTime<Utc>,
+    path: &str,
 ) -> ServiceResult<bool> {
-    let recent = scope
-        .find::<notification::Entity>()
-        .filter(notification::Column::UserId.eq(user_id))
-        .filter(notification::Column::Kind.eq(kind))
-        .filter(notification::Column::Body.eq(body))
-        .filter(notification::Column::CreatedAt.gt(at - Duration::hours(24)))
-        .count(db)
-        .await?;
-    if recent > 0 {
-        return Ok(false);
-    }
-    notification::ActiveModel {
-        workspace_id: Set(scope.workspace_id()),
-        user_id: Set(user_id),
-        kind: Set(kind.to_owned()),
-        conversation_id: Set(None),
-        body: Set(body.to_owned()),
-        read_at: Set(None),
-        created_at: Set(at),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    Ok(true)
+    let notice = Notice {
+        kind,
+        recipients: vec![user_id],
+        ticket: None,
+        actor: "The AI agent".to_owned(),
+        text: body.to_owned(),
+        path: path.to_owned(),
+        send_at: None,
+        once_within_hours: Some(24),
+    };
+    Ok(notify::dispatch_in(uow, scope, notice).await? > 0)
 }
 
 async fn member_emails(

@@ -30,15 +30,15 @@ use super::activity::{self, Entry, Who};
 use super::bus::Event;
 use super::context::{load_actor, Actor, RequestMeta};
 use super::jobs::{self, NewJob};
-use super::mail::{self, OutgoingEmail};
-use super::tenancy::{global, Scoped};
+use super::notify::{self, Notice};
+use super::tenancy::Scoped;
 use super::uow::UnitOfWork;
 use super::{now, AppState, ServiceError, ServiceResult};
 use crate::permissions::{can, Action, Role};
 use crate::types::{
-    action_status as st, ticket_ref, ActionView, Effect, ProposalForm, ReplayView, Risk,
+    action_status as st, ticket_ref, ActionView, Effect, NoticeKind, ProposalForm, ReplayView, Risk,
 };
-use entity::{ai_action, conversation, conversation_tag, membership, notification, tag, user};
+use entity::{ai_action, conversation, conversation_tag, membership, tag};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -456,8 +456,8 @@ fn emit(uow: &mut UnitOfWork, row: &ai_action::Model) {
     ));
 }
 
-/// Tells owners, admins and the ticket's assignee that an action waits, in the app
-/// and by email.
+/// Tells owners, admins and the ticket's assignee that an action waits (through
+/// the notification service, each as they prefer).
 async fn notify_approvers(
     uow: &mut UnitOfWork,
     scope: Scoped,
@@ -474,65 +474,20 @@ async fn notify_approvers(
         .map(|m| m.user_id)
         .filter(|id| Some(*id) != row.proposed_by_user_id)
         .collect();
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let users = global::<user::Entity>()
-        .filter(user::Column::Id.is_in(ids))
-        .all(&**uow)
-        .await?;
     let tool_label = registry::get()
         .tool(&row.tool)
         .map_or(row.tool.as_str(), |t| t.label);
-    let on = c
-        .map(|c| format!(" on {}", ticket_ref(c.number)))
-        .unwrap_or_default();
-    let body = format!(
-        "{} proposes “{tool_label}”{on}: waiting for your approval.",
-        row.proposed_by_label
-    );
-    let link = format!("{}/app/approvals", uow.state().config.base_url());
-    for u in users {
-        notification::ActiveModel {
-            workspace_id: Set(scope.workspace_id()),
-            user_id: Set(u.id),
-            kind: Set("approval".into()),
-            conversation_id: Set(row.conversation_id),
-            body: Set(body.clone()),
-            read_at: Set(None),
-            created_at: Set(now()),
-            ..Default::default()
-        }
-        .insert(&**uow)
-        .await?;
-        let config = uow.state().config.clone();
-        mail::enqueue(
-            &**uow,
-            &config,
-            OutgoingEmail {
-                workspace_id: Some(scope.workspace_id()),
-                to: u.email.clone(),
-                subject: format!("Approval needed: {tool_label}{on}"),
-                text: format!("{body}\n\nReview it: {link}\n"),
-                html: format!(
-                    "<p>{}</p><p><a href=\"{link}\">Review it</a></p>",
-                    body.replace('&', "&amp;")
-                        .replace('<', "&lt;")
-                        .replace('>', "&gt;")
-                ),
-                kind: "approval",
-                ..OutgoingEmail::default()
-            },
-        )
-        .await?;
-        uow.jobs_enqueued();
-        uow.emit(Event::new(
-            scope.workspace_id(),
-            "notification.created",
-            json!({"user_id": u.id}),
-        ));
-    }
-    Ok(())
+    let notice = Notice {
+        kind: NoticeKind::Approval,
+        recipients: ids,
+        ticket: c.map(Into::into),
+        actor: row.proposed_by_label.clone(),
+        text: tool_label.to_owned(),
+        path: "/app/approvals".to_owned(),
+        send_at: None,
+        once_within_hours: None,
+    };
+    notify::dispatch_in(uow, scope, notice).await.map(|_| ())
 }
 
 async fn find(

@@ -13,16 +13,16 @@ use crate::services::channels::webhooks;
 use crate::services::context::RequestMeta;
 use crate::services::hours;
 use crate::services::inbox::{canned, conversations, customers, messages};
-use crate::services::mail::{self, OutgoingEmail};
+use crate::services::notify::{self, Notice};
 use crate::services::stages::{Stage, StageEvent};
 use crate::services::tenancy::{global, Scoped};
 use crate::services::uow::UnitOfWork;
-use crate::services::{bus::Event, now, AppState, ServiceError, ServiceResult};
+use crate::services::{now, AppState, ServiceError, ServiceResult};
 use crate::types::{
-    ticket_ref, DryRunHit, DryRunResult, NotifyTarget, Priority, RuleAction, RuleEvent, RuleKind,
-    Status, RULE_REFIRE_BOUND,
+    ticket_ref, DryRunHit, DryRunResult, NoticeKind, NotifyTarget, Priority, RuleAction, RuleEvent,
+    RuleKind, Status, RULE_REFIRE_BOUND,
 };
-use entity::{conversation, membership, message, notification, rule, rule_firing, user};
+use entity::{conversation, membership, message, rule, rule_firing, user};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
@@ -640,7 +640,7 @@ fn apply_actions<'a>(
                 }
                 RuleAction::Notify { target, text } => {
                     let body = render(&**uow, scope, &c, text).await?;
-                    let n = notify(uow, scope, &c, target, &label, &body).await?;
+                    let n = notify(uow, scope, &c, NoticeKind::Rule, target, &label, &body).await?;
                     changes.push(format!("Notified {n} member(s)"));
                 }
                 RuleAction::Escalate { reason } => {
@@ -651,7 +651,16 @@ fn apply_actions<'a>(
                     };
                     let body = format!("Escalated by {label}: {why}");
                     messages::insert_automated_note(uow, scope, &c, &body, &label).await?;
-                    let n = notify(uow, scope, &c, &NotifyTarget::Admins, &label, &body).await?;
+                    let n = notify(
+                        uow,
+                        scope,
+                        &c,
+                        NoticeKind::Escalation,
+                        &NotifyTarget::Admins,
+                        &label,
+                        &why,
+                    )
+                    .await?;
                     changes.push(format!("Escalated ({why}); told {n} admin(s)"));
                 }
                 RuleAction::Webhook { endpoint_id } => {
@@ -792,11 +801,13 @@ async fn patch_words(
     Ok(out)
 }
 
-/// Tells members in the app and by email; returns how many.
+/// Tells members through the notification service (each as they prefer); returns
+/// how many were told.
 async fn notify(
     uow: &mut UnitOfWork,
     scope: Scoped,
     c: &conversation::Model,
+    kind: NoticeKind,
     target: &NotifyTarget,
     label: &str,
     body: &str,
@@ -813,61 +824,7 @@ async fn notify(
             .map(|m| m.user_id)
             .collect(),
     };
-    let members: Vec<i32> = scope
-        .find::<membership::Entity>()
-        .filter(membership::Column::UserId.is_in(ids))
-        .all(&**uow)
-        .await?
-        .into_iter()
-        .map(|m| m.user_id)
-        .collect();
-    let users = global::<user::Entity>()
-        .filter(user::Column::Id.is_in(members))
-        .all(&**uow)
-        .await?;
-    let link = format!("{}/app/inbox/{}", uow.state().config.base_url(), c.number);
-    let text = format!("{label} on {}: {body}", ticket_ref(c.number));
-    for u in &users {
-        let n = notification::ActiveModel {
-            workspace_id: Set(scope.workspace_id()),
-            user_id: Set(u.id),
-            kind: Set("rule".into()),
-            conversation_id: Set(Some(c.id)),
-            body: Set(text.clone()),
-            read_at: Set(None),
-            created_at: Set(now()),
-            ..Default::default()
-        }
-        .insert(&**uow)
-        .await?;
-        mail::enqueue(
-            &**uow,
-            &uow.state().config,
-            OutgoingEmail {
-                workspace_id: Some(scope.workspace_id()),
-                to: u.email.clone(),
-                subject: format!("{} — {}", ticket_ref(c.number), c.subject),
-                text: format!("{text}\n\nOpen it: {link}\n"),
-                html: format!(
-                    "<p>{}</p><p><a href=\"{link}\">Open {}</a></p>",
-                    messages::text_to_html(&text)
-                        .trim_start_matches("<p>")
-                        .trim_end_matches("</p>"),
-                    ticket_ref(c.number)
-                ),
-                kind: "rule",
-                ..OutgoingEmail::default()
-            },
-        )
-        .await?;
-        uow.jobs_enqueued();
-        uow.emit(Event::new(
-            scope.workspace_id(),
-            "notification.created",
-            serde_json::json!({"user_id": u.id, "id": n.id}),
-        ));
-    }
-    Ok(users.len())
+    notify::dispatch_in(uow, scope, Notice::about(kind, c, label, body).to(ids)).await
 }
 
 /// The scheduled pass: every enabled automation over each workspace's open

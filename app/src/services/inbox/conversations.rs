@@ -245,6 +245,7 @@ pub async fn create(
 ) -> ServiceResult<ConversationRow> {
     actor.require(Action::ManageConversations)?;
     let mut uow = UnitOfWork::begin(state).await?;
+    uow.act_as(actor.user_id);
     let c = create_in(&mut uow, actor.scope, Some(actor), n).await?;
     activity::record(
         &*uow,
@@ -964,6 +965,7 @@ pub async fn update(
         return Err(ServiceError::invalid("patch", "Nothing to change."));
     }
     let mut uow = UnitOfWork::begin(state).await?;
+    uow.act_as(actor.user_id);
     let c = apply_patch(&mut uow, actor, id, &patch, meta).await?;
     // The answer shows the ticket as the pipeline's stages leave it (rules,
     // SLA targets, routing).
@@ -1216,6 +1218,7 @@ pub async fn bulk(
         ));
     }
     let mut uow = UnitOfWork::begin(state).await?;
+    uow.act_as(actor.user_id);
     for id in ids {
         match &action {
             Bulk::Assign(a) => {

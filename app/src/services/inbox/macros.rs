@@ -236,6 +236,7 @@ pub async fn apply(
     actor.require(Action::ManageConversations)?;
     let m = view(find(&state.db, actor, macro_id).await?);
     let mut uow = UnitOfWork::begin(state).await?;
+    uow.act_as(actor.user_id);
     let c = apply_in(&mut uow, actor, &m, conversation_id, meta).await?;
     let row = super::rows(&*uow, actor.scope, vec![c]).await?.remove(0);
     uow.commit().await?;

@@ -1,17 +1,19 @@
 //! Messages: public replies (emailed to the customer through the outbox when the
 //! conversation is by email), internal notes (never shown to customers, never sent;
-//! `@mentions` notify the agent in-app and by email), inbound customer messages
+//! `@mentions` notify the agent through the notification service), inbound customer messages
 //! (idempotent on the provider's message id), HTML sanitized on the way in.
 
 use super::super::context::Actor;
-use super::super::mail::{self, OutgoingEmail};
+use super::super::notify::{self, Notice};
 use super::super::tenancy::{global, Scoped};
 use super::super::uow::UnitOfWork;
 use super::super::{bus::Event, now, AppState, ServiceError, ServiceResult};
 use super::{attachments, conversations, customers, excerpt};
 use crate::permissions::Action;
-use crate::types::{ticket_ref, Channel, IdentifierKind, MessageKind, MessageView, Status};
-use entity::{conversation, customer, membership, message, notification, user};
+use crate::types::{
+    ticket_ref, Channel, IdentifierKind, MessageKind, MessageView, NoticeKind, Status,
+};
+use entity::{conversation, customer, membership, message, user};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
 };
@@ -515,7 +517,7 @@ async fn with_signature(
 }
 
 /// Notifies members named with `@handle` in a note (handle: the part of their email
-/// before `@`, or their name without spaces), in-app and by email.
+/// before `@`, or their name without spaces), through the notification service.
 async fn notify_mentions(
     uow: &mut UnitOfWork,
     actor: &Actor,
@@ -538,71 +540,32 @@ async fn notify_mentions(
         .filter(user::Column::Id.is_in(member_ids))
         .all(&**uow)
         .await?;
-    for u in users {
-        if u.id == actor.user_id {
-            continue;
-        }
-        let local = u.email.split('@').next().unwrap_or_default().to_lowercase();
-        let compact: String = u.name.split_whitespace().collect::<String>().to_lowercase();
-        let first = u
-            .name
-            .split_whitespace()
-            .next()
-            .unwrap_or_default()
-            .to_lowercase();
-        if !handles
-            .iter()
-            .any(|h| *h == local || *h == compact || *h == first)
-        {
-            continue;
-        }
-        let body = format!(
-            "{} mentioned you on {}: {}",
-            actor.name,
-            ticket_ref(c.number),
-            excerpt(&note.body_text, 120)
-        );
-        let n = notification::ActiveModel {
-            workspace_id: Set(scope.workspace_id()),
-            user_id: Set(u.id),
-            kind: Set("mention".into()),
-            conversation_id: Set(Some(c.id)),
-            body: Set(body.clone()),
-            read_at: Set(None),
-            created_at: Set(now()),
-            ..Default::default()
-        }
-        .insert(&**uow)
-        .await?;
-        let link = format!("{}/app/inbox/{}", uow.state().config.base_url(), c.number);
-        mail::enqueue(
-            &**uow,
-            &uow.state().config,
-            OutgoingEmail {
-                workspace_id: Some(scope.workspace_id()),
-                to: u.email.clone(),
-                subject: format!("{} mentioned you on {}", actor.name, ticket_ref(c.number)),
-                text: format!("{body}\n\nOpen it: {link}\n"),
-                html: format!(
-                    "<p>{}</p><p><a href=\"{link}\">Open {}</a></p>",
-                    text_to_html(&body)
-                        .trim_start_matches("<p>")
-                        .trim_end_matches("</p>"),
-                    ticket_ref(c.number)
-                ),
-                kind: "mention",
-                ..OutgoingEmail::default()
-            },
-        )
-        .await?;
-        uow.jobs_enqueued();
-        uow.emit(Event::new(
-            scope.workspace_id(),
-            "notification.created",
-            serde_json::json!({"user_id": u.id, "id": n.id}),
-        ));
-    }
-    Ok(())
+    let named: Vec<i32> = users
+        .iter()
+        .filter(|u| u.id != actor.user_id)
+        .filter(|u| {
+            let local = u.email.split('@').next().unwrap_or_default().to_lowercase();
+            let compact: String = u.name.split_whitespace().collect::<String>().to_lowercase();
+            let first = u
+                .name
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_lowercase();
+            handles
+                .iter()
+                .any(|h| *h == local || *h == compact || *h == first)
+        })
+        .map(|u| u.id)
+        .collect();
+    let notice = Notice::about(
+        NoticeKind::Mention,
+        c,
+        &actor.name,
+        &excerpt(&note.body_text, 120),
+    )
+    .to(named);
+    notify::dispatch_in(uow, scope, notice).await.map(|_| ())
 }
 
 /// `@handles` in a text, lower-cased.

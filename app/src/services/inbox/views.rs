@@ -447,6 +447,8 @@ pub async fn notifications(
         .scope
         .find::<notification::Entity>()
         .filter(notification::Column::UserId.eq(actor.user_id))
+        .filter(notification::Column::ShownAt.is_not_null())
+        .order_by_desc(notification::Column::ShownAt)
         .order_by_desc(notification::Column::Id)
         .limit(50)
         .all(db)
@@ -460,7 +462,7 @@ pub async fn notifications(
             number: n.conversation_id.and_then(|c| numbers.get(&c).copied()),
             body: n.body,
             read: n.read_at.is_some(),
-            at: n.created_at.to_rfc3339(),
+            at: n.shown_at.unwrap_or(n.created_at).to_rfc3339(),
         })
         .collect())
 }
@@ -476,6 +478,7 @@ pub async fn mark_read(db: &impl ConnectionTrait, actor: &Actor) -> ServiceResul
         .update_many::<notification::Entity>()
         .col_expr(notification::Column::ReadAt, Expr::value(now()))
         .filter(notification::Column::UserId.eq(actor.user_id))
+        .filter(notification::Column::ShownAt.is_not_null())
         .filter(notification::Column::ReadAt.is_null())
         .exec(db)
         .await?;
