@@ -358,6 +358,7 @@ async fn seed_rules(
             actions: vec![RuleAction::Notify {
                 target: NotifyTarget::Admins,
                 text: "{{ ticket.number }} was raised to urgent: {{ ticket.subject }}".into(),
+                after_mins: None,
             }],
             enabled: true,
         },

@@ -124,6 +124,8 @@ async fn replies_notes_and_mentions(b: Backend) {
         before + 1,
         "notes are never sent"
     );
+    // The notification service sends it from its own job.
+    app.run_jobs().await;
     assert_eq!(count_emails(&app, "mention").await, 1);
     let n = System::new("test")
         .find::<notification::Entity>()

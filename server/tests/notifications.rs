@@ -11,6 +11,7 @@ mod common;
 use app::serverfns::auth::GetSession;
 use app::serverfns::channels::CreateWebhook;
 use app::serverfns::inbox::{ListNotifications, SendMessage, UpdateConversation};
+use app::serverfns::rules::SaveRule;
 use app::serverfns::notifications::{
     GetMyNotifications, GetNotificationAdmin, ResetNotificationTemplate, SaveNotificationPref,
     SaveNotificationTemplate,
@@ -494,7 +495,50 @@ async fn a_cannot_see_or_change_b_notifications(b: Backend) {
     app.finish().await;
 }
 
+/// A rule's "Notify … after N minutes": the notification waits, then shows; a
+/// delay out of range is refused, naming the action.
+async fn a_rule_schedules_a_notification(b: Backend) {
+    let app = TestApp::new(b).await;
+    let mut a = workspace(&app, "olga@acme.test", "Acme").await;
+    let owner_id = user_id(&mut a.owner).await;
+    let rule = |after: u32| {
+        json!({"form": {
+            "id": null, "name": "Follow up later", "description": "", "kind": "trigger",
+            "events": ["message_received"],
+            "conditions": {"kind": "group", "any": false, "items": []},
+            "actions": [{"kind": "notify", "to": "admins", "text": "Check {{ ticket.number }} again", "after_mins": after}],
+            "enabled": true,
+        }})
+    };
+    let r = a.owner.call_json(path::<SaveRule>(), &rule(0)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("1 to 10080 minutes"), "{}", r.body);
+    let r = a.owner.call_json(path::<SaveRule>(), &rule(30)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    ticket(&app, a.id, "Any news?").await;
+    app.run_jobs().await;
+    assert!(bell(&mut a.owner).await.is_empty(), "not yet");
+    let waiting = deliveries(&app, owner_id).await;
+    let in_app = waiting.iter().find(|d| d.channel == "in_app").unwrap();
+    assert_eq!(in_app.status, "pending");
+    let wait = in_app.due_at - in_app.created_at;
+    assert!((wait.num_seconds() - 30 * 60).abs() <= 2, "{wait:?}");
+    notify::flush(
+        &app.state,
+        Scoped::new(a.id),
+        owner_id,
+        in_app.due_at + chrono::Duration::seconds(1),
+    )
+    .await
+    .unwrap();
+    let shown = bell(&mut a.owner).await;
+    assert_eq!(shown.len(), 1, "{shown:?}");
+    assert!(shown[0]["body"].as_str().unwrap().contains("again"));
+    app.finish().await;
+}
+
 backend_tests!(
+    a_rule_schedules_a_notification,
     preferences_decide_where_and_when,
     templates_assignments_and_scheduled_sends,
     a_cannot_see_or_change_b_notifications

@@ -353,7 +353,11 @@ fn action_view(
                     });
                 }>{text}</textarea>
         }.into_any(),
-        RuleAction::Notify { target, text } => {
+        RuleAction::Notify {
+            target,
+            text,
+            after_mins,
+        } => {
             let cur = match &target {
                 NotifyTarget::Assignee => "assignee".to_owned(),
                 NotifyTarget::Admins => "admins".to_owned(),
@@ -381,6 +385,13 @@ fn action_view(
                     on:input=move |ev| {
                         let v = event_target_value(&ev);
                         acts.one(i, |a| if let RuleAction::Notify { text, .. } = a { *text = v; });
+                    }/>
+                <input type="number" min="1" max="10080" class="input-narrow" aria-label="Send after (minutes; empty: at once)"
+                    title="Send after this many minutes (empty: at once)" placeholder="at once" data-testid="action-after"
+                    value=after_mins.map(|m| m.to_string()).unwrap_or_default()
+                    on:input=move |ev| {
+                        let v = event_target_value(&ev).trim().parse().ok();
+                        acts.one(i, |a| if let RuleAction::Notify { after_mins, .. } = a { *after_mins = v; });
                     }/>
             }.into_any()
         }

@@ -352,7 +352,7 @@ pub async fn dispatch_in(
     let batch = uow.state().config.notify_batch_secs;
     let at = notice.send_at.filter(|s| *s > t);
     let start = at.unwrap_or(t);
-    let mut flushes: BTreeSet<(i32, i64)> = BTreeSet::new();
+    let mut flushes: BTreeSet<(i32, DateTime<Utc>)> = BTreeSet::new();
     let mut told = 0;
     for u in &users {
         let p = effective(prefs.get(&u.id), notice.kind);
@@ -421,18 +421,18 @@ pub async fn dispatch_in(
         if p.in_app {
             rows.push(row(NoticeChannel::InApp, start, shown));
             if !shown {
-                flushes.insert((u.id, start.timestamp()));
+                flushes.insert((u.id, start));
             }
         }
         if let Some(due) = email_at {
             rows.push(row(NoticeChannel::Email, due, false));
-            flushes.insert((u.id, due.timestamp()));
+            flushes.insert((u.id, due));
         }
         if let Some(ep) = p.webhook_endpoint_id {
             let mut r = row(NoticeChannel::Webhook, start, false);
             r.webhook_endpoint_id = Set(Some(ep));
             rows.push(r);
-            flushes.insert((u.id, start.timestamp()));
+            flushes.insert((u.id, start));
         }
         delivery::Entity::insert_many(rows)
             .exec_without_returning(&**uow)
@@ -448,13 +448,13 @@ pub async fn dispatch_in(
     }
     if !flushes.is_empty() {
         let cfg = uow.state().config.jobs.clone();
-        for (user_id, ts) in flushes {
+        for (user_id, due) in flushes {
             let mut job = NewJob::new(
                 FLUSH_JOB,
                 json!({"workspace_id": scope.workspace_id(), "user_id": user_id}),
             );
             job.workspace_id = Some(scope.workspace_id());
-            job.run_at = DateTime::from_timestamp(ts, 0);
+            job.run_at = Some(due);
             jobs::enqueue(&**uow, &cfg, job).await?;
         }
         uow.jobs_enqueued();
@@ -1166,6 +1166,7 @@ async fn views(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests")]
 mod tests {
     use super::*;
     use chrono::TimeZone;

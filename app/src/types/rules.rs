@@ -357,13 +357,16 @@ pub enum RuleAction {
         /// Text (template).
         text: String,
     },
-    /// Notify members in the app and by email.
+    /// Notify members, each as their notification preferences say.
     Notify {
         /// Who.
         #[serde(flatten)]
         target: NotifyTarget,
         /// What they are told (template).
         text: String,
+        /// Send this many minutes later instead of now (a scheduled send).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        after_mins: Option<u32>,
     },
     /// Send the ticket to a webhook endpoint (signed and retried like every
     /// delivery).
@@ -481,6 +484,7 @@ impl RuleAction {
             "notify" => Self::Notify {
                 target: NotifyTarget::Assignee,
                 text: String::new(),
+                after_mins: None,
             },
             "webhook" => Self::Webhook { endpoint_id: 0 },
             "escalate" => Self::Escalate {

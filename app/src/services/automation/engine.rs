@@ -638,10 +638,19 @@ fn apply_actions<'a>(
                     messages::insert_automated_note(uow, scope, &c, &body, &label).await?;
                     changes.push(format!("Noted: {}", short(&body)));
                 }
-                RuleAction::Notify { target, text } => {
+                RuleAction::Notify {
+                    target,
+                    text,
+                    after_mins,
+                } => {
                     let body = render(&**uow, scope, &c, text).await?;
-                    let n = notify(uow, scope, &c, NoticeKind::Rule, target, &label, &body).await?;
-                    changes.push(format!("Notified {n} member(s)"));
+                    let at = after_mins.map(|m| now() + chrono::Duration::minutes(i64::from(m)));
+                    let n = notify(uow, scope, &c, NoticeKind::Rule, target, &label, &body, at)
+                        .await?;
+                    changes.push(match after_mins {
+                        Some(m) => format!("Scheduled a notification to {n} member(s) in {m} min"),
+                        None => format!("Notified {n} member(s)"),
+                    });
                 }
                 RuleAction::Escalate { reason } => {
                     let why = if reason.trim().is_empty() {
@@ -659,6 +668,7 @@ fn apply_actions<'a>(
                         &NotifyTarget::Admins,
                         &label,
                         &why,
+                        None,
                     )
                     .await?;
                     changes.push(format!("Escalated ({why}); told {n} admin(s)"));
@@ -802,7 +812,8 @@ async fn patch_words(
 }
 
 /// Tells members through the notification service (each as they prefer); returns
-/// how many were told.
+/// how many were told (or will be, at `send_at`).
+#[allow(clippy::too_many_arguments)]
 async fn notify(
     uow: &mut UnitOfWork,
     scope: Scoped,
@@ -811,6 +822,7 @@ async fn notify(
     target: &NotifyTarget,
     label: &str,
     body: &str,
+    send_at: Option<chrono::DateTime<chrono::Utc>>,
 ) -> ServiceResult<usize> {
     let ids: Vec<i32> = match target {
         NotifyTarget::Assignee => c.assignee_id.into_iter().collect(),
@@ -824,7 +836,9 @@ async fn notify(
             .map(|m| m.user_id)
             .collect(),
     };
-    notify::dispatch_in(uow, scope, Notice::about(kind, c, label, body).to(ids)).await
+    let mut notice = Notice::about(kind, c, label, body).to(ids);
+    notice.send_at = send_at;
+    notify::dispatch_in(uow, scope, notice).await
 }
 
 /// The scheduled pass: every enabled automation over each workspace's open

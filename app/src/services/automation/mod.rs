@@ -28,6 +28,9 @@ use sea_orm::{
     QuerySelect, Set, SqlErr, TransactionTrait,
 };
 
+/// The longest a rule's notification may wait (7 days), in minutes.
+pub const MAX_NOTIFY_DELAY_MINS: u32 = 7 * 24 * 60;
+
 /// A stored rule, parsed.
 #[derive(Clone, Debug)]
 pub struct Loaded {
@@ -282,8 +285,17 @@ async fn check_action(
             }
         }
         RuleAction::Reply { text } | RuleAction::Note { text } => template(text)?,
-        RuleAction::Notify { target, text } => {
+        RuleAction::Notify {
+            target,
+            text,
+            after_mins,
+        } => {
             template(text)?;
+            if after_mins.is_some_and(|m| m == 0 || m > MAX_NOTIFY_DELAY_MINS) {
+                return Err(format!(
+                    "a notification can wait 1 to {MAX_NOTIFY_DELAY_MINS} minutes (7 days); leave it empty to send at once."
+                ));
+            }
             if let NotifyTarget::User { user_id } = target {
                 if !lk.members.iter().any(|(id, _)| id == user_id) {
                     return Err(format!("member #{user_id} is not in this workspace."));
@@ -819,13 +831,18 @@ fn action_words(a: &RuleAction, lk: &Lookups) -> String {
         ),
         RuleAction::Reply { text } => format!("Reply “{text}”"),
         RuleAction::Note { text } => format!("Note “{text}”"),
-        RuleAction::Notify { target, text } => format!(
-            "Notify {} “{text}”",
+        RuleAction::Notify {
+            target,
+            text,
+            after_mins,
+        } => format!(
+            "Notify {} “{text}”{}",
             match target {
                 NotifyTarget::Assignee => "the assignee".to_owned(),
                 NotifyTarget::Admins => "the admins".to_owned(),
                 NotifyTarget::User { user_id } => member(user_id),
-            }
+            },
+            after_mins.map_or_else(String::new, |m| format!(" after {m} min"))
         ),
         RuleAction::Webhook { endpoint_id } => format!(
             "Call webhook {}",
