@@ -11,11 +11,11 @@ mod common;
 use app::serverfns::auth::GetSession;
 use app::serverfns::channels::CreateWebhook;
 use app::serverfns::inbox::{ListNotifications, SendMessage, UpdateConversation};
-use app::serverfns::rules::SaveRule;
 use app::serverfns::notifications::{
     GetMyNotifications, GetNotificationAdmin, ResetNotificationTemplate, SaveNotificationPref,
     SaveNotificationTemplate,
 };
+use app::serverfns::rules::SaveRule;
 use app::services::channels::inbound::{self, InboundMessage, Sender};
 use app::services::config::SmtpSecurity;
 use app::services::notify::{self, Notice};
@@ -537,7 +537,56 @@ async fn a_rule_schedules_a_notification(b: Backend) {
     app.finish().await;
 }
 
+/// With a batching window, a burst of notifications to one person goes out as
+/// one email when the first is due.
+async fn a_burst_becomes_one_email(b: Backend) {
+    let app = TestApp::with_config(b, |c| c.notify_batch_secs = 60).await;
+    let mut a = workspace(&app, "olga@acme.test", "Acme").await;
+    let mut maria = add_member(&app, &mut a.owner, "maria@acme.test", "agent").await;
+    let maria_id = user_id(&mut maria).await;
+    let conv = ticket(&app, a.id, "Zipper stuck").await;
+    app.run_jobs().await;
+    for n in 1..=3 {
+        note(&mut a.owner, conv, &format!("@maria point {n}")).await;
+    }
+    assert_eq!(bell(&mut maria).await.len(), 3, "the bell does not wait");
+    app.run_jobs().await;
+    let emails: Vec<_> = deliveries(&app, maria_id)
+        .await
+        .into_iter()
+        .filter(|d| d.channel == "email")
+        .collect();
+    assert_eq!(emails.len(), 3);
+    assert!(emails.iter().all(|d| d.status == "pending"), "{emails:?}");
+    let first = emails.iter().map(|d| d.due_at).min().unwrap();
+    let n = notify::flush(&app.state, Scoped::new(a.id), maria_id, first)
+        .await
+        .unwrap();
+    assert_eq!(n, 3);
+    let emails: Vec<_> = deliveries(&app, maria_id)
+        .await
+        .into_iter()
+        .filter(|d| d.channel == "email")
+        .collect();
+    let ids: std::collections::BTreeSet<_> = emails.iter().map(|d| d.email_id).collect();
+    assert_eq!(ids.len(), 1, "one email: {emails:?}");
+    let email = System::new("t")
+        .find::<entity::email::Entity>()
+        .filter(entity::email::Column::Id.eq(emails[0].email_id.unwrap()))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(email.subject, "3 notifications for you");
+    assert_eq!(email.kind, "notification_digest");
+    for n in 1..=3 {
+        assert!(email.body_text.contains(&format!("point {n}")));
+    }
+    app.finish().await;
+}
+
 backend_tests!(
+    a_burst_becomes_one_email,
     a_rule_schedules_a_notification,
     preferences_decide_where_and_when,
     templates_assignments_and_scheduled_sends,

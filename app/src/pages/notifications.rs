@@ -56,8 +56,8 @@ fn deliveries_table(list: Vec<DeliveryView>, who: bool) -> impl IntoView {
                     <td>{channel_label(&d.channel)}</td>
                     <td>{d.subject.clone()}</td>
                     <td><span class=status_class(&d.status)>{d.status.clone()}</span></td>
-                    <td class="muted">{d.detail.clone().unwrap_or_default()}
-                        {d.sent_at.as_deref().map(|t| format!(" · {}", fmt_time(t)))}</td>
+                    <td class="muted">{[d.detail.clone(), d.sent_at.as_deref().map(|t| format!("out {}", fmt_time(t)))]
+                        .into_iter().flatten().collect::<Vec<_>>().join(" · ")}</td>
                 </tr>
             }).collect_view()}</tbody>
         </table>

@@ -41,8 +41,8 @@ use entity::{
 };
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde_json::json;
 use std::collections::{BTreeSet, HashMap};
@@ -519,11 +519,20 @@ pub async fn flush(
     t: DateTime<Utc>,
 ) -> ServiceResult<usize> {
     let mut uow = UnitOfWork::begin(state).await?;
+    // An email that goes out takes along every email due within the batching
+    // window after it: a burst of notifications becomes one email.
+    let window = t + Duration::seconds(state.config.notify_batch_secs.max(0));
     let due = scope
         .find::<delivery::Entity>()
         .filter(delivery::Column::UserId.eq(user_id))
         .filter(delivery::Column::Status.eq(status::PENDING))
-        .filter(delivery::Column::DueAt.lte(t))
+        .filter(
+            Condition::any().add(delivery::Column::DueAt.lte(t)).add(
+                Condition::all()
+                    .add(delivery::Column::Channel.eq(NoticeChannel::Email.as_str()))
+                    .add(delivery::Column::DueAt.lte(window)),
+            ),
+        )
         .order_by_asc(delivery::Column::Id)
         .all(&*uow)
         .await?;

@@ -645,8 +645,8 @@ fn apply_actions<'a>(
                 } => {
                     let body = render(&**uow, scope, &c, text).await?;
                     let at = after_mins.map(|m| now() + chrono::Duration::minutes(i64::from(m)));
-                    let n = notify(uow, scope, &c, NoticeKind::Rule, target, &label, &body, at)
-                        .await?;
+                    let n =
+                        notify(uow, scope, &c, NoticeKind::Rule, target, &label, &body, at).await?;
                     changes.push(match after_mins {
                         Some(m) => format!("Scheduled a notification to {n} member(s) in {m} min"),
                         None => format!("Notified {n} member(s)"),
