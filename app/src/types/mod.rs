@@ -462,5 +462,7 @@ mod routing;
 pub use routing::*;
 mod notifications;
 pub use notifications::*;
+mod flows;
+pub use flows::*;
 
 pub use widget_protocol::*;

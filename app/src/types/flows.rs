@@ -1,0 +1,960 @@
+//! Chatbot flows and visual workflows (SPEC C9, C7.5): the graph a builder draws
+//! and the engine runs. Wasm-safe, so the canvas checks a graph in the browser
+//! with the same code the server runs before it stores one.
+//!
+//! A graph is nodes (each with a stable id, a position on the canvas and a typed
+//! configuration) and edges from a node's **port** to another node. A node's
+//! ports follow from its type and configuration: a question with three buttons
+//! has a port per button (and `timeout` when it has a timeout), a condition a
+//! port per branch and `else`, most others a single `next`.
+//!
+//! Checking has two levels:
+//! - [`FlowGraph::check_structure`]: what every saved draft must satisfy (sizes,
+//!   unique ids, one start, edges between existing nodes and ports, one edge per
+//!   port, valid variable names). A draft that fails is refused.
+//! - [`FlowGraph::problems`]: what must also hold before publishing (every
+//!   node reachable from the start, every port connected, required fields filled
+//!   in, cycles only through a step that waits). Shown on the canvas per node.
+
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The graph format's version (stored with every saved graph).
+pub const FLOW_SCHEMA: u32 = 1;
+/// Most nodes in one graph.
+pub const MAX_NODES: usize = 300;
+/// Most edges in one graph.
+pub const MAX_EDGES: usize = 600;
+/// Longest text in a node (a message, a prompt).
+pub const MAX_TEXT: usize = 2_000;
+/// Most choices in a question.
+pub const MAX_CHOICES: usize = 12;
+/// Most branches in a condition.
+pub const MAX_BRANCHES: usize = 10;
+/// Longest wait (30 days), in minutes.
+pub const MAX_WAIT_MINS: u32 = 30 * 24 * 60;
+
+/// A position on the canvas.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CanvasPoint {
+    /// Left, in canvas units.
+    pub x: f64,
+    /// Top, in canvas units.
+    pub y: f64,
+}
+
+/// What a question accepts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AskInput {
+    /// Any text.
+    Text,
+    /// One of the buttons (numbered choices on text-only channels).
+    Buttons {
+        /// The choices, in order.
+        choices: Vec<String>,
+    },
+    /// One of a list.
+    Dropdown {
+        /// The choices, in order.
+        choices: Vec<String>,
+    },
+    /// An email address (checked).
+    Email,
+    /// A phone number (checked).
+    Phone,
+}
+
+/// How a condition compares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FlowOp {
+    /// Equal (case-insensitive).
+    Is,
+    /// Not equal.
+    IsNot,
+    /// Contains (case-insensitive).
+    Contains,
+    /// Has any value.
+    IsSet,
+    /// Has no value.
+    IsEmpty,
+    /// A number above.
+    Above,
+    /// A number below.
+    Below,
+}
+
+impl FlowOp {
+    /// Whether the comparison needs a value.
+    pub fn needs_value(self) -> bool {
+        !matches!(self, Self::IsSet | Self::IsEmpty)
+    }
+}
+
+/// One branch of a condition: `subject op value`. Subjects are variables
+/// (`answer.email`), customer attributes (`customer.email`), the time
+/// (`time.hour`, `time.weekday`, `time.business_hours`) or the channel.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlowBranch {
+    /// What is compared.
+    pub subject: String,
+    /// How.
+    pub op: FlowOp,
+    /// With what (ignored by `is_set` and `is_empty`).
+    #[serde(default)]
+    pub value: String,
+}
+
+/// What an action node does (through the same services as automation rules).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FlowAction {
+    /// Add a tag to the conversation.
+    Tag {
+        /// The tag.
+        tag: String,
+    },
+    /// Set a custom field.
+    SetField {
+        /// Field key.
+        key: String,
+        /// Value (may quote variables: `{{ answer.order }}`).
+        value: String,
+    },
+    /// Set the priority.
+    SetPriority {
+        /// `low` … `urgent`.
+        priority: String,
+    },
+    /// Post to one of the workspace's webhook endpoints (signed, retried).
+    Webhook {
+        /// Endpoint id.
+        endpoint_id: i32,
+    },
+}
+
+/// A node's type and configuration.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum NodeKind {
+    /// Where a flow begins (exactly one).
+    Start,
+    /// Send a message.
+    SendMessage {
+        /// Text (may quote variables).
+        text: String,
+    },
+    /// Ask and wait for the answer, stored in `variable`.
+    Ask {
+        /// The question.
+        prompt: String,
+        /// What is accepted.
+        input: AskInput,
+        /// Where the answer goes (`order`, read as `answer.order`).
+        variable: String,
+        /// Give up waiting after this many minutes (the `timeout` port).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        timeout_mins: Option<u32>,
+    },
+    /// Branch on conditions, first match wins.
+    Condition {
+        /// The branches, in order.
+        branches: Vec<FlowBranch>,
+    },
+    /// Set a variable.
+    SetVariable {
+        /// Name.
+        variable: String,
+        /// Value (may quote variables).
+        value: String,
+    },
+    /// Change the conversation or call out.
+    Action {
+        /// What.
+        action: FlowAction,
+    },
+    /// Let the AI agent answer from the knowledge base.
+    AiAnswer,
+    /// Suggest help-center articles for a query.
+    SuggestArticle {
+        /// The query (may quote variables).
+        query: String,
+    },
+    /// Hand the conversation to a person (a team, or anyone).
+    Handoff {
+        /// The team (none: the usual routing).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        team_id: Option<i32>,
+        /// A note for the agent.
+        #[serde(default)]
+        note: String,
+    },
+    /// Wait before going on (workflows; the only way round a loop besides a
+    /// question).
+    Wait {
+        /// Minutes.
+        minutes: u32,
+    },
+    /// The end.
+    End,
+}
+
+impl NodeKind {
+    /// The type's name as stored.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Self::Start => "start",
+            Self::SendMessage { .. } => "send_message",
+            Self::Ask { .. } => "ask",
+            Self::Condition { .. } => "condition",
+            Self::SetVariable { .. } => "set_variable",
+            Self::Action { .. } => "action",
+            Self::AiAnswer => "ai_answer",
+            Self::SuggestArticle { .. } => "suggest_article",
+            Self::Handoff { .. } => "handoff",
+            Self::Wait { .. } => "wait",
+            Self::End => "end",
+        }
+    }
+
+    /// The type's label on the palette.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Start => "Start",
+            Self::SendMessage { .. } => "Send message",
+            Self::Ask { .. } => "Ask a question",
+            Self::Condition { .. } => "Condition",
+            Self::SetVariable { .. } => "Set variable",
+            Self::Action { .. } => "Action",
+            Self::AiAnswer => "AI answer",
+            Self::SuggestArticle { .. } => "Suggest articles",
+            Self::Handoff { .. } => "Hand off to a person",
+            Self::Wait { .. } => "Wait",
+            Self::End => "End",
+        }
+    }
+
+    /// The node's outgoing ports, in display order.
+    pub fn ports(&self) -> Vec<String> {
+        match self {
+            Self::Start
+            | Self::SendMessage { .. }
+            | Self::SetVariable { .. }
+            | Self::Action { .. }
+            | Self::SuggestArticle { .. }
+            | Self::Wait { .. } => vec!["next".to_owned()],
+            Self::Ask {
+                input, timeout_mins, ..
+            } => {
+                let mut p = match input {
+                    AskInput::Buttons { choices } | AskInput::Dropdown { choices } => {
+                        (0..choices.len()).map(|i| format!("choice:{i}")).collect()
+                    }
+                    AskInput::Text | AskInput::Email | AskInput::Phone => vec!["next".to_owned()],
+                };
+                if timeout_mins.is_some() {
+                    p.push("timeout".to_owned());
+                }
+                p
+            }
+            Self::Condition { branches } => (0..branches.len())
+                .map(|i| format!("branch:{i}"))
+                .chain(std::iter::once("else".to_owned()))
+                .collect(),
+            Self::AiAnswer => vec!["answered".to_owned(), "handoff".to_owned()],
+            Self::Handoff { .. } | Self::End => Vec::new(),
+        }
+    }
+
+    /// Whether running the node waits (for an answer or a timer), so a loop
+    /// through it cannot spin.
+    pub fn waits(&self) -> bool {
+        matches!(self, Self::Ask { .. } | Self::Wait { .. })
+    }
+}
+
+/// A node on the canvas.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FlowNode {
+    /// Stable id (letters, digits, `-` and `_`; at most 64).
+    pub id: String,
+    /// Where it is drawn.
+    #[serde(default)]
+    pub position: CanvasPoint,
+    /// Type and configuration.
+    #[serde(flatten)]
+    pub kind: NodeKind,
+}
+
+/// An edge: from a node's port to a node.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlowEdge {
+    /// Source node id.
+    pub source: String,
+    /// The source's port.
+    pub port: String,
+    /// Target node id.
+    pub target: String,
+}
+
+/// A flow or workflow graph.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FlowGraph {
+    /// The format's version ([`FLOW_SCHEMA`]).
+    pub schema: u32,
+    /// Nodes.
+    pub nodes: Vec<FlowNode>,
+    /// Edges.
+    pub edges: Vec<FlowEdge>,
+}
+
+/// Something wrong with a graph, for a person, pinned to a node when there is one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlowProblem {
+    /// The node at fault.
+    pub node: Option<String>,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+fn problem(node: Option<&str>, message: impl Into<String>) -> FlowProblem {
+    FlowProblem {
+        node: node.map(str::to_owned),
+        message: message.into(),
+    }
+}
+
+/// Variable names: a letter, then letters, digits or `_`; at most 40.
+pub fn valid_variable(name: &str) -> bool {
+    let mut chars = name.chars();
+    name.len() <= 40
+        && chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+impl FlowGraph {
+    /// A new graph: a start node and an end node, connected.
+    pub fn starter() -> Self {
+        Self {
+            schema: FLOW_SCHEMA,
+            nodes: vec![
+                FlowNode {
+                    id: "start".into(),
+                    position: CanvasPoint { x: 80.0, y: 120.0 },
+                    kind: NodeKind::Start,
+                },
+                FlowNode {
+                    id: "end".into(),
+                    position: CanvasPoint { x: 380.0, y: 120.0 },
+                    kind: NodeKind::End,
+                },
+            ],
+            edges: vec![FlowEdge {
+                source: "start".into(),
+                port: "next".into(),
+                target: "end".into(),
+            }],
+        }
+    }
+
+    /// The node with this id.
+    pub fn node(&self, id: &str) -> Option<&FlowNode> {
+        self.nodes.iter().find(|n| n.id == id)
+    }
+
+    /// The start node.
+    pub fn start(&self) -> Option<&FlowNode> {
+        self.nodes.iter().find(|n| n.kind == NodeKind::Start)
+    }
+
+    /// Where a node's port leads.
+    pub fn next(&self, node: &str, port: &str) -> Option<&str> {
+        self.edges
+            .iter()
+            .find(|e| e.source == node && e.port == port)
+            .map(|e| e.target.as_str())
+    }
+
+    /// What every stored graph satisfies; the first problem found (nothing is
+    /// stored while there is one).
+    ///
+    /// # Errors
+    /// The problem, naming the node when there is one.
+    pub fn check_structure(&self) -> Result<(), FlowProblem> {
+        if self.schema != FLOW_SCHEMA {
+            return Err(problem(
+                None,
+                format!(
+                    "This flow was saved in format {}; this server reads format {FLOW_SCHEMA}.",
+                    self.schema
+                ),
+            ));
+        }
+        if self.nodes.len() > MAX_NODES {
+            return Err(problem(
+                None,
+                format!("A flow can have at most {MAX_NODES} steps."),
+            ));
+        }
+        if self.edges.len() > MAX_EDGES {
+            return Err(problem(
+                None,
+                format!("A flow can have at most {MAX_EDGES} connections."),
+            ));
+        }
+        let mut ids = BTreeSet::new();
+        for n in &self.nodes {
+            if !valid_id(&n.id) {
+                return Err(problem(
+                    None,
+                    "A step id is 1 to 64 letters, digits, - or _.",
+                ));
+            }
+            if !ids.insert(n.id.as_str()) {
+                return Err(problem(
+                    Some(&n.id),
+                    format!("Two steps share the id “{}”.", n.id),
+                ));
+            }
+            if !(n.position.x.is_finite() && n.position.y.is_finite())
+                || n.position.x.abs() > 1e6
+                || n.position.y.abs() > 1e6
+            {
+                return Err(problem(Some(&n.id), "The step is placed off the canvas."));
+            }
+            Self::check_node(n)?;
+        }
+        let starts = self
+            .nodes
+            .iter()
+            .filter(|n| n.kind == NodeKind::Start)
+            .count();
+        if starts != 1 {
+            return Err(problem(
+                None,
+                format!("A flow has exactly one Start step (this one has {starts})."),
+            ));
+        }
+        let ports: BTreeMap<&str, Vec<String>> = self
+            .nodes
+            .iter()
+            .map(|n| (n.id.as_str(), n.kind.ports()))
+            .collect();
+        let mut used = BTreeSet::new();
+        for e in &self.edges {
+            let Some(p) = ports.get(e.source.as_str()) else {
+                return Err(problem(
+                    None,
+                    format!("A connection starts at “{}”, which is not a step.", e.source),
+                ));
+            };
+            if !ids.contains(e.target.as_str()) {
+                return Err(problem(
+                    Some(&e.source),
+                    format!("A connection leads to “{}”, which is not a step.", e.target),
+                ));
+            }
+            if !p.contains(&e.port) {
+                return Err(problem(
+                    Some(&e.source),
+                    format!("This step has no exit “{}”.", e.port),
+                ));
+            }
+            if e.target == e.source {
+                return Err(problem(
+                    Some(&e.source),
+                    "A step cannot lead to itself.",
+                ));
+            }
+            if !used.insert((e.source.as_str(), e.port.as_str())) {
+                return Err(problem(
+                    Some(&e.source),
+                    format!("The exit “{}” is connected twice.", e.port),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_node(n: &FlowNode) -> Result<(), FlowProblem> {
+        let at = Some(n.id.as_str());
+        let long = |s: &str| s.chars().count() > MAX_TEXT;
+        match &n.kind {
+            NodeKind::SendMessage { text } if long(text) => Err(problem(
+                at,
+                format!("A message can be at most {MAX_TEXT} characters."),
+            )),
+            NodeKind::Ask {
+                prompt,
+                input,
+                variable,
+                timeout_mins,
+            } => {
+                if long(prompt) {
+                    return Err(problem(
+                        at,
+                        format!("A question can be at most {MAX_TEXT} characters."),
+                    ));
+                }
+                if !variable.is_empty() && !valid_variable(variable) {
+                    return Err(problem(
+                        at,
+                        format!("“{variable}” is not a variable name: a letter, then letters, digits or _."),
+                    ));
+                }
+                if let AskInput::Buttons { choices } | AskInput::Dropdown { choices } = input {
+                    if choices.len() > MAX_CHOICES {
+                        return Err(problem(
+                            at,
+                            format!("A question can offer at most {MAX_CHOICES} choices."),
+                        ));
+                    }
+                    if choices.iter().any(|c| c.chars().count() > 80) {
+                        return Err(problem(at, "A choice can be at most 80 characters."));
+                    }
+                }
+                if timeout_mins.is_some_and(|m| m == 0 || m > MAX_WAIT_MINS) {
+                    return Err(problem(
+                        at,
+                        format!("A timeout is 1 to {MAX_WAIT_MINS} minutes."),
+                    ));
+                }
+                Ok(())
+            }
+            NodeKind::Condition { branches } if branches.len() > MAX_BRANCHES => Err(problem(
+                at,
+                format!("A condition can have at most {MAX_BRANCHES} branches."),
+            )),
+            NodeKind::SetVariable { variable, value } => {
+                if !variable.is_empty() && !valid_variable(variable) {
+                    return Err(problem(
+                        at,
+                        format!("“{variable}” is not a variable name: a letter, then letters, digits or _."),
+                    ));
+                }
+                if long(value) {
+                    return Err(problem(
+                        at,
+                        format!("A value can be at most {MAX_TEXT} characters."),
+                    ));
+                }
+                Ok(())
+            }
+            NodeKind::SuggestArticle { query } if long(query) => Err(problem(
+                at,
+                format!("A query can be at most {MAX_TEXT} characters."),
+            )),
+            NodeKind::Handoff { note, .. } if long(note) => Err(problem(
+                at,
+                format!("A note can be at most {MAX_TEXT} characters."),
+            )),
+            NodeKind::Wait { minutes } if *minutes > MAX_WAIT_MINS => Err(problem(
+                at,
+                format!("A wait is at most {MAX_WAIT_MINS} minutes (30 days)."),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Everything that blocks publishing, one problem per fault (empty: ready).
+    /// Includes [`Self::check_structure`]'s problem when there is one.
+    pub fn problems(&self) -> Vec<FlowProblem> {
+        if let Err(p) = self.check_structure() {
+            return vec![p];
+        }
+        let mut out = Vec::new();
+        for n in &self.nodes {
+            self.missing_fields(n, &mut out);
+            for port in n.kind.ports() {
+                if self.next(&n.id, &port).is_none() {
+                    out.push(problem(
+                        Some(&n.id),
+                        format!("{}: the exit “{}” leads nowhere; connect it.", n.kind.label(), port_label(&n.kind, &port)),
+                    ));
+                }
+            }
+        }
+        let reachable = self.reachable();
+        for n in &self.nodes {
+            if !reachable.contains(n.id.as_str()) {
+                out.push(problem(
+                    Some(&n.id),
+                    format!("{}: no path from Start reaches this step.", n.kind.label()),
+                ));
+            }
+        }
+        if let Some(at) = self.loop_without_wait() {
+            out.push(problem(
+                Some(&at),
+                "This step is on a loop with no question or wait in it; the flow would spin. Add a Wait or a question to the loop.",
+            ));
+        }
+        out
+    }
+
+    fn missing_fields(&self, n: &FlowNode, out: &mut Vec<FlowProblem>) {
+        let at = Some(n.id.as_str());
+        let label = n.kind.label();
+        let mut need = |ok: bool, what: &str| {
+            if !ok {
+                out.push(problem(at, format!("{label}: {what}")));
+            }
+        };
+        match &n.kind {
+            NodeKind::SendMessage { text } => need(!text.trim().is_empty(), "write the message."),
+            NodeKind::Ask {
+                prompt,
+                input,
+                variable,
+                ..
+            } => {
+                need(!prompt.trim().is_empty(), "write the question.");
+                need(!variable.is_empty(), "name the variable the answer goes to.");
+                if let AskInput::Buttons { choices } | AskInput::Dropdown { choices } = input {
+                    need(!choices.is_empty(), "add at least one choice.");
+                    need(
+                        choices.iter().all(|c| !c.trim().is_empty()),
+                        "every choice needs a label.",
+                    );
+                }
+            }
+            NodeKind::Condition { branches } => {
+                need(!branches.is_empty(), "add at least one branch.");
+                for (i, b) in branches.iter().enumerate() {
+                    need(
+                        !b.subject.trim().is_empty(),
+                        &format!("branch {} compares nothing; pick what it compares.", i + 1),
+                    );
+                    need(
+                        !b.op.needs_value() || !b.value.trim().is_empty(),
+                        &format!("branch {} needs a value to compare with.", i + 1),
+                    );
+                }
+            }
+            NodeKind::SetVariable { variable, .. } => {
+                need(!variable.is_empty(), "name the variable.");
+            }
+            NodeKind::Action { action } => match action {
+                FlowAction::Tag { tag } => need(!tag.trim().is_empty(), "name the tag."),
+                FlowAction::SetField { key, .. } => need(!key.trim().is_empty(), "pick the field."),
+                FlowAction::SetPriority { priority } => need(
+                    matches!(priority.as_str(), "low" | "normal" | "high" | "urgent"),
+                    "pick a priority.",
+                ),
+                FlowAction::Webhook { endpoint_id } => need(*endpoint_id > 0, "pick a webhook endpoint."),
+            },
+            NodeKind::SuggestArticle { query } => need(!query.trim().is_empty(), "write what to search for."),
+            NodeKind::Wait { minutes } => need(*minutes > 0, "wait at least one minute."),
+            NodeKind::Start | NodeKind::AiAnswer | NodeKind::Handoff { .. } | NodeKind::End => {}
+        }
+    }
+
+    /// Ids of the nodes reachable from the start.
+    pub fn reachable(&self) -> BTreeSet<&str> {
+        let mut seen = BTreeSet::new();
+        let mut todo: Vec<&str> = self.start().map(|n| n.id.as_str()).into_iter().collect();
+        while let Some(id) = todo.pop() {
+            if seen.insert(id) {
+                todo.extend(
+                    self.edges
+                        .iter()
+                        .filter(|e| e.source == id)
+                        .map(|e| e.target.as_str()),
+                );
+            }
+        }
+        seen
+    }
+
+    /// A node on a cycle that passes no waiting step, if there is one.
+    fn loop_without_wait(&self) -> Option<String> {
+        // Depth-first search over the edges between non-waiting nodes: any
+        // cycle found there has no wait on it.
+        let waits: BTreeSet<&str> = self
+            .nodes
+            .iter()
+            .filter(|n| n.kind.waits())
+            .map(|n| n.id.as_str())
+            .collect();
+        let mut adj: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for e in &self.edges {
+            if !waits.contains(e.source.as_str()) && !waits.contains(e.target.as_str()) {
+                adj.entry(e.source.as_str()).or_default().push(e.target.as_str());
+            }
+        }
+        // 0: unvisited, 1: on the stack, 2: done.
+        let mut state: BTreeMap<&str, u8> = BTreeMap::new();
+        for n in &self.nodes {
+            let root = n.id.as_str();
+            if state.get(root).copied().unwrap_or(0) != 0 {
+                continue;
+            }
+            let mut stack: Vec<(&str, usize)> = vec![(root, 0)];
+            state.insert(root, 1);
+            while let Some((id, i)) = stack.pop() {
+                let next = adj.get(id).and_then(|v| v.get(i)).copied();
+                match next {
+                    Some(t) => {
+                        stack.push((id, i + 1));
+                        match state.get(t).copied().unwrap_or(0) {
+                            1 => return Some(t.to_owned()),
+                            0 => {
+                                state.insert(t, 1);
+                                stack.push((t, 0));
+                            }
+                            _ => {}
+                        }
+                    }
+                    None => {
+                        state.insert(id, 2);
+                    }
+                }
+            }
+        }
+        None
+    }
+}
+
+/// A port's name for people ("Yes" for the first button of a question).
+pub fn port_label(kind: &NodeKind, port: &str) -> String {
+    let index = |p: &str| p.split_once(':').and_then(|(_, i)| i.parse::<usize>().ok());
+    match kind {
+        NodeKind::Ask {
+            input: AskInput::Buttons { choices } | AskInput::Dropdown { choices },
+            ..
+        } if port.starts_with("choice:") => index(port)
+            .and_then(|i| choices.get(i))
+            .cloned()
+            .unwrap_or_else(|| port.to_owned()),
+        NodeKind::Condition { .. } if port.starts_with("branch:") => {
+            index(port).map_or_else(|| port.to_owned(), |i| format!("branch {}", i + 1))
+        }
+        _ => port.to_owned(),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests")]
+mod tests {
+    use super::*;
+
+    fn node(id: &str, kind: NodeKind) -> FlowNode {
+        FlowNode {
+            id: id.into(),
+            position: CanvasPoint::default(),
+            kind,
+        }
+    }
+
+    fn edge(s: &str, p: &str, t: &str) -> FlowEdge {
+        FlowEdge {
+            source: s.into(),
+            port: p.into(),
+            target: t.into(),
+        }
+    }
+
+    /// Start → ask (Yes / No) → Yes: hand off, No: thanks → end.
+    fn sample() -> FlowGraph {
+        FlowGraph {
+            schema: FLOW_SCHEMA,
+            nodes: vec![
+                node("start", NodeKind::Start),
+                node(
+                    "ask",
+                    NodeKind::Ask {
+                        prompt: "Talk to a person?".into(),
+                        input: AskInput::Buttons {
+                            choices: vec!["Yes".into(), "No".into()],
+                        },
+                        variable: "person".into(),
+                        timeout_mins: None,
+                    },
+                ),
+                node(
+                    "handoff",
+                    NodeKind::Handoff {
+                        team_id: None,
+                        note: String::new(),
+                    },
+                ),
+                node("thanks", NodeKind::SendMessage { text: "Thanks!".into() }),
+                node("end", NodeKind::End),
+            ],
+            edges: vec![
+                edge("start", "next", "ask"),
+                edge("ask", "choice:0", "handoff"),
+                edge("ask", "choice:1", "thanks"),
+                edge("thanks", "next", "end"),
+            ],
+        }
+    }
+
+    #[test]
+    fn a_complete_flow_has_no_problems() {
+        assert_eq!(sample().problems(), vec![]);
+        assert_eq!(FlowGraph::starter().problems(), vec![]);
+    }
+
+    #[test]
+    fn the_json_form_round_trips() {
+        let g = sample();
+        let json = serde_json::to_string(&g).unwrap();
+        assert!(json.contains(r#""type":"ask""#), "{json}");
+        let back: FlowGraph = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, g);
+    }
+
+    #[test]
+    fn structure_errors_name_the_step() {
+        let mut g = sample();
+        g.edges.push(edge("ask", "choice:7", "end"));
+        let e = g.check_structure().unwrap_err();
+        assert_eq!(e.node.as_deref(), Some("ask"));
+        assert!(e.message.contains("choice:7"), "{e:?}");
+
+        let mut g = sample();
+        g.edges.push(edge("thanks", "next", "handoff"));
+        assert!(g.check_structure().unwrap_err().message.contains("twice"));
+
+        let mut g = sample();
+        g.nodes.push(node("start2", NodeKind::Start));
+        assert!(g.check_structure().unwrap_err().message.contains("exactly one Start"));
+
+        let mut g = sample();
+        g.edges.push(edge("end", "next", "nowhere"));
+        assert!(g.check_structure().is_err());
+
+        let mut g = sample();
+        g.nodes[1].id = "thanks".into();
+        assert!(g.check_structure().unwrap_err().message.contains("share the id"));
+    }
+
+    #[test]
+    fn publishing_needs_every_exit_connected_and_every_step_reachable() {
+        let mut g = sample();
+        g.edges.retain(|e| e.port != "choice:1");
+        let p = g.problems();
+        assert!(p.iter().any(|p| p.node.as_deref() == Some("ask") && p.message.contains("“No” leads nowhere")), "{p:?}");
+        assert!(p.iter().any(|p| p.node.as_deref() == Some("thanks") && p.message.contains("no path from Start")), "{p:?}");
+    }
+
+    #[test]
+    fn missing_fields_are_reported_per_step() {
+        let mut g = sample();
+        g.nodes[3].kind = NodeKind::SendMessage { text: " ".into() };
+        let p = g.problems();
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].node.as_deref(), Some("thanks"));
+        assert!(p[0].message.contains("write the message"));
+    }
+
+    #[test]
+    fn loops_need_a_wait() {
+        let mut g = sample();
+        // thanks → a message that goes back to thanks: a spin.
+        g.nodes.push(node("again", NodeKind::SendMessage { text: "Again".into() }));
+        g.edges.retain(|e| e.source != "thanks");
+        g.edges.push(edge("thanks", "next", "again"));
+        g.edges.push(edge("again", "next", "thanks"));
+        g.nodes.retain(|n| n.id != "end");
+        let p = g.problems();
+        assert!(p.iter().any(|p| p.message.contains("spin")), "{p:?}");
+        // Through a question it is a menu, not a spin.
+        let mut g = sample();
+        g.edges.retain(|e| e.source != "thanks");
+        g.edges.push(edge("thanks", "next", "ask"));
+        g.nodes.retain(|n| n.id != "end");
+        assert_eq!(g.problems(), vec![]);
+    }
+
+    /// A bounded fuzz of the checker: random graphs and random mutations of a
+    /// valid one never make it panic, and whatever passes the structure check
+    /// only has edges between existing steps and exits.
+    #[test]
+    fn the_checker_survives_random_graphs() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(0xf10e);
+        let kinds = |rng: &mut rand::rngs::StdRng| -> NodeKind {
+            match rng.gen_range(0..11) {
+                0 => NodeKind::Start,
+                1 => NodeKind::SendMessage { text: "x".repeat(rng.gen_range(0..3000)) },
+                2 => NodeKind::Ask {
+                    prompt: "q".into(),
+                    input: if rng.gen_bool(0.5) {
+                        AskInput::Buttons { choices: (0..rng.gen_range(0..15)).map(|i| i.to_string()).collect() }
+                    } else {
+                        AskInput::Email
+                    },
+                    variable: ["", "ok", "9bad", "a_b"][rng.gen_range(0..4)].into(),
+                    timeout_mins: rng.gen_bool(0.3).then(|| rng.gen_range(0..100_000)),
+                },
+                3 => NodeKind::Condition {
+                    branches: (0..rng.gen_range(0..12))
+                        .map(|_| FlowBranch { subject: "answer.x".into(), op: FlowOp::Is, value: String::new() })
+                        .collect(),
+                },
+                4 => NodeKind::SetVariable { variable: "v".into(), value: "1".into() },
+                5 => NodeKind::Action { action: FlowAction::Tag { tag: String::new() } },
+                6 => NodeKind::AiAnswer,
+                7 => NodeKind::Handoff { team_id: None, note: String::new() },
+                8 => NodeKind::Wait { minutes: rng.gen_range(0..50_000) },
+                9 => NodeKind::SuggestArticle { query: "q".into() },
+                _ => NodeKind::End,
+            }
+        };
+        for round in 0..3_000 {
+            let mut g = if round % 2 == 0 { sample() } else { FlowGraph { schema: FLOW_SCHEMA, nodes: vec![], edges: vec![] } };
+            for _ in 0..rng.gen_range(0..12) {
+                let n = g.nodes.len();
+                match rng.gen_range(0..5) {
+                    0 => g.nodes.push(node(&format!("n{}", rng.gen_range(0..20)), kinds(&mut rng))),
+                    1 if n > 0 => {
+                        g.nodes.remove(rng.gen_range(0..n));
+                    }
+                    2 if n > 0 => {
+                        let s = g.nodes[rng.gen_range(0..n)].id.clone();
+                        let t = g.nodes[rng.gen_range(0..n)].id.clone();
+                        let port = ["next", "choice:0", "choice:3", "else", "branch:0", "timeout", "answered"][rng.gen_range(0..7)];
+                        g.edges.push(edge(&s, port, &t));
+                    }
+                    3 if !g.edges.is_empty() => {
+                        g.edges.remove(rng.gen_range(0..g.edges.len()));
+                    }
+                    _ => {
+                        if let Some(x) = g.nodes.first_mut() {
+                            x.position = CanvasPoint { x: f64::from(rng.gen_range(-2_000_000..2_000_000)), y: 0.0 };
+                        }
+                    }
+                }
+            }
+            let problems = g.problems();
+            if g.check_structure().is_ok() {
+                for e in &g.edges {
+                    let s = g.node(&e.source).unwrap();
+                    assert!(s.kind.ports().contains(&e.port));
+                    assert!(g.node(&e.target).is_some());
+                }
+                if problems.is_empty() {
+                    assert_eq!(g.reachable().len(), g.nodes.len());
+                    for n in &g.nodes {
+                        for port in n.kind.ports() {
+                            assert!(g.next(&n.id, &port).is_some());
+                        }
+                    }
+                }
+            } else {
+                assert_eq!(problems.len(), 1);
+            }
+        }
+    }
+}
