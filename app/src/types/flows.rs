@@ -245,7 +245,9 @@ impl NodeKind {
             | Self::SuggestArticle { .. }
             | Self::Wait { .. } => vec!["next".to_owned()],
             Self::Ask {
-                input, timeout_mins, ..
+                input,
+                timeout_mins,
+                ..
             } => {
                 let mut p = match input {
                     AskInput::Buttons { choices } | AskInput::Dropdown { choices } => {
@@ -454,7 +456,10 @@ impl FlowGraph {
             let Some(p) = ports.get(e.source.as_str()) else {
                 return Err(problem(
                     None,
-                    format!("A connection starts at “{}”, which is not a step.", e.source),
+                    format!(
+                        "A connection starts at “{}”, which is not a step.",
+                        e.source
+                    ),
                 ));
             };
             if !ids.contains(e.target.as_str()) {
@@ -470,10 +475,7 @@ impl FlowGraph {
                 ));
             }
             if e.target == e.source {
-                return Err(problem(
-                    Some(&e.source),
-                    "A step cannot lead to itself.",
-                ));
+                return Err(problem(Some(&e.source), "A step cannot lead to itself."));
             }
             if !used.insert((e.source.as_str(), e.port.as_str())) {
                 return Err(problem(
@@ -578,7 +580,11 @@ impl FlowGraph {
                 if self.next(&n.id, &port).is_none() {
                     out.push(problem(
                         Some(&n.id),
-                        format!("{}: the exit “{}” leads nowhere; connect it.", n.kind.label(), port_label(&n.kind, &port)),
+                        format!(
+                            "{}: the exit “{}” leads nowhere; connect it.",
+                            n.kind.label(),
+                            port_label(&n.kind, &port)
+                        ),
                     ));
                 }
             }
@@ -618,7 +624,10 @@ impl FlowGraph {
                 ..
             } => {
                 need(!prompt.trim().is_empty(), "write the question.");
-                need(!variable.is_empty(), "name the variable the answer goes to.");
+                need(
+                    !variable.is_empty(),
+                    "name the variable the answer goes to.",
+                );
                 if let AskInput::Buttons { choices } | AskInput::Dropdown { choices } = input {
                     need(!choices.is_empty(), "add at least one choice.");
                     need(
@@ -650,9 +659,13 @@ impl FlowGraph {
                     matches!(priority.as_str(), "low" | "normal" | "high" | "urgent"),
                     "pick a priority.",
                 ),
-                FlowAction::Webhook { endpoint_id } => need(*endpoint_id > 0, "pick a webhook endpoint."),
+                FlowAction::Webhook { endpoint_id } => {
+                    need(*endpoint_id > 0, "pick a webhook endpoint.")
+                }
             },
-            NodeKind::SuggestArticle { query } => need(!query.trim().is_empty(), "write what to search for."),
+            NodeKind::SuggestArticle { query } => {
+                need(!query.trim().is_empty(), "write what to search for.")
+            }
             NodeKind::Wait { minutes } => need(*minutes > 0, "wait at least one minute."),
             NodeKind::Start | NodeKind::AiAnswer | NodeKind::Handoff { .. } | NodeKind::End => {}
         }
@@ -688,7 +701,9 @@ impl FlowGraph {
         let mut adj: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         for e in &self.edges {
             if !waits.contains(e.source.as_str()) && !waits.contains(e.target.as_str()) {
-                adj.entry(e.source.as_str()).or_default().push(e.target.as_str());
+                adj.entry(e.source.as_str())
+                    .or_default()
+                    .push(e.target.as_str());
             }
         }
         // 0: unvisited, 1: on the stack, 2: done.
@@ -787,7 +802,12 @@ mod tests {
                         note: String::new(),
                     },
                 ),
-                node("thanks", NodeKind::SendMessage { text: "Thanks!".into() }),
+                node(
+                    "thanks",
+                    NodeKind::SendMessage {
+                        text: "Thanks!".into(),
+                    },
+                ),
                 node("end", NodeKind::End),
             ],
             edges: vec![
@@ -828,7 +848,11 @@ mod tests {
 
         let mut g = sample();
         g.nodes.push(node("start2", NodeKind::Start));
-        assert!(g.check_structure().unwrap_err().message.contains("exactly one Start"));
+        assert!(g
+            .check_structure()
+            .unwrap_err()
+            .message
+            .contains("exactly one Start"));
 
         let mut g = sample();
         g.edges.push(edge("end", "next", "nowhere"));
@@ -836,7 +860,11 @@ mod tests {
 
         let mut g = sample();
         g.nodes[1].id = "thanks".into();
-        assert!(g.check_structure().unwrap_err().message.contains("share the id"));
+        assert!(g
+            .check_structure()
+            .unwrap_err()
+            .message
+            .contains("share the id"));
     }
 
     #[test]
@@ -844,8 +872,18 @@ mod tests {
         let mut g = sample();
         g.edges.retain(|e| e.port != "choice:1");
         let p = g.problems();
-        assert!(p.iter().any(|p| p.node.as_deref() == Some("ask") && p.message.contains("“No” leads nowhere")), "{p:?}");
-        assert!(p.iter().any(|p| p.node.as_deref() == Some("thanks") && p.message.contains("no path from Start")), "{p:?}");
+        assert!(
+            p.iter()
+                .any(|p| p.node.as_deref() == Some("ask")
+                    && p.message.contains("“No” leads nowhere")),
+            "{p:?}"
+        );
+        assert!(
+            p.iter()
+                .any(|p| p.node.as_deref() == Some("thanks")
+                    && p.message.contains("no path from Start")),
+            "{p:?}"
+        );
     }
 
     #[test]
@@ -862,7 +900,12 @@ mod tests {
     fn loops_need_a_wait() {
         let mut g = sample();
         // thanks → a message that goes back to thanks: a spin.
-        g.nodes.push(node("again", NodeKind::SendMessage { text: "Again".into() }));
+        g.nodes.push(node(
+            "again",
+            NodeKind::SendMessage {
+                text: "Again".into(),
+            },
+        ));
         g.edges.retain(|e| e.source != "thanks");
         g.edges.push(edge("thanks", "next", "again"));
         g.edges.push(edge("again", "next", "thanks"));
@@ -887,11 +930,15 @@ mod tests {
         let kinds = |rng: &mut rand::rngs::StdRng| -> NodeKind {
             match rng.gen_range(0..11) {
                 0 => NodeKind::Start,
-                1 => NodeKind::SendMessage { text: "x".repeat(rng.gen_range(0..3000)) },
+                1 => NodeKind::SendMessage {
+                    text: "x".repeat(rng.gen_range(0..3000)),
+                },
                 2 => NodeKind::Ask {
                     prompt: "q".into(),
                     input: if rng.gen_bool(0.5) {
-                        AskInput::Buttons { choices: (0..rng.gen_range(0..15)).map(|i| i.to_string()).collect() }
+                        AskInput::Buttons {
+                            choices: (0..rng.gen_range(0..15)).map(|i| i.to_string()).collect(),
+                        }
                     } else {
                         AskInput::Email
                     },
@@ -900,31 +947,58 @@ mod tests {
                 },
                 3 => NodeKind::Condition {
                     branches: (0..rng.gen_range(0..12))
-                        .map(|_| FlowBranch { subject: "answer.x".into(), op: FlowOp::Is, value: String::new() })
+                        .map(|_| FlowBranch {
+                            subject: "answer.x".into(),
+                            op: FlowOp::Is,
+                            value: String::new(),
+                        })
                         .collect(),
                 },
-                4 => NodeKind::SetVariable { variable: "v".into(), value: "1".into() },
-                5 => NodeKind::Action { action: FlowAction::Tag { tag: String::new() } },
+                4 => NodeKind::SetVariable {
+                    variable: "v".into(),
+                    value: "1".into(),
+                },
+                5 => NodeKind::Action {
+                    action: FlowAction::Tag { tag: String::new() },
+                },
                 6 => NodeKind::AiAnswer,
-                7 => NodeKind::Handoff { team_id: None, note: String::new() },
-                8 => NodeKind::Wait { minutes: rng.gen_range(0..50_000) },
+                7 => NodeKind::Handoff {
+                    team_id: None,
+                    note: String::new(),
+                },
+                8 => NodeKind::Wait {
+                    minutes: rng.gen_range(0..50_000),
+                },
                 9 => NodeKind::SuggestArticle { query: "q".into() },
                 _ => NodeKind::End,
             }
         };
         for round in 0..3_000 {
-            let mut g = if round % 2 == 0 { sample() } else { FlowGraph { schema: FLOW_SCHEMA, nodes: vec![], edges: vec![] } };
+            let mut g = if round % 2 == 0 {
+                sample()
+            } else {
+                FlowGraph {
+                    schema: FLOW_SCHEMA,
+                    nodes: vec![],
+                    edges: vec![],
+                }
+            };
             for _ in 0..rng.gen_range(0..12) {
                 let n = g.nodes.len();
                 match rng.gen_range(0..5) {
-                    0 => g.nodes.push(node(&format!("n{}", rng.gen_range(0..20)), kinds(&mut rng))),
+                    0 => g
+                        .nodes
+                        .push(node(&format!("n{}", rng.gen_range(0..20)), kinds(&mut rng))),
                     1 if n > 0 => {
                         g.nodes.remove(rng.gen_range(0..n));
                     }
                     2 if n > 0 => {
                         let s = g.nodes[rng.gen_range(0..n)].id.clone();
                         let t = g.nodes[rng.gen_range(0..n)].id.clone();
-                        let port = ["next", "choice:0", "choice:3", "else", "branch:0", "timeout", "answered"][rng.gen_range(0..7)];
+                        let port = [
+                            "next", "choice:0", "choice:3", "else", "branch:0", "timeout",
+                            "answered",
+                        ][rng.gen_range(0..7)];
                         g.edges.push(edge(&s, port, &t));
                     }
                     3 if !g.edges.is_empty() => {
@@ -932,7 +1006,10 @@ mod tests {
                     }
                     _ => {
                         if let Some(x) = g.nodes.first_mut() {
-                            x.position = CanvasPoint { x: f64::from(rng.gen_range(-2_000_000..2_000_000)), y: 0.0 };
+                            x.position = CanvasPoint {
+                                x: f64::from(rng.gen_range(-2_000_000..2_000_000)),
+                                y: 0.0,
+                            };
                         }
                     }
                 }
