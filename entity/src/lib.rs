@@ -26,6 +26,8 @@ pub mod customer_identifier;
 pub mod deflection_session;
 pub mod email;
 pub mod expense;
+pub mod flow;
+pub mod flow_version;
 pub mod follow_up;
 pub mod inbox_macro;
 pub mod invitation;
@@ -132,7 +134,9 @@ tenant!(
     expense,
     follow_up,
     ai_loop_run,
-    procedure
+    procedure,
+    flow,
+    flow_version
 );
 tenant!(
     rule,

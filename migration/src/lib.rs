@@ -16,6 +16,7 @@ mod m20261207_000010_sla;
 mod m20261208_000011_routing;
 mod m20261208_000012_sla_pause;
 mod m20261209_000013_notifications;
+mod m20261210_000014_flows;
 pub mod schema;
 
 /// The ordered list of every migration Switchboard knows.
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000011_routing::Migration),
             Box::new(m20261208_000012_sla_pause::Migration),
             Box::new(m20261209_000013_notifications::Migration),
+            Box::new(m20261210_000014_flows::Migration),
         ]
     }
 }

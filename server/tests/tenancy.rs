@@ -61,6 +61,14 @@ const COVERED: &[&str] = &[
     "delete_schedule",
     "save_sla_policy",
     "delete_sla_policy",
+    // Flows: a_cannot_see_or_change_b_flows in tests/flows.rs.
+    "list_flows",
+    "get_flow",
+    "save_flow_settings",
+    "save_flow_draft",
+    "publish_flow",
+    "rollback_flow",
+    "delete_flow",
     // Notifications: a_cannot_see_or_change_b_notifications in tests/notifications.rs
     // (preferences are the caller's own in the caller's workspace).
     "get_my_notifications",

@@ -13,6 +13,7 @@ pub mod config;
 pub mod context;
 pub mod dashboard;
 pub mod error;
+pub mod flows;
 pub mod follow_ups;
 pub mod hours;
 pub mod inbox;

@@ -757,6 +757,79 @@ pub fn port_label(kind: &NodeKind, port: &str) -> String {
     }
 }
 
+/// What a flow is for.
+pub const FLOW_KINDS: &[(&str, &str)] = &[
+    ("chatbot", "Chatbot (talks with customers)"),
+    (
+        "workflow",
+        "Workflow (steps, waits and branches on tickets)",
+    ),
+];
+
+/// A flow as listed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FlowSummary {
+    /// Id.
+    pub id: i32,
+    /// Name (unique in the workspace).
+    pub name: String,
+    /// `chatbot` or `workflow`.
+    pub kind: String,
+    /// Channels it runs on.
+    pub channels: Vec<String>,
+    /// Whether it runs.
+    pub enabled: bool,
+    /// The version that runs (none: never published).
+    pub published_version: Option<i32>,
+    /// Problems that block publishing the draft.
+    pub problems: usize,
+    /// Whether the draft differs from the published version.
+    pub unpublished_changes: bool,
+    /// Last change (RFC 3339).
+    pub updated_at: String,
+}
+
+/// A published version as listed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlowVersionView {
+    /// 1, 2, 3 …
+    pub version: i32,
+    /// "Published", "Rolled back to version 2".
+    pub note: String,
+    /// Who published it.
+    pub by: Option<String>,
+    /// When (RFC 3339).
+    pub at: String,
+}
+
+/// One flow with its draft, its problems and its versions.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FlowDetail {
+    /// The flow.
+    pub summary: FlowSummary,
+    /// The draft graph.
+    pub draft: FlowGraph,
+    /// What blocks publishing it.
+    pub problems: Vec<FlowProblem>,
+    /// Published versions, newest first.
+    pub versions: Vec<FlowVersionView>,
+}
+
+/// A flow's name, kind, channels and switch.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlowSettingsForm {
+    /// None: a new flow (its draft starts as Start → End).
+    pub id: Option<i32>,
+    /// Name.
+    pub name: String,
+    /// `chatbot` or `workflow`.
+    pub kind: String,
+    /// Channels it runs on.
+    pub channels: Vec<String>,
+    /// Whether it runs (once published).
+    pub enabled: bool,
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, reason = "tests")]
 mod tests {

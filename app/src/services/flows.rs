@@ -1,0 +1,454 @@
+//! Flows and workflows (SPEC C9, C7.5), stored: each flow's draft, checked for
+//! structure on every save, and its published versions, immutable, written only
+//! when the draft has no problem left. Rolling back publishes an earlier
+//! version's graph again as a new version, so the history only grows.
+//!
+//! The canvas and the engine that runs published versions build on this.
+
+use super::activity::{self, Entry, Who};
+use super::context::{Actor, RequestMeta};
+use super::tenancy::global;
+use super::uow::UnitOfWork;
+use super::{now, AppState, ServiceError, ServiceResult};
+use crate::permissions::Action;
+use crate::types::{
+    Channel, FlowDetail, FlowGraph, FlowSettingsForm, FlowSummary, FlowVersionView, FLOW_KINDS,
+};
+use entity::{flow, flow_version, user};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
+};
+use std::collections::HashMap;
+
+/// Largest stored graph, in bytes of JSON.
+pub const MAX_GRAPH_BYTES: usize = 512 * 1024;
+/// Flows per workspace.
+pub const MAX_FLOWS: usize = 200;
+
+fn parse(row: &flow::Model) -> ServiceResult<FlowGraph> {
+    serde_json::from_str(&row.draft)
+        .map_err(|e| ServiceError::Internal(format!("flow {} draft: {e}", row.id)))
+}
+
+fn channels_of(row: &flow::Model) -> Vec<String> {
+    row.channels
+        .split(',')
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+async fn published_graph(
+    db: &impl ConnectionTrait,
+    row: &flow::Model,
+) -> ServiceResult<Option<String>> {
+    let Some(v) = row.published_version else {
+        return Ok(None);
+    };
+    Ok(crate::services::tenancy::Scoped::new(row.workspace_id)
+        .find::<flow_version::Entity>()
+        .filter(flow_version::Column::FlowId.eq(row.id))
+        .filter(flow_version::Column::Version.eq(v))
+        .one(db)
+        .await?
+        .map(|r| r.graph))
+}
+
+async fn summary(db: &impl ConnectionTrait, row: &flow::Model) -> ServiceResult<FlowSummary> {
+    let graph = parse(row)?;
+    let published = published_graph(db, row).await?;
+    let unpublished_changes = published
+        .as_deref()
+        .and_then(|p| serde_json::from_str::<FlowGraph>(p).ok())
+        .is_none_or(|p| p != graph);
+    Ok(FlowSummary {
+        id: row.id,
+        name: row.name.clone(),
+        kind: row.kind.clone(),
+        channels: channels_of(row),
+        enabled: row.enabled,
+        published_version: row.published_version,
+        problems: graph.problems().len(),
+        unpublished_changes,
+        updated_at: row.updated_at.to_rfc3339(),
+    })
+}
+
+async fn find(db: &impl ConnectionTrait, actor: &Actor, id: i32) -> ServiceResult<flow::Model> {
+    actor
+        .scope
+        .find::<flow::Entity>()
+        .filter(flow::Column::Id.eq(id))
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound("Flow"))
+}
+
+/// Every flow of the workspace, by name.
+///
+/// # Errors
+/// Permission; database errors.
+pub async fn list(state: &AppState, actor: &Actor) -> ServiceResult<Vec<FlowSummary>> {
+    actor.require(Action::ManageAutomation)?;
+    let rows = actor
+        .scope
+        .find::<flow::Entity>()
+        .order_by_asc(flow::Column::Name)
+        .all(&state.db)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        out.push(summary(&state.db, r).await?);
+    }
+    Ok(out)
+}
+
+/// One flow: its draft, what blocks publishing it, its versions.
+///
+/// # Errors
+/// Permission; `NotFound`.
+pub async fn get(state: &AppState, actor: &Actor, id: i32) -> ServiceResult<FlowDetail> {
+    actor.require(Action::ManageAutomation)?;
+    detail(&state.db, actor, id).await
+}
+
+async fn detail(db: &impl ConnectionTrait, actor: &Actor, id: i32) -> ServiceResult<FlowDetail> {
+    let row = find(db, actor, id).await?;
+    let draft = parse(&row)?;
+    let versions = actor
+        .scope
+        .find::<flow_version::Entity>()
+        .filter(flow_version::Column::FlowId.eq(id))
+        .order_by_desc(flow_version::Column::Version)
+        .all(db)
+        .await?;
+    let by_ids: Vec<i32> = versions.iter().filter_map(|v| v.published_by).collect();
+    let names: HashMap<i32, String> = global::<user::Entity>()
+        .filter(user::Column::Id.is_in(by_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.name))
+        .collect();
+    Ok(FlowDetail {
+        summary: summary(db, &row).await?,
+        problems: draft.problems(),
+        draft,
+        versions: versions
+            .into_iter()
+            .map(|v| FlowVersionView {
+                version: v.version,
+                note: v.note,
+                by: v.published_by.and_then(|u| names.get(&u).cloned()),
+                at: v.created_at.to_rfc3339(),
+            })
+            .collect(),
+    })
+}
+
+/// Creates a flow (its draft: Start → End) or changes its name, kind, channels
+/// and switch.
+///
+/// # Errors
+/// Permission; `Invalid` naming the field; `Conflict` (`name`) when taken.
+pub async fn save_settings(
+    state: &AppState,
+    actor: &Actor,
+    form: &FlowSettingsForm,
+    meta: &RequestMeta,
+) -> ServiceResult<FlowSummary> {
+    actor.require(Action::ManageAutomation)?;
+    let name = form.name.trim();
+    if name.is_empty() || name.chars().count() > 80 {
+        return Err(ServiceError::invalid(
+            "name",
+            "A flow's name is 1 to 80 characters.",
+        ));
+    }
+    if !FLOW_KINDS.iter().any(|(k, _)| *k == form.kind) {
+        return Err(ServiceError::invalid(
+            "kind",
+            "A flow is a chatbot or a workflow.",
+        ));
+    }
+    if let Some(bad) = form.channels.iter().find(|c| Channel::parse(c).is_none()) {
+        return Err(ServiceError::invalid(
+            "channels",
+            format!("“{bad}” is not a channel."),
+        ));
+    }
+    let uow = UnitOfWork::begin(state).await?;
+    let taken = actor
+        .scope
+        .find::<flow::Entity>()
+        .filter(flow::Column::Name.eq(name))
+        .filter(flow::Column::Id.ne(form.id.unwrap_or(0)))
+        .one(&*uow)
+        .await?;
+    if taken.is_some() {
+        return Err(ServiceError::conflict(
+            "name",
+            format!("There is already a flow called “{name}”."),
+        ));
+    }
+    let t = now();
+    let channels = form.channels.join(",");
+    let row = match form.id {
+        Some(id) => {
+            let mut am = find(&*uow, actor, id).await?.into_active_model();
+            am.name = Set(name.to_owned());
+            am.kind = Set(form.kind.clone());
+            am.channels = Set(channels);
+            am.enabled = Set(form.enabled);
+            am.updated_at = Set(t);
+            am.update(&*uow).await?
+        }
+        None => {
+            let count = actor.scope.find::<flow::Entity>().all(&*uow).await?.len();
+            if count >= MAX_FLOWS {
+                return Err(ServiceError::invalid(
+                    "name",
+                    format!("A workspace can have at most {MAX_FLOWS} flows; delete one first."),
+                ));
+            }
+            flow::ActiveModel {
+                workspace_id: Set(actor.scope.workspace_id()),
+                name: Set(name.to_owned()),
+                kind: Set(form.kind.clone()),
+                channels: Set(channels),
+                draft: Set(serde_json::to_string(&FlowGraph::starter())
+                    .map_err(|e| ServiceError::Internal(e.to_string()))?),
+                published_version: Set(None),
+                enabled: Set(form.enabled),
+                created_at: Set(t),
+                updated_at: Set(t),
+                ..Default::default()
+            }
+            .insert(&*uow)
+            .await?
+        }
+    };
+    activity::record(
+        &*uow,
+        actor.scope,
+        &Who::from(actor),
+        meta,
+        Entry::new(if form.id.is_some() {
+            "flow.updated"
+        } else {
+            "flow.created"
+        })
+        .target("flow", row.id)
+        .diff(
+            None,
+            Some(serde_json::json!({"name": row.name, "kind": row.kind, "channels": row.channels, "enabled": row.enabled})),
+        ),
+    )
+    .await?;
+    let out = summary(&*uow, &row).await?;
+    uow.commit().await?;
+    Ok(out)
+}
+
+/// Saves a flow's draft. A graph that breaks the structure rules (an edge to a
+/// missing step, two starts …) is refused; one that is merely unfinished is
+/// saved, and its problems come back.
+///
+/// # Errors
+/// Permission; `NotFound`; `Invalid` (`graph`) naming the step at fault.
+pub async fn save_draft(
+    state: &AppState,
+    actor: &Actor,
+    id: i32,
+    graph: &FlowGraph,
+) -> ServiceResult<FlowDetail> {
+    actor.require(Action::ManageAutomation)?;
+    graph.check_structure().map_err(|p| {
+        ServiceError::invalid(
+            "graph",
+            match p.node {
+                Some(n) => format!("Step “{n}”: {}", p.message),
+                None => p.message,
+            },
+        )
+    })?;
+    let json = serde_json::to_string(graph).map_err(|e| ServiceError::Internal(e.to_string()))?;
+    if json.len() > MAX_GRAPH_BYTES {
+        return Err(ServiceError::invalid(
+            "graph",
+            format!(
+                "The flow is too large to store ({} KB; at most {} KB).",
+                json.len() / 1024,
+                MAX_GRAPH_BYTES / 1024
+            ),
+        ));
+    }
+    let uow = UnitOfWork::begin(state).await?;
+    let mut am = find(&*uow, actor, id).await?.into_active_model();
+    am.draft = Set(json);
+    am.updated_at = Set(now());
+    am.update(&*uow).await?;
+    let out = detail(&*uow, actor, id).await?;
+    uow.commit().await?;
+    Ok(out)
+}
+
+async fn publish_graph(
+    uow: &UnitOfWork,
+    actor: &Actor,
+    row: flow::Model,
+    graph: &str,
+    note: String,
+    meta: &RequestMeta,
+) -> ServiceResult<()> {
+    let next = actor
+        .scope
+        .find::<flow_version::Entity>()
+        .filter(flow_version::Column::FlowId.eq(row.id))
+        .order_by_desc(flow_version::Column::Version)
+        .one(&**uow)
+        .await?
+        .map_or(1, |v| v.version + 1);
+    let t = now();
+    flow_version::ActiveModel {
+        workspace_id: Set(actor.scope.workspace_id()),
+        flow_id: Set(row.id),
+        version: Set(next),
+        graph: Set(graph.to_owned()),
+        published_by: Set(Some(actor.user_id)),
+        note: Set(note.clone()),
+        created_at: Set(t),
+        ..Default::default()
+    }
+    .insert(&**uow)
+    .await?;
+    let id = row.id;
+    let mut am = row.into_active_model();
+    am.published_version = Set(Some(next));
+    am.draft = Set(graph.to_owned());
+    am.updated_at = Set(t);
+    am.update(&**uow).await?;
+    activity::record(
+        &**uow,
+        actor.scope,
+        &Who::from(actor),
+        meta,
+        Entry::new("flow.published").target("flow", id).diff(
+            None,
+            Some(serde_json::json!({"version": next, "note": note})),
+        ),
+    )
+    .await
+}
+
+/// Publishes the draft as the next version, when nothing blocks it.
+///
+/// # Errors
+/// Permission; `NotFound`; `Invalid` (`graph`) listing what blocks publishing.
+pub async fn publish(
+    state: &AppState,
+    actor: &Actor,
+    id: i32,
+    meta: &RequestMeta,
+) -> ServiceResult<FlowDetail> {
+    actor.require(Action::ManageAutomation)?;
+    let uow = UnitOfWork::begin(state).await?;
+    let row = find(&*uow, actor, id).await?;
+    let graph = parse(&row)?;
+    let problems = graph.problems();
+    if !problems.is_empty() {
+        let list: Vec<String> = problems
+            .iter()
+            .take(5)
+            .map(|p| match &p.node {
+                Some(n) => format!("step “{n}”: {}", p.message),
+                None => p.message.clone(),
+            })
+            .collect();
+        return Err(ServiceError::invalid(
+            "graph",
+            format!(
+                "{} problem{} block{} publishing — {}{}",
+                problems.len(),
+                if problems.len() == 1 { "" } else { "s" },
+                if problems.len() == 1 { "s" } else { "" },
+                list.join("; "),
+                if problems.len() > 5 { "; …" } else { "" }
+            ),
+        ));
+    }
+    let draft = row.draft.clone();
+    publish_graph(&uow, actor, row, &draft, "Published".to_owned(), meta).await?;
+    let out = detail(&*uow, actor, id).await?;
+    uow.commit().await?;
+    Ok(out)
+}
+
+/// Publishes an earlier version's graph again, as the next version (the draft
+/// becomes that graph too).
+///
+/// # Errors
+/// Permission; `NotFound` (the flow or the version).
+pub async fn rollback(
+    state: &AppState,
+    actor: &Actor,
+    id: i32,
+    version: i32,
+    meta: &RequestMeta,
+) -> ServiceResult<FlowDetail> {
+    actor.require(Action::ManageAutomation)?;
+    let uow = UnitOfWork::begin(state).await?;
+    let row = find(&*uow, actor, id).await?;
+    let old = actor
+        .scope
+        .find::<flow_version::Entity>()
+        .filter(flow_version::Column::FlowId.eq(id))
+        .filter(flow_version::Column::Version.eq(version))
+        .one(&*uow)
+        .await?
+        .ok_or(ServiceError::NotFound("Flow version"))?;
+    publish_graph(
+        &uow,
+        actor,
+        row,
+        &old.graph,
+        format!("Rolled back to version {version}"),
+        meta,
+    )
+    .await?;
+    let out = detail(&*uow, actor, id).await?;
+    uow.commit().await?;
+    Ok(out)
+}
+
+/// Deletes a flow and its versions.
+///
+/// # Errors
+/// Permission; `NotFound`.
+pub async fn delete(
+    state: &AppState,
+    actor: &Actor,
+    id: i32,
+    meta: &RequestMeta,
+) -> ServiceResult<()> {
+    actor.require(Action::ManageAutomation)?;
+    let uow = UnitOfWork::begin(state).await?;
+    let row = find(&*uow, actor, id).await?;
+    actor
+        .scope
+        .delete_many::<flow::Entity>()
+        .filter(flow::Column::Id.eq(id))
+        .exec(&*uow)
+        .await?;
+    activity::record(
+        &*uow,
+        actor.scope,
+        &Who::from(actor),
+        meta,
+        Entry::new("flow.deleted")
+            .target("flow", id)
+            .diff(Some(serde_json::json!({"name": row.name})), None),
+    )
+    .await?;
+    uow.commit().await
+}
