@@ -464,5 +464,7 @@ mod notifications;
 pub use notifications::*;
 mod flows;
 pub use flows::*;
+mod flow_run;
+pub use flow_run::*;
 
 pub use widget_protocol::*;
