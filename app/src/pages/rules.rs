@@ -386,6 +386,7 @@ fn action_view(
                         let v = event_target_value(&ev);
                         acts.one(i, |a| if let RuleAction::Notify { text, .. } = a { *text = v; });
                     }/>
+                <span class="small muted">"send after"</span>
                 <input type="number" min="1" max="10080" class="input-narrow" aria-label="Send after (minutes; empty: at once)"
                     title="Send after this many minutes (empty: at once)" placeholder="at once" data-testid="action-after"
                     value=after_mins.map(|m| m.to_string()).unwrap_or_default()
@@ -393,6 +394,7 @@ fn action_view(
                         let v = event_target_value(&ev).trim().parse().ok();
                         acts.one(i, |a| if let RuleAction::Notify { after_mins, .. } = a { *after_mins = v; });
                     }/>
+                <span class="small muted">"min"</span>
             }.into_any()
         }
         RuleAction::Webhook { endpoint_id } => opt_select(
