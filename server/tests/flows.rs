@@ -169,6 +169,10 @@ async fn drafts_publish_and_roll_back(b: Backend) {
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
 
+    let list = owner.call(path::<ListFlows>(), &[]).await.json();
+    assert_eq!(list[0]["published_version"], 3);
+    assert_eq!(list[0]["unpublished_changes"], false);
+
     // Agents cannot manage flows.
     let mut sam = add_member(&app, &mut owner, "sam@acme.test", "agent").await;
     let r = sam.call(path::<ListFlows>(), &[]).await;

@@ -97,6 +97,27 @@ pub async fn load_actor(
     })
 }
 
+/// Display names of users by id (no query when there are none).
+///
+/// # Errors
+/// Database errors.
+pub async fn user_names(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = i32>,
+) -> ServiceResult<std::collections::HashMap<i32, String>> {
+    let ids: std::collections::BTreeSet<i32> = ids.into_iter().collect();
+    if ids.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    Ok(global::<user::Entity>()
+        .filter(user::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.name))
+        .collect())
+}
+
 /// Loads a user by id.
 ///
 /// # Errors

@@ -7,16 +7,16 @@
 
 use super::activity::{self, Entry, Who};
 use super::context::{Actor, RequestMeta};
-use super::tenancy::global;
 use super::uow::UnitOfWork;
 use super::{now, AppState, ServiceError, ServiceResult};
 use crate::permissions::Action;
 use crate::types::{
     Channel, FlowDetail, FlowGraph, FlowSettingsForm, FlowSummary, FlowVersionView, FLOW_KINDS,
 };
-use entity::{flow, flow_version, user};
+use entity::{flow, flow_version};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, Set,
 };
 use std::collections::HashMap;
 
@@ -55,10 +55,14 @@ async fn published_graph(
 }
 
 async fn summary(db: &impl ConnectionTrait, row: &flow::Model) -> ServiceResult<FlowSummary> {
-    let graph = parse(row)?;
     let published = published_graph(db, row).await?;
+    summary_with(row, published.as_deref())
+}
+
+/// A summary given the published version's graph (when there is one).
+fn summary_with(row: &flow::Model, published: Option<&str>) -> ServiceResult<FlowSummary> {
+    let graph = parse(row)?;
     let unpublished_changes = published
-        .as_deref()
         .and_then(|p| serde_json::from_str::<FlowGraph>(p).ok())
         .is_none_or(|p| p != graph);
     Ok(FlowSummary {
@@ -96,11 +100,39 @@ pub async fn list(state: &AppState, actor: &Actor) -> ServiceResult<Vec<FlowSumm
         .order_by_asc(flow::Column::Name)
         .all(&state.db)
         .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
-        out.push(summary(&state.db, r).await?);
-    }
-    Ok(out)
+    // Every listed flow's published graph in one query.
+    let wanted = rows
+        .iter()
+        .filter_map(|r| r.published_version.map(|v| (r.id, v)))
+        .fold(Condition::any(), |c, (id, v)| {
+            c.add(
+                flow_version::Column::FlowId
+                    .eq(id)
+                    .and(flow_version::Column::Version.eq(v)),
+            )
+        });
+    let published: HashMap<(i32, i32), String> = if wanted.is_empty() {
+        HashMap::new()
+    } else {
+        actor
+            .scope
+            .find::<flow_version::Entity>()
+            .filter(wanted)
+            .all(&state.db)
+            .await?
+            .into_iter()
+            .map(|v| ((v.flow_id, v.version), v.graph))
+            .collect()
+    };
+    rows.iter()
+        .map(|r| {
+            let graph = r
+                .published_version
+                .and_then(|v| published.get(&(r.id, v)))
+                .map(String::as_str);
+            summary_with(r, graph)
+        })
+        .collect()
 }
 
 /// One flow: its draft, what blocks publishing it, its versions.
@@ -122,14 +154,8 @@ async fn detail(db: &impl ConnectionTrait, actor: &Actor, id: i32) -> ServiceRes
         .order_by_desc(flow_version::Column::Version)
         .all(db)
         .await?;
-    let by_ids: Vec<i32> = versions.iter().filter_map(|v| v.published_by).collect();
-    let names: HashMap<i32, String> = global::<user::Entity>()
-        .filter(user::Column::Id.is_in(by_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.name))
-        .collect();
+    let names =
+        super::context::user_names(db, versions.iter().filter_map(|v| v.published_by)).await?;
     Ok(FlowDetail {
         summary: summary(db, &row).await?,
         problems: draft.problems(),

@@ -1091,14 +1091,7 @@ async fn views(
         .into_iter()
         .map(|(id, k, s)| (id, (k, s)))
         .collect();
-    let user_ids: BTreeSet<i32> = rows.iter().map(|d| d.user_id).collect();
-    let names: HashMap<i32, String> = global::<user::Entity>()
-        .filter(user::Column::Id.is_in(user_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.name))
-        .collect();
+    let names = super::context::user_names(db, rows.iter().map(|d| d.user_id)).await?;
     let email_ids: Vec<i32> = rows.iter().filter_map(|d| d.email_id).collect();
     let emails: HashMap<i32, (String, Option<String>)> = scope
         .find::<email::Entity>()
