@@ -27,6 +27,8 @@ pub mod deflection_session;
 pub mod email;
 pub mod expense;
 pub mod flow;
+pub mod flow_session;
+pub mod flow_step;
 pub mod flow_version;
 pub mod follow_up;
 pub mod inbox_macro;
@@ -136,7 +138,9 @@ tenant!(
     ai_loop_run,
     procedure,
     flow,
-    flow_version
+    flow_version,
+    flow_session,
+    flow_step
 );
 tenant!(
     rule,

@@ -30,6 +30,9 @@ pub struct Model {
     /// Who wrote it when no member or customer did (`Rule: Welcome`); none for
     /// the AI agent and system entries.
     pub author_label: Option<String>,
+    /// A bot question's choices (JSON: `{"style": "buttons"|"dropdown", "choices": [..]}`).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub choices: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -17,6 +17,7 @@ mod m20261208_000011_routing;
 mod m20261208_000012_sla_pause;
 mod m20261209_000013_notifications;
 mod m20261210_000014_flows;
+mod m20261211_000015_flow_sessions;
 pub mod schema;
 
 /// The ordered list of every migration Switchboard knows.
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000012_sla_pause::Migration),
             Box::new(m20261209_000013_notifications::Migration),
             Box::new(m20261210_000014_flows::Migration),
+            Box::new(m20261211_000015_flow_sessions::Migration),
         ]
     }
 }

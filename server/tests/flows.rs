@@ -47,6 +47,7 @@ fn menu() -> FlowGraph {
             },
             variable: "person".into(),
             timeout_mins: None,
+            typed: false,
         },
     });
     g.nodes.push(FlowNode {

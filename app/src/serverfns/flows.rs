@@ -79,3 +79,16 @@ pub async fn delete_flow(id: i32) -> Result<(), AppError> {
         .await
         .map_err(fail)
 }
+
+/// How a flow's runs went, overall and per step (`version` none: every version).
+#[server]
+pub async fn get_flow_stats(
+    id: i32,
+    version: Option<i32>,
+) -> Result<crate::types::FlowStats, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ManageAutomation).await?;
+    crate::services::flows::analytics::stats(&state, &actor, id, version)
+        .await
+        .map_err(fail)
+}

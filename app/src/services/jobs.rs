@@ -79,6 +79,12 @@ pub mod kind {
     pub const NOTIFY_FLUSH: &str = super::super::notify::FLUSH_JOB;
     /// Delivers due notifications a flush missed.
     pub const NOTIFY_SWEEP: &str = super::super::notify::SWEEP_JOB;
+    /// A chatbot flow's timer (a Wait, a question's timeout).
+    pub const FLOW_TIMER: &str = super::super::flows::runner::TIMER_JOB;
+    /// The AI agent's outcome handed back to a chatbot flow.
+    pub const FLOW_AI_DONE: &str = super::super::flows::runner::AI_DONE_JOB;
+    /// Kinds another job may name as its follow-up.
+    pub const FOLLOW_UPS: &[&str] = &[FLOW_AI_DONE];
 }
 
 /// A job to enqueue.
@@ -377,6 +383,8 @@ async fn execute(state: &AppState, job: &job::Model) -> Result<(), String> {
         kind::ROUTING_SWEEP => super::routing::engine::sweep(state).await,
         kind::NOTIFY_FLUSH => super::notify::run_flush_job(state, &payload).await,
         kind::NOTIFY_SWEEP => super::notify::sweep(state).await,
+        kind::FLOW_TIMER => super::flows::runner::run_timer_job(state, &payload).await,
+        kind::FLOW_AI_DONE => super::flows::runner::run_ai_done_job(state, &payload).await,
         kind::PURGE_SESSIONS | kind::PURGE_AUTH | kind::ACTIVITY_RETENTION | kind::PURGE_JOBS => {
             maintenance(state, job.kind.as_str()).await
         }

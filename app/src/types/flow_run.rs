@@ -84,6 +84,9 @@ pub enum RunEffect {
         prompt: String,
         /// The choices (empty: free text, email or phone).
         choices: Vec<String>,
+        /// Offer the choices as a list rather than buttons.
+        #[serde(default)]
+        dropdown: bool,
         /// Give up after this many minutes.
         timeout_mins: Option<u32>,
     },
@@ -282,6 +285,7 @@ pub fn advance(
                     input: kind,
                     variable,
                     prompt,
+                    typed,
                     ..
                 },
                 RunInput::Answer(a),
@@ -295,7 +299,12 @@ pub fn advance(
                     }
                     AskInput::Phone => phone_digits(a).map(|d| (d, "next".to_owned())),
                     AskInput::Buttons { choices } | AskInput::Dropdown { choices } => {
-                        pick(choices, a).map(|i| (choices[i].clone(), format!("choice:{i}")))
+                        pick(choices, a)
+                            .map(|i| (choices[i].clone(), format!("choice:{i}")))
+                            .or_else(|| {
+                                (*typed && !a.trim().is_empty())
+                                    .then(|| (a.trim().to_owned(), "other".to_owned()))
+                            })
                     }
                 };
                 match accepted {
@@ -404,6 +413,7 @@ pub fn advance(
                 effects.push(RunEffect::Ask {
                     prompt: fill(prompt),
                     choices,
+                    dropdown: matches!(input, AskInput::Dropdown { .. }),
                     timeout_mins: *timeout_mins,
                 });
                 st.status = RunStatus::WaitingInput;
@@ -525,6 +535,7 @@ mod tests {
                         input: AskInput::Email,
                         variable: "email".into(),
                         timeout_mins: Some(30),
+                        typed: false,
                     },
                 ),
                 n(
@@ -553,6 +564,7 @@ mod tests {
                         },
                         variable: "topic".into(),
                         timeout_mins: None,
+                        typed: false,
                     },
                 ),
                 n(
@@ -604,6 +616,53 @@ mod tests {
     }
 
     #[test]
+    fn a_question_that_takes_typed_answers_leaves_by_other() {
+        let g = FlowGraph {
+            schema: FLOW_SCHEMA,
+            nodes: vec![
+                n("start", NodeKind::Start),
+                n(
+                    "q",
+                    NodeKind::Ask {
+                        prompt: "Pick or type".into(),
+                        input: AskInput::Buttons {
+                            choices: vec!["Orders".into()],
+                        },
+                        variable: "topic".into(),
+                        timeout_mins: None,
+                        typed: true,
+                    },
+                ),
+                n("picked", NodeKind::End),
+                n("ai", NodeKind::AiAnswer),
+            ],
+            edges: vec![
+                e("start", "next", "q"),
+                e("q", "choice:0", "picked"),
+                e("q", "other", "ai"),
+            ],
+        };
+        assert_eq!(
+            g.node("q").unwrap().kind.ports(),
+            ["choice:0".to_owned(), "other".to_owned()]
+        );
+        let asked = advance(&g, &begin(&g), &RunInput::Begin, &facts(""));
+        let t = advance(&g, &asked.state, &RunInput::Answer("orders".into()), &facts(""));
+        assert_eq!(t.state.status, RunStatus::Done);
+        let t = advance(
+            &g,
+            &asked.state,
+            &RunInput::Answer("Do you ship to Canada?".into()),
+            &facts(""),
+        );
+        assert_eq!(t.state.vars["topic"], "Do you ship to Canada?");
+        assert_eq!(t.effects, [RunEffect::AiAnswer]);
+        // An empty reply still does not fit.
+        let t = advance(&g, &asked.state, &RunInput::Answer("  ".into()), &facts(""));
+        assert_eq!(t.state.node, "q");
+    }
+
+    #[test]
     fn the_sample_is_publishable() {
         assert_eq!(graph().problems(), vec![]);
     }
@@ -621,6 +680,7 @@ mod tests {
                 RunEffect::Ask {
                     prompt: "Your email?".into(),
                     choices: vec![],
+                    dropdown: false,
                     timeout_mins: Some(30)
                 },
             ]

@@ -65,6 +65,13 @@ pub enum AskInput {
     Phone,
 }
 
+impl AskInput {
+    /// Whether the answer is one of a set of choices.
+    pub fn has_choices(&self) -> bool {
+        matches!(self, Self::Buttons { .. } | Self::Dropdown { .. })
+    }
+}
+
 /// How a condition compares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -156,6 +163,10 @@ pub enum NodeKind {
         /// Give up waiting after this many minutes (the `timeout` port).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         timeout_mins: Option<u32>,
+        /// Buttons or a list that also take a typed answer (the `other` port):
+        /// "pick a topic, or type your question".
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        typed: bool,
     },
     /// Branch on conditions, first match wins.
     Condition {
@@ -247,14 +258,18 @@ impl NodeKind {
             Self::Ask {
                 input,
                 timeout_mins,
+                typed,
                 ..
             } => {
-                let mut p = match input {
+                let mut p: Vec<String> = match input {
                     AskInput::Buttons { choices } | AskInput::Dropdown { choices } => {
                         (0..choices.len()).map(|i| format!("choice:{i}")).collect()
                     }
                     AskInput::Text | AskInput::Email | AskInput::Phone => vec!["next".to_owned()],
                 };
+                if *typed && input.has_choices() {
+                    p.push("other".to_owned());
+                }
                 if timeout_mins.is_some() {
                     p.push("timeout".to_owned());
                 }
@@ -500,7 +515,14 @@ impl FlowGraph {
                 input,
                 variable,
                 timeout_mins,
+                typed,
             } => {
+                if *typed && !input.has_choices() {
+                    return Err(problem(
+                        at,
+                        "Only a question with buttons or a list can also take a typed answer.",
+                    ));
+                }
                 if long(prompt) {
                     return Err(problem(
                         at,
@@ -750,6 +772,7 @@ pub fn port_label(kind: &NodeKind, port: &str) -> String {
             .and_then(|i| choices.get(i))
             .cloned()
             .unwrap_or_else(|| port.to_owned()),
+        NodeKind::Ask { .. } if port == "other" => "typed answer".to_owned(),
         NodeKind::Condition { .. } if port.starts_with("branch:") => {
             index(port).map_or_else(|| port.to_owned(), |i| format!("branch {}", i + 1))
         }
@@ -830,6 +853,47 @@ pub struct FlowSettingsForm {
     pub enabled: bool,
 }
 
+/// How runs went through one step.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlowNodeStats {
+    /// The step's id.
+    pub node: String,
+    /// The step's type label ("Ask a question").
+    pub label: String,
+    /// Runs that reached it.
+    pub entries: u64,
+    /// Runs that left it, by exit (`choice:0` → 12).
+    pub exits: BTreeMap<String, u64>,
+    /// Runs waiting here now, for less than [`FLOW_DROP_OFF_HOURS`].
+    pub waiting: u64,
+    /// Runs that stopped here: waiting longer than [`FLOW_DROP_OFF_HOURS`].
+    pub dropped: u64,
+}
+
+/// Hours a run may wait at a step before it counts as dropped off there.
+pub const FLOW_DROP_OFF_HOURS: i64 = 24;
+
+/// How a flow's runs went, overall and per step.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlowStats {
+    /// The version counted (none: every version).
+    pub version: Option<i32>,
+    /// Runs started.
+    pub entries: u64,
+    /// Runs that reached an end.
+    pub completions: u64,
+    /// Runs handed to a person.
+    pub handoffs: u64,
+    /// Completed runs whose conversation is solved or closed (resolved by the flow).
+    pub resolutions: u64,
+    /// Runs still going.
+    pub active: u64,
+    /// Runs that stopped waiting for an answer (see [`FlowNodeStats::dropped`]).
+    pub dropped: u64,
+    /// Per step, in the graph's order.
+    pub nodes: Vec<FlowNodeStats>,
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, reason = "tests")]
 mod tests {
@@ -866,6 +930,7 @@ mod tests {
                         },
                         variable: "person".into(),
                         timeout_mins: None,
+                        typed: false,
                     },
                 ),
                 node(
@@ -1017,6 +1082,7 @@ mod tests {
                     },
                     variable: ["", "ok", "9bad", "a_b"][rng.gen_range(0..4)].into(),
                     timeout_mins: rng.gen_bool(0.3).then(|| rng.gen_range(0..100_000)),
+                    typed: false,
                 },
                 3 => NodeKind::Condition {
                     branches: (0..rng.gen_range(0..12))

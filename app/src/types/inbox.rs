@@ -436,6 +436,19 @@ pub struct MessageView {
     pub attachments: Vec<AttachmentView>,
     /// When, RFC 3339.
     pub created_at: String,
+    /// A bot question's choices (buttons or a list in the widget).
+    pub choices: Option<MessageChoices>,
+}
+
+/// The choices a bot's question offers: buttons (or a list) in the chat widget,
+/// numbered lines in the text of messages on text-only channels.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageChoices {
+    /// Shown as a list rather than buttons.
+    #[serde(default)]
+    pub dropdown: bool,
+    /// The choices, in order.
+    pub choices: Vec<String>,
 }
 
 /// A customer identifier.

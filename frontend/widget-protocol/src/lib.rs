@@ -47,6 +47,12 @@ pub struct WidgetMessage {
     pub client_id: Option<String>,
     /// Files.
     pub files: Vec<WidgetFile>,
+    /// A bot's question: the choices to offer as buttons (or a list).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<String>,
+    /// Offer the choices as a list rather than buttons.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dropdown: bool,
 }
 
 /// The visitor's current conversation.

@@ -304,20 +304,8 @@ fn Panel(state: State) -> impl IntoView {
     let suggestions = RwSignal::new(Vec::<(i32, String, String)>::new());
     let suggest_session = StoredValue::new(String::new());
     let suggest_seq = StoredValue::new(0_u32);
-    let send = move || {
-        let body = draft.get_untracked().trim().to_owned();
-        if body.is_empty() {
-            return;
-        }
-        draft.set(String::new());
-        if !suggestions.get_untracked().is_empty() || !suggest_session.get_value().is_empty() {
-            let session = suggest_session.get_value();
-            if !session.is_empty() {
-                net::suggestion_event(state, session, None);
-            }
-            suggestions.set(Vec::new());
-            suggest_session.set_value(String::new());
-        }
+    // Queues a message (sent at once when connected, kept across reloads).
+    let submit = move |body: String| {
         let p = Pending {
             client_id: net::client_id(),
             body,
@@ -333,6 +321,33 @@ fn Panel(state: State) -> impl IntoView {
         }
         net::send_frame(&WidgetClientFrame::Typing { typing: false });
         last_typing.set_value(0.0);
+    };
+    let send = move || {
+        let body = draft.get_untracked().trim().to_owned();
+        if body.is_empty() {
+            return;
+        }
+        draft.set(String::new());
+        if !suggestions.get_untracked().is_empty() || !suggest_session.get_value().is_empty() {
+            let session = suggest_session.get_value();
+            if !session.is_empty() {
+                net::suggestion_event(state, session, None);
+            }
+            suggestions.set(Vec::new());
+            suggest_session.set_value(String::new());
+        }
+        submit(body);
+    };
+    // A bot's question waiting for its answer: its choices, as buttons or a list.
+    let choices = move || {
+        if !state.pending.with(Vec::is_empty) {
+            return None;
+        }
+        state.messages.with(|ms| {
+            ms.last()
+                .filter(|m| m.from != "customer" && !m.choices.is_empty())
+                .map(|m| (m.choices.clone(), m.dropdown))
+        })
     };
     let on_input = move |ev: web_sys::Event| {
         let text = event_target_value(&ev);
@@ -456,6 +471,31 @@ fn Panel(state: State) -> impl IntoView {
                     </li>
                 </Show>
             </ol>
+            {move || choices().map(|(list, dropdown)| if dropdown {
+                view! {
+                    <div class="sbw-choices">
+                        <select data-testid="widget-choice-list" aria-label="Choose an answer"
+                            on:change=move |ev| {
+                                let v = event_target_value(&ev);
+                                if !v.is_empty() {
+                                    submit(v);
+                                }
+                            }>
+                            <option value="">"Choose…"</option>
+                            {list.into_iter().map(|c| view! { <option value=c.clone()>{c.clone()}</option> }).collect_view()}
+                        </select>
+                    </div>
+                }.into_any()
+            } else {
+                view! {
+                    <div class="sbw-choices" role="group" aria-label="Choose an answer">
+                        {list.into_iter().map(|c| {
+                            let pick = c.clone();
+                            view! { <button data-testid="widget-choice" on:click=move |_| submit(pick.clone())>{c}</button> }
+                        }).collect_view()}
+                    </div>
+                }.into_any()
+            })}
             <Show when=move || !suggestions.with(Vec::is_empty)>
                 <div class="sbw-suggest" data-testid="widget-suggestions">
                     <small>"These articles might help:"</small>

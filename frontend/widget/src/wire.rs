@@ -84,6 +84,11 @@ pub fn message(o: &JsValue) -> WidgetMessage {
                 url: string(f, "url"),
             })
             .collect(),
+        choices: list(o, "choices")
+            .iter()
+            .filter_map(JsValue::as_string)
+            .collect(),
+        dropdown: boolean(o, "dropdown"),
     }
 }
 

@@ -79,6 +79,13 @@ impl crate::services::stages::Stage for AiStage {
             ..
         } = event
         {
+            if uow.is_claimed(*conversation_id, "flow")
+                || uow.is_claimed(*conversation_id, "flow.done")
+            {
+                // A chatbot flow holds the conversation (it asks for the AI
+                // agent itself, through its AI answer step).
+                return Ok(());
+            }
             enqueue(
                 uow,
                 Scoped::new(*workspace_id),
@@ -147,10 +154,37 @@ pub async fn run_job(state: &AppState, payload: &serde_json::Value) -> Result<()
             .ok_or_else(|| format!("payload without `{k}`"))
     };
     let scope = Scoped::new(int("workspace_id")?);
-    run(state, scope, int("conversation_id")?, int("message_id")?)
+    let conversation_id = int("conversation_id")?;
+    let ran = run(state, scope, conversation_id, int("message_id")?)
         .await
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())?;
+    // Whoever asked for this run (a chatbot flow's AI answer step) hears how it
+    // went: answered, or handed to a person (or not run at all).
+    if let Some(then) = payload.get("then") {
+        let escalated = conversations::find(&state.db, scope, conversation_id)
+            .await
+            .map_err(|e| e.to_string())?
+            .ai_state
+            .as_deref()
+            == Some("escalated");
+        let kind = then
+            .get("kind")
+            .and_then(serde_json::Value::as_str)
+            .and_then(|k| jobs::kind::FOLLOW_UPS.iter().copied().find(|x| *x == k))
+            .ok_or_else(|| format!("unknown follow-up job {then}"))?;
+        let mut next = then.get("payload").cloned().unwrap_or_default();
+        next["answered"] = serde_json::Value::Bool(ran.is_some() && !escalated);
+        let job = NewJob {
+            workspace_id: Some(scope.workspace_id()),
+            idempotency_key: Some(format!("ai-then:{}", int("message_id")?)),
+            ..NewJob::new(kind, next)
+        };
+        jobs::enqueue(&state.db, &state.config.jobs, job)
+            .await
+            .map_err(|e| e.to_string())?;
+        state.job_signal.notify_waiters();
+    }
+    Ok(())
 }
 
 /// What the assessment of one message produced (no side effects).

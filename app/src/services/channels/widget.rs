@@ -225,7 +225,12 @@ fn client_id_of(external_id: Option<&str>) -> Option<String> {
 /// The visitor's view of one message.
 pub fn message_view(v: &Visitor, m: crate::types::MessageView) -> WidgetMessage {
     let client_id = None;
+    let (choices, dropdown) = m
+        .choices
+        .map_or((Vec::new(), false), |c| (c.choices, c.dropdown));
     WidgetMessage {
+        choices,
+        dropdown,
         id: m.id,
         conversation_id: m.conversation_id,
         from: if m.author_kind == "customer" {

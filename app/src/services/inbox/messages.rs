@@ -43,6 +43,8 @@ pub struct NewMessage {
     pub automatic: bool,
     /// Who wrote it when no member or customer did (`Rule: Welcome`).
     pub author_label: Option<String>,
+    /// A bot question's choices (JSON, see [`crate::types::MessageChoices`]).
+    pub choices: Option<String>,
 }
 
 impl Default for NewMessage {
@@ -57,6 +59,7 @@ impl Default for NewMessage {
             rfc_message_id: None,
             automatic: false,
             author_label: None,
+            choices: None,
         }
     }
 }
@@ -189,6 +192,7 @@ async fn insert(
         created_at: Set(t),
         rfc_message_id: Set(m.rfc_message_id.clone()),
         author_label: Set(m.author_label.clone()),
+        choices: Set(m.choices.clone()),
         ..Default::default()
     }
     .insert(&**uow)
@@ -370,20 +374,34 @@ pub async fn insert_automated_reply(
     text: &str,
     label: Option<&str>,
 ) -> ServiceResult<message::Model> {
-    let customer = customers::find(&**uow, scope, c.customer_id).await?;
-    let channel = Channel::parse(&c.channel).unwrap_or(Channel::Api);
-    let by_email = matches!(channel, Channel::Email | Channel::WebForm) && customer.email.is_some();
     let m = NewMessage {
         kind: MessageKind::Reply,
         body_text: text.to_owned(),
         author_label: label.map(str::to_owned),
         ..NewMessage::default()
     };
+    insert_automated(uow, scope, c, &m).await
+}
+
+/// Stores and sends an automated public reply given as a [`NewMessage`] (a bot's
+/// question with its choices), like [`insert_automated_reply`].
+///
+/// # Errors
+/// Database errors; a message with nothing in it.
+pub async fn insert_automated(
+    uow: &mut UnitOfWork,
+    scope: Scoped,
+    c: &conversation::Model,
+    m: &NewMessage,
+) -> ServiceResult<message::Model> {
+    let customer = customers::find(&**uow, scope, c.customer_id).await?;
+    let channel = Channel::parse(&c.channel).unwrap_or(Channel::Api);
+    let by_email = matches!(channel, Channel::Email | Channel::WebForm) && customer.email.is_some();
     let mut row = insert(
         uow,
         scope,
         c,
-        &m,
+        m,
         Origin {
             direction: "outbound",
             author_user_id: None,
@@ -830,6 +848,10 @@ pub async fn thread_of(
                 side_conversation_id: m.side_conversation_id,
                 attachments: files.remove(&m.id).unwrap_or_default(),
                 created_at: m.created_at.to_rfc3339(),
+                choices: m
+                    .choices
+                    .as_deref()
+                    .and_then(|c| serde_json::from_str(c).ok()),
             }
         })
         .collect())

@@ -87,7 +87,7 @@ impl Stage for RoutingStage {
             }
             _ => return Ok(()),
         };
-        if uow.is_claimed(id, "ai") || uow.is_claimed(id, "routed") {
+        if uow.is_claimed(id, "ai") || uow.is_claimed(id, "flow") || uow.is_claimed(id, "routed") {
             return Ok(());
         }
         let queues = enabled_queues(&**uow, scope).await?;

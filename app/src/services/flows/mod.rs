@@ -5,6 +5,9 @@
 //!
 //! The canvas and the engine that runs published versions build on this.
 
+pub mod analytics;
+pub mod runner;
+
 use super::activity::{self, Entry, Who};
 use super::context::{Actor, RequestMeta};
 use super::uow::UnitOfWork;
