@@ -95,6 +95,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("settings/rules") view={Lazy::<r::Rules>::new()}/>
                     <Route path=path!("settings/sla") view={Lazy::<r::Sla>::new()}/>
                     <Route path=path!("settings/routing") view={Lazy::<r::Routing>::new()}/>
+                    <Route path=path!("flows") view={Lazy::<r::Flows>::new()}/>
+                    <Route path=path!("flows/:id") view={Lazy::<r::FlowEditor>::new()}/>
                 </ParentRoute>
             </Routes>
         </Router>

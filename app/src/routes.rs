@@ -11,7 +11,7 @@
 //! (`end2end/tests/routes.test.mjs`).
 
 use crate::pages::{
-    actions, activity, admin, ai, api_keys, auth, channels, inbox, inbox_settings, kb,
+    actions, activity, admin, ai, api_keys, auth, channels, flows, inbox, inbox_settings, kb,
     notifications, ops, portal, procedures, routing, rules, settings, sla, support, team, webhooks,
 };
 use leptos::prelude::*;
@@ -128,6 +128,17 @@ area! {
         Sla => sla::SlaPage;
         /// `/app/settings/routing`.
         Routing => routing::RoutingPage;
+    }
+}
+
+area! {
+    /// The builders: the flow list and the flow canvas (campaigns and tours join
+    /// it, reusing the canvas).
+    BuildersArea, builders_area, __preload_builders_area {
+        /// `/app/flows`.
+        Flows => flows::FlowsPage;
+        /// `/app/flows/:id`.
+        FlowEditor => flows::FlowEditorPage;
     }
 }
 

@@ -72,10 +72,121 @@ pub async fn seed(state: &AppState) -> ServiceResult<()> {
     seed_sla(state, &actor).await?;
     seed_routing(state, &actor).await?;
     seed_rules(state, &actor, &meta).await?;
+    seed_flows(state, &actor, &meta).await?;
     // The demo's open tickets get their SLA targets too.
     app::services::hours::sla::backfill(state, scope).await?;
     Ok(())
 }
+/// A published chatbot flow on the chat widget: a menu (track an order, talk to
+/// a person) that also takes a typed question, which the AI agent answers; order
+/// questions collect a checked email and go to Tier 1.
+async fn seed_flows(
+    state: &AppState,
+    owner: &app::services::Actor,
+    meta: &RequestMeta,
+) -> ServiceResult<()> {
+    use app::services::flows;
+    use app::types::{
+        AskInput, CanvasPoint, FlowEdge, FlowGraph, FlowNode, FlowSettingsForm, NodeKind,
+        FLOW_SCHEMA,
+    };
+    let tier1 = owner
+        .scope
+        .find::<entity::team::Entity>()
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .find(|t| t.name == "Tier 1")
+        .map(|t| t.id);
+    let node = |id: &str, x: f64, y: f64, kind: NodeKind| FlowNode {
+        id: id.into(),
+        position: CanvasPoint { x, y },
+        kind,
+    };
+    let edge = |s: &str, p: &str, t: &str| FlowEdge {
+        source: s.into(),
+        port: p.into(),
+        target: t.into(),
+    };
+    let graph = FlowGraph {
+        schema: FLOW_SCHEMA,
+        nodes: vec![
+            node("start", 40.0, 200.0, NodeKind::Start),
+            node(
+                "topic",
+                260.0,
+                200.0,
+                NodeKind::Ask {
+                    prompt: "Hi! What can we help with? Pick one, or type your question.".into(),
+                    input: AskInput::Buttons {
+                        choices: vec!["Track my order".into(), "Talk to a person".into()],
+                    },
+                    variable: "topic".into(),
+                    timeout_mins: None,
+                    typed: true,
+                },
+            ),
+            node(
+                "order_email",
+                540.0,
+                60.0,
+                NodeKind::Ask {
+                    prompt: "Happy to help. What email address did you order with?".into(),
+                    input: AskInput::Email,
+                    variable: "email".into(),
+                    timeout_mins: None,
+                    typed: false,
+                },
+            ),
+            node(
+                "to_orders",
+                820.0,
+                60.0,
+                NodeKind::Handoff {
+                    team_id: tier1,
+                    note: "Order tracking for {{ answer.email }}.".into(),
+                },
+            ),
+            node(
+                "person",
+                820.0,
+                220.0,
+                NodeKind::Handoff {
+                    team_id: None,
+                    note: "The customer asked for a person.".into(),
+                },
+            ),
+            node("ai", 540.0, 360.0, NodeKind::AiAnswer),
+            node("end", 820.0, 380.0, NodeKind::End),
+        ],
+        edges: vec![
+            edge("start", "next", "topic"),
+            edge("topic", "choice:0", "order_email"),
+            edge("topic", "choice:1", "person"),
+            edge("topic", "other", "ai"),
+            edge("order_email", "next", "to_orders"),
+            edge("ai", "answered", "end"),
+            edge("ai", "handoff", "person"),
+        ],
+    };
+    let f = flows::save_settings(
+        state,
+        owner,
+        &FlowSettingsForm {
+            id: None,
+            name: "Welcome menu".into(),
+            kind: "chatbot".into(),
+            channels: vec!["chat".into()],
+            enabled: true,
+        },
+        meta,
+    )
+    .await?;
+    flows::save_draft(state, owner, f.id, &graph).await?;
+    flows::publish(state, owner, f.id, meta).await?;
+    Ok(())
+}
+
 /// Routing: agents' skills, and queues for billing (load balanced, overflowing
 /// to everyone after 15 minutes), VIP tickets (VIP-skilled agents, most urgent
 /// first) and chats (skill match: tent questions go to the tent expert).

@@ -9,7 +9,7 @@
 mod common;
 
 use app::serverfns::auth::GetSession;
-use app::serverfns::flows::GetFlowStats;
+use app::serverfns::flows::{GetFlowEditorOptions, GetFlowStats};
 use app::services::channels::inbound::{self, InboundMessage, Sender, ThreadHint};
 use app::services::context::{load_actor, Actor, RequestMeta};
 use app::services::tenancy::Scoped;
@@ -211,8 +211,8 @@ async fn conv(app: &TestApp, ws: &Ws, id: i32) -> conversation::Model {
 }
 
 async fn jobs_of(app: &TestApp, kind: &str) -> Vec<job::Model> {
-    use sea_orm::EntityTrait;
-    job::Entity::find()
+    app::services::tenancy::System::new("tests read the queue")
+        .find::<job::Entity>()
         .filter(job::Column::Kind.eq(kind))
         .all(&app.state.db)
         .await
@@ -322,7 +322,7 @@ async fn widget_buttons_validated_email_and_handoff_to_a_team(b: Backend) {
         .call(path::<GetFlowStats>(), &[("id", &flow_id.to_string())])
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let s = r.json();
+    let s: serde_json::Value = serde_json::from_str(r.json().as_str().unwrap()).unwrap();
     assert_eq!(
         (s["entries"].as_u64(), s["handoffs"].as_u64()),
         (Some(1), Some(1))
@@ -591,6 +591,10 @@ async fn flow_runs_are_kept_to_their_workspace(b: Backend) {
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
     assert!(!r.body.contains("Support menu"));
+    // The editor's pickers list only B's own teams.
+    let r = bo.call(path::<GetFlowEditorOptions>(), &[]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(!r.body.contains("Orders team"), "{}", r.body);
     app.finish().await;
 }
 

@@ -71,6 +71,8 @@ const COVERED: &[&str] = &[
     "delete_flow",
     // Flow analytics: flow_runs_are_kept_to_their_workspace in tests/flow_engine.rs.
     "get_flow_stats",
+    // The editor's pickers: scoped lists of teams and endpoints (tests/flow_engine.rs).
+    "get_flow_editor_options",
     // Notifications: a_cannot_see_or_change_b_notifications in tests/notifications.rs
     // (preferences are the caller's own in the caller's workspace).
     "get_my_notifications",

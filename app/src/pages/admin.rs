@@ -163,6 +163,11 @@ const NAV: &[NavItem] = &[
         action: Action::ManageAutomation,
     },
     NavItem {
+        href: "/app/flows",
+        label: "Flows",
+        action: Action::ManageAutomation,
+    },
+    NavItem {
         href: "/app/settings/sla",
         label: "Business hours & SLAs",
         action: Action::ManageAutomation,

@@ -9,6 +9,7 @@ pub mod api_keys;
 pub mod auth;
 pub mod channels;
 pub mod conversation;
+pub mod flows;
 #[cfg(feature = "ssr")]
 pub mod helpcenter;
 pub mod inbox;

@@ -10,11 +10,6 @@ pub mod ai;
 pub mod api_keys;
 pub mod auth;
 pub mod channels;
-// Server-only until the flow canvas calls them: compiled for the browser, their
-// stubs (serde for the whole graph model) landed in the admin app's first load,
-// +81 KB gzip, though no page used them. The canvas must keep them out of the
-// first load (see docs/flows.md).
-#[cfg(feature = "ssr")]
 pub mod flows;
 pub mod hours;
 pub mod inbox;

@@ -647,7 +647,12 @@ mod tests {
             ["choice:0".to_owned(), "other".to_owned()]
         );
         let asked = advance(&g, &begin(&g), &RunInput::Begin, &facts(""));
-        let t = advance(&g, &asked.state, &RunInput::Answer("orders".into()), &facts(""));
+        let t = advance(
+            &g,
+            &asked.state,
+            &RunInput::Answer("orders".into()),
+            &facts(""),
+        );
         assert_eq!(t.state.status, RunStatus::Done);
         let t = advance(
             &g,

@@ -853,6 +853,15 @@ pub struct FlowSettingsForm {
     pub enabled: bool,
 }
 
+/// What the flow editor offers in its pickers.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlowEditorOptions {
+    /// Teams a hand-off can go to (id, name).
+    pub teams: Vec<(i32, String)>,
+    /// Webhook endpoints an action can call (id, description or URL).
+    pub endpoints: Vec<(i32, String)>,
+}
+
 /// How runs went through one step.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FlowNodeStats {

@@ -91,6 +91,42 @@ async fn find(db: &impl ConnectionTrait, actor: &Actor, id: i32) -> ServiceResul
         .ok_or(ServiceError::NotFound("Flow"))
 }
 
+/// The teams and webhook endpoints the editor's pickers offer.
+///
+/// # Errors
+/// Permission; database errors.
+pub async fn editor_options(
+    state: &AppState,
+    actor: &Actor,
+) -> ServiceResult<crate::types::FlowEditorOptions> {
+    actor.require(Action::ManageAutomation)?;
+    let teams = actor
+        .scope
+        .find::<entity::team::Entity>()
+        .order_by_asc(entity::team::Column::Name)
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t.name))
+        .collect();
+    let endpoints = actor
+        .scope
+        .find::<entity::webhook_endpoint::Entity>()
+        .order_by_asc(entity::webhook_endpoint::Column::Id)
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|e| {
+            let label = e
+                .description
+                .filter(|d| !d.trim().is_empty())
+                .unwrap_or(e.url);
+            (e.id, label)
+        })
+        .collect();
+    Ok(crate::types::FlowEditorOptions { teams, endpoints })
+}
+
 /// Every flow of the workspace, by name.
 ///
 /// # Errors
@@ -277,6 +313,33 @@ pub async fn save_settings(
     let out = summary(&*uow, &row).await?;
     uow.commit().await?;
     Ok(out)
+}
+
+/// Saves a flow's draft given as JSON text (the canvas's form; see
+/// [`save_draft`]).
+///
+/// # Errors
+/// Permission; `Invalid` (`graph`) when it is too large or no graph;
+/// [`save_draft`]'s errors.
+pub async fn save_draft_json(
+    state: &AppState,
+    actor: &Actor,
+    id: i32,
+    graph: &str,
+) -> ServiceResult<FlowDetail> {
+    actor.require(Action::ManageAutomation)?;
+    if graph.len() > MAX_GRAPH_BYTES {
+        return Err(ServiceError::invalid(
+            "graph",
+            format!(
+                "This flow is too large to save (at most {} KB).",
+                MAX_GRAPH_BYTES / 1024
+            ),
+        ));
+    }
+    let graph: FlowGraph = serde_json::from_str(graph)
+        .map_err(|e| ServiceError::invalid("graph", format!("This is not a flow graph: {e}.")))?;
+    save_draft(state, actor, id, &graph).await
 }
 
 /// Saves a flow's draft. A graph that breaks the structure rules (an edge to a
