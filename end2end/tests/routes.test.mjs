@@ -36,6 +36,8 @@ const ADMIN_ROUTES = [
   '/app/settings/rules',
   '/app/settings/sla',
   '/app/settings/routing',
+  '/app/flows',
+  '/app/flows/1',
   '/app/settings/notifications',
   '/app/profile/notifications',
   '/app/inbox?c=1',

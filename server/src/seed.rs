@@ -77,9 +77,10 @@ pub async fn seed(state: &AppState) -> ServiceResult<()> {
     app::services::hours::sla::backfill(state, scope).await?;
     Ok(())
 }
-/// A published chatbot flow on the chat widget: a menu (track an order, talk to
-/// a person) that also takes a typed question, which the AI agent answers; order
-/// questions collect a checked email and go to Tier 1.
+/// A published chatbot flow on the chat widget: a greeting opens a menu (track
+/// an order, talk to a person; a typed question goes to the AI agent), a
+/// question goes straight to the AI agent; order questions collect a checked
+/// email and go to Tier 1.
 async fn seed_flows(
     state: &AppState,
     owner: &app::services::Actor,
@@ -87,8 +88,8 @@ async fn seed_flows(
 ) -> ServiceResult<()> {
     use app::services::flows;
     use app::types::{
-        AskInput, CanvasPoint, FlowEdge, FlowGraph, FlowNode, FlowSettingsForm, NodeKind,
-        FLOW_SCHEMA,
+        AskInput, CanvasPoint, FlowBranch, FlowEdge, FlowGraph, FlowNode, FlowOp, FlowSettingsForm,
+        NodeKind, FLOW_SCHEMA,
     };
     let tier1 = owner
         .scope
@@ -108,14 +109,28 @@ async fn seed_flows(
         port: p.into(),
         target: t.into(),
     };
+    let say = |t: &str| NodeKind::SendMessage { text: t.into() };
     let graph = FlowGraph {
         schema: FLOW_SCHEMA,
         nodes: vec![
-            node("start", 40.0, 200.0, NodeKind::Start),
+            node("start", 40.0, 220.0, NodeKind::Start),
+            // A greeting opens the menu; a question goes straight to the AI agent.
+            node(
+                "greeting",
+                280.0,
+                220.0,
+                NodeKind::Condition {
+                    branches: vec![FlowBranch {
+                        subject: "first_message".into(),
+                        op: FlowOp::OneOf,
+                        value: "hi, hello, hey, help, menu, start, hallo, hola, bonjour".into(),
+                    }],
+                },
+            ),
             node(
                 "topic",
-                260.0,
-                200.0,
+                540.0,
+                60.0,
                 NodeKind::Ask {
                     prompt: "Hi! What can we help with? Pick one, or type your question.".into(),
                     input: AskInput::Buttons {
@@ -128,8 +143,8 @@ async fn seed_flows(
             ),
             node(
                 "order_email",
-                540.0,
-                60.0,
+                820.0,
+                0.0,
                 NodeKind::Ask {
                     prompt: "Happy to help. What email address did you order with?".into(),
                     input: AskInput::Email,
@@ -139,32 +154,48 @@ async fn seed_flows(
                 },
             ),
             node(
+                "tell_orders",
+                1100.0,
+                0.0,
+                say("Thanks! Our orders team will reply here shortly."),
+            ),
+            node(
                 "to_orders",
-                820.0,
-                60.0,
+                1380.0,
+                0.0,
                 NodeKind::Handoff {
                     team_id: tier1,
                     note: "Order tracking for {{ answer.email }}.".into(),
                 },
             ),
             node(
-                "person",
+                "tell_person",
                 820.0,
+                220.0,
+                say("OK, a person from our team will reply here shortly."),
+            ),
+            node(
+                "person",
+                1100.0,
                 220.0,
                 NodeKind::Handoff {
                     team_id: None,
                     note: "The customer asked for a person.".into(),
                 },
             ),
-            node("ai", 540.0, 360.0, NodeKind::AiAnswer),
-            node("end", 820.0, 380.0, NodeKind::End),
+            node("ai", 540.0, 400.0, NodeKind::AiAnswer),
+            node("end", 820.0, 420.0, NodeKind::End),
         ],
         edges: vec![
-            edge("start", "next", "topic"),
+            edge("start", "next", "greeting"),
+            edge("greeting", "branch:0", "topic"),
+            edge("greeting", "else", "ai"),
             edge("topic", "choice:0", "order_email"),
-            edge("topic", "choice:1", "person"),
+            edge("topic", "choice:1", "tell_person"),
             edge("topic", "other", "ai"),
-            edge("order_email", "next", "to_orders"),
+            edge("order_email", "next", "tell_orders"),
+            edge("tell_orders", "next", "to_orders"),
+            edge("tell_person", "next", "person"),
             edge("ai", "answered", "end"),
             edge("ai", "handoff", "person"),
         ],

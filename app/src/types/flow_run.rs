@@ -202,6 +202,10 @@ fn holds(
         FlowOp::IsEmpty => h.is_empty(),
         FlowOp::Above => num(&h).zip(num(&w)).is_some_and(|(a, b)| a > b),
         FlowOp::Below => num(&h).zip(num(&w)).is_some_and(|(a, b)| a < b),
+        FlowOp::OneOf => {
+            let h = h.trim_matches(|c: char| !c.is_alphanumeric());
+            w.split(',').any(|x| x.trim() == h)
+        }
     }
 }
 

@@ -90,6 +90,8 @@ pub enum FlowOp {
     Above,
     /// A number below.
     Below,
+    /// One of a comma-separated list (case-insensitive): `hi, hello, hey`.
+    OneOf,
 }
 
 impl FlowOp {

@@ -90,7 +90,7 @@ pub fn palette() -> Vec<NodeKind> {
             input: AskInput::Buttons {
                 choices: vec!["Yes".into(), "No".into()],
             },
-            variable: String::new(),
+            variable: "answer".into(),
             timeout_mins: None,
             typed: false,
         },
@@ -231,6 +231,16 @@ impl Editor {
         let mut id = String::new();
         self.edit(|g| {
             id = Self::fresh_id(g, &kind);
+            // Not on top of another step.
+            let mut at = at;
+            while g
+                .nodes
+                .iter()
+                .any(|n| (n.position.x - at.x).abs() < 20.0 && (n.position.y - at.y).abs() < 20.0)
+            {
+                at.x += 30.0;
+                at.y += 30.0;
+            }
             g.nodes.push(FlowNode {
                 id: id.clone(),
                 position: at,
@@ -433,6 +443,12 @@ pub fn Canvas(
         zoom.set(z);
         pan.set((20.0 - x0 * z, 20.0 - y0 * z));
     };
+    // Show every step when the canvas opens (in the browser, after hydration).
+    Effect::new(move |prev: Option<()>| {
+        if prev.is_none() {
+            fit();
+        }
+    });
     let problem_nodes = Memo::new(move |_| {
         problems.with(|ps| {
             ps.iter()
@@ -584,7 +600,12 @@ pub fn Canvas(
                         x: t.position.x,
                         y: t.position.y + HEAD / 2.0,
                     };
-                    Some((e.source.clone(), e.port.clone(), edge_path(a, b)))
+                    Some((
+                        e.source.clone(),
+                        e.port.clone(),
+                        e.target.clone(),
+                        edge_path(a, b),
+                    ))
                 })
                 .collect::<Vec<_>>()
         })
@@ -782,11 +803,11 @@ pub fn Canvas(
                     <g transform=move || { let (x, y) = pan.get(); format!("translate({x:.1},{y:.1}) scale({:.3})", zoom.get()) }>
                         <For each=edges key=|e| e.clone() let:e>
                             {
-                                let (s, p, d) = e;
+                                let (s, p, t, d) = e;
                                 let key = (s.clone(), p.clone());
                                 let sel_key = key.clone();
                                 view! {
-                                    <path class="fc-edge" data-testid="flow-edge" data-source=s.clone() data-port=p.clone() d=d
+                                    <path class="fc-edge" data-testid="flow-edge" data-source=s.clone() data-port=p.clone() data-target=t d=d
                                         class:selected=move || editor.selected_edge.with(|x| x.as_ref() == Some(&sel_key))
                                         on:pointerdown=move |ev: leptos::ev::PointerEvent| {
                                             ev.stop_propagation();

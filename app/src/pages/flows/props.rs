@@ -13,6 +13,7 @@ const OPS: &[(&str, &str)] = &[
     ("is_empty", "is empty"),
     ("above", "above"),
     ("below", "below"),
+    ("one_of", "is one of (a, b, c)"),
 ];
 
 fn op_name(op: FlowOp) -> &'static str {
@@ -24,6 +25,7 @@ fn op_name(op: FlowOp) -> &'static str {
         FlowOp::IsEmpty => "is_empty",
         FlowOp::Above => "above",
         FlowOp::Below => "below",
+        FlowOp::OneOf => "one_of",
     }
 }
 
@@ -35,6 +37,7 @@ fn parse_op(s: &str) -> FlowOp {
         "is_empty" => FlowOp::IsEmpty,
         "above" => FlowOp::Above,
         "below" => FlowOp::Below,
+        "one_of" => FlowOp::OneOf,
         _ => FlowOp::Is,
     }
 }

@@ -22,9 +22,9 @@
 //! - **Choices** render natively in the chat widget (buttons or a list, from the
 //!   message's `choices`); on text-only channels the message text carries them as
 //!   numbered lines, and the customer answers with the number or the label.
-//! - **The first message** starts a run; when it already answers the first
-//!   question (a button's label, or any text where the question also takes a
-//!   typed answer) the run goes on without asking it.
+//! - **The first message** starts a run (and is the `first_message` variable);
+//!   when it already picks one of the first question's choices the run goes on
+//!   without asking it.
 //! - **End** (or a hand-off) releases the conversation: routing takes it in the
 //!   same step, and the customer's next message goes to the AI agent as usual.
 
@@ -395,9 +395,8 @@ pub async fn step(
     Ok(st.status.clone())
 }
 
-/// A flow started by a message whose text already answers its first question
-/// (a button's label, or any text where the question also takes a typed answer)
-/// goes on at once, without asking it.
+/// A flow started by a message that already picks one of its first question's
+/// choices (a button's label or number) goes on at once, without asking it.
 fn pre_answer(graph: &FlowGraph, turn: &mut RunTurn, facts: &BTreeMap<String, String>) {
     if turn.state.status != RunStatus::WaitingInput {
         return;
@@ -412,8 +411,12 @@ fn pre_answer(graph: &FlowGraph, turn: &mut RunTurn, facts: &BTreeMap<String, St
         return;
     }
     let next = advance(graph, &turn.state, &RunInput::Answer(first), facts);
-    if next.path.first().is_none_or(|p| p.port.is_none()) {
-        return; // It does not fit: ask.
+    if next
+        .path
+        .first()
+        .is_none_or(|p| !p.port.as_deref().is_some_and(|p| p.starts_with("choice:")))
+    {
+        return; // It picks no choice: ask.
     }
     // Drop the question (the last effect) and the stop at it (the last step).
     turn.effects.pop();

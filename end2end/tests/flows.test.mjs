@@ -1,0 +1,142 @@
+// The flow builder in the browser, on the seeded demo workspace: an admin builds
+// a flow by adding steps from the palette and dragging from exits to steps,
+// undoes and redoes a connection, sees the problems that block publishing, and
+// publishes; the preview runs the draft; a visitor on the demo store goes
+// through the seeded "Welcome menu" (buttons, an email checked twice) to the
+// orders team, and the flow's analytics count the run.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { SHOTS, arrived, launch, open, signInDemo, startServer, widgetOn } from './support.mjs';
+
+let server;
+let browser;
+let admin;
+
+before(async () => {
+  server = await startServer({ seed: true });
+  browser = await launch();
+  admin = await (await browser.newContext({ viewport: { width: 1500, height: 1000 } })).newPage();
+  await signInDemo(admin, server.base, 'maria.admin@switchboard.test');
+});
+
+after(async () => {
+  await browser?.close();
+  server?.stop();
+});
+
+const node = (id) => admin.locator(`[data-testid="flow-node"][data-node="${id}"]`);
+const port = (id, p) => node(id).locator(`[data-testid="flow-port"][data-port="${p}"]`);
+const edge = (source, p) => admin.locator(`[data-testid="flow-edge"][data-source="${source}"][data-port="${p}"]`);
+
+/// Drags from the middle of `from` to the left part of `to` (clear of its exits).
+async function drag(from, to) {
+  const a = await from.boundingBox();
+  const b = await to.boundingBox();
+  await admin.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+  await admin.mouse.down();
+  await admin.mouse.move(b.x + 30, b.y + 14, { steps: 8 });
+  await admin.mouse.up();
+}
+
+test('an admin builds a flow on the canvas, undoes and redoes, and publishes', async () => {
+  await open(admin, server.base, '/app/flows');
+  await admin.locator('[data-testid="flow-row"]', { hasText: 'Welcome menu' }).waitFor();
+  await admin.locator('[data-testid="flow-name"]').fill('Returns helper');
+  await admin.locator('[data-testid="flow-create"]').click();
+  await arrived(admin, /\/app\/flows\/\d+$/);
+  await admin.locator('[data-testid="flow-canvas"]').waitFor();
+  await node('start').waitFor();
+  assert.equal(await edge('start', 'next').getAttribute('data-target'), 'end');
+
+  // A question from the palette, worded in the step settings.
+  await admin.locator('[data-testid="palette-item"][data-type="ask"]').click();
+  await node('ask_1').waitFor();
+  const settings = admin.locator('[data-testid="flow-step"][data-node="ask_1"]');
+  await settings.locator('[data-testid="step-prompt"]').fill('Is it about a return?');
+  await settings.locator('[data-testid="step-prompt"]').press('Tab');
+  await settings.locator('[data-testid="step-variable"]').fill('return');
+  await settings.locator('[data-testid="step-variable"]').press('Tab');
+  await node('ask_1').locator('text=Is it about a return?').waitFor();
+
+  // Connect Start → the question, and its "Yes" → End, by dragging.
+  await drag(port('start', 'next'), node('ask_1'));
+  await admin.waitForFunction(() =>
+    document.querySelector('[data-testid="flow-edge"][data-source="start"]')?.getAttribute('data-target') === 'ask_1');
+  await drag(port('ask_1', 'choice:0'), node('end'));
+  await edge('ask_1', 'choice:0').waitFor();
+  // "No" leads nowhere: publishing is blocked, the problem is named.
+  const problems = admin.locator('[data-testid="flow-problems"]');
+  await problems.waitFor();
+  assert.match(await problems.innerText(), /ask_1/);
+  assert.equal(await admin.locator('[data-testid="flow-publish"]').isDisabled(), true);
+
+  // Undo takes the last connection back; redo restores it.
+  await admin.locator('[data-testid="flow-undo"]').click();
+  await edge('ask_1', 'choice:0').waitFor({ state: 'detached' });
+  await admin.locator('[data-testid="flow-redo"]').click();
+  await edge('ask_1', 'choice:0').waitFor();
+  // The keyboard too: Ctrl+Z on the canvas.
+  await admin.locator('[data-testid="flow-canvas"]').focus();
+  await admin.keyboard.press('Control+z');
+  await edge('ask_1', 'choice:0').waitFor({ state: 'detached' });
+  await admin.keyboard.press('Control+y');
+  await edge('ask_1', 'choice:0').waitFor();
+
+  // A hand-off for "No"; then nothing blocks publishing.
+  await admin.locator('[data-testid="palette-item"][data-type="handoff"]').click();
+  await node('handoff_1').waitFor();
+  // It lands beside the question; drag it clear by its title.
+  const before = await node('handoff_1').getAttribute('transform');
+  const box = await node('handoff_1').boundingBox();
+  await admin.mouse.move(box.x + 60, box.y + 10);
+  await admin.mouse.down();
+  await admin.mouse.move(box.x + 300, box.y + 160, { steps: 6 });
+  await admin.mouse.up();
+  assert.notEqual(await node('handoff_1').getAttribute('transform'), before);
+  await drag(port('ask_1', 'choice:1'), node('handoff_1'));
+  await edge('ask_1', 'choice:1').waitFor();
+  await problems.waitFor({ state: 'detached' });
+
+  // The preview runs the draft: buttons, the highlighted step, the variables.
+  await admin.locator('[data-testid="flow-tab-preview"]').click();
+  await admin.locator('[data-testid="preview-start"]').click();
+  await admin.locator('[data-testid="preview-bot"]', { hasText: 'Is it about a return?' }).waitFor();
+  assert.match(await node('ask_1').getAttribute('class'), /current/);
+  await admin.locator('[data-testid="preview-choice"]', { hasText: 'No' }).click();
+  await admin.locator('[data-testid="preview-over"]', { hasText: 'Handed over' }).waitFor();
+  assert.match(await admin.locator('[data-testid="preview-vars"]').innerText(), /No/);
+
+  await admin.locator('[data-testid="flow-publish"]').click();
+  await admin.locator('[data-testid="flow-notice"]', { hasText: 'Published as version 1' }).waitFor();
+  await admin.screenshot({ path: join(SHOTS, 'flow-builder.png'), fullPage: true });
+});
+
+test('a visitor goes through the demo menu to the orders team; the analytics count it', async () => {
+  const { page, widget } = await widgetOn(browser, server.base + '/demo/store');
+  await widget.locator('[data-testid="widget-input"]').fill('hi');
+  await widget.locator('[data-testid="widget-send"]').click();
+  await widget.locator('[data-testid="widget-choice"]', { hasText: 'Track my order' }).click();
+  await widget.locator('[data-testid="widget-message"][data-from="agent"]', { hasText: 'What email address' }).waitFor();
+  await widget.locator('[data-testid="widget-input"]').fill('ann at example');
+  await widget.locator('[data-testid="widget-send"]').click();
+  await widget.locator('[data-testid="widget-message"][data-from="agent"]', { hasText: 'does not look like an email' }).waitFor();
+  await widget.locator('[data-testid="widget-input"]').fill('ann@example.com');
+  await widget.locator('[data-testid="widget-send"]').click();
+  await widget.locator('[data-testid="widget-message"][data-from="agent"]', { hasText: 'orders team will reply' }).waitFor();
+  await page.screenshot({ path: join(SHOTS, 'flow-widget.png') });
+
+  // The Welcome menu's analytics: the run, its hand-off, the step that did it.
+  await open(admin, server.base, '/app/flows');
+  await admin.locator('[data-testid="flow-row"] a', { hasText: 'Welcome menu' }).click();
+  await node('to_orders').waitFor();
+  await admin.locator('[data-testid="flow-tab-stats"]').click();
+  await admin.locator('[data-testid="flow-stats"]').waitFor();
+  assert.ok(Number(await admin.locator('[data-testid="flow-stat-entries"]').innerText()) >= 1);
+  assert.ok(Number(await admin.locator('[data-testid="flow-stat-handoffs"]').innerText()) >= 1);
+  const row = admin.locator('[data-testid="flow-stat-row"][data-node="to_orders"]');
+  assert.match(await row.innerText(), /to_orders\s+Hand off to a person\s+1\b/);
+  // On the canvas as an overlay.
+  await node('to_orders').locator('[data-testid="flow-node-stats"]', { hasText: '1 in' }).waitFor();
+  await admin.screenshot({ path: join(SHOTS, 'flow-analytics.png'), fullPage: true });
+});
