@@ -29,14 +29,15 @@ use switchboard_server::metrics::HttpMetrics;
 /// (what, SQLite, PostgreSQL). The inbound message differs: SQLite's `INSERT` and
 /// `UPDATE` have no `RETURNING` here, so SeaORM reads the row back (two more).
 /// The pipeline's stages add one statement each when the workspace has no
-/// rules (the enabled triggers), no SLA policies (the enabled policies) and no
-/// routing queues (the enabled queues).
+/// rules (the enabled triggers), no SLA policies (the enabled policies), no
+/// running flow in the conversation (its active run) and no routing queues (the
+/// enabled queues).
 const EXPECTED: [(&str, usize, usize); 5] = [
     ("inbox page", 9, 9),
     ("list_conversations", 5, 5),
     ("REST list, key read", 4, 4),
     ("REST list, key cached", 2, 2),
-    ("REST inbound message", 20, 18),
+    ("REST inbound message", 21, 19),
 ];
 
 /// A fresh `external_id` per inbound message.

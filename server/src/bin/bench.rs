@@ -21,6 +21,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod actions;
 #[path = "bench/ai_eval.rs"]
 mod ai_eval;
+#[path = "bench/flows.rs"]
+mod flows;
 #[path = "bench/generate.rs"]
 mod generate;
 #[path = "bench/rules.rs"]
@@ -55,6 +57,8 @@ enum Command {
     Actions(actions::ActionsArgs),
     /// Pipeline stages (rules, SLA) per inbound message, in-process.
     Rules(rules::RulesArgs),
+    /// The flow engine: the interpreter per step, the runner per message.
+    Flows(flows::FlowArgs),
 }
 
 #[tokio::main]
@@ -66,5 +70,6 @@ async fn main() -> anyhow::Result<()> {
         Command::AiEval(a) => ai_eval::run(a).await,
         Command::Actions(a) => actions::run(a).await,
         Command::Rules(a) => rules::run(a).await,
+        Command::Flows(a) => flows::run(a).await,
     }
 }

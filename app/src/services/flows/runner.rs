@@ -104,14 +104,12 @@ impl Stage for FlowStage {
             return Ok(());
         };
         let scope = Scoped::new(*workspace_id);
-        let text = scope
-            .find::<message::Entity>()
-            .filter(message::Column::Id.eq(*message_id))
-            .one(&**uow)
-            .await?
-            .map(|m| m.body_text)
-            .unwrap_or_default();
-        if let Some(run) = active_run(&**uow, scope, *conversation_id).await? {
+        // One statement when no flow is involved: a new conversation looks for
+        // a published flow, a later message for the conversation's running one.
+        if !*opened {
+            let Some(run) = active_run(&**uow, scope, *conversation_id).await? else {
+                return Ok(());
+            };
             let c = conversations::find(&**uow, scope, *conversation_id).await?;
             if c.assignee_id.is_some() {
                 // A person took the conversation over: the flow steps aside.
@@ -120,6 +118,7 @@ impl Stage for FlowStage {
             }
             let status = parse_status(&run.status);
             let after = if status == RunStatus::WaitingInput {
+                let text = message_text(&**uow, scope, *message_id).await?;
                 step(uow, scope, run, &RunInput::Answer(text)).await?
             } else {
                 // A message during a Wait or while the AI agent answers: the run
@@ -129,16 +128,14 @@ impl Stage for FlowStage {
             claim(uow, *conversation_id, &after);
             return Ok(());
         }
-        if !*opened {
+        let Some((f, version)) = flow_for(&**uow, scope, *channel).await? else {
             return Ok(());
-        }
+        };
         let c = conversations::find(&**uow, scope, *conversation_id).await?;
         if c.assignee_id.is_some() {
             return Ok(());
         }
-        let Some((f, version)) = flow_for(&**uow, scope, *channel).await? else {
-            return Ok(());
-        };
+        let text = message_text(&**uow, scope, *message_id).await?;
         let t = now();
         let mut vars = BTreeMap::new();
         vars.insert(
@@ -177,6 +174,20 @@ fn claim(uow: &mut UnitOfWork, conversation_id: i32, after: &RunStatus) {
         conversation_id,
         if after.is_over() { "flow.done" } else { "flow" },
     );
+}
+
+async fn message_text(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+    message_id: i32,
+) -> ServiceResult<String> {
+    Ok(scope
+        .find::<message::Entity>()
+        .filter(message::Column::Id.eq(message_id))
+        .one(db)
+        .await?
+        .map(|m| m.body_text)
+        .unwrap_or_default())
 }
 
 /// The conversation's active run, if any.
