@@ -683,11 +683,16 @@ async fn carry_out(
                 format!("Flow “{flow_name}” handed this conversation over: {note}")
             };
             messages::insert_automated_note(uow, scope, &c, &note, BOT_LABEL).await?;
-            // A person was asked for: the AI agent stays out from now on.
-            let mut am = c.clone().into_active_model();
-            am.ai_state = Set(Some("escalated".into()));
-            am.ai_reason = Set(Some(format!("Handed over by flow “{flow_name}”")));
-            let c = am.update(&**uow).await?;
+            // A person was asked for: the AI agent stays out from now on (an
+            // escalation by the AI agent itself keeps its own reason).
+            let c = if c.ai_state.as_deref() == Some("escalated") {
+                c
+            } else {
+                let mut am = c.clone().into_active_model();
+                am.ai_state = Set(Some("escalated".into()));
+                am.ai_reason = Set(Some(format!("Handed over by flow “{flow_name}”")));
+                am.update(&**uow).await?
+            };
             if c.assignee_id.is_none() {
                 // The routing stage gives it to a person of the team's queue.
                 conversations::note_updated(uow, &c, vec!["handover"]);
