@@ -203,22 +203,6 @@ async fn conversations(state: &AppState, scope: Scoped, n: usize) -> anyhow::Res
     Ok(ms)
 }
 
-fn stats(v: &mut [f64]) -> (f64, f64) {
-    v.sort_by(f64::total_cmp);
-    #[allow(clippy::cast_precision_loss)]
-    let mean = v.iter().sum::<f64>() / v.len().max(1) as f64;
-    #[allow(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        clippy::cast_precision_loss
-    )]
-    let p95 = v
-        .get(((v.len() as f64) * 0.95) as usize)
-        .copied()
-        .unwrap_or_default();
-    (mean, p95)
-}
-
 /// Runs the benchmark.
 ///
 /// # Errors
@@ -255,7 +239,7 @@ pub async fn run(a: FlowArgs) -> anyhow::Result<()> {
         let scope = workspace(&state, publish).await?;
         conversations(&state, scope, 20.min(a.conversations)).await?;
         let mut v = conversations(&state, scope, a.conversations).await?;
-        let (mean, p95) = stats(&mut v);
+        let (mean, p95) = super::rules::stats(&mut v);
         println!("| {label} | {mean:.2} ms | {p95:.2} ms |");
         state.db.close().await?;
     }

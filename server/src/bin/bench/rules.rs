@@ -238,7 +238,8 @@ async fn pass(state: &AppState, scope: Scoped, label: &str, n: usize) -> anyhow:
     Ok(ms)
 }
 
-fn stats(v: &mut [f64]) -> (f64, f64) {
+/// Mean and p95 of timings in ms (sorts them).
+pub fn stats(v: &mut [f64]) -> (f64, f64) {
     v.sort_by(f64::total_cmp);
     #[allow(clippy::cast_precision_loss)]
     let mean = v.iter().sum::<f64>() / v.len().max(1) as f64;
