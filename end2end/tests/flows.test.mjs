@@ -3,7 +3,8 @@
 // undoes and redoes a connection, sees the problems that block publishing, and
 // publishes; the preview runs the draft; a visitor on the demo store goes
 // through the seeded "Welcome menu" (buttons, an email checked twice) to the
-// orders team, and the flow's analytics count the run.
+// orders team, and the flow's analytics count the run; a workflow is drawn
+// with a trigger and a ticket action, published, and runs on a new ticket.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -139,4 +140,62 @@ test('a visitor goes through the demo menu to the orders team; the analytics cou
   // On the canvas as an overlay.
   await node('to_orders').locator('[data-testid="flow-node-stats"]', { hasText: '1 in' }).waitFor();
   await admin.screenshot({ path: join(SHOTS, 'flow-analytics.png'), fullPage: true });
+});
+
+test('a workflow is drawn with ticket actions, published, and runs on a new ticket', async () => {
+  await open(admin, server.base, '/app/flows');
+  await admin.locator('[data-testid="flow-row"]', { hasText: 'Nudge when waiting on the customer' }).waitFor();
+  await admin.locator('[data-testid="flow-name"]').fill('Tag workflow tickets');
+  await admin.locator('[data-testid="flow-kind"]').selectOption('workflow');
+  await admin.locator('[data-testid="flow-create"]').click();
+  await arrived(admin, /\/app\/flows\/\d+$/);
+  await node('start').waitFor();
+  // A workflow's palette: ticket steps, no questions.
+  await admin.locator('[data-testid="palette-item"][data-type="ticket_action"]').waitFor();
+  assert.equal(await admin.locator('[data-testid="palette-item"][data-type="ask"]').count(), 0);
+
+  // The Start step holds the trigger: a new ticket whose first message asks for it.
+  await node('start').locator('.fc-title').click();
+  const start = admin.locator('[data-testid="flow-step"][data-node="start"]');
+  assert.equal(await start.locator('[data-testid="trigger-event"][data-event="ticket_created"]').isChecked(), true);
+  await start.locator('[data-testid="trigger-only-if"]').fill('message.text | contains | workflow please');
+  await start.locator('[data-testid="trigger-only-if"]').press('Tab');
+  await node('start').locator('text=A ticket is created (+1)').waitFor();
+
+  // A ticket action: add a tag.
+  await admin.locator('[data-testid="palette-item"][data-type="ticket_action"]').click();
+  await node('ticket_action_1').waitFor();
+  const step = admin.locator('[data-testid="flow-step"][data-node="ticket_action_1"]');
+  await step.locator('[data-testid="step-action-tags"]').fill('from-workflow');
+  await step.locator('[data-testid="step-action-tags"]').press('Tab');
+  await node('ticket_action_1').locator('text=Add tags: from-workflow').waitFor();
+  await drag(port('start', 'next'), node('ticket_action_1'));
+  await admin.waitForFunction(() =>
+    document.querySelector('[data-testid="flow-edge"][data-source="start"]')?.getAttribute('data-target') === 'ticket_action_1');
+  await drag(port('ticket_action_1', 'next'), node('end'));
+  await edge('ticket_action_1', 'next').waitFor();
+  await admin.locator('[data-testid="flow-problems"]').waitFor({ state: 'detached' });
+  await admin.locator('[data-testid="flow-publish"]').click();
+  await admin.locator('[data-testid="flow-notice"]', { hasText: 'Published as version 1' }).waitFor();
+  const url = admin.url();
+  await admin.screenshot({ path: join(SHOTS, 'workflow-builder.png'), fullPage: true });
+
+  // A visitor's new conversation matches: the workflow runs on the ticket.
+  const { widget } = await widgetOn(browser, server.base + '/demo/store');
+  await widget.locator('[data-testid="widget-input"]').fill('workflow please, my order is late');
+  await widget.locator('[data-testid="widget-send"]').click();
+  await widget.locator('[data-testid="widget-message"][data-from="customer"]', { hasText: 'workflow please' }).waitFor();
+  // The message is stored (and the workflow run with it) once the widget has
+  // sent it; the analytics are read fresh on each opening of the tab.
+  let entries = '';
+  for (let i = 0; i < 20 && entries !== '1'; i += 1) {
+    await open(admin, server.base, new URL(url).pathname);
+    await node('ticket_action_1').waitFor();
+    await admin.locator('[data-testid="flow-tab-stats"]').click();
+    await admin.locator('[data-testid="flow-stats"]').waitFor();
+    entries = await admin.locator('[data-testid="flow-stat-entries"]').innerText();
+  }
+  assert.equal(entries, '1');
+  const row = admin.locator('[data-testid="flow-stat-row"][data-node="ticket_action_1"]');
+  assert.match(await row.innerText(), /ticket_action_1\s+Ticket action\s+1\b/);
 });

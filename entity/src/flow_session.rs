@@ -19,7 +19,8 @@ pub struct Model {
     pub channel: String,
     /// The current step's id.
     pub node: String,
-    /// `waiting_input`, `waiting_timer`, `waiting_ai`, `handed_off`, `done`.
+    /// `waiting_input`, `waiting_timer`, `waiting_ai`, `waiting_event`,
+    /// `handed_off`, `done`.
     pub status: String,
     /// The run's variables (JSON object of strings).
     #[sea_orm(column_type = "Text")]
@@ -33,6 +34,9 @@ pub struct Model {
     pub started_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub ended_at: Option<DateTimeUtc>,
+    /// `chatbot` (a conversation with a customer) or `workflow` (a run on a
+    /// ticket).
+    pub kind: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

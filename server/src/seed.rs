@@ -112,6 +112,7 @@ async fn seed_flows(
     let say = |t: &str| NodeKind::SendMessage { text: t.into() };
     let graph = FlowGraph {
         schema: FLOW_SCHEMA,
+        trigger: None,
         nodes: vec![
             node("start", 40.0, 220.0, NodeKind::Start),
             // A greeting opens the menu; a question goes straight to the AI agent.
@@ -208,6 +209,102 @@ async fn seed_flows(
             name: "Welcome menu".into(),
             kind: "chatbot".into(),
             channels: vec!["chat".into()],
+            enabled: true,
+        },
+        meta,
+    )
+    .await?;
+    flows::save_draft(state, owner, f.id, &graph).await?;
+    flows::publish(state, owner, f.id, meta).await?;
+    seed_workflow(state, owner, meta).await
+}
+
+/// A published workflow: a ticket set to Pending (waiting on the customer) gets
+/// a nudge after two quiet days, and is solved with a note after three more.
+async fn seed_workflow(
+    state: &AppState,
+    owner: &app::services::Actor,
+    meta: &RequestMeta,
+) -> ServiceResult<()> {
+    use app::services::flows;
+    use app::types::{
+        CanvasPoint, FlowBranch, FlowEdge, FlowGraph, FlowNode, FlowOp, FlowSettingsForm, NodeKind,
+        RuleAction, RuleEvent, WaitEvent, WorkflowTrigger, FLOW_SCHEMA,
+    };
+    let node = |id: &str, x: f64, y: f64, kind: NodeKind| FlowNode {
+        id: id.into(),
+        position: CanvasPoint { x, y },
+        kind,
+    };
+    let edge = |s: &str, p: &str, t: &str| FlowEdge {
+        source: s.into(),
+        port: p.into(),
+        target: t.into(),
+    };
+    let wait = |mins: u32| NodeKind::WaitFor {
+        event: WaitEvent::CustomerReplies,
+        timeout_mins: Some(mins),
+    };
+    let act = |a: RuleAction| NodeKind::TicketAction { action: a };
+    let graph = FlowGraph {
+        schema: FLOW_SCHEMA,
+        trigger: Some(WorkflowTrigger {
+            events: vec![RuleEvent::TicketUpdated],
+            only_if: vec![FlowBranch {
+                subject: "ticket.status".into(),
+                op: FlowOp::Is,
+                value: "pending".into(),
+            }],
+        }),
+        nodes: vec![
+            node("start", 40.0, 160.0, NodeKind::Start),
+            node("quiet", 300.0, 160.0, wait(2 * 24 * 60)),
+            node(
+                "nudge",
+                560.0,
+                260.0,
+                act(RuleAction::Reply {
+                    text: "Hi {{ customer.first_name }}, just checking in on {{ ticket.number }}: is there anything else we can do? Reply here and we'll pick it up.".into(),
+                }),
+            ),
+            node("quiet_again", 820.0, 260.0, wait(3 * 24 * 60)),
+            node(
+                "solve",
+                1080.0,
+                360.0,
+                act(RuleAction::SetStatus {
+                    status: "solved".into(),
+                }),
+            ),
+            node(
+                "note",
+                1340.0,
+                360.0,
+                act(RuleAction::Note {
+                    text: "Solved by the workflow: no reply in five days after the ticket went to Pending.".into(),
+                }),
+            ),
+            node("end", 1080.0, 80.0, NodeKind::End),
+        ],
+        edges: vec![
+            edge("start", "next", "quiet"),
+            edge("quiet", "done", "end"),
+            edge("quiet", "timeout", "nudge"),
+            edge("nudge", "next", "quiet_again"),
+            edge("quiet_again", "done", "end"),
+            edge("quiet_again", "timeout", "solve"),
+            edge("solve", "next", "note"),
+            edge("note", "next", "end"),
+        ],
+    };
+    let f = flows::save_settings(
+        state,
+        owner,
+        &FlowSettingsForm {
+            id: None,
+            name: "Nudge when waiting on the customer".into(),
+            kind: "workflow".into(),
+            channels: Vec::new(),
             enabled: true,
         },
         meta,

@@ -2,7 +2,9 @@
 //! through the one inbound path — buttons in the widget and numbered choices on
 //! text-only channels, validated answers, hand-off to a team, the AI agent's
 //! answer step, waits and timeouts as durable jobs, a run pinned to the version
-//! it started on, analytics per step, and workspaces kept apart. Both databases.
+//! it started on, analytics per step, and workspaces kept apart; visual
+//! workflows on tickets (triggers, the rules' actions, waits for timers and
+//! ticket events, no loops, checked definitions). Both databases.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
 
@@ -12,10 +14,12 @@ use app::serverfns::auth::GetSession;
 use app::serverfns::flows::{GetFlowEditorOptions, GetFlowStats};
 use app::services::channels::inbound::{self, InboundMessage, Sender, ThreadHint};
 use app::services::context::{load_actor, Actor, RequestMeta};
+use app::services::inbox::conversations::ConversationPatch;
 use app::services::tenancy::Scoped;
 use app::types::{
-    AskInput, CanvasPoint, Channel, FlowEdge, FlowGraph, FlowNode, FlowSettingsForm,
-    IdentifierKind, MessageChoices, NodeKind,
+    AskInput, CanvasPoint, Channel, FlowBranch, FlowEdge, FlowGraph, FlowNode, FlowOp,
+    FlowSettingsForm, IdentifierKind, MessageChoices, NodeKind, Priority, RuleAction, RuleEvent,
+    Status, WaitEvent, WorkflowTrigger,
 };
 use axum::http::StatusCode;
 use common::{fns::path, sign_up, Backend, Client, TestApp};
@@ -79,6 +83,7 @@ fn say(text: &str) -> NodeKind {
 fn support(team: i32) -> FlowGraph {
     FlowGraph {
         schema: app::types::FLOW_SCHEMA,
+        trigger: None,
         nodes: vec![
             n("start", NodeKind::Start),
             n("hi", say("Hi {{ customer.first_name }}!")),
@@ -414,6 +419,7 @@ async fn text_channels_get_numbered_choices_and_a_first_message_can_answer(b: Ba
 fn timed(thanks: &str) -> FlowGraph {
     FlowGraph {
         schema: app::types::FLOW_SCHEMA,
+        trigger: None,
         nodes: vec![
             n("start", NodeKind::Start),
             n("q", ask("Order number?", AskInput::Text, "order", Some(10))),
@@ -510,6 +516,7 @@ async fn the_ai_answer_step_hands_back_its_outcome(b: Backend) {
     let ws = workspace(&app, "olga@acme.test", "Acme").await;
     let g = FlowGraph {
         schema: app::types::FLOW_SCHEMA,
+        trigger: None,
         nodes: vec![
             n("start", NodeKind::Start),
             n("ai", NodeKind::AiAnswer),
@@ -598,10 +605,456 @@ async fn flow_runs_are_kept_to_their_workspace(b: Backend) {
     app.finish().await;
 }
 
+// ---- Visual workflows (C7.5): the same engine on tickets, with the rules' actions.
+
+fn wf(
+    trigger: Vec<RuleEvent>,
+    only_if: Vec<FlowBranch>,
+    nodes: Vec<FlowNode>,
+    edges: Vec<FlowEdge>,
+) -> FlowGraph {
+    let mut all = vec![n("start", NodeKind::Start)];
+    all.extend(nodes);
+    FlowGraph {
+        schema: app::types::FLOW_SCHEMA,
+        nodes: all,
+        edges,
+        trigger: Some(WorkflowTrigger {
+            events: trigger,
+            only_if,
+        }),
+    }
+}
+
+fn act(a: RuleAction) -> NodeKind {
+    NodeKind::TicketAction { action: a }
+}
+
+async fn publish_workflow(app: &TestApp, ws: &Ws, name: &str, g: &FlowGraph) -> i32 {
+    let meta = RequestMeta::default();
+    let f = app::services::flows::save_settings(
+        &app.state,
+        &ws.actor,
+        &FlowSettingsForm {
+            id: None,
+            name: name.into(),
+            kind: "workflow".into(),
+            channels: Vec::new(),
+            enabled: true,
+        },
+        &meta,
+    )
+    .await
+    .unwrap();
+    app::services::flows::save_draft(&app.state, &ws.actor, f.id, g)
+        .await
+        .unwrap();
+    app::services::flows::publish(&app.state, &ws.actor, f.id, &meta)
+        .await
+        .unwrap();
+    f.id
+}
+
+async fn tags_of(app: &TestApp, ws: &Ws, id: i32) -> Vec<String> {
+    app::services::inbox::conversations::tag_names(&app.state.db, ws.scope, id)
+        .await
+        .unwrap()
+}
+
+async fn notes_of(app: &TestApp, ws: &Ws, id: i32) -> Vec<String> {
+    ws.scope
+        .find::<message::Entity>()
+        .filter(message::Column::ConversationId.eq(id))
+        .filter(message::Column::Kind.eq("note"))
+        .order_by_asc(message::Column::Id)
+        .all(&app.state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.body_text)
+        .collect()
+}
+
+async fn patch(app: &TestApp, ws: &Ws, id: i32, p: ConversationPatch) {
+    app::services::inbox::conversations::update(
+        &app.state,
+        &ws.actor,
+        id,
+        p,
+        &RequestMeta::default(),
+    )
+    .await
+    .unwrap();
+}
+
+/// Refund requests: tag, raise the priority, wait a day for the customer; a
+/// reply gets a note, silence an escalation.
+fn refunds() -> FlowGraph {
+    wf(
+        vec![RuleEvent::TicketCreated],
+        vec![FlowBranch {
+            subject: "message.text".into(),
+            op: FlowOp::Contains,
+            value: "refund".into(),
+        }],
+        vec![
+            n(
+                "tag",
+                act(RuleAction::AddTags {
+                    tags: vec!["Refund".into()],
+                }),
+            ),
+            n(
+                "prio",
+                act(RuleAction::SetPriority {
+                    priority: "high".into(),
+                }),
+            ),
+            n(
+                "wait",
+                NodeKind::WaitFor {
+                    event: WaitEvent::CustomerReplies,
+                    timeout_mins: Some(24 * 60),
+                },
+            ),
+            n(
+                "noted",
+                act(RuleAction::Note {
+                    text: "{{ customer.first_name }} wrote back.".into(),
+                }),
+            ),
+            n(
+                "esc",
+                act(RuleAction::Escalate {
+                    reason: "no answer in a day".into(),
+                }),
+            ),
+            n("end", NodeKind::End),
+        ],
+        vec![
+            e("start", "next", "tag"),
+            e("tag", "next", "prio"),
+            e("prio", "next", "wait"),
+            e("wait", "done", "noted"),
+            e("wait", "timeout", "esc"),
+            e("noted", "next", "end"),
+            e("esc", "next", "end"),
+        ],
+    )
+}
+
+async fn workflows_start_on_their_event_and_act_with_the_rules_actions(b: Backend) {
+    let app = TestApp::new(b).await;
+    let ws = workspace(&app, "olga@acme.test", "Acme").await;
+    let flow_id = publish_workflow(&app, &ws, "Refunds", &refunds()).await;
+
+    // A refund request starts the workflow: tagged, priority high, waiting.
+    let ann = write(
+        &app,
+        &ws,
+        Channel::Email,
+        "ann",
+        "I want a refund for my tent",
+        None,
+    )
+    .await;
+    assert_eq!(tags_of(&app, &ws, ann).await, vec!["refund".to_owned()]);
+    assert_eq!(conv(&app, &ws, ann).await.priority, "high");
+    let run = run_of(&app, &ws, ann).await;
+    assert_eq!(
+        (run.kind.as_str(), run.status.as_str(), run.node.as_str()),
+        ("workflow", "waiting_event", "wait")
+    );
+    assert!(run.wake_at.is_some(), "the wait has its timeout");
+    // Another question does not match the start condition.
+    let bob = write(&app, &ws, Channel::Email, "bob", "Where is my order?", None).await;
+    assert!(tags_of(&app, &ws, bob).await.is_empty());
+    let none = ws
+        .scope
+        .find::<flow_session::Entity>()
+        .filter(flow_session::Column::ConversationId.eq(bob))
+        .one(&app.state.db)
+        .await
+        .unwrap();
+    assert!(none.is_none(), "no run where the start condition fails");
+
+    // Ann writes back: the run goes on by the "done" exit.
+    write(&app, &ws, Channel::Email, "ann", "Any news?", Some(ann)).await;
+    assert_eq!(
+        notes_of(&app, &ws, ann).await.last().unwrap(),
+        "ann wrote back."
+    );
+    assert_eq!(run_of(&app, &ws, ann).await.status, "done");
+
+    // Cleo never writes back: the timeout escalates (urgent, admins told).
+    let cleo = write(&app, &ws, Channel::Email, "cleo", "refund please", None).await;
+    fire_timers(&app).await;
+    let c = conv(&app, &ws, cleo).await;
+    assert_eq!(c.priority, "urgent");
+    assert!(notes_of(&app, &ws, cleo)
+        .await
+        .iter()
+        .any(|n| n.contains("Escalated by Workflow: Refunds: no answer in a day")));
+    assert_eq!(run_of(&app, &ws, cleo).await.status, "done");
+    // Ann's stale timeout did nothing to her ticket.
+    assert_eq!(conv(&app, &ws, ann).await.priority, "high");
+    // The analytics count both runs per step.
+    let st = app::services::flows::analytics::stats(&app.state, &ws.actor, flow_id, None)
+        .await
+        .unwrap();
+    assert_eq!((st.entries, st.completions), (2, 2));
+    let node = |id: &str| st.nodes.iter().find(|x| x.node == id).unwrap().clone();
+    assert_eq!(node("wait").exits.get("done"), Some(&1));
+    assert_eq!(node("wait").exits.get("timeout"), Some(&1));
+
+    // Another workspace's tickets never start Acme's workflow.
+    let other = workspace(&app, "zoe@other.test", "Other").await;
+    let z = write(&app, &other, Channel::Email, "zed", "refund now", None).await;
+    assert!(tags_of(&app, &other, z).await.is_empty());
+    app.finish().await;
+}
+
+async fn workflows_wait_for_timers_and_ticket_events_without_looping(b: Backend) {
+    let app = TestApp::new(b).await;
+    let ws = workspace(&app, "olga@acme.test", "Acme").await;
+    // A follow-up half an hour after a new ticket, then a note once it is solved.
+    let g = wf(
+        vec![RuleEvent::TicketCreated],
+        Vec::new(),
+        vec![
+            n("delay", NodeKind::Wait { minutes: 30 }),
+            n(
+                "ask",
+                act(RuleAction::Reply {
+                    text: "Hi {{ customer.first_name }}, did that help?".into(),
+                }),
+            ),
+            n(
+                "solved",
+                NodeKind::WaitFor {
+                    event: WaitEvent::TicketSolved,
+                    timeout_mins: None,
+                },
+            ),
+            n(
+                "note",
+                act(RuleAction::Note {
+                    text: "Solved after the follow-up.".into(),
+                }),
+            ),
+            n("end", NodeKind::End),
+        ],
+        vec![
+            e("start", "next", "delay"),
+            e("delay", "next", "ask"),
+            e("ask", "next", "solved"),
+            e("solved", "done", "note"),
+            e("note", "next", "end"),
+        ],
+    );
+    let follow_id = publish_workflow(&app, &ws, "Follow up", &g).await;
+    // Every change to a ticket tags it: the tag is a change too, but a workflow
+    // starts once per ticket per change.
+    let tagger = wf(
+        vec![RuleEvent::TicketUpdated],
+        Vec::new(),
+        vec![
+            n(
+                "tag",
+                act(RuleAction::AddTags {
+                    tags: vec!["touched".into()],
+                }),
+            ),
+            n("end", NodeKind::End),
+        ],
+        vec![e("start", "next", "tag"), e("tag", "next", "end")],
+    );
+    let tagger_id = publish_workflow(&app, &ws, "Tagger", &tagger).await;
+
+    let ann = write(&app, &ws, Channel::Email, "ann", "My tent leaks", None).await;
+    let runs = |app: &TestApp, flow: i32| {
+        let scope = ws.scope;
+        let db = app.state.db.clone();
+        async move {
+            scope
+                .find::<flow_session::Entity>()
+                .filter(flow_session::Column::ConversationId.eq(ann))
+                .filter(flow_session::Column::FlowId.eq(flow))
+                .all(&db)
+                .await
+                .unwrap()
+        }
+    };
+    let follow = runs(&app, follow_id).await;
+    assert_eq!(follow.len(), 1);
+    assert_eq!(follow[0].status, "waiting_timer");
+    fire_timers(&app).await;
+    let lines = bot_lines(&app, &ws, ann).await;
+    assert_eq!(lines.last().unwrap().body_text, "Hi ann, did that help?");
+    assert_eq!(runs(&app, follow_id).await[0].status, "waiting_event");
+
+    // A priority change is not a solve; the tagger runs once for it (its own
+    // tag does not set it off again).
+    let before = runs(&app, tagger_id).await.len();
+    patch(
+        &app,
+        &ws,
+        ann,
+        ConversationPatch {
+            priority: Some(Priority::High),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(runs(&app, follow_id).await[0].status, "waiting_event");
+    let tagged = runs(&app, tagger_id).await;
+    assert_eq!(tagged.len(), before + 1, "{tagged:?}");
+    assert!(tagged.iter().all(|r| r.status == "done"));
+    assert!(tags_of(&app, &ws, ann)
+        .await
+        .contains(&"touched".to_owned()));
+
+    // Solved: the follow-up goes on and notes it; the tagger runs once more.
+    patch(
+        &app,
+        &ws,
+        ann,
+        ConversationPatch {
+            status: Some(Status::Solved),
+            ..Default::default()
+        },
+    )
+    .await;
+    let follow = runs(&app, follow_id).await;
+    assert_eq!(
+        follow.len(),
+        1,
+        "a running workflow is not started twice on a ticket"
+    );
+    assert_eq!(follow[0].status, "done");
+    assert_eq!(
+        notes_of(&app, &ws, ann).await.last().unwrap(),
+        "Solved after the follow-up."
+    );
+    assert_eq!(runs(&app, tagger_id).await.len(), before + 2);
+    app.finish().await;
+}
+
+async fn workflow_definitions_are_checked(b: Backend) {
+    let app = TestApp::new(b).await;
+    let ws = workspace(&app, "olga@acme.test", "Acme").await;
+    let meta = RequestMeta::default();
+    let f = app::services::flows::save_settings(
+        &app.state,
+        &ws.actor,
+        &FlowSettingsForm {
+            id: None,
+            name: "Checks".into(),
+            kind: "workflow".into(),
+            channels: Vec::new(),
+            enabled: true,
+        },
+        &meta,
+    )
+    .await
+    .unwrap();
+    // A new workflow starts with a trigger; a chatbot's starter has none.
+    let d = app::services::flows::get(&app.state, &ws.actor, f.id)
+        .await
+        .unwrap();
+    assert!(d.draft.is_workflow());
+    // A question has no place in a workflow.
+    let bad = wf(
+        vec![RuleEvent::TicketCreated],
+        Vec::new(),
+        vec![
+            n("q", ask("Name?", AskInput::Text, "name", None)),
+            n("end", NodeKind::End),
+        ],
+        vec![e("start", "next", "q"), e("q", "next", "end")],
+    );
+    let err = app::services::flows::save_draft(&app.state, &ws.actor, f.id, &bad)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("cannot have a “Ask a question” step"),
+        "{err}"
+    );
+    // A chatbot graph (no trigger) is refused for a workflow.
+    let err = app::services::flows::save_draft(&app.state, &ws.actor, f.id, &FlowGraph::starter())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("needs a trigger"), "{err}");
+    // Publishing checks the actions against the workspace.
+    let stranger = wf(
+        vec![RuleEvent::TicketCreated],
+        Vec::new(),
+        vec![
+            n(
+                "who",
+                act(RuleAction::Assign {
+                    user_id: Some(987_654),
+                }),
+            ),
+            n("end", NodeKind::End),
+        ],
+        vec![e("start", "next", "who"), e("who", "next", "end")],
+    );
+    app::services::flows::save_draft(&app.state, &ws.actor, f.id, &stranger)
+        .await
+        .unwrap();
+    let err = app::services::flows::publish(&app.state, &ws.actor, f.id, &meta)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("member #987654 is not in this workspace"),
+        "{err}"
+    );
+    // No event chosen is a problem that blocks publishing.
+    let mut idle = stranger.clone();
+    idle.trigger = Some(WorkflowTrigger::default());
+    idle.nodes[1].kind = act(RuleAction::Close);
+    let d = app::services::flows::save_draft(&app.state, &ws.actor, f.id, &idle)
+        .await
+        .unwrap();
+    assert!(
+        d.problems
+            .iter()
+            .any(|p| p.message.contains("choose at least one event")),
+        "{:?}",
+        d.problems
+    );
+    // The kind cannot change.
+    let err = app::services::flows::save_settings(
+        &app.state,
+        &ws.actor,
+        &FlowSettingsForm {
+            id: Some(f.id),
+            name: "Checks".into(),
+            kind: "chatbot".into(),
+            channels: vec!["chat".into()],
+            enabled: true,
+        },
+        &meta,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("kind is set when it is made"),
+        "{err}"
+    );
+    app.finish().await;
+}
+
 backend_tests!(
     widget_buttons_validated_email_and_handoff_to_a_team,
     text_channels_get_numbered_choices_and_a_first_message_can_answer,
     runs_stay_on_their_version_and_timers_are_durable,
     the_ai_answer_step_hands_back_its_outcome,
     flow_runs_are_kept_to_their_workspace,
+    workflows_start_on_their_event_and_act_with_the_rules_actions,
+    workflows_wait_for_timers_and_ticket_events_without_looping,
+    workflow_definitions_are_checked,
 );

@@ -25,6 +25,9 @@ pub struct UnitOfWork {
     rule_fires: HashMap<i32, u32>,
     /// Conversations a stage took charge of (see [`UnitOfWork::claim`]).
     claims: Vec<(i32, &'static str)>,
+    /// Things done once per unit of work (a workflow started on a ticket, a
+    /// run stepped), so an action's own change cannot set them off again.
+    once: std::collections::HashSet<(&'static str, i32, i32)>,
     /// The person making the change, when one is (see [`UnitOfWork::act_as`]).
     acting_user: Option<i32>,
     /// Held for the transaction's life on SQLite (see [`UnitOfWork::begin`]).
@@ -58,6 +61,7 @@ impl UnitOfWork {
             acting_rule: None,
             rule_fires: HashMap::new(),
             claims: Vec::new(),
+            once: std::collections::HashSet::new(),
             acting_user: None,
             _writer: writer,
         })
@@ -128,6 +132,16 @@ impl UnitOfWork {
     /// Whether a stage took charge of the conversation (see [`Self::claim`]).
     pub fn is_claimed(&self, conversation_id: i32, by: &'static str) -> bool {
         self.claims.contains(&(conversation_id, by))
+    }
+
+    /// Marks `key` as done in this unit of work; true the first time.
+    pub fn first_time(&mut self, key: (&'static str, i32, i32)) -> bool {
+        self.once.insert(key)
+    }
+
+    /// Whether `key` was marked by [`Self::first_time`].
+    pub fn done_once(&self, key: (&'static str, i32, i32)) -> bool {
+        self.once.contains(&key)
     }
 
     /// The rule whose actions are running now, if any.

@@ -16,19 +16,23 @@ use std::sync::Arc;
 ///    chatbot flow published for its channel; later messages answer the question
 ///    a running flow waits on. A running flow claims the conversation: the AI
 ///    agent and routing wait until it hands off (or ends);
-/// 4. **ai** — the AI agent enqueues its run for a customer message, so it sees
+/// 4. **workflow** — visual workflows whose trigger matches the event start a
+///    run on the ticket (their ticket actions are the rules' actions); runs
+///    waiting for the event (the customer writes, the ticket is solved …) go on;
+/// 5. **ai** — the AI agent enqueues its run for a customer message, so it sees
 ///    what the rules set, and claims the ticket: it answers first;
-/// 5. **routing** — an open, unassigned ticket the AI agent did not claim (or
+/// 6. **routing** — an open, unassigned ticket the AI agent did not claim (or
 ///    that it handed over) joins the first matching queue and goes to an agent
 ///    of its pool; a ticket leaving someone's active work frees capacity for the
 ///    tickets that wait;
-/// 6. **notify** — a ticket's new assignee hears of it (unless they took it
+/// 7. **notify** — a ticket's new assignee hears of it (unless they took it
 ///    themselves), as their notification preferences say.
 pub fn standard_stages() -> Stages {
     Stages::none()
         .then(Arc::new(super::automation::engine::RulesStage::default()))
         .then(Arc::new(super::hours::sla::SlaStage))
         .then(Arc::new(super::flows::runner::FlowStage))
+        .then(Arc::new(super::flows::workflows::WorkflowStage::default()))
         .then(Arc::new(super::ai::pipeline::AiStage))
         .then(Arc::new(super::routing::engine::RoutingStage))
         .then(Arc::new(super::notify::NotifyStage))

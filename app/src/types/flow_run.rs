@@ -5,7 +5,8 @@
 //! the server's runner and the canvas's preview run the very same steps: the
 //! runner stores the state and carries out the effects; the preview shows them.
 
-use super::flows::{AskInput, FlowBranch, FlowGraph, FlowOp, NodeKind};
+use super::flows::{AskInput, FlowBranch, FlowGraph, FlowOp, NodeKind, WaitEvent};
+use super::rules::RuleAction;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -25,6 +26,8 @@ pub enum RunStatus {
     WaitingTimer,
     /// Waiting for the AI agent's outcome.
     WaitingAi,
+    /// Waiting for something to happen on the ticket (a workflow's Wait for).
+    WaitingEvent,
     /// Handed to a person: the flow is over for this conversation.
     HandedOff,
     /// Reached an End step (or an exit that leads nowhere).
@@ -66,6 +69,8 @@ pub enum RunInput {
     TimerDone,
     /// The AI agent answered (true) or handed over (false).
     AiOutcome(bool),
+    /// Something happened on the ticket (a workflow's Wait for).
+    Event(WaitEvent),
 }
 
 /// Something the runner carries out (or the preview shows).
@@ -130,6 +135,19 @@ pub enum RunEffect {
     Wait {
         /// Minutes.
         minutes: u32,
+    },
+    /// One of the automation rules' actions on the ticket (workflows).
+    TicketAction {
+        /// The action.
+        action: RuleAction,
+    },
+    /// Wait for a ticket event; call again with [`RunInput::Event`] when it
+    /// happens, or [`RunInput::Timeout`] when the timeout passes.
+    WaitFor {
+        /// What.
+        event: WaitEvent,
+        /// Give up after this many minutes.
+        timeout_mins: Option<u32>,
     },
 }
 
@@ -210,6 +228,15 @@ fn holds(
 }
 
 /// Whether an answer looks like an email address.
+/// Whether every branch holds (a workflow's start conditions); true for none.
+pub fn all_hold(
+    branches: &[FlowBranch],
+    vars: &BTreeMap<String, String>,
+    facts: &BTreeMap<String, String>,
+) -> bool {
+    branches.iter().all(|b| holds(b, vars, facts))
+}
+
 pub fn looks_like_email(s: &str) -> bool {
     let s = s.trim();
     let Some((local, domain)) = s.split_once('@') else {
@@ -348,6 +375,14 @@ pub fn advance(
             (RunStatus::WaitingTimer, NodeKind::Wait { .. }, RunInput::TimerDone) => {
                 leave = Some("next".to_owned());
             }
+            (RunStatus::WaitingEvent, NodeKind::WaitFor { event, .. }, RunInput::Event(e))
+                if e == event =>
+            {
+                leave = Some("done".to_owned());
+            }
+            (RunStatus::WaitingEvent, NodeKind::WaitFor { .. }, RunInput::Timeout) => {
+                leave = Some("timeout".to_owned());
+            }
             (RunStatus::WaitingAi, NodeKind::AiAnswer, RunInput::AiOutcome(answered)) => {
                 leave = Some(if *answered { "answered" } else { "handoff" }.to_owned());
             }
@@ -473,6 +508,23 @@ pub fn advance(
                 st.status = RunStatus::WaitingTimer;
                 None
             }
+            NodeKind::TicketAction { action } => {
+                effects.push(RunEffect::TicketAction {
+                    action: action.clone(),
+                });
+                Some("next".into())
+            }
+            NodeKind::WaitFor {
+                event,
+                timeout_mins,
+            } => {
+                effects.push(RunEffect::WaitFor {
+                    event: *event,
+                    timeout_mins: *timeout_mins,
+                });
+                st.status = RunStatus::WaitingEvent;
+                None
+            }
             NodeKind::End => {
                 st.status = RunStatus::Done;
                 None
@@ -524,6 +576,7 @@ mod tests {
     fn graph() -> FlowGraph {
         FlowGraph {
             schema: FLOW_SCHEMA,
+            trigger: None,
             nodes: vec![
                 n("start", NodeKind::Start),
                 n(
@@ -623,6 +676,7 @@ mod tests {
     fn a_question_that_takes_typed_answers_leaves_by_other() {
         let g = FlowGraph {
             schema: FLOW_SCHEMA,
+            trigger: None,
             nodes: vec![
                 n("start", NodeKind::Start),
                 n(
@@ -801,6 +855,7 @@ mod tests {
     fn waits_and_variables() {
         let g = FlowGraph {
             schema: FLOW_SCHEMA,
+            trigger: None,
             nodes: vec![
                 n("start", NodeKind::Start),
                 n(
@@ -884,5 +939,93 @@ mod tests {
             ),
             "1-2--X{{"
         );
+    }
+
+    #[test]
+    fn workflows_act_on_tickets_and_wait_for_events() {
+        use crate::types::flows::WorkflowTrigger;
+        use crate::types::rules::RuleEvent;
+        let g = FlowGraph {
+            schema: FLOW_SCHEMA,
+            trigger: Some(WorkflowTrigger {
+                events: vec![RuleEvent::TicketCreated],
+                only_if: Vec::new(),
+            }),
+            nodes: vec![
+                n("start", NodeKind::Start),
+                n(
+                    "tag",
+                    NodeKind::TicketAction {
+                        action: RuleAction::AddTags {
+                            tags: vec!["vip".into()],
+                        },
+                    },
+                ),
+                n(
+                    "wait",
+                    NodeKind::WaitFor {
+                        event: WaitEvent::CustomerReplies,
+                        timeout_mins: Some(60),
+                    },
+                ),
+                n(
+                    "close",
+                    NodeKind::TicketAction {
+                        action: RuleAction::Close,
+                    },
+                ),
+                n("end", NodeKind::End),
+            ],
+            edges: vec![
+                e("start", "next", "tag"),
+                e("tag", "next", "wait"),
+                e("wait", "done", "end"),
+                e("wait", "timeout", "close"),
+                e("close", "next", "end"),
+            ],
+        };
+        assert!(g.problems().is_empty(), "{:?}", g.problems());
+        let facts = BTreeMap::new();
+        let t = advance(&g, &begin(&g), &RunInput::Begin, &facts);
+        assert_eq!(t.state.status, RunStatus::WaitingEvent);
+        assert_eq!(
+            t.effects,
+            vec![
+                RunEffect::TicketAction {
+                    action: RuleAction::AddTags {
+                        tags: vec!["vip".into()]
+                    }
+                },
+                RunEffect::WaitFor {
+                    event: WaitEvent::CustomerReplies,
+                    timeout_mins: Some(60)
+                }
+            ]
+        );
+        // Another event does not move it; the awaited one takes "done".
+        let other = advance(
+            &g,
+            &t.state,
+            &RunInput::Event(WaitEvent::TicketSolved),
+            &facts,
+        );
+        assert_eq!(other.state, t.state);
+        let done = advance(
+            &g,
+            &t.state,
+            &RunInput::Event(WaitEvent::CustomerReplies),
+            &facts,
+        );
+        assert_eq!(done.state.status, RunStatus::Done);
+        assert!(done.effects.is_empty());
+        // The timeout takes its exit and closes the ticket.
+        let late = advance(&g, &t.state, &RunInput::Timeout, &facts);
+        assert_eq!(
+            late.effects,
+            vec![RunEffect::TicketAction {
+                action: RuleAction::Close
+            }]
+        );
+        assert_eq!(late.state.status, RunStatus::Done);
     }
 }

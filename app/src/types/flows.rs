@@ -16,6 +16,7 @@
 //!   node reachable from the start, every port connected, required fields filled
 //!   in, cycles only through a step that waits). Shown on the canvas per node.
 
+use super::rules::{RuleAction, RuleEvent};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -143,6 +144,69 @@ pub enum FlowAction {
     },
 }
 
+/// What a workflow's "Wait for" step waits for on its ticket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WaitEvent {
+    /// The customer writes again.
+    CustomerReplies,
+    /// The ticket is solved or closed.
+    TicketSolved,
+    /// Someone is assigned.
+    TicketAssigned,
+    /// Anything on the ticket changes (status, priority, assignee, team, tags,
+    /// fields).
+    TicketUpdated,
+}
+
+impl WaitEvent {
+    /// Every event, in menu order.
+    pub const ALL: &'static [WaitEvent] = &[
+        WaitEvent::CustomerReplies,
+        WaitEvent::TicketSolved,
+        WaitEvent::TicketAssigned,
+        WaitEvent::TicketUpdated,
+    ];
+
+    /// Storage name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CustomerReplies => "customer_replies",
+            Self::TicketSolved => "ticket_solved",
+            Self::TicketAssigned => "ticket_assigned",
+            Self::TicketUpdated => "ticket_updated",
+        }
+    }
+
+    /// Parses a storage name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|e| e.as_str() == s)
+    }
+
+    /// Human label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::CustomerReplies => "the customer writes",
+            Self::TicketSolved => "the ticket is solved or closed",
+            Self::TicketAssigned => "someone is assigned",
+            Self::TicketUpdated => "the ticket changes",
+        }
+    }
+}
+
+/// What starts a workflow: ticket events, and conditions that must all hold
+/// then (the same subjects as a Condition step: `ticket.priority`,
+/// `customer.tickets`, `ticket.tags` …).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkflowTrigger {
+    /// The events it runs on.
+    #[serde(default)]
+    pub events: Vec<RuleEvent>,
+    /// Conditions, all of which must hold.
+    #[serde(default)]
+    pub only_if: Vec<FlowBranch>,
+}
+
 /// A node's type and configuration.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -203,11 +267,26 @@ pub enum NodeKind {
         #[serde(default)]
         note: String,
     },
-    /// Wait before going on (workflows; the only way round a loop besides a
-    /// question).
+    /// Wait before going on (the only way round a loop besides a question or
+    /// a Wait for).
     Wait {
         /// Minutes.
         minutes: u32,
+    },
+    /// Workflows: one of the automation rules' actions on the ticket (assign,
+    /// tag, reply, note, notify, escalate, ask for approval …).
+    TicketAction {
+        /// The action.
+        action: RuleAction,
+    },
+    /// Workflows: wait until something happens on the ticket (the `done`
+    /// exit), or give up after a while (the `timeout` exit).
+    WaitFor {
+        /// What.
+        event: WaitEvent,
+        /// Give up after this many minutes (none: wait as long as it takes).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        timeout_mins: Option<u32>,
     },
     /// The end.
     End,
@@ -227,6 +306,8 @@ impl NodeKind {
             Self::SuggestArticle { .. } => "suggest_article",
             Self::Handoff { .. } => "handoff",
             Self::Wait { .. } => "wait",
+            Self::TicketAction { .. } => "ticket_action",
+            Self::WaitFor { .. } => "wait_for",
             Self::End => "end",
         }
     }
@@ -244,7 +325,29 @@ impl NodeKind {
             Self::SuggestArticle { .. } => "Suggest articles",
             Self::Handoff { .. } => "Hand off to a person",
             Self::Wait { .. } => "Wait",
+            Self::TicketAction { .. } => "Ticket action",
+            Self::WaitFor { .. } => "Wait for",
             Self::End => "End",
+        }
+    }
+
+    /// Whether the step type belongs in a flow of this kind (`chatbot` or
+    /// `workflow`): questions, AI answers, articles and hand-offs talk with a
+    /// customer; ticket actions and waits for ticket events run on tickets.
+    pub fn fits(&self, workflow: bool) -> bool {
+        match self {
+            Self::SendMessage { .. }
+            | Self::Ask { .. }
+            | Self::AiAnswer
+            | Self::SuggestArticle { .. }
+            | Self::Handoff { .. }
+            | Self::Action { .. } => !workflow,
+            Self::TicketAction { .. } | Self::WaitFor { .. } => workflow,
+            Self::Start
+            | Self::Condition { .. }
+            | Self::SetVariable { .. }
+            | Self::Wait { .. }
+            | Self::End => true,
         }
     }
 
@@ -256,7 +359,15 @@ impl NodeKind {
             | Self::SetVariable { .. }
             | Self::Action { .. }
             | Self::SuggestArticle { .. }
+            | Self::TicketAction { .. }
             | Self::Wait { .. } => vec!["next".to_owned()],
+            Self::WaitFor { timeout_mins, .. } => {
+                let mut p = vec!["done".to_owned()];
+                if timeout_mins.is_some() {
+                    p.push("timeout".to_owned());
+                }
+                p
+            }
             Self::Ask {
                 input,
                 timeout_mins,
@@ -289,7 +400,10 @@ impl NodeKind {
     /// Whether running the node waits (for an answer or a timer), so a loop
     /// through it cannot spin.
     pub fn waits(&self) -> bool {
-        matches!(self, Self::Ask { .. } | Self::Wait { .. })
+        matches!(
+            self,
+            Self::Ask { .. } | Self::Wait { .. } | Self::WaitFor { .. }
+        )
     }
 }
 
@@ -326,6 +440,10 @@ pub struct FlowGraph {
     pub nodes: Vec<FlowNode>,
     /// Edges.
     pub edges: Vec<FlowEdge>,
+    /// What starts it (workflows only; a chatbot flow starts on a
+    /// conversation's first message).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trigger: Option<WorkflowTrigger>,
 }
 
 /// Something wrong with a graph, for a person, pinned to a node when there is one.
@@ -382,7 +500,26 @@ impl FlowGraph {
                 port: "next".into(),
                 target: "end".into(),
             }],
+            trigger: None,
         }
+    }
+
+    /// A new graph for a flow of this kind (`chatbot` or `workflow`): a
+    /// workflow's starts on a new ticket until its builder says otherwise.
+    pub fn starter_for(kind: &str) -> Self {
+        let mut g = Self::starter();
+        if kind == "workflow" {
+            g.trigger = Some(WorkflowTrigger {
+                events: vec![RuleEvent::TicketCreated],
+                only_if: Vec::new(),
+            });
+        }
+        g
+    }
+
+    /// Whether this is a workflow's graph (it has a trigger).
+    pub fn is_workflow(&self) -> bool {
+        self.trigger.is_some()
     }
 
     /// The node with this id.
@@ -451,6 +588,36 @@ impl FlowGraph {
                 return Err(problem(Some(&n.id), "The step is placed off the canvas."));
             }
             Self::check_node(n)?;
+            if !n.kind.fits(self.is_workflow()) {
+                return Err(problem(
+                    Some(&n.id),
+                    if self.is_workflow() {
+                        format!(
+                            "A workflow runs on tickets and cannot have a “{}” step; that belongs in a chatbot flow.",
+                            n.kind.label()
+                        )
+                    } else {
+                        format!(
+                            "A chatbot flow cannot have a “{}” step; that belongs in a workflow.",
+                            n.kind.label()
+                        )
+                    },
+                ));
+            }
+        }
+        if let Some(t) = &self.trigger {
+            if t.only_if.len() > MAX_BRANCHES {
+                return Err(problem(
+                    None,
+                    format!("A workflow's start can test at most {MAX_BRANCHES} conditions."),
+                ));
+            }
+            if t.only_if
+                .iter()
+                .any(|b| b.subject.len() > 80 || b.value.chars().count() > MAX_TEXT)
+            {
+                return Err(problem(None, "A start condition is too long."));
+            }
         }
         let starts = self
             .nodes
@@ -587,6 +754,32 @@ impl FlowGraph {
                 at,
                 format!("A wait is at most {MAX_WAIT_MINS} minutes (30 days)."),
             )),
+            NodeKind::WaitFor {
+                timeout_mins: Some(m),
+                ..
+            } if *m == 0 || *m > MAX_WAIT_MINS => Err(problem(
+                at,
+                format!("A timeout is 1 to {MAX_WAIT_MINS} minutes."),
+            )),
+            NodeKind::TicketAction { action } => match action {
+                RuleAction::Reply { text }
+                | RuleAction::Note { text }
+                | RuleAction::Notify { text, .. }
+                | RuleAction::Escalate { reason: text }
+                    if long(text) =>
+                {
+                    Err(problem(
+                        at,
+                        format!("A text can be at most {MAX_TEXT} characters."),
+                    ))
+                }
+                RuleAction::AddTags { tags } | RuleAction::RemoveTags { tags }
+                    if tags.len() > 20 =>
+                {
+                    Err(problem(at, "A step can set at most 20 tags."))
+                }
+                _ => Ok(()),
+            },
             _ => Ok(()),
         }
     }
@@ -691,7 +884,53 @@ impl FlowGraph {
                 need(!query.trim().is_empty(), "write what to search for.")
             }
             NodeKind::Wait { minutes } => need(*minutes > 0, "wait at least one minute."),
-            NodeKind::Start | NodeKind::AiAnswer | NodeKind::Handoff { .. } | NodeKind::End => {}
+            NodeKind::TicketAction { action } => match action {
+                RuleAction::AddTags { tags } | RuleAction::RemoveTags { tags } => need(
+                    tags.iter().any(|t| !t.trim().is_empty()),
+                    "name at least one tag.",
+                ),
+                RuleAction::SetField { key, .. } => need(!key.trim().is_empty(), "pick the field."),
+                RuleAction::Reply { text }
+                | RuleAction::Note { text }
+                | RuleAction::Notify { text, .. } => {
+                    need(!text.trim().is_empty(), "write the text.");
+                }
+                RuleAction::Webhook { endpoint_id } => {
+                    need(*endpoint_id > 0, "pick a webhook endpoint.");
+                }
+                RuleAction::StartRule { rule_id } => need(*rule_id > 0, "pick the rule."),
+                RuleAction::RequestApproval { tool, .. } => {
+                    need(!tool.trim().is_empty(), "pick the tool.");
+                }
+                RuleAction::Assign { .. }
+                | RuleAction::SetTeam { .. }
+                | RuleAction::SetStatus { .. }
+                | RuleAction::SetPriority { .. }
+                | RuleAction::Escalate { .. }
+                | RuleAction::Close => {}
+            },
+            NodeKind::Start => {
+                if let Some(t) = &self.trigger {
+                    need(
+                        !t.events.is_empty(),
+                        "choose at least one event that starts the workflow.",
+                    );
+                    for (i, b) in t.only_if.iter().enumerate() {
+                        need(
+                            !b.subject.trim().is_empty(),
+                            &format!("condition {} tests nothing; pick what it tests.", i + 1),
+                        );
+                        need(
+                            !b.op.needs_value() || !b.value.trim().is_empty(),
+                            &format!("condition {} needs a value to compare with.", i + 1),
+                        );
+                    }
+                }
+            }
+            NodeKind::WaitFor { .. }
+            | NodeKind::AiAnswer
+            | NodeKind::Handoff { .. }
+            | NodeKind::End => {}
         }
     }
 
@@ -775,6 +1014,7 @@ pub fn port_label(kind: &NodeKind, port: &str) -> String {
             .cloned()
             .unwrap_or_else(|| port.to_owned()),
         NodeKind::Ask { .. } if port == "other" => "typed answer".to_owned(),
+        NodeKind::WaitFor { .. } if port == "done" => "it happened".to_owned(),
         NodeKind::Condition { .. } if port.starts_with("branch:") => {
             index(port).map_or_else(|| port.to_owned(), |i| format!("branch {}", i + 1))
         }
@@ -858,6 +1098,18 @@ pub struct FlowSettingsForm {
 /// What the flow editor offers in its pickers.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FlowEditorOptions {
+    /// Members (id, name), for a ticket action's assignee or notification.
+    #[serde(default)]
+    pub members: Vec<(i32, String)>,
+    /// Custom fields (key, label), for a ticket action's "set field".
+    #[serde(default)]
+    pub fields: Vec<(String, String)>,
+    /// Rules (id, name), for a ticket action's "start rule".
+    #[serde(default)]
+    pub rules: Vec<(i32, String)>,
+    /// Tools (name, label), for a ticket action's "ask for approval".
+    #[serde(default)]
+    pub tools: Vec<(String, String)>,
     /// Teams a hand-off can go to (id, name).
     pub teams: Vec<(i32, String)>,
     /// Webhook endpoints an action can call (id, description or URL).
@@ -930,6 +1182,7 @@ mod tests {
     fn sample() -> FlowGraph {
         FlowGraph {
             schema: FLOW_SCHEMA,
+            trigger: None,
             nodes: vec![
                 node("start", NodeKind::Start),
                 node(
@@ -1077,7 +1330,7 @@ mod tests {
         use rand::{Rng, SeedableRng};
         let mut rng = rand::rngs::StdRng::seed_from_u64(0xf10e);
         let kinds = |rng: &mut rand::rngs::StdRng| -> NodeKind {
-            match rng.gen_range(0..11) {
+            match rng.gen_range(0..13) {
                 0 => NodeKind::Start,
                 1 => NodeKind::SendMessage {
                     text: "x".repeat(rng.gen_range(0..3000)),
@@ -1120,6 +1373,15 @@ mod tests {
                     minutes: rng.gen_range(0..50_000),
                 },
                 9 => NodeKind::SuggestArticle { query: "q".into() },
+                10 => NodeKind::TicketAction {
+                    action: RuleAction::AddTags {
+                        tags: (0..rng.gen_range(0..25)).map(|i| i.to_string()).collect(),
+                    },
+                },
+                11 => NodeKind::WaitFor {
+                    event: WaitEvent::ALL[rng.gen_range(0..WaitEvent::ALL.len())],
+                    timeout_mins: rng.gen_bool(0.5).then(|| rng.gen_range(0..100_000)),
+                },
                 _ => NodeKind::End,
             }
         };
@@ -1129,6 +1391,7 @@ mod tests {
             } else {
                 FlowGraph {
                     schema: FLOW_SCHEMA,
+                    trigger: (round % 4 == 3).then(WorkflowTrigger::default),
                     nodes: vec![],
                     edges: vec![],
                 }
@@ -1147,8 +1410,8 @@ mod tests {
                         let t = g.nodes[rng.gen_range(0..n)].id.clone();
                         let port = [
                             "next", "choice:0", "choice:3", "else", "branch:0", "timeout",
-                            "answered",
-                        ][rng.gen_range(0..7)];
+                            "answered", "done",
+                        ][rng.gen_range(0..8)];
                         g.edges.push(edge(&s, port, &t));
                     }
                     3 if !g.edges.is_empty() => {
@@ -1183,5 +1446,74 @@ mod tests {
                 assert_eq!(problems.len(), 1);
             }
         }
+    }
+
+    #[test]
+    fn workflows_and_chatbots_keep_their_own_steps() {
+        let mut wf = FlowGraph::starter_for("workflow");
+        assert!(wf.is_workflow() && !FlowGraph::starter_for("chatbot").is_workflow());
+        assert!(wf.problems().is_empty(), "{:?}", wf.problems());
+        // No event: a problem on the Start step.
+        wf.trigger = Some(WorkflowTrigger::default());
+        let p = wf.problems();
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].node.as_deref(), Some("start"));
+        // A question in a workflow, a ticket action in a chatbot: refused.
+        let mut asks = FlowGraph::starter_for("workflow");
+        asks.nodes.push(FlowNode {
+            id: "q".into(),
+            position: CanvasPoint::default(),
+            kind: NodeKind::AiAnswer,
+        });
+        let err = asks.check_structure().unwrap_err();
+        assert_eq!(err.node.as_deref(), Some("q"));
+        let mut acts = FlowGraph::starter();
+        acts.nodes.push(FlowNode {
+            id: "t".into(),
+            position: CanvasPoint::default(),
+            kind: NodeKind::TicketAction {
+                action: RuleAction::AddTags { tags: Vec::new() },
+            },
+        });
+        assert!(acts
+            .check_structure()
+            .unwrap_err()
+            .message
+            .contains("belongs in a workflow"));
+        // A Wait for has a timeout exit only with a timeout, and it waits (a
+        // loop through it is allowed).
+        let w = NodeKind::WaitFor {
+            event: WaitEvent::TicketSolved,
+            timeout_mins: None,
+        };
+        assert_eq!(w.ports(), vec!["done".to_owned()]);
+        assert!(w.waits() && w.fits(true) && !w.fits(false));
+        // An empty tag list is a missing field.
+        let mut tags = FlowGraph::starter_for("workflow");
+        tags.nodes.push(FlowNode {
+            id: "t".into(),
+            position: CanvasPoint::default(),
+            kind: NodeKind::TicketAction {
+                action: RuleAction::AddTags { tags: Vec::new() },
+            },
+        });
+        tags.edges = vec![
+            FlowEdge {
+                source: "start".into(),
+                port: "next".into(),
+                target: "t".into(),
+            },
+            FlowEdge {
+                source: "t".into(),
+                port: "next".into(),
+                target: "end".into(),
+            },
+        ];
+        let p = tags.problems();
+        assert!(
+            p.iter()
+                .any(|x| x.message.contains("name at least one tag")),
+            "{p:?}"
+        );
     }
 }

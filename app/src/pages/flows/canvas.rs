@@ -75,13 +75,49 @@ pub fn summary(kind: &NodeKind) -> String {
         NodeKind::SuggestArticle { query } => cut(query),
         NodeKind::Handoff { .. } => "To a person".into(),
         NodeKind::Wait { minutes } => format!("{minutes} min"),
+        NodeKind::TicketAction { action } => cut(&format!(
+            "{}{}",
+            crate::types::RuleAction::kind_label(action.kind()),
+            match action {
+                crate::types::RuleAction::AddTags { tags }
+                | crate::types::RuleAction::RemoveTags { tags } => format!(": {}", tags.join(", ")),
+                crate::types::RuleAction::Reply { text }
+                | crate::types::RuleAction::Note { text } => format!(": {text}"),
+                crate::types::RuleAction::SetStatus { status } => format!(": {status}"),
+                crate::types::RuleAction::SetPriority { priority } => format!(": {priority}"),
+                _ => String::new(),
+            }
+        )),
+        NodeKind::WaitFor {
+            event,
+            timeout_mins,
+        } => cut(&match timeout_mins {
+            Some(m) => format!("Until {} ({m} min)", event.label()),
+            None => format!("Until {}", event.label()),
+        }),
         NodeKind::End => "The flow ends".into(),
     }
 }
 
-/// The node types the palette offers, with a fresh configuration each.
-pub fn palette() -> Vec<NodeKind> {
-    vec![
+/// One line about what starts a workflow.
+pub fn trigger_summary(t: &crate::types::WorkflowTrigger) -> String {
+    let first = t
+        .events
+        .first()
+        .map_or("No event chosen", |e| e.label())
+        .to_owned();
+    let more = t.events.len().saturating_sub(1) + usize::from(!t.only_if.is_empty());
+    if more > 0 {
+        format!("{first} (+{more})")
+    } else {
+        first
+    }
+}
+
+/// The node types the palette offers for a chatbot flow or a workflow, with a
+/// fresh configuration each.
+pub fn palette(workflow: bool) -> Vec<NodeKind> {
+    let all = vec![
         NodeKind::SendMessage {
             text: String::new(),
         },
@@ -116,9 +152,17 @@ pub fn palette() -> Vec<NodeKind> {
             team_id: None,
             note: String::new(),
         },
+        NodeKind::TicketAction {
+            action: crate::types::RuleAction::AddTags { tags: Vec::new() },
+        },
         NodeKind::Wait { minutes: 60 },
+        NodeKind::WaitFor {
+            event: crate::types::WaitEvent::CustomerReplies,
+            timeout_mins: Some(24 * 60),
+        },
         NodeKind::End,
-    ]
+    ];
+    all.into_iter().filter(|k| k.fits(workflow)).collect()
 }
 
 /// The graph being edited, the selection and the history.
@@ -276,6 +320,11 @@ impl Editor {
         });
     }
 
+    /// Replaces a workflow's trigger (one undoable edit).
+    pub fn set_trigger(&self, trigger: crate::types::WorkflowTrigger) {
+        self.edit(|g| g.trigger = Some(trigger));
+    }
+
     /// Deletes the selected nodes (never the start) or the selected edge.
     pub fn delete_selection(&self) {
         if let Some((s, p)) = self.selected_edge.get_untracked() {
@@ -321,6 +370,7 @@ impl Editor {
         let sel = self.selected.get_untracked();
         let part = self.graph.with_untracked(|g| FlowGraph {
             schema: g.schema,
+            trigger: None,
             nodes: g
                 .nodes
                 .iter()
@@ -416,12 +466,27 @@ pub fn Canvas(
     let drag: StoredValue<Option<Drag>> = StoredValue::new(None);
     let linking = RwSignal::new(None::<(CanvasPoint, CanvasPoint)>);
     let g = editor.graph;
+    let trigger_line = Memo::new(move |_| g.with(|g| g.trigger.as_ref().map(trigger_summary)));
+    // The canvas's size on screen (its CSS width follows the window); the
+    // nominal size before it is drawn.
+    let stage = NodeRef::<leptos::html::Div>::new();
+    let view_size = move || {
+        stage.get_untracked().map_or((VIEW_W, VIEW_H), |el| {
+            let (w, h) = (f64::from(el.client_width()), f64::from(el.client_height()));
+            if w > 0.0 && h > 0.0 {
+                (w, h)
+            } else {
+                (VIEW_W, VIEW_H)
+            }
+        })
+    };
     let view_center = move || {
         let (px, py) = pan.get_untracked();
         let z = zoom.get_untracked();
+        let (vw, vh) = view_size();
         CanvasPoint {
-            x: (VIEW_W / 2.0 - px) / z - NODE_W / 2.0,
-            y: (VIEW_H / 2.0 - py) / z - 40.0,
+            x: (vw / 2.0 - px) / z - NODE_W / 2.0,
+            y: (vh / 2.0 - py) / z - 40.0,
         }
     };
     let zoom_by = move |f: f64| {
@@ -429,7 +494,8 @@ pub fn Canvas(
         let z = (z0 * f).clamp(0.3, 2.0);
         // Keep the centre of the view where it is.
         let (px, py) = pan.get_untracked();
-        let (cx, cy) = (VIEW_W / 2.0, VIEW_H / 2.0);
+        let (vw, vh) = view_size();
+        let (cx, cy) = (vw / 2.0, vh / 2.0);
         pan.set((cx - (cx - px) * z / z0, cy - (cy - py) * z / z0));
         zoom.set(z);
     };
@@ -437,8 +503,9 @@ pub fn Canvas(
         let Some((x0, y0, x1, y1)) = bounds(&g.get_untracked()) else {
             return;
         };
-        let z = ((VIEW_W - 40.0) / (x1 - x0))
-            .min((VIEW_H - 40.0) / (y1 - y0))
+        let (vw, vh) = view_size();
+        let z = ((vw - 40.0) / (x1 - x0))
+            .min((vh - 40.0) / (y1 - y0))
             .clamp(0.3, 1.2);
         zoom.set(z);
         pan.set((20.0 - x0 * z, 20.0 - y0 * z));
@@ -682,7 +749,11 @@ pub fn Canvas(
                         <rect class=format!("fc-head fc-{}", kind.type_name()) width=NODE_W height=HEAD rx="8"/>
                         <text class="fc-title" x="10" y="17">{kind.label()}</text>
                         <text class="fc-id" x=NODE_W - 8.0 y="17" text-anchor="end">{id.clone()}</text>
-                        <text class="fc-summary" x="10" y=HEAD + 15.0>{summary(&kind)}</text>
+                        <text class="fc-summary" x="10" y=HEAD + 15.0>{if kind == NodeKind::Start {
+                            (move || trigger_line.get().unwrap_or_else(|| summary(&NodeKind::Start))).into_any()
+                        } else {
+                            summary(&kind).into_any()
+                        }}</text>
                         {(kind != NodeKind::Start).then(|| view! {
                             <circle class="fc-in" cx="0" cy=HEAD / 2.0 r="5"/>
                         })}
@@ -724,7 +795,8 @@ pub fn Canvas(
         let (px, py) = pan.get();
         let z = zoom.get();
         // The visible part of the canvas, in canvas units.
-        let (vx, vy, vw, vh) = (-px / z, -py / z, VIEW_W / z, VIEW_H / z);
+        let (sw, sh) = view_size();
+        let (vx, vy, vw, vh) = (-px / z, -py / z, sw / z, sh / z);
         let (mx0, my0) = (x0.min(vx), y0.min(vy));
         let (mx1, my1) = (x1.max(vx + vw), y1.max(vy + vh));
         let s = (MINI_W / (mx1 - mx0)).min(MINI_H / (my1 - my0));
@@ -735,7 +807,8 @@ pub fn Canvas(
                     // Centre the view on the clicked point.
                     let x = mx0 + f64::from(ev.offset_x()) / s;
                     let y = my0 + f64::from(ev.offset_y()) / s;
-                    pan.set((VIEW_W / 2.0 - x * z, VIEW_H / 2.0 - y * z));
+                    let (sw, sh) = view_size();
+                    pan.set((sw / 2.0 - x * z, sh / 2.0 - y * z));
                 }>
                 {gr.nodes.iter().map(|n| view! {
                     <rect class="fc-mini-node" x=(n.position.x - mx0) * s y=(n.position.y - my0) * s
@@ -751,7 +824,7 @@ pub fn Canvas(
         <div class="fc">
             <div class="fc-toolbar" role="toolbar" aria-label="Canvas">
                 <div class="fc-palette" data-testid="flow-palette">
-                    {palette().into_iter().map(|k| {
+                    {palette(editor.graph.with_untracked(FlowGraph::is_workflow)).into_iter().map(|k| {
                         let label = k.label();
                         let t = k.type_name();
                         view! {
@@ -778,7 +851,7 @@ pub fn Canvas(
                     <button class="btn btn-small" title="Show every step" on:click=move |_| fit()>"Fit"</button>
                 </div>
             </div>
-            <div class="fc-stage">
+            <div class="fc-stage" node_ref=stage>
                 <svg class="fc-svg" data-testid="flow-canvas" tabindex="0" role="application"
                     aria-label="Flow canvas: drag steps to move them, drag from an exit to a step to connect, drag the background to pan"
                     on:pointerdown=move |ev: leptos::ev::PointerEvent| {

@@ -25,6 +25,13 @@ fn facts() -> BTreeMap<String, String> {
         ("time.business_hours", "open"),
         ("time.weekday", "tue"),
         ("time.hour", "10"),
+        ("ticket.status", "open"),
+        ("ticket.priority", "normal"),
+        ("ticket.channel", "chat"),
+        ("ticket.tags", ""),
+        ("ticket.assignee", ""),
+        ("ticket.subject", "Where is my order?"),
+        ("message.text", "Where is my order?"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -78,6 +85,17 @@ pub fn Preview(editor: Editor, current: RwSignal<Option<String>>) -> impl IntoVi
                         }
                     )),
                     RunEffect::Wait { minutes } => Line::Note(format!("Waits {minutes} min")),
+                    RunEffect::TicketAction { action } => Line::Note(format!(
+                        "Ticket action: {}",
+                        crate::types::RuleAction::kind_label(action.kind())
+                    )),
+                    RunEffect::WaitFor {
+                        event,
+                        timeout_mins,
+                    } => Line::Note(match timeout_mins {
+                        Some(m) => format!("Waits until {} (at most {m} min)", event.label()),
+                        None => format!("Waits until {}", event.label()),
+                    }),
                 });
             }
         });
@@ -112,6 +130,20 @@ pub fn Preview(editor: Editor, current: RwSignal<Option<String>>) -> impl IntoVi
                     Some(RunStatus::WaitingTimer) => view! {
                         <button class="btn btn-small" on:click=move |_| feed(RunInput::TimerDone)>"Skip the wait"</button>
                     }.into_any(),
+                    Some(RunStatus::WaitingEvent) => {
+                        let event = editor.graph.with_untracked(|g| {
+                            state.with_untracked(|s| s.as_ref().and_then(|s| g.node(&s.node)).and_then(|n| match &n.kind {
+                                crate::types::NodeKind::WaitFor { event, .. } => Some(*event),
+                                _ => None,
+                            }))
+                        });
+                        view! {
+                            {event.map(|e| view! {
+                                <button class="btn btn-small" data-testid="preview-event" on:click=move |_| feed(RunInput::Event(e))>{format!("Now {}", e.label())}</button>
+                            })}
+                            <button class="btn btn-small" on:click=move |_| feed(RunInput::Timeout)>"Let it time out"</button>
+                        }.into_any()
+                    }
                     Some(RunStatus::WaitingInput) => view! {
                         <button class="btn btn-small" on:click=move |_| feed(RunInput::Timeout)>"Let it time out"</button>
                     }.into_any(),

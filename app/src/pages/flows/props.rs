@@ -2,7 +2,10 @@
 //! one undoable edit of the graph.
 
 use super::canvas::Editor;
-use crate::types::{AskInput, FlowAction, FlowBranch, FlowEditorOptions, FlowOp, NodeKind};
+use crate::types::{
+    AskInput, FlowAction, FlowBranch, FlowEditorOptions, FlowOp, NodeKind, NotifyTarget, Priority,
+    RuleAction, RuleEvent, Status, WaitEvent, WorkflowTrigger,
+};
 use leptos::prelude::*;
 
 const OPS: &[(&str, &str)] = &[
@@ -83,10 +86,12 @@ pub fn StepSettings(editor: Editor, options: FlowEditorOptions) -> impl IntoView
             return None;
         }
         let id = sel.into_iter().next()?;
-        editor.graph.with(|g| g.node(&id).cloned())
+        editor
+            .graph
+            .with(|g| g.node(&id).cloned().map(|n| (n, g.trigger.clone())))
     });
     move || {
-        let Some(n) = selected.get() else {
+        let Some((n, trigger)) = selected.get() else {
             return view! {
                 <p class="muted" data-testid="flow-step-none">"Select a step to change it. Shift-click selects several; drag from an exit (the dot on the right) to a step to connect them. Keys: Delete, arrows, Ctrl+Z / Ctrl+Y, Ctrl+C / Ctrl+V, Ctrl+A."</p>
             }
@@ -96,7 +101,27 @@ pub fn StepSettings(editor: Editor, options: FlowEditorOptions) -> impl IntoView
         let set = move |k: NodeKind| editor.set_kind(&id, k);
         let kind = n.kind.clone();
         let body = match kind.clone() {
-            NodeKind::Start => view! { <p class="muted">"Runs when a customer's first message opens a conversation on one of the flow's channels."</p> }.into_any(),
+            NodeKind::Start => match trigger {
+                Some(t) => trigger_form(t, move |t| editor.set_trigger(t)).into_any(),
+                None => view! { <p class="muted">"Runs when a customer's first message opens a conversation on one of the flow's channels."</p> }.into_any(),
+            },
+            NodeKind::TicketAction { action } => ticket_action_form(action, options, move |a| set(NodeKind::TicketAction { action: a })).into_any(),
+            NodeKind::WaitFor { event, timeout_mins } => {
+                let s2 = set.clone();
+                view! {
+                    <label class="field"><span>"Wait until"</span>
+                        <select data-testid="step-wait-event" on:change=move |ev| {
+                            let e = WaitEvent::parse(&event_target_value(&ev)).unwrap_or(event);
+                            set(NodeKind::WaitFor { event: e, timeout_mins });
+                        }>
+                            {WaitEvent::ALL.iter().map(|e| view! { <option value=e.as_str() selected=*e == event>{e.label()}</option> }).collect_view()}
+                        </select>
+                    </label>
+                    {text_field("Give up after minutes (the “timeout” exit; empty: wait as long as it takes)", "step-timeout",
+                        timeout_mins.map(|m| m.to_string()).unwrap_or_default(), false,
+                        move |t| s2(NodeKind::WaitFor { event, timeout_mins: t.trim().parse().ok() }))}
+                }.into_any()
+            }
             NodeKind::End => view! { <p class="muted">"The flow stops; the conversation stays open for the team."</p> }.into_any(),
             NodeKind::AiAnswer => view! { <p class="muted">"The AI agent answers from the knowledge base. Exits: answered, or handed off when it cannot."</p> }.into_any(),
             NodeKind::SendMessage { text } => {
@@ -148,7 +173,7 @@ pub fn StepSettings(editor: Editor, options: FlowEditorOptions) -> impl IntoView
                         }).collect();
                         set(NodeKind::Condition { branches });
                     })}
-                    <p class="muted small">{format!("Subjects: answer.<variable>, customer.name, customer.email, customer.tickets, ticket.tags, message.text, time.hour, time.weekday, time.business_hours (open/closed). Ops: {}.", OPS.iter().map(|(_, l)| *l).collect::<Vec<_>>().join(", "))}</p>
+                    <p class="muted small">{subjects_help()}</p>
                 }.into_any()
             }
             NodeKind::Ask { prompt, input, variable, timeout_mins, typed } => {
@@ -298,4 +323,232 @@ fn action_form(
         }
     };
     view! { {picker} {rest} }
+}
+
+fn subjects_help() -> String {
+    format!(
+        "Subjects: answer.<variable>, customer.name, customer.email, customer.tickets, ticket.status, ticket.priority, ticket.tags, ticket.channel, ticket.assignee (empty: nobody), field.<key>, message.text, time.hour, time.weekday, time.business_hours (open/closed). Ops: {}.",
+        OPS.iter().map(|(_, l)| *l).collect::<Vec<_>>().join(", ")
+    )
+}
+
+fn branches_text(branches: &[FlowBranch]) -> String {
+    branches
+        .iter()
+        .map(|b| format!("{} | {} | {}", b.subject, op_name(b.op), b.value))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn parse_branches(t: &str) -> Vec<FlowBranch> {
+    lines(t)
+        .into_iter()
+        .map(|l| {
+            let mut parts = l.splitn(3, '|').map(|p| p.trim().to_owned());
+            FlowBranch {
+                subject: parts.next().unwrap_or_default(),
+                op: parse_op(&parts.next().unwrap_or_default()),
+                value: parts.next().unwrap_or_default(),
+            }
+        })
+        .collect()
+}
+
+/// A workflow's start: the events that start it and the conditions that must
+/// hold then.
+fn trigger_form(
+    t: WorkflowTrigger,
+    set: impl Fn(WorkflowTrigger) + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    let cur = StoredValue::new(t.clone());
+    let set = StoredValue::new(set);
+    let change = move |f: &dyn Fn(&mut WorkflowTrigger)| {
+        cur.update_value(|k| f(k));
+        set.with_value(|s| s(cur.get_value()));
+    };
+    view! {
+        <p class="muted">"The workflow starts on a ticket when one of these happens (and the conditions below hold), unless it is already running there."</p>
+        <fieldset class="field" data-testid="trigger-events">
+            <legend>"When"</legend>
+            {RuleEvent::ALL.iter().map(|e| {
+                let e = *e;
+                let on = t.events.contains(&e);
+                view! {
+                    <label class="check"><input type="checkbox" data-testid="trigger-event" data-event=e.as_str() prop:checked=on
+                        on:change=move |ev| {
+                            let on = event_target_checked(&ev);
+                            change(&|t| {
+                                t.events.retain(|x| *x != e);
+                                if on {
+                                    t.events.push(e);
+                                }
+                            });
+                        }/>" "{e.label()}</label>
+                }
+            }).collect_view()}
+        </fieldset>
+        {text_field("Only if (all hold): subject | op | value per line", "trigger-only-if", branches_text(&t.only_if), true,
+            move |x| change(&|t| t.only_if = parse_branches(&x)))}
+        <p class="muted small">{subjects_help()}</p>
+    }
+}
+
+fn choice_select(
+    label: &'static str,
+    testid: &'static str,
+    none: Option<&'static str>,
+    items: Vec<(String, String)>,
+    current: String,
+    on: impl Fn(String) + 'static,
+) -> impl IntoView {
+    view! {
+        <label class="field"><span>{label}</span>
+            <select data-testid=testid on:change=move |ev| on(event_target_value(&ev))>
+                {none.map(|n| view! { <option value="" selected=current.is_empty()>{n}</option> })}
+                {items.into_iter().map(|(v, l)| {
+                    let sel = v == current;
+                    view! { <option value=v selected=sel>{l}</option> }
+                }).collect_view()}
+            </select>
+        </label>
+    }
+}
+
+fn ids(v: &[(i32, String)]) -> Vec<(String, String)> {
+    v.iter().map(|(i, n)| (i.to_string(), n.clone())).collect()
+}
+
+/// A workflow's ticket action: one of the automation rules' actions.
+#[allow(clippy::too_many_lines)]
+fn ticket_action_form(
+    action: RuleAction,
+    options: StoredValue<FlowEditorOptions>,
+    set: impl Fn(RuleAction) + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    let o = options.get_value();
+    let cur = StoredValue::new(action.clone());
+    let set = StoredValue::new(set);
+    let change = move |f: &dyn Fn(&mut RuleAction)| {
+        cur.update_value(|k| f(k));
+        set.with_value(|s| s(cur.get_value()));
+    };
+    let kind = action.kind();
+    let picker = choice_select(
+        "Action",
+        "step-ticket-action",
+        None,
+        RuleAction::KINDS
+            .iter()
+            .map(|k| ((*k).to_owned(), RuleAction::kind_label(k).to_owned()))
+            .collect(),
+        kind.to_owned(),
+        move |k| {
+            let fresh = RuleAction::blank(&k);
+            change(&|a| *a = fresh.clone());
+        },
+    );
+    let text = move |label: &'static str, value: String| {
+        text_field(label, "step-action-text", value, true, move |x| {
+            change(&|a| match a {
+                RuleAction::Reply { text }
+                | RuleAction::Note { text }
+                | RuleAction::Notify { text, .. } => {
+                    text.clone_from(&x);
+                }
+                RuleAction::Escalate { reason } | RuleAction::RequestApproval { reason, .. } => {
+                    reason.clone_from(&x);
+                }
+                _ => {}
+            });
+        })
+    };
+    let body = match action {
+        RuleAction::Assign { user_id } => choice_select(
+            "Member", "step-action-member", Some("Nobody (unassign)"), ids(&o.members),
+            user_id.map(|u| u.to_string()).unwrap_or_default(),
+            move |v| change(&|a| if let RuleAction::Assign { user_id } = a { *user_id = v.parse().ok() }),
+        ).into_any(),
+        RuleAction::SetTeam { team_id } => choice_select(
+            "Team", "step-action-team", Some("No team"), ids(&o.teams),
+            team_id.map(|u| u.to_string()).unwrap_or_default(),
+            move |v| change(&|a| if let RuleAction::SetTeam { team_id } = a { *team_id = v.parse().ok() }),
+        ).into_any(),
+        RuleAction::AddTags { tags } | RuleAction::RemoveTags { tags } => text_field(
+            "Tags (comma-separated)", "step-action-tags", tags.join(", "), false,
+            move |x| {
+                let list: Vec<String> = x.split(',').map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
+                change(&|a| match a {
+                    RuleAction::AddTags { tags } | RuleAction::RemoveTags { tags } => tags.clone_from(&list),
+                    _ => {}
+                });
+            },
+        ).into_any(),
+        RuleAction::SetField { key, value } => view! {
+            {choice_select("Field", "step-action-field", Some("Choose a field…"), o.fields.clone(), key,
+                move |v| change(&|a| if let RuleAction::SetField { key, .. } = a { key.clone_from(&v) }))}
+            {text_field("Value", "step-action-value", value, false,
+                move |v| change(&|a| if let RuleAction::SetField { value, .. } = a { value.clone_from(&v) }))}
+        }.into_any(),
+        RuleAction::SetStatus { status } => choice_select(
+            "Status", "step-action-status", None,
+            Status::ALL.iter().map(|s| (s.as_str().to_owned(), s.label().to_owned())).collect(),
+            status,
+            move |v| change(&|a| if let RuleAction::SetStatus { status } = a { status.clone_from(&v) }),
+        ).into_any(),
+        RuleAction::SetPriority { priority } => choice_select(
+            "Priority", "step-action-priority", None,
+            Priority::ALL.iter().map(|s| (s.as_str().to_owned(), s.label().to_owned())).collect(),
+            priority,
+            move |v| change(&|a| if let RuleAction::SetPriority { priority } = a { priority.clone_from(&v) }),
+        ).into_any(),
+        RuleAction::Reply { text: t } => view! {
+            {text("Reply to the customer (may use {{ customer.first_name }}, {{ ticket.number }} …)", t)}
+        }.into_any(),
+        RuleAction::Note { text: t } => text("Internal note", t).into_any(),
+        RuleAction::Notify { target, text: t, after_mins } => {
+            let who = match &target {
+                NotifyTarget::Assignee => "assignee".to_owned(),
+                NotifyTarget::Admins => "admins".to_owned(),
+                NotifyTarget::User { user_id } => user_id.to_string(),
+            };
+            let mut items = vec![
+                ("assignee".to_owned(), "The assignee".to_owned()),
+                ("admins".to_owned(), "The admins".to_owned()),
+            ];
+            items.extend(ids(&o.members));
+            view! {
+                {choice_select("Who", "step-action-notify", None, items, who, move |v| {
+                    let t = match v.as_str() {
+                        "assignee" => NotifyTarget::Assignee,
+                        "admins" => NotifyTarget::Admins,
+                        other => other.parse().map_or(NotifyTarget::Assignee, |u| NotifyTarget::User { user_id: u }),
+                    };
+                    change(&|a| if let RuleAction::Notify { target, .. } = a { *target = t.clone() });
+                })}
+                {text("What they are told", t)}
+                {text_field("Send after minutes (empty: at once)", "step-action-after", after_mins.map(|m| m.to_string()).unwrap_or_default(), false,
+                    move |v| change(&|a| if let RuleAction::Notify { after_mins, .. } = a { *after_mins = v.trim().parse().ok() }))}
+            }.into_any()
+        }
+        RuleAction::Webhook { endpoint_id } => choice_select(
+            "Endpoint", "step-action-endpoint", Some("Choose an endpoint…"), ids(&o.endpoints),
+            if endpoint_id > 0 { endpoint_id.to_string() } else { String::new() },
+            move |v| change(&|a| if let RuleAction::Webhook { endpoint_id } = a { *endpoint_id = v.parse().unwrap_or(0) }),
+        ).into_any(),
+        RuleAction::Escalate { reason } => text("Why it needs attention", reason).into_any(),
+        RuleAction::Close => view! { <p class="muted small">"Sets the status to Closed."</p> }.into_any(),
+        RuleAction::StartRule { rule_id } => choice_select(
+            "Rule", "step-action-rule", Some("Choose a rule…"), ids(&o.rules),
+            if rule_id > 0 { rule_id.to_string() } else { String::new() },
+            move |v| change(&|a| if let RuleAction::StartRule { rule_id } = a { *rule_id = v.parse().unwrap_or(0) }),
+        ).into_any(),
+        RuleAction::RequestApproval { tool, input, reason } => view! {
+            {choice_select("Tool", "step-action-tool", Some("Choose a tool…"), o.tools.clone(), tool,
+                move |v| change(&|a| if let RuleAction::RequestApproval { tool, .. } = a { tool.clone_from(&v) }))}
+            {text_field("Tool input (JSON; text may use {{ ticket.number }} …)", "step-action-input", input, false,
+                move |v| change(&|a| if let RuleAction::RequestApproval { input, .. } = a { input.clone_from(&v) }))}
+            {text("Why (the approver sees it)", reason)}
+        }.into_any(),
+    };
+    view! { {picker} {body} <p class="muted small">"Runs exactly like the same action in an automation rule."</p> }
 }

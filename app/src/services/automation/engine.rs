@@ -355,7 +355,15 @@ async fn fire(
     uow.savepoint().await?;
     let outer_rule = uow.acting_rule();
     uow.set_acting_rule(Some(r.id));
-    let res = apply_actions(uow, scope, r, conversation_id, 0).await;
+    let res = apply_actions(
+        uow,
+        scope,
+        Source::Rule(r),
+        &r.form.actions,
+        conversation_id,
+        0,
+    )
+    .await;
     uow.set_acting_rule(outer_rule);
     match res {
         Ok(changes) => {
@@ -534,16 +542,90 @@ async fn render(
     Ok(r.text)
 }
 
-/// Applies a rule's actions to a ticket; returns the changes in words.
+/// Who runs a list of actions: a rule, or a step of a workflow.
+#[derive(Clone, Copy, Debug)]
+pub enum Source<'a> {
+    /// A rule firing.
+    Rule(&'a Loaded),
+    /// A workflow's "Ticket action" step.
+    Workflow {
+        /// Flow id.
+        id: i32,
+        /// Its name.
+        name: &'a str,
+        /// The version the run is on.
+        version: i32,
+    },
+}
+
+impl Source<'_> {
+    fn name(&self) -> &str {
+        match self {
+            Self::Rule(r) => &r.name,
+            Self::Workflow { name, .. } => name,
+        }
+    }
+
+    fn label(&self) -> String {
+        match self {
+            Self::Rule(r) => rule_label(&r.name),
+            Self::Workflow { name, .. } => format!("Workflow: {name}"),
+        }
+    }
+
+    /// The webhook event and the part of its payload that names the source.
+    fn webhook(&self) -> (&'static str, &'static str, serde_json::Value) {
+        match self {
+            Self::Rule(r) => (
+                "rule.fired",
+                "rule",
+                serde_json::json!({"id": r.id, "name": r.name, "version": r.version}),
+            ),
+            Self::Workflow { id, name, version } => (
+                "workflow.step",
+                "workflow",
+                serde_json::json!({"id": id, "name": name, "version": version}),
+            ),
+        }
+    }
+}
+
+/// Carries out one action of a workflow's step on a ticket, exactly as a rule
+/// would (the same services, templates and checks); returns the change in
+/// words. The caller provides the savepoint.
+///
+/// # Errors
+/// `Invalid` when the action cannot apply (a deleted endpoint, an unknown
+/// template variable); database errors.
+pub async fn run_workflow_action(
+    uow: &mut UnitOfWork,
+    scope: Scoped,
+    source: Source<'_>,
+    action: &RuleAction,
+    conversation_id: i32,
+) -> ServiceResult<Vec<String>> {
+    apply_actions(
+        uow,
+        scope,
+        source,
+        std::slice::from_ref(action),
+        conversation_id,
+        0,
+    )
+    .await
+}
+
+/// Applies a list of actions to a ticket; returns the changes in words.
 fn apply_actions<'a>(
     uow: &'a mut UnitOfWork,
     scope: Scoped,
-    r: &'a Loaded,
+    src: Source<'a>,
+    actions: &'a [RuleAction],
     conversation_id: i32,
     depth: usize,
 ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ServiceResult<Vec<String>>> + Send + 'a>> {
     Box::pin(async move {
-        let label = rule_label(&r.name);
+        let label = src.label();
         let who = Who {
             user_id: None,
             label: label.clone(),
@@ -553,7 +635,7 @@ fn apply_actions<'a>(
         let mut changes = Vec::new();
         let (mut add, mut remove) = (Vec::new(), Vec::new());
         let mut later: Vec<&RuleAction> = Vec::new();
-        for a in &r.form.actions {
+        for a in actions {
             match a {
                 RuleAction::Assign { user_id } => patch.assignee_id = Some(*user_id),
                 RuleAction::SetTeam { team_id } => patch.team_id = Some(*team_id),
@@ -675,22 +757,18 @@ fn apply_actions<'a>(
                 }
                 RuleAction::Webhook { endpoint_id } => {
                     let cfg = uow.state().config.jobs.clone();
-                    let id = webhooks::enqueue_one(
-                        &**uow,
-                        &cfg,
-                        scope,
-                        *endpoint_id,
-                        "rule.fired",
-                        serde_json::json!({
-                            "rule": {"id": r.id, "name": r.name, "version": r.version},
-                            "conversation": {
-                                "id": c.id, "number": c.number, "reference": ticket_ref(c.number),
-                                "subject": c.subject, "status": c.status, "priority": c.priority,
-                                "assignee_id": c.assignee_id, "team_id": c.team_id,
-                            },
-                        }),
-                    )
-                    .await?;
+                    let (event, key, who) = src.webhook();
+                    let mut payload = serde_json::json!({
+                        "conversation": {
+                            "id": c.id, "number": c.number, "reference": ticket_ref(c.number),
+                            "subject": c.subject, "status": c.status, "priority": c.priority,
+                            "assignee_id": c.assignee_id, "team_id": c.team_id,
+                        },
+                    });
+                    payload[key] = who;
+                    let id =
+                        webhooks::enqueue_one(&**uow, &cfg, scope, *endpoint_id, event, payload)
+                            .await?;
                     uow.jobs_enqueued();
                     changes.push(format!(
                         "Sent to webhook endpoint {endpoint_id} (delivery {id})"
@@ -715,8 +793,15 @@ fn apply_actions<'a>(
                             )
                         })?;
                     let other = load(other);
-                    let inner =
-                        apply_actions(uow, scope, &other, conversation_id, depth + 1).await?;
+                    let inner = apply_actions(
+                        uow,
+                        scope,
+                        Source::Rule(&other),
+                        &other.form.actions,
+                        conversation_id,
+                        depth + 1,
+                    )
+                    .await?;
                     changes.push(format!("Started rule “{}”", other.name));
                     changes.extend(inner);
                 }
@@ -738,7 +823,9 @@ fn apply_actions<'a>(
                             } else {
                                 format!("{label}: {}", reason.trim())
                             }),
-                            proposer: crate::services::actions::Proposer::Rule(r.name.clone()),
+                            proposer: crate::services::actions::Proposer::Rule(
+                                src.name().to_owned(),
+                            ),
                             customer_note: None,
                         },
                     )

@@ -221,6 +221,32 @@ async fn validate(
     Ok(f)
 }
 
+/// Checks the ticket actions of a workflow's steps against the workspace the way
+/// a rule's save does (members, teams, fields, endpoints, rules and tools exist;
+/// templates know their variables; tags are normalised in place).
+///
+/// # Errors
+/// `Invalid` (`graph`) naming the first step at fault; database errors.
+pub async fn check_workflow_actions(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+    steps: Vec<(&str, &mut RuleAction)>,
+) -> ServiceResult<()> {
+    if steps.is_empty() {
+        return Ok(());
+    }
+    let lk = lookups(db, scope).await?;
+    for (id, a) in steps {
+        check_action(db, scope, None, a, &lk).await.map_err(|m| {
+            ServiceError::invalid(
+                "graph",
+                format!("Step “{id}” ({}): {m}", RuleAction::kind_label(a.kind())),
+            )
+        })?;
+    }
+    Ok(())
+}
+
 fn has_time_test(c: &Cond) -> bool {
     match c {
         Cond::Group { items, .. } => items.iter().any(has_time_test),

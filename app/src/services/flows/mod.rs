@@ -7,6 +7,7 @@
 
 pub mod analytics;
 pub mod runner;
+pub mod workflows;
 
 use super::activity::{self, Entry, Who};
 use super::context::{Actor, RequestMeta};
@@ -124,7 +125,50 @@ pub async fn editor_options(
             (e.id, label)
         })
         .collect();
-    Ok(crate::types::FlowEditorOptions { teams, endpoints })
+    let ids: Vec<i32> = actor
+        .scope
+        .find::<entity::membership::Entity>()
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|m| m.user_id)
+        .collect();
+    let mut members: Vec<(i32, String)> = crate::services::context::user_names(&state.db, ids)
+        .await?
+        .into_iter()
+        .collect();
+    members.sort_by(|a, b| a.1.cmp(&b.1));
+    let fields = actor
+        .scope
+        .find::<entity::custom_field_def::Entity>()
+        .order_by_asc(entity::custom_field_def::Column::Id)
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|d| (d.key, d.label))
+        .collect();
+    let rules = actor
+        .scope
+        .find::<entity::rule::Entity>()
+        .order_by_asc(entity::rule::Column::Name)
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.name))
+        .collect();
+    let tools = super::actions::registry::get()
+        .all()
+        .iter()
+        .map(|t| (t.name.to_owned(), t.label.to_owned()))
+        .collect();
+    Ok(crate::types::FlowEditorOptions {
+        members,
+        fields,
+        rules,
+        tools,
+        teams,
+        endpoints,
+    })
 }
 
 /// Every flow of the workspace, by name.
@@ -260,9 +304,15 @@ pub async fn save_settings(
     let channels = form.channels.join(",");
     let row = match form.id {
         Some(id) => {
-            let mut am = find(&*uow, actor, id).await?.into_active_model();
+            let row = find(&*uow, actor, id).await?;
+            if row.kind != form.kind {
+                return Err(ServiceError::invalid(
+                    "kind",
+                    "A flow's kind is set when it is made: make a new flow of the other kind.",
+                ));
+            }
+            let mut am = row.into_active_model();
             am.name = Set(name.to_owned());
-            am.kind = Set(form.kind.clone());
             am.channels = Set(channels);
             am.enabled = Set(form.enabled);
             am.updated_at = Set(t);
@@ -281,7 +331,7 @@ pub async fn save_settings(
                 name: Set(name.to_owned()),
                 kind: Set(form.kind.clone()),
                 channels: Set(channels),
-                draft: Set(serde_json::to_string(&FlowGraph::starter())
+                draft: Set(serde_json::to_string(&FlowGraph::starter_for(&form.kind))
                     .map_err(|e| ServiceError::Internal(e.to_string()))?),
                 published_version: Set(None),
                 enabled: Set(form.enabled),
@@ -376,13 +426,51 @@ pub async fn save_draft(
         ));
     }
     let uow = UnitOfWork::begin(state).await?;
-    let mut am = find(&*uow, actor, id).await?.into_active_model();
+    let row = find(&*uow, actor, id).await?;
+    check_kind(&row, graph)?;
+    let mut am = row.into_active_model();
     am.draft = Set(json);
     am.updated_at = Set(now());
     am.update(&*uow).await?;
     let out = detail(&*uow, actor, id).await?;
     uow.commit().await?;
     Ok(out)
+}
+
+/// A workflow's graph has a trigger and a chatbot's has none (the canvas keeps
+/// them apart; a graph pasted from the other kind is refused).
+fn check_kind(row: &flow::Model, graph: &FlowGraph) -> ServiceResult<()> {
+    let workflow = row.kind == "workflow";
+    if graph.is_workflow() == workflow {
+        return Ok(());
+    }
+    Err(ServiceError::invalid(
+        "graph",
+        if workflow {
+            "This is a workflow: its graph needs a trigger (the events that start it)."
+        } else {
+            "This is a chatbot flow: its graph cannot have a workflow's trigger."
+        },
+    ))
+}
+
+/// Checks a workflow's ticket actions against the workspace; returns the graph
+/// as it is published (tags normalised).
+async fn checked_for_publish(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    mut graph: FlowGraph,
+) -> ServiceResult<String> {
+    let steps = graph
+        .nodes
+        .iter_mut()
+        .filter_map(|n| match &mut n.kind {
+            crate::types::NodeKind::TicketAction { action } => Some((n.id.as_str(), action)),
+            _ => None,
+        })
+        .collect();
+    super::automation::check_workflow_actions(db, actor.scope, steps).await?;
+    serde_json::to_string(&graph).map_err(|e| ServiceError::Internal(e.to_string()))
 }
 
 async fn publish_graph(
@@ -469,7 +557,8 @@ pub async fn publish(
             ),
         ));
     }
-    let draft = row.draft.clone();
+    check_kind(&row, &graph)?;
+    let draft = checked_for_publish(&*uow, actor, graph).await?;
     publish_graph(&uow, actor, row, &draft, "Published".to_owned(), meta).await?;
     let out = detail(&*uow, actor, id).await?;
     uow.commit().await?;
@@ -499,11 +588,15 @@ pub async fn rollback(
         .one(&*uow)
         .await?
         .ok_or(ServiceError::NotFound("Flow version"))?;
+    let graph: FlowGraph = serde_json::from_str(&old.graph)
+        .map_err(|e| ServiceError::Internal(format!("flow {id} v{version}: {e}")))?;
+    // What it names may be gone since (a member, an endpoint): checked again.
+    let checked = checked_for_publish(&*uow, actor, graph).await?;
     publish_graph(
         &uow,
         actor,
         row,
-        &old.graph,
+        &checked,
         format!("Rolled back to version {version}"),
         meta,
     )

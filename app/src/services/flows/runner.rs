@@ -30,7 +30,7 @@
 
 use crate::services::activity::Who;
 use crate::services::automation::conditions::Fact;
-use crate::services::automation::engine::facts_for;
+use crate::services::automation::engine::{facts_for, run_workflow_action, Source};
 use crate::services::channels::webhooks;
 use crate::services::context::RequestMeta;
 use crate::services::inbox::{conversations, messages};
@@ -57,15 +57,26 @@ pub const TIMER_JOB: &str = "flow.timer";
 pub const AI_DONE_JOB: &str = "flow.ai_done";
 /// Who the flow's messages are from (as customers and agents see it).
 pub const BOT_LABEL: &str = "Bot";
+/// A run's kind: a chatbot's conversation with a customer.
+pub const CHATBOT: &str = "chatbot";
+/// A run's kind: a workflow's run on a ticket.
+pub const WORKFLOW: &str = "workflow";
 
 /// Statuses of a run that is still going.
-const ACTIVE: [&str; 3] = ["waiting_input", "waiting_timer", "waiting_ai"];
+/// The statuses of a run that is not over.
+pub const ACTIVE: [&str; 4] = [
+    "waiting_input",
+    "waiting_timer",
+    "waiting_ai",
+    "waiting_event",
+];
 
 fn status_name(s: &RunStatus) -> &'static str {
     match s {
         RunStatus::Running | RunStatus::WaitingInput => "waiting_input",
         RunStatus::WaitingTimer => "waiting_timer",
         RunStatus::WaitingAi => "waiting_ai",
+        RunStatus::WaitingEvent => "waiting_event",
         RunStatus::HandedOff => "handed_off",
         RunStatus::Done => "done",
     }
@@ -75,6 +86,7 @@ fn parse_status(s: &str) -> RunStatus {
     match s {
         "waiting_timer" => RunStatus::WaitingTimer,
         "waiting_ai" => RunStatus::WaitingAi,
+        "waiting_event" => RunStatus::WaitingEvent,
         "handed_off" => RunStatus::HandedOff,
         "done" => RunStatus::Done,
         _ => RunStatus::WaitingInput,
@@ -157,6 +169,7 @@ impl Stage for FlowStage {
             started_at: Set(t),
             updated_at: Set(t),
             ended_at: Set(None),
+            kind: Set(CHATBOT.to_owned()),
             ..Default::default()
         }
         .insert(&**uow)
@@ -202,6 +215,7 @@ pub async fn active_run(
     Ok(scope
         .find::<flow_session::Entity>()
         .filter(flow_session::Column::ConversationId.eq(conversation_id))
+        .filter(flow_session::Column::Kind.eq(CHATBOT))
         .filter(flow_session::Column::Status.is_in(ACTIVE))
         .order_by_desc(flow_session::Column::Id)
         .one(db)
@@ -266,7 +280,7 @@ async fn graph_of(
 
 /// The facts a run's conditions and texts read: the customer, the ticket, the
 /// time in the workspace's business hours, the last message.
-async fn facts(
+pub(super) async fn facts(
     db: &impl ConnectionTrait,
     scope: Scoped,
     c: &conversation::Model,
@@ -279,7 +293,7 @@ async fn facts(
                     Fact::Text(s) => s,
                     Fact::Num(n) => n.to_string(),
                     Fact::List(l) => l.join(","),
-                    Fact::Ref(_) => return None,
+                    Fact::Ref(r) => r.map(|id| id.to_string()).unwrap_or_default(),
                 };
                 Some((k, s))
             })
@@ -331,6 +345,10 @@ pub async fn step(
             timer = Some(*minutes);
             continue;
         }
+        if let RunEffect::WaitFor { timeout_mins, .. } = effect {
+            timer = *timeout_mins;
+            continue;
+        }
         if let RunEffect::Ask {
             timeout_mins: Some(m),
             ..
@@ -346,11 +364,16 @@ pub async fn step(
             Err(e) => {
                 uow.rollback_savepoint().await?;
                 let c = conversations::find(&**uow, scope, run.conversation_id).await?;
+                let what = if run.kind == WORKFLOW {
+                    "Workflow"
+                } else {
+                    "Flow"
+                };
                 messages::insert_automated_note(
                     uow,
                     scope,
                     &c,
-                    &format!("Flow “{flow_name}”: a step could not be carried out: {e}"),
+                    &format!("{what} “{flow_name}”: a step could not be carried out: {e}"),
                     BOT_LABEL,
                 )
                 .await?;
@@ -698,7 +721,15 @@ async fn carry_out(
                 conversations::note_updated(uow, &c, vec!["handover"]);
             }
         }
-        RunEffect::Wait { .. } => {}
+        RunEffect::TicketAction { action } => {
+            let source = Source::Workflow {
+                id: run.flow_id,
+                name: flow_name,
+                version: run.version,
+            };
+            run_workflow_action(uow, scope, source, action, id).await?;
+        }
+        RunEffect::Wait { .. } | RunEffect::WaitFor { .. } => {}
     }
     Ok(())
 }
@@ -778,7 +809,7 @@ async fn resume(
     let c = conversations::find(&*uow, scope, run.conversation_id).await?;
     // A person took over meanwhile (the AI agent's own hand-over is the outcome
     // the run waits for, not a take-over).
-    if c.assignee_id.is_some() && !matches!(input, RunInput::AiOutcome(_)) {
+    if run.kind == CHATBOT && c.assignee_id.is_some() && !matches!(input, RunInput::AiOutcome(_)) {
         finish(&*uow, run, "handed_off").await?;
     } else {
         step(&mut uow, scope, run, &input).await?;
