@@ -30,14 +30,14 @@ use switchboard_server::metrics::HttpMetrics;
 /// `UPDATE` have no `RETURNING` here, so SeaORM reads the row back (two more).
 /// The pipeline's stages add one statement each when the workspace has no
 /// rules (the enabled triggers), no SLA policies (the enabled policies), no
-/// running flow in the conversation (its active run) and no routing queues (the
-/// enabled queues).
+/// running flow in the conversation (its active run), no workflows (the
+/// workspace's workflows) and no routing queues (the enabled queues).
 const EXPECTED: [(&str, usize, usize); 5] = [
     ("inbox page", 9, 9),
     ("list_conversations", 5, 5),
     ("REST list, key read", 4, 4),
     ("REST list, key cached", 2, 2),
-    ("REST inbound message", 21, 19),
+    ("REST inbound message", 22, 20),
 ];
 
 /// A fresh `external_id` per inbound message.
