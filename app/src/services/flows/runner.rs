@@ -288,14 +288,14 @@ pub(super) async fn facts(
     let f = facts_for(db, scope, c.id, &[], true).await?;
     let mut out: BTreeMap<String, String> =
         f.0.into_iter()
-            .filter_map(|(k, v)| {
+            .map(|(k, v)| {
                 let s = match v {
                     Fact::Text(s) => s,
                     Fact::Num(n) => n.to_string(),
                     Fact::List(l) => l.join(","),
                     Fact::Ref(r) => r.map(|id| id.to_string()).unwrap_or_default(),
                 };
-                Some((k, s))
+                (k, s)
             })
             .collect();
     let first = out
