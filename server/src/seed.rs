@@ -77,6 +77,51 @@ pub async fn seed(state: &AppState) -> ServiceResult<()> {
     app::services::hours::sla::backfill(state, scope).await?;
     Ok(())
 }
+fn node(id: &str, x: f64, y: f64, kind: app::types::NodeKind) -> app::types::FlowNode {
+    app::types::FlowNode {
+        id: id.into(),
+        position: app::types::CanvasPoint { x, y },
+        kind,
+    }
+}
+
+fn edge(source: &str, port: &str, target: &str) -> app::types::FlowEdge {
+    app::types::FlowEdge {
+        source: source.into(),
+        port: port.into(),
+        target: target.into(),
+    }
+}
+
+/// Creates, fills and publishes a flow.
+async fn publish_flow(
+    state: &AppState,
+    owner: &app::services::Actor,
+    meta: &RequestMeta,
+    name: &str,
+    kind: &str,
+    channels: &[&str],
+    graph: &app::types::FlowGraph,
+) -> ServiceResult<()> {
+    use app::services::flows;
+    let f = flows::save_settings(
+        state,
+        owner,
+        &app::types::FlowSettingsForm {
+            id: None,
+            name: name.into(),
+            kind: kind.into(),
+            channels: channels.iter().map(|c| (*c).to_owned()).collect(),
+            enabled: true,
+        },
+        meta,
+    )
+    .await?;
+    flows::save_draft(state, owner, f.id, graph).await?;
+    flows::publish(state, owner, f.id, meta).await?;
+    Ok(())
+}
+
 /// A published chatbot flow on the chat widget: a greeting opens a menu (track
 /// an order, talk to a person; a typed question goes to the AI agent), a
 /// question goes straight to the AI agent; order questions collect a checked
@@ -86,11 +131,7 @@ async fn seed_flows(
     owner: &app::services::Actor,
     meta: &RequestMeta,
 ) -> ServiceResult<()> {
-    use app::services::flows;
-    use app::types::{
-        AskInput, CanvasPoint, FlowBranch, FlowEdge, FlowGraph, FlowNode, FlowOp, FlowSettingsForm,
-        NodeKind, FLOW_SCHEMA,
-    };
+    use app::types::{AskInput, FlowBranch, FlowGraph, FlowOp, NodeKind, FLOW_SCHEMA};
     let tier1 = owner
         .scope
         .find::<entity::team::Entity>()
@@ -99,16 +140,6 @@ async fn seed_flows(
         .into_iter()
         .find(|t| t.name == "Tier 1")
         .map(|t| t.id);
-    let node = |id: &str, x: f64, y: f64, kind: NodeKind| FlowNode {
-        id: id.into(),
-        position: CanvasPoint { x, y },
-        kind,
-    };
-    let edge = |s: &str, p: &str, t: &str| FlowEdge {
-        source: s.into(),
-        port: p.into(),
-        target: t.into(),
-    };
     let say = |t: &str| NodeKind::SendMessage { text: t.into() };
     let graph = FlowGraph {
         schema: FLOW_SCHEMA,
@@ -201,21 +232,16 @@ async fn seed_flows(
             edge("ai", "handoff", "person"),
         ],
     };
-    let f = flows::save_settings(
+    publish_flow(
         state,
         owner,
-        &FlowSettingsForm {
-            id: None,
-            name: "Welcome menu".into(),
-            kind: "chatbot".into(),
-            channels: vec!["chat".into()],
-            enabled: true,
-        },
         meta,
+        "Welcome menu",
+        "chatbot",
+        &["chat"],
+        &graph,
     )
     .await?;
-    flows::save_draft(state, owner, f.id, &graph).await?;
-    flows::publish(state, owner, f.id, meta).await?;
     seed_workflow(state, owner, meta).await
 }
 
@@ -226,20 +252,9 @@ async fn seed_workflow(
     owner: &app::services::Actor,
     meta: &RequestMeta,
 ) -> ServiceResult<()> {
-    use app::services::flows;
     use app::types::{
-        CanvasPoint, FlowBranch, FlowEdge, FlowGraph, FlowNode, FlowOp, FlowSettingsForm, NodeKind,
-        RuleAction, RuleEvent, WaitEvent, WorkflowTrigger, FLOW_SCHEMA,
-    };
-    let node = |id: &str, x: f64, y: f64, kind: NodeKind| FlowNode {
-        id: id.into(),
-        position: CanvasPoint { x, y },
-        kind,
-    };
-    let edge = |s: &str, p: &str, t: &str| FlowEdge {
-        source: s.into(),
-        port: p.into(),
-        target: t.into(),
+        FlowBranch, FlowGraph, FlowOp, NodeKind, RuleAction, RuleEvent, WaitEvent, WorkflowTrigger,
+        FLOW_SCHEMA,
     };
     let wait = |mins: u32| NodeKind::WaitFor {
         event: WaitEvent::CustomerReplies,
@@ -297,22 +312,16 @@ async fn seed_workflow(
             edge("note", "next", "end"),
         ],
     };
-    let f = flows::save_settings(
+    publish_flow(
         state,
         owner,
-        &FlowSettingsForm {
-            id: None,
-            name: "Nudge when waiting on the customer".into(),
-            kind: "workflow".into(),
-            channels: Vec::new(),
-            enabled: true,
-        },
         meta,
+        "Nudge when waiting on the customer",
+        "workflow",
+        &[],
+        &graph,
     )
-    .await?;
-    flows::save_draft(state, owner, f.id, &graph).await?;
-    flows::publish(state, owner, f.id, meta).await?;
-    Ok(())
+    .await
 }
 
 /// Routing: agents' skills, and queues for billing (load balanced, overflowing

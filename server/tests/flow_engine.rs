@@ -121,6 +121,17 @@ fn support(team: i32) -> FlowGraph {
 }
 
 async fn publish(app: &TestApp, ws: &Ws, name: &str, channels: &[&str], g: &FlowGraph) -> i32 {
+    publish_as(app, ws, name, "chatbot", channels, g).await
+}
+
+async fn publish_as(
+    app: &TestApp,
+    ws: &Ws,
+    name: &str,
+    kind: &str,
+    channels: &[&str],
+    g: &FlowGraph,
+) -> i32 {
     let meta = RequestMeta::default();
     let f = app::services::flows::save_settings(
         &app.state,
@@ -128,7 +139,7 @@ async fn publish(app: &TestApp, ws: &Ws, name: &str, channels: &[&str], g: &Flow
         &FlowSettingsForm {
             id: None,
             name: name.into(),
-            kind: "chatbot".into(),
+            kind: kind.into(),
             channels: channels.iter().map(|c| (*c).to_owned()).collect(),
             enabled: true,
         },
@@ -631,28 +642,7 @@ fn act(a: RuleAction) -> NodeKind {
 }
 
 async fn publish_workflow(app: &TestApp, ws: &Ws, name: &str, g: &FlowGraph) -> i32 {
-    let meta = RequestMeta::default();
-    let f = app::services::flows::save_settings(
-        &app.state,
-        &ws.actor,
-        &FlowSettingsForm {
-            id: None,
-            name: name.into(),
-            kind: "workflow".into(),
-            channels: Vec::new(),
-            enabled: true,
-        },
-        &meta,
-    )
-    .await
-    .unwrap();
-    app::services::flows::save_draft(&app.state, &ws.actor, f.id, g)
-        .await
-        .unwrap();
-    app::services::flows::publish(&app.state, &ws.actor, f.id, &meta)
-        .await
-        .unwrap();
-    f.id
+    publish_as(app, ws, name, "workflow", &[], g).await
 }
 
 async fn tags_of(app: &TestApp, ws: &Ws, id: i32) -> Vec<String> {

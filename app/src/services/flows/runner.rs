@@ -148,36 +148,52 @@ impl Stage for FlowStage {
             return Ok(());
         }
         let text = message_text(&**uow, scope, *message_id).await?;
-        let t = now();
         let mut vars = BTreeMap::new();
         vars.insert(
             "first_message".to_owned(),
             crate::services::inbox::excerpt(&text, 500),
         );
-        let run = flow_session::ActiveModel {
-            workspace_id: Set(scope.workspace_id()),
-            flow_id: Set(f.id),
-            version: Set(version.version),
-            conversation_id: Set(c.id),
-            channel: Set(channel.as_str().to_owned()),
-            node: Set(String::new()),
-            status: Set("waiting_input".into()),
-            vars: Set(serde_json::to_string(&vars).unwrap_or_else(|_| "{}".into())),
-            steps: Set(0),
-            timer_seq: Set(0),
-            wake_at: Set(None),
-            started_at: Set(t),
-            updated_at: Set(t),
-            ended_at: Set(None),
-            kind: Set(CHATBOT.to_owned()),
-            ..Default::default()
-        }
-        .insert(&**uow)
-        .await?;
+        let run = insert_run(&**uow, scope, (f.id, version.version), &c, CHATBOT, &vars).await?;
         let after = step(uow, scope, run, &RunInput::Begin).await?;
         claim(uow, *conversation_id, &after);
         Ok(())
     }
+}
+
+/// Inserts a new run of a flow's version (`(flow id, version)`) on a
+/// conversation; [`step`] with [`RunInput::Begin`] then takes its first steps.
+///
+/// # Errors
+/// Database errors.
+pub(super) async fn insert_run(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+    (flow_id, version): (i32, i32),
+    c: &conversation::Model,
+    kind: &str,
+    vars: &BTreeMap<String, String>,
+) -> ServiceResult<flow_session::Model> {
+    let t = now();
+    Ok(flow_session::ActiveModel {
+        workspace_id: Set(scope.workspace_id()),
+        flow_id: Set(flow_id),
+        version: Set(version),
+        conversation_id: Set(c.id),
+        channel: Set(c.channel.clone()),
+        node: Set(String::new()),
+        status: Set("waiting_input".into()),
+        vars: Set(serde_json::to_string(vars).unwrap_or_else(|_| "{}".into())),
+        steps: Set(0),
+        timer_seq: Set(0),
+        wake_at: Set(None),
+        started_at: Set(t),
+        updated_at: Set(t),
+        ended_at: Set(None),
+        kind: Set(kind.to_owned()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
 }
 
 /// The message was the flow's: the AI agent leaves it alone, and so does

@@ -25,10 +25,10 @@ use crate::services::inbox::conversations;
 use crate::services::stages::{Stage, StageEvent};
 use crate::services::tenancy::Scoped;
 use crate::services::uow::UnitOfWork;
-use crate::services::{now, ServiceError, ServiceResult};
+use crate::services::{ServiceError, ServiceResult};
 use crate::types::{all_hold, FlowGraph, NodeKind, RuleEvent, RunInput, Status, WaitEvent};
 use entity::{flow, flow_session, flow_version};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -250,26 +250,14 @@ async fn start_matching(
             continue;
         }
         uow.first_time(("workflow.start", f.id, cid));
-        let t = now();
-        let run = flow_session::ActiveModel {
-            workspace_id: Set(scope.workspace_id()),
-            flow_id: Set(f.id),
-            version: Set(version),
-            conversation_id: Set(cid),
-            channel: Set(c.channel.clone()),
-            node: Set(String::new()),
-            status: Set("waiting_timer".into()),
-            vars: Set("{}".into()),
-            steps: Set(0),
-            timer_seq: Set(0),
-            wake_at: Set(None),
-            started_at: Set(t),
-            updated_at: Set(t),
-            ended_at: Set(None),
-            kind: Set(WORKFLOW.to_owned()),
-            ..Default::default()
-        }
-        .insert(&**uow)
+        let run = runner::insert_run(
+            &**uow,
+            scope,
+            (f.id, version),
+            &c,
+            WORKFLOW,
+            &BTreeMap::new(),
+        )
         .await?;
         uow.first_time(("workflow.run", run.id, 0));
         runner::step(uow, scope, run, &RunInput::Begin).await?;
