@@ -272,20 +272,20 @@ async fn seed_workflow(
             }],
         }),
         nodes: vec![
-            node("start", 40.0, 160.0, NodeKind::Start),
-            node("quiet", 300.0, 160.0, wait(2 * 24 * 60)),
+            node("start", 40.0, 40.0, NodeKind::Start),
+            node("quiet", 300.0, 40.0, wait(2 * 24 * 60)),
             node(
                 "nudge",
-                560.0,
-                260.0,
+                300.0,
+                200.0,
                 act(RuleAction::Reply {
                     text: "Hi {{ customer.first_name }}, just checking in on {{ ticket.number }}: is there anything else we can do? Reply here and we'll pick it up.".into(),
                 }),
             ),
-            node("quiet_again", 820.0, 260.0, wait(3 * 24 * 60)),
+            node("quiet_again", 560.0, 200.0, wait(3 * 24 * 60)),
             node(
                 "solve",
-                1080.0,
+                560.0,
                 360.0,
                 act(RuleAction::SetStatus {
                     status: "solved".into(),
@@ -293,13 +293,13 @@ async fn seed_workflow(
             ),
             node(
                 "note",
-                1340.0,
+                820.0,
                 360.0,
                 act(RuleAction::Note {
                     text: "Solved by the workflow: no reply in five days after the ticket went to Pending.".into(),
                 }),
             ),
-            node("end", 1080.0, 80.0, NodeKind::End),
+            node("end", 820.0, 40.0, NodeKind::End),
         ],
         edges: vec![
             edge("start", "next", "quiet"),

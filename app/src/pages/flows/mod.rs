@@ -71,7 +71,7 @@ pub fn FlowsPage() -> impl IntoView {
                             <tr data-testid="flow-row">
                                 <td><A href=format!("/app/flows/{}", f.id)>{f.name.clone()}</A></td>
                                 <td>{if f.kind == "workflow" { "Workflow" } else { "Chatbot" }}</td>
-                                <td>{f.channels.join(", ")}</td>
+                                <td>{if f.kind == "workflow" { "tickets".to_owned() } else { f.channels.join(", ") }}</td>
                                 <td>{match (f.published_version, f.enabled) {
                                     (Some(v), true) => format!("v{v}, on"),
                                     (Some(v), false) => format!("v{v}, off"),

@@ -118,7 +118,7 @@ pub fn Preview(editor: Editor, current: RwSignal<Option<String>>) -> impl IntoVi
     let status = move || state.with(|s| s.as_ref().map(|s| s.status.clone()));
     view! {
         <div class="fb-preview" data-testid="flow-preview">
-            <div class="row gap">
+            <div class="row gap wrap">
                 <button class="btn btn-small btn-primary" data-testid="preview-start" on:click=move |_| restart()>
                     {move || if state.with(Option::is_some) { "Restart" } else { "Start the preview" }}
                 </button>
