@@ -27,6 +27,9 @@
 //!   without asking it.
 //! - **End** (or a hand-off) releases the conversation: routing takes it in the
 //!   same step, and the customer's next message goes to the AI agent as usual.
+//! - **Workflows** (runs with `kind = workflow`, started by
+//!   [`super::workflows::WorkflowStage`]) use the same [`step`], timers and
+//!   records; their ticket actions are the automation rules' actions.
 
 use crate::services::activity::Who;
 use crate::services::automation::conditions::Fact;
@@ -63,7 +66,6 @@ pub const CHATBOT: &str = "chatbot";
 pub const WORKFLOW: &str = "workflow";
 
 /// Statuses of a run that is still going.
-/// The statuses of a run that is not over.
 pub const ACTIVE: [&str; 4] = [
     "waiting_input",
     "waiting_timer",
