@@ -118,6 +118,26 @@ pub async fn user_names(
         .collect())
 }
 
+/// The workspace's members as (user id, name), by name (one statement).
+///
+/// # Errors
+/// Database errors.
+pub async fn member_names(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+) -> ServiceResult<Vec<(i32, String)>> {
+    let mut out: Vec<(i32, String)> = scope
+        .find::<membership::Entity>()
+        .find_also_related(user::Entity)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|(_, u)| u.map(|u| (u.id, u.name)))
+        .collect();
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(out)
+}
+
 /// Loads a user by id.
 ///
 /// # Errors

@@ -13,16 +13,14 @@ pub mod engine;
 
 use super::activity::{self, Entry, Who};
 use super::context::{Actor, RequestMeta};
-use super::tenancy::{global, Scoped};
+use super::tenancy::Scoped;
 use super::{now, AppState, ServiceError, ServiceResult};
 use crate::permissions::Action;
 use crate::types::{
     Cond, DryRunResult, NotifyTarget, Priority, RuleAction, RuleEvent, RuleField, RuleFiringView,
     RuleForm, RuleKind, RuleVersionView, RuleView, RulesPage, Status, MAX_RULE_ACTIONS,
 };
-use entity::{
-    custom_field_def, membership, rule, rule_firing, rule_version, team, user, webhook_endpoint,
-};
+use entity::{custom_field_def, rule, rule_firing, rule_version, team, webhook_endpoint};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, IntoActiveModel, QueryFilter, QueryOrder,
     QuerySelect, Set, SqlErr, TransactionTrait,
@@ -102,21 +100,7 @@ impl Lookups {
 }
 
 async fn lookups(db: &impl ConnectionTrait, scope: Scoped) -> ServiceResult<Lookups> {
-    let ids: Vec<i32> = scope
-        .find::<membership::Entity>()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|m| m.user_id)
-        .collect();
-    let mut members: Vec<(i32, String)> = global::<user::Entity>()
-        .filter(user::Column::Id.is_in(ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.name))
-        .collect();
-    members.sort_by(|a, b| a.1.cmp(&b.1));
+    let members = super::context::member_names(db, scope).await?;
     let teams = scope
         .find::<team::Entity>()
         .order_by_asc(team::Column::Name)

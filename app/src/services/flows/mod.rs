@@ -125,19 +125,7 @@ pub async fn editor_options(
             (e.id, label)
         })
         .collect();
-    let ids: Vec<i32> = actor
-        .scope
-        .find::<entity::membership::Entity>()
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|m| m.user_id)
-        .collect();
-    let mut members: Vec<(i32, String)> = crate::services::context::user_names(&state.db, ids)
-        .await?
-        .into_iter()
-        .collect();
-    members.sort_by(|a, b| a.1.cmp(&b.1));
+    let members = super::context::member_names(&state.db, actor.scope).await?;
     let fields = actor
         .scope
         .find::<entity::custom_field_def::Entity>()
