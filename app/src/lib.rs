@@ -97,6 +97,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("settings/routing") view={Lazy::<r::Routing>::new()}/>
                     <Route path=path!("flows") view={Lazy::<r::Flows>::new()}/>
                     <Route path=path!("flows/:id") view={Lazy::<r::FlowEditor>::new()}/>
+                    <Route path=path!("segments") view={Lazy::<r::Segments>::new()}/>
                 </ParentRoute>
             </Routes>
         </Router>

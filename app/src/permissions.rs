@@ -121,6 +121,8 @@ pub enum Action {
     WorkTasks,
     /// Create, change, dry-run and switch automation rules (triggers, automations).
     ManageAutomation,
+    /// Define customer segments (who a campaign, message, tour or flow reaches).
+    ManageSegments,
 }
 
 use Role::{Admin as A, Agent as G, Collaborator as C, LightAgent as L, Owner as O};
@@ -158,6 +160,7 @@ pub const MATRIX: &[(Action, &[Role])] = &[
     (Action::ManageAiPolicies, &[O, A]),
     (Action::WorkTasks, &[O, A, G]),
     (Action::ManageAutomation, &[O, A]),
+    (Action::ManageSegments, &[O, A]),
 ];
 
 /// Whether `role` may perform `action`.
@@ -183,7 +186,7 @@ mod tests {
         for (a, _) in MATRIX {
             assert!(seen.insert(*a), "{a:?} listed twice");
         }
-        assert_eq!(seen.len(), 31);
+        assert_eq!(seen.len(), 32);
     }
 
     #[test]

@@ -12,8 +12,10 @@
 
 use crate::pages::{
     actions, activity, admin, ai, api_keys, auth, channels, flows, inbox, inbox_settings, kb,
-    notifications, ops, portal, procedures, routing, rules, settings, sla, support, team, webhooks,
+    notifications, ops, portal, procedures, routing, rules, segments, settings, sla, support, team,
+    webhooks,
 };
+use crate::permissions::Action;
 use leptos::prelude::*;
 use leptos_router::LazyRoute;
 
@@ -23,7 +25,7 @@ use leptos_router::LazyRoute;
 macro_rules! area {
     (
         $(#[$area_doc:meta])* $area:ident, $split:ident, $preload:ident {
-            $($(#[$doc:meta])* $page:ident => $component:path;)*
+            $($(#[$doc:meta])* $page:ident => $component:path $(, needs $action:ident)?;)*
         }
     ) => {
         $(#[$area_doc])*
@@ -35,7 +37,12 @@ macro_rules! area {
         #[lazy]
         fn $split(page: $area) -> AnyView {
             match page {
-                $($area::$page => $component().into_any(),)*
+                $($area::$page => {
+                    $(if let Some(denied) = admin::no_access(Action::$action) {
+                        return denied;
+                    })?
+                    $component().into_any()
+                })*
             }
         }
 
@@ -90,7 +97,7 @@ area! {
     /// The signed-in home page.
     HomeArea, home_area, __preload_home_area {
         /// `/app`.
-        Home => admin::HomePage;
+        Home => admin::HomePage, needs ViewWorkspace;
     }
 }
 
@@ -98,7 +105,7 @@ area! {
     /// The inbox: list, conversation pane, composer, AI assist.
     InboxArea, inbox_area, __preload_inbox_area {
         /// `/app/inbox`.
-        Inbox => inbox::InboxPage;
+        Inbox => inbox::InboxPage, needs ViewInbox;
     }
 }
 
@@ -106,15 +113,15 @@ area! {
     /// The AI agent that acts: approvals, tasks, action policies.
     ActionsArea, actions_area, __preload_actions_area {
         /// `/app/approvals`.
-        Approvals => actions::ApprovalsPage;
+        Approvals => actions::ApprovalsPage, needs ViewInbox;
         /// `/app/tasks`.
-        Tasks => actions::TasksPage;
+        Tasks => actions::TasksPage, needs ViewInbox;
         /// `/app/settings/ai-policies`.
-        AiPolicies => actions::PoliciesPage;
+        AiPolicies => actions::PoliciesPage, needs ManageAiPolicies;
         /// `/app/approvals/loop`.
-        AiLoop => actions::LoopPage;
+        AiLoop => actions::LoopPage, needs ApproveActions;
         /// `/app/settings/procedures`.
-        Procedures => procedures::ProceduresPage;
+        Procedures => procedures::ProceduresPage, needs ManageAiPolicies;
     }
 }
 
@@ -123,22 +130,24 @@ area! {
     /// hours join it.
     AutomationArea, automation_area, __preload_automation_area {
         /// `/app/settings/rules`.
-        Rules => rules::RulesPage;
+        Rules => rules::RulesPage, needs ManageAutomation;
         /// `/app/settings/sla`.
-        Sla => sla::SlaPage;
+        Sla => sla::SlaPage, needs ManageAutomation;
         /// `/app/settings/routing`.
-        Routing => routing::RoutingPage;
+        Routing => routing::RoutingPage, needs ManageAutomation;
     }
 }
 
 area! {
-    /// The builders: the flow list and the flow canvas (campaigns and tours join
-    /// it, reusing the canvas).
+    /// The builders: the flow list, the flow canvas and customer segments
+    /// (campaigns and tours join it, reusing the canvas).
     BuildersArea, builders_area, __preload_builders_area {
         /// `/app/flows`.
-        Flows => flows::FlowsPage;
+        Flows => flows::FlowsPage, needs ManageAutomation;
         /// `/app/flows/:id`.
-        FlowEditor => flows::FlowEditorPage;
+        FlowEditor => flows::FlowEditorPage, needs ManageAutomation;
+        /// `/app/segments`.
+        Segments => segments::SegmentsPage, needs ManageSegments;
     }
 }
 
@@ -146,9 +155,9 @@ area! {
     /// The knowledge base and its article editor.
     KnowledgeArea, knowledge_area, __preload_knowledge_area {
         /// `/app/kb`.
-        Knowledge => kb::KbPage;
+        Knowledge => kb::KbPage, needs ViewKnowledge;
         /// `/app/kb/articles/:id`.
-        ArticleEditor => kb::ArticleEditorPage;
+        ArticleEditor => kb::ArticleEditorPage, needs ViewKnowledge;
     }
 }
 
@@ -156,7 +165,7 @@ area! {
     /// The AI agent's overview (charts).
     AiArea, ai_area, __preload_ai_area {
         /// `/app/ai`.
-        AiOverview => ai::AiPage;
+        AiOverview => ai::AiPage, needs ViewAiReports;
     }
 }
 
@@ -164,13 +173,13 @@ area! {
     /// The team and the operations pages.
     TeamArea, team_area, __preload_team_area {
         /// `/app/team`.
-        Team => team::TeamPage;
+        Team => team::TeamPage, needs ViewTeam;
         /// `/app/activity`.
-        Activity => activity::ActivityPage;
+        Activity => activity::ActivityPage, needs ViewActivityLog;
         /// `/app/outbox`.
-        Outbox => ops::OutboxPage;
+        Outbox => ops::OutboxPage, needs ViewOutbox;
         /// `/app/jobs`.
-        Jobs => ops::JobsPage;
+        Jobs => ops::JobsPage, needs ViewJobs;
     }
 }
 
@@ -179,20 +188,20 @@ area! {
     /// notifications.
     SettingsArea, settings_area, __preload_settings_area {
         /// `/app/settings`.
-        WorkspaceSettings => settings::WorkspaceSettingsPage;
+        WorkspaceSettings => settings::WorkspaceSettingsPage, needs ViewWorkspace;
         /// `/app/profile`.
-        Profile => settings::ProfilePage;
+        Profile => settings::ProfilePage, needs ViewWorkspace;
         /// `/app/settings/inbox`.
-        InboxSettings => inbox_settings::InboxSettingsPage;
+        InboxSettings => inbox_settings::InboxSettingsPage, needs ViewInbox;
         /// `/app/settings/api-keys`.
-        ApiKeys => api_keys::ApiKeysPage;
+        ApiKeys => api_keys::ApiKeysPage, needs ManageApiKeys;
         /// `/app/settings/channels`.
-        Channels => channels::ChannelsPage;
+        Channels => channels::ChannelsPage, needs ManageChannels;
         /// `/app/settings/webhooks`.
-        Webhooks => webhooks::WebhooksPage;
+        Webhooks => webhooks::WebhooksPage, needs ManageWebhooks;
         /// `/app/profile/notifications`.
-        MyNotifications => notifications::MyNotificationsPage;
+        MyNotifications => notifications::MyNotificationsPage, needs ViewWorkspace;
         /// `/app/settings/notifications`.
-        NotificationSettings => notifications::NotificationSettingsPage;
+        NotificationSettings => notifications::NotificationSettingsPage, needs ManageWorkspaceSettings;
     }
 }

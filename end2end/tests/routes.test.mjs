@@ -38,6 +38,7 @@ const ADMIN_ROUTES = [
   '/app/settings/routing',
   '/app/flows',
   '/app/flows/1',
+  '/app/segments',
   '/app/settings/notifications',
   '/app/profile/notifications',
   '/app/inbox?c=1',

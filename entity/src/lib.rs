@@ -55,6 +55,7 @@ pub mod rule;
 pub mod rule_firing;
 pub mod rule_version;
 pub mod saved_view;
+pub mod segment;
 pub mod session;
 pub mod side_conversation;
 pub mod sla_policy;
@@ -148,7 +149,8 @@ tenant!(
     rule_firing,
     business_schedule,
     sla_policy,
-    routing_queue
+    routing_queue,
+    segment
 );
 
 impl GlobalEntity for user::Entity {}

@@ -72,6 +72,7 @@ pub async fn seed(state: &AppState) -> ServiceResult<()> {
     seed_sla(state, &actor).await?;
     seed_routing(state, &actor).await?;
     seed_rules(state, &actor, &meta).await?;
+    seed_segments(state, &actor, &meta).await?;
     seed_flows(state, &actor, &meta).await?;
     // The demo's open tickets get their SLA targets too.
     app::services::hours::sla::backfill(state, scope).await?;
@@ -126,6 +127,62 @@ async fn publish_flow(
 /// an order, talk to a person; a typed question goes to the AI agent), a
 /// question goes straight to the AI agent; order questions collect a checked
 /// email and go to Tier 1.
+/// Segments a marketer would start from.
+async fn seed_segments(
+    state: &AppState,
+    owner: &app::services::Actor,
+    meta: &RequestMeta,
+) -> ServiceResult<()> {
+    use app::types::{Cond, CondOp, SegmentForm};
+    let test = |field: &str, op: CondOp, value: &str| Cond::Test {
+        field: field.into(),
+        op,
+        value: value.into(),
+    };
+    let segments = [
+        (
+            "Regulars",
+            "Three tickets or more: they know us; greet them as such.",
+            Cond::Group {
+                any: false,
+                items: vec![test("tickets.count", CondOp::Above, "2")],
+            },
+        ),
+        (
+            "Waiting on us",
+            "Someone with an open ticket, or who chatted with us this week.",
+            Cond::Group {
+                any: true,
+                items: vec![
+                    test("tickets.open", CondOp::Above, "0"),
+                    Cond::Group {
+                        any: false,
+                        items: vec![
+                            test("tickets.channels", CondOp::Includes, "chat"),
+                            test("tickets.days_since_last", CondOp::Below, "7"),
+                        ],
+                    },
+                ],
+            },
+        ),
+    ];
+    for (name, description, conditions) in segments {
+        app::services::segments::save(
+            state,
+            owner,
+            &SegmentForm {
+                id: None,
+                name: name.into(),
+                description: description.into(),
+                conditions,
+            },
+            meta,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 async fn seed_flows(
     state: &AppState,
     owner: &app::services::Actor,

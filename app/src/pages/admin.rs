@@ -168,6 +168,11 @@ const NAV: &[NavItem] = &[
         action: Action::ManageAutomation,
     },
     NavItem {
+        href: "/app/segments",
+        label: "Segments",
+        action: Action::ManageSegments,
+    },
+    NavItem {
         href: "/app/settings/sla",
         label: "Business hours & SLAs",
         action: Action::ManageAutomation,
@@ -419,6 +424,33 @@ pub fn HomePage() -> impl IntoView {
             })}
         </Transition>
     }
+}
+
+/// The page a role may not use, in place of the page itself: says so (and answers
+/// 403 when rendered on the server), and builds none of the page, so no resource
+/// asks the server for what it would refuse, not even when a live update arrives.
+/// `None` when the signed-in member may use it. Pages declare what they need in
+/// [`crate::routes`].
+pub fn no_access(action: Action) -> Option<AnyView> {
+    let role = use_session()?.role();
+    if can(role, action) {
+        return None;
+    }
+    #[cfg(feature = "ssr")]
+    if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
+        r.set_status(http::StatusCode::FORBIDDEN);
+    }
+    Some(
+        view! {
+            <Title text="No access"/>
+            <section class="card" data-testid="no-access">
+                <h1>"You can't open this page"</h1>
+                <p class="muted">{format!("Your role ({}) does not allow this. Ask a workspace admin.", role.label())}</p>
+                <a class="btn" href="/app">"Go to Home"</a>
+            </section>
+        }
+        .into_any(),
+    )
 }
 
 /// 404.

@@ -8,6 +8,7 @@ pub mod ai_assist;
 pub mod api_keys;
 pub mod auth;
 pub mod channels;
+pub mod conditions;
 pub mod conversation;
 pub mod flows;
 #[cfg(feature = "ssr")]
@@ -21,6 +22,7 @@ pub mod portal;
 pub mod procedures;
 pub mod routing;
 pub mod rules;
+pub mod segments;
 pub mod settings;
 pub mod sla;
 pub mod support;

@@ -21,6 +21,7 @@ pub mod procedures;
 pub mod profile;
 pub mod routing;
 pub mod rules;
+pub mod segments;
 pub mod team;
 pub mod workspace;
 

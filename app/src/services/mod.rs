@@ -26,6 +26,7 @@ pub mod notify;
 pub mod rate_limit;
 pub mod routing;
 pub mod security;
+pub mod segments;
 pub mod stages;
 pub mod tasks;
 pub mod team;

@@ -116,6 +116,14 @@ pub struct FlowBranch {
     pub value: String,
 }
 
+impl FlowBranch {
+    /// The segment a branch tests (subject `segment.<id>`, compared with `yes`
+    /// or `no`), if it tests one.
+    pub fn segment(&self) -> Option<i32> {
+        self.subject.trim().strip_prefix("segment.")?.parse().ok()
+    }
+}
+
 /// What an action node does (through the same services as automation rules).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -479,6 +487,27 @@ fn valid_id(id: &str) -> bool {
 }
 
 impl FlowGraph {
+    /// The segments its conditions test: (the step, none for the trigger; id).
+    pub fn segments_used(&self) -> Vec<(Option<String>, i32)> {
+        let mut out: Vec<(Option<String>, i32)> = self
+            .trigger
+            .iter()
+            .flat_map(|t| t.only_if.iter().filter_map(FlowBranch::segment))
+            .map(|id| (None, id))
+            .collect();
+        for n in &self.nodes {
+            if let NodeKind::Condition { branches } = &n.kind {
+                out.extend(
+                    branches
+                        .iter()
+                        .filter_map(FlowBranch::segment)
+                        .map(|id| (Some(n.id.clone()), id)),
+                );
+            }
+        }
+        out
+    }
+
     /// A new graph: a start node and an end node, connected.
     pub fn starter() -> Self {
         Self {
@@ -864,6 +893,13 @@ impl FlowGraph {
                         !b.op.needs_value() || !b.value.trim().is_empty(),
                         &format!("branch {} needs a value to compare with.", i + 1),
                     );
+                    need(
+                        !b.subject.trim().starts_with("segment.") || b.segment().is_some(),
+                        &format!(
+                            "branch {} tests a segment by its number: segment.<id>.",
+                            i + 1
+                        ),
+                    );
                 }
             }
             NodeKind::SetVariable { variable, .. } => {
@@ -1114,6 +1150,9 @@ pub struct FlowEditorOptions {
     pub teams: Vec<(i32, String)>,
     /// Webhook endpoints an action can call (id, description or URL).
     pub endpoints: Vec<(i32, String)>,
+    /// Customer segments a condition can test (id, name).
+    #[serde(default)]
+    pub segments: Vec<(i32, String)>,
 }
 
 /// How runs went through one step.

@@ -466,5 +466,7 @@ mod flows;
 pub use flows::*;
 mod flow_run;
 pub use flow_run::*;
+mod segments;
+pub use segments::*;
 
 pub use widget_protocol::*;

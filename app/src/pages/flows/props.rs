@@ -102,7 +102,7 @@ pub fn StepSettings(editor: Editor, options: FlowEditorOptions) -> impl IntoView
         let kind = n.kind.clone();
         let body = match kind.clone() {
             NodeKind::Start => match trigger {
-                Some(t) => trigger_form(t, move |t| editor.set_trigger(t)).into_any(),
+                Some(t) => trigger_form(t, options, move |t| editor.set_trigger(t)).into_any(),
                 None => view! { <p class="muted">"Runs when a customer's first message opens a conversation on one of the flow's channels."</p> }.into_any(),
             },
             NodeKind::TicketAction { action } => ticket_action_form(action, options, move |a| set(NodeKind::TicketAction { action: a })).into_any(),
@@ -174,6 +174,7 @@ pub fn StepSettings(editor: Editor, options: FlowEditorOptions) -> impl IntoView
                         set(NodeKind::Condition { branches });
                     })}
                     <p class="muted small">{subjects_help()}</p>
+                    {segments_help(options)}
                 }.into_any()
             }
             NodeKind::Ask { prompt, input, variable, timeout_mins, typed } => {
@@ -332,6 +333,24 @@ fn subjects_help() -> String {
     )
 }
 
+/// The workspace's segments as a condition names them.
+fn segments_help(options: StoredValue<FlowEditorOptions>) -> impl IntoView {
+    let segments = options.with_value(|o| o.segments.clone());
+    if segments.is_empty() {
+        return view! {
+            <p class="muted small" data-testid="segments-help">"No segments yet: make one under Segments to branch on who the customer is."</p>
+        }.into_any();
+    }
+    view! {
+        <p class="muted small" data-testid="segments-help">"Segments (compare with yes or no): "
+            {segments.into_iter().map(|(id, name)| view! {
+                <code>{format!("segment.{id}")}</code>" " {name} "; "
+            }).collect_view()}
+        </p>
+    }
+    .into_any()
+}
+
 fn branches_text(branches: &[FlowBranch]) -> String {
     branches
         .iter()
@@ -358,6 +377,7 @@ fn parse_branches(t: &str) -> Vec<FlowBranch> {
 /// hold then.
 fn trigger_form(
     t: WorkflowTrigger,
+    options: StoredValue<FlowEditorOptions>,
     set: impl Fn(WorkflowTrigger) + Clone + Send + Sync + 'static,
 ) -> impl IntoView {
     let cur = StoredValue::new(t.clone());
@@ -390,6 +410,7 @@ fn trigger_form(
         {text_field("Only if (all hold): subject | op | value per line", "trigger-only-if", branches_text(&t.only_if), true,
             move |x| change(&|t| t.only_if = parse_branches(&x)))}
         <p class="muted small">{subjects_help()}</p>
+        {segments_help(options)}
     }
 }
 

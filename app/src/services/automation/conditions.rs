@@ -271,7 +271,7 @@ pub fn validate(c: &Cond, fields: &[RuleField]) -> Result<(), String> {
     use crate::types::{MAX_CONDITIONS, MAX_GROUP_DEPTH};
     if c.count() > MAX_CONDITIONS {
         return Err(format!(
-            "A rule can have at most {MAX_CONDITIONS} conditions; split it into two rules."
+            "At most {MAX_CONDITIONS} conditions are allowed; split them into two rules or segments."
         ));
     }
     if c.depth() > MAX_GROUP_DEPTH {

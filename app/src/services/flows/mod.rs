@@ -149,7 +149,9 @@ pub async fn editor_options(
         .iter()
         .map(|t| (t.name.to_owned(), t.label.to_owned()))
         .collect();
+    let segments = super::segments::names(&state.db, actor.scope).await?;
     Ok(crate::types::FlowEditorOptions {
+        segments,
         members,
         fields,
         rules,
@@ -458,6 +460,7 @@ async fn checked_for_publish(
         })
         .collect();
     super::automation::check_workflow_actions(db, actor.scope, steps).await?;
+    super::segments::check_flow(db, actor.scope, &graph).await?;
     serde_json::to_string(&graph).map_err(|e| ServiceError::Internal(e.to_string()))
 }
 

@@ -340,7 +340,9 @@ pub async fn step(
 ) -> ServiceResult<RunStatus> {
     let (flow_name, graph) = graph_of(&**uow, scope, &run).await?;
     let c = conversations::find(&**uow, scope, run.conversation_id).await?;
-    let facts = facts(&**uow, scope, &c).await?;
+    let mut facts = facts(&**uow, scope, &c).await?;
+    facts
+        .extend(crate::services::segments::flow_facts(&**uow, scope, &graph, c.customer_id).await?);
     let state = if matches!(input, RunInput::Begin) {
         let mut s = begin(&graph);
         s.vars = serde_json::from_str(&run.vars).unwrap_or_default();

@@ -243,6 +243,11 @@ async fn start_matching(
         if ticket_facts.is_none() {
             ticket_facts = Some(facts(&**uow, scope, &c).await?);
         }
+        if let Some(fx) = ticket_facts.as_mut() {
+            fx.extend(
+                crate::services::segments::flow_facts(&**uow, scope, &g, c.customer_id).await?,
+            );
+        }
         let holds = ticket_facts
             .as_ref()
             .is_some_and(|fx| all_hold(&trigger.only_if, &BTreeMap::new(), fx));
