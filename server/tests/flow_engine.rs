@@ -616,6 +616,133 @@ async fn flow_runs_are_kept_to_their_workspace(b: Backend) {
     app.finish().await;
 }
 
+/// A Create ticket step opens an email ticket in the customer's words, in the
+/// chosen team's queue; the chat is told its number; neither the AI agent nor a
+/// chatbot flow on email answers the new ticket.
+async fn a_create_ticket_step_opens_an_email_ticket(b: Backend) {
+    let app = TestApp::new(b).await;
+    let ws = workspace(&app, "olga@acme.test", "Acme").await;
+    app::services::ai::settings::enable_builtin(&app.state.db, ws.scope, &["chat", "email"])
+        .await
+        .unwrap();
+    let team = app::services::inbox::setup::create_team(&app.state, &ws.actor, "Night desk", &[])
+        .await
+        .unwrap()
+        .id;
+    let g = FlowGraph {
+        schema: app::types::FLOW_SCHEMA,
+        trigger: None,
+        nodes: vec![
+            n("start", NodeKind::Start),
+            n("what", ask("What happened?", AskInput::Text, "problem", None)),
+            n(
+                "ticket",
+                NodeKind::Action {
+                    action: app::types::FlowAction::CreateTicket {
+                        subject: "From the chat: {{ answer.problem }}".into(),
+                        body: "{{ answer.problem }}".into(),
+                        team_id: Some(team),
+                        priority: "high".into(),
+                        reply: "Thanks {{ customer.first_name }}! Ticket {{ new_ticket }} is open; we will email you.".into(),
+                    },
+                },
+            ),
+            n("end", NodeKind::End),
+        ],
+        edges: vec![
+            e("start", "next", "what"),
+            e("what", "next", "ticket"),
+            e("ticket", "next", "end"),
+        ],
+    };
+    publish(&app, &ws, "After hours", &["chat"], &g).await;
+    // A chatbot flow on email must not take the new ticket.
+    let greeter = FlowGraph {
+        schema: app::types::FLOW_SCHEMA,
+        trigger: None,
+        nodes: vec![
+            n("start", NodeKind::Start),
+            n("hi", say("Hi from the email bot")),
+            n("end", NodeKind::End),
+        ],
+        edges: vec![e("start", "next", "hi"), e("hi", "next", "end")],
+    };
+    publish(&app, &ws, "Email greeter", &["email"], &greeter).await;
+
+    let chat = write(&app, &ws, Channel::Chat, "ann", "hello", None).await;
+    write(
+        &app,
+        &ws,
+        Channel::Chat,
+        "ann",
+        "My stove leaks gas",
+        Some(chat),
+    )
+    .await;
+    let c = conv(&app, &ws, chat).await;
+    let tickets = ws
+        .scope
+        .find::<conversation::Entity>()
+        .filter(conversation::Column::CustomerId.eq(c.customer_id))
+        .filter(conversation::Column::Id.ne(chat))
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(tickets.len(), 1, "one new ticket");
+    let t = &tickets[0];
+    assert_eq!(t.channel, "email");
+    assert_eq!(t.subject, "From the chat: My stove leaks gas");
+    assert_eq!(t.priority, "high");
+    assert_eq!(t.team_id, Some(team));
+    let msgs = ws
+        .scope
+        .find::<message::Entity>()
+        .filter(message::Column::ConversationId.eq(t.id))
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(msgs.len(), 1, "only the customer's words: {msgs:?}");
+    assert_eq!(msgs[0].direction, "inbound");
+    assert_eq!(msgs[0].body_text, "My stove leaks gas");
+    // The chat is told the number, and a note links the two.
+    let said = bot_lines(&app, &ws, chat).await;
+    let last = said.last().unwrap();
+    assert_eq!(
+        last.body_text,
+        format!(
+            "Thanks ann! Ticket {} is open; we will email you.",
+            app::types::ticket_ref(t.number)
+        )
+    );
+    let notes = ws
+        .scope
+        .find::<message::Entity>()
+        .filter(message::Column::ConversationId.eq(chat))
+        .filter(message::Column::Kind.eq("note"))
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert!(
+        notes.iter().any(|m| m.body_text.contains("opened ticket")
+            && m.body_text.contains(&app::types::ticket_ref(t.number))),
+        "{notes:?}"
+    );
+    assert_eq!(run_of(&app, &ws, chat).await.status, "done");
+    // A missing subject is a problem that blocks publishing.
+    let mut bad = g.clone();
+    if let NodeKind::Action {
+        action: app::types::FlowAction::CreateTicket { subject, .. },
+    } = &mut bad.nodes[2].kind
+    {
+        subject.clear();
+    }
+    assert!(bad
+        .problems()
+        .iter()
+        .any(|p| p.message.contains("give the ticket a subject")));
+    app.finish().await;
+}
+
 // ---- Visual workflows (C7.5): the same engine on tickets, with the rules' actions.
 
 fn wf(
@@ -1044,6 +1171,7 @@ backend_tests!(
     runs_stay_on_their_version_and_timers_are_durable,
     the_ai_answer_step_hands_back_its_outcome,
     flow_runs_are_kept_to_their_workspace,
+    a_create_ticket_step_opens_an_email_ticket,
     workflows_start_on_their_event_and_act_with_the_rules_actions,
     workflows_wait_for_timers_and_ticket_events_without_looping,
     workflow_definitions_are_checked,

@@ -14,6 +14,10 @@ use std::collections::BTreeMap;
 /// without a wait, so this only guards against a corrupt one).
 pub const MAX_STEPS_PER_TURN: u32 = 100;
 
+/// Where a Create ticket step's reply names the ticket it opened (written
+/// `{{ new_ticket }}`; the engine puts the reference in once the ticket exists).
+pub const NEW_TICKET: &str = "\u{1}new_ticket\u{1}";
+
 /// What a run is doing.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "status")]
@@ -116,6 +120,20 @@ pub enum RunEffect {
     Webhook {
         /// Endpoint id.
         endpoint_id: i32,
+    },
+    /// Open a new ticket for the customer; say `reply` in the conversation with
+    /// [`NEW_TICKET`] replaced by the new ticket's reference.
+    CreateTicket {
+        /// Subject (filled in).
+        subject: String,
+        /// First message (filled in).
+        body: String,
+        /// Team.
+        team_id: Option<i32>,
+        /// Priority name.
+        priority: String,
+        /// The reply (filled in, but for [`NEW_TICKET`]).
+        reply: String,
     },
     /// Let the AI agent answer; call again with [`RunInput::AiOutcome`].
     AiAnswer,
@@ -483,6 +501,23 @@ pub fn advance(
                     FlowAction::Webhook { endpoint_id } => RunEffect::Webhook {
                         endpoint_id: *endpoint_id,
                     },
+                    FlowAction::CreateTicket {
+                        subject,
+                        body,
+                        team_id,
+                        priority,
+                        reply,
+                    } => {
+                        let mut f = facts.clone();
+                        f.insert("new_ticket".into(), NEW_TICKET.into());
+                        RunEffect::CreateTicket {
+                            subject: fill(subject),
+                            body: fill(body),
+                            team_id: *team_id,
+                            priority: priority.clone(),
+                            reply: self::fill(reply, &st.vars, &f),
+                        }
+                    }
                 });
                 Some("next".into())
             }

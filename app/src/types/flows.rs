@@ -150,6 +150,28 @@ pub enum FlowAction {
         /// Endpoint id.
         endpoint_id: i32,
     },
+    /// Open a new email ticket for the customer (say, a question left outside
+    /// business hours), its first message in the customer's words, in a team's
+    /// queue; rules, routing, SLAs and workflows take it from there.
+    CreateTicket {
+        /// Subject (may quote variables: `Stove: {{ answer.model }}`).
+        subject: String,
+        /// The first message, in the customer's words (`{{ answer.problem }}`).
+        body: String,
+        /// The team whose queue it goes to (none: usual routing).
+        #[serde(default)]
+        team_id: Option<i32>,
+        /// `low` … `urgent`.
+        #[serde(default = "normal_priority")]
+        priority: String,
+        /// Said in the chat once it exists; `{{ new_ticket }}` is its reference.
+        #[serde(default)]
+        reply: String,
+    },
+}
+
+fn normal_priority() -> String {
+    "normal".into()
 }
 
 /// What a workflow's "Wait for" step waits for on its ticket.
@@ -752,6 +774,18 @@ impl FlowGraph {
                 }
                 Ok(())
             }
+            NodeKind::Action {
+                action:
+                    FlowAction::CreateTicket {
+                        subject,
+                        body,
+                        reply,
+                        ..
+                    },
+            } if subject.chars().count() > 250 || long(body) || long(reply) => Err(problem(
+                at,
+                format!("A ticket's subject can be at most 250 characters, its message and the reply {MAX_TEXT}."),
+            )),
             NodeKind::Condition { branches } if branches.len() > MAX_BRANCHES => Err(problem(
                 at,
                 format!("A condition can have at most {MAX_BRANCHES} branches."),
@@ -914,6 +948,22 @@ impl FlowGraph {
                 ),
                 FlowAction::Webhook { endpoint_id } => {
                     need(*endpoint_id > 0, "pick a webhook endpoint.")
+                }
+                FlowAction::CreateTicket {
+                    subject,
+                    body,
+                    priority,
+                    ..
+                } => {
+                    need(!subject.trim().is_empty(), "give the ticket a subject.");
+                    need(
+                        !body.trim().is_empty(),
+                        "say what its first message is (the customer's words: {{ answer.… }}).",
+                    );
+                    need(
+                        matches!(priority.as_str(), "low" | "normal" | "high" | "urgent"),
+                        "pick a priority.",
+                    );
                 }
             },
             NodeKind::SuggestArticle { query } => {
@@ -1400,8 +1450,17 @@ mod tests {
                     variable: "v".into(),
                     value: "1".into(),
                 },
-                5 => NodeKind::Action {
+                5 if rng.gen_bool(0.5) => NodeKind::Action {
                     action: FlowAction::Tag { tag: String::new() },
+                },
+                5 => NodeKind::Action {
+                    action: FlowAction::CreateTicket {
+                        subject: "s".repeat(rng.gen_range(0..300)),
+                        body: String::new(),
+                        team_id: None,
+                        priority: "normal".into(),
+                        reply: "{{ new_ticket }}".into(),
+                    },
                 },
                 6 => NodeKind::AiAnswer,
                 7 => NodeKind::Handoff {

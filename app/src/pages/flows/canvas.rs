@@ -70,7 +70,15 @@ pub fn summary(kind: &NodeKind) -> String {
         NodeKind::Ask { prompt, .. } => cut(prompt),
         NodeKind::Condition { branches } => format!("{} branch(es), else", branches.len()),
         NodeKind::SetVariable { variable, .. } => format!("Set {variable}"),
-        NodeKind::Action { action } => cut(&format!("{action:?}")),
+        NodeKind::Action { action } => cut(&match action {
+            crate::types::FlowAction::Tag { tag } => format!("Tag: {tag}"),
+            crate::types::FlowAction::SetField { key, .. } => format!("Set field {key}"),
+            crate::types::FlowAction::SetPriority { priority } => format!("Priority: {priority}"),
+            crate::types::FlowAction::Webhook { .. } => "Call a webhook".to_owned(),
+            crate::types::FlowAction::CreateTicket { subject, .. } => {
+                format!("New ticket: {subject}")
+            }
+        }),
         NodeKind::AiAnswer => "The AI agent answers".into(),
         NodeKind::SuggestArticle { query } => cut(query),
         NodeKind::Handoff { .. } => "To a person".into(),

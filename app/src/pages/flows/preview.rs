@@ -68,6 +68,10 @@ pub fn Preview(editor: Editor, current: RwSignal<Option<String>>) -> impl IntoVi
                     RunEffect::Webhook { endpoint_id } => {
                         Line::Note(format!("Calls webhook endpoint {endpoint_id}"))
                     }
+                    RunEffect::CreateTicket { subject, reply, .. } => Line::Note(format!(
+                        "Opens a ticket “{subject}”, then says: {}",
+                        reply.replace(crate::types::NEW_TICKET, "#1234")
+                    )),
                     RunEffect::AiAnswer => Line::Note("The AI agent answers here".into()),
                     RunEffect::SuggestArticles { query } => {
                         Line::Note(format!("Suggests articles for “{query}”"))

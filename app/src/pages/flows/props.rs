@@ -265,6 +265,16 @@ fn ask_form(
     }
 }
 
+/// A Create ticket step's fields, edited one at a time.
+#[derive(Clone)]
+struct TicketStep {
+    subject: String,
+    body: String,
+    team_id: Option<i32>,
+    priority: String,
+    reply: String,
+}
+
 fn action_form(
     action: FlowAction,
     options: StoredValue<FlowEditorOptions>,
@@ -275,6 +285,7 @@ fn action_form(
         FlowAction::SetField { .. } => "set_field",
         FlowAction::SetPriority { .. } => "set_priority",
         FlowAction::Webhook { .. } => "webhook",
+        FlowAction::CreateTicket { .. } => "create_ticket",
     };
     let s1 = set.clone();
     let picker = view! {
@@ -283,12 +294,20 @@ fn action_form(
                 "set_field" => FlowAction::SetField { key: String::new(), value: String::new() },
                 "set_priority" => FlowAction::SetPriority { priority: "high".into() },
                 "webhook" => FlowAction::Webhook { endpoint_id: 0 },
+                "create_ticket" => FlowAction::CreateTicket {
+                    subject: "From the chat: {{ first_message }}".into(),
+                    body: String::new(),
+                    team_id: None,
+                    priority: "normal".into(),
+                    reply: "Thanks! We opened ticket {{ new_ticket }} and will answer you by email.".into(),
+                },
                 _ => FlowAction::Tag { tag: String::new() },
             })>
                 <option value="tag">"Tag the conversation"</option>
                 <option value="set_field">"Set a field"</option>
                 <option value="set_priority">"Set the priority"</option>
                 <option value="webhook">"Call a webhook"</option>
+                <option value="create_ticket">"Create a ticket"</option>
             </select>
         </label>
     };
@@ -320,6 +339,51 @@ fn action_form(
                         {eps.into_iter().map(|(i, l)| view! { <option value=i.to_string()>{l}</option> }).collect_view()}
                     </select>
                 </label>
+            }.into_any()
+        }
+        FlowAction::CreateTicket { subject, body, team_id, priority, reply } => {
+            let cur = StoredValue::new(TicketStep {
+                subject: subject.clone(),
+                body: body.clone(),
+                team_id,
+                priority: priority.clone(),
+                reply: reply.clone(),
+            });
+            let set = StoredValue::new(set);
+            // One field of the ticket changed.
+            let change = move |f: &dyn Fn(&mut TicketStep)| {
+                cur.update_value(|t| f(t));
+                let t = cur.get_value();
+                set.with_value(|s| {
+                    s(FlowAction::CreateTicket {
+                        subject: t.subject,
+                        body: t.body,
+                        team_id: t.team_id,
+                        priority: t.priority,
+                        reply: t.reply,
+                    });
+                });
+            };
+            let teams = options.with_value(|o| o.teams.clone());
+            view! {
+                {text_field("Subject", "step-ticket-subject", subject, false, move |x| change(&|t| t.subject.clone_from(&x)))}
+                {text_field("First message, the customer's words", "step-ticket-body", body, true, move |x| change(&|t| t.body.clone_from(&x)))}
+                <label class="field"><span>"Team"</span>
+                    <select data-testid="step-ticket-team" prop:value=team_id.map(|t| t.to_string()).unwrap_or_default()
+                        on:change=move |ev| { let v = event_target_value(&ev).parse().ok(); change(&|t| t.team_id = v); }>
+                        <option value="">"Anyone (usual routing)"</option>
+                        {teams.into_iter().map(|(i, name)| view! { <option value=i.to_string()>{name}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label class="field"><span>"Priority"</span>
+                    <select data-testid="step-ticket-priority" prop:value=priority
+                        on:change=move |ev| { let v = event_target_value(&ev); change(&|t| t.priority.clone_from(&v)); }>
+                        <option value="low">"Low"</option><option value="normal">"Normal"</option>
+                        <option value="high">"High"</option><option value="urgent">"Urgent"</option>
+                    </select>
+                </label>
+                {text_field("Then say in the chat ({{ new_ticket }}: its number)", "step-ticket-reply", reply, true, move |x| change(&|t| t.reply.clone_from(&x)))}
+                <p class="muted small">"The ticket goes out by email when the customer's address is known (ask for it first), and through your rules, routing and SLAs like any new ticket."</p>
             }.into_any()
         }
     };

@@ -120,6 +120,10 @@ impl Stage for FlowStage {
         let scope = Scoped::new(*workspace_id);
         // One statement when no flow is involved: a new conversation looks for
         // a published flow, a later message for the conversation's running one.
+        if uow.is_claimed(*conversation_id, "flow.created") {
+            // A ticket a flow's Create ticket step just opened.
+            return Ok(());
+        }
         if !*opened {
             let Some(run) = active_run(&**uow, scope, *conversation_id).await? else {
                 return Ok(());
@@ -521,6 +525,81 @@ async fn record_path(
     Ok(())
 }
 
+/// A Create ticket step: a new ticket for the conversation's customer, by email
+/// when their address is known (else on the conversation's channel), its first
+/// message theirs. It then goes through the pipeline as a new ticket would —
+/// rules, routing, SLAs, workflows — except the AI agent and chatbot flows (a
+/// flow made it; a flow on its channel must not answer it, or make another).
+#[allow(clippy::too_many_arguments)]
+async fn create_ticket(
+    uow: &mut UnitOfWork,
+    scope: Scoped,
+    c: &conversation::Model,
+    flow_name: &str,
+    (subject, body): (&str, &str),
+    team_id: Option<i32>,
+    priority: &str,
+    reply: &str,
+) -> ServiceResult<()> {
+    let priority = Priority::parse(priority).ok_or_else(|| {
+        ServiceError::invalid("priority", format!("Unknown priority `{priority}`."))
+    })?;
+    let customer = crate::services::inbox::customers::find(&**uow, scope, c.customer_id).await?;
+    let channel = if customer.email.as_deref().is_some_and(|e| !e.is_empty()) {
+        Channel::Email
+    } else {
+        Channel::parse(&c.channel).unwrap_or(Channel::Chat)
+    };
+    let new = conversations::create_in(
+        uow,
+        scope,
+        None,
+        conversations::NewConversation {
+            customer: conversations::CustomerRef::Id(c.customer_id),
+            subject: subject.to_owned(),
+            channel,
+            priority,
+            body: body.to_owned(),
+            from_customer: true,
+            tags: Vec::new(),
+            assignee_id: None,
+            team_id,
+        },
+    )
+    .await?;
+    let first = scope
+        .find::<message::Entity>()
+        .filter(message::Column::ConversationId.eq(new.id))
+        .order_by_asc(message::Column::Id)
+        .one(&**uow)
+        .await?
+        .ok_or_else(|| ServiceError::Internal("a new ticket without its message".into()))?;
+    uow.claim(new.id, "flow.done");
+    uow.claim(new.id, "flow.created");
+    uow.note(StageEvent::MessageReceived {
+        workspace_id: scope.workspace_id(),
+        conversation_id: new.id,
+        message_id: first.id,
+        channel,
+        automatic: false,
+        opened: true,
+    });
+    let reference = ticket_ref(new.number);
+    messages::insert_automated_note(
+        uow,
+        scope,
+        c,
+        &format!("Flow “{flow_name}” opened ticket {reference} for this customer: {subject}"),
+        BOT_LABEL,
+    )
+    .await?;
+    let reply = reply.replace(crate::types::NEW_TICKET, &reference);
+    if !reply.trim().is_empty() {
+        messages::insert_automated_reply(uow, scope, c, &reply, Some(BOT_LABEL)).await?;
+    }
+    Ok(())
+}
+
 fn bot() -> Who {
     Who {
         user_id: None,
@@ -635,6 +714,25 @@ async fn carry_out(
             )
             .await?;
             uow.jobs_enqueued();
+        }
+        RunEffect::CreateTicket {
+            subject,
+            body,
+            team_id,
+            priority,
+            reply,
+        } => {
+            create_ticket(
+                uow,
+                scope,
+                &c,
+                flow_name,
+                (subject, body),
+                *team_id,
+                priority,
+                reply,
+            )
+            .await?;
         }
         RunEffect::AiAnswer => {
             let last = scope
