@@ -142,10 +142,10 @@ async fn seed_segments(
     let segments = [
         (
             "Regulars",
-            "Three tickets or more: they know us; greet them as such.",
+            "Two tickets or more: they know us; greet them as such.",
             Cond::Group {
                 any: false,
-                items: vec![test("tickets.count", CondOp::Above, "2")],
+                items: vec![test("tickets.count", CondOp::Above, "1")],
             },
         ),
         (

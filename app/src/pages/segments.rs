@@ -49,7 +49,7 @@ fn segment_rows(
 ) -> impl IntoView {
     if list.is_empty() {
         return view! {
-            <p class="muted" data-testid="no-segments">"No segments yet. A segment is a group of customers — “VIP: three tickets or more”, “Everyone at acme.com” — that flows branch on and campaigns will reach."</p>
+            <p class="muted" data-testid="no-segments">"No segments yet. A segment is a group of customers — “Regulars: two tickets or more”, “Everyone at acme.com” — that flows branch on and campaigns will reach."</p>
         }
         .into_any();
     }
@@ -181,7 +181,7 @@ pub fn SegmentsPage() -> impl IntoView {
                                         <h2>{if f.id.is_some() { "Edit segment" } else { "New segment" }}</h2>
                                         <div class="form">
                                             <label for="segment-name">"Name"</label>
-                                            <input id="segment-name" type="text" value=f.name.clone() data-testid="segment-name" placeholder="VIP: three tickets or more"
+                                            <input id="segment-name" type="text" value=f.name.clone() data-testid="segment-name" placeholder="Regulars: two tickets or more"
                                                 on:input=move |ev| form.update_untracked(|f| f.name = event_target_value(&ev))/>
                                             {field_msg("name")}
                                             <label for="segment-desc">"What it is for (optional)"</label>
