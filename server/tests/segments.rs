@@ -384,6 +384,16 @@ async fn bad_segments_are_refused_and_workspaces_kept_apart(b: Backend) {
         .await
         .unwrap();
     assert_eq!((p.count, p.total), (0, 0));
+    let r = bw
+        .owner
+        .call_json(
+            path::<PreviewSegment>(),
+            &json!({"conditions": {"kind": "group", "items": [{"kind": "test", "field": "customer.email_domain", "op": "is", "value": "bigcorp.com"}]}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["count"], 0);
+    assert_eq!(r.json()["sample"], json!([]));
     // Nor can its flows test A's segment.
     let meta = RequestMeta::default();
     let f = app::services::flows::save_settings(

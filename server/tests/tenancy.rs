@@ -73,6 +73,12 @@ const COVERED: &[&str] = &[
     "get_flow_stats",
     // The editor's pickers: scoped lists of teams and endpoints (tests/flow_engine.rs).
     "get_flow_editor_options",
+    // Segments: bad_segments_are_refused_and_workspaces_kept_apart in tests/segments.rs
+    // (list, change, delete and preview across workspaces).
+    "get_segments",
+    "save_segment",
+    "delete_segment",
+    "preview_segment",
     // Notifications: a_cannot_see_or_change_b_notifications in tests/notifications.rs
     // (preferences are the caller's own in the caller's workspace).
     "get_my_notifications",
