@@ -24,7 +24,7 @@ use crate::types::{
     SegmentPreview, SegmentView, SegmentsPage, Status,
 };
 use chrono::{DateTime, Duration, Utc};
-use entity::{conversation, conversation_tag, customer, flow, flow_version, segment, tag};
+use entity::{conversation, conversation_tag, customer, flow, segment, tag};
 use sea_orm::sea_query::{Expr, Func, LikeExpr, Query, SelectStatement, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, IntoActiveModel, PaginatorTrait,
@@ -484,25 +484,13 @@ async fn users_of(
     scope: Scoped,
 ) -> ServiceResult<BTreeMap<i32, BTreeSet<String>>> {
     let flows = scope.find::<flow::Entity>().all(db).await?;
-    let published = scope
-        .find::<flow_version::Entity>()
-        .all(db)
-        .await?
-        .into_iter()
-        .filter(|v| {
-            flows
-                .iter()
-                .any(|f| f.id == v.flow_id && f.published_version == Some(v.version))
-        })
-        .map(|v| (v.flow_id, v.graph))
-        .collect::<Vec<_>>();
+    let published = super::flows::published_graphs(db, scope, &flows).await?;
     let mut out: BTreeMap<i32, BTreeSet<String>> = BTreeMap::new();
     for f in &flows {
         let graphs = std::iter::once(f.draft.as_str()).chain(
-            published
-                .iter()
-                .filter(|(id, _)| *id == f.id)
-                .map(|(_, g)| g.as_str()),
+            f.published_version
+                .and_then(|v| published.get(&(f.id, v)))
+                .map(String::as_str),
         );
         for g in graphs {
             // Only graphs that mention a segment are parsed.

@@ -161,6 +161,39 @@ pub async fn editor_options(
     })
 }
 
+/// The published graph of each of `rows` that has one, by (flow id, version),
+/// in one query.
+///
+/// # Errors
+/// Database errors.
+pub async fn published_graphs(
+    db: &impl ConnectionTrait,
+    scope: crate::services::tenancy::Scoped,
+    rows: &[flow::Model],
+) -> ServiceResult<HashMap<(i32, i32), String>> {
+    let wanted = rows
+        .iter()
+        .filter_map(|r| r.published_version.map(|v| (r.id, v)))
+        .fold(Condition::any(), |c, (id, v)| {
+            c.add(
+                flow_version::Column::FlowId
+                    .eq(id)
+                    .and(flow_version::Column::Version.eq(v)),
+            )
+        });
+    if wanted.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(scope
+        .find::<flow_version::Entity>()
+        .filter(wanted)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|v| ((v.flow_id, v.version), v.graph))
+        .collect())
+}
+
 /// Every flow of the workspace, by name.
 ///
 /// # Errors
@@ -173,30 +206,7 @@ pub async fn list(state: &AppState, actor: &Actor) -> ServiceResult<Vec<FlowSumm
         .order_by_asc(flow::Column::Name)
         .all(&state.db)
         .await?;
-    // Every listed flow's published graph in one query.
-    let wanted = rows
-        .iter()
-        .filter_map(|r| r.published_version.map(|v| (r.id, v)))
-        .fold(Condition::any(), |c, (id, v)| {
-            c.add(
-                flow_version::Column::FlowId
-                    .eq(id)
-                    .and(flow_version::Column::Version.eq(v)),
-            )
-        });
-    let published: HashMap<(i32, i32), String> = if wanted.is_empty() {
-        HashMap::new()
-    } else {
-        actor
-            .scope
-            .find::<flow_version::Entity>()
-            .filter(wanted)
-            .all(&state.db)
-            .await?
-            .into_iter()
-            .map(|v| ((v.flow_id, v.version), v.graph))
-            .collect()
-    };
+    let published = published_graphs(&state.db, actor.scope, &rows).await?;
     rows.iter()
         .map(|r| {
             let graph = r
