@@ -98,6 +98,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("flows") view={Lazy::<r::Flows>::new()}/>
                     <Route path=path!("flows/:id") view={Lazy::<r::FlowEditor>::new()}/>
                     <Route path=path!("segments") view={Lazy::<r::Segments>::new()}/>
+                    <Route path=path!("settings/sending") view={Lazy::<r::Sending>::new()}/>
                 </ParentRoute>
             </Routes>
         </Router>

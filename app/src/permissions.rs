@@ -123,6 +123,9 @@ pub enum Action {
     ManageAutomation,
     /// Define customer segments (who a campaign, message, tour or flow reaches).
     ManageSegments,
+    /// Campaign sending: frequency caps, quiet hours, throttle, the suppression
+    /// list, and campaign reports.
+    ManageCampaigns,
 }
 
 use Role::{Admin as A, Agent as G, Collaborator as C, LightAgent as L, Owner as O};
@@ -161,6 +164,7 @@ pub const MATRIX: &[(Action, &[Role])] = &[
     (Action::WorkTasks, &[O, A, G]),
     (Action::ManageAutomation, &[O, A]),
     (Action::ManageSegments, &[O, A]),
+    (Action::ManageCampaigns, &[O, A]),
 ];
 
 /// Whether `role` may perform `action`.
@@ -186,7 +190,7 @@ mod tests {
         for (a, _) in MATRIX {
             assert!(seen.insert(*a), "{a:?} listed twice");
         }
-        assert_eq!(seen.len(), 32);
+        assert_eq!(seen.len(), 33);
     }
 
     #[test]

@@ -12,8 +12,8 @@
 
 use crate::pages::{
     actions, activity, admin, ai, api_keys, auth, channels, flows, inbox, inbox_settings, kb,
-    notifications, ops, portal, procedures, routing, rules, segments, settings, sla, support, team,
-    webhooks,
+    notifications, ops, portal, procedures, routing, rules, segments, sending, settings, sla,
+    support, team, webhooks,
 };
 use crate::permissions::Action;
 use leptos::prelude::*;
@@ -148,6 +148,8 @@ area! {
         FlowEditor => flows::FlowEditorPage, needs ManageAutomation;
         /// `/app/segments`.
         Segments => segments::SegmentsPage, needs ManageSegments;
+        /// `/app/settings/sending`.
+        Sending => sending::SendingPage, needs ManageCampaigns;
     }
 }
 

@@ -39,6 +39,7 @@ const ADMIN_ROUTES = [
   '/app/flows',
   '/app/flows/1',
   '/app/segments',
+  '/app/settings/sending',
   '/app/settings/notifications',
   '/app/profile/notifications',
   '/app/inbox?c=1',

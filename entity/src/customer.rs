@@ -18,6 +18,9 @@ pub struct Model {
     pub merged_into_id: Option<i32>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// IANA zone (`Europe/Berlin`), told by the widget or set by an agent:
+    /// campaign quiet hours are the customer's.
+    pub timezone: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -31,6 +31,9 @@ pub struct Model {
     pub references_header: Option<String>,
     /// Sent with `Auto-Submitted: auto-replied` (automatic messages, never answered by autoresponders).
     pub auto_submitted: bool,
+    /// Extra headers (JSON object), e.g. `List-Unsubscribe` on campaign email.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub headers: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

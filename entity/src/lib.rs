@@ -15,6 +15,8 @@ pub mod api_key;
 pub mod attachment;
 pub mod auth_token;
 pub mod business_schedule;
+pub mod campaign_run;
+pub mod campaign_send;
 pub mod canned_response;
 pub mod channel_setting;
 pub mod conversation;
@@ -41,6 +43,7 @@ pub mod kb_chunk;
 pub mod kb_collection;
 pub mod kb_feedback;
 pub mod kb_revision;
+pub mod marketing_setting;
 pub mod membership;
 pub mod merge;
 pub mod message;
@@ -59,6 +62,7 @@ pub mod segment;
 pub mod session;
 pub mod side_conversation;
 pub mod sla_policy;
+pub mod suppression;
 pub mod tag;
 pub mod task;
 pub mod team;
@@ -152,6 +156,7 @@ tenant!(
     routing_queue,
     segment
 );
+tenant!(campaign_run, campaign_send, suppression, marketing_setting);
 
 impl GlobalEntity for user::Entity {}
 impl GlobalEntity for workspace::Entity {}

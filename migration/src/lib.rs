@@ -20,6 +20,7 @@ mod m20261210_000014_flows;
 mod m20261211_000015_flow_sessions;
 mod m20261212_000016_workflow_runs;
 mod m20261213_000017_segments;
+mod m20261214_000018_campaigns;
 pub mod schema;
 
 /// The ordered list of every migration Switchboard knows.
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261211_000015_flow_sessions::Migration),
             Box::new(m20261212_000016_workflow_runs::Migration),
             Box::new(m20261213_000017_segments::Migration),
+            Box::new(m20261214_000018_campaigns::Migration),
         ]
     }
 }

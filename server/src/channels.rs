@@ -301,6 +301,9 @@ struct EmailBody {
     token: String,
     email: String,
     name: Option<String>,
+    /// The browser's IANA zone (campaign quiet hours); ignored when unknown.
+    #[serde(default)]
+    timezone: Option<String>,
 }
 
 async fn set_email(
@@ -308,7 +311,14 @@ async fn set_email(
     Json(b): Json<EmailBody>,
 ) -> Result<Response, ApiError> {
     let v = widget::visitor(&s.app, &b.key, &b.token).await?;
-    widget::set_email(&s.app, &v, &b.email, b.name.as_deref()).await?;
+    widget::set_email(
+        &s.app,
+        &v,
+        &b.email,
+        b.name.as_deref(),
+        b.timezone.as_deref(),
+    )
+    .await?;
     Ok(Json(serde_json::json!({ "ok": true })).into_response())
 }
 

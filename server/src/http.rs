@@ -105,6 +105,7 @@ pub fn router(state: ServerState) -> Router {
         .route("/app/attachments/{id}", get(attachment))
         .merge(crate::channels::router())
         .merge(crate::helpcenter::router())
+        .merge(crate::campaigns::router())
         .nest(crate::api::PREFIX, crate::api::router())
         .route("/api/openapi.json", get(crate::api::openapi_json))
         .route(
@@ -242,7 +243,12 @@ async fn csrf(State(cfg): State<Arc<app::services::Config>>, req: Request, next:
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
-    if is_api_call(&req) || req.uri().path().starts_with("/hooks/") {
+    // Campaign links: the token proves the email, no cookie is involved, and
+    // mail programs post one-click unsubscribes without an Origin.
+    if is_api_call(&req)
+        || req.uri().path().starts_with("/hooks/")
+        || req.uri().path().starts_with("/c/")
+    {
         return next.run(req).await;
     }
     if request_is_same_origin(req.headers(), &cfg.public_url) {

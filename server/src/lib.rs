@@ -4,6 +4,7 @@
 //! `app::services`; this crate wires them to the outside world.
 
 pub mod api;
+pub mod campaigns;
 pub mod channels;
 pub mod config;
 pub mod db;

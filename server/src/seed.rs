@@ -74,6 +74,7 @@ pub async fn seed(state: &AppState) -> ServiceResult<()> {
     seed_rules(state, &actor, &meta).await?;
     seed_segments(state, &actor, &meta).await?;
     seed_flows(state, &actor, &meta).await?;
+    seed_campaign(state, &actor, &meta).await?;
     // The demo's open tickets get their SLA targets too.
     app::services::hours::sla::backfill(state, scope).await?;
     Ok(())
@@ -200,6 +201,7 @@ async fn seed_flows(
     let say = |t: &str| NodeKind::SendMessage { text: t.into() };
     let graph = FlowGraph {
         schema: FLOW_SCHEMA,
+        entry: None,
         trigger: None,
         nodes: vec![
             node("start", 40.0, 220.0, NodeKind::Start),
@@ -320,6 +322,7 @@ async fn seed_workflow(
     let act = |a: RuleAction| NodeKind::TicketAction { action: a };
     let graph = FlowGraph {
         schema: FLOW_SCHEMA,
+        entry: None,
         trigger: Some(WorkflowTrigger {
             events: vec![RuleEvent::TicketUpdated],
             only_if: vec![FlowBranch {
@@ -379,6 +382,94 @@ async fn seed_workflow(
         &graph,
     )
     .await
+}
+
+/// A campaign left as a draft for a marketer to review and publish: regulars
+/// who join the segment get a thank-you with a code, and, if they opened it, a
+/// reminder before it runs out.
+async fn seed_campaign(
+    state: &AppState,
+    owner: &app::services::Actor,
+    meta: &RequestMeta,
+) -> ServiceResult<()> {
+    use app::services::{flows, segments};
+    use app::types::{CampaignEntry, FlowBranch, FlowGraph, FlowOp, NodeKind, FLOW_SCHEMA};
+    let regulars = segments::names(&state.db, owner.scope)
+        .await?
+        .into_iter()
+        .find(|(_, n)| n == "Regulars")
+        .map(|(id, _)| id);
+    let mail = |subject: &str, body: &str| NodeKind::SendEmail {
+        subject: subject.into(),
+        body: body.into(),
+    };
+    let graph = FlowGraph {
+        schema: FLOW_SCHEMA,
+        trigger: None,
+        entry: Some(CampaignEntry {
+            segment_id: regulars,
+            existing: false,
+            goal_segment_id: None,
+        }),
+        nodes: vec![
+            node("start", 40.0, 40.0, NodeKind::Start),
+            node(
+                "thanks",
+                300.0,
+                40.0,
+                mail(
+                    "Thanks for sticking with us, {{ customer.first_name }}",
+                    "Hi {{ customer.first_name }},\n\nYou have been with Acme Outdoor for a while now, so here is 15% off your next trip: use code REGULAR15 at https://acme-outdoor.example/shop.\n\nHappy trails,\nThe Acme Outdoor team",
+                ),
+            ),
+            node("wait", 560.0, 40.0, NodeKind::Wait { minutes: 5 * 24 * 60 }),
+            node(
+                "opened",
+                560.0,
+                200.0,
+                NodeKind::Condition {
+                    branches: vec![FlowBranch {
+                        subject: "campaign.opened".into(),
+                        op: FlowOp::Is,
+                        value: "yes".into(),
+                    }],
+                },
+            ),
+            node(
+                "reminder",
+                820.0,
+                200.0,
+                mail(
+                    "Your 15% ends Sunday",
+                    "Hi {{ customer.first_name }},\n\nA quick reminder: REGULAR15 works until Sunday at https://acme-outdoor.example/shop.",
+                ),
+            ),
+            node("end", 820.0, 360.0, NodeKind::End),
+        ],
+        edges: vec![
+            edge("start", "next", "thanks"),
+            edge("thanks", "next", "wait"),
+            edge("wait", "next", "opened"),
+            edge("opened", "branch:0", "reminder"),
+            edge("opened", "else", "end"),
+            edge("reminder", "next", "end"),
+        ],
+    };
+    let f = flows::save_settings(
+        state,
+        owner,
+        &app::types::FlowSettingsForm {
+            id: None,
+            name: "Thank our regulars".into(),
+            kind: "campaign".into(),
+            channels: Vec::new(),
+            enabled: true,
+        },
+        meta,
+    )
+    .await?;
+    flows::save_draft(state, owner, f.id, &graph).await?;
+    Ok(())
 }
 
 /// Routing: agents' skills, and queues for billing (load balanced, overflowing

@@ -88,6 +88,7 @@ fn edge(s: &str, p: &str, t: &str) -> FlowEdge {
 fn graph() -> FlowGraph {
     FlowGraph {
         schema: app::types::FLOW_SCHEMA,
+        entry: None,
         trigger: None,
         nodes: vec![
             node("start", NodeKind::Start),

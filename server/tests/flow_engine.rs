@@ -83,6 +83,7 @@ fn say(text: &str) -> NodeKind {
 fn support(team: i32) -> FlowGraph {
     FlowGraph {
         schema: app::types::FLOW_SCHEMA,
+        entry: None,
         trigger: None,
         nodes: vec![
             n("start", NodeKind::Start),
@@ -430,6 +431,7 @@ async fn text_channels_get_numbered_choices_and_a_first_message_can_answer(b: Ba
 fn timed(thanks: &str) -> FlowGraph {
     FlowGraph {
         schema: app::types::FLOW_SCHEMA,
+        entry: None,
         trigger: None,
         nodes: vec![
             n("start", NodeKind::Start),
@@ -527,6 +529,7 @@ async fn the_ai_answer_step_hands_back_its_outcome(b: Backend) {
     let ws = workspace(&app, "olga@acme.test", "Acme").await;
     let g = FlowGraph {
         schema: app::types::FLOW_SCHEMA,
+        entry: None,
         trigger: None,
         nodes: vec![
             n("start", NodeKind::Start),
@@ -631,6 +634,7 @@ async fn a_create_ticket_step_opens_an_email_ticket(b: Backend) {
         .id;
     let g = FlowGraph {
         schema: app::types::FLOW_SCHEMA,
+        entry: None,
         trigger: None,
         nodes: vec![
             n("start", NodeKind::Start),
@@ -659,6 +663,7 @@ async fn a_create_ticket_step_opens_an_email_ticket(b: Backend) {
     // A chatbot flow on email must not take the new ticket.
     let greeter = FlowGraph {
         schema: app::types::FLOW_SCHEMA,
+        entry: None,
         trigger: None,
         nodes: vec![
             n("start", NodeKind::Start),
@@ -757,6 +762,7 @@ fn wf(
         schema: app::types::FLOW_SCHEMA,
         nodes: all,
         edges,
+        entry: None,
         trigger: Some(WorkflowTrigger {
             events: trigger,
             only_if,

@@ -448,6 +448,7 @@ fn e(s: &str, p: &str, t: &str) -> FlowEdge {
 fn branching(segment: i32) -> FlowGraph {
     FlowGraph {
         schema: app::types::FLOW_SCHEMA,
+        entry: None,
         trigger: None,
         nodes: vec![
             n("start", NodeKind::Start),

@@ -79,6 +79,14 @@ const COVERED: &[&str] = &[
     "save_segment",
     "delete_segment",
     "preview_segment",
+    // Campaign sending: bad_settings_are_refused_and_workspaces_kept_apart in
+    // tests/campaigns.rs (settings and suppressions are the caller's workspace's;
+    // another's campaign stats and suppressions are 404).
+    "get_marketing",
+    "save_marketing_settings",
+    "add_suppression",
+    "remove_suppression",
+    "get_campaign_stats",
     // Notifications: a_cannot_see_or_change_b_notifications in tests/notifications.rs
     // (preferences are the caller's own in the caller's workspace).
     "get_my_notifications",

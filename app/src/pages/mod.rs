@@ -23,8 +23,11 @@ pub mod procedures;
 pub mod routing;
 pub mod rules;
 pub mod segments;
+pub mod sending;
 pub mod settings;
 pub mod sla;
+#[cfg(feature = "ssr")]
+pub mod subscription;
 pub mod support;
 pub mod team;
 pub mod webhooks;

@@ -9,6 +9,7 @@ pub mod activity;
 pub mod ai;
 pub mod api_keys;
 pub mod auth;
+pub mod campaigns;
 pub mod channels;
 pub mod flows;
 pub mod hours;

@@ -83,6 +83,10 @@ pub mod kind {
     pub const FLOW_TIMER: &str = super::super::flows::runner::TIMER_JOB;
     /// The AI agent's outcome handed back to a chatbot flow.
     pub const FLOW_AI_DONE: &str = super::super::flows::runner::AI_DONE_JOB;
+    /// Campaigns: enrol, step, count conversions (every minute).
+    pub const CAMPAIGN_TICK: &str = super::super::campaigns::runner::TICK_JOB;
+    /// Campaigns: send one email.
+    pub const CAMPAIGN_SEND: &str = super::super::campaigns::send::SEND_JOB;
     /// Kinds another job may name as its follow-up.
     pub const FOLLOW_UPS: &[&str] = &[FLOW_AI_DONE];
 }
@@ -385,6 +389,8 @@ async fn execute(state: &AppState, job: &job::Model) -> Result<(), String> {
         kind::NOTIFY_SWEEP => super::notify::sweep(state).await,
         kind::FLOW_TIMER => super::flows::runner::run_timer_job(state, &payload).await,
         kind::FLOW_AI_DONE => super::flows::runner::run_ai_done_job(state, &payload).await,
+        kind::CAMPAIGN_TICK => super::campaigns::runner::run_tick_job(state).await,
+        kind::CAMPAIGN_SEND => super::campaigns::send::run_send_job(state, &payload).await,
         kind::PURGE_SESSIONS | kind::PURGE_AUTH | kind::ACTIVITY_RETENTION | kind::PURGE_JOBS => {
             maintenance(state, job.kind.as_str()).await
         }
@@ -578,6 +584,11 @@ pub const SCHEDULES: &[CronEntry] = &[
         name: "ai-resolution-sweep",
         cron: "0 10 * * * *",
         kind: kind::AI_SWEEP,
+    },
+    CronEntry {
+        name: "campaign-tick",
+        cron: "5 * * * * *",
+        kind: kind::CAMPAIGN_TICK,
     },
     CronEntry {
         name: "archive-outbox",

@@ -30,7 +30,15 @@ pub mod status {
     pub const UNSENT: &str = "unsent";
     /// The last attempt failed (retries may follow).
     pub const FAILED: &str = "failed";
+    /// Campaign email being handed to the SMTP server.
+    pub const SENDING: &str = "sending";
+    /// Campaign email whose hand-over was cut short by a crash: maybe sent,
+    /// never sent again.
+    pub const UNKNOWN: &str = "unknown";
 }
+
+/// The outbox kind of campaign email (sent at most once).
+pub const CAMPAIGN_KIND: &str = "campaign";
 
 /// The reason shown for unsent email when SMTP is not configured.
 pub const NOT_CONFIGURED: &str = "SMTP is not configured: set SWITCHBOARD_SMTP__HOST (see docs/configuration.md), then retry from the outbox.";
@@ -60,7 +68,13 @@ pub struct OutgoingEmail {
     pub references: Vec<String>,
     /// An automatic message: sent with `Auto-Submitted: auto-replied`.
     pub auto_submitted: bool,
+    /// Extra headers; only those in [`EXTRA_HEADERS`] are sent.
+    pub headers: Vec<(&'static str, String)>,
 }
+
+/// The extra headers an outbox email may carry (RFC 2369 / RFC 8058 one-click
+/// unsubscribe on campaign email).
+pub const EXTRA_HEADERS: &[&str] = &["List-Unsubscribe", "List-Unsubscribe-Post"];
 
 /// A fresh Message-ID for this server (without brackets).
 pub fn new_message_id(config: &Config) -> String {
@@ -110,6 +124,15 @@ pub async fn enqueue(
         in_reply_to: Set(e.in_reply_to.as_deref().map(bracketed)),
         references_header: Set(references),
         auto_submitted: Set(e.auto_submitted),
+        headers: Set((!e.headers.is_empty()).then(|| {
+            serde_json::Value::Object(
+                e.headers
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), serde_json::Value::String(v.clone())))
+                    .collect(),
+            )
+            .to_string()
+        })),
         ..Default::default()
     }
     .insert(db)
@@ -236,6 +259,19 @@ impl Mailer for SmtpMailer {
         if e.auto_submitted {
             b = b.header(AutoSubmitted);
         }
+        let extra: serde_json::Map<String, serde_json::Value> = e
+            .headers
+            .as_deref()
+            .and_then(|h| serde_json::from_str(h).ok())
+            .unwrap_or_default();
+        for name in EXTRA_HEADERS {
+            if let Some(v) = extra.get(*name).and_then(serde_json::Value::as_str) {
+                b = b.raw_header(lettre::message::header::HeaderValue::new(
+                    lettre::message::header::HeaderName::new_from_ascii_str(name),
+                    v.to_owned(),
+                ));
+            }
+        }
         let msg = b
             .multipart(MultiPart::alternative_plain_html(
                 e.body_text.clone(),
@@ -310,8 +346,27 @@ pub async fn run_send_job(state: &AppState, payload: &serde_json::Value) -> Resu
     else {
         return Ok(()); // deleted meanwhile: nothing to send
     };
-    if e.status == status::SENT {
+    if e.status == status::SENT || e.status == status::UNKNOWN {
         return Ok(());
+    }
+    // Campaign email is sent at most once: it is marked `sending` before the
+    // SMTP conversation, so finding it so means the server stopped mid-way
+    // and it may have gone; it is not sent again.
+    let at_most_once = e.kind == CAMPAIGN_KIND && state.mailer.is_configured();
+    if at_most_once {
+        if e.status == status::SENDING {
+            set_status(
+                db,
+                id,
+                status::UNKNOWN,
+                Some("The server stopped while handing this email over; it may have been sent, so it is not sent again.".to_owned()),
+                false,
+            )
+            .await?;
+            announce(state, &e, status::UNKNOWN);
+            return Ok(());
+        }
+        set_status(db, id, status::SENDING, None, false).await?;
     }
     if !state.mailer.is_configured() {
         if state.config.is_development() {

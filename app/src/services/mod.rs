@@ -8,6 +8,7 @@ pub mod ai;
 pub mod api_keys;
 pub mod automation;
 pub mod bus;
+pub mod campaigns;
 pub mod channels;
 pub mod config;
 pub mod context;

@@ -367,6 +367,28 @@ fn selected(scope: Scoped, c: &Cond, t: DateTime<Utc>) -> sea_orm::Select<custom
         .filter(to_sql(c, t))
 }
 
+/// The customers in segment `id` at time `t`, as a query to narrow further
+/// (none: the segment no longer exists).
+///
+/// # Errors
+/// Database errors.
+pub async fn members(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+    id: i32,
+    t: DateTime<Utc>,
+) -> ServiceResult<Option<sea_orm::Select<customer::Entity>>> {
+    let Some(row) = scope
+        .find::<segment::Entity>()
+        .filter(segment::Column::Id.eq(id))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(selected(scope, &parse(&row)?, t)))
+}
+
 fn parse(row: &segment::Model) -> ServiceResult<Cond> {
     serde_json::from_str(&row.conditions)
         .map_err(|e| ServiceError::Internal(format!("segment {} conditions: {e}", row.id)))

@@ -118,6 +118,16 @@ pub fn conversation_by_public_token(token: &str) -> Select<entity::conversation:
     entity::conversation::Entity::find().filter(entity::conversation::Column::PublicToken.eq(token))
 }
 
+/// A campaign email by the token in its tracking and unsubscribe links: the
+/// unguessable token proves the workspace; everything after is scoped.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the unguessable token proves the workspace"
+)]
+pub fn campaign_send_by_token(token: &str) -> Select<entity::campaign_send::Entity> {
+    entity::campaign_send::Entity::find().filter(entity::campaign_send::Column::Token.eq(token))
+}
+
 /// A help center brand by its public slug: the slug is public by design (like a
 /// domain name); everything read after it is scoped to the brand's workspace.
 #[expect(

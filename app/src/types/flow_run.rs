@@ -159,6 +159,16 @@ pub enum RunEffect {
         /// The action.
         action: RuleAction,
     },
+    /// Email the customer (campaigns): written once per run and step, sent by
+    /// the send job.
+    SendEmail {
+        /// The step's id (a run sends one email per step).
+        node: String,
+        /// Subject, filled in.
+        subject: String,
+        /// Body, filled in.
+        body: String,
+    },
     /// Wait for a ticket event; call again with [`RunInput::Event`] when it
     /// happens, or [`RunInput::Timeout`] when the timeout passes.
     WaitFor {
@@ -560,6 +570,14 @@ pub fn advance(
                 st.status = RunStatus::WaitingEvent;
                 None
             }
+            NodeKind::SendEmail { subject, body } => {
+                effects.push(RunEffect::SendEmail {
+                    node: node.id.clone(),
+                    subject: fill(subject),
+                    body: fill(body),
+                });
+                Some("next".into())
+            }
             NodeKind::End => {
                 st.status = RunStatus::Done;
                 None
@@ -611,6 +629,7 @@ mod tests {
     fn graph() -> FlowGraph {
         FlowGraph {
             schema: FLOW_SCHEMA,
+            entry: None,
             trigger: None,
             nodes: vec![
                 n("start", NodeKind::Start),
@@ -711,6 +730,7 @@ mod tests {
     fn a_question_that_takes_typed_answers_leaves_by_other() {
         let g = FlowGraph {
             schema: FLOW_SCHEMA,
+            entry: None,
             trigger: None,
             nodes: vec![
                 n("start", NodeKind::Start),
@@ -890,6 +910,7 @@ mod tests {
     fn waits_and_variables() {
         let g = FlowGraph {
             schema: FLOW_SCHEMA,
+            entry: None,
             trigger: None,
             nodes: vec![
                 n("start", NodeKind::Start),
@@ -982,6 +1003,7 @@ mod tests {
         use crate::types::rules::RuleEvent;
         let g = FlowGraph {
             schema: FLOW_SCHEMA,
+            entry: None,
             trigger: Some(WorkflowTrigger {
                 events: vec![RuleEvent::TicketCreated],
                 only_if: Vec::new(),

@@ -237,6 +237,31 @@ pub struct WorkflowTrigger {
     pub only_if: Vec<FlowBranch>,
 }
 
+/// Who enters a campaign: customers of a segment (stored in the graph, so it
+/// is versioned with it).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CampaignEntry {
+    /// The segment whose customers enter (none: not chosen yet).
+    #[serde(default)]
+    pub segment_id: Option<i32>,
+    /// Whether the customers already in the segment when the campaign is first
+    /// published enter too (else only those who join it later).
+    #[serde(default)]
+    pub existing: bool,
+    /// A recipient **converts** when they are in this segment within
+    /// [`CONVERSION_DAYS`] of an email (none: conversions are not counted).
+    #[serde(default)]
+    pub goal_segment_id: Option<i32>,
+}
+
+/// Days after an email in which reaching the goal counts as its conversion.
+pub const CONVERSION_DAYS: i64 = 7;
+
+/// Longest campaign email subject.
+pub const MAX_SUBJECT: usize = 200;
+/// Longest campaign email body.
+pub const MAX_EMAIL_BODY: usize = 20_000;
+
 /// A node's type and configuration.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -318,6 +343,15 @@ pub enum NodeKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         timeout_mins: Option<u32>,
     },
+    /// Campaigns: email the customer (through the job queue, with an
+    /// unsubscribe link, open and click tracking, caps and quiet hours).
+    SendEmail {
+        /// Subject (may quote `{{ customer.name }}`).
+        subject: String,
+        /// Body: plain text with blank lines between paragraphs; links are
+        /// written as they are (`https://…`) and tracked.
+        body: String,
+    },
     /// The end.
     End,
 }
@@ -338,6 +372,7 @@ impl NodeKind {
             Self::Wait { .. } => "wait",
             Self::TicketAction { .. } => "ticket_action",
             Self::WaitFor { .. } => "wait_for",
+            Self::SendEmail { .. } => "send_email",
             Self::End => "end",
         }
     }
@@ -357,22 +392,25 @@ impl NodeKind {
             Self::Wait { .. } => "Wait",
             Self::TicketAction { .. } => "Ticket action",
             Self::WaitFor { .. } => "Wait for",
+            Self::SendEmail { .. } => "Send email",
             Self::End => "End",
         }
     }
 
-    /// Whether the step type belongs in a flow of this kind (`chatbot` or
-    /// `workflow`): questions, AI answers, articles and hand-offs talk with a
-    /// customer; ticket actions and waits for ticket events run on tickets.
-    pub fn fits(&self, workflow: bool) -> bool {
+    /// Whether the step type belongs in a flow of this kind (`chatbot`,
+    /// `workflow` or `campaign`): questions, AI answers, articles and
+    /// hand-offs talk with a customer; ticket actions and waits for ticket
+    /// events run on tickets; emails go out in campaigns.
+    pub fn fits(&self, kind: &str) -> bool {
         match self {
             Self::SendMessage { .. }
             | Self::Ask { .. }
             | Self::AiAnswer
             | Self::SuggestArticle { .. }
             | Self::Handoff { .. }
-            | Self::Action { .. } => !workflow,
-            Self::TicketAction { .. } | Self::WaitFor { .. } => workflow,
+            | Self::Action { .. } => kind == "chatbot",
+            Self::TicketAction { .. } | Self::WaitFor { .. } => kind == "workflow",
+            Self::SendEmail { .. } => kind == "campaign",
             Self::Start
             | Self::Condition { .. }
             | Self::SetVariable { .. }
@@ -390,6 +428,7 @@ impl NodeKind {
             | Self::Action { .. }
             | Self::SuggestArticle { .. }
             | Self::TicketAction { .. }
+            | Self::SendEmail { .. }
             | Self::Wait { .. } => vec!["next".to_owned()],
             Self::WaitFor { timeout_mins, .. } => {
                 let mut p = vec!["done".to_owned()];
@@ -474,6 +513,9 @@ pub struct FlowGraph {
     /// conversation's first message).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trigger: Option<WorkflowTrigger>,
+    /// Who enters (campaigns only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry: Option<CampaignEntry>,
 }
 
 /// Something wrong with a graph, for a person, pinned to a node when there is one.
@@ -517,6 +559,14 @@ impl FlowGraph {
             .flat_map(|t| t.only_if.iter().filter_map(FlowBranch::segment))
             .map(|id| (None, id))
             .collect();
+        if let Some(e) = &self.entry {
+            out.extend(
+                e.segment_id
+                    .into_iter()
+                    .chain(e.goal_segment_id)
+                    .map(|id| (None, id)),
+            );
+        }
         for n in &self.nodes {
             if let NodeKind::Condition { branches } = &n.kind {
                 out.extend(
@@ -552,11 +602,13 @@ impl FlowGraph {
                 target: "end".into(),
             }],
             trigger: None,
+            entry: None,
         }
     }
 
-    /// A new graph for a flow of this kind (`chatbot` or `workflow`): a
-    /// workflow's starts on a new ticket until its builder says otherwise.
+    /// A new graph for a flow of this kind (`chatbot`, `workflow` or
+    /// `campaign`): a workflow's starts on a new ticket until its builder says
+    /// otherwise; a campaign's waits for its segment to be chosen.
     pub fn starter_for(kind: &str) -> Self {
         let mut g = Self::starter();
         if kind == "workflow" {
@@ -565,12 +617,32 @@ impl FlowGraph {
                 only_if: Vec::new(),
             });
         }
+        if kind == "campaign" {
+            g.entry = Some(CampaignEntry::default());
+        }
         g
     }
 
     /// Whether this is a workflow's graph (it has a trigger).
     pub fn is_workflow(&self) -> bool {
         self.trigger.is_some()
+    }
+
+    /// Whether this is a campaign's graph (it has an entry).
+    pub fn is_campaign(&self) -> bool {
+        self.entry.is_some()
+    }
+
+    /// The kind of flow the graph belongs to: `chatbot`, `workflow` or
+    /// `campaign`.
+    pub fn kind(&self) -> &'static str {
+        if self.is_campaign() {
+            "campaign"
+        } else if self.is_workflow() {
+            "workflow"
+        } else {
+            "chatbot"
+        }
     }
 
     /// The node with this id.
@@ -639,22 +711,39 @@ impl FlowGraph {
                 return Err(problem(Some(&n.id), "The step is placed off the canvas."));
             }
             Self::check_node(n)?;
-            if !n.kind.fits(self.is_workflow()) {
+            if !n.kind.fits(self.kind()) {
+                let belongs = ["chatbot", "workflow", "campaign"]
+                    .into_iter()
+                    .find(|k| n.kind.fits(k))
+                    .map_or("another kind of flow", |k| match k {
+                        "chatbot" => "a chatbot flow",
+                        "workflow" => "a workflow",
+                        _ => "a campaign",
+                    });
                 return Err(problem(
                     Some(&n.id),
-                    if self.is_workflow() {
-                        format!(
-                            "A workflow runs on tickets and cannot have a “{}” step; that belongs in a chatbot flow.",
+                    match self.kind() {
+                        "workflow" => format!(
+                            "A workflow runs on tickets and cannot have a “{}” step; that belongs in {belongs}.",
                             n.kind.label()
-                        )
-                    } else {
-                        format!(
-                            "A chatbot flow cannot have a “{}” step; that belongs in a workflow.",
+                        ),
+                        "campaign" => format!(
+                            "A campaign cannot have a “{}” step; that belongs in {belongs}.",
                             n.kind.label()
-                        )
+                        ),
+                        _ => format!(
+                            "A chatbot flow cannot have a “{}” step; that belongs in {belongs}.",
+                            n.kind.label()
+                        ),
                     },
                 ));
             }
+        }
+        if self.trigger.is_some() && self.entry.is_some() {
+            return Err(problem(
+                None,
+                "A flow is a workflow (a trigger) or a campaign (an entry), not both.",
+            ));
         }
         if let Some(t) = &self.trigger {
             if t.only_if.len() > MAX_BRANCHES {
@@ -813,6 +902,15 @@ impl FlowGraph {
                 at,
                 format!("A note can be at most {MAX_TEXT} characters."),
             )),
+            NodeKind::SendEmail { subject, body }
+                if subject.chars().count() > MAX_SUBJECT
+                    || body.chars().count() > MAX_EMAIL_BODY =>
+            {
+                Err(problem(
+                    at,
+                    format!("An email's subject can be at most {MAX_SUBJECT} characters, its text {MAX_EMAIL_BODY}."),
+                ))
+            }
             NodeKind::Wait { minutes } if *minutes > MAX_WAIT_MINS => Err(problem(
                 at,
                 format!("A wait is at most {MAX_WAIT_MINS} minutes (30 days)."),
@@ -970,6 +1068,10 @@ impl FlowGraph {
                 need(!query.trim().is_empty(), "write what to search for.")
             }
             NodeKind::Wait { minutes } => need(*minutes > 0, "wait at least one minute."),
+            NodeKind::SendEmail { subject, body } => {
+                need(!subject.trim().is_empty(), "give the email a subject.");
+                need(!body.trim().is_empty(), "write the email.");
+            }
             NodeKind::TicketAction { action } => match action {
                 RuleAction::AddTags { tags } | RuleAction::RemoveTags { tags } => need(
                     tags.iter().any(|t| !t.trim().is_empty()),
@@ -996,6 +1098,12 @@ impl FlowGraph {
                 | RuleAction::Close => {}
             },
             NodeKind::Start => {
+                if let Some(e) = &self.entry {
+                    need(
+                        e.segment_id.is_some(),
+                        "choose the segment whose customers enter the campaign.",
+                    );
+                }
                 if let Some(t) = &self.trigger {
                     need(
                         !t.events.is_empty(),
@@ -1114,6 +1222,10 @@ pub const FLOW_KINDS: &[(&str, &str)] = &[
     (
         "workflow",
         "Workflow (steps, waits and branches on tickets)",
+    ),
+    (
+        "campaign",
+        "Campaign (emails to a segment's customers over days)",
     ),
 ];
 
@@ -1271,6 +1383,7 @@ mod tests {
     fn sample() -> FlowGraph {
         FlowGraph {
             schema: FLOW_SCHEMA,
+            entry: None,
             trigger: None,
             nodes: vec![
                 node("start", NodeKind::Start),
@@ -1489,6 +1602,7 @@ mod tests {
             } else {
                 FlowGraph {
                     schema: FLOW_SCHEMA,
+                    entry: None,
                     trigger: (round % 4 == 3).then(WorkflowTrigger::default),
                     nodes: vec![],
                     edges: vec![],
@@ -1585,7 +1699,7 @@ mod tests {
             timeout_mins: None,
         };
         assert_eq!(w.ports(), vec!["done".to_owned()]);
-        assert!(w.waits() && w.fits(true) && !w.fits(false));
+        assert!(w.waits() && w.fits("workflow") && !w.fits("chatbot"));
         // An empty tag list is a missing field.
         let mut tags = FlowGraph::starter_for("workflow");
         tags.nodes.push(FlowNode {

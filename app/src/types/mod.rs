@@ -468,5 +468,7 @@ mod flow_run;
 pub use flow_run::*;
 mod segments;
 pub use segments::*;
+mod campaigns;
+pub use campaigns::*;
 
 pub use widget_protocol::*;

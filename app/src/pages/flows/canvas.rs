@@ -103,7 +103,17 @@ pub fn summary(kind: &NodeKind) -> String {
             Some(m) => format!("Until {} ({m} min)", event.label()),
             None => format!("Until {}", event.label()),
         }),
+        NodeKind::SendEmail { subject, .. } => cut(&format!("“{subject}”")),
         NodeKind::End => "The flow ends".into(),
+    }
+}
+
+/// One line about who enters a campaign.
+pub fn entry_summary(e: &crate::types::CampaignEntry) -> String {
+    match e.segment_id {
+        None => "No segment chosen".into(),
+        Some(id) if e.existing => format!("Members of segment {id}"),
+        Some(id) => format!("New members of segment {id}"),
     }
 }
 
@@ -122,9 +132,9 @@ pub fn trigger_summary(t: &crate::types::WorkflowTrigger) -> String {
     }
 }
 
-/// The node types the palette offers for a chatbot flow or a workflow, with a
-/// fresh configuration each.
-pub fn palette(workflow: bool) -> Vec<NodeKind> {
+/// The node types the palette offers for a flow of this kind (`chatbot`,
+/// `workflow`, `campaign`), with a fresh configuration each.
+pub fn palette(kind: &str) -> Vec<NodeKind> {
     let all = vec![
         NodeKind::SendMessage {
             text: String::new(),
@@ -163,6 +173,10 @@ pub fn palette(workflow: bool) -> Vec<NodeKind> {
         NodeKind::TicketAction {
             action: crate::types::RuleAction::AddTags { tags: Vec::new() },
         },
+        NodeKind::SendEmail {
+            subject: String::new(),
+            body: String::new(),
+        },
         NodeKind::Wait { minutes: 60 },
         NodeKind::WaitFor {
             event: crate::types::WaitEvent::CustomerReplies,
@@ -170,7 +184,7 @@ pub fn palette(workflow: bool) -> Vec<NodeKind> {
         },
         NodeKind::End,
     ];
-    all.into_iter().filter(|k| k.fits(workflow)).collect()
+    all.into_iter().filter(|k| k.fits(kind)).collect()
 }
 
 /// The graph being edited, the selection and the history.
@@ -328,6 +342,11 @@ impl Editor {
         });
     }
 
+    /// Replaces a campaign's entry (one undoable edit).
+    pub fn set_entry(&self, entry: crate::types::CampaignEntry) {
+        self.edit(|g| g.entry = Some(entry));
+    }
+
     /// Replaces a workflow's trigger (one undoable edit).
     pub fn set_trigger(&self, trigger: crate::types::WorkflowTrigger) {
         self.edit(|g| g.trigger = Some(trigger));
@@ -378,6 +397,7 @@ impl Editor {
         let sel = self.selected.get_untracked();
         let part = self.graph.with_untracked(|g| FlowGraph {
             schema: g.schema,
+            entry: None,
             trigger: None,
             nodes: g
                 .nodes
@@ -474,7 +494,14 @@ pub fn Canvas(
     let drag: StoredValue<Option<Drag>> = StoredValue::new(None);
     let linking = RwSignal::new(None::<(CanvasPoint, CanvasPoint)>);
     let g = editor.graph;
-    let trigger_line = Memo::new(move |_| g.with(|g| g.trigger.as_ref().map(trigger_summary)));
+    let trigger_line = Memo::new(move |_| {
+        g.with(|g| {
+            g.trigger
+                .as_ref()
+                .map(trigger_summary)
+                .or_else(|| g.entry.as_ref().map(entry_summary))
+        })
+    });
     // The canvas's size on screen (its CSS width follows the window); the
     // nominal size before it is drawn.
     let stage = NodeRef::<leptos::html::Div>::new();
@@ -832,7 +859,7 @@ pub fn Canvas(
         <div class="fc">
             <div class="fc-toolbar" role="toolbar" aria-label="Canvas">
                 <div class="fc-palette" data-testid="flow-palette">
-                    {palette(editor.graph.with_untracked(FlowGraph::is_workflow)).into_iter().map(|k| {
+                    {palette(editor.graph.with_untracked(FlowGraph::kind)).into_iter().map(|k| {
                         let label = k.label();
                         let t = k.type_name();
                         view! {

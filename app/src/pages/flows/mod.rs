@@ -9,11 +9,12 @@ mod props;
 
 use crate::components::{fmt_time, ErrorBox, FormError, Loading};
 use crate::error::AppError;
+use crate::serverfns::campaigns::get_campaign_stats;
 use crate::serverfns::flows::{
     get_flow, get_flow_editor_options, get_flow_stats, list_flows, publish_flow, rollback_flow,
     save_flow_draft, SaveFlowSettings,
 };
-use crate::types::{FlowDetail, FlowSettingsForm, FlowStats, FLOW_KINDS};
+use crate::types::{CampaignStats, FlowDetail, FlowSettingsForm, FlowStats, FLOW_KINDS};
 use canvas::{Canvas, Editor};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -37,7 +38,7 @@ pub fn FlowsPage() -> impl IntoView {
         <Title text="Flows · Switchboard"/>
         <div class="page-head">
             <h1>"Flows"</h1>
-            <p class="muted">"Chatbot flows talk with customers on the widget and other channels; workflows run steps, waits and branches on tickets. Draw them on a canvas, preview them, publish a version."</p>
+            <p class="muted">"Chatbot flows talk with customers on the widget and other channels; workflows run steps, waits and branches on tickets; campaigns email a segment's customers over days. Draw them on a canvas, preview them, publish a version."</p>
         </div>
         <div class="card">
             <h2>"New flow"</h2>
@@ -70,8 +71,8 @@ pub fn FlowsPage() -> impl IntoView {
                         <tbody>{list.into_iter().map(|f| view! {
                             <tr data-testid="flow-row">
                                 <td><A href=format!("/app/flows/{}", f.id)>{f.name.clone()}</A></td>
-                                <td>{if f.kind == "workflow" { "Workflow" } else { "Chatbot" }}</td>
-                                <td>{if f.kind == "workflow" { "tickets".to_owned() } else { f.channels.join(", ") }}</td>
+                                <td>{match f.kind.as_str() { "workflow" => "Workflow", "campaign" => "Campaign", _ => "Chatbot" }}</td>
+                                <td>{match f.kind.as_str() { "workflow" => "tickets".to_owned(), "campaign" => "email".to_owned(), _ => f.channels.join(", ") }}</td>
                                 <td>{match (f.published_version, f.enabled) {
                                     (Some(v), true) => format!("v{v}, on"),
                                     (Some(v), false) => format!("v{v}, off"),
@@ -135,10 +136,32 @@ fn Builder(detail: FlowDetail, options: crate::types::FlowEditorOptions) -> impl
     let tab = RwSignal::new("step");
     let current = RwSignal::new(None::<String>);
     let stats = RwSignal::new(None::<FlowStats>);
+    let campaign = detail_kind(&info) == "campaign";
+    let funnel = RwSignal::new(None::<CampaignStats>);
     let show_stats = RwSignal::new(false);
     let badges = Memo::new(move |_| {
         if !show_stats.get() {
             return HashMap::new();
+        }
+        if campaign {
+            return funnel.with(|f| {
+                f.as_ref()
+                    .map(|f| {
+                        f.steps
+                            .iter()
+                            .map(|s| {
+                                (
+                                    s.node.clone(),
+                                    format!(
+                                        "{} sent · {} opened · {} clicked",
+                                        s.sent, s.opened, s.clicked
+                                    ),
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            });
         }
         stats.with(|s| {
             s.as_ref()
@@ -207,6 +230,16 @@ fn Builder(detail: FlowDetail, options: crate::types::FlowEditorOptions) -> impl
     };
     let load_stats = move || {
         leptos::task::spawn_local(async move {
+            if campaign {
+                match get_campaign_stats(flow_id).await {
+                    Ok(s) => {
+                        funnel.set(Some(s));
+                        show_stats.set(true);
+                    }
+                    Err(e) => error.set(Some(e)),
+                }
+                return;
+            }
             match parse::<FlowStats>(get_flow_stats(flow_id, None).await) {
                 Ok(s) => {
                     stats.set(Some(s));
@@ -276,12 +309,57 @@ fn Builder(detail: FlowDetail, options: crate::types::FlowEditorOptions) -> impl
                 </div>
                 {move || match tab.get() {
                     "preview" => view! { <preview::Preview editor current/> }.into_any(),
+                    "stats" if campaign => view! { <CampaignFunnel funnel show=show_stats/> }.into_any(),
                     "stats" => view! { <StatsTable stats show=show_stats/> }.into_any(),
                     "versions" => view! { <Versions info flow_id editor/> }.into_any(),
                     _ => view! { <props::StepSettings editor options=options.get_value()/> }.into_any(),
                 }}
             </aside>
         </div>
+    }
+}
+
+fn detail_kind(info: &RwSignal<FlowDetail>) -> String {
+    info.with_untracked(|d| d.summary.kind.clone())
+}
+
+/// A campaign's runs and, per Send email step, its funnel.
+#[component]
+fn CampaignFunnel(funnel: RwSignal<Option<CampaignStats>>, show: RwSignal<bool>) -> impl IntoView {
+    let pct = |n: u64, of: u64| {
+        n.saturating_mul(100)
+            .checked_div(of)
+            .map_or_else(String::new, |p| format!(" ({p}%)"))
+    };
+    move || {
+        funnel.get().map(|s| {
+            view! {
+                <div data-testid="campaign-stats">
+                    <label class="check"><input type="checkbox" prop:checked=move || show.get()
+                        on:change=move |ev| show.set(event_target_checked(&ev))/>" Show on the canvas"</label>
+                    <div class="cards mini">
+                        <div><strong data-testid="campaign-entered">{s.entered}</strong><small>"entered"</small></div>
+                        <div><strong>{s.active}</strong><small>"in progress"</small></div>
+                        <div><strong>{s.done}</strong><small>"finished"</small></div>
+                        <div><strong>{s.skipped}</strong><small>"left out (members before)"</small></div>
+                    </div>
+                    <table class="table small">
+                        <thead><tr><th>"Email"</th><th>"Sent"</th><th>"Opened"</th><th>"Clicked"</th><th>"Converted"</th><th>"Not sent"</th></tr></thead>
+                        <tbody>{s.steps.iter().map(|st| view! {
+                            <tr data-testid="campaign-step" data-node=st.node.clone()>
+                                <td>{st.subject.clone()}<br/><small class="muted">{st.node.clone()}</small></td>
+                                <td data-testid="campaign-sent">{st.sent}{(st.queued > 0).then(|| format!(" + {} queued", st.queued))}</td>
+                                <td data-testid="campaign-opened">{st.opened}{pct(st.opened, st.sent)}</td>
+                                <td>{st.clicked}{pct(st.clicked, st.sent)}</td>
+                                <td>{st.converted}</td>
+                                <td class="muted">{format!("{} suppressed, {} capped, {} failed; {} unsubscribed", st.suppressed, st.capped, st.failed, st.unsubscribed)}</td>
+                            </tr>
+                        }).collect_view()}</tbody>
+                    </table>
+                    <p class="muted small">"Opens count the tracking image or a click (mail programs that block images undercount them). Sending settings and the suppression list: "<A href="/app/settings/sending">"Campaign sending"</A>"."</p>
+                </div>
+            }
+        })
     }
 }
 

@@ -32,6 +32,8 @@ fn facts() -> BTreeMap<String, String> {
         ("ticket.assignee", ""),
         ("ticket.subject", "Where is my order?"),
         ("message.text", "Where is my order?"),
+        ("campaign.opened", "yes"),
+        ("campaign.clicked", "no"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -93,6 +95,9 @@ pub fn Preview(editor: Editor, current: RwSignal<Option<String>>) -> impl IntoVi
                         "Ticket action: {}",
                         crate::types::RuleAction::kind_label(action.kind())
                     )),
+                    RunEffect::SendEmail { subject, .. } => {
+                        Line::Note(format!("Emails the customer “{subject}”"))
+                    }
                     RunEffect::WaitFor {
                         event,
                         timeout_mins,

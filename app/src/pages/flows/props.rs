@@ -3,8 +3,9 @@
 
 use super::canvas::Editor;
 use crate::types::{
-    AskInput, FlowAction, FlowBranch, FlowEditorOptions, FlowOp, NodeKind, NotifyTarget, Priority,
-    RuleAction, RuleEvent, Status, WaitEvent, WorkflowTrigger,
+    AskInput, CampaignEntry, FlowAction, FlowBranch, FlowEditorOptions, FlowOp, NodeKind,
+    NotifyTarget, Priority, RuleAction, RuleEvent, Status, WaitEvent, WorkflowTrigger,
+    CONVERSION_DAYS,
 };
 use leptos::prelude::*;
 
@@ -86,12 +87,14 @@ pub fn StepSettings(editor: Editor, options: FlowEditorOptions) -> impl IntoView
             return None;
         }
         let id = sel.into_iter().next()?;
-        editor
-            .graph
-            .with(|g| g.node(&id).cloned().map(|n| (n, g.trigger.clone())))
+        editor.graph.with(|g| {
+            g.node(&id)
+                .cloned()
+                .map(|n| (n, g.trigger.clone(), g.entry.clone()))
+        })
     });
     move || {
-        let Some((n, trigger)) = selected.get() else {
+        let Some((n, trigger, entry)) = selected.get() else {
             return view! {
                 <p class="muted" data-testid="flow-step-none">"Select a step to change it. Shift-click selects several; drag from an exit (the dot on the right) to a step to connect them. Keys: Delete, arrows, Ctrl+Z / Ctrl+Y, Ctrl+C / Ctrl+V, Ctrl+A."</p>
             }
@@ -101,9 +104,10 @@ pub fn StepSettings(editor: Editor, options: FlowEditorOptions) -> impl IntoView
         let set = move |k: NodeKind| editor.set_kind(&id, k);
         let kind = n.kind.clone();
         let body = match kind.clone() {
-            NodeKind::Start => match trigger {
-                Some(t) => trigger_form(t, options, move |t| editor.set_trigger(t)).into_any(),
-                None => view! { <p class="muted">"Runs when a customer's first message opens a conversation on one of the flow's channels."</p> }.into_any(),
+            NodeKind::Start => match (trigger, entry) {
+                (Some(t), _) => trigger_form(t, options, move |t| editor.set_trigger(t)).into_any(),
+                (None, Some(e)) => entry_form(e, options, move |e| editor.set_entry(e)).into_any(),
+                (None, None) => view! { <p class="muted">"Runs when a customer's first message opens a conversation on one of the flow's channels."</p> }.into_any(),
             },
             NodeKind::TicketAction { action } => ticket_action_form(action, options, move |a| set(NodeKind::TicketAction { action: a })).into_any(),
             NodeKind::WaitFor { event, timeout_mins } => {
@@ -124,6 +128,15 @@ pub fn StepSettings(editor: Editor, options: FlowEditorOptions) -> impl IntoView
             }
             NodeKind::End => view! { <p class="muted">"The flow stops; the conversation stays open for the team."</p> }.into_any(),
             NodeKind::AiAnswer => view! { <p class="muted">"The AI agent answers from the knowledge base. Exits: answered, or handed off when it cannot."</p> }.into_any(),
+            NodeKind::SendEmail { subject, body } => {
+                let (b1, s1) = (body.clone(), subject.clone());
+                let s2 = set.clone();
+                view! {
+                    {text_field("Subject", "step-subject", subject, false, move |x| set(NodeKind::SendEmail { subject: x, body: b1.clone() }))}
+                    {text_field("Text (blank lines make paragraphs; links are tracked)", "step-body", body, true, move |x| s2(NodeKind::SendEmail { subject: s1.clone(), body: x }))}
+                    <p class="muted small">"Quote the customer with {{ customer.first_name }}, {{ customer.name }}, {{ customer.company }}. Every email carries an unsubscribe link; suppressed addresses, the frequency cap and quiet hours (Campaign sending) apply. A step emails a customer once."</p>
+                }.into_any()
+            }
             NodeKind::SendMessage { text } => {
                 text_field("Message", "step-text", text, true, move |t| set(NodeKind::SendMessage { text: t })).into_any()
             }
@@ -392,7 +405,7 @@ fn action_form(
 
 fn subjects_help() -> String {
     format!(
-        "Subjects: answer.<variable>, customer.name, customer.email, customer.tickets, ticket.status, ticket.priority, ticket.tags, ticket.channel, ticket.assignee (empty: nobody), field.<key>, message.text, time.hour, time.weekday, time.business_hours (open/closed). Ops: {}.",
+        "Subjects: campaign.opened and campaign.clicked (campaigns: yes or no, any email of this run so far; put a Wait before), answer.<variable>, customer.name, customer.email, customer.tickets, ticket.status, ticket.priority, ticket.tags, ticket.channel, ticket.assignee (empty: nobody), field.<key>, message.text, time.hour, time.weekday, time.business_hours (open/closed). Ops: {}.",
         OPS.iter().map(|(_, l)| *l).collect::<Vec<_>>().join(", ")
     )
 }
@@ -475,6 +488,43 @@ fn trigger_form(
             move |x| change(&|t| t.only_if = parse_branches(&x)))}
         <p class="muted small">{subjects_help()}</p>
         {segments_help(options)}
+    }
+}
+
+/// A campaign's entry: the segment whose customers enter, whether its
+/// current members do, and the goal that counts as a conversion.
+fn entry_form(
+    e: CampaignEntry,
+    options: StoredValue<FlowEditorOptions>,
+    set: impl Fn(CampaignEntry) + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    let cur = StoredValue::new(e.clone());
+    let set = StoredValue::new(set);
+    let change = move |f: &dyn Fn(&mut CampaignEntry)| {
+        cur.update_value(|k| f(k));
+        set.with_value(|s| s(cur.get_value()));
+    };
+    let segments = ids(&options.with_value(|o| o.segments.clone()));
+    let none = segments.is_empty().then(|| {
+        view! {
+            <p class="muted small">"No segments yet: make one under Segments first."</p>
+        }
+    });
+    view! {
+        <p class="muted">"Customers enter when they are in the segment (checked every minute), once each."</p>
+        {choice_select("Who enters", "entry-segment", Some("Choose a segment"), segments.clone(),
+            e.segment_id.map(|i| i.to_string()).unwrap_or_default(),
+            move |v| change(&|k| k.segment_id = v.parse().ok()))}
+        <label class="check"><input type="checkbox" data-testid="entry-existing" prop:checked=e.existing
+            on:change=move |ev| {
+                let on = event_target_checked(&ev);
+                change(&|k| k.existing = on);
+            }/>" Customers already in it when first published enter too (else only those who join later)"</label>
+        {choice_select("Goal (a conversion)", "entry-goal", Some("No goal"), segments,
+            e.goal_segment_id.map(|i| i.to_string()).unwrap_or_default(),
+            move |v| change(&|k| k.goal_segment_id = v.parse().ok()))}
+        <p class="muted small">{format!("An email converts when its customer is in the goal segment within {CONVERSION_DAYS} days of it.")}</p>
+        {none}
     }
 }
 

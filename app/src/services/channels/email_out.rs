@@ -152,6 +152,7 @@ pub async fn send_reply(
             in_reply_to,
             references,
             auto_submitted: false,
+            headers: Vec::new(),
         },
     )
     .await?;
@@ -217,6 +218,7 @@ async fn send_automatic(
             in_reply_to,
             references,
             auto_submitted: true,
+            headers: Vec::new(),
         },
     )
     .await?;

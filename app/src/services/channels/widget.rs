@@ -360,6 +360,7 @@ pub async fn set_email(
     v: &Visitor,
     email: &str,
     name: Option<&str>,
+    timezone: Option<&str>,
 ) -> ServiceResult<()> {
     let email =
         crate::types::validate_email(email).map_err(|m| ServiceError::invalid("email", m))?;
@@ -373,13 +374,25 @@ pub async fn set_email(
     let other =
         customers::claim_identifier(&*uow, v.scope, cid, IdentifierKind::Email, &email).await?;
     let cust = customers::find(&*uow, v.scope, cid).await?;
-    if let Some(n) = name.map(str::trim).filter(|n| n.chars().count() >= 2) {
-        if cust.name == "Website visitor" {
-            let mut am = cust.clone().into_active_model();
+    let name = name
+        .map(str::trim)
+        .filter(|n| n.chars().count() >= 2 && cust.name == "Website visitor");
+    // The browser's zone, when it names one this server knows (campaign quiet
+    // hours are the customer's).
+    let zone = timezone
+        .map(str::trim)
+        .filter(|z| z.len() <= 64 && crate::services::campaigns::known_zone(z))
+        .filter(|z| cust.timezone.as_deref() != Some(*z));
+    if name.is_some() || zone.is_some() {
+        let mut am = cust.clone().into_active_model();
+        if let Some(n) = name {
             am.name = Set(n.chars().take(100).collect());
-            am.updated_at = Set(now());
-            am.update(&*uow).await?;
         }
+        if let Some(z) = zone {
+            am.timezone = Set(Some(z.to_owned()));
+        }
+        am.updated_at = Set(now());
+        am.update(&*uow).await?;
     }
     if let (Some(other), Some(c)) = (other, current(&*uow, v).await?) {
         messages::insert_agent_system(

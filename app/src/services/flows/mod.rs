@@ -277,7 +277,7 @@ pub async fn save_settings(
     if !FLOW_KINDS.iter().any(|(k, _)| *k == form.kind) {
         return Err(ServiceError::invalid(
             "kind",
-            "A flow is a chatbot or a workflow.",
+            "A flow is a chatbot, a workflow or a campaign.",
         ));
     }
     if let Some(bad) = form.channels.iter().find(|c| Channel::parse(c).is_none()) {
@@ -440,16 +440,15 @@ pub async fn save_draft(
 /// A workflow's graph has a trigger and a chatbot's has none (the canvas keeps
 /// them apart; a graph pasted from the other kind is refused).
 fn check_kind(row: &flow::Model, graph: &FlowGraph) -> ServiceResult<()> {
-    let workflow = row.kind == "workflow";
-    if graph.is_workflow() == workflow {
+    if graph.kind() == row.kind {
         return Ok(());
     }
     Err(ServiceError::invalid(
         "graph",
-        if workflow {
-            "This is a workflow: its graph needs a trigger (the events that start it)."
-        } else {
-            "This is a chatbot flow: its graph cannot have a workflow's trigger."
+        match row.kind.as_str() {
+            "workflow" => "This is a workflow: its graph needs a trigger (the events that start it).",
+            "campaign" => "This is a campaign: its graph needs an entry (the segment whose customers enter) and no trigger.",
+            _ => "This is a chatbot flow: its graph cannot have a workflow's trigger or a campaign's entry.",
         },
     ))
 }
@@ -533,7 +532,7 @@ pub async fn publish(
     meta: &RequestMeta,
 ) -> ServiceResult<FlowDetail> {
     actor.require(Action::ManageAutomation)?;
-    let uow = UnitOfWork::begin(state).await?;
+    let mut uow = UnitOfWork::begin(state).await?;
     let row = find(&*uow, actor, id).await?;
     let graph = parse(&row)?;
     let problems = graph.problems();
@@ -559,9 +558,22 @@ pub async fn publish(
         ));
     }
     check_kind(&row, &graph)?;
-    let draft = checked_for_publish(&*uow, actor, graph).await?;
+    let first_campaign =
+        row.kind == crate::services::campaigns::KIND && row.published_version.is_none();
+    let draft = checked_for_publish(&*uow, actor, graph.clone()).await?;
     publish_graph(&uow, actor, row, &draft, "Published".to_owned(), meta).await?;
     let out = detail(&*uow, actor, id).await?;
+    if first_campaign {
+        let version = out.summary.published_version.unwrap_or(1);
+        crate::services::campaigns::runner::on_first_publish(
+            &mut uow,
+            actor.scope,
+            id,
+            version,
+            &graph,
+        )
+        .await?;
+    }
     uow.commit().await?;
     Ok(out)
 }

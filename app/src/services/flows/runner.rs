@@ -847,7 +847,9 @@ async fn carry_out(
             };
             run_workflow_action(uow, scope, source, action, id).await?;
         }
-        RunEffect::Wait { .. } | RunEffect::WaitFor { .. } => {}
+        // Campaign emails are the campaign runner's (a chatbot or workflow
+        // graph cannot hold a Send email step).
+        RunEffect::Wait { .. } | RunEffect::WaitFor { .. } | RunEffect::SendEmail { .. } => {}
     }
     Ok(())
 }

@@ -46,6 +46,7 @@ fn graph() -> FlowGraph {
     };
     FlowGraph {
         schema: FLOW_SCHEMA,
+        entry: None,
         trigger: None,
         nodes: vec![
             n("start", NodeKind::Start),
