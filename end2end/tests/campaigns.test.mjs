@@ -41,14 +41,15 @@ async function drag(from, to) {
 
 /// Opens a campaign's analytics until `step` shows `want` (the server's job
 /// workers send within a moment of publishing).
-async function funnel(path, step, want) {
+async function funnel(path, step, want, cell = null) {
   let text = '';
   for (let i = 0; i < 30 && !want.test(text); i += 1) {
     await open(admin, server.base, path);
     await admin.locator('[data-testid="flow-tab-stats"]').click();
     await admin.locator('[data-testid="campaign-stats"]').waitFor();
     const row = admin.locator(`[data-testid="campaign-step"][data-node="${step}"]`);
-    text = (await row.count()) ? await row.innerText() : '';
+    const target = cell ? row.locator(`[data-testid="${cell}"]`) : row;
+    text = (await row.count()) ? (await target.innerText()).trim() : '';
   }
   assert.match(text, want);
   return text;
@@ -94,8 +95,7 @@ test('a published campaign emails the segment; its unsubscribe link stops later 
   await node('start').locator('text=Members of segment').waitFor();
   await admin.locator('[data-testid="flow-publish"]').click();
   await admin.locator('[data-testid="flow-notice"]', { hasText: 'Published as version 1' }).waitFor();
-  const sent = await funnel(path, 'thanks', /Thanks for sticking with us[\s\S]*\b[1-9]\d*\b/);
-  assert.match(sent, /thanks/);
+  await funnel(path, 'thanks', /^[1-9]\d*$/, 'campaign-sent');
   await admin.screenshot({ path: join(SHOTS, 'campaign-funnel.png'), fullPage: true });
 
   // The customer's copy (the outbox; no SMTP in the demo) has the link.

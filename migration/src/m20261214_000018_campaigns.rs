@@ -115,6 +115,14 @@ impl MigrationTrait for Migration {
             false,
         ))
         .await?;
+        // The workspace's rate counts its sends of the last minute.
+        m.create_index(index(
+            "campaign_sends",
+            "ix_campaign_sends_sent",
+            &["workspace_id", "sent_at"],
+            false,
+        ))
+        .await?;
         m.create_index(index(
             "campaign_sends",
             "ix_campaign_sends_flow",

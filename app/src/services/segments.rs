@@ -491,7 +491,7 @@ pub async fn check_flow(
     if let Some((step, id)) = used.iter().find(|(_, id)| !have.contains(id)) {
         let at = step
             .as_deref()
-            .map_or_else(|| "The trigger".to_owned(), |s| format!("Step {s}"));
+            .map_or_else(|| "The Start step".to_owned(), |s| format!("Step {s}"));
         return Err(ServiceError::invalid(
             "graph",
             format!("{at} tests segment.{id}, which this workspace does not have; pick one of its segments."),

@@ -8,7 +8,8 @@
 //! - `widget-latency` times chat messages from a widget socket to an agent socket;
 //! - `ai-eval` runs the AI agent's evaluation set and times its pipeline;
 //! - `actions` times proposal → execution of AI actions and MCP tool calls;
-//! - `rules` times the pipeline stages (rules, SLA) per inbound message.
+//! - `rules` times the pipeline stages (rules, SLA) per inbound message;
+//! - `flows` times the flow engine; `campaigns` a campaign's runs and sends.
 
 #![allow(clippy::print_stdout, reason = "a command-line report")]
 
@@ -21,6 +22,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod actions;
 #[path = "bench/ai_eval.rs"]
 mod ai_eval;
+#[path = "bench/campaigns.rs"]
+mod campaigns;
 #[path = "bench/flows.rs"]
 mod flows;
 #[path = "bench/generate.rs"]
@@ -59,6 +62,8 @@ enum Command {
     Rules(rules::RulesArgs),
     /// The flow engine: the interpreter per step, the runner per message.
     Flows(flows::FlowArgs),
+    /// Campaigns: enrolling and stepping runs, and sending their email.
+    Campaigns(campaigns::CampaignArgs),
 }
 
 #[tokio::main]
@@ -71,5 +76,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Actions(a) => actions::run(a).await,
         Command::Rules(a) => rules::run(a).await,
         Command::Flows(a) => flows::run(a).await,
+        Command::Campaigns(a) => campaigns::run(a).await,
     }
 }

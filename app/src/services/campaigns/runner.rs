@@ -25,7 +25,7 @@ use crate::types::{
 };
 use chrono::Duration;
 use entity::{campaign_run, campaign_send, customer, flow, flow_version};
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -219,6 +219,16 @@ pub async fn enrol(
         ])
         .select_from(select)
         .map_err(|e| ServiceError::Internal(e.to_string()))?
+        // Two ticks at once (the minute's and a publication's) enrol a
+        // customer once.
+        .on_conflict(
+            OnConflict::columns([
+                campaign_run::Column::FlowId,
+                campaign_run::Column::CustomerId,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
         .to_owned();
     let r = db.execute(db.get_database_backend().build(&insert)).await?;
     Ok(r.rows_affected())

@@ -150,7 +150,7 @@ pub async fn deliver(
     id: i32,
     t: DateTime<Utc>,
 ) -> ServiceResult<Outcome> {
-    let uow = UnitOfWork::begin(state).await?;
+    let mut uow = UnitOfWork::begin(state).await?;
     let Some(s) = scope
         .find::<campaign_send::Entity>()
         .filter(campaign_send::Column::Id.eq(id))
@@ -249,6 +249,7 @@ pub async fn deliver(
         },
     )
     .await?;
+    uow.jobs_enqueued();
     scope
         .update_many::<campaign_send::Entity>()
         .col_expr(
