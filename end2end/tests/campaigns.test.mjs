@@ -92,7 +92,7 @@ test('a published campaign emails the segment; its unsubscribe link stops later 
   await node('start').locator('.fc-title').click();
   const start = admin.locator('[data-testid="flow-step"][data-node="start"]');
   await start.locator('[data-testid="entry-existing"]').check();
-  await node('start').locator('text=Members of segment').waitFor();
+  await node('start').locator('text=Members of “Regulars”').waitFor();
   await admin.locator('[data-testid="flow-publish"]').click();
   await admin.locator('[data-testid="flow-notice"]', { hasText: 'Published as version 1' }).waitFor();
   await funnel(path, 'thanks', /^[1-9]\d*$/, 'campaign-sent');

@@ -65,6 +65,7 @@ const PUBLIC_HYDRATED = [
 const DOCUMENT_STATUS = {
   '/app/no-such-page': [404],
   '/portal/conversation?token=not-a-token': [404],
+  '/c/not-a-token/u': [404],
   // The status is set when the invitation lookup fails; with a streamed page the
   // head may already be sent (200); the page says the link is invalid either way.
   '/invitations/accept?token=not-a-token': [200, 422],
@@ -80,6 +81,8 @@ const PUBLIC_STATIC = [
   '/help/acme-outdoor/en',
   '/help/acme-outdoor/en/search?q=order',
   '/demo/store',
+  // A campaign email's unsubscribe page (plain HTML), here for a bad link.
+  '/c/not-a-token/u',
 ];
 
 const MEMBERS = [

@@ -18,7 +18,7 @@ pub enum Done {
 
 fn shell(title: &str, body: &str) -> String {
     format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><meta name=\"robots\" content=\"noindex\"><title>{}</title><style>body{{font-family:system-ui,sans-serif;background:#f5f6f8;color:#1f2933;margin:0;padding:48px 16px}}main{{max-width:480px;margin:0 auto;background:#fff;border:1px solid #e3e6ea;border-radius:10px;padding:28px}}h1{{font-size:22px;margin:0 0 12px}}p{{line-height:1.5}}button{{font:inherit;padding:9px 16px;border-radius:6px;border:1px solid #0b7a5c;background:#0b7a5c;color:#fff;cursor:pointer}}button.secondary{{background:#fff;color:#0b7a5c}}.muted{{color:#6b7280;font-size:14px}}</style></head><body><main>{body}</main></body></html>",
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><meta name=\"robots\" content=\"noindex\"><link rel=\"icon\" href=\"data:,\"><title>{}</title><style>body{{font-family:system-ui,sans-serif;background:#f5f6f8;color:#1f2933;margin:0;padding:48px 16px}}main{{max-width:480px;margin:0 auto;background:#fff;border:1px solid #e3e6ea;border-radius:10px;padding:28px}}h1{{font-size:22px;margin:0 0 12px}}p{{line-height:1.5}}button{{font:inherit;padding:9px 16px;border-radius:6px;border:1px solid #0b7a5c;background:#0b7a5c;color:#fff;cursor:pointer}}button.secondary{{background:#fff;color:#0b7a5c}}.muted{{color:#6b7280;font-size:14px}}</style></head><body><main>{body}</main></body></html>",
         esc(title)
     )
 }

@@ -108,12 +108,25 @@ pub fn summary(kind: &NodeKind) -> String {
     }
 }
 
+/// The workspace's segments (id, name), provided by the editor page so the
+/// Start step of a campaign names its segment.
+#[derive(Clone, Debug, Default)]
+pub struct SegmentNames(pub Vec<(i32, String)>);
+
 /// One line about who enters a campaign.
-pub fn entry_summary(e: &crate::types::CampaignEntry) -> String {
-    match e.segment_id {
-        None => "No segment chosen".into(),
-        Some(id) if e.existing => format!("Members of segment {id}"),
-        Some(id) => format!("New members of segment {id}"),
+pub fn entry_summary(e: &crate::types::CampaignEntry, names: &SegmentNames) -> String {
+    let Some(id) = e.segment_id else {
+        return "No segment chosen".into();
+    };
+    let name = names
+        .0
+        .iter()
+        .find(|(i, _)| *i == id)
+        .map_or_else(|| format!("segment {id}"), |(_, n)| format!("“{n}”"));
+    if e.existing {
+        format!("Members of {name}")
+    } else {
+        format!("New members of {name}")
     }
 }
 
@@ -494,12 +507,14 @@ pub fn Canvas(
     let drag: StoredValue<Option<Drag>> = StoredValue::new(None);
     let linking = RwSignal::new(None::<(CanvasPoint, CanvasPoint)>);
     let g = editor.graph;
+    let names = StoredValue::new(use_context::<SegmentNames>().unwrap_or_default());
     let trigger_line = Memo::new(move |_| {
         g.with(|g| {
-            g.trigger
-                .as_ref()
-                .map(trigger_summary)
-                .or_else(|| g.entry.as_ref().map(entry_summary))
+            g.trigger.as_ref().map(trigger_summary).or_else(|| {
+                g.entry
+                    .as_ref()
+                    .map(|e| names.with_value(|n| entry_summary(e, n)))
+            })
         })
     });
     // The canvas's size on screen (its CSS width follows the window); the

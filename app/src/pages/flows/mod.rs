@@ -128,6 +128,7 @@ fn Builder(detail: FlowDetail, options: crate::types::FlowEditorOptions) -> impl
     let flow_id = detail.summary.id;
     let editor = Editor::new(detail.draft.clone());
     let info = RwSignal::new(detail);
+    provide_context(canvas::SegmentNames(options.segments.clone()));
     let options = StoredValue::new(options);
     let problems = Memo::new(move |_| editor.graph.with(crate::types::FlowGraph::problems));
     let error = RwSignal::new(None::<AppError>);
@@ -329,7 +330,7 @@ fn CampaignFunnel(funnel: RwSignal<Option<CampaignStats>>, show: RwSignal<bool>)
     let pct = |n: u64, of: u64| {
         n.saturating_mul(100)
             .checked_div(of)
-            .map_or_else(String::new, |p| format!(" ({p}%)"))
+            .map_or_else(String::new, |p| format!(" · {p}%"))
     };
     move || {
         funnel.get().map(|s| {
@@ -343,19 +344,20 @@ fn CampaignFunnel(funnel: RwSignal<Option<CampaignStats>>, show: RwSignal<bool>)
                         <div><strong>{s.done}</strong><small>"finished"</small></div>
                         <div><strong>{s.skipped}</strong><small>"left out (members before)"</small></div>
                     </div>
-                    <table class="table small">
-                        <thead><tr><th>"Email"</th><th>"Sent"</th><th>"Opened"</th><th>"Clicked"</th><th>"Converted"</th><th>"Not sent"</th></tr></thead>
-                        <tbody>{s.steps.iter().map(|st| view! {
-                            <tr data-testid="campaign-step" data-node=st.node.clone()>
-                                <td>{st.subject.clone()}<br/><small class="muted">{st.node.clone()}</small></td>
-                                <td data-testid="campaign-sent">{st.sent}{(st.queued > 0).then(|| format!(" + {} queued", st.queued))}</td>
-                                <td data-testid="campaign-opened">{st.opened}{pct(st.opened, st.sent)}</td>
-                                <td>{st.clicked}{pct(st.clicked, st.sent)}</td>
-                                <td>{st.converted}</td>
-                                <td class="muted">{format!("{} suppressed, {} capped, {} failed; {} unsubscribed", st.suppressed, st.capped, st.failed, st.unsubscribed)}</td>
-                            </tr>
-                        }).collect_view()}</tbody>
-                    </table>
+                    {s.steps.iter().map(|st| view! {
+                        <div class="campaign-step" data-testid="campaign-step" data-node=st.node.clone()>
+                            <strong>{st.subject.clone()}</strong>" "<small class="muted">{st.node.clone()}</small>
+                            <div class="cards mini">
+                                <div><strong data-testid="campaign-sent">{st.sent}</strong><small>"sent"</small></div>
+                                <div><strong data-testid="campaign-opened">{st.opened}</strong><small>{format!("opened{}", pct(st.opened, st.sent))}</small></div>
+                                <div><strong>{st.clicked}</strong><small>{format!("clicked{}", pct(st.clicked, st.sent))}</small></div>
+                                <div><strong>{st.converted}</strong><small>"converted"</small></div>
+                                <div><strong>{st.unsubscribed}</strong><small>"unsubscribed"</small></div>
+                                <div><strong>{st.queued}</strong><small>"waiting to go"</small></div>
+                            </div>
+                            <p class="muted small" data-testid="campaign-not-sent">{format!("Not sent: {} suppressed, {} capped, {} failed.", st.suppressed, st.capped, st.failed)}</p>
+                        </div>
+                    }).collect_view()}
                     <p class="muted small">"Opens count the tracking image or a click (mail programs that block images undercount them). Sending settings and the suppression list: "<A href="/app/settings/sending">"Campaign sending"</A>"."</p>
                 </div>
             }
