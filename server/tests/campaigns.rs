@@ -10,7 +10,6 @@
 
 mod common;
 
-use app::serverfns::auth::GetSession;
 use app::serverfns::campaigns::{
     AddSuppression, GetCampaignStats, GetMarketing, RemoveSuppression, SaveMarketingSettings,
 };
@@ -18,42 +17,23 @@ use app::services::campaigns::send::{deliver, Outcome};
 use app::services::campaigns::{runner, send_status};
 use app::services::channels::inbound::{self, InboundMessage, Sender};
 use app::services::config::SmtpSecurity;
-use app::services::context::{load_actor, Actor, RequestMeta};
+use app::services::context::RequestMeta;
 use app::services::jobs::{self, NewJob};
-use app::services::tenancy::Scoped;
 use app::types::{
-    CampaignEntry, CanvasPoint, Channel, Cond, FlowBranch, FlowEdge, FlowGraph, FlowNode, FlowOp,
-    FlowSettingsForm, IdentifierKind, MarketingSettings, NodeKind, SegmentForm,
+    CampaignEntry, Channel, Cond, FlowBranch, FlowGraph, FlowOp, FlowSettingsForm, IdentifierKind,
+    MarketingSettings, NodeKind, SegmentForm,
 };
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use chrono::{DateTime, Utc};
 use common::smtp::SmtpSink;
-use common::{add_member, fns::path, sign_up, Backend, Client, TestApp};
+use common::{add_member, e, fns::path, n, workspace, Backend, TestApp, Ws};
 use entity::{campaign_run, campaign_send, customer, email, suppression};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use serde_json::json;
-
-struct Ws {
-    owner: Client,
-    actor: Actor,
-    scope: Scoped,
-}
-
-async fn workspace(app: &TestApp, email: &str, name: &str) -> Ws {
-    let mut owner = sign_up(app, "Olga Owner", email, name).await;
-    let s = owner.call(path::<GetSession>(), &[]).await.json();
-    let id = i32::try_from(s["workspace"]["id"].as_i64().unwrap()).unwrap();
-    let user = i32::try_from(s["user_id"].as_i64().unwrap()).unwrap();
-    Ws {
-        owner,
-        actor: load_actor(&app.state.db, user, id).await.unwrap(),
-        scope: Scoped::new(id),
-    }
-}
 
 async fn write(app: &TestApp, ws: &Ws, email: &str) {
     let name = email.split('@').next().unwrap();
@@ -78,22 +58,6 @@ async fn customer_by_email(app: &TestApp, ws: &Ws, email: &str) -> customer::Mod
         .await
         .unwrap()
         .expect("the customer")
-}
-
-fn n(id: &str, kind: NodeKind) -> FlowNode {
-    FlowNode {
-        id: id.into(),
-        position: CanvasPoint::default(),
-        kind,
-    }
-}
-
-fn e(s: &str, p: &str, t: &str) -> FlowEdge {
-    FlowEdge {
-        source: s.into(),
-        port: p.into(),
-        target: t.into(),
-    }
 }
 
 fn mail(subject: &str, body: &str) -> NodeKind {

@@ -11,11 +11,11 @@ mod common;
 use app::services::context::{load_actor, RequestMeta};
 use app::services::tenancy::{global, Scoped, System};
 use app::types::{
-    CampaignEntry, CanvasPoint, Cond, FlowEdge, FlowGraph, FlowNode, FlowSettingsForm,
-    MarketingSettings, NodeKind, SegmentForm,
+    CampaignEntry, Cond, FlowGraph, FlowSettingsForm, MarketingSettings, NodeKind, SegmentForm,
 };
+use common::binary::Server;
 use common::smtp::SmtpSink;
-use common::{sign_up, Backend, TestApp};
+use common::{e as edge, n as node, sign_up, Backend, TestApp};
 use entity::{campaign_send, customer, job};
 use sea_orm::{ActiveModelTrait, ColumnTrait, PaginatorTrait, QueryFilter, Set};
 use std::collections::BTreeMap;
@@ -23,77 +23,17 @@ use std::time::Duration;
 
 const CUSTOMERS: usize = 60;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Server {
-    child: std::process::Child,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill(); // SIGKILL
-        let _ = self.child.wait();
-    }
-}
-
 async fn start(database_url: &str, data_dir: &str, smtp_port: u16) -> Server {
-    let port = free_port();
-    let server = Server {
-        child: std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
-            .args(["serve"])
-            .env("SWITCHBOARD_DATABASE_URL", database_url)
-            .env("SWITCHBOARD_BIND", format!("127.0.0.1:{port}"))
-            .env("SWITCHBOARD_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
-            .env("SWITCHBOARD_DATA_DIR", data_dir)
-            .env("SWITCHBOARD_JOBS__SCHEDULER", "false")
-            .env("SWITCHBOARD_JOBS__POLL_INTERVAL_MS", "20")
-            // A job the kill left running is taken over after its lease.
-            .env("SWITCHBOARD_JOBS__LEASE_SECS", "2")
-            .env("SWITCHBOARD_JOBS__TIMEOUT_SECS", "1")
-            .env("SWITCHBOARD_SMTP__HOST", "127.0.0.1")
-            .env("SWITCHBOARD_SMTP__PORT", smtp_port.to_string())
-            .env("SWITCHBOARD_SMTP__SECURITY", "none")
-            .env("RUST_LOG", "error")
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .unwrap(),
-    };
-    let client = reqwest::Client::new();
-    for _ in 0..300 {
-        if let Ok(r) = client
-            .get(format!("http://127.0.0.1:{port}/readyz"))
-            .send()
-            .await
-        {
-            if r.status().is_success() {
-                return server;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("server on {port} never became ready");
-}
-
-fn node(id: &str, kind: NodeKind) -> FlowNode {
-    FlowNode {
-        id: id.into(),
-        position: CanvasPoint::default(),
-        kind,
-    }
-}
-
-fn edge(s: &str, p: &str, t: &str) -> FlowEdge {
-    FlowEdge {
-        source: s.into(),
-        port: p.into(),
-        target: t.into(),
-    }
+    let env = [
+        ("SWITCHBOARD_JOBS__POLL_INTERVAL_MS", "20".to_owned()),
+        // A job the kill left running is taken over after its lease.
+        ("SWITCHBOARD_JOBS__LEASE_SECS", "2".to_owned()),
+        ("SWITCHBOARD_JOBS__TIMEOUT_SECS", "1".to_owned()),
+        ("SWITCHBOARD_SMTP__HOST", "127.0.0.1".to_owned()),
+        ("SWITCHBOARD_SMTP__PORT", smtp_port.to_string()),
+        ("SWITCHBOARD_SMTP__SECURITY", "none".to_owned()),
+    ];
+    common::binary::start(database_url, data_dir, &env).await
 }
 
 async fn kill_9_mid_campaign_sends_no_email_twice(b: Backend) {

@@ -10,78 +10,15 @@ mod common;
 
 use app::services::context::{load_actor, RequestMeta};
 use app::services::tenancy::{global, Scoped};
-use app::types::{
-    AskInput, CanvasPoint, Channel, FlowEdge, FlowGraph, FlowNode, FlowSettingsForm, NodeKind,
-};
-use common::{sign_up, Backend, TestApp};
+use app::types::{AskInput, Channel, FlowGraph, FlowSettingsForm, NodeKind};
+use common::binary::Server;
+use common::{e as edge, n as node, sign_up, Backend, TestApp};
 use entity::{flow_session, job, message};
 use sea_orm::{ActiveModelTrait, ColumnTrait, IntoActiveModel, QueryFilter, Set};
 use std::time::Duration;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Server {
-    child: std::process::Child,
-    base: String,
-}
-
-impl Drop for Server {
-    // A failing assertion must not leave a server running (it would hold the
-    // test's output open).
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn start(database_url: &str, data_dir: &str, client: &reqwest::Client) -> Server {
-    let port = free_port();
-    let server = Server {
-        child: std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
-            .args(["serve"])
-            .env("SWITCHBOARD_DATABASE_URL", database_url)
-            .env("SWITCHBOARD_BIND", format!("127.0.0.1:{port}"))
-            .env("SWITCHBOARD_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
-            .env("SWITCHBOARD_DATA_DIR", data_dir)
-            .env("SWITCHBOARD_JOBS__SCHEDULER", "false")
-            .env("SWITCHBOARD_JOBS__POLL_INTERVAL_MS", "50")
-            .env("RUST_LOG", "error")
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .unwrap(),
-        base: format!("http://127.0.0.1:{port}"),
-    };
-    for _ in 0..300 {
-        if let Ok(r) = client.get(format!("{}/readyz", server.base)).send().await {
-            if r.status().is_success() {
-                return server;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("server on {port} never became ready");
-}
-
-fn node(id: &str, kind: NodeKind) -> FlowNode {
-    FlowNode {
-        id: id.into(),
-        position: CanvasPoint::default(),
-        kind,
-    }
-}
-
-fn edge(s: &str, p: &str, t: &str) -> FlowEdge {
-    FlowEdge {
-        source: s.into(),
-        port: p.into(),
-        target: t.into(),
-    }
+async fn start(database_url: &str, data_dir: &str) -> Server {
+    common::binary::start(database_url, data_dir, &[]).await
 }
 
 /// Orders / Billing; Orders waits 30 minutes and reports back.
@@ -217,7 +154,7 @@ async fn kill_9_mid_flow_resumes_where_the_visitor_was(b: Backend) {
     };
 
     // The visitor starts chatting; the bot asks; the server dies.
-    let server = start(&app.database_url, &data_dir, &client).await;
+    let server = start(&app.database_url, &data_dir).await;
     let s = post(
         &client,
         format!("{}/widget/api/session", server.base),
@@ -242,7 +179,7 @@ async fn kill_9_mid_flow_resumes_where_the_visitor_was(b: Backend) {
     drop(server); // SIGKILL while the visitor is asked
 
     // After the restart the answer goes on from the question.
-    let server = start(&app.database_url, &data_dir, &client).await;
+    let server = start(&app.database_url, &data_dir).await;
     send(server.base.clone(), "message0002", "orders").await;
     assert_eq!(said("Checking with the warehouse…").await, 1);
     let r = run().await;
@@ -264,7 +201,7 @@ async fn kill_9_mid_flow_resumes_where_the_visitor_was(b: Backend) {
     let mut am = timers[0].clone().into_active_model();
     am.run_at = Set(chrono::Utc::now() - chrono::Duration::seconds(1));
     am.update(&app.state.db).await.unwrap();
-    let server = start(&app.database_url, &data_dir, &client).await;
+    let server = start(&app.database_url, &data_dir).await;
     let mut done = false;
     for _ in 0..300 {
         if run().await.status == "done" {

@@ -17,12 +17,12 @@ use app::services::context::{load_actor, Actor, RequestMeta};
 use app::services::inbox::conversations::ConversationPatch;
 use app::services::tenancy::Scoped;
 use app::types::{
-    AskInput, CanvasPoint, Channel, FlowBranch, FlowEdge, FlowGraph, FlowNode, FlowOp,
-    FlowSettingsForm, IdentifierKind, MessageChoices, NodeKind, Priority, RuleAction, RuleEvent,
-    Status, WaitEvent, WorkflowTrigger,
+    AskInput, Channel, FlowBranch, FlowEdge, FlowGraph, FlowNode, FlowOp, FlowSettingsForm,
+    IdentifierKind, MessageChoices, NodeKind, Priority, RuleAction, RuleEvent, Status, WaitEvent,
+    WorkflowTrigger,
 };
 use axum::http::StatusCode;
-use common::{fns::path, sign_up, Backend, Client, TestApp};
+use common::{e, fns::path, n, sign_up, Backend, Client, TestApp};
 use entity::{conversation, flow_session, job, message};
 use sea_orm::{ActiveModelTrait, ColumnTrait, IntoActiveModel, QueryFilter, QueryOrder, Set};
 
@@ -45,22 +45,6 @@ async fn workspace(app: &TestApp, email: &str, name: &str) -> Ws {
         owner,
         actor: load_actor(&app.state.db, user, id).await.unwrap(),
         scope: Scoped::new(id),
-    }
-}
-
-fn n(id: &str, kind: NodeKind) -> FlowNode {
-    FlowNode {
-        id: id.into(),
-        position: CanvasPoint::default(),
-        kind,
-    }
-}
-
-fn e(s: &str, p: &str, t: &str) -> FlowEdge {
-    FlowEdge {
-        source: s.into(),
-        port: p.into(),
-        target: t.into(),
     }
 }
 

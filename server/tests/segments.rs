@@ -8,39 +8,19 @@
 
 mod common;
 
-use app::serverfns::auth::GetSession;
 use app::serverfns::segments::{DeleteSegment, GetSegments, PreviewSegment, SaveSegment};
 use app::services::channels::inbound::{self, InboundMessage, Sender};
-use app::services::context::{load_actor, Actor, RequestMeta};
-use app::services::tenancy::Scoped;
+use app::services::context::RequestMeta;
 use app::types::{
-    CanvasPoint, Channel, Cond, CondOp, FlowBranch, FlowEdge, FlowGraph, FlowNode, FlowOp,
-    FlowSettingsForm, IdentifierKind, NodeKind, SegmentForm,
+    Channel, Cond, CondOp, FlowBranch, FlowGraph, FlowOp, FlowSettingsForm, IdentifierKind,
+    NodeKind, SegmentForm,
 };
 use axum::http::StatusCode;
-use common::{add_member, fns::path, sign_up, Backend, Client, TestApp};
+use common::{add_member, e, fns::path, n, workspace, Backend, TestApp, Ws};
 use entity::{customer, message};
 use sea_orm::{ActiveModelTrait, ColumnTrait, IntoActiveModel, QueryFilter, QueryOrder, Set};
 use serde_json::json;
 use std::collections::BTreeSet;
-
-struct Ws {
-    owner: Client,
-    actor: Actor,
-    scope: Scoped,
-}
-
-async fn workspace(app: &TestApp, email: &str, name: &str) -> Ws {
-    let mut owner = sign_up(app, "Olga Owner", email, name).await;
-    let s = owner.call(path::<GetSession>(), &[]).await.json();
-    let id = i32::try_from(s["workspace"]["id"].as_i64().unwrap()).unwrap();
-    let user = i32::try_from(s["user_id"].as_i64().unwrap()).unwrap();
-    Ws {
-        owner,
-        actor: load_actor(&app.state.db, user, id).await.unwrap(),
-        scope: Scoped::new(id),
-    }
-}
 
 /// A customer's message on `channel` from `email`; returns the conversation id.
 async fn write(app: &TestApp, ws: &Ws, channel: Channel, email: &str, text: &str) -> i32 {
@@ -426,22 +406,6 @@ async fn bad_segments_are_refused_and_workspaces_kept_apart(b: Backend) {
     assert_eq!(r.json()["segments"][0]["count"], 2);
     assert_eq!(r.json()["segments"][0]["used_by"], json!([]));
     app.finish().await;
-}
-
-fn n(id: &str, kind: NodeKind) -> FlowNode {
-    FlowNode {
-        id: id.into(),
-        position: CanvasPoint::default(),
-        kind,
-    }
-}
-
-fn e(s: &str, p: &str, t: &str) -> FlowEdge {
-    FlowEdge {
-        source: s.into(),
-        port: p.into(),
-        target: t.into(),
-    }
 }
 
 /// Start → "is the customer in `segment`?" → a greeting for each answer.

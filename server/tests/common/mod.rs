@@ -9,6 +9,7 @@
     reason = "test helpers"
 )]
 
+pub mod binary;
 pub mod imap;
 pub mod smtp;
 
@@ -367,6 +368,48 @@ pub mod fns {
     use leptos::server_fn::ServerFn;
     pub fn path<S: ServerFn>() -> &'static str {
         S::PATH
+    }
+}
+
+/// A step of a test flow at the canvas's origin.
+pub fn n(id: &str, kind: app::types::NodeKind) -> app::types::FlowNode {
+    app::types::FlowNode {
+        id: id.into(),
+        position: app::types::CanvasPoint::default(),
+        kind,
+    }
+}
+
+/// A connection of a test flow: from `s`'s exit `p` to `t`.
+pub fn e(s: &str, p: &str, t: &str) -> app::types::FlowEdge {
+    app::types::FlowEdge {
+        source: s.into(),
+        port: p.into(),
+        target: t.into(),
+    }
+}
+
+/// A signed-up owner's workspace: the owner's client, the owner as an actor
+/// (for calling services directly) and the workspace's scope.
+pub struct Ws {
+    pub owner: Client,
+    pub actor: app::services::Actor,
+    pub scope: app::services::tenancy::Scoped,
+}
+
+/// Signs up "Olga Owner" as `email` with workspace `name`.
+pub async fn workspace(app: &TestApp, email: &str, name: &str) -> Ws {
+    use app::serverfns::auth::GetSession;
+    let mut owner = sign_up(app, "Olga Owner", email, name).await;
+    let s = owner.call(fns::path::<GetSession>(), &[]).await.json();
+    let id = i32::try_from(s["workspace"]["id"].as_i64().unwrap()).unwrap();
+    let user = i32::try_from(s["user_id"].as_i64().unwrap()).unwrap();
+    Ws {
+        owner,
+        actor: app::services::context::load_actor(&app.state.db, user, id)
+            .await
+            .unwrap(),
+        scope: app::services::tenancy::Scoped::new(id),
     }
 }
 
