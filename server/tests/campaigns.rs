@@ -618,8 +618,78 @@ async fn bad_settings_are_refused_and_workspaces_kept_apart(b: Backend) {
     app.finish().await;
 }
 
+async fn new_members_only_and_conversions_to_the_goal(b: Backend) {
+    let app = TestApp::new(b).await;
+    let mut ws = workspace(&app, "olga@acme.test", "Acme").await;
+    settings(
+        &mut ws,
+        &MarketingSettings {
+            quiet_start: None,
+            quiet_end: None,
+            ..MarketingSettings::default()
+        },
+    )
+    .await;
+    write(&app, &ws, "old@example.com").await;
+    let seg = everyone(&app, &ws).await;
+    let meta = RequestMeta::default();
+    let goal = app::services::segments::save(
+        &app.state,
+        &ws.actor,
+        &SegmentForm {
+            id: None,
+            name: "Companies".into(),
+            description: String::new(),
+            conditions: Cond::Group {
+                any: false,
+                items: vec![Cond::Test {
+                    field: "customer.company".into(),
+                    op: app::types::CondOp::IsSet,
+                    value: String::new(),
+                }],
+            },
+        },
+        &meta,
+    )
+    .await
+    .unwrap()
+    .id;
+    let mut g = spring(seg);
+    g.entry = Some(CampaignEntry {
+        segment_id: Some(seg),
+        existing: false,
+        goal_segment_id: Some(goal),
+    });
+    let id = campaign(&app, &ws, "Newcomers", &g).await;
+
+    // The member at publication is left out for good; a newcomer enters.
+    let r = runner::tick(&app.state).await.unwrap();
+    assert_eq!((r.enrolled, r.stepped), (0, 0));
+    write(&app, &ws, "new@example.com").await;
+    let r = runner::tick(&app.state).await.unwrap();
+    assert_eq!((r.enrolled, r.stepped), (1, 1));
+    app.run_jobs().await;
+    let sent = send_of(&app, &ws, "new@example.com", "hello").await;
+    assert_eq!(sent.status, send_status::SENT);
+
+    // The newcomer joins the goal segment: the email converts, once.
+    let c = customer_by_email(&app, &ws, "new@example.com").await;
+    let mut am = c.into_active_model();
+    am.company = Set(Some("Newco".into()));
+    am.update(&app.state.db).await.unwrap();
+    assert_eq!(runner::tick(&app.state).await.unwrap().converted, 1);
+    assert_eq!(runner::tick(&app.state).await.unwrap().converted, 0);
+    let st = app::services::campaigns::stats(&app.state, &ws.actor, id)
+        .await
+        .unwrap();
+    assert_eq!((st.entered, st.skipped), (1, 1));
+    assert_eq!((st.steps[0].sent, st.steps[0].converted), (1, 1));
+    app.finish().await;
+}
+
 backend_tests!(
     a_campaign_emails_its_segment_and_stops_after_unsubscribe,
     caps_quiet_hours_and_the_rate_hold_or_skip_email,
     bad_settings_are_refused_and_workspaces_kept_apart,
+    new_members_only_and_conversions_to_the_goal,
 );
