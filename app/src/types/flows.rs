@@ -1532,8 +1532,12 @@ mod tests {
         use rand::{Rng, SeedableRng};
         let mut rng = rand::rngs::StdRng::seed_from_u64(0xf10e);
         let kinds = |rng: &mut rand::rngs::StdRng| -> NodeKind {
-            match rng.gen_range(0..13) {
+            match rng.gen_range(0..14) {
                 0 => NodeKind::Start,
+                12 => NodeKind::SendEmail {
+                    subject: "s".repeat(rng.gen_range(0..250)),
+                    body: "b".repeat(rng.gen_range(0..3)),
+                },
                 1 => NodeKind::SendMessage {
                     text: "x".repeat(rng.gen_range(0..3000)),
                 },
@@ -1602,7 +1606,12 @@ mod tests {
             } else {
                 FlowGraph {
                     schema: FLOW_SCHEMA,
-                    entry: None,
+                    // Every fourth a workflow, every eighth (of the rest) a campaign.
+                    entry: (round % 8 == 1).then(|| CampaignEntry {
+                        segment_id: rng.gen_bool(0.5).then_some(1),
+                        existing: rng.gen_bool(0.5),
+                        goal_segment_id: None,
+                    }),
                     trigger: (round % 4 == 3).then(WorkflowTrigger::default),
                     nodes: vec![],
                     edges: vec![],
@@ -1658,6 +1667,54 @@ mod tests {
                 assert_eq!(problems.len(), 1);
             }
         }
+    }
+
+    #[test]
+    fn campaigns_keep_their_own_steps_and_need_a_segment() {
+        let mut c = FlowGraph::starter_for("campaign");
+        assert_eq!(c.kind(), "campaign");
+        // No segment chosen: a problem on the Start step.
+        let p = c.problems();
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].node.as_deref(), Some("start"));
+        c.entry = Some(CampaignEntry {
+            segment_id: Some(4),
+            existing: false,
+            goal_segment_id: Some(5),
+        });
+        assert!(c.problems().is_empty());
+        assert_eq!(c.segments_used(), vec![(None, 4), (None, 5)]);
+        // An email without its words is a problem; a chat step is refused.
+        c.nodes.push(node(
+            "mail",
+            NodeKind::SendEmail {
+                subject: String::new(),
+                body: "Hi".into(),
+            },
+        ));
+        assert!(c
+            .problems()
+            .iter()
+            .any(|p| p.message.contains("give the email a subject")));
+        c.nodes.push(node("chat", NodeKind::AiAnswer));
+        let err = c.check_structure().unwrap_err();
+        assert!(err.message.contains("A campaign cannot have"), "{err:?}");
+        assert!(err.message.contains("a chatbot flow"), "{err:?}");
+        // An email step does not belong in a chatbot flow either.
+        let mut chat = FlowGraph::starter_for("chatbot");
+        chat.nodes.push(node(
+            "mail",
+            NodeKind::SendEmail {
+                subject: "s".into(),
+                body: "b".into(),
+            },
+        ));
+        let err = chat.check_structure().unwrap_err();
+        assert!(err.message.contains("belongs in a campaign"), "{err:?}");
+        // A graph with both a trigger and an entry is refused.
+        let mut both = FlowGraph::starter_for("campaign");
+        both.trigger = Some(WorkflowTrigger::default());
+        assert!(both.check_structure().is_err());
     }
 
     #[test]
