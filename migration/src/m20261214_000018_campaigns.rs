@@ -52,6 +52,14 @@ impl MigrationTrait for Migration {
             false,
         ))
         .await?;
+        // The tick takes the runs whose Wait is over, oldest first.
+        m.create_index(index(
+            "campaign_runs",
+            "ix_campaign_runs_due",
+            &["status", "wake_at"],
+            false,
+        ))
+        .await?;
 
         let mut sends = table(
             "campaign_sends",

@@ -687,9 +687,54 @@ async fn new_members_only_and_conversions_to_the_goal(b: Backend) {
     app.finish().await;
 }
 
+async fn a_broken_run_does_not_hold_up_the_others(b: Backend) {
+    let app = TestApp::new(b).await;
+    let mut ws = workspace(&app, "olga@acme.test", "Acme").await;
+    settings(
+        &mut ws,
+        &MarketingSettings {
+            quiet_start: None,
+            quiet_end: None,
+            ..MarketingSettings::default()
+        },
+    )
+    .await;
+    write(&app, &ws, "ann@example.com").await;
+    let seg = everyone(&app, &ws).await;
+    let broken = campaign(&app, &ws, "Broken", &spring(seg)).await;
+    campaign(&app, &ws, "Fine", &spring(seg)).await;
+    let r = runner::tick(&app.state).await.unwrap();
+    assert_eq!((r.enrolled, r.stepped), (2, 2));
+    // The first campaign's published graph is damaged in the database.
+    ws.scope
+        .update_many::<entity::flow_version::Entity>()
+        .col_expr(
+            entity::flow_version::Column::Graph,
+            Expr::value("{not json"),
+        )
+        .filter(entity::flow_version::Column::FlowId.eq(broken))
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    time_passes(&app, &ws).await;
+    let r = runner::tick(&app.state).await.unwrap();
+    assert_eq!((r.enrolled, r.stepped), (0, 1), "the good run went on");
+    let stuck = ws
+        .scope
+        .find::<campaign_run::Entity>()
+        .filter(campaign_run::Column::FlowId.eq(broken))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(stuck.wake_at.unwrap() > Utc::now(), "tried again later");
+    app.finish().await;
+}
+
 backend_tests!(
     a_campaign_emails_its_segment_and_stops_after_unsubscribe,
     caps_quiet_hours_and_the_rate_hold_or_skip_email,
     bad_settings_are_refused_and_workspaces_kept_apart,
     new_members_only_and_conversions_to_the_goal,
+    a_broken_run_does_not_hold_up_the_others,
 );

@@ -36,6 +36,8 @@ pub const TICK_JOB: &str = "campaign.tick";
 const BATCH: u64 = 200;
 /// Batches per tick before it hands over to a fresh tick job.
 const BATCHES_PER_TICK: usize = 10;
+/// Minutes before a run whose step failed is tried again.
+const RETRY_MINUTES: i64 = 5;
 
 /// What one tick did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -105,19 +107,32 @@ pub async fn tick(state: &AppState) -> ServiceResult<TickReport> {
         let Some(version) = f.published_version else {
             continue;
         };
-        let Some(g) = graph(db, scope, &mut cache, f.id, version).await? else {
-            continue;
+        let g = match graph(db, scope, &mut cache, f.id, version).await {
+            Ok(Some(g)) => g,
+            Ok(None) => continue,
+            Err(e) => {
+                tracing::error!(campaign = f.id, error = %e, "campaign version unreadable");
+                continue;
+            }
         };
         let Some(entry) = g.entry.clone() else {
             continue;
         };
+        // One campaign's failure (its segment, the database) is logged and
+        // does not hold up the others.
         if let Some(seg) = entry.segment_id {
-            let uow = UnitOfWork::begin(state).await?;
-            report.enrolled += enrol(&*uow, scope, f.id, version, seg, run_status::WAITING).await?;
-            uow.commit().await?;
+            match enrol_now(state, scope, f.id, version, seg).await {
+                Ok(n) => report.enrolled += n,
+                Err(e) => tracing::error!(campaign = f.id, error = %e, "campaign enrolment failed"),
+            }
         }
         if let Some(goal) = entry.goal_segment_id {
-            report.converted += conversions(state, scope, f.id, goal).await?;
+            match conversions(state, scope, f.id, goal).await {
+                Ok(n) => report.converted += n,
+                Err(e) => {
+                    tracing::error!(campaign = f.id, error = %e, "campaign conversions failed")
+                }
+            }
         }
     }
     let mut full = false;
@@ -136,8 +151,22 @@ pub async fn tick(state: &AppState) -> ServiceResult<TickReport> {
             .all(db)
             .await?;
         for (id, ws) in &due {
-            if step(state, Scoped::new(*ws), *id, &mut cache).await? {
-                report.stepped += 1;
+            match step(state, Scoped::new(*ws), *id, &mut cache).await {
+                Ok(true) => report.stepped += 1,
+                Ok(false) => {}
+                // A run that cannot be stepped now is tried again later, behind
+                // the others, so it never holds up the queue.
+                Err(e) => {
+                    tracing::error!(run = id, error = %e, "campaign run step failed");
+                    sys.update_many::<campaign_run::Entity>()
+                        .col_expr(
+                            campaign_run::Column::WakeAt,
+                            Expr::value(Some(now() + Duration::minutes(RETRY_MINUTES))),
+                        )
+                        .filter(campaign_run::Column::Id.eq(*id))
+                        .exec(db)
+                        .await?;
+                }
             }
         }
         full = due.len() as u64 == BATCH;
@@ -155,6 +184,19 @@ pub async fn tick(state: &AppState) -> ServiceResult<TickReport> {
         .await?;
     }
     Ok(report)
+}
+
+async fn enrol_now(
+    state: &AppState,
+    scope: Scoped,
+    flow_id: i32,
+    version: i32,
+    seg: i32,
+) -> ServiceResult<u64> {
+    let uow = UnitOfWork::begin(state).await?;
+    let n = enrol(&*uow, scope, flow_id, version, seg, run_status::WAITING).await?;
+    uow.commit().await?;
+    Ok(n)
 }
 
 /// Gives every member of segment `seg` without a run in this campaign one,
