@@ -731,10 +731,88 @@ async fn a_broken_run_does_not_hold_up_the_others(b: Backend) {
     app.finish().await;
 }
 
+async fn a_refused_address_bounces_onto_the_suppression_list(b: Backend) {
+    let sink = SmtpSink::start().await;
+    let app = TestApp::with_config(b, |c| {
+        c.smtp.host = Some("127.0.0.1".into());
+        c.smtp.port = sink.port;
+        c.smtp.security = SmtpSecurity::None;
+    })
+    .await;
+    let mut ws = workspace(&app, "olga@acme.test", "Acme").await;
+    settings(
+        &mut ws,
+        &MarketingSettings {
+            quiet_start: None,
+            quiet_end: None,
+            ..MarketingSettings::default()
+        },
+    )
+    .await;
+    write(&app, &ws, "ann@example.com").await;
+    write(&app, &ws, "nobody@bounces.test").await;
+    let seg = everyone(&app, &ws).await;
+    let mut g = spring(seg);
+    g.nodes
+        .retain(|n| !matches!(n.id.as_str(), "wait" | "opened"));
+    g.edges = vec![
+        e("start", "next", "hello"),
+        e("hello", "next", "thanks"),
+        e("thanks", "next", "end"),
+    ];
+    campaign(&app, &ws, "Two emails", &g).await;
+    app.run_jobs().await;
+    // Ann gets both; the refused address bounces (both emails were handed
+    // over before the first answer came back) and goes on the list.
+    let got = campaign_mail(&sink);
+    assert_eq!(got.len(), 2);
+    assert!(got.iter().all(|m| m.rcpt_to == ["ann@example.com"]));
+    let first = send_of(&app, &ws, "nobody@bounces.test", "hello").await;
+    assert_eq!(first.status, send_status::FAILED);
+    assert!(first.reason.unwrap().contains("550"), "the server's words");
+    let listed = ws
+        .scope
+        .find::<suppression::Entity>()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (listed.email.as_str(), listed.reason.as_str()),
+        ("nobody@bounces.test", "bounced")
+    );
+    let second = send_of(&app, &ws, "nobody@bounces.test", "thanks").await;
+    assert_eq!(second.status, send_status::FAILED);
+    // A later campaign does not write to it again.
+    let later = campaign(&app, &ws, "Later", &spring(seg)).await;
+    app.run_jobs().await;
+    assert_eq!(campaign_mail(&sink).len(), 3);
+    let skipped = ws
+        .scope
+        .find::<campaign_send::Entity>()
+        .filter(campaign_send::Column::FlowId.eq(later))
+        .filter(campaign_send::Column::ToAddress.eq("nobody@bounces.test"))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(skipped.status, send_status::SUPPRESSED);
+    // Nothing is left to retry.
+    let pending = app::services::tenancy::System::new("tests read the queue")
+        .find::<entity::job::Entity>()
+        .filter(entity::job::Column::Status.eq("pending"))
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(pending, 0);
+    app.finish().await;
+}
+
 backend_tests!(
     a_campaign_emails_its_segment_and_stops_after_unsubscribe,
     caps_quiet_hours_and_the_rate_hold_or_skip_email,
     bad_settings_are_refused_and_workspaces_kept_apart,
     new_members_only_and_conversions_to_the_goal,
     a_broken_run_does_not_hold_up_the_others,
+    a_refused_address_bounces_onto_the_suppression_list,
 );

@@ -146,6 +146,31 @@ pub async fn enqueue(
     Ok(row.id)
 }
 
+/// Why a transport did not send an email.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SendFailure {
+    /// For the outbox and the job log.
+    pub message: String,
+    /// The receiving server refused it for good (SMTP 5xx: no such mailbox …),
+    /// or the address cannot be used; trying again will not help.
+    pub permanent: bool,
+}
+
+impl SendFailure {
+    fn transient(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            permanent: false,
+        }
+    }
+}
+
+impl std::fmt::Display for SendFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
 /// An outgoing mail transport.
 #[async_trait::async_trait]
 pub trait Mailer: Send + Sync + 'static {
@@ -157,7 +182,7 @@ pub trait Mailer: Send + Sync + 'static {
     ///
     /// # Errors
     /// Why the transport refused or failed.
-    async fn send(&self, email: &email::Model) -> Result<(), String>;
+    async fn send(&self, email: &email::Model) -> Result<(), SendFailure>;
     /// Checks the transport can be reached.
     ///
     /// # Errors
@@ -177,8 +202,8 @@ impl Mailer for NoMailer {
     fn describe(&self) -> String {
         "not configured".into()
     }
-    async fn send(&self, _email: &email::Model) -> Result<(), String> {
-        Err(NOT_CONFIGURED.into())
+    async fn send(&self, _email: &email::Model) -> Result<(), SendFailure> {
+        Err(SendFailure::transient(NOT_CONFIGURED))
     }
     async fn health(&self) -> Result<(), String> {
         Err("not configured".into())
@@ -234,15 +259,15 @@ impl Mailer for SmtpMailer {
     fn describe(&self) -> String {
         self.describe.clone()
     }
-    async fn send(&self, e: &email::Model) -> Result<(), String> {
-        let to: Mailbox = e
-            .to_address
-            .parse()
-            .map_err(|err| format!("invalid recipient {}: {err}", e.to_address))?;
+    async fn send(&self, e: &email::Model) -> Result<(), SendFailure> {
+        let to: Mailbox = e.to_address.parse().map_err(|err| SendFailure {
+            message: format!("invalid recipient {}: {err}", e.to_address),
+            permanent: true,
+        })?;
         let from = match e.from_address.as_deref() {
-            Some(f) => f
-                .parse::<Mailbox>()
-                .map_err(|err| format!("invalid from address {f}: {err}"))?,
+            Some(f) => f.parse::<Mailbox>().map_err(|err| {
+                SendFailure::transient(format!("invalid from address {f}: {err}"))
+            })?,
             None => self.from.clone(),
         };
         let mut b = Message::builder()
@@ -277,12 +302,15 @@ impl Mailer for SmtpMailer {
                 e.body_text.clone(),
                 e.body_html.clone(),
             ))
-            .map_err(|err| format!("could not build message: {err}"))?;
+            .map_err(|err| SendFailure::transient(format!("could not build message: {err}")))?;
         self.transport
             .send(msg)
             .await
             .map(|_| ())
-            .map_err(|err| format!("SMTP error: {err}"))
+            .map_err(|err| SendFailure {
+                permanent: err.is_permanent(),
+                message: format!("SMTP error: {err}"),
+            })
     }
     async fn health(&self) -> Result<(), String> {
         match self.transport.test_connection().await {
@@ -401,10 +429,21 @@ pub async fn run_send_job(state: &AppState, payload: &serde_json::Value) -> Resu
             Ok(())
         }
         Err(err) => {
-            set_status(db, id, status::FAILED, Some(err.clone()), true).await?;
-            let _ = super::inbox::messages::record_email_delivery(db, id, Err(&err)).await;
+            let msg = err.message;
+            set_status(db, id, status::FAILED, Some(msg.clone()), true).await?;
+            let _ = super::inbox::messages::record_email_delivery(db, id, Err(&msg)).await;
             announce(state, &e, status::FAILED);
-            Err(err)
+            // A campaign email refused for good: the address bounced, and no
+            // campaign writes to it again; retrying would not help.
+            if err.permanent && e.kind == CAMPAIGN_KIND {
+                if let Some(ws) = e.workspace_id {
+                    super::campaigns::send::bounced(db, Scoped::new(ws), &e, &msg)
+                        .await
+                        .map_err(|x| x.to_string())?;
+                    return Ok(());
+                }
+            }
+            Err(msg)
         }
     }
 }

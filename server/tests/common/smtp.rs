@@ -1,6 +1,7 @@
 //! A real SMTP server on loopback (RFC 5321 subset: EHLO/HELO, MAIL, RCPT, DATA with
-//! dot-stuffing, RSET, NOOP, QUIT) that records delivered messages, and a "stalling"
-//! server that accepts connections and never answers.
+//! dot-stuffing, RSET, NOOP, QUIT) that records delivered messages and refuses
+//! mailboxes at `bounces.test` (550), and a "stalling" server that accepts
+//! connections and never answers.
 
 #![allow(
     dead_code,
@@ -110,12 +111,16 @@ async fn session(
                 w.write_all(b"503 need MAIL first\r\n").await?;
                 continue;
             }
-            rcpt.push(
-                cmd[8..]
-                    .trim()
-                    .trim_matches(|c| c == '<' || c == '>')
-                    .to_owned(),
-            );
+            let to = cmd[8..]
+                .trim()
+                .trim_matches(|c| c == '<' || c == '>')
+                .to_owned();
+            // Mailboxes at bounces.test do not exist (a hard bounce).
+            if to.ends_with("@bounces.test") {
+                w.write_all(b"550 5.1.1 No such user here\r\n").await?;
+                continue;
+            }
+            rcpt.push(to);
             w.write_all(b"250 OK\r\n").await?;
         } else if upper == "DATA" {
             if rcpt.is_empty() {

@@ -424,6 +424,38 @@ pub fn compose(base: &str, token: &str, workspace: &str, body: &str) -> Composed
     Composed { text, html, links }
 }
 
+/// The outbox's mail server refused a campaign email for good: its address
+/// goes on the suppression list as bounced and the email counts as failed.
+///
+/// # Errors
+/// Database errors.
+pub async fn bounced(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+    e: &entity::email::Model,
+    why: &str,
+) -> ServiceResult<()> {
+    let note: String = format!("the mail server refused it: {why}")
+        .chars()
+        .take(300)
+        .collect();
+    suppress(db, scope, &e.to_address, "bounced", &note).await?;
+    scope
+        .update_many::<campaign_send::Entity>()
+        .col_expr(
+            campaign_send::Column::Status,
+            Expr::value(send_status::FAILED),
+        )
+        .col_expr(
+            campaign_send::Column::Reason,
+            Expr::value(Some(format!("Bounced: {why}"))),
+        )
+        .filter(campaign_send::Column::EmailId.eq(e.id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 async fn by_token(db: &impl ConnectionTrait, token: &str) -> ServiceResult<campaign_send::Model> {
     if token.is_empty() || token.len() > 64 {
         return Err(ServiceError::NotFound("Email"));
