@@ -186,6 +186,32 @@ async fn time_passes(app: &TestApp, ws: &Ws) {
         .unwrap();
 }
 
+/// A test app whose mail goes to a recording SMTP server on loopback.
+async fn with_smtp(b: Backend) -> (SmtpSink, TestApp) {
+    let sink = SmtpSink::start().await;
+    let app = TestApp::with_config(b, |c| {
+        c.smtp.host = Some("127.0.0.1".into());
+        c.smtp.port = sink.port;
+        c.smtp.security = SmtpSecurity::None;
+    })
+    .await;
+    (sink, app)
+}
+
+/// The default settings without quiet hours, so a test does not depend on the
+/// hour it runs at.
+async fn no_quiet_hours(ws: &mut Ws) {
+    settings(
+        ws,
+        &MarketingSettings {
+            quiet_start: None,
+            quiet_end: None,
+            ..MarketingSettings::default()
+        },
+    )
+    .await;
+}
+
 /// The campaign email the SMTP server received (not the sign-up's).
 fn campaign_mail(sink: &SmtpSink) -> Vec<common::smtp::Delivered> {
     sink.delivered()
@@ -202,23 +228,9 @@ fn post(path: &str, body: &str) -> Request<Body> {
 }
 
 async fn a_campaign_emails_its_segment_and_stops_after_unsubscribe(b: Backend) {
-    let sink = SmtpSink::start().await;
-    let app = TestApp::with_config(b, |c| {
-        c.smtp.host = Some("127.0.0.1".into());
-        c.smtp.port = sink.port;
-        c.smtp.security = SmtpSecurity::None;
-    })
-    .await;
+    let (sink, app) = with_smtp(b).await;
     let mut ws = workspace(&app, "olga@acme.test", "Acme").await;
-    settings(
-        &mut ws,
-        &MarketingSettings {
-            quiet_start: None,
-            quiet_end: None,
-            ..MarketingSettings::default()
-        },
-    )
-    .await;
+    no_quiet_hours(&mut ws).await;
     for who in ["ann@example.com", "bob@example.com", "cy@example.com"] {
         write(&app, &ws, who).await;
     }
@@ -621,15 +633,7 @@ async fn bad_settings_are_refused_and_workspaces_kept_apart(b: Backend) {
 async fn new_members_only_and_conversions_to_the_goal(b: Backend) {
     let app = TestApp::new(b).await;
     let mut ws = workspace(&app, "olga@acme.test", "Acme").await;
-    settings(
-        &mut ws,
-        &MarketingSettings {
-            quiet_start: None,
-            quiet_end: None,
-            ..MarketingSettings::default()
-        },
-    )
-    .await;
+    no_quiet_hours(&mut ws).await;
     write(&app, &ws, "old@example.com").await;
     let seg = everyone(&app, &ws).await;
     let meta = RequestMeta::default();
@@ -690,15 +694,7 @@ async fn new_members_only_and_conversions_to_the_goal(b: Backend) {
 async fn a_broken_run_does_not_hold_up_the_others(b: Backend) {
     let app = TestApp::new(b).await;
     let mut ws = workspace(&app, "olga@acme.test", "Acme").await;
-    settings(
-        &mut ws,
-        &MarketingSettings {
-            quiet_start: None,
-            quiet_end: None,
-            ..MarketingSettings::default()
-        },
-    )
-    .await;
+    no_quiet_hours(&mut ws).await;
     write(&app, &ws, "ann@example.com").await;
     let seg = everyone(&app, &ws).await;
     let broken = campaign(&app, &ws, "Broken", &spring(seg)).await;
@@ -732,23 +728,9 @@ async fn a_broken_run_does_not_hold_up_the_others(b: Backend) {
 }
 
 async fn a_refused_address_bounces_onto_the_suppression_list(b: Backend) {
-    let sink = SmtpSink::start().await;
-    let app = TestApp::with_config(b, |c| {
-        c.smtp.host = Some("127.0.0.1".into());
-        c.smtp.port = sink.port;
-        c.smtp.security = SmtpSecurity::None;
-    })
-    .await;
+    let (sink, app) = with_smtp(b).await;
     let mut ws = workspace(&app, "olga@acme.test", "Acme").await;
-    settings(
-        &mut ws,
-        &MarketingSettings {
-            quiet_start: None,
-            quiet_end: None,
-            ..MarketingSettings::default()
-        },
-    )
-    .await;
+    no_quiet_hours(&mut ws).await;
     write(&app, &ws, "ann@example.com").await;
     write(&app, &ws, "nobody@bounces.test").await;
     let seg = everyone(&app, &ws).await;

@@ -7,9 +7,8 @@
 mod common;
 
 use app::services::actions::{self, Proposal, Proposer};
-use app::services::context::{load_actor, RequestMeta};
-use app::services::tenancy::{global, Scoped};
-use common::{sign_up, Backend, TestApp};
+use app::services::context::RequestMeta;
+use common::{Backend, TestApp};
 use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter, QuerySelect};
 use serde_json::json;
 use std::time::Duration;
@@ -42,22 +41,11 @@ fn spawn_server(database_url: &str, port: u16, data_dir: &str) -> std::process::
 
 async fn kill_9_while_actions_run_completes_each_once(b: Backend) {
     let app = TestApp::new(b).await;
-    sign_up(&app, "Ada", "ada@example.com", "Acme").await;
-    let ws = global::<entity::workspace::Entity>()
-        .filter(entity::workspace::Column::Name.eq("Acme"))
-        .one(&app.state.db)
-        .await
-        .unwrap()
-        .unwrap();
-    let scope = Scoped::new(ws.id);
-    let owner_id = scope
-        .find::<entity::membership::Entity>()
-        .one(&app.state.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .user_id;
-    let owner = load_actor(&app.state.db, owner_id, ws.id).await.unwrap();
+    let common::Ws {
+        actor: owner,
+        scope,
+        ..
+    } = common::workspace(&app, "ada@example.com", "Acme").await;
     let meta = RequestMeta::default();
     for n in 0..ACTIONS {
         let v = actions::propose(

@@ -8,14 +8,14 @@
 
 mod common;
 
-use app::services::context::{load_actor, RequestMeta};
-use app::services::tenancy::{global, Scoped, System};
+use app::services::context::RequestMeta;
+use app::services::tenancy::System;
 use app::types::{
     CampaignEntry, Cond, FlowGraph, FlowSettingsForm, MarketingSettings, NodeKind, SegmentForm,
 };
 use common::binary::Server;
 use common::smtp::SmtpSink;
-use common::{e as edge, n as node, sign_up, Backend, TestApp};
+use common::{e as edge, n as node, Backend, TestApp};
 use entity::{campaign_send, customer, job};
 use sea_orm::{ActiveModelTrait, ColumnTrait, PaginatorTrait, QueryFilter, Set};
 use std::collections::BTreeMap;
@@ -39,22 +39,11 @@ async fn start(database_url: &str, data_dir: &str, smtp_port: u16) -> Server {
 async fn kill_9_mid_campaign_sends_no_email_twice(b: Backend) {
     let sink = SmtpSink::start().await;
     let app = TestApp::new(b).await;
-    sign_up(&app, "Ada", "ada@example.com", "Acme").await;
-    let ws = global::<entity::workspace::Entity>()
-        .filter(entity::workspace::Column::Name.eq("Acme"))
-        .one(&app.state.db)
-        .await
-        .unwrap()
-        .unwrap();
-    let scope = Scoped::new(ws.id);
-    let owner_id = scope
-        .find::<entity::membership::Entity>()
-        .one(&app.state.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .user_id;
-    let owner = load_actor(&app.state.db, owner_id, ws.id).await.unwrap();
+    let common::Ws {
+        actor: owner,
+        scope,
+        ..
+    } = common::workspace(&app, "ada@example.com", "Acme").await;
     let meta = RequestMeta::default();
     app::services::campaigns::save_settings(
         &app.state,
@@ -70,7 +59,7 @@ async fn kill_9_mid_campaign_sends_no_email_twice(b: Backend) {
     .unwrap();
     for i in 0..CUSTOMERS {
         customer::ActiveModel {
-            workspace_id: Set(ws.id),
+            workspace_id: Set(scope.workspace_id()),
             name: Set(format!("Customer {i}")),
             email: Set(Some(format!("c{i}@example.com"))),
             created_at: Set(chrono::Utc::now()),

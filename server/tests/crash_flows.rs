@@ -8,11 +8,10 @@
 
 mod common;
 
-use app::services::context::{load_actor, RequestMeta};
-use app::services::tenancy::{global, Scoped};
+use app::services::context::RequestMeta;
 use app::types::{AskInput, Channel, FlowGraph, FlowSettingsForm, NodeKind};
 use common::binary::Server;
-use common::{e as edge, n as node, sign_up, Backend, TestApp};
+use common::{e as edge, n as node, Backend, TestApp};
 use entity::{flow_session, job, message};
 use sea_orm::{ActiveModelTrait, ColumnTrait, IntoActiveModel, QueryFilter, Set};
 use std::time::Duration;
@@ -85,22 +84,11 @@ async fn post(client: &reqwest::Client, url: String, body: serde_json::Value) ->
 
 async fn kill_9_mid_flow_resumes_where_the_visitor_was(b: Backend) {
     let app = TestApp::new(b).await;
-    sign_up(&app, "Ada", "ada@example.com", "Acme").await;
-    let ws = global::<entity::workspace::Entity>()
-        .filter(entity::workspace::Column::Name.eq("Acme"))
-        .one(&app.state.db)
-        .await
-        .unwrap()
-        .unwrap();
-    let scope = Scoped::new(ws.id);
-    let owner_id = scope
-        .find::<entity::membership::Entity>()
-        .one(&app.state.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .user_id;
-    let owner = load_actor(&app.state.db, owner_id, ws.id).await.unwrap();
+    let common::Ws {
+        actor: owner,
+        scope,
+        ..
+    } = common::workspace(&app, "ada@example.com", "Acme").await;
     let meta = RequestMeta::default();
     let f = app::services::flows::save_settings(
         &app.state,
