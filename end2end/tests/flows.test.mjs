@@ -8,17 +8,19 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { SHOTS, arrived, launch, open, signInDemo, startServer, widgetOn } from './support.mjs';
+import { SHOTS, canvas, arrived, launch, open, signInDemo, startServer, widgetOn } from './support.mjs';
 
 let server;
 let browser;
 let admin;
+let node, port, edge, drag;
 
 before(async () => {
   server = await startServer({ seed: true });
   browser = await launch();
   admin = await (await browser.newContext({ viewport: { width: 1500, height: 1000 } })).newPage();
   await signInDemo(admin, server.base, 'maria.admin@switchboard.test');
+  ({ node, port, edge, drag } = canvas(admin));
 });
 
 after(async () => {
@@ -26,19 +28,6 @@ after(async () => {
   server?.stop();
 });
 
-const node = (id) => admin.locator(`[data-testid="flow-node"][data-node="${id}"]`);
-const port = (id, p) => node(id).locator(`[data-testid="flow-port"][data-port="${p}"]`);
-const edge = (source, p) => admin.locator(`[data-testid="flow-edge"][data-source="${source}"][data-port="${p}"]`);
-
-/// Drags from the middle of `from` to the left part of `to` (clear of its exits).
-async function drag(from, to) {
-  const a = await from.boundingBox();
-  const b = await to.boundingBox();
-  await admin.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
-  await admin.mouse.down();
-  await admin.mouse.move(b.x + 30, b.y + 14, { steps: 8 });
-  await admin.mouse.up();
-}
 
 test('an admin builds a flow on the canvas, undoes and redoes, and publishes', async () => {
   await open(admin, server.base, '/app/flows');

@@ -154,3 +154,21 @@ export async function widgetOn(browser, storeUrl) {
   await widget.locator('[data-testid="widget-panel"]').waitFor();
   return { page, widget };
 }
+
+/// The flow canvas on `page`: a step, an exit of a step, a connection, and a
+/// drag from the middle of one element to the left part of another (clear of
+/// its exits).
+export function canvas(page) {
+  const node = (id) => page.locator(`[data-testid="flow-node"][data-node="${id}"]`);
+  const port = (id, p) => node(id).locator(`[data-testid="flow-port"][data-port="${p}"]`);
+  const edge = (source, p) => page.locator(`[data-testid="flow-edge"][data-source="${source}"][data-port="${p}"]`);
+  async function drag(from, to) {
+    const a = await from.boundingBox();
+    const b = await to.boundingBox();
+    await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(b.x + 30, b.y + 14, { steps: 8 });
+    await page.mouse.up();
+  }
+  return { node, port, edge, drag };
+}

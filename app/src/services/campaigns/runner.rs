@@ -24,7 +24,7 @@ use crate::types::{
     advance, begin, FlowGraph, RunEffect, RunInput, RunState, RunStatus, CONVERSION_DAYS,
 };
 use chrono::Duration;
-use entity::{campaign_run, campaign_send, customer, flow, flow_version};
+use entity::{campaign_run, campaign_send, customer, flow};
 use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
 use std::collections::{BTreeMap, HashMap};
@@ -70,17 +70,9 @@ async fn graph(
     if let Some(g) = cache.get(&(flow_id, version)) {
         return Ok(Some(g.clone()));
     }
-    let Some(v) = scope
-        .find::<flow_version::Entity>()
-        .filter(flow_version::Column::FlowId.eq(flow_id))
-        .filter(flow_version::Column::Version.eq(version))
-        .one(db)
-        .await?
-    else {
+    let Some(g) = crate::services::flows::version_graph(db, scope, flow_id, version).await? else {
         return Ok(None);
     };
-    let g: FlowGraph = serde_json::from_str(&v.graph)
-        .map_err(|e| ServiceError::Internal(format!("campaign {flow_id} v{version}: {e}")))?;
     let g = Arc::new(g);
     cache.insert((flow_id, version), g.clone());
     Ok(Some(g))

@@ -161,6 +161,31 @@ pub async fn editor_options(
     })
 }
 
+/// One published version's graph (none: no such version). The message of a
+/// graph that cannot be read names the flow and version.
+///
+/// # Errors
+/// Database errors; `Internal` for a stored graph that is not a graph.
+pub async fn version_graph(
+    db: &impl ConnectionTrait,
+    scope: crate::services::tenancy::Scoped,
+    flow_id: i32,
+    version: i32,
+) -> ServiceResult<Option<FlowGraph>> {
+    let Some(v) = scope
+        .find::<flow_version::Entity>()
+        .filter(flow_version::Column::FlowId.eq(flow_id))
+        .filter(flow_version::Column::Version.eq(version))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    serde_json::from_str(&v.graph)
+        .map(Some)
+        .map_err(|e| ServiceError::Internal(format!("flow {flow_id} v{version}: {e}")))
+}
+
 /// The published graph of each of `rows` that has one, by (flow id, version),
 /// in one query.
 ///

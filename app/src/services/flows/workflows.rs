@@ -25,9 +25,9 @@ use crate::services::inbox::conversations;
 use crate::services::stages::{Stage, StageEvent};
 use crate::services::tenancy::Scoped;
 use crate::services::uow::UnitOfWork;
-use crate::services::{ServiceError, ServiceResult};
+use crate::services::ServiceResult;
 use crate::types::{all_hold, FlowGraph, NodeKind, RuleEvent, RunInput, Status, WaitEvent};
-use entity::{flow, flow_session, flow_version};
+use entity::{flow, flow_session};
 use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -52,17 +52,9 @@ impl WorkflowStage {
         if let Some(g) = self.lock().get(&(flow_id, version)) {
             return Ok(Some(g.clone()));
         }
-        let Some(v) = scope
-            .find::<flow_version::Entity>()
-            .filter(flow_version::Column::FlowId.eq(flow_id))
-            .filter(flow_version::Column::Version.eq(version))
-            .one(db)
-            .await?
-        else {
+        let Some(g) = super::version_graph(db, scope, flow_id, version).await? else {
             return Ok(None);
         };
-        let g: FlowGraph = serde_json::from_str(&v.graph)
-            .map_err(|e| ServiceError::Internal(format!("flow {flow_id} v{version}: {e}")))?;
         let g = Arc::new(g);
         let mut cache = self.lock();
         if cache.len() >= GRAPH_CACHE {
