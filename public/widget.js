@@ -1,7 +1,14 @@
 /* Switchboard chat widget loader. Embed with:
  *   <script src="https://YOUR-SWITCHBOARD/widget.js" data-key="pk_…" async></script>
  * It adds one iframe (the widget runs inside it, so this page's CSS cannot touch it)
- * and resizes it when the visitor opens or closes the chat. */
+ * and resizes it when the visitor opens or closes the chat. It reports each page
+ * the visitor sees (single-page apps too) and the site's own events:
+ *   window.Switchboard = window.Switchboard || function () {
+ *     (Switchboard.q = Switchboard.q || []).push(arguments); };
+ *   Switchboard('track', 'signed_up', { plan: 'pro' });
+ * Targeted messages for the page come back; their runtime (widget-messages.js) is
+ * fetched only when there is one to show. Reports go through the widget's frame,
+ * which holds the visitor's session. */
 (function () {
   if (window.__switchboardWidget) return;
   var script = document.currentScript ||
@@ -48,6 +55,69 @@
       frame.setAttribute('data-unread', String(d.unread || 0));
     }
   });
+  // Reports to the frame once it has a session; queued until then.
+  var ready = false, queue = [], seq = 0, waiting = {};
+  function relay(path, body, done) {
+    if (!ready) { queue.push([path, body, done]); return; }
+    var id = ++seq;
+    if (done) waiting[id] = done;
+    frame.contentWindow.postMessage({ sbw: 'relay', id: id, path: path, body: body }, base);
+  }
+  var runtime = null;
+  function show(items) {
+    if (!items || !items.length) return;
+    if (!runtime) {
+      runtime = new Promise(function (ok, fail) {
+        var s = document.createElement('script');
+        s.src = base + '/widget-messages.js';
+        s.async = true;
+        s.onload = function () { ok(window.__switchboardMessages); };
+        s.onerror = fail;
+        document.head.appendChild(s);
+      });
+    }
+    runtime.then(function (run) {
+      run(items, function (id, what) { relay('targeted', { message_id: id, event: what }); });
+    }, function () { runtime = null; });
+  }
+  var lastPage = '';
+  function page() {
+    if (location.href === lastPage) return;
+    lastPage = location.href;
+    if (window.__switchboardMessages && window.__switchboardMessages.clear) window.__switchboardMessages.clear();
+    relay('visit', { url: location.href, title: document.title }, function (r) { show(r && r.messages); });
+  }
+  function track(name, props) {
+    relay('track', { name: String(name || ''), properties: props || null, url: location.href });
+  }
+  var api = function (cmd, a, b) {
+    if (cmd === 'track') track(a, b);
+    else if (cmd === 'page') page();
+  };
+  var early = window.Switchboard && window.Switchboard.q;
+  window.Switchboard = api;
+  if (early) for (var i = 0; i < early.length; i++) api.apply(null, early[i]);
+  // Single-page apps: a new address is a new page.
+  ['pushState', 'replaceState'].forEach(function (m) {
+    var orig = history[m];
+    history[m] = function () { var r = orig.apply(this, arguments); setTimeout(page, 0); return r; };
+  });
+  window.addEventListener('popstate', page);
+  window.addEventListener('message', function (e) {
+    if (e.source !== frame.contentWindow || e.origin !== base) return;
+    var d = e.data || {};
+    if (d.sbw === 'ready' && !ready) {
+      ready = true;
+      var q = queue; queue = [];
+      for (var i = 0; i < q.length; i++) relay(q[i][0], q[i][1], q[i][2]);
+    } else if (d.sbw === 'relayed') {
+      var done = waiting[d.id];
+      delete waiting[d.id];
+      if (done && d.ok) done(d.body);
+      else if (!d.ok && window.console) console.warn('Switchboard: ' + (d.body && d.body.error && d.body.error.message || 'request failed'));
+    }
+  });
+  page();
   function mount() { document.body.appendChild(frame); }
   if (document.body) mount(); else document.addEventListener('DOMContentLoaded', mount);
 })();

@@ -99,6 +99,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("flows/:id") view={Lazy::<r::FlowEditor>::new()}/>
                     <Route path=path!("segments") view={Lazy::<r::Segments>::new()}/>
                     <Route path=path!("settings/sending") view={Lazy::<r::Sending>::new()}/>
+                    <Route path=path!("messages") view={Lazy::<r::TargetedMessages>::new()}/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -13,7 +13,7 @@
 use crate::pages::{
     actions, activity, admin, ai, api_keys, auth, channels, flows, inbox, inbox_settings, kb,
     notifications, ops, portal, procedures, routing, rules, segments, sending, settings, sla,
-    support, team, webhooks,
+    support, targeted, team, webhooks,
 };
 use crate::permissions::Action;
 use leptos::prelude::*;
@@ -140,7 +140,7 @@ area! {
 
 area! {
     /// The builders: the flow list, the flow canvas and customer segments
-    /// (campaigns and tours join it, reusing the canvas).
+    /// (campaigns, targeted messages; tours join it).
     BuildersArea, builders_area, __preload_builders_area {
         /// `/app/flows`.
         Flows => flows::FlowsPage, needs ManageAutomation;
@@ -150,6 +150,8 @@ area! {
         Segments => segments::SegmentsPage, needs ManageSegments;
         /// `/app/settings/sending`.
         Sending => sending::SendingPage, needs ManageCampaigns;
+        /// `/app/messages`.
+        TargetedMessages => targeted::TargetedPage, needs ManageCampaigns;
     }
 }
 

@@ -40,6 +40,7 @@ const ADMIN_ROUTES = [
   '/app/flows/1',
   '/app/segments',
   '/app/settings/sending',
+  '/app/messages',
   '/app/settings/notifications',
   '/app/profile/notifications',
   '/app/inbox?c=1',

@@ -64,10 +64,13 @@ pub mod side_conversation;
 pub mod sla_policy;
 pub mod suppression;
 pub mod tag;
+pub mod targeted_message;
+pub mod targeted_message_view;
 pub mod task;
 pub mod team;
 pub mod team_member;
 pub mod user;
+pub mod visitor_event;
 pub mod webhook_delivery;
 pub mod webhook_endpoint;
 pub mod workspace;
@@ -157,6 +160,7 @@ tenant!(
     segment
 );
 tenant!(campaign_run, campaign_send, suppression, marketing_setting);
+tenant!(visitor_event, targeted_message, targeted_message_view);
 
 impl GlobalEntity for user::Entity {}
 impl GlobalEntity for workspace::Entity {}

@@ -21,6 +21,7 @@ mod m20261211_000015_flow_sessions;
 mod m20261212_000016_workflow_runs;
 mod m20261213_000017_segments;
 mod m20261214_000018_campaigns;
+mod m20261215_000019_site_messages;
 pub mod schema;
 
 /// The ordered list of every migration Switchboard knows.
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261212_000016_workflow_runs::Migration),
             Box::new(m20261213_000017_segments::Migration),
             Box::new(m20261214_000018_campaigns::Migration),
+            Box::new(m20261215_000019_site_messages::Migration),
         ]
     }
 }

@@ -13,6 +13,7 @@ use app::services::channels::inbound::InboundFile;
 use app::services::channels::{settings, widget};
 use app::services::tenancy::Scoped;
 use app::services::RequestMeta;
+use app::services::{behaviour, targeted};
 use app::types::{ticket_ref, WidgetClientFrame, WidgetServerFrame};
 use axum::body::Bytes;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -42,6 +43,9 @@ pub fn router() -> Router<ServerState> {
         .route("/widget/api/suggest", post(suggest))
         .route("/widget/api/suggest/open", post(suggest_open))
         .route("/widget/api/suggest/sent", post(suggest_sent))
+        .route("/widget/api/visit", post(visit))
+        .route("/widget/api/track", post(track))
+        .route("/widget/api/targeted", post(targeted_event))
         .route("/widget/ws", get(ws))
         .route("/demo/store", get(demo_store))
 }
@@ -333,6 +337,73 @@ struct ReadBody {
 async fn read(State(s): State<ServerState>, Json(b): Json<ReadBody>) -> Result<Response, ApiError> {
     let v = widget::visitor(&s.app, &b.key, &b.token).await?;
     widget::mark_read(&s.app, &v, b.message_id).await?;
+    Ok(Json(serde_json::json!({ "ok": true })).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VisitBody {
+    key: String,
+    token: String,
+    url: String,
+    #[serde(default)]
+    title: String,
+}
+
+/// `POST /widget/api/visit`: the visitor is on a page of the customer's site
+/// (the widget script reports each page, also a single-page app's). Records
+/// the page view; answers the targeted messages to show there.
+async fn visit(
+    State(s): State<ServerState>,
+    Json(b): Json<VisitBody>,
+) -> Result<Response, ApiError> {
+    let v = widget::visitor(&s.app, &b.key, &b.token).await?;
+    let url = behaviour::check_page(&v, &b.url)?;
+    behaviour::page_view(&s.app, &v, &url, &b.title).await?;
+    let messages = targeted::for_page(&s.app, &v, &url).await?;
+    Ok(Json(serde_json::json!({ "messages": messages })).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TrackBody {
+    key: String,
+    token: String,
+    name: String,
+    #[serde(default)]
+    properties: Option<serde_json::Value>,
+    #[serde(default)]
+    url: Option<String>,
+}
+
+/// `POST /widget/api/track`: one of the site's own events
+/// (`Switchboard('track', 'signed_up', {plan: 'pro'})`).
+async fn track(
+    State(s): State<ServerState>,
+    Json(b): Json<TrackBody>,
+) -> Result<Response, ApiError> {
+    let v = widget::visitor(&s.app, &b.key, &b.token).await?;
+    behaviour::event(&s.app, &v, &b.name, b.properties.as_ref(), b.url.as_deref()).await?;
+    Ok(Json(serde_json::json!({ "ok": true })).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TargetedBody {
+    key: String,
+    token: String,
+    message_id: i32,
+    event: String,
+}
+
+/// `POST /widget/api/targeted`: a targeted message was shown, clicked or
+/// dismissed.
+async fn targeted_event(
+    State(s): State<ServerState>,
+    Json(b): Json<TargetedBody>,
+) -> Result<Response, ApiError> {
+    let v = widget::visitor(&s.app, &b.key, &b.token).await?;
+    targeted::record(&s.app, &v, b.message_id, &b.event).await?;
     Ok(Json(serde_json::json!({ "ok": true })).into_response())
 }
 

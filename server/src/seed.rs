@@ -75,6 +75,7 @@ pub async fn seed(state: &AppState) -> ServiceResult<()> {
     seed_segments(state, &actor, &meta).await?;
     seed_flows(state, &actor, &meta).await?;
     seed_campaign(state, &actor, &meta).await?;
+    seed_targeted(state, &actor, &meta).await?;
     // The demo's open tickets get their SLA targets too.
     app::services::hours::sla::backfill(state, scope).await?;
     Ok(())
@@ -469,6 +470,55 @@ async fn seed_campaign(
     )
     .await?;
     flows::save_draft(state, owner, f.id, &graph).await?;
+    Ok(())
+}
+
+/// Targeted messages, as drafts (switch one to Live to see it on
+/// `/demo/store`): a sale banner on the store, and a slide-in for the Regulars.
+async fn seed_targeted(
+    state: &AppState,
+    owner: &app::services::Actor,
+    meta: &RequestMeta,
+) -> ServiceResult<()> {
+    use app::types::{TargetRules, TargetedMessageForm};
+    let banner = TargetedMessageForm {
+        name: "Autumn sale banner".into(),
+        style: "banner".into(),
+        placement: "top".into(),
+        status: "draft".into(),
+        title: "Autumn sale: 20% off tents and sleeping bags".into(),
+        body: "Until Sunday, while stocks last.".into(),
+        button_label: "Shop the sale".into(),
+        button_url: "/demo/store#sale".into(),
+        rules: TargetRules {
+            page_match: "starts_with".into(),
+            page_value: "/demo/store".into(),
+            ..TargetRules::default()
+        },
+        ..TargetedMessageForm::default()
+    };
+    app::services::targeted::save(state, owner, &banner, meta).await?;
+    let help = TargetedMessageForm {
+        name: "Help for regulars".into(),
+        style: "slide_in".into(),
+        placement: "right".into(),
+        status: "draft".into(),
+        title: "Good to see you again".into(),
+        body: "Questions about an order? Ask us in the chat: we answer within minutes.".into(),
+        rules: TargetRules {
+            seconds_on_page: 5,
+            segment_id: app::services::segments::names(&state.db, owner.scope)
+                .await?
+                .into_iter()
+                .find(|(_, n)| n == "Regulars")
+                .map(|(id, _)| id),
+            audience: "customers".into(),
+            ..TargetRules::default()
+        },
+        frequency: "until_dismissed".into(),
+        ..TargetedMessageForm::default()
+    };
+    app::services::targeted::save(state, owner, &help, meta).await?;
     Ok(())
 }
 

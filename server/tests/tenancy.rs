@@ -87,6 +87,12 @@ const COVERED: &[&str] = &[
     "add_suppression",
     "remove_suppression",
     "get_campaign_stats",
+    // Targeted messages: targeted_messages_are_checked_and_kept_apart in
+    // tests/targeted.rs (another's message is 404 to change or delete; the
+    // list is the caller's workspace's).
+    "get_targeted",
+    "save_targeted",
+    "delete_targeted",
     // Notifications: a_cannot_see_or_change_b_notifications in tests/notifications.rs
     // (preferences are the caller's own in the caller's workspace).
     "get_my_notifications",

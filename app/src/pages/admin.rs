@@ -173,6 +173,11 @@ const NAV: &[NavItem] = &[
         action: Action::ManageSegments,
     },
     NavItem {
+        href: "/app/messages",
+        label: "Targeted messages",
+        action: Action::ManageCampaigns,
+    },
+    NavItem {
         href: "/app/settings/sending",
         label: "Campaign sending",
         action: Action::ManageCampaigns,

@@ -29,5 +29,6 @@ pub mod sla;
 #[cfg(feature = "ssr")]
 pub mod subscription;
 pub mod support;
+pub mod targeted;
 pub mod team;
 pub mod webhooks;

@@ -20,11 +20,14 @@ use super::uow::UnitOfWork;
 use super::{now, AppState, ServiceError, ServiceResult};
 use crate::permissions::Action;
 use crate::types::{
-    Channel, Cond, CondOp, FieldType, FlowGraph, RuleField, SegmentForm, SegmentMember,
-    SegmentPreview, SegmentView, SegmentsPage, Status,
+    Channel, Cond, CondOp, FieldType, FlowGraph, IdentifierKind, RuleField, SegmentForm,
+    SegmentMember, SegmentPreview, SegmentView, SegmentsPage, Status,
 };
 use chrono::{DateTime, Duration, Utc};
-use entity::{conversation, conversation_tag, customer, flow, segment, tag};
+use entity::{
+    conversation, conversation_tag, customer, customer_identifier, flow, segment, tag,
+    visitor_event,
+};
 use sea_orm::sea_query::{Expr, Func, LikeExpr, Query, SelectStatement, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, IntoActiveModel, PaginatorTrait,
@@ -37,8 +40,9 @@ pub const MAX_SEGMENTS: usize = 200;
 /// Customers shown in a preview.
 pub const SAMPLE: u64 = 8;
 
-/// The fields a segment's conditions test. `tags`: the workspace's tag names.
-pub fn fields(tags: &[String]) -> Vec<RuleField> {
+/// The fields a segment's conditions test. `tags`: the workspace's tag names;
+/// `events`: the event names its sites have sent.
+pub fn fields(tags: &[String], events: &[String]) -> Vec<RuleField> {
     let f = |name: &str, label: &str, kind: FieldType, choices: Vec<(String, String)>| RuleField {
         name: name.to_owned(),
         label: label.to_owned(),
@@ -95,7 +99,39 @@ pub fn fields(tags: &[String]) -> Vec<RuleField> {
             FieldType::List,
             tags.iter().map(|t| (t.clone(), t.clone())).collect(),
         ),
+        f(
+            "site.pages",
+            "Pages they have visited (address)",
+            FieldType::Text,
+            vec![],
+        ),
+        f(
+            "site.page_views",
+            "Page views on the site, all time",
+            FieldType::Number,
+            vec![],
+        ),
+        f(
+            "site.days_since_seen",
+            "Days since they were last on the site",
+            FieldType::Number,
+            vec![],
+        ),
+        f(
+            "site.events",
+            "Events the site has sent about them",
+            FieldType::List,
+            events.iter().map(|e| (e.clone(), e.clone())).collect(),
+        ),
     ]
+}
+
+/// The names a segment's fields offer: tags and site events.
+async fn field_names(db: &impl ConnectionTrait, scope: Scoped) -> ServiceResult<Vec<RuleField>> {
+    Ok(fields(
+        &tag_names(db, scope).await?,
+        &super::behaviour::event_names(db, scope).await?,
+    ))
 }
 
 async fn tag_names(db: &impl ConnectionTrait, scope: Scoped) -> ServiceResult<Vec<String>> {
@@ -256,6 +292,68 @@ fn exists(q: SelectStatement, holds: bool) -> Condition {
     }
 }
 
+/// The customer's visitors' site events of `kind` (`page`, `event`): through
+/// their chat identifiers, so merged customers keep their history.
+fn site_events(kind: &str) -> SelectStatement {
+    let ev = |c: visitor_event::Column| Expr::col((visitor_event::Entity, c));
+    let id = |c: customer_identifier::Column| Expr::col((customer_identifier::Entity, c));
+    Query::select()
+        .from(visitor_event::Entity)
+        .inner_join(
+            customer_identifier::Entity,
+            Condition::all()
+                .add(
+                    id(customer_identifier::Column::WorkspaceId)
+                        .equals((visitor_event::Entity, visitor_event::Column::WorkspaceId)),
+                )
+                .add(
+                    id(customer_identifier::Column::Value)
+                        .equals((visitor_event::Entity, visitor_event::Column::VisitorId)),
+                )
+                .add(id(customer_identifier::Column::Kind).eq(IdentifierKind::Chat.as_str())),
+        )
+        .and_where(
+            id(customer_identifier::Column::CustomerId)
+                .equals((customer::Entity, customer::Column::Id)),
+        )
+        .and_where(ev(visitor_event::Column::Kind).eq(kind))
+        .to_owned()
+}
+
+/// "Visited a page whose address …": a path (`/pricing`) tests the path, any
+/// other value the whole address, ignoring case. `does not contain` / `is not`:
+/// no visited page does.
+fn pages_test(op: CondOp, v: &str) -> Condition {
+    let e = like_escape(v);
+    let path = v.starts_with('/');
+    let column = if path {
+        visitor_event::Column::Name
+    } else {
+        visitor_event::Column::Url
+    };
+    let low: SimpleExpr = Func::lower(Expr::col((visitor_event::Entity, column))).into();
+    let holds = match op {
+        CondOp::Is | CondOp::IsNot => {
+            let bare = v.trim_end_matches('/');
+            Expr::expr(low).is_in([bare.to_owned(), format!("{bare}/")])
+        }
+        CondOp::Contains | CondOp::NotContains => like(low, format!("%{e}%")),
+        CondOp::StartsWith => like(low, format!("{e}%")),
+        CondOp::IsEmpty | CondOp::IsSet => {
+            return exists(
+                site_events("page").expr(Expr::val(1)).to_owned(),
+                op == CondOp::IsSet,
+            )
+        }
+        _ => return never(),
+    };
+    let q = site_events("page")
+        .expr(Expr::val(1))
+        .and_where(holds)
+        .to_owned();
+    exists(q, !matches!(op, CondOp::IsNot | CondOp::NotContains))
+}
+
 /// One test as SQL.
 fn test_sql(field: &str, op: CondOp, value: &str, t: DateTime<Utc>) -> Condition {
     let v = value.trim().to_lowercase();
@@ -335,6 +433,38 @@ fn test_sql(field: &str, op: CondOp, value: &str, t: DateTime<Utc>) -> Condition
                 .and_where(
                     Expr::expr(Func::lower(Expr::col((tag::Entity, tag::Column::Name))))
                         .eq(v.as_str()),
+                );
+            }
+            exists(q, matches!(op, CondOp::Includes | CondOp::IsSet))
+        }
+        "site.pages" => pages_test(op, &v),
+        "site.page_views" => number(
+            scalar(
+                site_events("page")
+                    .expr(Expr::col((visitor_event::Entity, visitor_event::Column::Id)).count())
+                    .to_owned(),
+            ),
+            op,
+            n,
+        ),
+        // Never on the site: no date, so no comparison holds.
+        "site.days_since_seen" => days_since(
+            scalar(
+                site_events("page")
+                    .expr(
+                        Expr::col((visitor_event::Entity, visitor_event::Column::CreatedAt)).max(),
+                    )
+                    .to_owned(),
+            ),
+            op,
+            n,
+            t,
+        ),
+        "site.events" => {
+            let mut q = site_events("event").expr(Expr::val(1)).to_owned();
+            if op.takes_value() {
+                q.and_where(
+                    Expr::col((visitor_event::Entity, visitor_event::Column::Name)).eq(v.as_str()),
                 );
             }
             exists(q, matches!(op, CondOp::Includes | CondOp::IsSet))
@@ -568,7 +698,7 @@ fn summary(c: &Cond, fields: &[RuleField]) -> String {
 pub async fn page(state: &AppState, actor: &Actor) -> ServiceResult<SegmentsPage> {
     actor.require(Action::ManageSegments)?;
     let db = &state.db;
-    let fields = fields(&tag_names(db, actor.scope).await?);
+    let fields = field_names(db, actor.scope).await?;
     let used = users_of(db, actor.scope).await?;
     let rows = actor
         .scope
@@ -630,7 +760,7 @@ pub async fn preview(
     actor.require(Action::ManageSegments)?;
     let db = &state.db;
     let conditions = &grouped(conditions);
-    check(conditions, &fields(&tag_names(db, actor.scope).await?))?;
+    check(conditions, &field_names(db, actor.scope).await?)?;
     let t = now();
     let count = selected(actor.scope, conditions, t).count(db).await?;
     let sample = selected(actor.scope, conditions, t)
@@ -679,7 +809,7 @@ pub async fn save(
         ));
     }
     let uow = UnitOfWork::begin(state).await?;
-    let fields = fields(&tag_names(&*uow, actor.scope).await?);
+    let fields = field_names(&*uow, actor.scope).await?;
     let conditions = grouped(&form.conditions);
     check(&conditions, &fields)?;
     let same_name = actor
@@ -791,6 +921,22 @@ pub async fn delete(
                     .collect::<Vec<_>>()
                     .join(", "),
                 if flows.len() == 1 { "it" } else { "them" }
+            ),
+        ));
+    }
+    let messages = super::targeted::using_segment(&*uow, actor.scope, id).await?;
+    if !messages.is_empty() {
+        return Err(ServiceError::conflict(
+            "segment",
+            format!(
+                "“{}” is the audience of {}; change {} first.",
+                row.name,
+                messages
+                    .iter()
+                    .map(|m| format!("the targeted message “{m}”"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if messages.len() == 1 { "it" } else { "them" }
             ),
         ));
     }

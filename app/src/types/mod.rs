@@ -470,5 +470,7 @@ mod segments;
 pub use segments::*;
 mod campaigns;
 pub use campaigns::*;
+mod targeted;
+pub use targeted::*;
 
 pub use widget_protocol::*;

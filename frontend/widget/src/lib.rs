@@ -220,6 +220,7 @@ pub fn start() {
                 state.apply_session(s);
                 net::connect(state, 0);
                 net::watch_online(state);
+                net::relay(state);
             }
             Err(e) => state.notice.set(Some(e)),
         }

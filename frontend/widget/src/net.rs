@@ -431,3 +431,62 @@ pub fn post_to_parent(open: bool, unread: u32) {
     );
     let _ = parent.post_message(&msg, "*");
 }
+
+/// The loader's reports this frame passes on (`/widget/api/{path}`).
+const RELAYED: &[&str] = &["visit", "track", "targeted"];
+
+fn post_parent(msg: &JsValue) {
+    if let Some(parent) = web_sys::window().and_then(|w| w.parent().ok().flatten()) {
+        let _ = parent.post_message(msg, "*");
+    }
+}
+
+/// Passes the loader's reports (page views, the site's events, targeted
+/// message counts) to the server with the visitor's session, and answers with
+/// the server's reply; then tells the loader it can start. Only the page
+/// embedding this frame is listened to.
+pub fn relay(state: State) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let on = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+        let parent = web_sys::window().and_then(|w| w.parent().ok().flatten());
+        let from_parent = match (e.source(), parent) {
+            (Some(src), Some(p)) => js_sys::Object::is(&src, &p),
+            _ => false,
+        };
+        let d = e.data();
+        let field = |k: &str| js_sys::Reflect::get(&d, &k.into()).unwrap_or(JsValue::UNDEFINED);
+        if !from_parent || field("sbw").as_string().as_deref() != Some("relay") {
+            return;
+        }
+        let Some(path) = field("path")
+            .as_string()
+            .filter(|p| RELAYED.contains(&p.as_str()))
+        else {
+            return;
+        };
+        let id = field("id");
+        let body = field("body");
+        if !body.is_object() {
+            return;
+        }
+        let _ = js_sys::Reflect::set(&body, &"key".into(), &js_str(&state.key()));
+        let _ = js_sys::Reflect::set(&body, &"token".into(), &token_of(state));
+        leptos::task::spawn_local(async move {
+            let (ok, answer) = match post(&format!("/widget/api/{path}"), &body).await {
+                Ok(v) => (true, v),
+                Err(m) => (false, obj(&[("error", obj(&[("message", js_str(&m))]))])),
+            };
+            post_parent(&obj(&[
+                ("sbw", js_str("relayed")),
+                ("id", id),
+                ("ok", JsValue::from_bool(ok)),
+                ("body", answer),
+            ]));
+        });
+    });
+    let _ = window.add_event_listener_with_callback("message", on.as_ref().unchecked_ref());
+    on.forget();
+    post_parent(&obj(&[("sbw", js_str("ready"))]));
+}

@@ -1,0 +1,592 @@
+//! Site behaviour and targeted messages (issue 17, points 1 and 4): the widget
+//! reports pages and the site's events; segments select customers by them
+//! (through their chat identifiers, so merges keep them); targeted messages
+//! are chosen by page, audience, segment and frequency, counted, refused when
+//! malformed and kept to their workspace. Both databases.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
+
+mod common;
+
+use app::serverfns::segments::DeleteSegment;
+use app::serverfns::targeted::{DeleteTargeted, GetTargeted, SaveTargeted};
+use app::services::channels::settings;
+use app::services::context::RequestMeta;
+use app::types::{Channel, Cond, CondOp, SegmentForm, TargetRules, TargetedMessageForm};
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use common::{add_member, fns::path, workspace, Backend, Client, Res, TestApp, Ws};
+use sea_orm::{ColumnTrait, QueryFilter};
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+
+async fn post(c: &mut Client, uri: &str, body: Value) -> Res {
+    c.send(
+        Request::post(uri)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap(),
+    )
+    .await
+}
+
+async fn chat_key(app: &TestApp, ws: &Ws) -> String {
+    settings::get_or_create(&app.state.db, ws.scope, Channel::Chat)
+        .await
+        .unwrap()
+        .public_key
+        .unwrap()
+}
+
+/// A widget visitor: a session, and (when `email` is given) a first message
+/// and the address, which make them a known customer.
+struct Visitor {
+    key: String,
+    token: String,
+}
+
+impl Visitor {
+    async fn new(app: &TestApp, key: &str, email: Option<&str>) -> Self {
+        let mut c = app.client();
+        let r = post(&mut c, "/widget/api/session", json!({ "key": key })).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let v = Self {
+            key: key.to_owned(),
+            token: r.json()["token"].as_str().unwrap().to_owned(),
+        };
+        if let Some(email) = email {
+            let r = v
+                .post(
+                    app,
+                    "messages",
+                    json!({ "client_id": "client0001", "body": "hello" }),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            let r = v.post(app, "email", json!({ "email": email })).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        }
+        v
+    }
+
+    async fn post(&self, app: &TestApp, what: &str, mut body: Value) -> Res {
+        body["key"] = json!(self.key);
+        body["token"] = json!(self.token);
+        post(&mut app.client(), &format!("/widget/api/{what}"), body).await
+    }
+
+    /// Visits `url`; the ids of the messages to show, in order.
+    async fn visit(&self, app: &TestApp, url: &str) -> Vec<(i64, Value)> {
+        let r = self
+            .post(app, "visit", json!({ "url": url, "title": "A page" }))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        r.json()["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| (m["id"].as_i64().unwrap(), m.clone()))
+            .collect()
+    }
+
+    async fn ids(&self, app: &TestApp, url: &str) -> Vec<i64> {
+        self.visit(app, url)
+            .await
+            .into_iter()
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    async fn mark(&self, app: &TestApp, id: i64, event: &str) {
+        let r = self
+            .post(app, "targeted", json!({ "message_id": id, "event": event }))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+}
+
+fn test(field: &str, op: CondOp, value: &str) -> Cond {
+    Cond::Test {
+        field: field.into(),
+        op,
+        value: value.into(),
+    }
+}
+
+async fn who(app: &TestApp, ws: &Ws, c: Cond) -> BTreeSet<String> {
+    app::services::segments::preview(&app.state, &ws.actor, &c)
+        .await
+        .unwrap()
+        .sample
+        .into_iter()
+        .map(|m| m.email.unwrap_or_default())
+        .collect()
+}
+
+fn set(v: &[&str]) -> BTreeSet<String> {
+    v.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// The field a 422 names (the widget API's and a server function's shapes).
+fn field(r: &Res) -> Value {
+    let j = r.json();
+    match &j["error"]["details"]["field"] {
+        Value::Null => j["Validation"]["field"].clone(),
+        f => f.clone(),
+    }
+}
+
+async fn behaviour_feeds_segments(b: Backend) {
+    let app = TestApp::new(b).await;
+    let ws = workspace(&app, "olga@acme.test", "Acme").await;
+    let key = chat_key(&app, &ws).await;
+    let ann = Visitor::new(&app, &key, Some("ann@ann.test")).await;
+    let bob = Visitor::new(&app, &key, Some("bob@bob.test")).await;
+    let anon = Visitor::new(&app, &key, None).await;
+    ann.visit(&app, "https://shop.test/pricing?plan=pro").await;
+    ann.visit(&app, "https://shop.test/docs/start").await;
+    bob.visit(&app, "https://shop.test/blog/").await;
+    anon.visit(&app, "https://shop.test/pricing").await;
+    let r = ann
+        .post(
+            &app,
+            "track",
+            json!({ "name": "Signed_Up", "properties": { "plan": "pro" } }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    use CondOp::*;
+    let ann_only = set(&["ann@ann.test"]);
+    let bob_only = set(&["bob@bob.test"]);
+    assert_eq!(
+        who(&app, &ws, test("site.pages", Contains, "/PRICING")).await,
+        ann_only
+    );
+    assert_eq!(
+        who(&app, &ws, test("site.pages", StartsWith, "/docs")).await,
+        ann_only
+    );
+    assert_eq!(
+        who(&app, &ws, test("site.pages", Is, "/blog")).await,
+        bob_only,
+        "a trailing slash is the same page"
+    );
+    assert_eq!(
+        who(&app, &ws, test("site.pages", Contains, "shop.test/blog")).await,
+        bob_only,
+        "a value without a leading / tests the whole address"
+    );
+    assert_eq!(
+        who(&app, &ws, test("site.pages", NotContains, "pricing")).await,
+        bob_only,
+        "the anonymous visitor is not a customer"
+    );
+    assert_eq!(
+        who(&app, &ws, test("site.page_views", Above, "1")).await,
+        ann_only
+    );
+    assert_eq!(
+        who(&app, &ws, test("site.events", Includes, "signed_up")).await,
+        ann_only
+    );
+    assert_eq!(
+        who(&app, &ws, test("site.events", Excludes, "signed_up")).await,
+        bob_only
+    );
+    assert_eq!(
+        who(&app, &ws, test("site.days_since_seen", Below, "1")).await,
+        set(&["ann@ann.test", "bob@bob.test"])
+    );
+    assert!(who(&app, &ws, test("site.days_since_seen", Above, "1"))
+        .await
+        .is_empty());
+    // The editor offers the events the site has sent.
+    let page = app::services::segments::page(&app.state, &ws.actor)
+        .await
+        .unwrap();
+    let events = page
+        .fields
+        .iter()
+        .find(|f| f.name == "site.events")
+        .unwrap();
+    assert_eq!(
+        events.choices,
+        vec![("signed_up".to_owned(), "signed_up".to_owned())]
+    );
+
+    // Merging Ann into Bob carries her pages along.
+    let cust = |email: &'static str| {
+        let db = app.state.db.clone();
+        let scope = ws.scope;
+        async move {
+            scope
+                .find::<entity::customer::Entity>()
+                .filter(entity::customer::Column::Email.eq(email))
+                .one(&db)
+                .await
+                .unwrap()
+                .unwrap()
+                .id
+        }
+    };
+    let (a, bo) = (cust("ann@ann.test").await, cust("bob@bob.test").await);
+    app::services::inbox::customers::merge(&app.state, &ws.actor, bo, a, &RequestMeta::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        who(&app, &ws, test("site.pages", Contains, "/pricing")).await,
+        bob_only
+    );
+
+    // Bad reports: 4xx naming what is wrong; nothing written.
+    let before = app::services::behaviour::event_names(&app.state.db, ws.scope)
+        .await
+        .unwrap();
+    let r = ann
+        .post(&app, "visit", json!({ "url": "javascript:alert(1)" }))
+        .await;
+    assert_eq!(
+        (r.status, field(&r)),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("url")),
+        "{}",
+        r.body
+    );
+    let r = ann.post(&app, "track", json!({ "name": "a<b" })).await;
+    assert_eq!(
+        (r.status, field(&r)),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("name")),
+        "{}",
+        r.body
+    );
+    let r = ann
+        .post(&app, "track", json!({ "name": "ok", "properties": [1, 2] }))
+        .await;
+    assert_eq!(
+        (r.status, field(&r)),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("properties")),
+        "{}",
+        r.body
+    );
+    let r = ann
+        .post(
+            &app,
+            "track",
+            json!({ "name": "ok", "properties": { "x": "y".repeat(3_000) } }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(
+        app::services::behaviour::event_names(&app.state.db, ws.scope)
+            .await
+            .unwrap(),
+        before
+    );
+    let r = post(
+        &mut app.client(),
+        "/widget/api/visit",
+        json!({ "key": "pk_unknown00000000000000000000", "token": ann.token, "url": "https://shop.test/" }),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    // A site the widget is not allowed on.
+    let row = settings::get_or_create(&app.state.db, ws.scope, Channel::Chat)
+        .await
+        .unwrap();
+    settings::update(
+        &app.state,
+        &ws.actor,
+        Channel::Chat,
+        true,
+        &json!({ "allowed_origins": ["https://shop.test"] }),
+        &settings::rules(&row),
+    )
+    .await
+    .unwrap();
+    let r = ann
+        .post(&app, "visit", json!({ "url": "https://evil.test/pricing" }))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert!(r.body.contains("https://evil.test"), "{}", r.body);
+    assert_eq!(
+        ann.ids(&app, "https://shop.test/ok").await,
+        Vec::<i64>::new()
+    );
+
+    // Another workspace's segments see none of it.
+    let other = workspace(&app, "bea@other.test", "Other").await;
+    assert!(who(&app, &other, test("site.pages", Contains, "/"))
+        .await
+        .is_empty());
+    app.finish().await;
+}
+
+fn message(name: &str, style: &str, placement: &str) -> TargetedMessageForm {
+    TargetedMessageForm {
+        name: name.into(),
+        style: style.into(),
+        placement: placement.into(),
+        status: "live".into(),
+        title: format!("{name}!"),
+        body: "Some text".into(),
+        ..TargetedMessageForm::default()
+    }
+}
+
+async fn save(ws: &mut Ws, form: &TargetedMessageForm) -> Res {
+    ws.owner
+        .call_json(path::<SaveTargeted>(), &json!({ "form": form }))
+        .await
+}
+
+async fn saved(ws: &mut Ws, form: &TargetedMessageForm) -> i64 {
+    let r = save(ws, form).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.json()["form"]["id"].as_i64().unwrap()
+}
+
+async fn targeted_messages_follow_their_rules(b: Backend) {
+    let app = TestApp::new(b).await;
+    let mut ws = workspace(&app, "olga@acme.test", "Acme").await;
+    let key = chat_key(&app, &ws).await;
+    let ann = Visitor::new(&app, &key, Some("ann@ann.test")).await;
+    let anon = Visitor::new(&app, &key, None).await;
+    let regulars = app::services::segments::save(
+        &app.state,
+        &ws.actor,
+        &SegmentForm {
+            id: None,
+            name: "Ann's people".into(),
+            description: String::new(),
+            conditions: Cond::Group {
+                any: false,
+                items: vec![test("customer.email_domain", CondOp::Is, "ann.test")],
+            },
+        },
+        &RequestMeta::default(),
+    )
+    .await
+    .unwrap();
+
+    let sale = saved(&mut ws, &message("Sale", "banner", "top")).await;
+    let mut pricing = message("Pricing help", "modal", "center");
+    pricing.frequency = "until_dismissed".into();
+    pricing.rules = TargetRules {
+        page_match: "starts_with".into(),
+        page_value: "/pricing".into(),
+        seconds_on_page: 10,
+        ..TargetRules::default()
+    };
+    let pricing = saved(&mut ws, &pricing).await;
+    let mut vip = message("For Ann's people", "slide_in", "right");
+    vip.frequency = "every_page".into();
+    vip.rules.segment_id = Some(regulars.id);
+    vip.rules.audience = "customers".into();
+    let vip = saved(&mut ws, &vip).await;
+    let mut tip = message("New button", "tooltip", "below");
+    tip.anchor = "#signup".into();
+    tip.rules.audience = "visitors".into();
+    tip.frequency = "every_page".into();
+    let tip = saved(&mut ws, &tip).await;
+    let mut draft = message("Not yet", "banner", "bottom");
+    draft.status = "draft".into();
+    saved(&mut ws, &draft).await;
+    // A second live banner waits for the first (one of each style a page).
+    let later = saved(&mut ws, &message("Later banner", "banner", "bottom")).await;
+
+    let shown = anon.visit(&app, "https://shop.test/pricing/teams").await;
+    let ids: Vec<i64> = shown.iter().map(|(i, _)| *i).collect();
+    assert_eq!(
+        ids,
+        vec![sale, pricing, tip],
+        "the segment's slide-in is for known customers"
+    );
+    let modal = &shown[1].1;
+    assert_eq!(modal["delay_seconds"], json!(10));
+    assert_eq!(modal["style"], json!("modal"));
+    assert_eq!(shown[2].1["anchor"], json!("#signup"));
+    assert_eq!(
+        ann.ids(&app, "https://shop.test/").await,
+        vec![sale, vip],
+        "Ann: a customer in the segment, not on /pricing"
+    );
+
+    // Frequencies: `once` ends at the first showing; `until_dismissed` at a
+    // close or a click; `every_page` never.
+    anon.mark(&app, sale, "shown").await;
+    anon.mark(&app, pricing, "shown").await;
+    anon.mark(&app, tip, "shown").await;
+    assert_eq!(
+        anon.ids(&app, "https://shop.test/pricing").await,
+        vec![pricing, tip, later],
+        "oldest first; the second banner now that the first is done"
+    );
+    anon.mark(&app, later, "shown").await;
+    anon.mark(&app, pricing, "shown").await;
+    anon.mark(&app, pricing, "dismissed").await;
+    anon.mark(&app, tip, "shown").await;
+    anon.mark(&app, tip, "clicked").await;
+    assert_eq!(anon.ids(&app, "https://shop.test/pricing").await, vec![tip]);
+    ann.mark(&app, vip, "shown").await;
+    ann.mark(&app, vip, "clicked").await;
+    assert_eq!(ann.ids(&app, "https://shop.test/").await, vec![sale, vip]);
+
+    // The counts: visitors reached, showings, clicks and closes.
+    let r = ws.owner.call(path::<GetTargeted>(), &[]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let list = r.json()["messages"].as_array().unwrap().clone();
+    let stats = |id: i64| {
+        let m = list.iter().find(|m| m["form"]["id"] == json!(id)).unwrap();
+        (
+            m["stats"]["visitors"].as_u64().unwrap(),
+            m["stats"]["shows"].as_u64().unwrap(),
+            m["stats"]["clicked"].as_u64().unwrap(),
+            m["stats"]["dismissed"].as_u64().unwrap(),
+        )
+    };
+    assert_eq!(stats(pricing), (1, 2, 0, 1));
+    assert_eq!(stats(tip), (1, 2, 1, 0));
+    assert_eq!(stats(vip), (1, 1, 1, 0));
+    let m = list.iter().find(|m| m["form"]["id"] == json!(vip)).unwrap();
+    assert_eq!(
+        m["summary"],
+        json!("On any page, to customers in Ann's people")
+    );
+    // Pausing stops it.
+    let mut paused = message("Sale", "banner", "top");
+    paused.id = Some(i32::try_from(sale).unwrap());
+    paused.status = "paused".into();
+    saved(&mut ws, &paused).await;
+    let fresh = Visitor::new(&app, &key, None).await;
+    assert_eq!(
+        fresh.ids(&app, "https://shop.test/").await,
+        vec![tip, later]
+    );
+
+    // The segment a message targets cannot be deleted.
+    let r = ws
+        .owner
+        .call(path::<DeleteSegment>(), &[("id", &regulars.id.to_string())])
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(
+        r.body.contains("the targeted message “For Ann's people”"),
+        "{}",
+        r.body
+    );
+    app.finish().await;
+}
+
+async fn targeted_messages_are_checked_and_kept_apart(b: Backend) {
+    let app = TestApp::new(b).await;
+    let mut ws = workspace(&app, "olga@acme.test", "Acme").await;
+    let mut other = workspace(&app, "bea@other.test", "Other").await;
+    let mine = saved(&mut ws, &message("Mine", "banner", "top")).await;
+    let before = ws.owner.call(path::<GetTargeted>(), &[]).await.json();
+
+    // Bad forms: 422 naming the field; nothing written.
+    let mut bad = message("Oops", "banner", "left");
+    let r = save(&mut ws, &bad).await;
+    assert_eq!(
+        (r.status, field(&r)),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("placement")),
+        "{}",
+        r.body
+    );
+    bad = message("Oops", "tooltip", "below");
+    let r = save(&mut ws, &bad).await;
+    assert_eq!(field(&r), json!("anchor"), "{}", r.body);
+    bad = message("Oops", "banner", "top");
+    bad.button_label = "Go".into();
+    bad.button_url = "javascript:alert(1)".into();
+    let r = save(&mut ws, &bad).await;
+    assert_eq!(field(&r), json!("button_url"), "{}", r.body);
+    bad = message("Oops", "banner", "top");
+    bad.rules.page_match = "contains".into();
+    let r = save(&mut ws, &bad).await;
+    assert_eq!(field(&r), json!("page_value"), "{}", r.body);
+    bad = message("Oops", "banner", "top");
+    bad.rules.seconds_on_page = 9_999;
+    let r = save(&mut ws, &bad).await;
+    assert_eq!(field(&r), json!("seconds_on_page"), "{}", r.body);
+    assert_eq!(
+        ws.owner.call(path::<GetTargeted>(), &[]).await.json(),
+        before
+    );
+
+    // Another workspace's message: 404 to change or delete, absent from its
+    // list, and its visitors cannot count it.
+    let theirs = other.owner.call(path::<GetTargeted>(), &[]).await.json();
+    assert_eq!(theirs["messages"], json!([]));
+    let mut steal = message("Stolen", "banner", "top");
+    steal.id = Some(i32::try_from(mine).unwrap());
+    let r = save(&mut other, &steal).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let r = other
+        .owner
+        .call(path::<DeleteTargeted>(), &[("id", &mine.to_string())])
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let other_key = chat_key(&app, &other).await;
+    let stranger = Visitor::new(&app, &other_key, None).await;
+    let r = stranger
+        .post(
+            &app,
+            "targeted",
+            json!({ "message_id": mine, "event": "shown" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    assert!(stranger.ids(&app, "https://shop.test/").await.is_empty());
+    let r = stranger
+        .post(
+            &app,
+            "targeted",
+            json!({ "message_id": mine, "event": "liked" }),
+        )
+        .await;
+    assert_eq!(field(&r), json!("event"), "{}", r.body);
+    // A segment of another workspace is not one of ours.
+    let seg = app::services::segments::save(
+        &app.state,
+        &other.actor,
+        &SegmentForm {
+            id: None,
+            name: "Theirs".into(),
+            description: String::new(),
+            conditions: Cond::Group {
+                any: false,
+                items: vec![],
+            },
+        },
+        &RequestMeta::default(),
+    )
+    .await
+    .unwrap();
+    let mut foreign = message("Foreign", "banner", "top");
+    foreign.rules.segment_id = Some(seg.id);
+    let r = save(&mut ws, &foreign).await;
+    assert_eq!(
+        (r.status, field(&r)),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("segment_id")),
+        "{}",
+        r.body
+    );
+    let r = ws
+        .owner
+        .call(path::<DeleteTargeted>(), &[("id", &mine.to_string())])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    // Agents do not manage them.
+    let mut agent = add_member(&app, &mut ws.owner, "sam@acme.test", "agent").await;
+    let r = agent.call(path::<GetTargeted>(), &[]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    app.finish().await;
+}
+
+backend_tests!(
+    behaviour_feeds_segments,
+    targeted_messages_follow_their_rules,
+    targeted_messages_are_checked_and_kept_apart,
+);
