@@ -12,7 +12,7 @@
     'box-shadow:0 10px 30px rgba(16,24,40,.22);border-radius:12px;padding:14px 38px 14px 16px;display:flex;flex-direction:column;gap:6px;box-sizing:border-box;max-width:calc(100vw - 24px)}' +
     '.m p{margin:0;white-space:pre-wrap}.m strong{font-size:15px}' +
     '.x{position:absolute;top:6px;right:8px;border:0;background:none;font-size:20px;line-height:1;cursor:pointer;color:inherit;opacity:.7;padding:4px}' +
-    '.x:hover{opacity:1}.b{align-self:flex-start;border:0;border-radius:8px;padding:7px 14px;font:600 14px inherit;cursor:pointer;color:#fff;font-family:inherit}' +
+    '.x:hover{opacity:1}.b{align-self:flex-start;border:0;border-radius:8px;padding:7px 14px;font-weight:600;font-size:14px;font-family:inherit;cursor:pointer;color:#fff}' +
     '.banner{left:0;right:0;border-radius:0;flex-direction:row;flex-wrap:wrap;align-items:center;gap:12px;justify-content:center;color:#fff;box-shadow:none;max-width:none}' +
     '.banner.top{top:0}.banner.bottom{bottom:0}.banner .b{background:#fff!important}' +
     '.veil{position:fixed;inset:0;background:rgba(16,24,40,.45);z-index:2147483645}' +
