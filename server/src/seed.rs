@@ -411,6 +411,7 @@ async fn seed_campaign(
             segment_id: regulars,
             existing: false,
             goal_segment_id: None,
+            event: None,
         }),
         nodes: vec![
             node("start", 40.0, 40.0, NodeKind::Start),

@@ -76,6 +76,7 @@ fn spring(segment: i32) -> FlowGraph {
             segment_id: Some(segment),
             existing: true,
             goal_segment_id: None,
+            event: None,
         }),
         nodes: vec![
             n("start", NodeKind::Start),
@@ -663,6 +664,7 @@ async fn new_members_only_and_conversions_to_the_goal(b: Backend) {
         segment_id: Some(seg),
         existing: false,
         goal_segment_id: Some(goal),
+        event: None,
     });
     let id = campaign(&app, &ws, "Newcomers", &g).await;
 
@@ -790,7 +792,159 @@ async fn a_refused_address_bounces_onto_the_suppression_list(b: Backend) {
     app.finish().await;
 }
 
+async fn widget_call(app: &TestApp, path: &str, body: serde_json::Value) -> serde_json::Value {
+    let req = Request::post(path)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let r = app.client().send(req).await;
+    assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.body);
+    r.json()
+}
+
+/// A widget visitor who wrote and left `email`; returns the widget key and token.
+async fn visitor(app: &TestApp, ws: &Ws, email: &str) -> (String, String) {
+    let key = app::services::channels::settings::get_or_create(
+        &app.state.db,
+        ws.scope,
+        app::types::Channel::Chat,
+    )
+    .await
+    .unwrap()
+    .public_key
+    .unwrap();
+    let call = |path: &'static str, body: serde_json::Value| widget_call(app, path, body);
+    let token = call("/widget/api/session", json!({ "key": key })).await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    call(
+        "/widget/api/messages",
+        json!({ "key": key, "token": token, "client_id": "client0001", "body": "hi" }),
+    )
+    .await;
+    call(
+        "/widget/api/email",
+        json!({ "key": key, "token": token, "email": email }),
+    )
+    .await;
+    (key, token)
+}
+
+async fn a_site_event_starts_a_campaign(b: Backend) {
+    let app = TestApp::new(b).await;
+    let mut ws = workspace(&app, "olga@acme.test", "Acme").await;
+    no_quiet_hours(&mut ws).await;
+    let seg = everyone(&app, &ws).await;
+    let mut g = spring(seg);
+    g.entry = Some(CampaignEntry {
+        segment_id: None,
+        existing: false,
+        goal_segment_id: None,
+        event: Some("signed_up".into()),
+    });
+    campaign(&app, &ws, "Welcome aboard", &g).await;
+    // A customer who is merely in the workspace does not enter.
+    write(&app, &ws, "quiet@example.com").await;
+    let r = runner::tick(&app.state).await.unwrap();
+    assert_eq!(r.enrolled, 0);
+
+    let (key, token) = visitor(&app, &ws, "new@example.com").await;
+    let track = |name: &'static str| {
+        widget_call(
+            &app,
+            "/widget/api/track",
+            json!({ "key": key, "token": token, "name": name }),
+        )
+    };
+    track("page_scrolled").await;
+    assert_eq!(runner::tick(&app.state).await.unwrap().stepped, 0);
+    track("Signed_Up").await;
+    track("signed_up").await;
+    let r = runner::tick(&app.state).await.unwrap();
+    assert_eq!(r.stepped, 1, "one run, however often the event comes");
+    app.run_jobs().await;
+    assert_eq!(
+        send_of(&app, &ws, "new@example.com", "hello").await.status,
+        send_status::SENT
+    );
+    let runs = ws
+        .scope
+        .find::<campaign_run::Entity>()
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(runs.len(), 1);
+
+    // A campaign started by an event with a segment takes only its members.
+    let mut g = spring(seg);
+    g.entry = Some(CampaignEntry {
+        segment_id: Some(
+            app::services::segments::save(
+                &app.state,
+                &ws.actor,
+                &SegmentForm {
+                    id: None,
+                    name: "At bigcorp".into(),
+                    description: String::new(),
+                    conditions: Cond::Group {
+                        any: false,
+                        items: vec![Cond::Test {
+                            field: "customer.email_domain".into(),
+                            op: app::types::CondOp::Is,
+                            value: "bigcorp.test".into(),
+                        }],
+                    },
+                },
+                &RequestMeta::default(),
+            )
+            .await
+            .unwrap()
+            .id,
+        ),
+        existing: false,
+        goal_segment_id: None,
+        event: Some("upgraded".into()),
+    });
+    campaign(&app, &ws, "Upgrade thanks", &g).await;
+    track("upgraded").await;
+    assert_eq!(runner::tick(&app.state).await.unwrap().stepped, 0);
+
+    // A malformed event name is refused at publication, naming the step.
+    let mut g = spring(seg);
+    g.entry = Some(CampaignEntry {
+        segment_id: None,
+        existing: false,
+        goal_segment_id: None,
+        event: Some("Not OK!".into()),
+    });
+    let meta = RequestMeta::default();
+    let f = app::services::flows::save_settings(
+        &app.state,
+        &ws.actor,
+        &FlowSettingsForm {
+            id: None,
+            name: "Broken".into(),
+            kind: "campaign".into(),
+            channels: Vec::new(),
+            enabled: true,
+        },
+        &meta,
+    )
+    .await
+    .unwrap();
+    app::services::flows::save_draft(&app.state, &ws.actor, f.id, &g)
+        .await
+        .unwrap();
+    let err = app::services::flows::publish(&app.state, &ws.actor, f.id, &meta)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("site event"), "{err}");
+    app.finish().await;
+}
+
 backend_tests!(
+    a_site_event_starts_a_campaign,
     a_campaign_emails_its_segment_and_stops_after_unsubscribe,
     caps_quiet_hours_and_the_rate_hold_or_skip_email,
     bad_settings_are_refused_and_workspaces_kept_apart,

@@ -105,6 +105,7 @@ async fn kill_9_mid_campaign_sends_no_email_twice(b: Backend) {
             segment_id: Some(seg),
             existing: true,
             goal_segment_id: None,
+            event: None,
         }),
         nodes: vec![
             node("start", NodeKind::Start),

@@ -15,8 +15,6 @@ use super::tenancy::Scoped;
 
 /// The longest page address kept.
 pub const MAX_URL: usize = 2_000;
-/// The longest event name.
-pub const MAX_EVENT_NAME: usize = 64;
 /// The largest event properties (JSON, bytes).
 pub const MAX_PROPERTIES: usize = 2_048;
 /// Page views and events one visitor may report a minute.
@@ -105,11 +103,7 @@ pub async fn page_view(state: &AppState, v: &Visitor, url: &str, title: &str) ->
 /// `Invalid`, naming `name`.
 pub fn event_name(name: &str) -> ServiceResult<String> {
     let n = name.trim().to_lowercase();
-    let ok = !n.is_empty()
-        && n.chars().count() <= MAX_EVENT_NAME
-        && n.chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '.' | '_' | '-'));
-    if ok {
+    if crate::types::is_event_name(&n) {
         Ok(n)
     } else {
         Err(ServiceError::invalid(
@@ -156,7 +150,12 @@ pub async fn event(
         None => String::new(),
     };
     limited(state, v)?;
-    insert(&state.db, v, "event", &name, &url, "", &props).await
+    insert(&state.db, v, "event", &name, &url, "", &props).await?;
+    // Campaigns that start with this event take the customer in.
+    if let Some(customer) = v.customer_id {
+        crate::services::campaigns::runner::on_event(state, v.scope, customer, &name).await?;
+    }
+    Ok(())
 }
 
 async fn insert(

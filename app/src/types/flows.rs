@@ -252,6 +252,22 @@ pub struct CampaignEntry {
     /// [`CONVERSION_DAYS`] of an email (none: conversions are not counted).
     #[serde(default)]
     pub goal_segment_id: Option<i32>,
+    /// Customers enter when their browser sends this site event
+    /// (`Switchboard('track', name)`), and are in the segment if one is
+    /// chosen; none: they enter by joining the segment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
+}
+
+/// Whether `name` is a site event's name as the widget script's `track`
+/// records it: 1 to 64 lower-case letters, digits, spaces, `.`, `_`, `-`.
+pub fn is_event_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.chars().count() <= 64
+        && name.chars().all(|c| {
+            (c.is_alphanumeric() && !c.is_uppercase()) || matches!(c, ' ' | '.' | '_' | '-')
+        })
+        && name.trim() == name
 }
 
 /// Days after an email in which reaching the goal counts as its conversion.
@@ -1099,10 +1115,16 @@ impl FlowGraph {
             },
             NodeKind::Start => {
                 if let Some(e) = &self.entry {
-                    need(
-                        e.segment_id.is_some(),
-                        "choose the segment whose customers enter the campaign.",
-                    );
+                    match &e.event {
+                        None => need(
+                            e.segment_id.is_some(),
+                            "choose the segment whose customers enter the campaign.",
+                        ),
+                        Some(ev) => need(
+                            is_event_name(ev),
+                            "name the site event that starts the campaign: 1 to 64 lower-case letters, digits, spaces, dots, dashes or underscores (such as signed_up).",
+                        ),
+                    }
                 }
                 if let Some(t) = &self.trigger {
                     need(
@@ -1611,6 +1633,7 @@ mod tests {
                         segment_id: rng.gen_bool(0.5).then_some(1),
                         existing: rng.gen_bool(0.5),
                         goal_segment_id: None,
+                        event: None,
                     }),
                     trigger: (round % 4 == 3).then(WorkflowTrigger::default),
                     nodes: vec![],
@@ -1681,6 +1704,7 @@ mod tests {
             segment_id: Some(4),
             existing: false,
             goal_segment_id: Some(5),
+            event: None,
         });
         assert!(c.problems().is_empty());
         assert_eq!(c.segments_used(), vec![(None, 4), (None, 5)]);

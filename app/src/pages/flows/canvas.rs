@@ -115,14 +115,28 @@ pub struct SegmentNames(pub Vec<(i32, String)>);
 
 /// One line about who enters a campaign.
 pub fn entry_summary(e: &crate::types::CampaignEntry, names: &SegmentNames) -> String {
+    let name = |id: i32| {
+        names
+            .0
+            .iter()
+            .find(|(i, _)| *i == id)
+            .map_or_else(|| format!("segment {id}"), |(_, n)| format!("“{n}”"))
+    };
+    if let Some(ev) = &e.event {
+        let ev = if ev.is_empty() {
+            "(no event named)"
+        } else {
+            ev
+        };
+        return match e.segment_id {
+            Some(id) => format!("On the event {ev}, members of {}", name(id)),
+            None => format!("On the event {ev}"),
+        };
+    }
     let Some(id) = e.segment_id else {
         return "No segment chosen".into();
     };
-    let name = names
-        .0
-        .iter()
-        .find(|(i, _)| *i == id)
-        .map_or_else(|| format!("segment {id}"), |(_, n)| format!("“{n}”"));
+    let name = name(id);
     if e.existing {
         format!("Members of {name}")
     } else {

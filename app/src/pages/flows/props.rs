@@ -510,16 +510,47 @@ fn entry_form(
             <p class="muted small">"No segments yet: make one under Segments first."</p>
         }
     });
+    let by_event = RwSignal::new(e.event.is_some());
+    let how = vec![
+        ("segment".to_owned(), "When they join a segment".to_owned()),
+        (
+            "event".to_owned(),
+            "When their browser sends a site event".to_owned(),
+        ),
+    ];
     view! {
-        <p class="muted">"Customers enter when they are in the segment (checked every minute), once each."</p>
-        {choice_select("Who enters", "entry-segment", Some("Choose a segment"), segments.clone(),
+        {choice_select("Customers enter", "entry-how", None, how,
+            if e.event.is_some() { "event".into() } else { "segment".into() },
+            move |v| {
+                let on = v == "event";
+                by_event.set(on);
+                change(&|k| k.event = on.then(String::new));
+            })}
+        {move || if by_event.get() {
+            let name = cur.with_value(|k| k.event.clone().unwrap_or_default());
+            view! {
+                <label class="field"><span>"Event"</span>
+                    <input type="text" data-testid="entry-event" value=name placeholder="signed_up"
+                        on:input=move |ev| {
+                            let v = event_target_value(&ev).trim().to_lowercase();
+                            change(&|k| k.event = Some(v.clone()));
+                        }/>
+                </label>
+                <p class="muted small">"Sent by your site: "<code>"Switchboard('track', 'signed_up')"</code>". Each customer enters once, when it first arrives (a segment below narrows who)."</p>
+            }.into_any()
+        } else {
+            view! {
+                <p class="muted">"Customers enter when they are in the segment (checked every minute), once each."</p>
+                <label class="check"><input type="checkbox" data-testid="entry-existing" prop:checked=cur.with_value(|k| k.existing)
+                    on:change=move |ev| {
+                        let on = event_target_checked(&ev);
+                        change(&|k| k.existing = on);
+                    }/>" Customers already in it when first published enter too (else only those who join later)"</label>
+            }.into_any()
+        }}
+        {choice_select("Segment", "entry-segment", Some("Choose a segment"), segments.clone(),
             e.segment_id.map(|i| i.to_string()).unwrap_or_default(),
             move |v| change(&|k| k.segment_id = v.parse().ok()))}
-        <label class="check"><input type="checkbox" data-testid="entry-existing" prop:checked=e.existing
-            on:change=move |ev| {
-                let on = event_target_checked(&ev);
-                change(&|k| k.existing = on);
-            }/>" Customers already in it when first published enter too (else only those who join later)"</label>
         {choice_select("Goal (a conversion)", "entry-goal", Some("No goal"), segments,
             e.goal_segment_id.map(|i| i.to_string()).unwrap_or_default(),
             move |v| change(&|k| k.goal_segment_id = v.parse().ok()))}

@@ -26,8 +26,11 @@ use crate::types::{
 use chrono::Duration;
 use entity::{campaign_run, campaign_send, customer, flow};
 use sea_orm::sea_query::{Expr, OnConflict, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
-use std::collections::{BTreeMap, HashMap};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    Set,
+};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 /// The tick's job kind (every minute, and right after a campaign is published).
@@ -112,7 +115,9 @@ pub async fn tick(state: &AppState) -> ServiceResult<TickReport> {
         };
         // One campaign's failure (its segment, the database) is logged and
         // does not hold up the others.
-        if let Some(seg) = entry.segment_id {
+        // A campaign started by a site event takes customers in as the event
+        // arrives ([`on_event`]); its segment only narrows who.
+        if let (Some(seg), None) = (entry.segment_id, &entry.event) {
             match enrol_now(state, scope, f.id, version, seg).await {
                 Ok(n) => report.enrolled += n,
                 Err(e) => tracing::error!(campaign = f.id, error = %e, "campaign enrolment failed"),
@@ -268,6 +273,83 @@ pub async fn enrol(
     Ok(r.rows_affected())
 }
 
+/// A site event arrived for a customer: every live campaign that starts with
+/// it takes them in (once; if it has a segment, only its members), waiting
+/// from now, so the next tick steps them. Returns how many runs began.
+///
+/// # Errors
+/// Database errors.
+pub async fn on_event(
+    state: &AppState,
+    scope: Scoped,
+    customer_id: i32,
+    name: &str,
+) -> ServiceResult<u64> {
+    let db = &state.db;
+    let flows = scope
+        .find::<flow::Entity>()
+        .filter(flow::Column::Kind.eq(KIND))
+        .filter(flow::Column::Enabled.eq(true))
+        .filter(flow::Column::PublishedVersion.is_not_null())
+        .all(db)
+        .await?;
+    let mut cache = Graphs::new();
+    let mut begun = 0;
+    for f in flows {
+        let Some(version) = f.published_version else {
+            continue;
+        };
+        let Some(g) = graph(db, scope, &mut cache, f.id, version).await? else {
+            continue;
+        };
+        let Some(entry) = &g.entry else {
+            continue;
+        };
+        if entry.event.as_deref() != Some(name) {
+            continue;
+        }
+        if let Some(seg) = entry.segment_id {
+            let member = segments::memberships(db, scope, &BTreeSet::from([seg]), customer_id)
+                .await?
+                .get(&seg)
+                .copied()
+                .unwrap_or(false);
+            if !member {
+                continue;
+            }
+        }
+        let t = now();
+        let run = campaign_run::ActiveModel {
+            workspace_id: Set(scope.workspace_id()),
+            flow_id: Set(f.id),
+            version: Set(version),
+            customer_id: Set(customer_id),
+            node: Set(String::new()),
+            status: Set(run_status::WAITING.to_owned()),
+            vars: Set("{}".to_owned()),
+            steps: Set(0),
+            timer_seq: Set(0),
+            wake_at: Set(Some(t)),
+            started_at: Set(t),
+            updated_at: Set(t),
+            ended_at: Set(None),
+            ..Default::default()
+        };
+        begun += campaign_run::Entity::insert(run)
+            .on_conflict(
+                OnConflict::columns([
+                    campaign_run::Column::FlowId,
+                    campaign_run::Column::CustomerId,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(begun)
+}
+
 /// After a campaign's first publication: its segment's current members enter
 /// (at the next tick) or, for "new members only", are set aside for good.
 ///
@@ -283,7 +365,7 @@ pub async fn on_first_publish(
     let Some(entry) = &graph.entry else {
         return Ok(());
     };
-    if let (Some(seg), false) = (entry.segment_id, entry.existing) {
+    if let (Some(seg), false, None) = (entry.segment_id, entry.existing, &entry.event) {
         enrol(&**uow, scope, flow_id, version, seg, run_status::SKIPPED).await?;
     }
     let mut job = NewJob::new(TICK_JOB, serde_json::json!({ "published": flow_id }));

@@ -55,6 +55,7 @@ fn graph(segment: i32) -> FlowGraph {
             segment_id: Some(segment),
             existing: true,
             goal_segment_id: None,
+            event: None,
         }),
         nodes: vec![
             n("start", NodeKind::Start),
