@@ -63,29 +63,47 @@
     if (done) waiting[id] = done;
     frame.contentWindow.postMessage({ sbw: 'relay', id: id, path: path, body: body }, base);
   }
-  var runtime = null;
   function show(items) {
     if (!items || !items.length) return;
-    if (!runtime) {
-      runtime = new Promise(function (ok, fail) {
+    load('widget-messages.js', '__switchboardMessages').then(function (run) {
+      run(items, function (id, what) { relay('targeted', { message_id: id, event: what }); });
+    }, function () {});
+  }
+  // Scripts fetched only when needed (targeted messages, tours, the builder).
+  var loaded = {};
+  function load(name, global) {
+    if (!loaded[name]) {
+      loaded[name] = new Promise(function (ok, fail) {
         var s = document.createElement('script');
-        s.src = base + '/widget-messages.js';
+        s.src = base + '/' + name;
         s.async = true;
-        s.onload = function () { ok(window.__switchboardMessages); };
-        s.onerror = fail;
+        s.onload = function () { ok(window[global]); };
+        s.onerror = function () { delete loaded[name]; fail(); };
         document.head.appendChild(s);
       });
     }
-    runtime.then(function (run) {
-      run(items, function (id, what) { relay('targeted', { message_id: id, event: what }); });
-    }, function () { runtime = null; });
+    return loaded[name];
   }
+  function tour(t) {
+    if (!t || building) return;
+    load('widget-tour.js', '__switchboardTour').then(function (run) {
+      run(t, function (step, what) { relay('tour', { tour_id: t.id, step: step, event: what }); });
+    }, function () {});
+  }
+  // The tour builder: the admin app opens this page with #sb-tour=build (or
+  // =preview) to record steps by pointing, or to try the draft.
+  var building = /[#&]sb-tour=(build|preview)/.test(location.hash);
+  if (building) load('widget-tour-builder.js', '__switchboardTourBuilder').then(function (start) { start(base); }, function () {});
   var lastPage = '';
   function page() {
     if (location.href === lastPage) return;
     lastPage = location.href;
     if (window.__switchboardMessages && window.__switchboardMessages.clear) window.__switchboardMessages.clear();
-    relay('visit', { url: location.href, title: document.title }, function (r) { show(r && r.messages); });
+    if (window.__switchboardTour && !building) window.__switchboardTour.clear();
+    relay('visit', { url: location.href, title: document.title }, function (r) {
+      show(r && r.messages);
+      tour(r && r.tour);
+    });
   }
   function track(name, props) {
     relay('track', { name: String(name || ''), properties: props || null, url: location.href });

@@ -69,6 +69,8 @@ pub mod targeted_message_view;
 pub mod task;
 pub mod team;
 pub mod team_member;
+pub mod tour;
+pub mod tour_event;
 pub mod user;
 pub mod visitor_event;
 pub mod webhook_delivery;
@@ -160,7 +162,13 @@ tenant!(
     segment
 );
 tenant!(campaign_run, campaign_send, suppression, marketing_setting);
-tenant!(visitor_event, targeted_message, targeted_message_view);
+tenant!(
+    visitor_event,
+    targeted_message,
+    targeted_message_view,
+    tour,
+    tour_event
+);
 
 impl GlobalEntity for user::Entity {}
 impl GlobalEntity for workspace::Entity {}

@@ -22,6 +22,7 @@ mod m20261212_000016_workflow_runs;
 mod m20261213_000017_segments;
 mod m20261214_000018_campaigns;
 mod m20261215_000019_site_messages;
+mod m20261216_000020_tours;
 pub mod schema;
 
 /// The ordered list of every migration Switchboard knows.
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261213_000017_segments::Migration),
             Box::new(m20261214_000018_campaigns::Migration),
             Box::new(m20261215_000019_site_messages::Migration),
+            Box::new(m20261216_000020_tours::Migration),
         ]
     }
 }

@@ -13,7 +13,7 @@ use app::services::channels::inbound::InboundFile;
 use app::services::channels::{settings, widget};
 use app::services::tenancy::Scoped;
 use app::services::RequestMeta;
-use app::services::{behaviour, targeted};
+use app::services::{behaviour, targeted, tours};
 use app::types::{ticket_ref, WidgetClientFrame, WidgetServerFrame};
 use axum::body::Bytes;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -46,6 +46,7 @@ pub fn router() -> Router<ServerState> {
         .route("/widget/api/visit", post(visit))
         .route("/widget/api/track", post(track))
         .route("/widget/api/targeted", post(targeted_event))
+        .route("/widget/api/tour", post(tour_event))
         .route("/widget/ws", get(ws))
         .route("/demo/store", get(demo_store))
 }
@@ -352,7 +353,8 @@ struct VisitBody {
 
 /// `POST /widget/api/visit`: the visitor is on a page of the customer's site
 /// (the widget script reports each page, also a single-page app's). Records
-/// the page view; answers the targeted messages to show there.
+/// the page view; answers the targeted messages to show there and the tour to
+/// run, if any.
 async fn visit(
     State(s): State<ServerState>,
     Json(b): Json<VisitBody>,
@@ -361,7 +363,8 @@ async fn visit(
     let url = behaviour::check_page(&v, &b.url)?;
     behaviour::page_view(&s.app, &v, &url, &b.title).await?;
     let messages = targeted::for_page(&s.app, &v, &url).await?;
-    Ok(Json(serde_json::json!({ "messages": messages })).into_response())
+    let tour = tours::for_page(&s.app, &v, &url).await?;
+    Ok(Json(serde_json::json!({ "messages": messages, "tour": tour })).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -404,6 +407,28 @@ async fn targeted_event(
 ) -> Result<Response, ApiError> {
     let v = widget::visitor(&s.app, &b.key, &b.token).await?;
     targeted::record(&s.app, &v, b.message_id, &b.event).await?;
+    Ok(Json(serde_json::json!({ "ok": true })).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TourBody {
+    key: String,
+    token: String,
+    tour_id: i32,
+    #[serde(default)]
+    step: String,
+    event: String,
+}
+
+/// `POST /widget/api/tour`: a tour step was shown, its element was missing,
+/// the visitor closed the tour there, or finished it.
+async fn tour_event(
+    State(s): State<ServerState>,
+    Json(b): Json<TourBody>,
+) -> Result<Response, ApiError> {
+    let v = widget::visitor(&s.app, &b.key, &b.token).await?;
+    tours::record(&s.app, &v, b.tour_id, &b.step, &b.event).await?;
     Ok(Json(serde_json::json!({ "ok": true })).into_response())
 }
 

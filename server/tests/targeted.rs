@@ -10,9 +10,12 @@ mod common;
 
 use app::serverfns::segments::DeleteSegment;
 use app::serverfns::targeted::{DeleteTargeted, GetTargeted, SaveTargeted};
+use app::serverfns::tours::{DeleteTour, GetTours, SaveTour, SetTourStatus};
 use app::services::channels::settings;
 use app::services::context::RequestMeta;
-use app::types::{Channel, Cond, CondOp, SegmentForm, TargetRules, TargetedMessageForm};
+use app::types::{
+    Channel, Cond, CondOp, SegmentForm, TargetRules, TargetedMessageForm, TourForm, TourStep,
+};
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use common::{add_member, fns::path, workspace, Backend, Client, Res, TestApp, Ws};
@@ -585,7 +588,258 @@ async fn targeted_messages_are_checked_and_kept_apart(b: Backend) {
     app.finish().await;
 }
 
+fn tour_form(name: &str) -> TourForm {
+    TourForm {
+        name: name.into(),
+        start_url: "https://shop.test/".into(),
+        steps: vec![
+            TourStep::new(
+                "s1",
+                "Our jackets",
+                &["css:[data-tour=\"jackets\"]", "css:body > main > div"],
+            ),
+            TourStep::new("s2", "Ask us anything", &["text:a:Contact us"]),
+        ],
+        ..TourForm::default()
+    }
+}
+
+async fn tour_call(ws: &mut Ws, f: &TourForm) -> Res {
+    ws.owner
+        .call_json(path::<SaveTour>(), &json!({ "form": f }))
+        .await
+}
+
+async fn tour_status(ws: &mut Ws, id: i64, status: &str) -> Res {
+    ws.owner
+        .call(
+            path::<SetTourStatus>(),
+            &[("id", &id.to_string()), ("status", status)],
+        )
+        .await
+}
+
+async fn tours_run_and_count_their_steps(b: Backend) {
+    let app = TestApp::new(b).await;
+    let mut ws = workspace(&app, "olga@acme.test", "Acme").await;
+    let key = chat_key(&app, &ws).await;
+    let r = tour_call(&mut ws, &tour_form("Welcome")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let id = r.json()["form"]["id"].as_i64().unwrap();
+    assert_eq!(r.json()["status"], json!("draft"));
+    let anon = Visitor::new(&app, &key, None).await;
+    let tour_of = |r: &Res| r.json()["tour"].clone();
+    let visit = |v: &Visitor| {
+        let v = Visitor {
+            key: v.key.clone(),
+            token: v.token.clone(),
+        };
+        let app = &app;
+        async move {
+            v.post(app, "visit", json!({ "url": "https://shop.test/" }))
+                .await
+        }
+    };
+    // A draft runs for nobody.
+    assert_eq!(tour_of(&visit(&anon).await), Value::Null);
+    let r = tour_status(&mut ws, id, "live").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let t = tour_of(&visit(&anon).await);
+    assert_eq!(t["id"], json!(id));
+    assert_eq!(
+        t["steps"][1]["target"]["selectors"],
+        json!(["text:a:Contact us"])
+    );
+
+    // Editing the draft does not touch what visitors get until published again.
+    let mut f = tour_form("Welcome");
+    f.id = Some(i32::try_from(id).unwrap());
+    f.steps.truncate(1);
+    let r = tour_call(&mut ws, &f).await;
+    assert_eq!(r.json()["unpublished_changes"], json!(true));
+    assert_eq!(
+        tour_of(&visit(&anon).await)["steps"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // The runtime's reports: step 1 shown, step 2's element missing (skipped),
+    // then finished. Counted once per visitor, however often reported.
+    for (step, event) in [
+        ("s1", "shown"),
+        ("s1", "shown"),
+        ("s2", "missing"),
+        ("", "completed"),
+    ] {
+        let r = anon
+            .post(
+                &app,
+                "tour",
+                json!({ "tour_id": id, "step": step, "event": event }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+    // `once`: started, so not again.
+    assert_eq!(tour_of(&visit(&anon).await), Value::Null);
+    let other = Visitor::new(&app, &key, None).await;
+    let r = other
+        .post(
+            &app,
+            "tour",
+            json!({ "tour_id": id, "step": "s1", "event": "shown" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = other
+        .post(
+            &app,
+            "tour",
+            json!({ "tour_id": id, "step": "s1", "event": "dismissed" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = ws.owner.call(path::<GetTours>(), &[]).await;
+    let v = &r.json()["tours"][0];
+    assert_eq!(
+        (v["started"].clone(), v["completed"].clone()),
+        (json!(2), json!(1))
+    );
+    assert_eq!(v["steps"][0]["shown"], json!(2));
+    assert_eq!(v["steps"][0]["dismissed"], json!(1));
+    assert_eq!(v["steps"][1]["missing"], json!(1));
+    // Bad reports.
+    let r = anon
+        .post(
+            &app,
+            "tour",
+            json!({ "tour_id": id, "step": "s9", "event": "shown" }),
+        )
+        .await;
+    assert_eq!(field(&r), json!("step"), "{}", r.body);
+    let r = anon
+        .post(
+            &app,
+            "tour",
+            json!({ "tour_id": id, "step": "s1", "event": "liked" }),
+        )
+        .await;
+    assert_eq!(field(&r), json!("event"), "{}", r.body);
+
+    // `until_dismissed` runs again for someone who neither closed nor
+    // finished it; paused, for nobody.
+    let mut f = tour_form("Again");
+    f.frequency = "until_dismissed".into();
+    let again = tour_call(&mut ws, &f).await.json()["form"]["id"]
+        .as_i64()
+        .unwrap();
+    tour_status(&mut ws, again, "live").await;
+    let fresh = Visitor::new(&app, &key, None).await;
+    assert_eq!(
+        tour_of(&visit(&fresh).await)["id"],
+        json!(id),
+        "the oldest live tour first"
+    );
+    fresh
+        .post(
+            &app,
+            "tour",
+            json!({ "tour_id": id, "step": "s1", "event": "dismissed" }),
+        )
+        .await;
+    // `Welcome` is `once` and was not shown to `fresh`: still its turn.
+    assert_eq!(tour_of(&visit(&fresh).await)["id"], json!(id));
+    tour_status(&mut ws, id, "paused").await;
+    assert_eq!(tour_of(&visit(&fresh).await)["id"], json!(again));
+    fresh
+        .post(
+            &app,
+            "tour",
+            json!({ "tour_id": again, "step": "", "event": "completed" }),
+        )
+        .await;
+    assert_eq!(tour_of(&visit(&fresh).await), Value::Null);
+    app.finish().await;
+}
+
+async fn tours_are_checked_and_kept_apart(b: Backend) {
+    let app = TestApp::new(b).await;
+    let mut ws = workspace(&app, "olga@acme.test", "Acme").await;
+    let mut other = workspace(&app, "bea@other.test", "Other").await;
+    let mut bad = tour_form("Bad");
+    bad.start_url = "shop.test".into();
+    let r = tour_call(&mut ws, &bad).await;
+    assert_eq!(
+        (r.status, field(&r)),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("start_url")),
+        "{}",
+        r.body
+    );
+    let mut bad = tour_form("Bad");
+    bad.steps[1].target.selectors = vec!["xpath://a".into()];
+    let r = tour_call(&mut ws, &bad).await;
+    assert_eq!(field(&r), json!("steps"), "{}", r.body);
+    assert!(r.body.contains("Step 2"), "{}", r.body);
+    let mut empty = tour_form("Empty");
+    empty.steps.clear();
+    let id = tour_call(&mut ws, &empty).await.json()["form"]["id"]
+        .as_i64()
+        .unwrap();
+    let r = tour_status(&mut ws, id, "live").await;
+    assert_eq!(field(&r), json!("steps"), "{}", r.body);
+    assert_eq!(
+        ws.owner.call(path::<GetTours>(), &[]).await.json()["tours"][0]["status"],
+        json!("draft")
+    );
+
+    // Another workspace: 404 to change, publish or delete; its list is its own;
+    // its visitors cannot report on ours.
+    assert_eq!(
+        other.owner.call(path::<GetTours>(), &[]).await.json()["tours"],
+        json!([])
+    );
+    let mut steal = tour_form("Stolen");
+    steal.id = Some(i32::try_from(id).unwrap());
+    assert_eq!(
+        tour_call(&mut other, &steal).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        tour_status(&mut other, id, "live").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let r = other
+        .owner
+        .call(path::<DeleteTour>(), &[("id", &id.to_string())])
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let stranger = Visitor::new(&app, &chat_key(&app, &other).await, None).await;
+    let r = stranger
+        .post(
+            &app,
+            "tour",
+            json!({ "tour_id": id, "step": "", "event": "completed" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let r = ws
+        .owner
+        .call(path::<DeleteTour>(), &[("id", &id.to_string())])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let mut agent = add_member(&app, &mut ws.owner, "sam@acme.test", "agent").await;
+    assert_eq!(
+        agent.call(path::<GetTours>(), &[]).await.status,
+        StatusCode::FORBIDDEN
+    );
+    app.finish().await;
+}
+
 backend_tests!(
+    tours_run_and_count_their_steps,
+    tours_are_checked_and_kept_apart,
     behaviour_feeds_segments,
     targeted_messages_follow_their_rules,
     targeted_messages_are_checked_and_kept_apart,

@@ -93,6 +93,11 @@ const COVERED: &[&str] = &[
     "get_targeted",
     "save_targeted",
     "delete_targeted",
+    // Tours: tours_are_checked_and_kept_apart in tests/targeted.rs.
+    "get_tours",
+    "save_tour",
+    "set_tour_status",
+    "delete_tour",
     // Notifications: a_cannot_see_or_change_b_notifications in tests/notifications.rs
     // (preferences are the caller's own in the caller's workspace).
     "get_my_notifications",

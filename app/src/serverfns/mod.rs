@@ -25,6 +25,7 @@ pub mod rules;
 pub mod segments;
 pub mod targeted;
 pub mod team;
+pub mod tours;
 pub mod workspace;
 
 /// Server-side plumbing shared by the server functions.

@@ -34,6 +34,7 @@ pub mod targeted;
 pub mod tasks;
 pub mod team;
 pub mod tenancy;
+pub mod tours;
 pub mod uow;
 pub mod wiring;
 pub mod workspace;

@@ -924,18 +924,24 @@ pub async fn delete(
             ),
         ));
     }
-    let messages = super::targeted::using_segment(&*uow, actor.scope, id).await?;
+    let mut messages: Vec<String> = super::targeted::using_segment(&*uow, actor.scope, id)
+        .await?
+        .into_iter()
+        .map(|m| format!("the targeted message “{m}”"))
+        .collect();
+    messages.extend(
+        super::tours::using_segment(&*uow, actor.scope, id)
+            .await?
+            .into_iter()
+            .map(|t| format!("the tour “{t}”")),
+    );
     if !messages.is_empty() {
         return Err(ServiceError::conflict(
             "segment",
             format!(
                 "“{}” is the audience of {}; change {} first.",
                 row.name,
-                messages
-                    .iter()
-                    .map(|m| format!("the targeted message “{m}”"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                messages.join(", "),
                 if messages.len() == 1 { "it" } else { "them" }
             ),
         ));

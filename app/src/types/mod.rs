@@ -472,5 +472,7 @@ mod campaigns;
 pub use campaigns::*;
 mod targeted;
 pub use targeted::*;
+mod tours;
+pub use tours::*;
 
 pub use widget_protocol::*;

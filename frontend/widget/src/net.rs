@@ -433,7 +433,7 @@ pub fn post_to_parent(open: bool, unread: u32) {
 }
 
 /// The loader's reports this frame passes on (`/widget/api/{path}`).
-const RELAYED: &[&str] = &["visit", "track", "targeted"];
+const RELAYED: &[&str] = &["visit", "track", "targeted", "tour"];
 
 fn post_parent(msg: &JsValue) {
     if let Some(parent) = web_sys::window().and_then(|w| w.parent().ok().flatten()) {
