@@ -100,6 +100,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("segments") view={Lazy::<r::Segments>::new()}/>
                     <Route path=path!("settings/sending") view={Lazy::<r::Sending>::new()}/>
                     <Route path=path!("messages") view={Lazy::<r::TargetedMessages>::new()}/>
+                    <Route path=path!("tours") view={Lazy::<r::Tours>::new()}/>
                 </ParentRoute>
             </Routes>
         </Router>

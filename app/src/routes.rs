@@ -13,7 +13,7 @@
 use crate::pages::{
     actions, activity, admin, ai, api_keys, auth, channels, flows, inbox, inbox_settings, kb,
     notifications, ops, portal, procedures, routing, rules, segments, sending, settings, sla,
-    support, targeted, team, webhooks,
+    support, targeted, team, tours, webhooks,
 };
 use crate::permissions::Action;
 use leptos::prelude::*;
@@ -140,7 +140,7 @@ area! {
 
 area! {
     /// The builders: the flow list, the flow canvas and customer segments
-    /// (campaigns, targeted messages; tours join it).
+    /// (campaigns, targeted messages and product tours).
     BuildersArea, builders_area, __preload_builders_area {
         /// `/app/flows`.
         Flows => flows::FlowsPage, needs ManageAutomation;
@@ -152,6 +152,8 @@ area! {
         Sending => sending::SendingPage, needs ManageCampaigns;
         /// `/app/messages`.
         TargetedMessages => targeted::TargetedPage, needs ManageCampaigns;
+        /// `/app/tours`.
+        Tours => tours::ToursPage, needs ManageCampaigns;
     }
 }
 

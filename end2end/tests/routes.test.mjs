@@ -41,6 +41,7 @@ const ADMIN_ROUTES = [
   '/app/segments',
   '/app/settings/sending',
   '/app/messages',
+  '/app/tours',
   '/app/settings/notifications',
   '/app/profile/notifications',
   '/app/inbox?c=1',

@@ -629,9 +629,9 @@ main {{ max-width:980px; margin:32px auto; padding:0 24px; }}
 .price {{ color:#2f4f3a; font-weight:bold; }}
 </style></head><body>
 <header><h1>Trailhead Outfitters</h1><nav>Shop · Journal · Help</nav></header>
-<main><p>This page plays the part of a customer's website ({ws}). The chat bubble in the corner is the Switchboard widget, embedded with one script tag.</p>
+<main><p id="store-intro">This page plays the part of a customer's website ({ws}). The chat bubble in the corner is the Switchboard widget, embedded with one script tag.</p>
 <div class="grid">
-<div class="card"><div class="swatch" style="background:#7a9e7e"></div><h3>Ridge Shell Jacket</h3><p class="price">€189</p></div>
+<div class="card"><div class="swatch" style="background:#7a9e7e"></div><h3 data-tour="featured">Ridge Shell Jacket</h3><p class="price">€189</p></div>
 <div class="card"><div class="swatch" style="background:#c98b4f"></div><h3>Summit 40L Pack</h3><p class="price">€149</p></div>
 <div class="card"><div class="swatch" style="background:#4f6d8a"></div><h3>Trail Runner GTX</h3><p class="price">€139</p></div>
 </div></main>

@@ -178,6 +178,11 @@ const NAV: &[NavItem] = &[
         action: Action::ManageCampaigns,
     },
     NavItem {
+        href: "/app/tours",
+        label: "Product tours",
+        action: Action::ManageCampaigns,
+    },
+    NavItem {
         href: "/app/settings/sending",
         label: "Campaign sending",
         action: Action::ManageCampaigns,

@@ -31,4 +31,5 @@ pub mod subscription;
 pub mod support;
 pub mod targeted;
 pub mod team;
+pub mod tours;
 pub mod webhooks;

@@ -6,8 +6,8 @@
 use crate::components::{action_error, fmt_time, ErrorBox, FormError, Loading};
 use crate::serverfns::targeted::{get_targeted, DeleteTargeted, SaveTargeted};
 use crate::types::{
-    label_of, placements, TargetedMessageForm, TargetedMessageView, AUDIENCES, MESSAGE_FREQUENCIES,
-    MESSAGE_STATUSES, MESSAGE_STYLES, PAGE_MATCHES,
+    label_of, placements, TargetRules, TargetedMessageForm, TargetedMessageView, AUDIENCES,
+    MESSAGE_FREQUENCIES, MESSAGE_STATUSES, MESSAGE_STYLES, PAGE_MATCHES,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -116,7 +116,7 @@ fn preview(form: RwSignal<TargetedMessageForm>) -> impl IntoView {
     }
 }
 
-fn choice_select(
+pub fn choice_select(
     id: &'static str,
     list: &'static [(&'static str, &'static str)],
     current: &str,
@@ -127,6 +127,61 @@ fn choice_select(
         <select id=id data-testid=id on:change=move |ev| on(event_target_value(&ev))>
             {list.iter().map(|(v, l)| view! { <option value=*v selected=current == *v>{*l}</option> }).collect_view()}
         </select>
+    }
+}
+
+/// The rules fieldset shared by targeted messages and tours: pages, time on
+/// the page, audience, segment, how often. `on` changes the rules; `freq`
+/// sets the frequency.
+pub fn rules_fields(
+    r: TargetRules,
+    frequency: String,
+    segments: StoredValue<Vec<(i32, String)>>,
+    err: Signal<Option<crate::error::AppError>>,
+    on: impl Fn(&dyn Fn(&mut TargetRules)) + Copy + Send + Sync + 'static,
+    freq: impl Fn(String) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let field_msg = move |name: &'static str| {
+        move || {
+            err.get()
+                .filter(|e| e.field_name() == Some(name))
+                .map(|e| view! { <p class="field-error" role="alert">{e.to_string()}</p> })
+        }
+    };
+    let any_page = RwSignal::new(r.page_match == "any");
+    let current = r.segment_id;
+    view! {
+        <fieldset>
+            <legend>"Who sees it, where and when"</legend>
+            <label for="message-page-match">"Pages"</label>
+            <div class="row gap">
+                {choice_select("message-page-match", PAGE_MATCHES, &r.page_match, move |v| {
+                    any_page.set(v == "any");
+                    on(&|r| r.page_match = v.clone());
+                })}
+                <input type="text" data-testid="message-page-value" aria-label="Address" value=r.page_value.clone() placeholder="/pricing"
+                    disabled=move || any_page.get()
+                    on:input=move |ev| { let v = event_target_value(&ev); on(&|r| r.page_value = v.clone()); }/>
+            </div>
+            <p class="muted small">"A path such as /pricing tests the path; anything else the whole address. Ignoring case."</p>
+            {field_msg("page_match")}{field_msg("page_value")}
+            <label for="message-seconds">"After this many seconds on the page"</label>
+            <input id="message-seconds" type="number" min="0" max="3600" data-testid="message-seconds" value=r.seconds_on_page.to_string()
+                on:input=move |ev| { let v = event_target_value(&ev).trim().parse().unwrap_or(-1); on(&|r| r.seconds_on_page = v); }/>
+            {field_msg("seconds_on_page")}
+            <label for="message-audience">"Audience"</label>
+            {choice_select("message-audience", AUDIENCES, &r.audience, move |v| on(&|r| r.audience = v.clone()))}
+            {field_msg("audience")}
+            <label for="message-segment">"Only customers in a segment"</label>
+            <select id="message-segment" data-testid="message-segment" on:change=move |ev| { let v = event_target_value(&ev).parse().ok(); on(&|r| r.segment_id = v); }>
+                <option value="" selected=current.is_none()>"Any (no segment)"</option>
+                {segments.get_value().into_iter().map(|(id, name)| view! { <option value=id.to_string() selected=current == Some(id)>{name}</option> }).collect_view()}
+            </select>
+            {field_msg("segment_id")}
+            <label for="message-frequency">"How often"</label>
+            {choice_select("message-frequency", MESSAGE_FREQUENCIES, &frequency, freq)}
+            {field_msg("frequency")}
+        </fieldset>
     }
 }
 
@@ -203,39 +258,9 @@ fn editor(
                         </div>
                     </div>
                     {field_msg("button_label")}{field_msg("button_url")}
-                    <fieldset>
-                        <legend>"Who sees it, where and when"</legend>
-                        <label for="message-page-match">"Pages"</label>
-                        <div class="row gap">
-                            {choice_select("message-page-match", PAGE_MATCHES, &f.rules.page_match, move |v| form.update(|f| f.rules.page_match = v))}
-                            <input type="text" data-testid="message-page-value" aria-label="Address" value=f.rules.page_value.clone() placeholder="/pricing"
-                                disabled=move || form.with(|f| f.rules.page_match == "any")
-                                on:input=move |ev| form.update(|f| f.rules.page_value = text(ev))/>
-                        </div>
-                        <p class="muted small">"A path such as /pricing tests the path; anything else the whole address. Ignoring case."</p>
-                        {field_msg("page_match")}{field_msg("page_value")}
-                        <label for="message-seconds">"After this many seconds on the page"</label>
-                        <input id="message-seconds" type="number" min="0" max="3600" data-testid="message-seconds" value=f.rules.seconds_on_page.to_string()
-                            on:input=move |ev| form.update(|f| f.rules.seconds_on_page = event_target_value(&ev).trim().parse().unwrap_or(-1))/>
-                        {field_msg("seconds_on_page")}
-                        <label for="message-audience">"Audience"</label>
-                        {choice_select("message-audience", AUDIENCES, &f.rules.audience, move |v| form.update(|f| f.rules.audience = v))}
-                        {field_msg("audience")}
-                        <label for="message-segment">"Only customers in a segment"</label>
-                        {
-                            let current = f.rules.segment_id;
-                            view! {
-                                <select id="message-segment" data-testid="message-segment" on:change=move |ev| form.update(|f| f.rules.segment_id = event_target_value(&ev).parse().ok())>
-                                    <option value="" selected=current.is_none()>"Any (no segment)"</option>
-                                    {segments.get_value().into_iter().map(|(id, name)| view! { <option value=id.to_string() selected=current == Some(id)>{name}</option> }).collect_view()}
-                                </select>
-                            }
-                        }
-                        {field_msg("segment_id")}
-                        <label for="message-frequency">"How often"</label>
-                        {choice_select("message-frequency", MESSAGE_FREQUENCIES, &f.frequency, move |v| form.update(|f| f.frequency = v))}
-                        {field_msg("frequency")}
-                    </fieldset>
+                    {rules_fields(f.rules.clone(), f.frequency.clone(), segments, err,
+                        move |ch| form.update(|f| ch(&mut f.rules)),
+                        move |v| form.update(|f| f.frequency = v))}
                     <label for="message-status">"Status"</label>
                     {choice_select("message-status", MESSAGE_STATUSES, &f.status, move |v| form.update(|f| f.status = v))}
                     <p class="muted small">"Live messages show on pages with the chat widget's script; drafts and paused ones do not."</p>
