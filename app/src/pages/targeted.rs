@@ -30,7 +30,8 @@ const FIELDS: &[&str] = &[
     "audience",
 ];
 
-fn percent(part: u64, whole: u64) -> String {
+/// `part` of `whole` as a whole percentage ("—" of nothing).
+pub fn percent(part: u64, whole: u64) -> String {
     if whole == 0 {
         "—".into()
     } else {
@@ -40,13 +41,14 @@ fn percent(part: u64, whole: u64) -> String {
     }
 }
 
-fn status_badge(status: &str) -> impl IntoView {
+/// A draft / live / paused badge (`testid` names it for the tests).
+pub fn status_badge(status: &str, testid: &'static str) -> impl IntoView {
     let class = match status {
         "live" => "badge badge-success",
         "paused" => "badge badge-warning",
         _ => "badge badge-muted",
     };
-    view! { <span class=class data-testid="message-status">{label_of(MESSAGE_STATUSES, status).to_owned()}</span> }
+    view! { <span class=class data-testid=testid>{label_of(MESSAGE_STATUSES, status).to_owned()}</span> }
 }
 
 fn message_rows(
@@ -71,7 +73,7 @@ fn message_rows(
                     let s = m.stats;
                     view! {
                         <tr data-testid="message-row" data-name=m.form.name.clone()>
-                            <td><strong>{m.form.name.clone()}</strong>" "{status_badge(&m.form.status)}
+                            <td><strong>{m.form.name.clone()}</strong>" "{status_badge(&m.form.status, "message-status")}
                                 <br/><span class="small muted">{format!("{} · {}", label_of(MESSAGE_STYLES, &m.form.style), label_of(MESSAGE_FREQUENCIES, &m.form.frequency))}</span>
                                 <br/><span class="small muted">"Changed "{fmt_time(&m.updated_at)}</span></td>
                             <td class="small">{m.summary.clone()}</td>

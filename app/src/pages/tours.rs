@@ -6,12 +6,9 @@
 //! visitors get; the list and the editor show per-step analytics.
 
 use crate::components::{action_error, fmt_time, ErrorBox, FormError, Loading};
-use crate::pages::targeted::rules_fields;
+use crate::pages::targeted::{percent, rules_fields, status_badge};
 use crate::serverfns::tours::{get_tours, DeleteTour, SaveTour, SetTourStatus};
-use crate::types::{
-    label_of, TourForm, TourStep, TourView, MESSAGE_STATUSES, TOUR_ADVANCES, TOUR_ON_MISSING,
-    TOUR_PLACEMENTS,
-};
+use crate::types::{TourForm, TourStep, TourView, TOUR_ADVANCES, TOUR_ON_MISSING, TOUR_PLACEMENTS};
 use leptos::prelude::*;
 use leptos_meta::Title;
 #[cfg(any(feature = "hydrate", test))]
@@ -104,25 +101,6 @@ mod browser {
     }
 }
 
-fn status_badge(status: &str) -> impl IntoView {
-    let class = match status {
-        "live" => "badge badge-success",
-        "paused" => "badge badge-warning",
-        _ => "badge badge-muted",
-    };
-    view! { <span class=class data-testid="tour-status">{label_of(MESSAGE_STATUSES, status).to_owned()}</span> }
-}
-
-fn percent(part: u64, whole: u64) -> String {
-    if whole == 0 {
-        "—".into()
-    } else {
-        #[allow(clippy::cast_precision_loss)]
-        let p = part as f64 * 100.0 / whole as f64;
-        format!("{p:.0}%")
-    }
-}
-
 fn tour_rows(
     list: Vec<TourView>,
     open: impl Fn(TourView) + Copy + Send + Sync + 'static,
@@ -144,7 +122,7 @@ fn tour_rows(
                     let name = t.form.name.clone();
                     view! {
                         <tr data-testid="tour-row" data-name=t.form.name.clone()>
-                            <td><strong>{t.form.name.clone()}</strong>" "{status_badge(&t.status)}
+                            <td><strong>{t.form.name.clone()}</strong>" "{status_badge(&t.status, "tour-status")}
                                 <br/><span class="small muted">{format!("{} steps{}", t.form.steps.len(), if t.unpublished_changes && t.status != "draft" { " · unpublished changes" } else { "" })}</span>
                                 <br/><span class="small muted">"Changed "{fmt_time(&t.updated_at)}</span></td>
                             <td class="small">{t.summary.clone()}<br/><span class="muted">{t.form.start_url.clone()}</span></td>
@@ -354,7 +332,7 @@ fn editor(
         <section class="card" data-testid="tour-editor">
             <div class="row">
                 <h2>{if id.is_some() { "Edit tour" } else { "New tour" }}</h2>
-                {start.as_ref().map(|t| status_badge(&t.status))}
+                {start.as_ref().map(|t| status_badge(&t.status, "tour-status"))}
                 <span class="spacer"></span>
                 <button class="btn btn-ghost btn-small" data-testid="close-tour" on:click=move |_| close()>"Close"</button>
             </div>

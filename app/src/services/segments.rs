@@ -532,6 +532,34 @@ async fn total(db: &impl ConnectionTrait, scope: Scoped) -> ServiceResult<u64> {
         .await?)
 }
 
+/// Refuses (422, `segment_id`) a segment that is not the workspace's.
+///
+/// # Errors
+/// `Invalid`; database errors.
+pub async fn require_own(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+    id: Option<i32>,
+) -> ServiceResult<()> {
+    let Some(id) = id else {
+        return Ok(());
+    };
+    let known = scope
+        .find::<segment::Entity>()
+        .filter(segment::Column::Id.eq(id))
+        .one(db)
+        .await?
+        .is_some();
+    if known {
+        Ok(())
+    } else {
+        Err(ServiceError::invalid(
+            "segment_id",
+            "That segment does not exist (any more): choose another.",
+        ))
+    }
+}
+
 /// Which of `ids` hold `customer_id` now: one query per segment asked about.
 /// Segments that no longer exist are left out (a flow reads them as "no").
 ///

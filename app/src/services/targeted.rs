@@ -15,7 +15,8 @@
 
 use super::activity::{self, Entry, Who};
 use super::behaviour;
-use super::channels::{settings as channel_settings, widget::Visitor};
+use super::channels::settings as channel_settings;
+use super::channels::widget::{self, Visitor};
 use super::context::{Actor, RequestMeta};
 use super::segments;
 use super::tenancy::Scoped;
@@ -26,7 +27,7 @@ use crate::types::{
     Channel, ShownMessage, TargetRules, TargetedMessageForm, TargetedMessageView, TargetedPage,
     TargetedStats,
 };
-use entity::{segment, targeted_message, targeted_message_view};
+use entity::{targeted_message, targeted_message_view};
 use sea_orm::sea_query::{Expr, Func, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
@@ -173,20 +174,7 @@ pub async fn save(
     }
     let scope = actor.scope;
     let uow = UnitOfWork::begin(state).await?;
-    if let Some(sid) = form.rules.segment_id {
-        let known = scope
-            .find::<segment::Entity>()
-            .filter(segment::Column::Id.eq(sid))
-            .one(&*uow)
-            .await?
-            .is_some();
-        if !known {
-            return Err(ServiceError::invalid(
-                "segment_id",
-                "That segment does not exist (any more): choose another.",
-            ));
-        }
-    }
+    segments::require_own(&*uow, scope, form.rules.segment_id).await?;
     let t = now();
     let rules = serde_json::to_string(&TargetRules {
         page_value: form.rules.page_value.trim().to_owned(),
@@ -378,15 +366,8 @@ pub async fn for_page(
         .iter()
         .filter_map(|(_, r)| r.segment_id)
         .collect();
-    let members = match v.customer_id {
-        Some(c) if !wanted.is_empty() => segments::memberships(db, v.scope, &wanted, c).await?,
-        _ => BTreeMap::new(),
-    };
-    let color = channel_settings::config(&v.settings)
-        .get("color")
-        .and_then(serde_json::Value::as_str)
-        .unwrap_or("#4f46e5")
-        .to_owned();
+    let members = widget::in_segments(db, v, &wanted).await?;
+    let color = widget::accent(&v.settings);
     let mut styles = BTreeSet::new();
     let mut out = Vec::new();
     for (m, r) in candidates {

@@ -16,7 +16,7 @@
 
 use super::activity::{self, Entry, Who};
 use super::behaviour;
-use super::channels::{settings as channel_settings, widget::Visitor};
+use super::channels::widget::{self, Visitor};
 use super::context::{Actor, RequestMeta};
 use super::segments;
 use super::tenancy::Scoped;
@@ -26,7 +26,7 @@ use crate::permissions::Action;
 use crate::types::{
     ShownTour, TargetRules, TourForm, TourStep, TourStepStats, TourView, ToursPage,
 };
-use entity::{segment, tour, tour_event};
+use entity::{tour, tour_event};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
@@ -199,20 +199,7 @@ pub async fn save(
     }
     let scope = actor.scope;
     let uow = UnitOfWork::begin(state).await?;
-    if let Some(sid) = form.rules.segment_id {
-        let known = scope
-            .find::<segment::Entity>()
-            .filter(segment::Column::Id.eq(sid))
-            .one(&*uow)
-            .await?
-            .is_some();
-        if !known {
-            return Err(ServiceError::invalid(
-                "segment_id",
-                "That segment does not exist (any more): choose another.",
-            ));
-        }
-    }
+    segments::require_own(&*uow, scope, form.rules.segment_id).await?;
     let t = now();
     let (before, mut am) = match form.id {
         Some(id) => {
@@ -427,15 +414,8 @@ pub async fn for_page(
         .map(|e| (e.tour_id, e.event))
         .collect();
     let wanted: BTreeSet<i32> = live.iter().filter_map(|(_, r)| r.segment_id).collect();
-    let members = match v.customer_id {
-        Some(c) if !wanted.is_empty() => segments::memberships(db, v.scope, &wanted, c).await?,
-        _ => BTreeMap::new(),
-    };
-    let color = channel_settings::config(&v.settings)
-        .get("color")
-        .and_then(serde_json::Value::as_str)
-        .unwrap_or("#4f46e5")
-        .to_owned();
+    let members = widget::in_segments(db, v, &wanted).await?;
+    let color = widget::accent(&v.settings);
     for (t, r) in live {
         let has = |e: &str| mine.contains(&(t.id, e.to_owned()));
         let allowed = match t.frequency.as_str() {

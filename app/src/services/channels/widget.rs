@@ -143,6 +143,34 @@ pub async fn visitor(state: &AppState, key: &str, token: &str) -> ServiceResult<
     })
 }
 
+/// The widget's accent colour (`#rrggbb`), which targeted messages and tours
+/// share.
+pub fn accent(s: &channel_setting::Model) -> String {
+    settings::config(s)
+        .get("color")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("#4f46e5")
+        .to_owned()
+}
+
+/// Which of the segments `wanted` hold the visitor (none for a visitor who is
+/// not a customer yet).
+///
+/// # Errors
+/// Database errors.
+pub async fn in_segments(
+    db: &impl ConnectionTrait,
+    v: &Visitor,
+    wanted: &std::collections::BTreeSet<i32>,
+) -> ServiceResult<std::collections::BTreeMap<i32, bool>> {
+    match v.customer_id {
+        Some(c) if !wanted.is_empty() => {
+            crate::services::segments::memberships(db, v.scope, wanted, c).await
+        }
+        _ => Ok(std::collections::BTreeMap::new()),
+    }
+}
+
 fn widget_config(s: &channel_setting::Model, workspace_name: String) -> WidgetConfig {
     let cfg = settings::config(s);
     let str_of = |k: &str, d: &str| {
@@ -153,7 +181,7 @@ fn widget_config(s: &channel_setting::Model, workspace_name: String) -> WidgetCo
     };
     WidgetConfig {
         workspace_name,
-        color: str_of("color", "#4f46e5"),
+        color: accent(s),
         welcome: str_of("welcome", "Hi! How can we help?"),
         ask_email: cfg
             .get("ask_email")
