@@ -65,11 +65,11 @@
       document.removeEventListener('keydown', onKey);
       live = live.filter(function (x) { return x !== remove; });
     }
-    function onKey(e) { if (e.key === 'Escape' && m.style === 'modal') { remove(); report(m.id, 'dismissed'); } }
+    function onKey(e) { if (e.key === 'Escape' && m.style === 'modal') { remove(); report(m, 'dismissed'); } }
     var x = el('button', 'x', '\u00d7');
     x.setAttribute('aria-label', 'Close');
     x.setAttribute('data-switchboard-close', '');
-    x.onclick = function () { remove(); report(m.id, 'dismissed'); };
+    x.onclick = function () { remove(); report(m, 'dismissed'); };
     box.appendChild(x);
     var button = null;
     if (m.button_label) {
@@ -77,7 +77,7 @@
       button.setAttribute('data-switchboard-button', '');
       if (m.style === 'banner') button.style.color = m.color; else button.style.background = m.color;
       button.onclick = function () {
-        report(m.id, 'clicked');
+        report(m, 'clicked');
         remove();
         var to = safeUrl(m.button_url || '');
         if (to) setTimeout(function () { location.href = to; }, 150);
@@ -86,7 +86,7 @@
     }
     if (m.style === 'modal') {
       veil = el('div', 'veil');
-      veil.onclick = function () { remove(); report(m.id, 'dismissed'); };
+      veil.onclick = function () { remove(); report(m, 'dismissed'); };
       root.appendChild(veil);
       document.addEventListener('keydown', onKey);
     }
@@ -107,7 +107,7 @@
     if (place) place();
     if (m.style === 'modal') (button || x).focus();
     live.push(remove);
-    report(m.id, 'shown');
+    report(m, 'shown');
   }
 
   function due(m, report) {

@@ -66,7 +66,11 @@
   function show(items) {
     if (!items || !items.length) return;
     load('widget-messages.js', '__switchboardMessages').then(function (run) {
-      run(items, function (id, what) { relay('targeted', { message_id: id, event: what }); });
+      run(items, function (m, what) {
+        var b = { message_id: m.id, event: what };
+        if (m.send) b.send = m.send; // a campaign's in-app message: its send
+        relay('targeted', b);
+      });
     }, function () {});
   }
   // Scripts fetched only when needed (targeted messages, tours, the builder).

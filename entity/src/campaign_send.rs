@@ -43,6 +43,11 @@ pub struct Model {
     pub clicked_at: Option<DateTimeUtc>,
     pub converted_at: Option<DateTimeUtc>,
     pub unsubscribed_at: Option<DateTimeUtc>,
+    /// `email`, or `in_app` (a targeted message the widget shows on the
+    /// customer's next visit: no address, no job; seen counts as opened).
+    pub channel: String,
+    /// The targeted message an in-app send shows.
+    pub message_id: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -23,6 +23,7 @@ mod m20261213_000017_segments;
 mod m20261214_000018_campaigns;
 mod m20261215_000019_site_messages;
 mod m20261216_000020_tours;
+mod m20261217_000021_in_app_sends;
 pub mod schema;
 
 /// The ordered list of every migration Switchboard knows.
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261214_000018_campaigns::Migration),
             Box::new(m20261215_000019_site_messages::Migration),
             Box::new(m20261216_000020_tours::Migration),
+            Box::new(m20261217_000021_in_app_sends::Migration),
         ]
     }
 }

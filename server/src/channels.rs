@@ -397,6 +397,9 @@ struct TargetedBody {
     token: String,
     message_id: i32,
     event: String,
+    /// A campaign's in-app send (its token).
+    #[serde(default)]
+    send: Option<String>,
 }
 
 /// `POST /widget/api/targeted`: a targeted message was shown, clicked or
@@ -406,7 +409,7 @@ async fn targeted_event(
     Json(b): Json<TargetedBody>,
 ) -> Result<Response, ApiError> {
     let v = widget::visitor(&s.app, &b.key, &b.token).await?;
-    targeted::record(&s.app, &v, b.message_id, &b.event).await?;
+    targeted::record(&s.app, &v, b.message_id, &b.event, b.send.as_deref()).await?;
     Ok(Json(serde_json::json!({ "ok": true })).into_response())
 }
 

@@ -8,17 +8,22 @@
 
 mod common;
 
+use app::serverfns::campaigns::GetCampaignStats;
 use app::serverfns::segments::DeleteSegment;
 use app::serverfns::targeted::{DeleteTargeted, GetTargeted, SaveTargeted};
 use app::serverfns::tours::{DeleteTour, GetTours, SaveTour, SetTourStatus};
+use app::services::campaigns::runner;
 use app::services::channels::settings;
 use app::services::context::RequestMeta;
 use app::types::{
-    Channel, Cond, CondOp, SegmentForm, TargetRules, TargetedMessageForm, TourForm, TourStep,
+    CampaignEntry, Channel, Cond, CondOp, FlowBranch, FlowGraph, FlowOp, FlowSettingsForm,
+    NodeKind, SegmentForm, TargetRules, TargetedMessageForm, TourForm, TourStep,
 };
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use common::{add_member, fns::path, workspace, Backend, Client, Res, TestApp, Ws};
+use common::{add_member, e, fns::path, n, workspace, Backend, Client, Res, TestApp, Ws};
+use entity::{campaign_run, campaign_send};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, QueryFilter};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -837,7 +842,291 @@ async fn tours_are_checked_and_kept_apart(b: Backend) {
     app.finish().await;
 }
 
+/// Start (everyone) → show "Welcome tips" → wait an hour → seen? → End
+/// `seen_end` or `unseen`.
+fn welcome(segment: i32, message_id: i32) -> FlowGraph {
+    FlowGraph {
+        schema: app::types::FLOW_SCHEMA,
+        trigger: None,
+        entry: Some(CampaignEntry {
+            segment_id: Some(segment),
+            existing: true,
+            goal_segment_id: None,
+            event: None,
+        }),
+        nodes: vec![
+            n("start", NodeKind::Start),
+            n("tips", NodeKind::SendInApp { message_id }),
+            n("wait", NodeKind::Wait { minutes: 60 }),
+            n(
+                "seen",
+                NodeKind::Condition {
+                    branches: vec![FlowBranch {
+                        subject: "campaign.opened".into(),
+                        op: FlowOp::Is,
+                        value: "yes".into(),
+                    }],
+                },
+            ),
+            n("seen_end", NodeKind::End),
+            n("unseen", NodeKind::End),
+        ],
+        edges: vec![
+            e("start", "next", "tips"),
+            e("tips", "next", "wait"),
+            e("wait", "next", "seen"),
+            e("seen", "branch:0", "seen_end"),
+            e("seen", "else", "unseen"),
+        ],
+    }
+}
+
+async fn in_app_stats(ws: &mut Ws, flow: i32) -> Value {
+    let r = ws
+        .owner
+        .call(path::<GetCampaignStats>(), &[("id", &flow.to_string())])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let s = r.json()["steps"][0].clone();
+    assert_eq!(s["in_app"], json!(true), "{s}");
+    s
+}
+
+/// A campaign's "Send in-app message" step: the message (audience "only
+/// customers a campaign sends it to") shows nobody by its own rules; the
+/// campaign's customers see it on their next visit to one of its pages, once;
+/// seeing it counts as opened (the campaign's condition reads it) and the
+/// click is counted; a send is its customer's alone; an unseen one lapses
+/// after 30 days; a campaign cannot point at another workspace's message and
+/// a message a campaign shows is not deleted.
+async fn campaigns_send_in_app_messages(b: Backend) {
+    let app = TestApp::new(b).await;
+    let mut ws = workspace(&app, "olga@acme.test", "Acme").await;
+    let other = workspace(&app, "bea@other.test", "Other").await;
+    let key = chat_key(&app, &ws).await;
+    let ann = Visitor::new(&app, &key, Some("ann@ann.test")).await;
+    let cy = Visitor::new(&app, &key, Some("cy@cy.test")).await;
+    let anon = Visitor::new(&app, &key, None).await;
+
+    let mut tips = message("Welcome tips", "slide_in", "right");
+    tips.rules.audience = "campaign".into();
+    tips.rules.page_match = "starts_with".into();
+    tips.rules.page_value = "/pricing".into();
+    let tips_id = saved(&mut ws, &tips).await;
+    // A campaign chooses who: a segment as well is refused.
+    let mut bad = tips.clone();
+    bad.id = Some(i32::try_from(tips_id).unwrap());
+    bad.rules.segment_id = Some(1);
+    let r = save(&mut ws, &bad).await;
+    assert_eq!(field(&r), json!("segment_id"), "{}", r.body);
+    // Its own rules show it to nobody.
+    assert_eq!(
+        ann.ids(&app, "https://shop.test/pricing").await,
+        Vec::<i64>::new()
+    );
+    assert_eq!(
+        anon.ids(&app, "https://shop.test/pricing").await,
+        Vec::<i64>::new()
+    );
+
+    let everyone = app::services::segments::save(
+        &app.state,
+        &ws.actor,
+        &SegmentForm {
+            id: None,
+            name: "Everyone".into(),
+            description: String::new(),
+            conditions: Cond::default(),
+        },
+        &RequestMeta::default(),
+    )
+    .await
+    .unwrap()
+    .id;
+    let tips_i32 = i32::try_from(tips_id).unwrap();
+    // Another workspace cannot publish a campaign that shows this message.
+    let meta = RequestMeta::default();
+    let theirs = app::services::flows::save_settings(
+        &app.state,
+        &other.actor,
+        &FlowSettingsForm {
+            id: None,
+            name: "Borrowed".into(),
+            kind: "campaign".into(),
+            channels: Vec::new(),
+            enabled: true,
+        },
+        &meta,
+    )
+    .await
+    .unwrap();
+    let their_all = app::services::segments::save(
+        &app.state,
+        &other.actor,
+        &SegmentForm {
+            id: None,
+            name: "All".into(),
+            description: String::new(),
+            conditions: Cond::default(),
+        },
+        &meta,
+    )
+    .await
+    .unwrap()
+    .id;
+    app::services::flows::save_draft(
+        &app.state,
+        &other.actor,
+        theirs.id,
+        &welcome(their_all, tips_i32),
+    )
+    .await
+    .unwrap();
+    let err = app::services::flows::publish(&app.state, &other.actor, theirs.id, &meta)
+        .await
+        .expect_err("another workspace's message");
+    assert!(
+        err.to_string().contains("tips shows targeted message"),
+        "{err}"
+    );
+
+    let flow = app::services::flows::save_settings(
+        &app.state,
+        &ws.actor,
+        &FlowSettingsForm {
+            id: None,
+            name: "Welcome".into(),
+            kind: "campaign".into(),
+            channels: Vec::new(),
+            enabled: true,
+        },
+        &meta,
+    )
+    .await
+    .unwrap()
+    .id;
+    app::services::flows::save_draft(&app.state, &ws.actor, flow, &welcome(everyone, tips_i32))
+        .await
+        .unwrap();
+    app::services::flows::publish(&app.state, &ws.actor, flow, &meta)
+        .await
+        .unwrap();
+    runner::tick(&app.state).await.unwrap();
+    let s = in_app_stats(&mut ws, flow).await;
+    assert_eq!(
+        (s["queued"].as_u64(), s["sent"].as_u64()),
+        (Some(2), Some(0)),
+        "{s}"
+    );
+
+    // Not on another page; on a pricing page, with its send.
+    assert_eq!(ann.ids(&app, "https://shop.test/").await, Vec::<i64>::new());
+    let shown = ann.visit(&app, "https://shop.test/pricing/pro").await;
+    assert_eq!(shown.len(), 1, "{shown:?}");
+    let (id, m) = &shown[0];
+    assert_eq!(*id, tips_id);
+    let send = m["send"].as_str().unwrap().to_owned();
+    assert!(!send.is_empty(), "{m}");
+    // Cy cannot count Ann's send.
+    let r = cy
+        .post(
+            &app,
+            "targeted",
+            json!({ "message_id": tips_id, "event": "shown", "send": send }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    for event in ["shown", "clicked"] {
+        let r = ann
+            .post(
+                &app,
+                "targeted",
+                json!({ "message_id": tips_id, "event": event, "send": send }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+    let s = in_app_stats(&mut ws, flow).await;
+    assert_eq!(
+        (
+            s["sent"].as_u64(),
+            s["opened"].as_u64(),
+            s["clicked"].as_u64(),
+            s["queued"].as_u64()
+        ),
+        (Some(1), Some(1), Some(1), Some(1)),
+        "{s}"
+    );
+    // Seen once: not again.
+    assert_eq!(
+        ann.ids(&app, "https://shop.test/pricing").await,
+        Vec::<i64>::new()
+    );
+
+    // An hour on, the condition reads who saw it.
+    ws.scope
+        .update_many::<campaign_run::Entity>()
+        .col_expr(
+            campaign_run::Column::WakeAt,
+            Expr::value(Some(chrono::Utc::now() - chrono::Duration::minutes(1))),
+        )
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    runner::tick(&app.state).await.unwrap();
+    let ends: BTreeSet<String> = ws
+        .scope
+        .find::<campaign_run::Entity>()
+        .filter(campaign_run::Column::FlowId.eq(flow))
+        .all(&app.state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| format!("{}:{}", r.status, r.node))
+        .collect();
+    assert_eq!(ends, set(&["done:seen_end", "done:unseen"]));
+
+    // Cy never came: after 30 days the send lapses and no longer shows.
+    ws.scope
+        .update_many::<campaign_send::Entity>()
+        .col_expr(
+            campaign_send::Column::QueuedAt,
+            Expr::value(chrono::Utc::now() - chrono::Duration::days(31)),
+        )
+        .filter(campaign_send::Column::Status.eq("waiting"))
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    runner::tick(&app.state).await.unwrap();
+    let s = in_app_stats(&mut ws, flow).await;
+    assert_eq!(
+        (s["queued"].as_u64(), s["failed"].as_u64()),
+        (Some(0), Some(1)),
+        "{s}"
+    );
+    assert_eq!(
+        cy.ids(&app, "https://shop.test/pricing").await,
+        Vec::<i64>::new()
+    );
+
+    // The campaign shows it: it stays; so does the segment it enrols.
+    let r = ws
+        .owner
+        .call(path::<DeleteSegment>(), &[("id", &everyone.to_string())])
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.body.contains("the flow “Welcome”"), "{}", r.body);
+    let r = ws
+        .owner
+        .call(path::<DeleteTargeted>(), &[("id", &tips_id.to_string())])
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.body.contains("Welcome"), "{}", r.body);
+    app.finish().await;
+}
+
 backend_tests!(
+    campaigns_send_in_app_messages,
     tours_run_and_count_their_steps,
     tours_are_checked_and_kept_apart,
     behaviour_feeds_segments,

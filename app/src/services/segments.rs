@@ -25,8 +25,7 @@ use crate::types::{
 };
 use chrono::{DateTime, Duration, Utc};
 use entity::{
-    conversation, conversation_tag, customer, customer_identifier, flow, segment, tag,
-    visitor_event,
+    conversation, conversation_tag, customer, customer_identifier, segment, tag, visitor_event,
 };
 use sea_orm::sea_query::{Expr, Func, LikeExpr, Query, SelectStatement, SimpleExpr};
 use sea_orm::{
@@ -663,29 +662,10 @@ async fn users_of(
     db: &impl ConnectionTrait,
     scope: Scoped,
 ) -> ServiceResult<BTreeMap<i32, BTreeSet<String>>> {
-    let flows = scope.find::<flow::Entity>().all(db).await?;
-    let published = super::flows::published_graphs(db, scope, &flows).await?;
-    let mut out: BTreeMap<i32, BTreeSet<String>> = BTreeMap::new();
-    for f in &flows {
-        let graphs = std::iter::once(f.draft.as_str()).chain(
-            f.published_version
-                .and_then(|v| published.get(&(f.id, v)))
-                .map(String::as_str),
-        );
-        for g in graphs {
-            // Only graphs that mention a segment are parsed.
-            if !g.contains("segment.") {
-                continue;
-            }
-            let Ok(graph) = serde_json::from_str::<FlowGraph>(g) else {
-                continue;
-            };
-            for (_, id) in graph.segments_used() {
-                out.entry(id).or_default().insert(f.name.clone());
-            }
-        }
-    }
-    Ok(out)
+    super::flows::referring_flows(db, scope, "segment", |g| {
+        g.segments_used().into_iter().map(|(_, id)| id).collect()
+    })
+    .await
 }
 
 async fn view(

@@ -15,6 +15,7 @@
 
 use super::activity::{self, Entry, Who};
 use super::behaviour;
+use super::campaigns::{channel, send_status};
 use super::channels::settings as channel_settings;
 use super::channels::widget::{self, Visitor};
 use super::context::{Actor, RequestMeta};
@@ -27,7 +28,7 @@ use crate::types::{
     Channel, ShownMessage, TargetRules, TargetedMessageForm, TargetedMessageView, TargetedPage,
     TargetedStats,
 };
-use entity::{targeted_message, targeted_message_view};
+use entity::{campaign_send, targeted_message, targeted_message_view};
 use sea_orm::sea_query::{Expr, Func, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
@@ -266,6 +267,21 @@ pub async fn delete(
     actor.require(Action::ManageCampaigns)?;
     let uow = UnitOfWork::begin(state).await?;
     let row = find(&*uow, actor.scope, id).await?;
+    if let Some(flows) = flows_showing(&*uow, actor.scope).await?.get(&id) {
+        return Err(ServiceError::conflict(
+            "message",
+            format!(
+                "“{}” is shown by {}; take it out of {} first.",
+                row.name,
+                flows
+                    .iter()
+                    .map(|f| format!("the campaign “{f}”"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if flows.len() == 1 { "it" } else { "them" }
+            ),
+        ));
+    }
     actor
         .scope
         .delete_many::<targeted_message_view::Entity>()
@@ -289,6 +305,61 @@ pub async fn delete(
     )
     .await?;
     uow.commit().await
+}
+
+/// By message, the names of the campaigns whose draft or running version
+/// shows it (a message in use is not deleted).
+async fn flows_showing(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+) -> ServiceResult<BTreeMap<i32, BTreeSet<String>>> {
+    super::flows::referring_flows(db, scope, "send_in_app", |g| {
+        g.messages_used().into_iter().map(|(_, id)| id).collect()
+    })
+    .await
+}
+
+/// The workspace's messages (id, name), by name: the campaign editor's picker.
+///
+/// # Errors
+/// Database errors.
+pub async fn names(db: &impl ConnectionTrait, scope: Scoped) -> ServiceResult<Vec<(i32, String)>> {
+    Ok(scope
+        .find::<targeted_message::Entity>()
+        .order_by_asc(targeted_message::Column::Name)
+        .select_only()
+        .column(targeted_message::Column::Id)
+        .column(targeted_message::Column::Name)
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// A campaign's in-app steps must show this workspace's messages.
+///
+/// # Errors
+/// `Invalid` (`graph`) naming the step.
+pub async fn check_flow(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+    graph: &crate::types::FlowGraph,
+) -> ServiceResult<()> {
+    let used = graph.messages_used();
+    if used.is_empty() {
+        return Ok(());
+    }
+    let have: BTreeSet<i32> = names(db, scope)
+        .await?
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    if let Some((step, id)) = used.iter().find(|(_, id)| !have.contains(id)) {
+        return Err(ServiceError::invalid(
+            "graph",
+            format!("Step {step} shows targeted message #{id}, which this workspace does not have; pick one of its messages."),
+        ));
+    }
+    Ok(())
 }
 
 /// The names of the messages that target segment `id` (a segment in use is
@@ -347,7 +418,8 @@ pub async fn for_page(
         })
         .filter(|(_, r)| r.matches_url(url) && r.admits(v.customer_id.is_some()))
         .collect();
-    if candidates.is_empty() {
+    let campaigns = from_campaigns(db, v, url).await?;
+    if candidates.is_empty() && campaigns.is_empty() {
         return Ok(Vec::new());
     }
     let seen: BTreeMap<i32, targeted_message_view::Model> = v
@@ -370,6 +442,12 @@ pub async fn for_page(
     let color = widget::accent(&v.settings);
     let mut styles = BTreeSet::new();
     let mut out = Vec::new();
+    // What campaigns sent this customer comes first (one of each style).
+    for (w, m) in campaigns {
+        if styles.insert(m.style.clone()) {
+            out.push(shown(m, w.delay, &color, w.token));
+        }
+    }
     for (m, r) in candidates {
         let in_segment = r
             .segment_id
@@ -378,32 +456,103 @@ pub async fn for_page(
         {
             continue;
         }
-        out.push(ShownMessage {
-            id: m.id,
-            style: m.style,
-            placement: m.placement,
-            title: m.title,
-            body: m.body,
-            button_label: m.button_label.unwrap_or_default(),
-            button_url: m.button_url.unwrap_or_default(),
-            anchor: m.anchor.unwrap_or_default(),
-            delay_seconds: r.seconds_on_page,
-            color: color.clone(),
-        });
+        out.push(shown(m, r.seconds_on_page, &color, String::new()));
     }
     Ok(out)
 }
 
+fn shown(m: targeted_message::Model, delay: i32, color: &str, send: String) -> ShownMessage {
+    ShownMessage {
+        id: m.id,
+        style: m.style,
+        placement: m.placement,
+        title: m.title,
+        body: m.body,
+        button_label: m.button_label.unwrap_or_default(),
+        button_url: m.button_url.unwrap_or_default(),
+        anchor: m.anchor.unwrap_or_default(),
+        delay_seconds: delay,
+        color: color.to_owned(),
+        send,
+    }
+}
+
+/// The in-app messages campaigns sent this visitor's customer that wait for
+/// a visit, whose message is not paused and whose page rule matches `url`,
+/// oldest first, with the send's token. Their delay is the message's.
+async fn from_campaigns(
+    db: &impl ConnectionTrait,
+    v: &Visitor,
+    url: &str,
+) -> ServiceResult<Vec<(Waiting, targeted_message::Model)>> {
+    let Some(customer) = v.customer_id else {
+        return Ok(Vec::new());
+    };
+    let sends: Vec<(i32, String, Option<i32>)> = v
+        .scope
+        .find::<campaign_send::Entity>()
+        .filter(campaign_send::Column::CustomerId.eq(customer))
+        .filter(campaign_send::Column::Status.eq(send_status::WAITING))
+        .filter(campaign_send::Column::Channel.eq(channel::IN_APP))
+        .order_by_asc(campaign_send::Column::Id)
+        .select_only()
+        .column(campaign_send::Column::Id)
+        .column(campaign_send::Column::Token)
+        .column(campaign_send::Column::MessageId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    if sends.is_empty() {
+        return Ok(Vec::new());
+    }
+    let messages: BTreeMap<i32, targeted_message::Model> = v
+        .scope
+        .find::<targeted_message::Entity>()
+        .filter(targeted_message::Column::Id.is_in(sends.iter().filter_map(|s| s.2)))
+        .filter(targeted_message::Column::Status.ne("paused"))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m))
+        .collect();
+    Ok(sends
+        .into_iter()
+        .filter_map(|(_, token, id)| {
+            let m = messages.get(&id?)?;
+            let rules = rules_of(m);
+            rules.matches_url(url).then(|| {
+                (
+                    Waiting {
+                        token,
+                        delay: rules.seconds_on_page,
+                    },
+                    m.clone(),
+                )
+            })
+        })
+        .collect())
+}
+
+/// A campaign's in-app send waiting for the visitor.
+struct Waiting {
+    token: String,
+    delay: i32,
+}
+
 /// Counts what a visitor did with a message: `shown`, `clicked` or
-/// `dismissed`.
+/// `dismissed`. With `send` (the token of a campaign's in-app send to this
+/// visitor's customer) the send counts as seen (sent and opened) and, on a
+/// click, clicked.
 ///
 /// # Errors
-/// `Invalid` event; `NotFound` (not this workspace's message); `RateLimited`.
+/// `Invalid` event; `NotFound` (not this workspace's message, or a send that
+/// is not this customer's); `RateLimited`.
 pub async fn record(
     state: &AppState,
     v: &Visitor,
     message_id: i32,
     event: &str,
+    send: Option<&str>,
 ) -> ServiceResult<()> {
     use targeted_message_view::Column as V;
     if !matches!(event, "shown" | "clicked" | "dismissed") {
@@ -415,6 +564,9 @@ pub async fn record(
     behaviour::limited(state, v)?;
     let m = find(&state.db, v.scope, message_id).await?;
     let t = now();
+    if let Some(token) = send.filter(|s| !s.is_empty()) {
+        seen(&state.db, v, m.id, token, event == "clicked").await?;
+    }
     let am = targeted_message_view::ActiveModel {
         workspace_id: Set(v.scope.workspace_id()),
         message_id: Set(m.id),
@@ -445,5 +597,43 @@ pub async fn record(
         .on_conflict(on.to_owned())
         .exec_without_returning(&state.db)
         .await?;
+    Ok(())
+}
+
+/// A campaign's in-app send was shown (and maybe clicked): it counts as sent
+/// and opened (and clicked), once.
+async fn seen(
+    db: &impl ConnectionTrait,
+    v: &Visitor,
+    message_id: i32,
+    token: &str,
+    clicked: bool,
+) -> ServiceResult<()> {
+    use campaign_send::Column as S;
+    let customer = v
+        .customer_id
+        .ok_or(ServiceError::NotFound("Campaign message"))?;
+    let t = now();
+    let first = |c: S| Func::coalesce([Expr::col(c).into(), Expr::value(t)]);
+    let mut update = v
+        .scope
+        .update_many::<campaign_send::Entity>()
+        .col_expr(S::Status, Expr::value(send_status::SENT))
+        .col_expr(S::SentAt, first(S::SentAt).into())
+        .col_expr(S::OpenedAt, first(S::OpenedAt).into());
+    if clicked {
+        update = update.col_expr(S::ClickedAt, first(S::ClickedAt).into());
+    }
+    let r = update
+        .filter(S::Token.eq(token))
+        .filter(S::CustomerId.eq(customer))
+        .filter(S::Channel.eq(channel::IN_APP))
+        .filter(S::MessageId.eq(message_id))
+        .filter(S::Status.is_in([send_status::WAITING, send_status::SENT]))
+        .exec(db)
+        .await?;
+    if r.rows_affected == 0 {
+        return Err(ServiceError::NotFound("Campaign message"));
+    }
     Ok(())
 }

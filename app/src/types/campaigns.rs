@@ -129,9 +129,15 @@ pub const SUPPRESSIONS_SHOWN: u64 = 200;
 pub struct CampaignStepStats {
     /// The step's id.
     pub node: String,
-    /// Its subject.
+    /// Its subject (an in-app step: the message's name).
     pub subject: String,
-    /// Written and waiting (quiet hours, the rate).
+    /// An in-app message step: `sent` and `opened` count customers who saw
+    /// it, `queued` those whose visit it waits for, `failed` those it lapsed
+    /// for (or whose message was deleted).
+    #[serde(default)]
+    pub in_app: bool,
+    /// Written and waiting (quiet hours, the rate; an in-app message: the
+    /// customer's next visit).
     pub queued: u64,
     /// Handed to the mail server.
     pub sent: u64,

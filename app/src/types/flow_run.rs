@@ -169,6 +169,14 @@ pub enum RunEffect {
         /// Body, filled in.
         body: String,
     },
+    /// Show the customer a targeted message on their next visit (campaigns):
+    /// written once per run and step.
+    SendInApp {
+        /// The step's id.
+        node: String,
+        /// The targeted message.
+        message_id: i32,
+    },
     /// Wait for a ticket event; call again with [`RunInput::Event`] when it
     /// happens, or [`RunInput::Timeout`] when the timeout passes.
     WaitFor {
@@ -575,6 +583,13 @@ pub fn advance(
                     node: node.id.clone(),
                     subject: fill(subject),
                     body: fill(body),
+                });
+                Some("next".into())
+            }
+            NodeKind::SendInApp { message_id } => {
+                effects.push(RunEffect::SendInApp {
+                    node: node.id.clone(),
+                    message_id: *message_id,
                 });
                 Some("next".into())
             }

@@ -368,9 +368,21 @@ pub enum NodeKind {
         /// written as they are (`https://…`) and tracked.
         body: String,
     },
+    /// Campaigns: show the customer one of the workspace's targeted messages
+    /// in the widget on their next visit to the site (within
+    /// [`IN_APP_DAYS`]; the message's page and time rules apply, its audience
+    /// is the campaign's).
+    SendInApp {
+        /// The targeted message.
+        message_id: i32,
+    },
     /// The end.
     End,
 }
+
+/// Days an in-app message from a campaign waits for the customer's visit
+/// before it lapses.
+pub const IN_APP_DAYS: i64 = 30;
 
 impl NodeKind {
     /// The type's name as stored.
@@ -389,6 +401,7 @@ impl NodeKind {
             Self::TicketAction { .. } => "ticket_action",
             Self::WaitFor { .. } => "wait_for",
             Self::SendEmail { .. } => "send_email",
+            Self::SendInApp { .. } => "send_in_app",
             Self::End => "end",
         }
     }
@@ -409,6 +422,7 @@ impl NodeKind {
             Self::TicketAction { .. } => "Ticket action",
             Self::WaitFor { .. } => "Wait for",
             Self::SendEmail { .. } => "Send email",
+            Self::SendInApp { .. } => "Send in-app message",
             Self::End => "End",
         }
     }
@@ -426,7 +440,7 @@ impl NodeKind {
             | Self::Handoff { .. }
             | Self::Action { .. } => kind == "chatbot",
             Self::TicketAction { .. } | Self::WaitFor { .. } => kind == "workflow",
-            Self::SendEmail { .. } => kind == "campaign",
+            Self::SendEmail { .. } | Self::SendInApp { .. } => kind == "campaign",
             Self::Start
             | Self::Condition { .. }
             | Self::SetVariable { .. }
@@ -445,6 +459,7 @@ impl NodeKind {
             | Self::SuggestArticle { .. }
             | Self::TicketAction { .. }
             | Self::SendEmail { .. }
+            | Self::SendInApp { .. }
             | Self::Wait { .. } => vec!["next".to_owned()],
             Self::WaitFor { timeout_mins, .. } => {
                 let mut p = vec!["done".to_owned()];
@@ -594,6 +609,17 @@ impl FlowGraph {
             }
         }
         out
+    }
+
+    /// The targeted messages its in-app steps show: (the step, id).
+    pub fn messages_used(&self) -> Vec<(String, i32)> {
+        self.nodes
+            .iter()
+            .filter_map(|n| match n.kind {
+                NodeKind::SendInApp { message_id } => Some((n.id.clone(), message_id)),
+                _ => None,
+            })
+            .collect()
     }
 
     /// A new graph: a start node and an end node, connected.
@@ -1088,6 +1114,9 @@ impl FlowGraph {
                 need(!subject.trim().is_empty(), "give the email a subject.");
                 need(!body.trim().is_empty(), "write the email.");
             }
+            NodeKind::SendInApp { message_id } => {
+                need(*message_id > 0, "pick the message to show.");
+            }
             NodeKind::TicketAction { action } => match action {
                 RuleAction::AddTags { tags } | RuleAction::RemoveTags { tags } => need(
                     tags.iter().any(|t| !t.trim().is_empty()),
@@ -1337,6 +1366,9 @@ pub struct FlowEditorOptions {
     /// Customer segments a condition can test (id, name).
     #[serde(default)]
     pub segments: Vec<(i32, String)>,
+    /// Targeted messages an in-app step can show (id, name).
+    #[serde(default)]
+    pub messages: Vec<(i32, String)>,
 }
 
 /// How runs went through one step.
@@ -1554,8 +1586,11 @@ mod tests {
         use rand::{Rng, SeedableRng};
         let mut rng = rand::rngs::StdRng::seed_from_u64(0xf10e);
         let kinds = |rng: &mut rand::rngs::StdRng| -> NodeKind {
-            match rng.gen_range(0..14) {
+            match rng.gen_range(0..15) {
                 0 => NodeKind::Start,
+                13 => NodeKind::SendInApp {
+                    message_id: rng.gen_range(-1..3),
+                },
                 12 => NodeKind::SendEmail {
                     subject: "s".repeat(rng.gen_range(0..250)),
                     body: "b".repeat(rng.gen_range(0..3)),

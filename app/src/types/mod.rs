@@ -474,5 +474,7 @@ mod targeted;
 pub use targeted::*;
 mod tours;
 pub use tours::*;
+mod commerce;
+pub use commerce::*;
 
 pub use widget_protocol::*;

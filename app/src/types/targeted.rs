@@ -49,6 +49,7 @@ pub const AUDIENCES: &[(&str, &str)] = &[
     ("everyone", "Everyone"),
     ("customers", "Known customers (they have written to us)"),
     ("visitors", "Visitors we do not know yet"),
+    ("campaign", "Only customers a campaign sends it to"),
 ];
 
 /// Where a message's status goes, with labels.
@@ -127,6 +128,8 @@ impl TargetRules {
         match self.audience.as_str() {
             "customers" => known_customer,
             "visitors" => !known_customer,
+            // Campaigns send it (their in-app step); the rules alone never do.
+            "campaign" => false,
             _ => true,
         }
     }
@@ -159,6 +162,13 @@ impl TargetRules {
         }
         if !AUDIENCES.iter().any(|(k, _)| *k == self.audience) {
             return Some(("audience", "Choose who sees it.".into()));
+        }
+        if self.segment_id.is_some() && self.audience == "campaign" {
+            return Some((
+                "segment_id",
+                "A campaign chooses who sees it: leave the segment empty, or choose another audience."
+                    .into(),
+            ));
         }
         if self.segment_id.is_some() && self.audience == "visitors" {
             return Some((
@@ -194,6 +204,7 @@ impl TargetRules {
             (_, Some(s)) => format!(", to customers in {s}"),
             ("customers", None) => ", to known customers".to_owned(),
             ("visitors", None) => ", to visitors we do not know yet".to_owned(),
+            ("campaign", None) => ", to customers a campaign sends it to".to_owned(),
             _ => String::new(),
         };
         format!("{page}{when}{who}")
@@ -403,6 +414,10 @@ pub struct ShownMessage {
     pub delay_seconds: i32,
     /// The widget's accent colour.
     pub color: String,
+    /// A campaign's in-app send: its token, reported back with the events
+    /// (empty: the message's own rules chose it).
+    #[serde(default)]
+    pub send: String,
 }
 
 #[cfg(test)]

@@ -104,6 +104,7 @@ pub fn summary(kind: &NodeKind) -> String {
             None => format!("Until {}", event.label()),
         }),
         NodeKind::SendEmail { subject, .. } => cut(&format!("“{subject}”")),
+        NodeKind::SendInApp { message_id } => format!("Message #{message_id}"),
         NodeKind::End => "The flow ends".into(),
     }
 }
@@ -112,6 +113,22 @@ pub fn summary(kind: &NodeKind) -> String {
 /// Start step of a campaign names its segment.
 #[derive(Clone, Debug, Default)]
 pub struct SegmentNames(pub Vec<(i32, String)>);
+
+/// The workspace's targeted messages (id, name), provided by the editor page
+/// so an in-app step names its message.
+#[derive(Clone, Debug, Default)]
+pub struct MessageNames(pub Vec<(i32, String)>);
+
+/// An in-app step's line: its message's name.
+fn message_line(id: i32, names: &MessageNames) -> String {
+    names.0.iter().find(|(i, _)| *i == id).map_or_else(
+        || format!("Message #{id} (not found)"),
+        |(_, n)| {
+            let t: String = n.chars().take(26).collect();
+            format!("“{t}”")
+        },
+    )
+}
 
 /// One line about who enters a campaign.
 pub fn entry_summary(e: &crate::types::CampaignEntry, names: &SegmentNames) -> String {
@@ -204,6 +221,7 @@ pub fn palette(kind: &str) -> Vec<NodeKind> {
             subject: String::new(),
             body: String::new(),
         },
+        NodeKind::SendInApp { message_id: 0 },
         NodeKind::Wait { minutes: 60 },
         NodeKind::WaitFor {
             event: crate::types::WaitEvent::CustomerReplies,
@@ -522,6 +540,7 @@ pub fn Canvas(
     let linking = RwSignal::new(None::<(CanvasPoint, CanvasPoint)>);
     let g = editor.graph;
     let names = StoredValue::new(use_context::<SegmentNames>().unwrap_or_default());
+    let messages = StoredValue::new(use_context::<MessageNames>().unwrap_or_default());
     let trigger_line = Memo::new(move |_| {
         g.with(|g| {
             g.trigger.as_ref().map(trigger_summary).or_else(|| {
@@ -815,6 +834,8 @@ pub fn Canvas(
                         <text class="fc-id" x=NODE_W - 8.0 y="17" text-anchor="end">{id.clone()}</text>
                         <text class="fc-summary" x="10" y=HEAD + 15.0>{if kind == NodeKind::Start {
                             (move || trigger_line.get().unwrap_or_else(|| summary(&NodeKind::Start))).into_any()
+                        } else if let NodeKind::SendInApp { message_id } = kind {
+                            messages.with_value(|m| message_line(message_id, m)).into_any()
                         } else {
                             summary(&kind).into_any()
                         }}</text>

@@ -129,6 +129,7 @@ fn Builder(detail: FlowDetail, options: crate::types::FlowEditorOptions) -> impl
     let editor = Editor::new(detail.draft.clone());
     let info = RwSignal::new(detail);
     provide_context(canvas::SegmentNames(options.segments.clone()));
+    provide_context(canvas::MessageNames(options.messages.clone()));
     let options = StoredValue::new(options);
     let problems = Memo::new(move |_| editor.graph.with(crate::types::FlowGraph::problems));
     let error = RwSignal::new(None::<AppError>);
@@ -344,19 +345,34 @@ fn CampaignFunnel(funnel: RwSignal<Option<CampaignStats>>, show: RwSignal<bool>)
                         <div><strong>{s.done}</strong><small>"finished"</small></div>
                         <div><strong>{s.skipped}</strong><small>"left out (members before)"</small></div>
                     </div>
-                    {s.steps.iter().map(|st| view! {
-                        <div class="campaign-step" data-testid="campaign-step" data-node=st.node.clone()>
-                            <strong>{st.subject.clone()}</strong>" "<small class="muted">{st.node.clone()}</small>
-                            <div class="cards mini">
-                                <div><strong data-testid="campaign-sent">{st.sent}</strong><small>"sent"</small></div>
-                                <div><strong data-testid="campaign-opened">{st.opened}</strong><small>{format!("opened{}", pct(st.opened, st.sent))}</small></div>
-                                <div><strong>{st.clicked}</strong><small>{format!("clicked{}", pct(st.clicked, st.sent))}</small></div>
-                                <div><strong>{st.converted}</strong><small>"converted"</small></div>
-                                <div><strong>{st.unsubscribed}</strong><small>"unsubscribed"</small></div>
-                                <div><strong>{st.queued}</strong><small>"waiting to go"</small></div>
+                    {s.steps.iter().map(|st| if st.in_app {
+                        view! {
+                            <div class="campaign-step" data-testid="campaign-step" data-node=st.node.clone() data-in-app="true">
+                                <strong>"In-app: "{st.subject.clone()}</strong>" "<small class="muted">{st.node.clone()}</small>
+                                <div class="cards mini">
+                                    <div><strong data-testid="campaign-seen">{st.sent}</strong><small>"seen"</small></div>
+                                    <div><strong data-testid="campaign-clicked">{st.clicked}</strong><small>{format!("clicked{}", pct(st.clicked, st.sent))}</small></div>
+                                    <div><strong>{st.converted}</strong><small>"converted"</small></div>
+                                    <div><strong data-testid="campaign-waiting">{st.queued}</strong><small>"waiting for a visit"</small></div>
+                                </div>
+                                <p class="muted small" data-testid="campaign-not-sent">{format!("Not shown: {} lapsed or their message was deleted.", st.failed)}</p>
                             </div>
-                            <p class="muted small" data-testid="campaign-not-sent">{format!("Not sent: {} suppressed, {} capped, {} failed.", st.suppressed, st.capped, st.failed)}</p>
-                        </div>
+                        }.into_any()
+                    } else {
+                        view! {
+                            <div class="campaign-step" data-testid="campaign-step" data-node=st.node.clone()>
+                                <strong>{st.subject.clone()}</strong>" "<small class="muted">{st.node.clone()}</small>
+                                <div class="cards mini">
+                                    <div><strong data-testid="campaign-sent">{st.sent}</strong><small>"sent"</small></div>
+                                    <div><strong data-testid="campaign-opened">{st.opened}</strong><small>{format!("opened{}", pct(st.opened, st.sent))}</small></div>
+                                    <div><strong>{st.clicked}</strong><small>{format!("clicked{}", pct(st.clicked, st.sent))}</small></div>
+                                    <div><strong>{st.converted}</strong><small>"converted"</small></div>
+                                    <div><strong>{st.unsubscribed}</strong><small>"unsubscribed"</small></div>
+                                    <div><strong>{st.queued}</strong><small>"waiting to go"</small></div>
+                                </div>
+                                <p class="muted small" data-testid="campaign-not-sent">{format!("Not sent: {} suppressed, {} capped, {} failed.", st.suppressed, st.capped, st.failed)}</p>
+                            </div>
+                        }.into_any()
                     }).collect_view()}
                     <p class="muted small">"Opens count the tracking image or a click (mail programs that block images undercount them). Sending settings and the suppression list: "<A href="/app/settings/sending">"Campaign sending"</A>"."</p>
                 </div>

@@ -98,6 +98,9 @@ pub fn Preview(editor: Editor, current: RwSignal<Option<String>>) -> impl IntoVi
                     RunEffect::SendEmail { subject, .. } => {
                         Line::Note(format!("Emails the customer “{subject}”"))
                     }
+                    RunEffect::SendInApp { message_id, .. } => Line::Note(format!(
+                        "Shows in-app message #{message_id} on the customer's next visit"
+                    )),
                     RunEffect::WaitFor {
                         event,
                         timeout_mins,

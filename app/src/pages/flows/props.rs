@@ -5,9 +5,10 @@ use super::canvas::Editor;
 use crate::types::{
     AskInput, CampaignEntry, FlowAction, FlowBranch, FlowEditorOptions, FlowOp, NodeKind,
     NotifyTarget, Priority, RuleAction, RuleEvent, Status, WaitEvent, WorkflowTrigger,
-    CONVERSION_DAYS,
+    CONVERSION_DAYS, IN_APP_DAYS,
 };
 use leptos::prelude::*;
+use leptos_router::components::A;
 
 const OPS: &[(&str, &str)] = &[
     ("is", "is"),
@@ -140,6 +141,7 @@ pub fn StepSettings(editor: Editor, options: FlowEditorOptions) -> impl IntoView
             NodeKind::SendMessage { text } => {
                 text_field("Message", "step-text", text, true, move |t| set(NodeKind::SendMessage { text: t })).into_any()
             }
+            NodeKind::SendInApp { message_id } => in_app_form(message_id, options, set).into_any(),
             NodeKind::SuggestArticle { query } => {
                 text_field("Search the help center for", "step-query", query, false, move |q| set(NodeKind::SuggestArticle { query: q })).into_any()
             }
@@ -405,12 +407,35 @@ fn action_form(
 
 fn subjects_help() -> String {
     format!(
-        "Subjects: campaign.opened and campaign.clicked (campaigns: yes or no, any email of this run so far; put a Wait before), answer.<variable>, customer.name, customer.email, customer.tickets, ticket.status, ticket.priority, ticket.tags, ticket.channel, ticket.assignee (empty: nobody), field.<key>, message.text, time.hour, time.weekday, time.business_hours (open/closed). Ops: {}.",
+        "Subjects: campaign.opened and campaign.clicked (campaigns: yes or no, any email or in-app message of this run so far, an in-app message opens when it is seen; put a Wait before), answer.<variable>, customer.name, customer.email, customer.tickets, ticket.status, ticket.priority, ticket.tags, ticket.channel, ticket.assignee (empty: nobody), field.<key>, message.text, time.hour, time.weekday, time.business_hours (open/closed). Ops: {}.",
         OPS.iter().map(|(_, l)| *l).collect::<Vec<_>>().join(", ")
     )
 }
 
 /// The workspace's segments as a condition names them.
+/// An in-app step: which targeted message it shows.
+fn in_app_form(
+    message_id: i32,
+    options: StoredValue<FlowEditorOptions>,
+    set: impl Fn(NodeKind) + 'static,
+) -> impl IntoView {
+    let messages = options.with_value(|o| o.messages.clone());
+    let known = messages.iter().any(|(id, _)| *id == message_id);
+    view! {
+        <label class="field"><span>"Targeted message"</span>
+            <select data-testid="step-message" on:change=move |ev| {
+                set(NodeKind::SendInApp { message_id: event_target_value(&ev).parse().unwrap_or(0) });
+            }>
+                <option value="0" selected=!known>"Pick a message…"</option>
+                {messages.into_iter().map(|(id, name)| view! {
+                    <option value=id.to_string() selected=id == message_id>{name}</option>
+                }).collect_view()}
+            </select>
+        </label>
+        <p class="muted small">"The widget shows it on the customer's next visit to your site (within "{IN_APP_DAYS.to_string()}" days), on the pages its own rules name; seeing it counts as opened. Give the message the audience “Only customers a campaign sends it to” so that nobody else sees it: "<A href="/app/messages">"Targeted messages"</A>"."</p>
+    }
+}
+
 fn segments_help(options: StoredValue<FlowEditorOptions>) -> impl IntoView {
     let segments = options.with_value(|o| o.segments.clone());
     if segments.is_empty() {

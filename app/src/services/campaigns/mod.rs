@@ -1,5 +1,5 @@
-//! Campaigns (SPEC C10.2–C10.3): multi-step email to a segment's customers,
-//! drawn on the flow canvas.
+//! Campaigns (SPEC C10.2–C10.3): multi-step email and in-app messages to a
+//! segment's customers, drawn on the flow canvas.
 //!
 //! - **Model.** A campaign is a flow of kind `campaign` (the same graph,
 //!   canvas, checks, versions and preview); its entry (a segment, whether its
@@ -63,8 +63,21 @@ pub mod send_status {
     pub const SUPPRESSED: &str = "suppressed";
     /// The customer had the capped number of campaign emails already.
     pub const CAPPED: &str = "capped";
-    /// No address, or the outbox refused it.
+    /// No address, or the outbox refused it; an in-app message that was
+    /// deleted.
     pub const FAILED: &str = "failed";
+    /// In-app: waiting for the customer's next visit to the site.
+    pub const WAITING: &str = "waiting";
+    /// In-app: the customer did not come within [`crate::types::IN_APP_DAYS`].
+    pub const LAPSED: &str = "lapsed";
+}
+
+/// Send channels.
+pub mod channel {
+    /// An email.
+    pub const EMAIL: &str = "email";
+    /// A targeted message in the widget.
+    pub const IN_APP: &str = "in_app";
 }
 
 /// A workspace's sending settings (the defaults when never saved).
@@ -327,9 +340,9 @@ pub async fn remove_suppression(
     uow.commit().await
 }
 
-/// Per step and status: node, status, subject, count, opened, clicked,
-/// converted, unsubscribed.
-type SendCounts = (String, String, String, i64, i64, i64, i64, i64);
+/// Per step and status: node, status, channel, subject, count, opened,
+/// clicked, converted, unsubscribed.
+type SendCounts = (String, String, String, String, i64, i64, i64, i64, i64);
 
 /// How a campaign's runs and emails went, per Send email step (in the
 /// draft's order; steps since removed follow).
@@ -374,6 +387,7 @@ pub async fn stats(state: &AppState, actor: &Actor, flow_id: i32) -> ServiceResu
         .select_only()
         .column(campaign_send::Column::Node)
         .column(campaign_send::Column::Status)
+        .column(campaign_send::Column::Channel)
         .column_as(Expr::col(campaign_send::Column::Subject).max(), "subject")
         .column_as(count(campaign_send::Column::Id), "n")
         .column_as(count(campaign_send::Column::OpenedAt), "opened")
@@ -382,10 +396,12 @@ pub async fn stats(state: &AppState, actor: &Actor, flow_id: i32) -> ServiceResu
         .column_as(count(campaign_send::Column::UnsubscribedAt), "unsubscribed")
         .group_by(campaign_send::Column::Node)
         .group_by(campaign_send::Column::Status)
+        .group_by(campaign_send::Column::Channel)
         .into_tuple()
         .all(db)
         .await?;
     let graph: Option<FlowGraph> = serde_json::from_str(&f.draft).ok();
+    let names = crate::services::targeted::names(db, scope).await?;
     let mut steps: Vec<CampaignStepStats> = graph
         .iter()
         .flat_map(|g| g.nodes.iter())
@@ -393,6 +409,15 @@ pub async fn stats(state: &AppState, actor: &Actor, flow_id: i32) -> ServiceResu
             NodeKind::SendEmail { subject, .. } => Some(CampaignStepStats {
                 node: n.id.clone(),
                 subject: subject.clone(),
+                ..CampaignStepStats::default()
+            }),
+            NodeKind::SendInApp { message_id } => Some(CampaignStepStats {
+                node: n.id.clone(),
+                subject: names
+                    .iter()
+                    .find(|(id, _)| id == message_id)
+                    .map_or_else(|| format!("Message #{message_id}"), |(_, n)| n.clone()),
+                in_app: true,
                 ..CampaignStepStats::default()
             }),
             _ => None,
@@ -404,18 +429,19 @@ pub async fn stats(state: &AppState, actor: &Actor, flow_id: i32) -> ServiceResu
         .map(|(i, s)| (s.node.clone(), i))
         .collect();
     let u = |n: i64| u64::try_from(n).unwrap_or_default();
-    for (node, status, subject, n, opened, clicked, converted, unsubscribed) in rows {
+    for (node, status, via, subject, n, opened, clicked, converted, unsubscribed) in rows {
         let i = *index.entry(node.clone()).or_insert_with(|| {
             steps.push(CampaignStepStats {
                 node,
                 subject,
+                in_app: via == channel::IN_APP,
                 ..CampaignStepStats::default()
             });
             steps.len() - 1
         });
         let s = &mut steps[i];
         match status.as_str() {
-            send_status::QUEUED => s.queued += u(n),
+            send_status::QUEUED | send_status::WAITING => s.queued += u(n),
             send_status::SENT => s.sent += u(n),
             send_status::SUPPRESSED => s.suppressed += u(n),
             send_status::CAPPED => s.capped += u(n),

@@ -12,7 +12,11 @@
 //!   the same run). A Send email step writes its email row and job in that same
 //!   transaction ([`super::send::write`]), so a crash anywhere leaves either
 //!   the old state (stepped again) or the new one (with its email queued).
-//! - **Conversions**: a sent email converts when its customer is in the
+//! - **In-app messages**: a Send in-app message step writes its send
+//!   (`waiting`) in the same unit of work; the widget shows it on the
+//!   customer's next visit; one that waits [`crate::types::IN_APP_DAYS`]
+//!   lapses.
+//! - **Conversions**: a sent email (or a seen in-app message) converts when its customer is in the
 //!   campaign's goal segment within [`CONVERSION_DAYS`] of it.
 
 use super::{run_status, send, send_status, KIND};
@@ -131,6 +135,9 @@ pub async fn tick(state: &AppState) -> ServiceResult<TickReport> {
                 }
             }
         }
+    }
+    if let Err(e) = send::lapse_in_app(db).await {
+        tracing::error!(error = %e, "in-app sends could not lapse");
     }
     let mut full = false;
     for _ in 0..BATCHES_PER_TICK {
@@ -487,6 +494,9 @@ async fn step(state: &AppState, scope: Scoped, id: i32, cache: &mut Graphs) -> S
                 body,
             } => {
                 send::write(&mut uow, scope, &run, &customer, node, subject, body).await?;
+            }
+            RunEffect::SendInApp { node, message_id } => {
+                send::write_in_app(&*uow, scope, &run, node, *message_id).await?;
             }
             RunEffect::Wait { minutes } => {
                 wake = Some(t + Duration::minutes(i64::from(*minutes)));

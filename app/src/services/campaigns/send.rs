@@ -11,15 +11,15 @@
 //! `/c/{token}/l/{n}` (only the links the email holds: no open redirect) and an
 //! open-tracking image. The outbox sends campaign email at most once.
 
-use super::{send_status, settings, suppress, suppressed};
+use super::{channel, send_status, settings, suppress, suppressed};
 use crate::services::jobs::{self, NewJob};
 use crate::services::mail::{self, OutgoingEmail, CAMPAIGN_KIND};
-use crate::services::tenancy::{campaign_send_by_token, global, Scoped};
+use crate::services::tenancy::{campaign_send_by_token, global, Scoped, System};
 use crate::services::uow::UnitOfWork;
 use crate::services::{now, security, AppState, ServiceError, ServiceResult};
-use crate::types::{MarketingSettings, SubscriptionView};
+use crate::types::{MarketingSettings, SubscriptionView, IN_APP_DAYS};
 use chrono::{DateTime, Duration, Utc};
-use entity::{campaign_run, campaign_send, customer, workspace};
+use entity::{campaign_run, campaign_send, customer, targeted_message, workspace};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -84,6 +84,88 @@ pub async fn write(
     enqueue(&**uow, uow.state(), scope, id, None).await?;
     uow.jobs_enqueued();
     Ok(())
+}
+
+/// Writes a Send in-app message step's send for a run (once per run and
+/// step): it waits for the customer's next visit, when the widget shows the
+/// message ([`crate::services::targeted::for_page`]). A message deleted since
+/// the campaign was published is written `failed`, saying so.
+///
+/// # Errors
+/// Database errors.
+pub async fn write_in_app(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+    run: &campaign_run::Model,
+    node: &str,
+    message_id: i32,
+) -> ServiceResult<()> {
+    let message = scope
+        .find::<targeted_message::Entity>()
+        .filter(targeted_message::Column::Id.eq(message_id))
+        .one(db)
+        .await?;
+    let (status, reason, subject, body) = match message {
+        Some(m) => (send_status::WAITING, None, m.title, m.body),
+        None => (
+            send_status::FAILED,
+            Some(format!("Targeted message #{message_id} was deleted.")),
+            String::new(),
+            String::new(),
+        ),
+    };
+    campaign_send::Entity::insert(campaign_send::ActiveModel {
+        workspace_id: sea_orm::Set(scope.workspace_id()),
+        flow_id: sea_orm::Set(run.flow_id),
+        run_id: sea_orm::Set(run.id),
+        node: sea_orm::Set(node.to_owned()),
+        customer_id: sea_orm::Set(run.customer_id),
+        to_address: sea_orm::Set(String::new()),
+        subject: sea_orm::Set(subject),
+        body: sea_orm::Set(body),
+        status: sea_orm::Set(status.to_owned()),
+        reason: sea_orm::Set(reason),
+        token: sea_orm::Set(security::new_token().0),
+        links: sea_orm::Set("[]".to_owned()),
+        email_id: sea_orm::Set(None),
+        queued_at: sea_orm::Set(now()),
+        channel: sea_orm::Set(channel::IN_APP.to_owned()),
+        message_id: sea_orm::Set(Some(message_id)),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::columns([campaign_send::Column::RunId, campaign_send::Column::Node])
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// In-app sends that waited [`IN_APP_DAYS`] without a visit lapse.
+///
+/// # Errors
+/// Database errors.
+pub async fn lapse_in_app(db: &impl ConnectionTrait) -> ServiceResult<u64> {
+    let r = System::new("in-app sends lapse in every workspace alike")
+        .update_many::<campaign_send::Entity>()
+        .col_expr(
+            campaign_send::Column::Status,
+            Expr::value(send_status::LAPSED),
+        )
+        .col_expr(
+            campaign_send::Column::Reason,
+            Expr::value(Some(format!(
+                "The customer did not visit the site within {IN_APP_DAYS} days."
+            ))),
+        )
+        .filter(campaign_send::Column::Channel.eq(channel::IN_APP))
+        .filter(campaign_send::Column::Status.eq(send_status::WAITING))
+        .filter(campaign_send::Column::QueuedAt.lt(now() - Duration::days(IN_APP_DAYS)))
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected)
 }
 
 async fn enqueue(

@@ -22,7 +22,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, IntoActiveModel, QueryFilter,
     QueryOrder, Set,
 };
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Largest stored graph, in bytes of JSON.
 pub const MAX_GRAPH_BYTES: usize = 512 * 1024;
@@ -150,8 +150,10 @@ pub async fn editor_options(
         .map(|t| (t.name.to_owned(), t.label.to_owned()))
         .collect();
     let segments = super::segments::names(&state.db, actor.scope).await?;
+    let messages = super::targeted::names(&state.db, actor.scope).await?;
     Ok(crate::types::FlowEditorOptions {
         segments,
+        messages,
         members,
         fields,
         rules,
@@ -217,6 +219,39 @@ pub async fn published_graphs(
         .into_iter()
         .map(|v| ((v.flow_id, v.version), v.graph))
         .collect())
+}
+
+/// What each flow's draft or running version refers to: `refs` reads the
+/// ids out of a graph (segments it tests, messages it shows), and only graphs
+/// whose JSON holds `needle` are parsed. By id, the names of the flows.
+///
+/// # Errors
+/// Database errors.
+pub async fn referring_flows(
+    db: &impl ConnectionTrait,
+    scope: crate::services::tenancy::Scoped,
+    needle: &str,
+    refs: impl Fn(&FlowGraph) -> Vec<i32>,
+) -> ServiceResult<BTreeMap<i32, BTreeSet<String>>> {
+    let flows = scope.find::<flow::Entity>().all(db).await?;
+    let published = published_graphs(db, scope, &flows).await?;
+    let mut out: BTreeMap<i32, BTreeSet<String>> = BTreeMap::new();
+    for f in &flows {
+        let graphs = std::iter::once(f.draft.as_str()).chain(
+            f.published_version
+                .and_then(|v| published.get(&(f.id, v)))
+                .map(String::as_str),
+        );
+        for g in graphs.filter(|g| g.contains(needle)) {
+            let Ok(graph) = serde_json::from_str::<FlowGraph>(g) else {
+                continue;
+            };
+            for id in refs(&graph) {
+                out.entry(id).or_default().insert(f.name.clone());
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Every flow of the workspace, by name.
@@ -495,6 +530,7 @@ async fn checked_for_publish(
         .collect();
     super::automation::check_workflow_actions(db, actor.scope, steps).await?;
     super::segments::check_flow(db, actor.scope, &graph).await?;
+    super::targeted::check_flow(db, actor.scope, &graph).await?;
     serde_json::to_string(&graph).map_err(|e| ServiceError::Internal(e.to_string()))
 }
 

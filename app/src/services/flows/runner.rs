@@ -849,7 +849,10 @@ async fn carry_out(
         }
         // Campaign emails are the campaign runner's (a chatbot or workflow
         // graph cannot hold a Send email step).
-        RunEffect::Wait { .. } | RunEffect::WaitFor { .. } | RunEffect::SendEmail { .. } => {}
+        RunEffect::Wait { .. }
+        | RunEffect::WaitFor { .. }
+        | RunEffect::SendEmail { .. }
+        | RunEffect::SendInApp { .. } => {}
     }
     Ok(())
 }
