@@ -135,3 +135,103 @@ test('a published campaign emails the segment; its unsubscribe link stops later 
   assert.match(row, /Winter sale/);
   await admin.screenshot({ path: join(SHOTS, 'campaign-builder.png'), fullPage: true });
 });
+
+test('a campaign shows an in-app message on the store at the next visit', async () => {
+  // A shopper writes through the widget on the store: a known customer now.
+  const shopperCtx = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const shopper = await shopperCtx.newPage();
+  await shopper.goto(server.base + '/demo/store');
+  const widget = shopper.frameLocator('iframe[data-switchboard-widget]');
+  await widget.locator('[data-testid="widget-launcher"]').click();
+  await widget.locator('[data-testid="widget-input"]').fill('Just looking around, thanks');
+  await widget.locator('[data-testid="widget-send"]').click();
+  await widget.locator('[data-testid="widget-message"][data-from="customer"]', { hasText: 'Just looking' }).waitFor();
+
+  // Customers who have been on the site.
+  await open(admin, server.base, '/app/segments');
+  await admin.click('[data-testid="new-segment"]');
+  const seg = admin.locator('[data-testid="segment-editor"]');
+  await seg.locator('[data-testid="segment-name"]').fill('Store visitors');
+  await seg.locator('[data-testid="group"]').locator(':scope > .row > [data-testid="add-condition"]').click();
+  await admin.selectOption('[data-testid="cond-1"] [data-testid="cond-field"]', 'site.page_views');
+  await admin.selectOption('[data-testid="cond-1"] [data-testid="cond-op"]', 'above');
+  await admin.fill('[data-testid="cond-1"] [data-testid="cond-value"]', '0');
+  await seg.locator('[data-testid="save-segment"]').click();
+  await seg.locator('[data-testid="segment-saved"]').waitFor();
+
+  // The message, for campaigns only.
+  await open(admin, server.base, '/app/messages');
+  await admin.locator('[data-testid="new-message"]').click();
+  const ed = admin.locator('[data-testid="message-editor"]');
+  await ed.locator('[data-testid="message-name"]').fill('Welcome back');
+  await ed.locator('[data-testid="message-style"]').selectOption('slide_in');
+  await ed.locator('[data-testid="message-title"]').fill('Good to see you again');
+  await ed.locator('[data-testid="message-body"]').fill('The winter range is in: have a look.');
+  await ed.locator('[data-testid="message-button"]').fill('See the range');
+  await ed.locator('[data-testid="message-url"]').fill('/demo/store#range');
+  await ed.locator('[data-testid="message-audience"]').selectOption('campaign');
+  await ed.locator('[data-testid="message-status"]').selectOption('live');
+  await ed.locator('[data-testid="save-message"]').click();
+  await ed.locator('[data-testid="message-saved"]').waitFor();
+  // Its own rules show it to nobody.
+  const before = shopper.waitForResponse((r) => r.url().endsWith('/widget/api/visit'));
+  await shopper.reload();
+  assert.deepEqual((await (await before).json()).messages, []);
+
+  // The campaign: Start (Store visitors, current members too) → In-app message → End.
+  await open(admin, server.base, '/app/flows');
+  await admin.locator('[data-testid="flow-name"]').fill('Welcome back');
+  await admin.locator('[data-testid="flow-kind"]').selectOption('campaign');
+  await admin.locator('[data-testid="flow-create"]').click();
+  await arrived(admin, /\/app\/flows\/\d+$/);
+  const path = new URL(admin.url()).pathname;
+  await node('start').waitFor();
+  await node('start').locator('.fc-title').click();
+  const entry = admin.locator('[data-testid="flow-step"][data-node="start"]');
+  await entry.locator('[data-testid="entry-segment"]').selectOption({ label: 'Store visitors' });
+  await entry.locator('[data-testid="entry-existing"]').check();
+  await admin.locator('[data-testid="palette-item"][data-type="send_in_app"]').click();
+  await node('send_in_app_1').waitFor();
+  const step = admin.locator('[data-testid="flow-step"][data-node="send_in_app_1"]');
+  await step.locator('[data-testid="step-message"]').selectOption({ label: 'Welcome back' });
+  await node('send_in_app_1').locator('.fc-summary', { hasText: '“Welcome back”' }).waitFor();
+  await drag(port('start', 'next'), node('send_in_app_1'));
+  await admin.waitForFunction(() =>
+    document.querySelector('[data-testid="flow-edge"][data-source="start"]')?.getAttribute('data-target') === 'send_in_app_1');
+  await drag(port('send_in_app_1', 'next'), node('end'));
+  await edge('send_in_app_1', 'next').waitFor();
+  await admin.locator('[data-testid="flow-problems"]').waitFor({ state: 'detached' });
+  await admin.locator('[data-testid="flow-publish"]').click();
+  await admin.locator('[data-testid="flow-notice"]', { hasText: 'Published as version 1' }).waitFor();
+  await funnel(path, 'send_in_app_1', /^1$/, 'campaign-waiting');
+
+  // The shopper's next page view shows it; the click is counted.
+  const visit = shopper.waitForResponse((r) => r.url().endsWith('/widget/api/visit'));
+  const seen = shopper.waitForResponse((r) => r.url().endsWith('/widget/api/targeted') && r.request().postData().includes('shown'));
+  await shopper.reload();
+  assert.deepEqual((await (await visit).json()).messages.map((m) => m.title), ['Good to see you again']);
+  const slide = shopper.locator('[data-switchboard-message][data-style="slide_in"]');
+  await slide.waitFor();
+  await seen;
+  await shopper.screenshot({ path: join(SHOTS, 'campaign-in-app-store.png') });
+  const clicked = shopper.waitForResponse((r) => r.url().endsWith('/widget/api/targeted') && r.request().postData().includes('clicked'));
+  await slide.locator('[data-switchboard-button]').click();
+  await clicked;
+  await funnel(path, 'send_in_app_1', /^1$/, 'campaign-clicked');
+  assert.equal((await admin.locator('[data-testid="campaign-step"][data-node="send_in_app_1"] [data-testid="campaign-seen"]').innerText()).trim(), '1');
+  await admin.screenshot({ path: join(SHOTS, 'campaign-in-app-funnel.png'), fullPage: true });
+  // Seen once: the next visit shows nothing.
+  const again = shopper.waitForResponse((r) => r.url().endsWith('/widget/api/visit'));
+  await shopper.reload();
+  assert.deepEqual((await (await again).json()).messages, []);
+
+  // Switched off, it stays published and enrols nobody new; switched on again.
+  await admin.locator('[data-testid="flow-switch"]', { hasText: 'Switch off' }).click();
+  await admin.locator('[data-testid="flow-notice"]', { hasText: 'nobody new enters' }).waitFor();
+  await admin.locator('[data-testid="flow-status"]', { hasText: 'Live: version 1 (switched off)' }).waitFor();
+  await open(admin, server.base, path);
+  await admin.locator('[data-testid="flow-status"]', { hasText: '(switched off)' }).waitFor();
+  await admin.locator('[data-testid="flow-switch"]', { hasText: 'Switch on' }).click();
+  await admin.locator('[data-testid="flow-notice"]', { hasText: 'Switched on.' }).waitFor();
+  assert.equal((await admin.locator('[data-testid="flow-status"]').innerText()).trim(), 'Live: version 1');
+});

@@ -892,7 +892,7 @@ async fn in_app_stats(ws: &mut Ws, flow: i32) -> Value {
     s
 }
 
-/// A campaign's "Send in-app message" step: the message (audience "only
+/// A campaign's "In-app message" step: the message (audience "only
 /// customers a campaign sends it to") shows nobody by its own rules; the
 /// campaign's customers see it on their next visit to one of its pages, once;
 /// seeing it counts as opened (the campaign's condition reads it) and the

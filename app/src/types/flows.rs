@@ -422,7 +422,7 @@ impl NodeKind {
             Self::TicketAction { .. } => "Ticket action",
             Self::WaitFor { .. } => "Wait for",
             Self::SendEmail { .. } => "Send email",
-            Self::SendInApp { .. } => "Send in-app message",
+            Self::SendInApp { .. } => "In-app message",
             Self::End => "End",
         }
     }

@@ -12,7 +12,7 @@ use crate::error::AppError;
 use crate::serverfns::campaigns::get_campaign_stats;
 use crate::serverfns::flows::{
     get_flow, get_flow_editor_options, get_flow_stats, list_flows, publish_flow, rollback_flow,
-    save_flow_draft, SaveFlowSettings,
+    save_flow_draft, save_flow_settings, SaveFlowSettings,
 };
 use crate::types::{CampaignStats, FlowDetail, FlowSettingsForm, FlowStats, FLOW_KINDS};
 use canvas::{Canvas, Editor};
@@ -154,10 +154,17 @@ fn Builder(detail: FlowDetail, options: crate::types::FlowEditorOptions) -> impl
                             .map(|s| {
                                 (
                                     s.node.clone(),
-                                    format!(
-                                        "{} sent · {} opened · {} clicked",
-                                        s.sent, s.opened, s.clicked
-                                    ),
+                                    if s.in_app {
+                                        format!(
+                                            "{} seen · {} clicked · {} waiting",
+                                            s.sent, s.clicked, s.queued
+                                        )
+                                    } else {
+                                        format!(
+                                            "{} sent · {} opened · {} clicked",
+                                            s.sent, s.opened, s.clicked
+                                        )
+                                    },
                                 )
                             })
                             .collect()
@@ -230,6 +237,37 @@ fn Builder(detail: FlowDetail, options: crate::types::FlowEditorOptions) -> impl
             }
         });
     };
+    // On or off: a switched-off flow starts nothing new (a campaign enrols
+    // nobody; runs in progress finish).
+    let switch = move || {
+        busy.set(true);
+        let form = info.with_untracked(|d| FlowSettingsForm {
+            id: Some(flow_id),
+            name: d.summary.name.clone(),
+            kind: d.summary.kind.clone(),
+            channels: d.summary.channels.clone(),
+            enabled: !d.summary.enabled,
+        });
+        leptos::task::spawn_local(async move {
+            busy.set(false);
+            match save_flow_settings(form).await {
+                Ok(s) => {
+                    let msg = match (s.enabled, s.kind.as_str()) {
+                        (true, _) => "Switched on.",
+                        (false, "campaign") => "Switched off: nobody new enters; customers already in it finish its steps.",
+                        (false, _) => "Switched off: it starts nothing new.",
+                    };
+                    info.update(|d| d.summary = s);
+                    error.set(None);
+                    notice.set(Some(msg.to_owned()));
+                }
+                Err(e) => {
+                    notice.set(None);
+                    error.set(Some(e));
+                }
+            }
+        });
+    };
     let load_stats = move || {
         leptos::task::spawn_local(async move {
             if campaign {
@@ -262,6 +300,14 @@ fn Builder(detail: FlowDetail, options: crate::types::FlowEditorOptions) -> impl
                 })}{move || if editor.dirty.get() { " · unsaved changes" } else { "" }}</p>
             </div>
             <div class="row gap">
+                {move || info.with(|d| d.summary.published_version.is_some().then(|| {
+                    let on = d.summary.enabled;
+                    view! {
+                        <button class="btn" data-testid="flow-switch" disabled=move || busy.get() on:click=move |_| switch()>
+                            {if on { "Switch off" } else { "Switch on" }}
+                        </button>
+                    }
+                }))}
                 <button class="btn" data-testid="flow-save" disabled=move || busy.get() on:click=move |_| save()>"Save draft"</button>
                 <button class="btn btn-primary" data-testid="flow-publish"
                     disabled=move || busy.get() || !problems.with(Vec::is_empty)

@@ -12,7 +12,7 @@
 //!   the same run). A Send email step writes its email row and job in that same
 //!   transaction ([`super::send::write`]), so a crash anywhere leaves either
 //!   the old state (stepped again) or the new one (with its email queued).
-//! - **In-app messages**: a Send in-app message step writes its send
+//! - **In-app messages**: an In-app message step writes its send
 //!   (`waiting`) in the same unit of work; the widget shows it on the
 //!   customer's next visit; one that waits [`crate::types::IN_APP_DAYS`]
 //!   lapses.

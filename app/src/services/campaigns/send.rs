@@ -86,7 +86,7 @@ pub async fn write(
     Ok(())
 }
 
-/// Writes a Send in-app message step's send for a run (once per run and
+/// Writes an In-app message step's send for a run (once per run and
 /// step): it waits for the customer's next visit, when the widget shows the
 /// message ([`crate::services::targeted::for_page`]). A message deleted since
 /// the campaign was published is written `failed`, saying so.
