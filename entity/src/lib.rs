@@ -51,7 +51,13 @@ pub mod notification;
 pub mod notification_delivery;
 pub mod notification_pref;
 pub mod notification_template;
+pub mod order;
+pub mod order_event;
+pub mod order_item;
 pub mod procedure;
+pub mod product;
+pub mod product_category;
+pub mod product_variant;
 pub mod rate_limit_hit;
 pub mod routing_queue;
 pub mod rule;
@@ -168,6 +174,14 @@ tenant!(
     targeted_message_view,
     tour,
     tour_event
+);
+tenant!(
+    product_category,
+    product,
+    product_variant,
+    order,
+    order_item,
+    order_event
 );
 
 impl GlobalEntity for user::Entity {}

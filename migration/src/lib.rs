@@ -24,6 +24,7 @@ mod m20261214_000018_campaigns;
 mod m20261215_000019_site_messages;
 mod m20261216_000020_tours;
 mod m20261217_000021_in_app_sends;
+mod m20261218_000022_commerce;
 pub mod schema;
 
 /// The ordered list of every migration Switchboard knows.
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261215_000019_site_messages::Migration),
             Box::new(m20261216_000020_tours::Migration),
             Box::new(m20261217_000021_in_app_sends::Migration),
+            Box::new(m20261218_000022_commerce::Migration),
         ]
     }
 }

@@ -63,6 +63,7 @@ pub async fn seed(state: &AppState) -> ServiceResult<()> {
     };
     team::invite(state, &actor, "new.hire@switchboard.test", "agent", &meta).await?;
     seed_inbox(state, &actor, &meta).await?;
+    crate::seed_store::seed_store(state, scope).await?;
     seed_knowledge_base(state, &actor).await?;
     // The AI agent answers chat, email and web-form messages out of the box with
     // the built-in engine (no API key needed).

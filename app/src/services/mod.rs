@@ -11,6 +11,7 @@ pub mod behaviour;
 pub mod bus;
 pub mod campaigns;
 pub mod channels;
+pub mod commerce;
 pub mod config;
 pub mod context;
 pub mod dashboard;

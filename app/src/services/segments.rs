@@ -20,12 +20,13 @@ use super::uow::UnitOfWork;
 use super::{now, AppState, ServiceError, ServiceResult};
 use crate::permissions::Action;
 use crate::types::{
-    Channel, Cond, CondOp, FieldType, FlowGraph, IdentifierKind, RuleField, SegmentForm,
-    SegmentMember, SegmentPreview, SegmentView, SegmentsPage, Status,
+    Channel, Cond, CondOp, FieldType, FlowGraph, IdentifierKind, OrderStatus, RuleField,
+    SegmentForm, SegmentMember, SegmentPreview, SegmentView, SegmentsPage, Status,
 };
 use chrono::{DateTime, Duration, Utc};
 use entity::{
-    conversation, conversation_tag, customer, customer_identifier, segment, tag, visitor_event,
+    conversation, conversation_tag, customer, customer_identifier, order, segment, tag,
+    visitor_event,
 };
 use sea_orm::sea_query::{Expr, Func, LikeExpr, Query, SelectStatement, SimpleExpr};
 use sea_orm::{
@@ -121,6 +122,33 @@ pub fn fields(tags: &[String], events: &[String]) -> Vec<RuleField> {
             "Events the site has sent about them",
             FieldType::List,
             events.iter().map(|e| (e.clone(), e.clone())).collect(),
+        ),
+        f(
+            "orders.count",
+            "Orders, all time (not cancelled)",
+            FieldType::Number,
+            vec![],
+        ),
+        f(
+            "orders.spent",
+            "Spent, all time (after refunds; 49.90 is 49.90 in the store's currency)",
+            FieldType::Number,
+            vec![],
+        ),
+        f(
+            "orders.days_since_last",
+            "Days since their last order",
+            FieldType::Number,
+            vec![],
+        ),
+        f(
+            "orders.statuses",
+            "Has an order that is",
+            FieldType::List,
+            OrderStatus::ALL
+                .iter()
+                .map(|s| (s.as_str().to_owned(), s.label().to_owned()))
+                .collect(),
         ),
     ]
 }
@@ -264,6 +292,19 @@ fn number(e: SimpleExpr, op: CondOp, n: f64) -> Condition {
         CondOp::Below => Condition::all().add(Expr::expr(e).lt(n)),
         _ => never(),
     }
+}
+
+/// A column of `orders`.
+fn ord(c: order::Column) -> Expr {
+    Expr::col((order::Entity, c))
+}
+
+/// The customer's orders.
+fn orders() -> SelectStatement {
+    Query::select()
+        .from(order::Entity)
+        .and_where(ord(order::Column::CustomerId).equals((customer::Entity, customer::Column::Id)))
+        .to_owned()
 }
 
 /// The customer's tickets (merged-away ones left out).
@@ -433,6 +474,51 @@ fn test_sql(field: &str, op: CondOp, value: &str, t: DateTime<Utc>) -> Condition
                     Expr::expr(Func::lower(Expr::col((tag::Entity, tag::Column::Name))))
                         .eq(v.as_str()),
                 );
+            }
+            exists(q, matches!(op, CondOp::Includes | CondOp::IsSet))
+        }
+        "orders.count" => number(
+            scalar(
+                orders()
+                    .expr(ord(order::Column::Id).count())
+                    .and_where(ord(order::Column::Status).ne(OrderStatus::Cancelled.as_str()))
+                    .to_owned(),
+            ),
+            op,
+            n,
+        ),
+        // In minor units, none spent as 0.
+        "orders.spent" => number(
+            Func::coalesce([
+                scalar(
+                    orders()
+                        .expr(
+                            Expr::expr(
+                                ord(order::Column::TotalMinor)
+                                    .sub(ord(order::Column::RefundedMinor)),
+                            )
+                            .sum(),
+                        )
+                        .and_where(ord(order::Column::Status).ne(OrderStatus::Cancelled.as_str()))
+                        .to_owned(),
+                ),
+                Expr::val(0).into(),
+            ])
+            .into(),
+            op,
+            (n * 100.0).round(),
+        ),
+        // No order: no date, so no comparison holds.
+        "orders.days_since_last" => days_since(
+            scalar(orders().expr(ord(order::Column::PlacedAt).max()).to_owned()),
+            op,
+            n,
+            t,
+        ),
+        "orders.statuses" => {
+            let mut q = orders().expr(Expr::val(1)).to_owned();
+            if op.takes_value() {
+                q.and_where(ord(order::Column::Status).eq(v.as_str()));
             }
             exists(q, matches!(op, CondOp::Includes | CondOp::IsSet))
         }

@@ -139,6 +139,104 @@ impl fmt::Display for OrderStatus {
     }
 }
 
+/// Shipping on an order of `subtotal_minor`: free from
+/// [`FREE_SHIPPING_FROM`], else [`SHIPPING_FEE`].
+pub fn shipping_for(subtotal_minor: i64) -> i64 {
+    if subtotal_minor >= FREE_SHIPPING_FROM {
+        0
+    } else {
+        SHIPPING_FEE
+    }
+}
+
+/// Orders from this subtotal (minor units) ship free.
+pub const FREE_SHIPPING_FROM: i64 = 5_000;
+/// Shipping below it (minor units).
+pub const SHIPPING_FEE: i64 = 495;
+
+/// Where an order goes.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Address {
+    /// Who receives it.
+    pub name: String,
+    /// Street and number (and more lines).
+    pub line1: String,
+    /// More.
+    #[serde(default)]
+    pub line2: String,
+    /// Postcode.
+    pub postcode: String,
+    /// City.
+    pub city: String,
+    /// ISO 3166 alpha-2 (`DE`).
+    pub country: String,
+}
+
+impl Address {
+    /// What is missing, naming the field.
+    pub fn problem(&self) -> Option<(&'static str, &'static str)> {
+        let blank = |s: &str| s.trim().is_empty();
+        if blank(&self.name) {
+            return Some(("name", "Say who receives the order."));
+        }
+        if blank(&self.line1) {
+            return Some(("line1", "Give the street and number."));
+        }
+        if blank(&self.postcode) {
+            return Some(("postcode", "Give the postcode."));
+        }
+        if blank(&self.city) {
+            return Some(("city", "Give the city."));
+        }
+        let c = self.country.trim();
+        if c.len() != 2 || !c.chars().all(|ch| ch.is_ascii_alphabetic()) {
+            return Some((
+                "country",
+                "Give the country as two letters, such as DE or US.",
+            ));
+        }
+        None
+    }
+
+    /// On one line (`Ann Example, 1 Main St, 10115 Berlin, DE`).
+    pub fn one_line(&self) -> String {
+        [
+            self.name.trim(),
+            self.line1.trim(),
+            self.line2.trim(),
+            &format!("{} {}", self.postcode.trim(), self.city.trim()),
+            self.country.trim(),
+        ]
+        .into_iter()
+        .filter(|p| !p.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join(", ")
+    }
+}
+
+/// An order as lists show it (the customer sidebar, segments' previews).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderSummary {
+    /// Id.
+    pub id: i32,
+    /// What the customer quotes (`1042`).
+    pub number: String,
+    /// Status.
+    pub status: OrderStatus,
+    /// Total in minor units.
+    pub total_minor: i64,
+    /// Refunded so far.
+    pub refunded_minor: i64,
+    /// Currency (`eur`).
+    pub currency: String,
+    /// Items (quantities added up).
+    pub items: i64,
+    /// The carrier's tracking number, once shipped.
+    pub tracking_number: Option<String>,
+    /// When it was placed (RFC 3339).
+    pub placed_at: String,
+}
+
 /// An amount in minor units (cents) with its currency, as people read it
 /// (`$12.50`, `€12.50`, `12.50 SEK`).
 pub fn money(minor: i64, currency: &str) -> String {
@@ -204,5 +302,27 @@ mod tests {
         assert_eq!(money(5, "EUR"), "€0.05");
         assert_eq!(money(-199, "gbp"), "-£1.99");
         assert_eq!(money(100_000, "sek"), "1000.00 SEK");
+        assert_eq!(shipping_for(4_999), SHIPPING_FEE);
+        assert_eq!(shipping_for(5_000), 0);
+    }
+
+    #[test]
+    fn addresses_name_what_is_missing() {
+        let a = Address {
+            name: "Ann Example".into(),
+            line1: "Hauptstr. 1".into(),
+            line2: String::new(),
+            postcode: "10115".into(),
+            city: "Berlin".into(),
+            country: "DE".into(),
+        };
+        assert_eq!(a.problem(), None);
+        assert_eq!(a.one_line(), "Ann Example, Hauptstr. 1, 10115 Berlin, DE");
+        let mut b = a.clone();
+        b.country = "Germany".into();
+        assert_eq!(b.problem().map(|p| p.0), Some("country"));
+        b = a;
+        b.postcode = " ".into();
+        assert_eq!(b.problem().map(|p| p.0), Some("postcode"));
     }
 }

@@ -34,6 +34,7 @@ fn facts() -> BTreeMap<String, String> {
         ("message.text", "Where is my order?"),
         ("campaign.opened", "yes"),
         ("campaign.clicked", "no"),
+        ("campaign.ordered", "no"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))

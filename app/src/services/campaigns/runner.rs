@@ -25,14 +25,15 @@ use crate::services::tenancy::{Scoped, System};
 use crate::services::uow::UnitOfWork;
 use crate::services::{now, segments, AppState, ServiceError, ServiceResult};
 use crate::types::{
-    advance, begin, FlowGraph, RunEffect, RunInput, RunState, RunStatus, CONVERSION_DAYS,
+    advance, begin, FlowGraph, OrderStatus, RunEffect, RunInput, RunState, RunStatus,
+    CONVERSION_DAYS,
 };
 use chrono::Duration;
-use entity::{campaign_run, campaign_send, customer, flow};
+use entity::{campaign_run, campaign_send, customer, flow, order};
 use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
-    Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Set,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -421,6 +422,15 @@ async fn facts(
         "campaign.clicked".into(),
         yes(sends.iter().any(|s| s.clicked_at.is_some())),
     );
+    // An order placed since the customer entered (not cancelled).
+    let ordered = scope
+        .find::<order::Entity>()
+        .filter(order::Column::CustomerId.eq(c.id))
+        .filter(order::Column::PlacedAt.gte(run.started_at))
+        .filter(order::Column::Status.ne(OrderStatus::Cancelled.as_str()))
+        .count(db)
+        .await?;
+    out.insert("campaign.ordered".into(), yes(ordered > 0));
     Ok(out)
 }
 
