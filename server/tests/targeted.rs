@@ -843,7 +843,8 @@ async fn tours_are_checked_and_kept_apart(b: Backend) {
 }
 
 /// Start (everyone) → show "Welcome tips" → wait an hour → seen? → End
-/// `seen_end` or `unseen`.
+/// `seen_end`, else visited the checkout since entering? → `visited_end` or
+/// `unseen`.
 fn welcome(segment: i32, message_id: i32) -> FlowGraph {
     FlowGraph {
         schema: app::types::FLOW_SCHEMA,
@@ -869,6 +870,17 @@ fn welcome(segment: i32, message_id: i32) -> FlowGraph {
                 },
             ),
             n("seen_end", NodeKind::End),
+            n(
+                "visited",
+                NodeKind::Condition {
+                    branches: vec![FlowBranch {
+                        subject: "campaign.visited".into(),
+                        op: FlowOp::Contains,
+                        value: "/checkout".into(),
+                    }],
+                },
+            ),
+            n("visited_end", NodeKind::End),
             n("unseen", NodeKind::End),
         ],
         edges: vec![
@@ -876,7 +888,9 @@ fn welcome(segment: i32, message_id: i32) -> FlowGraph {
             e("tips", "next", "wait"),
             e("wait", "next", "seen"),
             e("seen", "branch:0", "seen_end"),
-            e("seen", "else", "unseen"),
+            e("seen", "else", "visited"),
+            e("visited", "branch:0", "visited_end"),
+            e("visited", "else", "unseen"),
         ],
     }
 }
@@ -1062,6 +1076,11 @@ async fn campaigns_send_in_app_messages(b: Backend) {
         ann.ids(&app, "https://shop.test/pricing").await,
         Vec::<i64>::new()
     );
+    // Cy only looks at the checkout (not one of the message's pages).
+    assert_eq!(
+        cy.ids(&app, "https://shop.test/checkout?step=2").await,
+        Vec::<i64>::new()
+    );
 
     // An hour on, the condition reads who saw it.
     ws.scope
@@ -1084,7 +1103,7 @@ async fn campaigns_send_in_app_messages(b: Backend) {
         .into_iter()
         .map(|r| format!("{}:{}", r.status, r.node))
         .collect();
-    assert_eq!(ends, set(&["done:seen_end", "done:unseen"]));
+    assert_eq!(ends, set(&["done:seen_end", "done:visited_end"]));
 
     // Cy never came: after 30 days the send lapses and no longer shows.
     ws.scope

@@ -6,7 +6,8 @@
 
 use super::channels::widget::{origin_allowed, Visitor};
 use super::{now, AppState, ServiceError, ServiceResult};
-use entity::visitor_event;
+use crate::types::IdentifierKind;
+use entity::{customer_identifier, visitor_event};
 use sea_orm::ColumnTrait;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use std::time::Duration;
@@ -188,6 +189,44 @@ async fn insert(
 ///
 /// # Errors
 /// Database errors.
+/// The paths of the pages a customer's visitors (their chat identifiers) saw
+/// since `since`, each once, at most 500.
+///
+/// # Errors
+/// Database errors.
+pub async fn pages_since(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+    customer_id: i32,
+    since: chrono::DateTime<chrono::Utc>,
+) -> ServiceResult<Vec<String>> {
+    let visitors: Vec<String> = scope
+        .find::<customer_identifier::Entity>()
+        .filter(customer_identifier::Column::CustomerId.eq(customer_id))
+        .filter(customer_identifier::Column::Kind.eq(IdentifierKind::Chat.as_str()))
+        .select_only()
+        .column(customer_identifier::Column::Value)
+        .into_tuple()
+        .all(db)
+        .await?;
+    if visitors.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(scope
+        .find::<visitor_event::Entity>()
+        .filter(visitor_event::Column::VisitorId.is_in(visitors))
+        .filter(visitor_event::Column::Kind.eq("page"))
+        .filter(visitor_event::Column::CreatedAt.gte(since))
+        .select_only()
+        .column(visitor_event::Column::Name)
+        .distinct()
+        .order_by_asc(visitor_event::Column::Name)
+        .limit(500)
+        .into_tuple::<String>()
+        .all(db)
+        .await?)
+}
+
 pub async fn event_names(db: &impl ConnectionTrait, scope: Scoped) -> ServiceResult<Vec<String>> {
     Ok(scope
         .find::<visitor_event::Entity>()

@@ -35,6 +35,7 @@ fn facts() -> BTreeMap<String, String> {
         ("campaign.opened", "yes"),
         ("campaign.clicked", "no"),
         ("campaign.ordered", "no"),
+        ("campaign.visited", "/pricing"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))

@@ -407,7 +407,7 @@ fn action_form(
 
 fn subjects_help() -> String {
     format!(
-        "Subjects: campaign.opened and campaign.clicked (campaigns: yes or no, any email or in-app message of this run so far, an in-app message opens when it is seen; put a Wait before), campaign.ordered (yes: an order placed since they entered), answer.<variable>, customer.name, customer.email, customer.tickets, ticket.status, ticket.priority, ticket.tags, ticket.channel, ticket.assignee (empty: nobody), field.<key>, message.text, time.hour, time.weekday, time.business_hours (open/closed). Ops: {}.",
+        "Subjects: campaign.opened and campaign.clicked (campaigns: yes or no, any email or in-app message of this run so far, an in-app message opens when it is seen; put a Wait before), campaign.ordered (yes: an order placed since they entered), campaign.visited (the pages they saw on your site since they entered: contains /pricing), answer.<variable>, customer.name, customer.email, customer.tickets, ticket.status, ticket.priority, ticket.tags, ticket.channel, ticket.assignee (empty: nobody), field.<key>, message.text, time.hour, time.weekday, time.business_hours (open/closed). Ops: {}.",
         OPS.iter().map(|(_, l)| *l).collect::<Vec<_>>().join(", ")
     )
 }

@@ -431,6 +431,13 @@ async fn facts(
         .count(db)
         .await?;
     out.insert("campaign.ordered".into(), yes(ordered > 0));
+    // The pages they saw since they entered, one per line.
+    out.insert(
+        "campaign.visited".into(),
+        crate::services::behaviour::pages_since(db, scope, c.id, run.started_at)
+            .await?
+            .join("\n"),
+    );
     Ok(out)
 }
 
