@@ -15,6 +15,8 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// Last conversation number handed out (`TKT-…`).
     pub ticket_seq: i32,
+    /// The last order number handed out (the first order is 1001).
+    pub order_seq: i32,
     /// Public URL name (support form, status page).
     pub slug: Option<String>,
 }

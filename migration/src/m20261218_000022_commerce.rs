@@ -13,6 +13,19 @@ pub struct Migration;
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         use C::*;
+        // Order numbers, handed out like ticket numbers (`ticket_seq`).
+        m.alter_table(
+            Table::alter()
+                .table(a("workspaces"))
+                .add_column(
+                    ColumnDef::new(a("order_seq"))
+                        .integer()
+                        .not_null()
+                        .default(1000),
+                )
+                .to_owned(),
+        )
+        .await?;
         m.create_table(table(
             "product_categories",
             &[
@@ -193,6 +206,13 @@ impl MigrationTrait for Migration {
         ] {
             m.drop_table(Table::drop().table(a(t)).to_owned()).await?;
         }
+        m.alter_table(
+            Table::alter()
+                .table(a("workspaces"))
+                .drop_column(a("order_seq"))
+                .to_owned(),
+        )
+        .await?;
         Ok(())
     }
 }

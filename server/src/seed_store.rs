@@ -131,9 +131,15 @@ pub async fn seed_store(state: &AppState, scope: Scoped) -> ServiceResult<()> {
             for colour in *colours {
                 let options = serde_json::json!({ "size": size, "colour": colour });
                 // Some variants sold out, so stock rules show.
-                let stock =
+                let spread =
                     i32::try_from((n * 7 + usize::try_from(position).unwrap_or(0) * 5) % 23)
                         .unwrap_or_default();
+                // Never the first (the demo orders below buy it).
+                let stock = match (position, spread) {
+                    (0, s) => s + 5,
+                    (_, s) if s < 3 => 0,
+                    (_, s) => s,
+                };
                 let v = product_variant::ActiveModel {
                     workspace_id: Set(scope.workspace_id()),
                     product_id: Set(p.id),
@@ -146,7 +152,7 @@ pub async fn seed_store(state: &AppState, scope: Scoped) -> ServiceResult<()> {
                     options: Set(options.to_string()),
                     price_minor: Set(*price),
                     currency: Set("eur".to_owned()),
-                    stock: Set(stock + 5),
+                    stock: Set(stock),
                     position: Set(position),
                     ..Default::default()
                 }

@@ -26,6 +26,7 @@ use app::types::{
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use chrono::{DateTime, Utc};
+use common::marketing::{campaign, everyone, time_passes};
 use common::smtp::SmtpSink;
 use common::{add_member, e, fns::path, n, workspace, Backend, TestApp, Ws};
 use entity::{campaign_run, campaign_send, customer, email, suppression};
@@ -112,48 +113,6 @@ fn spring(segment: i32) -> FlowGraph {
     }
 }
 
-async fn everyone(app: &TestApp, ws: &Ws) -> i32 {
-    app::services::segments::save(
-        &app.state,
-        &ws.actor,
-        &SegmentForm {
-            id: None,
-            name: "Everyone".into(),
-            description: String::new(),
-            conditions: Cond::default(),
-        },
-        &RequestMeta::default(),
-    )
-    .await
-    .unwrap()
-    .id
-}
-
-async fn campaign(app: &TestApp, ws: &Ws, name: &str, graph: &FlowGraph) -> i32 {
-    let meta = RequestMeta::default();
-    let f = app::services::flows::save_settings(
-        &app.state,
-        &ws.actor,
-        &FlowSettingsForm {
-            id: None,
-            name: name.into(),
-            kind: "campaign".into(),
-            channels: Vec::new(),
-            enabled: true,
-        },
-        &meta,
-    )
-    .await
-    .unwrap();
-    app::services::flows::save_draft(&app.state, &ws.actor, f.id, graph)
-        .await
-        .unwrap();
-    app::services::flows::publish(&app.state, &ws.actor, f.id, &meta)
-        .await
-        .unwrap();
-    f.id
-}
-
 async fn settings(ws: &mut Ws, s: &MarketingSettings) {
     let r = ws
         .owner
@@ -171,20 +130,6 @@ async fn send_of(app: &TestApp, ws: &Ws, email: &str, node: &str) -> campaign_se
         .await
         .unwrap()
         .unwrap_or_else(|| panic!("an email to {email} from step {node}"))
-}
-
-/// Every run's Wait is over (instead of waiting an hour).
-async fn time_passes(app: &TestApp, ws: &Ws) {
-    ws.scope
-        .update_many::<campaign_run::Entity>()
-        .col_expr(
-            campaign_run::Column::WakeAt,
-            Expr::value(Some(Utc::now() - chrono::Duration::minutes(1))),
-        )
-        .filter(campaign_run::Column::Status.eq("waiting_timer"))
-        .exec(&app.state.db)
-        .await
-        .unwrap();
 }
 
 /// A test app whose mail goes to a recording SMTP server on loopback.

@@ -16,11 +16,12 @@ use app::services::campaigns::runner;
 use app::services::channels::settings;
 use app::services::context::RequestMeta;
 use app::types::{
-    CampaignEntry, Channel, Cond, CondOp, FlowBranch, FlowGraph, FlowOp, FlowSettingsForm,
-    NodeKind, SegmentForm, TargetRules, TargetedMessageForm, TourForm, TourStep,
+    CampaignEntry, Channel, Cond, CondOp, FlowBranch, FlowGraph, FlowOp, NodeKind, SegmentForm,
+    TargetRules, TargetedMessageForm, TourForm, TourStep,
 };
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
+use common::marketing::{campaign, campaign_draft, everyone, set, test, time_passes, who};
 use common::{add_member, e, fns::path, n, workspace, Backend, Client, Res, TestApp, Ws};
 use entity::{campaign_run, campaign_send};
 use sea_orm::sea_query::Expr;
@@ -111,28 +112,6 @@ impl Visitor {
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     }
-}
-
-fn test(field: &str, op: CondOp, value: &str) -> Cond {
-    Cond::Test {
-        field: field.into(),
-        op,
-        value: value.into(),
-    }
-}
-
-async fn who(app: &TestApp, ws: &Ws, c: Cond) -> BTreeSet<String> {
-    app::services::segments::preview(&app.state, &ws.actor, &c)
-        .await
-        .unwrap()
-        .sample
-        .into_iter()
-        .map(|m| m.email.unwrap_or_default())
-        .collect()
-}
-
-fn set(v: &[&str]) -> BTreeSet<String> {
-    v.iter().map(|s| (*s).to_owned()).collect()
 }
 
 /// The field a 422 names (the widget API's and a server function's shapes).
@@ -943,88 +922,20 @@ async fn campaigns_send_in_app_messages(b: Backend) {
         Vec::<i64>::new()
     );
 
-    let everyone = app::services::segments::save(
-        &app.state,
-        &ws.actor,
-        &SegmentForm {
-            id: None,
-            name: "Everyone".into(),
-            description: String::new(),
-            conditions: Cond::default(),
-        },
-        &RequestMeta::default(),
-    )
-    .await
-    .unwrap()
-    .id;
+    let all = everyone(&app, &ws).await;
     let tips_i32 = i32::try_from(tips_id).unwrap();
     // Another workspace cannot publish a campaign that shows this message.
-    let meta = RequestMeta::default();
-    let theirs = app::services::flows::save_settings(
-        &app.state,
-        &other.actor,
-        &FlowSettingsForm {
-            id: None,
-            name: "Borrowed".into(),
-            kind: "campaign".into(),
-            channels: Vec::new(),
-            enabled: true,
-        },
-        &meta,
-    )
-    .await
-    .unwrap();
-    let their_all = app::services::segments::save(
-        &app.state,
-        &other.actor,
-        &SegmentForm {
-            id: None,
-            name: "All".into(),
-            description: String::new(),
-            conditions: Cond::default(),
-        },
-        &meta,
-    )
-    .await
-    .unwrap()
-    .id;
-    app::services::flows::save_draft(
-        &app.state,
-        &other.actor,
-        theirs.id,
-        &welcome(their_all, tips_i32),
-    )
-    .await
-    .unwrap();
-    let err = app::services::flows::publish(&app.state, &other.actor, theirs.id, &meta)
-        .await
-        .expect_err("another workspace's message");
+    let their_all = everyone(&app, &other).await;
+    let theirs = campaign_draft(&app, &other, "Borrowed", &welcome(their_all, tips_i32)).await;
+    let err =
+        app::services::flows::publish(&app.state, &other.actor, theirs, &RequestMeta::default())
+            .await
+            .expect_err("another workspace's message");
     assert!(
         err.to_string().contains("tips shows targeted message"),
         "{err}"
     );
-
-    let flow = app::services::flows::save_settings(
-        &app.state,
-        &ws.actor,
-        &FlowSettingsForm {
-            id: None,
-            name: "Welcome".into(),
-            kind: "campaign".into(),
-            channels: Vec::new(),
-            enabled: true,
-        },
-        &meta,
-    )
-    .await
-    .unwrap()
-    .id;
-    app::services::flows::save_draft(&app.state, &ws.actor, flow, &welcome(everyone, tips_i32))
-        .await
-        .unwrap();
-    app::services::flows::publish(&app.state, &ws.actor, flow, &meta)
-        .await
-        .unwrap();
+    let flow = campaign(&app, &ws, "Welcome", &welcome(all, tips_i32)).await;
     runner::tick(&app.state).await.unwrap();
     let s = in_app_stats(&mut ws, flow).await;
     assert_eq!(
@@ -1041,6 +952,16 @@ async fn campaigns_send_in_app_messages(b: Backend) {
     assert_eq!(*id, tips_id);
     let send = m["send"].as_str().unwrap().to_owned();
     assert!(!send.is_empty(), "{m}");
+    // The send's token is no email's: its links do nothing.
+    let r = app
+        .client()
+        .send(
+            Request::post(format!("/c/{send}/u"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
     // Cy cannot count Ann's send.
     let r = cy
         .post(
@@ -1083,15 +1004,7 @@ async fn campaigns_send_in_app_messages(b: Backend) {
     );
 
     // An hour on, the condition reads who saw it.
-    ws.scope
-        .update_many::<campaign_run::Entity>()
-        .col_expr(
-            campaign_run::Column::WakeAt,
-            Expr::value(Some(chrono::Utc::now() - chrono::Duration::minutes(1))),
-        )
-        .exec(&app.state.db)
-        .await
-        .unwrap();
+    time_passes(&app, &ws).await;
     runner::tick(&app.state).await.unwrap();
     let ends: BTreeSet<String> = ws
         .scope
@@ -1131,7 +1044,7 @@ async fn campaigns_send_in_app_messages(b: Backend) {
     // The campaign shows it: it stays; so does the segment it enrols.
     let r = ws
         .owner
-        .call(path::<DeleteSegment>(), &[("id", &everyone.to_string())])
+        .call(path::<DeleteSegment>(), &[("id", &all.to_string())])
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
     assert!(r.body.contains("the flow “Welcome”"), "{}", r.body);

@@ -15,15 +15,13 @@
 //! Not yet (issue 13): the storefront, Stripe Checkout and webhooks,
 //! shipping carriers, the admin pages, refunds by amount and the order tools.
 
-use super::tenancy::Scoped;
+use super::tenancy::{global, global_update, Scoped};
 use super::uow::UnitOfWork;
 use super::{now, AppState, ServiceError, ServiceResult};
 use crate::types::{shipping_for, Address, OrderStatus, OrderSummary};
-use entity::{customer, order, order_event, order_item, product, product_variant};
+use entity::{customer, order, order_event, order_item, product, product_variant, workspace};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder, Set};
 use std::collections::BTreeMap;
 
 /// Most lines in one order.
@@ -245,8 +243,7 @@ pub async fn place(
     }
     let shipping = shipping_for(subtotal);
     let t = now();
-    let count = scope.find::<order::Entity>().count(&*uow).await?;
-    let number = (1001 + count).to_string();
+    let number = next_number(&*uow, scope).await?.to_string();
     let o = order::ActiveModel {
         workspace_id: Set(scope.workspace_id()),
         number: Set(number),
@@ -301,6 +298,25 @@ pub async fn place(
     let items = wanted.values().map(|q| i64::from(*q)).sum();
     uow.commit().await?;
     Ok(summary(&o, items))
+}
+
+/// Hands out the workspace's next order number (in the caller's
+/// transaction: the row lock, or SQLite's write lock, serializes placements).
+async fn next_number(db: &impl ConnectionTrait, scope: Scoped) -> ServiceResult<i32> {
+    global_update::<workspace::Entity>()
+        .col_expr(
+            workspace::Column::OrderSeq,
+            Expr::col(workspace::Column::OrderSeq).add(1),
+        )
+        .filter(workspace::Column::Id.eq(scope.workspace_id()))
+        .exec(db)
+        .await?;
+    Ok(global::<workspace::Entity>()
+        .filter(workspace::Column::Id.eq(scope.workspace_id()))
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound("Workspace"))?
+        .order_seq)
 }
 
 async fn event(

@@ -510,7 +510,12 @@ fn test_sql(field: &str, op: CondOp, value: &str, t: DateTime<Utc>) -> Condition
         ),
         // No order: no date, so no comparison holds.
         "orders.days_since_last" => days_since(
-            scalar(orders().expr(ord(order::Column::PlacedAt).max()).to_owned()),
+            scalar(
+                orders()
+                    .expr(ord(order::Column::PlacedAt).max())
+                    .and_where(ord(order::Column::Status).ne(OrderStatus::Cancelled.as_str()))
+                    .to_owned(),
+            ),
             op,
             n,
             t,

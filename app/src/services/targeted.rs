@@ -478,7 +478,7 @@ fn shown(m: targeted_message::Model, delay: i32, color: &str, send: String) -> S
 }
 
 /// The in-app messages campaigns sent this visitor's customer that wait for
-/// a visit, whose message is not paused and whose page rule matches `url`,
+/// a visit, whose message is live and whose page rule matches `url`,
 /// oldest first, with the send's token. Their delay is the message's.
 async fn from_campaigns(
     db: &impl ConnectionTrait,
@@ -509,7 +509,7 @@ async fn from_campaigns(
         .scope
         .find::<targeted_message::Entity>()
         .filter(targeted_message::Column::Id.is_in(sends.iter().filter_map(|s| s.2)))
-        .filter(targeted_message::Column::Status.ne("paused"))
+        .filter(targeted_message::Column::Status.eq("live"))
         .all(db)
         .await?
         .into_iter()

@@ -11,6 +11,7 @@
 
 pub mod binary;
 pub mod imap;
+pub mod marketing;
 pub mod smtp;
 
 use app::services::bus::InProcessBus;

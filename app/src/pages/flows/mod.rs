@@ -249,8 +249,9 @@ fn Builder(detail: FlowDetail, options: crate::types::FlowEditorOptions) -> impl
             enabled: !d.summary.enabled,
         });
         leptos::task::spawn_local(async move {
+            let r = save_flow_settings(form).await;
             busy.set(false);
-            match save_flow_settings(form).await {
+            match r {
                 Ok(s) => {
                     let msg = match (s.enabled, s.kind.as_str()) {
                         (true, _) => "Switched on.",

@@ -269,6 +269,7 @@ pub async fn deliver(
         let recent = scope
             .find::<campaign_send::Entity>()
             .filter(campaign_send::Column::CustomerId.eq(s.customer_id))
+            .filter(campaign_send::Column::Channel.eq(channel::EMAIL))
             .filter(campaign_send::Column::Status.eq(send_status::SENT))
             .filter(campaign_send::Column::SentAt.gt(t - Duration::days(i64::from(cfg.cap_days))))
             .count(&*uow)
@@ -404,6 +405,7 @@ async fn rate_free_at(
 ) -> ServiceResult<Option<DateTime<Utc>>> {
     let nth: Option<DateTime<Utc>> = scope
         .find::<campaign_send::Entity>()
+        .filter(campaign_send::Column::Channel.eq(channel::EMAIL))
         .filter(campaign_send::Column::Status.eq(send_status::SENT))
         .filter(campaign_send::Column::SentAt.gt(t - Duration::minutes(1)))
         .order_by_desc(campaign_send::Column::SentAt)
@@ -542,7 +544,10 @@ async fn by_token(db: &impl ConnectionTrait, token: &str) -> ServiceResult<campa
     if token.is_empty() || token.len() > 64 {
         return Err(ServiceError::NotFound("Email"));
     }
+    // An in-app send's token is in the visitor's browser: it opens,
+    // unsubscribes and clicks nothing here.
     campaign_send_by_token(token)
+        .filter(campaign_send::Column::Channel.eq(channel::EMAIL))
         .one(db)
         .await?
         .ok_or(ServiceError::NotFound("Email"))

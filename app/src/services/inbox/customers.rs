@@ -510,6 +510,13 @@ pub async fn merge(
         .exec(&*uow)
         .await?
         .rows_affected;
+    // Their orders follow them (segments and campaigns read the kept one).
+    scope
+        .update_many::<entity::order::Entity>()
+        .col_expr(entity::order::Column::CustomerId, Expr::value(p.id))
+        .filter(entity::order::Column::CustomerId.eq(s.id))
+        .exec(&*uow)
+        .await?;
     let t = now();
     let (p_email, p_phone, p_company) = (p.email.clone(), p.phone.clone(), p.company.clone());
     let mut pm = p.into_active_model();
