@@ -151,7 +151,7 @@ pub fn SegmentsPage() -> impl IntoView {
         <Title text="Segments"/>
         <header class="page-head">
             <h1>"Segments"</h1>
-            <p class="muted">"Groups of customers by who they are and what they have asked you. Flows branch on them; campaigns, messages and tours will reach them. Counts are always current."</p>
+            <p class="muted">"Groups of customers by who they are, what they asked you, what they did on your site and what they ordered. Flows branch on them; campaigns, targeted messages and tours reach them. Counts are always current."</p>
         </header>
         <Transition fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
