@@ -15,11 +15,12 @@ use app::services::context::RequestMeta;
 use app::services::tenancy::Scoped;
 use app::services::ServiceError;
 use app::types::{
-    Address, CampaignEntry, Channel, CondOp, FlowBranch, FlowGraph, FlowOp, IdentifierKind,
-    NodeKind, OrderStatus,
+    Address, Channel, CondOp, FlowGraph, FlowOp, IdentifierKind, NodeKind, OrderStatus,
 };
 use chrono::Utc;
-use common::marketing::{campaign, everyone, set, test, time_passes, who};
+use common::marketing::{
+    campaign, campaign_graph, condition, everyone, set, test, time_passes, who,
+};
 use common::{e, n, workspace, Backend, TestApp, Ws};
 use entity::{campaign_run, customer, order, order_event, product, product_variant};
 use sea_orm::{ActiveModelTrait, ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
@@ -136,6 +137,16 @@ async fn place(
     commerce::place(&app.state, scope, who, &lines, &address(), &card(), "test").await
 }
 
+/// How many entries an order's timeline has.
+async fn timeline_len(app: &TestApp, scope: Scoped, order_id: i32) -> u64 {
+    scope
+        .find::<order_event::Entity>()
+        .filter(order_event::Column::OrderId.eq(order_id))
+        .count(&app.state.db)
+        .await
+        .unwrap()
+}
+
 /// The happy path to each status the service can reach.
 fn path_to(s: OrderStatus) -> Option<&'static [OrderStatus]> {
     use OrderStatus as S;
@@ -238,13 +249,7 @@ async fn orders_follow_the_state_machine(b: Backend) {
                     .await
                     .unwrap();
             }
-            let events = ws
-                .scope
-                .find::<order_event::Entity>()
-                .filter(order_event::Column::OrderId.eq(o.id))
-                .count(&app.state.db)
-                .await
-                .unwrap();
+            let events = timeline_len(&app, ws.scope, o.id).await;
             let r = commerce::move_to(&app.state, ws.scope, o.id, to, "a note", "test").await;
             let allowed = from.check_move(to).is_ok() && to != OrderStatus::PartiallyRefunded;
             match r {
@@ -276,14 +281,11 @@ async fn orders_follow_the_state_machine(b: Backend) {
                         .unwrap()
                         .unwrap();
                     assert_eq!(row.status, from.as_str());
-                    let after = ws
-                        .scope
-                        .find::<order_event::Entity>()
-                        .filter(order_event::Column::OrderId.eq(o.id))
-                        .count(&app.state.db)
-                        .await
-                        .unwrap();
-                    assert_eq!(after, events, "{from} → {to} wrote to the timeline");
+                    assert_eq!(
+                        timeline_len(&app, ws.scope, o.id).await,
+                        events,
+                        "{from} → {to} wrote to the timeline"
+                    );
                 }
             }
         }
@@ -344,38 +346,22 @@ async fn orders_follow_the_state_machine(b: Backend) {
 
 /// Start (everyone) → wait an hour → ordered? → End `bought` or `browsing`.
 fn nudge(segment: i32) -> FlowGraph {
-    FlowGraph {
-        schema: app::types::FLOW_SCHEMA,
-        trigger: None,
-        entry: Some(CampaignEntry {
-            segment_id: Some(segment),
-            existing: true,
-            goal_segment_id: None,
-            event: None,
-        }),
-        nodes: vec![
+    campaign_graph(
+        segment,
+        vec![
             n("start", NodeKind::Start),
             n("wait", NodeKind::Wait { minutes: 60 }),
-            n(
-                "ordered",
-                NodeKind::Condition {
-                    branches: vec![FlowBranch {
-                        subject: "campaign.ordered".into(),
-                        op: FlowOp::Is,
-                        value: "yes".into(),
-                    }],
-                },
-            ),
+            n("ordered", condition("campaign.ordered", FlowOp::Is, "yes")),
             n("bought", NodeKind::End),
             n("browsing", NodeKind::End),
         ],
-        edges: vec![
+        vec![
             e("start", "next", "wait"),
             e("wait", "next", "ordered"),
             e("ordered", "branch:0", "bought"),
             e("ordered", "else", "browsing"),
         ],
-    }
+    )
 }
 
 async fn segments_and_campaigns_read_orders(b: Backend) {

@@ -16,12 +16,14 @@ use app::services::campaigns::runner;
 use app::services::channels::settings;
 use app::services::context::RequestMeta;
 use app::types::{
-    CampaignEntry, Channel, Cond, CondOp, FlowBranch, FlowGraph, FlowOp, NodeKind, SegmentForm,
-    TargetRules, TargetedMessageForm, TourForm, TourStep,
+    Channel, Cond, CondOp, FlowGraph, FlowOp, NodeKind, SegmentForm, TargetRules,
+    TargetedMessageForm, TourForm, TourStep,
 };
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use common::marketing::{campaign, campaign_draft, everyone, set, test, time_passes, who};
+use common::marketing::{
+    campaign, campaign_draft, campaign_graph, condition, everyone, set, test, time_passes, who,
+};
 use common::{add_member, e, fns::path, n, workspace, Backend, Client, Res, TestApp, Ws};
 use entity::{campaign_run, campaign_send};
 use sea_orm::sea_query::Expr;
@@ -825,44 +827,22 @@ async fn tours_are_checked_and_kept_apart(b: Backend) {
 /// `seen_end`, else visited the checkout since entering? → `visited_end` or
 /// `unseen`.
 fn welcome(segment: i32, message_id: i32) -> FlowGraph {
-    FlowGraph {
-        schema: app::types::FLOW_SCHEMA,
-        trigger: None,
-        entry: Some(CampaignEntry {
-            segment_id: Some(segment),
-            existing: true,
-            goal_segment_id: None,
-            event: None,
-        }),
-        nodes: vec![
+    campaign_graph(
+        segment,
+        vec![
             n("start", NodeKind::Start),
             n("tips", NodeKind::SendInApp { message_id }),
             n("wait", NodeKind::Wait { minutes: 60 }),
-            n(
-                "seen",
-                NodeKind::Condition {
-                    branches: vec![FlowBranch {
-                        subject: "campaign.opened".into(),
-                        op: FlowOp::Is,
-                        value: "yes".into(),
-                    }],
-                },
-            ),
+            n("seen", condition("campaign.opened", FlowOp::Is, "yes")),
             n("seen_end", NodeKind::End),
             n(
                 "visited",
-                NodeKind::Condition {
-                    branches: vec![FlowBranch {
-                        subject: "campaign.visited".into(),
-                        op: FlowOp::Contains,
-                        value: "/checkout".into(),
-                    }],
-                },
+                condition("campaign.visited", FlowOp::Contains, "/checkout"),
             ),
             n("visited_end", NodeKind::End),
             n("unseen", NodeKind::End),
         ],
-        edges: vec![
+        vec![
             e("start", "next", "tips"),
             e("tips", "next", "wait"),
             e("wait", "next", "seen"),
@@ -871,7 +851,7 @@ fn welcome(segment: i32, message_id: i32) -> FlowGraph {
             e("visited", "branch:0", "visited_end"),
             e("visited", "else", "unseen"),
         ],
-    }
+    )
 }
 
 async fn in_app_stats(ws: &mut Ws, flow: i32) -> Value {

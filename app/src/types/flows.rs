@@ -611,6 +611,17 @@ impl FlowGraph {
         out
     }
 
+    /// Whether a Condition step tests `subject` (`campaign.ordered`): facts
+    /// that cost a query are gathered only for graphs that read them.
+    pub fn tests_subject(&self, subject: &str) -> bool {
+        self.nodes.iter().any(|n| match &n.kind {
+            NodeKind::Condition { branches } => {
+                branches.iter().any(|b| b.subject.trim() == subject)
+            }
+            _ => false,
+        })
+    }
+
     /// The targeted messages its in-app steps show: (the step, id).
     pub fn messages_used(&self) -> Vec<(String, i32)> {
         self.nodes

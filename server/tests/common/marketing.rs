@@ -97,3 +97,35 @@ pub async fn time_passes(app: &TestApp, ws: &Ws) {
         .await
         .unwrap();
 }
+
+/// A campaign graph whose customers enter from `segment` (its current
+/// members too).
+pub fn campaign_graph(
+    segment: i32,
+    nodes: Vec<app::types::FlowNode>,
+    edges: Vec<app::types::FlowEdge>,
+) -> FlowGraph {
+    FlowGraph {
+        schema: app::types::FLOW_SCHEMA,
+        trigger: None,
+        entry: Some(app::types::CampaignEntry {
+            segment_id: Some(segment),
+            existing: true,
+            goal_segment_id: None,
+            event: None,
+        }),
+        nodes,
+        edges,
+    }
+}
+
+/// A Condition step with one branch (`subject` `op` `value`) and `else`.
+pub fn condition(subject: &str, op: app::types::FlowOp, value: &str) -> app::types::NodeKind {
+    app::types::NodeKind::Condition {
+        branches: vec![app::types::FlowBranch {
+            subject: subject.into(),
+            op,
+            value: value.into(),
+        }],
+    }
+}

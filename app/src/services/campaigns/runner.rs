@@ -423,21 +423,25 @@ async fn facts(
         yes(sends.iter().any(|s| s.clicked_at.is_some())),
     );
     // An order placed since the customer entered (not cancelled).
-    let ordered = scope
-        .find::<order::Entity>()
-        .filter(order::Column::CustomerId.eq(c.id))
-        .filter(order::Column::PlacedAt.gte(run.started_at))
-        .filter(order::Column::Status.ne(OrderStatus::Cancelled.as_str()))
-        .count(db)
-        .await?;
-    out.insert("campaign.ordered".into(), yes(ordered > 0));
+    if graph.tests_subject("campaign.ordered") {
+        let ordered = scope
+            .find::<order::Entity>()
+            .filter(order::Column::CustomerId.eq(c.id))
+            .filter(order::Column::PlacedAt.gte(run.started_at))
+            .filter(order::Column::Status.ne(OrderStatus::Cancelled.as_str()))
+            .count(db)
+            .await?;
+        out.insert("campaign.ordered".into(), yes(ordered > 0));
+    }
     // The pages they saw since they entered, one per line.
-    out.insert(
-        "campaign.visited".into(),
-        crate::services::behaviour::pages_since(db, scope, c.id, run.started_at)
-            .await?
-            .join("\n"),
-    );
+    if graph.tests_subject("campaign.visited") {
+        out.insert(
+            "campaign.visited".into(),
+            crate::services::behaviour::pages_since(db, scope, c.id, run.started_at)
+                .await?
+                .join("\n"),
+        );
+    }
     Ok(out)
 }
 
