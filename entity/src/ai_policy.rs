@@ -22,6 +22,8 @@ pub struct Model {
     pub amount_over: i64,
     /// Matches actions on a conversation carrying this tag.
     pub segment_tag: Option<String>,
+    /// Only conversations whose customer is in this segment (none: anyone).
+    pub segment_id: Option<i32>,
     /// Matches actions on this channel.
     pub channel: Option<String>,
     pub enabled: bool,

@@ -68,6 +68,8 @@ pub mod segment;
 pub mod session;
 pub mod side_conversation;
 pub mod sla_policy;
+pub mod store_setting;
+pub mod stripe_event;
 pub mod suppression;
 pub mod tag;
 pub mod targeted_message;
@@ -181,7 +183,9 @@ tenant!(
     product_variant,
     order,
     order_item,
-    order_event
+    order_event,
+    store_setting,
+    stripe_event
 );
 
 impl GlobalEntity for user::Entity {}

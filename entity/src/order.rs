@@ -30,6 +30,10 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub payment: String,
     pub stripe_session: Option<String>,
+    /// The shopper's private key to their order page (random, in the link).
+    pub access_key: Option<String>,
+    /// Stripe's payment intent, once paid (refunds name it).
+    pub payment_intent: Option<String>,
     pub carrier: Option<String>,
     pub tracking_number: Option<String>,
     pub placed_at: DateTimeUtc,

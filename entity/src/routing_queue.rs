@@ -23,6 +23,8 @@ pub struct Model {
     pub tag: String,
     /// Tickets of this team, whose members form the pool (none: every agent).
     pub team_id: Option<i32>,
+    /// Tickets of this segment's customers (none: any customer).
+    pub segment_id: Option<i32>,
     /// Comma-separated skills every agent in the pool must have.
     pub skills: String,
     /// `round_robin`, `load_balanced`, `skill_match` or `priority_weighted`.

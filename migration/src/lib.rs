@@ -25,6 +25,9 @@ mod m20261215_000019_site_messages;
 mod m20261216_000020_tours;
 mod m20261217_000021_in_app_sends;
 mod m20261218_000022_commerce;
+mod m20261219_000023_segment_uses;
+mod m20261220_000024_store_listing;
+mod m20261221_000025_store_payments;
 pub mod schema;
 
 /// The ordered list of every migration Switchboard knows.
@@ -56,6 +59,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261216_000020_tours::Migration),
             Box::new(m20261217_000021_in_app_sends::Migration),
             Box::new(m20261218_000022_commerce::Migration),
+            Box::new(m20261219_000023_segment_uses::Migration),
+            Box::new(m20261220_000024_store_listing::Migration),
+            Box::new(m20261221_000025_store_payments::Migration),
         ]
     }
 }

@@ -16,5 +16,6 @@ pub mod runtime;
 pub mod seed;
 pub mod seed_store;
 pub mod session_store;
+pub mod storefront;
 pub mod telemetry;
 pub mod ws;

@@ -565,8 +565,10 @@ async fn seed_routing(state: &AppState, owner: &app::services::Actor) -> Service
             .await?;
         }
     }
+    let lists = routing::lists(state, owner).await?;
     let team = |name: &str| {
-        page.teams
+        lists
+            .teams
             .iter()
             .find(|(_, n)| n == name)
             .map(|(id, _)| *id)
@@ -879,6 +881,7 @@ async fn seed_actions(
         amount_over: amount.into(),
         segment_tag: String::new(),
         channel: String::new(),
+        segment_id: None,
         enabled: true,
     };
     for f in [

@@ -556,8 +556,200 @@ async fn flows_branch_on_segments(b: Backend) {
     app.finish().await;
 }
 
+/// A segment decides tickets too: a rule tests `customer.segments`, a routing
+/// queue takes only a segment's customers, an AI policy rule matches only them;
+/// each refuses another workspace's segment, and a segment in use by any of
+/// them cannot be deleted.
+#[allow(clippy::too_many_lines)]
+async fn segments_decide_rules_routing_and_policies(b: Backend) {
+    use app::services::actions::policy::{self, Facts};
+    use app::types::{
+        Effect, PolicyForm, QueueForm, Risk, RuleAction, RuleEvent, RuleForm, RuleKind,
+    };
+    let app = TestApp::new(b).await;
+    let mut ws = workspace(&app, "olga@acme.test", "Acme").await;
+    let other = workspace(&app, "bob@b.test", "Workspace B").await;
+    let meta = RequestMeta::default();
+    write(&app, &ws, Channel::Email, "ann@bigcorp.com", "First").await;
+    write(&app, &ws, Channel::Email, "ann@bigcorp.com", "Second").await;
+    let regulars = app::services::segments::save(
+        &app.state,
+        &ws.actor,
+        &SegmentForm {
+            id: None,
+            name: "Regulars".into(),
+            description: String::new(),
+            conditions: all(vec![test("tickets.count", CondOp::Above, "1")]),
+        },
+        &meta,
+    )
+    .await
+    .unwrap();
+    let theirs = app::services::segments::save(
+        &app.state,
+        &other.actor,
+        &SegmentForm {
+            id: None,
+            name: "Theirs".into(),
+            description: String::new(),
+            conditions: Cond::default(),
+        },
+        &meta,
+    )
+    .await
+    .unwrap();
+
+    // A rule: regulars' new tickets are tagged.
+    let rule = |segment: i32| RuleForm {
+        id: None,
+        name: "Tag regulars".into(),
+        description: String::new(),
+        kind: RuleKind::Trigger,
+        events: vec![RuleEvent::TicketCreated],
+        conditions: all(vec![test(
+            "customer.segments",
+            CondOp::Includes,
+            &segment.to_string(),
+        )]),
+        actions: vec![RuleAction::AddTags {
+            tags: vec!["regular".into()],
+        }],
+        enabled: true,
+    };
+    let err = app::services::automation::save(&app.state, &ws.actor, &rule(theirs.id), &meta)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("is not one of the values of Customer's segments"),
+        "{err}"
+    );
+    app::services::automation::save(&app.state, &ws.actor, &rule(regulars.id), &meta)
+        .await
+        .unwrap();
+
+    // A queue that takes only regulars' tickets.
+    let queue = |segment: i32| QueueForm {
+        name: "Regulars first".into(),
+        strategy: "round_robin".into(),
+        segment_id: Some(segment),
+        enabled: true,
+        ..QueueForm::default()
+    };
+    let err = app::services::routing::save_queue(&app.state, &ws.actor, &queue(theirs.id))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("That segment does not exist"),
+        "{err}"
+    );
+    let q = app::services::routing::save_queue(&app.state, &ws.actor, &queue(regulars.id))
+        .await
+        .unwrap();
+    assert_eq!(q.takes, "customers in “Regulars”");
+
+    // A policy rule: refunds for regulars run on their own (default: approval).
+    let pol = |segment: i32| PolicyForm {
+        name: "Regulars' refunds".into(),
+        effect: "allow".into(),
+        segment_id: Some(segment),
+        enabled: true,
+        ..PolicyForm::default()
+    };
+    let err = policy::save(&app.state, &ws.actor, 0, &pol(theirs.id), &meta)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("That segment does not exist"),
+        "{err}"
+    );
+    let page = policy::save(&app.state, &ws.actor, 0, &pol(regulars.id), &meta)
+        .await
+        .unwrap();
+    assert!(
+        page.rules[0].summary.contains("customer in “Regulars”"),
+        "{}",
+        page.rules[0].summary
+    );
+
+    // The regular's ticket: tagged, in the queue, assigned; refunds allowed.
+    let regular = write(&app, &ws, Channel::Chat, "ann@bigcorp.com", "Third").await;
+    let newcomer = write(&app, &ws, Channel::Chat, "new@small.io", "Hello").await;
+    let conv = |id: i32| {
+        let db = app.state.db.clone();
+        let scope = ws.scope;
+        async move {
+            app::services::inbox::conversations::find(&db, scope, id)
+                .await
+                .unwrap()
+        }
+    };
+    let tags = |id: i32| {
+        let db = app.state.db.clone();
+        let scope = ws.scope;
+        async move {
+            app::services::inbox::conversations::tag_names(&db, scope, id)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(tags(regular).await, vec!["regular".to_owned()]);
+    assert!(tags(newcomer).await.is_empty());
+    assert_eq!(conv(regular).await.queue_id, Some(q.id));
+    assert_eq!(
+        conv(newcomer).await.queue_id,
+        None,
+        "no queue takes a newcomer"
+    );
+    let facts = Facts {
+        tool: "tag_ticket",
+        risk: Risk::High,
+        amount: 0,
+        tags: &[],
+        channel: Some("chat"),
+        segments: &[],
+    };
+    for (id, effect) in [(regular, Effect::Allow), (newcomer, Effect::Approval)] {
+        let c = conv(id).await;
+        let d = policy::decide_now(&app.state.db, ws.scope, &facts, Some(c.customer_id))
+            .await
+            .unwrap();
+        assert_eq!(d.effect, effect, "{}", d.reason);
+    }
+    // The tester asks "what if the customer were in it".
+    let probe = |segment_id| app::types::PolicyProbe {
+        tool: "tag_ticket".into(),
+        segment_id,
+        ..Default::default()
+    };
+    let o = policy::test(&app.state, &ws.actor, &probe(Some(regulars.id)))
+        .await
+        .unwrap();
+    assert_eq!(o.effect, Effect::Allow);
+    let o = policy::test(&app.state, &ws.actor, &probe(None))
+        .await
+        .unwrap();
+    assert_eq!(o.effect, Effect::Approval);
+
+    // In use three times over: deleting it names them all.
+    let r = ws
+        .owner
+        .call(path::<DeleteSegment>(), &[("id", &regulars.id.to_string())])
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    for used in [
+        "the rule “Tag regulars”",
+        "the routing queue “Regulars first”",
+        "the AI policy rule “Regulars' refunds”",
+    ] {
+        assert!(r.body.contains(used), "{used}: {}", r.body);
+    }
+    app.finish().await;
+}
+
 backend_tests!(
     segments_select_customers_by_attributes_and_history,
+    segments_decide_rules_routing_and_policies,
     bad_segments_are_refused_and_workspaces_kept_apart,
     flows_branch_on_segments,
 );

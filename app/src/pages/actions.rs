@@ -378,6 +378,8 @@ pub fn PoliciesPage() -> impl IntoView {
                     Ok(p) => {
                         let tools = p.tools.clone();
                         let tools2 = p.tools.clone();
+                        let segments = p.segments.clone();
+                        let segments2 = p.segments.clone();
                         let current_default = p.default_effect;
                         view! {
                             <section class="card">
@@ -441,9 +443,14 @@ pub fn PoliciesPage() -> impl IntoView {
                                         <div class="field"><label for="p-amount">"Amount over"</label>
                                             <input id="p-amount" type="text" inputmode="decimal" placeholder="any" prop:value=move || form.with(|f| f.amount_over.clone()) on:input=set(|f, v| f.amount_over = v)/>
                                             {field_msg("amount_over")}</div>
-                                        <div class="field"><label for="p-tag">"Tagged (segment)"</label>
+                                        <div class="field"><label for="p-tag">"Ticket tagged"</label>
                                             <input id="p-tag" type="text" placeholder="vip" prop:value=move || form.with(|f| f.segment_tag.clone()) on:input=set(|f, v| f.segment_tag = v)/>
                                             {field_msg("segment_tag")}</div>
+                                        <div class="field"><label for="p-segment">"Customer in segment"</label>
+                                            <select id="p-segment" data-testid="policy-segment" prop:value=move || form.with(|f| f.segment_id.map(|s| s.to_string()).unwrap_or_default()) on:change=set(|f, v| f.segment_id = v.parse().ok())>
+                                                <option value="">"Any customer"</option>
+                                                {segments.iter().map(|(id, n)| view! { <option value=id.to_string()>{n.clone()}</option> }).collect_view()}
+                                            </select>{field_msg("segment_id")}</div>
                                         <div class="field"><label for="p-channel">"Channel"</label>
                                             <select id="p-channel" prop:value=move || form.with(|f| f.channel.clone()) on:change=set(|f, v| f.channel = v)>
                                                 <option value="">"Any"</option>
@@ -452,7 +459,7 @@ pub fn PoliciesPage() -> impl IntoView {
                                     </div>
                                     <div><button class="btn btn-primary" type="submit">"Add rule"</button></div>
                                 </form>
-                                <FormError error=err fields=&["name", "tool", "amount_over", "segment_tag"]/>
+                                <FormError error=err fields=&["name", "tool", "amount_over", "segment_tag", "segment_id"]/>
                             </section>
                             <section class="card">
                                 <h2>"What would happen?"</h2>
@@ -470,6 +477,11 @@ pub fn PoliciesPage() -> impl IntoView {
                                             <input id="q-amount" type="text" inputmode="decimal" on:input=setp(|p, v| p.amount = v)/></div>
                                         <div class="field"><label for="q-tags">"Ticket tags"</label>
                                             <input id="q-tags" type="text" placeholder="vip, billing" on:input=setp(|p, v| p.tags = v)/></div>
+                                        <div class="field"><label for="q-segment">"Customer in segment"</label>
+                                            <select id="q-segment" on:change=setp(|p, v| p.segment_id = v.parse().ok())>
+                                                <option value="">"None of them"</option>
+                                                {segments2.iter().map(|(id, n)| view! { <option value=id.to_string()>{n.clone()}</option> }).collect_view()}
+                                            </select></div>
                                         <div class="field"><label for="q-channel">"Channel"</label>
                                             <select id="q-channel" on:change=setp(|p, v| p.channel = v)>
                                                 <option value="">"Any"</option>

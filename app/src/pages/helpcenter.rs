@@ -41,20 +41,20 @@ pub fn esc(s: &str) -> String {
 
 /// Makes a JSON text safe inside `<script>`: no `<` can open `</script` or
 /// `<!--` (`<` only occurs inside JSON strings, where `\u003c` means the same).
-fn script_json(v: &Value) -> String {
+pub(crate) fn script_json(v: &Value) -> String {
     serde_json::to_string(v)
         .unwrap_or_else(|_| "{}".to_owned())
         .replace('<', "\\u003c")
 }
 
 /// Makes CSS safe inside `<style>`: `</` becomes `<\/` (the same in CSS).
-fn style_text(css: &str) -> String {
+pub(crate) fn style_text(css: &str) -> String {
     css.replace("</", "<\\/")
 }
 
 /// `#rrggbb` or the fallback: colours go into a `<style>`, where HTML escaping
 /// would not stop a `;}` from ending the rule.
-fn color_or<'a>(c: &'a str, fallback: &'a str) -> &'a str {
+pub(crate) fn color_or<'a>(c: &'a str, fallback: &'a str) -> &'a str {
     let b = c.as_bytes();
     if b.len() == 7 && b[0] == b'#' && b[1..].iter().all(u8::is_ascii_hexdigit) {
         c
@@ -65,7 +65,7 @@ fn color_or<'a>(c: &'a str, fallback: &'a str) -> &'a str {
 
 /// Text colour readable on a `#rrggbb` background: white or near-black,
 /// whichever contrasts more (WCAG relative luminance).
-fn on_color(bg: &str) -> &'static str {
+pub(crate) fn on_color(bg: &str) -> &'static str {
     let channel = |i: usize| {
         let v = bg
             .get(i..i + 2)
@@ -102,7 +102,7 @@ fn url_encode(s: &str) -> String {
 }
 
 /// `base` + `path`, unless `path` is already absolute.
-fn absolute(base: &str, path: &str) -> String {
+pub(crate) fn absolute(base: &str, path: &str) -> String {
     if path.starts_with("https://") || path.starts_with("http://") {
         path.to_owned()
     } else {
@@ -253,7 +253,7 @@ struct Head {
 }
 
 /// Renders a view to an HTML string inside a fresh reactive owner.
-fn render_body<F, V>(f: F) -> String
+pub(crate) fn render_body<F, V>(f: F) -> String
 where
     F: FnOnce() -> V,
     V: IntoView,
@@ -374,7 +374,7 @@ fn document(shell: Option<&HelpShell>, head: &Head, body: &str) -> String {
 }
 
 /// A `BreadcrumbList` from `(name, absolute URL)` items.
-fn breadcrumb_ld(items: &[(String, String)]) -> Value {
+pub(crate) fn breadcrumb_ld(items: &[(String, String)]) -> Value {
     let list: Vec<Value> = items
         .iter()
         .enumerate()

@@ -27,6 +27,8 @@ pub mod sending;
 pub mod settings;
 pub mod sla;
 #[cfg(feature = "ssr")]
+pub mod storefront;
+#[cfg(feature = "ssr")]
 pub mod subscription;
 pub mod support;
 pub mod targeted;

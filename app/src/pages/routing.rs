@@ -3,7 +3,9 @@
 //! the routing figures (what waits, time to assign, utilisation).
 
 use crate::components::{action_error, fmt_time, ErrorBox, FormError, Loading};
-use crate::serverfns::routing::{get_routing, DeleteQueue, MoveQueue, SaveAgentRouting, SaveQueue};
+use crate::serverfns::routing::{
+    get_routing, get_routing_lists, DeleteQueue, MoveQueue, SaveAgentRouting, SaveQueue,
+};
 use crate::types::{
     default_capacity, duration_text, AgentRoutingForm, AgentStatus, Channel, Priority, QueueForm,
     QueueView, RoutingAgentView, RoutingMetrics, RoutingPage, RoutingStrategy,
@@ -30,6 +32,14 @@ fn parse_list(s: &str) -> Vec<String> {
         .filter(|x| !x.is_empty())
         .map(str::to_owned)
         .collect()
+}
+
+/// The editor's choices, kept for the page's life.
+#[derive(Clone, Copy)]
+struct Lists {
+    teams: StoredValue<Vec<(i32, String)>>,
+    schedules: StoredValue<Vec<(i32, String)>>,
+    segments: StoredValue<Vec<(i32, String)>>,
 }
 
 fn blank_queue() -> QueueForm {
@@ -158,6 +168,7 @@ pub fn RoutingPage() -> impl IntoView {
         },
         |_| get_routing(),
     );
+    let lists = Resource::new(|| (), |()| get_routing_lists());
     let queue = RwSignal::new(blank_queue());
     let q_loaded = RwSignal::new(0_u64);
     let agent: RwSignal<Option<RoutingAgentView>> = RwSignal::new(None);
@@ -206,182 +217,212 @@ pub fn RoutingPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match page.await {
                     Err(e) => view! { <ErrorBox error=e/> }.into_any(),
-                    Ok(RoutingPage { queues, agents, metrics, teams, schedules }) => {
-                        let teams = StoredValue::new(teams);
-                        let schedules = StoredValue::new(schedules);
-                        view! {
-                            {metrics_view(&metrics)}
-                            <section class="card">
-                                <div class="row"><h2>"Queues"</h2><span class="spacer"></span>
-                                    <button class="btn btn-small" data-testid="new-queue" on:click=move |_| load_q(None)>"New queue"</button></div>
-                                <p class="small muted">"A ticket joins the first queue in this list that takes it; tickets the AI agent answers join when it hands them over."</p>
-                                {queues_table(queues.clone(), move |q| load_q(Some(q)), mv_q, del_q)}
-                            </section>
-                            <For each=move || [q_loaded.get()] key=|k| *k children=move |_| {
-                                let f = queue.get_untracked();
-                                let team_sel = f.team_id;
-                                let over_sel = f.overflow_team_id;
-                                let sched_sel = f.schedule_id;
-                                let strategy_sel = f.strategy.clone();
-                                view! {
-                                    <section class="card" data-testid="queue-editor">
-                                        <h2>{if f.id.is_some() { "Edit queue" } else { "New queue" }}</h2>
-                                        <div class="form">
-                                            <label for="q-name">"Name"</label>
-                                            <input id="q-name" type="text" data-testid="queue-name" value=f.name.clone() placeholder="VIP chats"
-                                                on:input=move |ev| queue.update_untracked(|f| f.name = event_target_value(&ev))/>
-                                            {msg(q_err, "name")}
-                                            <p class="small"><strong>"Channels (none ticked: any)"</strong></p>
-                                            <div class="row wrap">{Channel::ALL.iter().map(|c| {
-                                                let v = c.as_str().to_owned();
-                                                let on = f.channels.contains(&v);
-                                                view! {
-                                                    <label class="check"><input type="checkbox" checked=on data-channel=c.as_str()
-                                                        on:change=move |ev| {
-                                                            let on = event_target_checked(&ev);
-                                                            let v = v.clone();
-                                                            queue.update_untracked(|f| { f.channels.retain(|x| *x != v); if on { f.channels.push(v); } });
-                                                        }/>" " {c.label()}</label>
-                                                }
-                                            }).collect_view()}</div>
-                                            {msg(q_err, "channels")}
-                                            <p class="small"><strong>"Priorities (none ticked: any)"</strong></p>
-                                            <div class="row wrap">{Priority::ALL.iter().map(|p| {
-                                                let v = p.as_str().to_owned();
-                                                let on = f.priorities.contains(&v);
-                                                view! {
-                                                    <label class="check"><input type="checkbox" checked=on data-priority=p.as_str()
-                                                        on:change=move |ev| {
-                                                            let on = event_target_checked(&ev);
-                                                            let v = v.clone();
-                                                            queue.update_untracked(|f| { f.priorities.retain(|x| *x != v); if on { f.priorities.push(v); } });
-                                                        }/>" " {p.label()}</label>
-                                                }
-                                            }).collect_view()}</div>
-                                            {msg(q_err, "priorities")}
-                                            <label for="q-tag">"Only tickets tagged (empty: any)"</label>
-                                            <input id="q-tag" type="text" data-testid="queue-tag" value=f.tag.clone() placeholder="vip"
-                                                on:input=move |ev| queue.update_untracked(|f| f.tag = event_target_value(&ev))/>
-                                            {msg(q_err, "tag")}
-                                            <label for="q-team">"Team (its tickets; its members get them)"</label>
-                                            <select id="q-team" data-testid="queue-team" on:change=move |ev| {
-                                                let v = event_target_value(&ev).parse().ok();
-                                                queue.update_untracked(|f| f.team_id = v);
-                                            }>
-                                                <option value="" selected=team_sel.is_none()>"Any ticket · every agent"</option>
-                                                {teams.get_value().into_iter().map(|(id, name)| view! {
-                                                    <option value=id.to_string() selected=team_sel == Some(id)>{name}</option>
-                                                }).collect_view()}
-                                            </select>
-                                            {msg(q_err, "team_id")}
-                                            <label for="q-skills">"Skills every agent must have (comma-separated, e.g. language:fr, tier:vip)"</label>
-                                            <input id="q-skills" type="text" data-testid="queue-skills" value=list_text(&f.skills)
-                                                on:input=move |ev| queue.update_untracked(|f| f.skills = parse_list(&event_target_value(&ev)))/>
-                                            {msg(q_err, "skills")}
-                                            <label for="q-strategy">"Strategy"</label>
-                                            <select id="q-strategy" data-testid="queue-strategy" on:change=move |ev| {
-                                                let v = event_target_value(&ev);
-                                                queue.update_untracked(|f| f.strategy = v);
-                                            }>
-                                                {RoutingStrategy::ALL.iter().map(|s| view! {
-                                                    <option value=s.as_str() selected=strategy_sel == s.as_str()>{s.label()}</option>
-                                                }).collect_view()}
-                                            </select>
-                                            <p class="small muted">"Round robin: in turn. Load balanced: most free capacity on the ticket's channel. Skill match: the most of the ticket's tags among the agent's skills (product:tents fits a ticket tagged tents). Priority weighted: load where urgent tickets count 4 and high 2, and the most urgent waiting ticket goes first."</p>
-                                            {msg(q_err, "strategy")}
-                                            <label for="q-sched">"Assign"</label>
-                                            <select id="q-sched" data-testid="queue-schedule" on:change=move |ev| {
-                                                let v = event_target_value(&ev).parse().ok();
-                                                queue.update_untracked(|f| f.schedule_id = v);
-                                            }>
-                                                <option value="" selected=sched_sel.is_none()>"Any time"</option>
-                                                {schedules.get_value().into_iter().map(|(id, name)| view! {
-                                                    <option value=id.to_string() selected=sched_sel == Some(id)>{format!("During {name} business hours")}</option>
-                                                }).collect_view()}
-                                            </select>
-                                            {msg(q_err, "schedule_id")}
-                                            <label for="q-over">"Overflow: widen the pool after a ticket waited (minutes; empty: never)"</label>
-                                            <input id="q-over" type="number" min="1" data-testid="queue-overflow" value=f.overflow_after_mins.map(|m| m.to_string()).unwrap_or_default()
-                                                on:input=move |ev| queue.update_untracked(|f| f.overflow_after_mins = event_target_value(&ev).trim().parse().ok())/>
-                                            {msg(q_err, "overflow_after_mins")}
-                                            <label for="q-over-team">"…to"</label>
-                                            <select id="q-over-team" data-testid="queue-overflow-team" on:change=move |ev| {
-                                                let v = event_target_value(&ev).parse().ok();
-                                                queue.update_untracked(|f| f.overflow_team_id = v);
-                                            }>
-                                                <option value="" selected=over_sel.is_none()>"Every agent (skills no longer required)"</option>
-                                                {teams.get_value().into_iter().map(|(id, name)| view! {
-                                                    <option value=id.to_string() selected=over_sel == Some(id)>{format!("Team {name}")}</option>
-                                                }).collect_view()}
-                                            </select>
-                                            {msg(q_err, "overflow_team_id")}
-                                            <label class="check"><input type="checkbox" checked=f.enabled
-                                                on:change=move |ev| queue.update_untracked(|f| f.enabled = event_target_checked(&ev))/>" On"</label>
-                                        </div>
-                                        <FormError error=q_err fields=&["name", "channels", "priorities", "tag", "team_id", "skills", "strategy", "schedule_id", "overflow_after_mins", "overflow_team_id"]/>
-                                        <div class="row">
-                                            <button class="btn btn-primary" data-testid="save-queue"
-                                                on:click=move |_| { save_q.dispatch(SaveQueue { form: queue.get_untracked() }); }>"Save queue"</button>
-                                            {move || save_q.value().get().and_then(Result::ok).map(|v| view! {
-                                                <span class="small muted" data-testid="queue-saved">{format!("Saved “{}”: {} → {}.", v.form.name, v.takes, v.pool)}</span>
-                                            })}
-                                        </div>
-                                    </section>
-                                }
-                            }/>
-                            <section class="card">
-                                <h2>"Agents"</h2>
-                                <p class="small muted">"Skills decide which queues' tickets an agent can get; capacity is how many open tickets they hold at once on each channel (new and open count; pending and on hold do not)."</p>
-                                {agents_table(agents.clone(), load_a)}
-                            </section>
-                            <For each=move || [a_loaded.get()] key=|k| *k children=move |_| {
-                                agent.get_untracked().map(|a| {
-                                    let f = agent_form.get_untracked();
-                                    view! {
-                                        <section class="card" data-testid="agent-editor">
-                                            <h2>{format!("{}: skills and capacity", a.name)}</h2>
-                                            <div class="form">
-                                                <label for="ag-skills">"Skills (comma-separated: language:fr, product:tents, tier:vip)"</label>
-                                                <input id="ag-skills" type="text" data-testid="agent-skills-input" value=list_text(&f.skills)
-                                                    on:input=move |ev| agent_form.update_untracked(|f| f.skills = parse_list(&event_target_value(&ev)))/>
-                                                {msg(a_err, "skills")}
-                                            </div>
-                                            <table class="table small">
-                                                <thead><tr><th>"Channel"</th><th>"Open now"</th><th>"Capacity"</th></tr></thead>
-                                                <tbody>{a.channels.iter().enumerate().map(|(i, l)| {
-                                                    let ch = Channel::parse(&l.channel);
-                                                    let def = ch.map_or(10, default_capacity);
-                                                    view! {
-                                                        <tr>
-                                                            <td>{ch.map_or_else(|| l.channel.clone(), |c| c.label().to_owned())}</td>
-                                                            <td>{l.open}</td>
-                                                            <td><input type="number" min="0" max="200" aria-label="Capacity" data-testid=format!("capacity-{}", l.channel)
-                                                                value=l.capacity.to_string() title=format!("Default {def}")
-                                                                on:input=move |ev| {
-                                                                    let n = event_target_value(&ev).trim().parse().unwrap_or(def);
-                                                                    agent_form.update_untracked(|f| if let Some(c) = f.capacity.get_mut(i) { c.1 = n; });
-                                                                }/></td>
-                                                        </tr>
-                                                    }
-                                                }).collect_view()}</tbody>
-                                            </table>
-                                            {msg(a_err, "capacity")}
-                                            <FormError error=a_err fields=&["skills", "capacity"]/>
-                                            <div class="row">
-                                                <button class="btn btn-primary" data-testid="save-agent"
-                                                    on:click=move |_| { save_a.dispatch(SaveAgentRouting { form: agent_form.get_untracked() }); }>"Save"</button>
-                                                {move || save_a.value().get().and_then(Result::ok).map(|()| view! {
-                                                    <span class="small muted" data-testid="agent-saved">"Saved."</span>
-                                                })}
-                                            </div>
-                                        </section>
-                                    }
-                                })
-                            }/>
-                        }.into_any()
-                    }
+                    Ok(RoutingPage { queues, metrics, .. }) => view! {
+                        {metrics_view(&metrics)}
+                        <section class="card">
+                            <div class="row"><h2>"Queues"</h2><span class="spacer"></span>
+                                <button class="btn btn-small" data-testid="new-queue" on:click=move |_| load_q(None)>"New queue"</button></div>
+                            <p class="small muted">"A ticket joins the first queue in this list that takes it; tickets the AI agent answers join when it hands them over."</p>
+                            {queues_table(queues, move |q| load_q(Some(q)), mv_q, del_q)}
+                        </section>
+                    }.into_any(),
                 }
             })}
         </Transition>
+        // The editors live outside the page's Transition: a save or a live
+        // update refetches the page without rebuilding what is being typed.
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                lists.await.ok().map(|lists| {
+                    let lists = Lists {
+                        teams: StoredValue::new(lists.teams),
+                        schedules: StoredValue::new(lists.schedules),
+                        segments: StoredValue::new(lists.segments),
+                    };
+                    view! {
+            <For each=move || [q_loaded.get()] key=|k| *k children=move |_| {
+                        let Lists { teams, schedules, segments } = lists;
+                        let f = queue.get_untracked();
+                        let team_sel = f.team_id;
+                let seg_sel = f.segment_id;
+                        let over_sel = f.overflow_team_id;
+                        let sched_sel = f.schedule_id;
+                        let strategy_sel = f.strategy.clone();
+                        view! {
+                            <section class="card" data-testid="queue-editor">
+                                <h2>{if f.id.is_some() { "Edit queue" } else { "New queue" }}</h2>
+                                <div class="form">
+                                    <label for="q-name">"Name"</label>
+                                    <input id="q-name" type="text" data-testid="queue-name" value=f.name.clone() placeholder="VIP chats"
+                                        on:input=move |ev| queue.update_untracked(|f| f.name = event_target_value(&ev))/>
+                                    {msg(q_err, "name")}
+                                    <p class="small"><strong>"Channels (none ticked: any)"</strong></p>
+                                    <div class="row wrap">{Channel::ALL.iter().map(|c| {
+                                        let v = c.as_str().to_owned();
+                                        let on = f.channels.contains(&v);
+                                        view! {
+                                            <label class="check"><input type="checkbox" checked=on data-channel=c.as_str()
+                                                on:change=move |ev| {
+                                                    let on = event_target_checked(&ev);
+                                                    let v = v.clone();
+                                                    queue.update_untracked(|f| { f.channels.retain(|x| *x != v); if on { f.channels.push(v); } });
+                                                }/>" " {c.label()}</label>
+                                        }
+                                    }).collect_view()}</div>
+                                    {msg(q_err, "channels")}
+                                    <p class="small"><strong>"Priorities (none ticked: any)"</strong></p>
+                                    <div class="row wrap">{Priority::ALL.iter().map(|p| {
+                                        let v = p.as_str().to_owned();
+                                        let on = f.priorities.contains(&v);
+                                        view! {
+                                            <label class="check"><input type="checkbox" checked=on data-priority=p.as_str()
+                                                on:change=move |ev| {
+                                                    let on = event_target_checked(&ev);
+                                                    let v = v.clone();
+                                                    queue.update_untracked(|f| { f.priorities.retain(|x| *x != v); if on { f.priorities.push(v); } });
+                                                }/>" " {p.label()}</label>
+                                        }
+                                    }).collect_view()}</div>
+                                    {msg(q_err, "priorities")}
+                                    <label for="q-tag">"Only tickets tagged (empty: any)"</label>
+                                    <input id="q-tag" type="text" data-testid="queue-tag" value=f.tag.clone() placeholder="vip"
+                                        on:input=move |ev| queue.update_untracked(|f| f.tag = event_target_value(&ev))/>
+                                    {msg(q_err, "tag")}
+                                    <label for="q-team">"Team (its tickets; its members get them)"</label>
+                                    <select id="q-team" data-testid="queue-team" on:change=move |ev| {
+                                        let v = event_target_value(&ev).parse().ok();
+                                        queue.update_untracked(|f| f.team_id = v);
+                                    }>
+                                        <option value="" selected=team_sel.is_none()>"Any ticket · every agent"</option>
+                                        {teams.get_value().into_iter().map(|(id, name)| view! {
+                                            <option value=id.to_string() selected=team_sel == Some(id)>{name}</option>
+                                        }).collect_view()}
+                                    </select>
+                                    {msg(q_err, "team_id")}
+                        <label for="q-segment">"Only customers in segment"</label>
+                        <select id="q-segment" data-testid="queue-segment" on:change=move |ev| {
+                            let v = event_target_value(&ev).parse().ok();
+                            queue.update_untracked(|f| f.segment_id = v);
+                        }>
+                            <option value="" selected=seg_sel.is_none()>"Any customer"</option>
+                            {segments.get_value().into_iter().map(|(id, name)| view! {
+                                <option value=id.to_string() selected=seg_sel == Some(id)>{name}</option>
+                            }).collect_view()}
+                        </select>
+                        {msg(q_err, "segment_id")}
+                                    <label for="q-skills">"Skills every agent must have (comma-separated, e.g. language:fr, tier:vip)"</label>
+                                    <input id="q-skills" type="text" data-testid="queue-skills" value=list_text(&f.skills)
+                                        on:input=move |ev| queue.update_untracked(|f| f.skills = parse_list(&event_target_value(&ev)))/>
+                                    {msg(q_err, "skills")}
+                                    <label for="q-strategy">"Strategy"</label>
+                                    <select id="q-strategy" data-testid="queue-strategy" on:change=move |ev| {
+                                        let v = event_target_value(&ev);
+                                        queue.update_untracked(|f| f.strategy = v);
+                                    }>
+                                        {RoutingStrategy::ALL.iter().map(|s| view! {
+                                            <option value=s.as_str() selected=strategy_sel == s.as_str()>{s.label()}</option>
+                                        }).collect_view()}
+                                    </select>
+                                    <p class="small muted">"Round robin: in turn. Load balanced: most free capacity on the ticket's channel. Skill match: the most of the ticket's tags among the agent's skills (product:tents fits a ticket tagged tents). Priority weighted: load where urgent tickets count 4 and high 2, and the most urgent waiting ticket goes first."</p>
+                                    {msg(q_err, "strategy")}
+                                    <label for="q-sched">"Assign"</label>
+                                    <select id="q-sched" data-testid="queue-schedule" on:change=move |ev| {
+                                        let v = event_target_value(&ev).parse().ok();
+                                        queue.update_untracked(|f| f.schedule_id = v);
+                                    }>
+                                        <option value="" selected=sched_sel.is_none()>"Any time"</option>
+                                        {schedules.get_value().into_iter().map(|(id, name)| view! {
+                                            <option value=id.to_string() selected=sched_sel == Some(id)>{format!("During {name} business hours")}</option>
+                                        }).collect_view()}
+                                    </select>
+                                    {msg(q_err, "schedule_id")}
+                                    <label for="q-over">"Overflow: widen the pool after a ticket waited (minutes; empty: never)"</label>
+                                    <input id="q-over" type="number" min="1" data-testid="queue-overflow" value=f.overflow_after_mins.map(|m| m.to_string()).unwrap_or_default()
+                                        on:input=move |ev| queue.update_untracked(|f| f.overflow_after_mins = event_target_value(&ev).trim().parse().ok())/>
+                                    {msg(q_err, "overflow_after_mins")}
+                                    <label for="q-over-team">"…to"</label>
+                                    <select id="q-over-team" data-testid="queue-overflow-team" on:change=move |ev| {
+                                        let v = event_target_value(&ev).parse().ok();
+                                        queue.update_untracked(|f| f.overflow_team_id = v);
+                                    }>
+                                        <option value="" selected=over_sel.is_none()>"Every agent (skills no longer required)"</option>
+                                        {teams.get_value().into_iter().map(|(id, name)| view! {
+                                            <option value=id.to_string() selected=over_sel == Some(id)>{format!("Team {name}")}</option>
+                                        }).collect_view()}
+                                    </select>
+                                    {msg(q_err, "overflow_team_id")}
+                                    <label class="check"><input type="checkbox" checked=f.enabled
+                                        on:change=move |ev| queue.update_untracked(|f| f.enabled = event_target_checked(&ev))/>" On"</label>
+                                </div>
+                                <FormError error=q_err fields=&["name", "channels", "priorities", "tag", "team_id", "segment_id", "skills", "strategy", "schedule_id", "overflow_after_mins", "overflow_team_id"]/>
+                                <div class="row">
+                                    <button class="btn btn-primary" data-testid="save-queue"
+                                        on:click=move |_| { save_q.dispatch(SaveQueue { form: queue.get_untracked() }); }>"Save queue"</button>
+                                    {move || save_q.value().get().and_then(Result::ok).map(|v| view! {
+                                        <span class="small muted" data-testid="queue-saved">{format!("Saved “{}”: {} → {}.", v.form.name, v.takes, v.pool)}</span>
+                                    })}
+                                </div>
+                            </section>
+                        }
+                    }/>
+                    }
+                })
+            })}
+        </Suspense>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                page.await.ok().map(|p| view! {
+                    <section class="card">
+                        <h2>"Agents"</h2>
+                        <p class="small muted">"Skills decide which queues' tickets an agent can get; capacity is how many open tickets they hold at once on each channel (new and open count; pending and on hold do not)."</p>
+                        {agents_table(p.agents, load_a)}
+                    </section>
+                })
+            })}
+        </Transition>
+        <For each=move || [a_loaded.get()] key=|k| *k children=move |_| {
+            agent.get_untracked().map(|a| {
+                let f = agent_form.get_untracked();
+                view! {
+                    <section class="card" data-testid="agent-editor">
+                        <h2>{format!("{}: skills and capacity", a.name)}</h2>
+                        <div class="form">
+                            <label for="ag-skills">"Skills (comma-separated: language:fr, product:tents, tier:vip)"</label>
+                            <input id="ag-skills" type="text" data-testid="agent-skills-input" value=list_text(&f.skills)
+                                on:input=move |ev| agent_form.update_untracked(|f| f.skills = parse_list(&event_target_value(&ev)))/>
+                            {msg(a_err, "skills")}
+                        </div>
+                        <table class="table small">
+                            <thead><tr><th>"Channel"</th><th>"Open now"</th><th>"Capacity"</th></tr></thead>
+                            <tbody>{a.channels.iter().enumerate().map(|(i, l)| {
+                                let ch = Channel::parse(&l.channel);
+                                let def = ch.map_or(10, default_capacity);
+                                view! {
+                                    <tr>
+                                        <td>{ch.map_or_else(|| l.channel.clone(), |c| c.label().to_owned())}</td>
+                                        <td>{l.open}</td>
+                                        <td><input type="number" min="0" max="200" aria-label="Capacity" data-testid=format!("capacity-{}", l.channel)
+                                            value=l.capacity.to_string() title=format!("Default {def}")
+                                            on:input=move |ev| {
+                                                let n = event_target_value(&ev).trim().parse().unwrap_or(def);
+                                                agent_form.update_untracked(|f| if let Some(c) = f.capacity.get_mut(i) { c.1 = n; });
+                                            }/></td>
+                                    </tr>
+                                }
+                            }).collect_view()}</tbody>
+                        </table>
+                        {msg(a_err, "capacity")}
+                        <FormError error=a_err fields=&["skills", "capacity"]/>
+                        <div class="row">
+                            <button class="btn btn-primary" data-testid="save-agent"
+                                on:click=move |_| { save_a.dispatch(SaveAgentRouting { form: agent_form.get_untracked() }); }>"Save"</button>
+                            {move || save_a.value().get().and_then(Result::ok).map(|()| view! {
+                                <span class="small muted" data-testid="agent-saved">"Saved."</span>
+                            })}
+                        </div>
+                    </section>
+                }
+            })
+        }/>
     }
 }

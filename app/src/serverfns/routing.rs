@@ -2,7 +2,9 @@
 //! each agent's own status (online, away, offline) with the app's heartbeat.
 
 use crate::error::AppError;
-use crate::types::{AgentRoutingForm, AgentStatus, MyStatus, QueueForm, QueueView, RoutingPage};
+use crate::types::{
+    AgentRoutingForm, AgentStatus, MyStatus, QueueForm, QueueView, RoutingLists, RoutingPage,
+};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
@@ -12,6 +14,16 @@ pub async fn get_routing() -> Result<RoutingPage, AppError> {
     use super::edge::*;
     let (state, actor) = actor(crate::permissions::Action::ManageAutomation).await?;
     crate::services::routing::page(&state, &actor)
+        .await
+        .map_err(fail)
+}
+
+/// Teams, schedules and segments for the queue editor.
+#[server]
+pub async fn get_routing_lists() -> Result<RoutingLists, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ManageAutomation).await?;
+    crate::services::routing::lists(&state, &actor)
         .await
         .map_err(fail)
 }

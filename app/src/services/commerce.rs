@@ -257,6 +257,8 @@ pub async fn place(
         shipping_address: Set(serde_json::to_string(address).unwrap_or_default()),
         payment: Set(serde_json::to_string(payment).unwrap_or_default()),
         stripe_session: Set(None),
+        access_key: Set(Some(access_key())),
+        payment_intent: Set(None),
         carrier: Set(None),
         tracking_number: Set(None),
         placed_at: Set(t),
@@ -298,6 +300,14 @@ pub async fn place(
     let items = wanted.values().map(|q| i64::from(*q)).sum();
     uow.commit().await?;
     Ok(summary(&o, items))
+}
+
+/// A random key for the shopper's link to their order (128 bits, hex).
+fn access_key() -> String {
+    use rand::RngCore;
+    let mut b = [0_u8; 16];
+    rand::thread_rng().fill_bytes(&mut b);
+    hex::encode(b)
 }
 
 /// Hands out the workspace's next order number (in the caller's
@@ -359,10 +369,28 @@ pub async fn move_to(
     who: &str,
 ) -> ServiceResult<OrderSummary> {
     let uow = UnitOfWork::begin(state).await?;
+    let s = move_in(&*uow, scope, order_id, to, note, who).await?;
+    uow.commit().await?;
+    Ok(s)
+}
+
+/// [`move_to`] inside the caller's transaction (a webhook records its event
+/// in the same one).
+///
+/// # Errors
+/// As [`move_to`].
+pub async fn move_in(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+    order_id: i32,
+    to: OrderStatus,
+    note: &str,
+    who: &str,
+) -> ServiceResult<OrderSummary> {
     let o = scope
         .find::<order::Entity>()
         .filter(order::Column::Id.eq(order_id))
-        .one(&*uow)
+        .one(db)
         .await?
         .ok_or(ServiceError::NotFound("Order"))?;
     let from = OrderStatus::parse(&o.status)
@@ -391,7 +419,7 @@ pub async fn move_to(
     let moved = update
         .filter(order::Column::Id.eq(o.id))
         .filter(order::Column::Status.eq(from.as_str()))
-        .exec(&*uow)
+        .exec(db)
         .await?
         .rows_affected;
     if moved == 0 {
@@ -404,7 +432,7 @@ pub async fn move_to(
         for i in scope
             .find::<order_item::Entity>()
             .filter(order_item::Column::OrderId.eq(o.id))
-            .all(&*uow)
+            .all(db)
             .await?
         {
             let Some(v) = i.variant_id else { continue };
@@ -415,19 +443,18 @@ pub async fn move_to(
                     Expr::col(product_variant::Column::Stock).add(i.quantity),
                 )
                 .filter(product_variant::Column::Id.eq(v))
-                .exec(&*uow)
+                .exec(db)
                 .await?;
         }
     }
-    event(&*uow, scope, o.id, Some(from), to, note, who).await?;
-    let items = items_of(&*uow, scope, &[o.id]).await?;
+    event(db, scope, o.id, Some(from), to, note, who).await?;
+    let items = items_of(db, scope, &[o.id]).await?;
     let after = scope
         .find::<order::Entity>()
         .filter(order::Column::Id.eq(o.id))
-        .one(&*uow)
+        .one(db)
         .await?
         .ok_or(ServiceError::NotFound("Order"))?;
-    uow.commit().await?;
     Ok(summary(
         &after,
         items.get(&o.id).copied().unwrap_or_default(),

@@ -995,7 +995,8 @@ async fn find(db: &impl ConnectionTrait, scope: Scoped, id: i32) -> ServiceResul
         .ok_or(ServiceError::NotFound("Segment"))
 }
 
-/// Deletes a segment no flow tests.
+/// Deletes a segment nothing uses (flows, messages, tours, rules, queues, AI
+/// policy rules).
 ///
 /// # Errors
 /// Permission; `NotFound`; `Conflict` naming the flows that test it.
@@ -1034,11 +1035,29 @@ pub async fn delete(
             .into_iter()
             .map(|t| format!("the tour “{t}”")),
     );
+    messages.extend(
+        super::automation::using_segment(&*uow, actor.scope, id)
+            .await?
+            .into_iter()
+            .map(|r| format!("the rule “{r}”")),
+    );
+    messages.extend(
+        super::routing::using_segment(&*uow, actor.scope, id)
+            .await?
+            .into_iter()
+            .map(|q| format!("the routing queue “{q}”")),
+    );
+    messages.extend(
+        super::actions::policy::using_segment(&*uow, actor.scope, id)
+            .await?
+            .into_iter()
+            .map(|p| format!("the AI policy rule “{p}”")),
+    );
     if !messages.is_empty() {
         return Err(ServiceError::conflict(
             "segment",
             format!(
-                "“{}” is the audience of {}; change {} first.",
+                "“{}” is used by {}; change {} first.",
                 row.name,
                 messages.join(", "),
                 if messages.len() == 1 { "it" } else { "them" }

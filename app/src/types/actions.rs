@@ -215,6 +215,8 @@ pub struct PolicyView {
     pub segment_tag: Option<String>,
     /// Channel, or any.
     pub channel: Option<String>,
+    /// Customer segment, or any.
+    pub segment_id: Option<i32>,
     /// Active.
     pub enabled: bool,
     /// The match, in words.
@@ -230,6 +232,8 @@ pub struct PoliciesView {
     pub default_effect: Effect,
     /// The tools, for the rule form and the tester.
     pub tools: Vec<ToolView>,
+    /// The workspace's customer segments (id, name), for the rule form.
+    pub segments: Vec<(i32, String)>,
 }
 
 /// A policy rule to create or change.
@@ -249,6 +253,9 @@ pub struct PolicyForm {
     pub segment_tag: String,
     /// Channel, or empty.
     pub channel: String,
+    /// Only customers of this segment (none: any customer).
+    #[serde(default)]
+    pub segment_id: Option<i32>,
     /// Active.
     pub enabled: bool,
 }
@@ -264,6 +271,9 @@ pub struct PolicyProbe {
     pub tags: String,
     /// Channel, or empty.
     pub channel: String,
+    /// The customer is in this segment (none: in none the rules test).
+    #[serde(default)]
+    pub segment_id: Option<i32>,
 }
 
 /// The tester's answer.

@@ -476,5 +476,7 @@ mod tours;
 pub use tours::*;
 mod commerce;
 pub use commerce::*;
+mod store;
+pub use store::*;
 
 pub use widget_protocol::*;

@@ -31,6 +31,9 @@ pub struct QueueForm {
     /// Only tickets of this team; its members form the pool (none: any ticket,
     /// every agent).
     pub team_id: Option<i32>,
+    /// Only tickets of this segment's customers (none: any customer).
+    #[serde(default)]
+    pub segment_id: Option<i32>,
     /// Skills every agent in the pool must have (`language:fr`).
     #[serde(default)]
     pub skills: Vec<String>,
@@ -148,10 +151,18 @@ pub struct RoutingPage {
     pub agents: Vec<RoutingAgentView>,
     /// Figures.
     pub metrics: RoutingMetrics,
-    /// Teams (id, name) for the editor.
+}
+
+/// What the queue editor chooses from (id, name each), loaded once with the
+/// page so the editor is not rebuilt while someone types.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoutingLists {
+    /// Teams.
     pub teams: Vec<(i32, String)>,
-    /// Schedules (id, name) for the editor.
+    /// Business-hours schedules.
     pub schedules: Vec<(i32, String)>,
+    /// Customer segments.
+    pub segments: Vec<(i32, String)>,
 }
 
 /// The signed-in member's status.

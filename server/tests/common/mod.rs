@@ -13,6 +13,7 @@ pub mod binary;
 pub mod imap;
 pub mod marketing;
 pub mod smtp;
+pub mod stripe;
 
 use app::services::bus::InProcessBus;
 use app::services::mail::{mailer_from_config, Mailer};

@@ -188,7 +188,9 @@ async fn decide_for(
             amount: tool.amount(input),
             tags: &tags,
             channel: c.map(|c| c.channel.as_str()),
+            segments: &[],
         },
+        c.map(|c| c.customer_id),
     )
     .await
 }

@@ -1,5 +1,5 @@
 //! The policy engine: workspace rules, tried in the order the admin set, each
-//! matching on tool, risk, amount, a conversation tag (the customer's segment) and
+//! matching on tool, risk, amount, a conversation tag, the customer's segment and
 //! channel; the first enabled match decides allow / deny / require approval, and
 //! the workspace default decides when none matches. `decide` is pure, so the page's
 //! tester, the proposal and the re-check just before execution give the same answer
@@ -36,6 +36,9 @@ pub struct Facts<'a> {
     pub tags: &'a [String],
     /// The conversation's channel.
     pub channel: Option<&'a str>,
+    /// The segments the customer is in, of those the rules test (filled by
+    /// [`decide_now`] from the customer it is given).
+    pub segments: &'a [i32],
 }
 
 /// A decision and why.
@@ -61,6 +64,7 @@ fn matches(r: &ai_policy::Model, f: &Facts<'_>) -> bool {
             .as_deref()
             .is_none_or(|t| f.tags.iter().any(|x| x == t))
         && r.channel.as_deref().is_none_or(|c| f.channel == Some(c))
+        && r.segment_id.is_none_or(|s| f.segments.contains(&s))
 }
 
 /// The first enabled rule (by position) matching `f`, else `default`.
@@ -120,7 +124,9 @@ pub async fn default_effect(db: &impl ConnectionTrait, scope: Scoped) -> Service
         .unwrap_or(Effect::Approval))
 }
 
-/// Decides with the workspace's current rules.
+/// Decides with the workspace's current rules. With `customer_id`, the
+/// customer's membership of the segments that enabled rules test is read first
+/// (one query per such segment; none when no rule tests a segment).
 ///
 /// # Errors
 /// Database errors.
@@ -128,10 +134,52 @@ pub async fn decide_now(
     db: &impl ConnectionTrait,
     scope: Scoped,
     f: &Facts<'_>,
+    customer_id: Option<i32>,
 ) -> ServiceResult<Decision> {
     let r = rules(db, scope).await?;
     let d = default_effect(db, scope).await?;
-    Ok(decide(&r, d, f))
+    let tested: std::collections::BTreeSet<i32> = r
+        .iter()
+        .filter(|x| x.enabled)
+        .filter_map(|x| x.segment_id)
+        .collect();
+    let (Some(customer), false) = (customer_id, tested.is_empty()) else {
+        return Ok(decide(&r, d, f));
+    };
+    let member: Vec<i32> = crate::services::segments::memberships(db, scope, &tested, customer)
+        .await?
+        .into_iter()
+        .filter_map(|(id, hit)| hit.then_some(id))
+        .collect();
+    Ok(decide(
+        &r,
+        d,
+        &Facts {
+            segments: &member,
+            ..f.clone()
+        },
+    ))
+}
+
+/// The names of the workspace's policy rules that match only segment `id`'s
+/// customers (a segment in use cannot be deleted).
+///
+/// # Errors
+/// Database errors.
+pub async fn using_segment(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+    id: i32,
+) -> ServiceResult<Vec<String>> {
+    Ok(scope
+        .find::<ai_policy::Entity>()
+        .filter(ai_policy::Column::SegmentId.eq(id))
+        .order_by_asc(ai_policy::Column::Position)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| r.name)
+        .collect())
 }
 
 /// Parses "100", "99.5" or "1,250.00" into minor units.
@@ -172,7 +220,7 @@ pub fn fmt_amount(minor: i64) -> String {
     format!("{}{out}.{cents:02}", if minor < 0 { "-" } else { "" })
 }
 
-fn summary(r: &ai_policy::Model) -> String {
+fn summary(r: &ai_policy::Model, segments: &[(i32, String)]) -> String {
     let mut parts = Vec::new();
     parts.push(match &r.tool {
         Some(t) => format!("tool {t}"),
@@ -190,10 +238,16 @@ fn summary(r: &ai_policy::Model) -> String {
     if let Some(c) = &r.channel {
         parts.push(format!("on {c}"));
     }
+    if let Some(s) = r.segment_id {
+        parts.push(match segments.iter().find(|(i, _)| *i == s) {
+            Some((_, n)) => format!("customer in “{n}”"),
+            None => "customer in a deleted segment".to_owned(),
+        });
+    }
     parts.join(", ")
 }
 
-fn view(i: usize, r: &ai_policy::Model) -> PolicyView {
+fn view(i: usize, r: &ai_policy::Model, segments: &[(i32, String)]) -> PolicyView {
     PolicyView {
         id: r.id,
         position: i32::try_from(i + 1).unwrap_or(i32::MAX),
@@ -204,8 +258,9 @@ fn view(i: usize, r: &ai_policy::Model) -> PolicyView {
         amount_over: r.amount_over,
         segment_tag: r.segment_tag.clone(),
         channel: r.channel.clone(),
+        segment_id: r.segment_id,
         enabled: r.enabled,
-        summary: summary(r),
+        summary: summary(r, segments),
     }
 }
 
@@ -216,8 +271,14 @@ fn view(i: usize, r: &ai_policy::Model) -> PolicyView {
 pub async fn page(state: &AppState, actor: &Actor) -> ServiceResult<PoliciesView> {
     actor.require(Action::ManageAiPolicies)?;
     let r = rules(&state.db, actor.scope).await?;
+    let segments = crate::services::segments::names(&state.db, actor.scope).await?;
     Ok(PoliciesView {
-        rules: r.iter().enumerate().map(|(i, x)| view(i, x)).collect(),
+        rules: r
+            .iter()
+            .enumerate()
+            .map(|(i, x)| view(i, x, &segments))
+            .collect(),
+        segments,
         default_effect: default_effect(&state.db, actor.scope).await?,
         tools: registry::get().views(),
     })
@@ -298,6 +359,7 @@ fn snapshot(r: &ai_policy::Model) -> serde_json::Value {
     serde_json::json!({
         "name": r.name, "effect": r.effect, "tool": r.tool, "min_risk": r.min_risk,
         "amount_over": r.amount_over, "segment_tag": r.segment_tag, "channel": r.channel,
+        "segment_id": r.segment_id,
         "enabled": r.enabled, "position": r.position,
     })
 }
@@ -317,6 +379,7 @@ pub async fn save(
     let c = check(f)?;
     let scope = actor.scope;
     let mut uow = UnitOfWork::begin(state).await?;
+    crate::services::segments::require_own(&*uow, scope, f.segment_id).await?;
     let t = now();
     let (before, mut am) = if id == 0 {
         let last = rules(&*uow, scope)
@@ -345,6 +408,7 @@ pub async fn save(
     am.amount_over = Set(c.amount_over);
     am.segment_tag = Set(c.segment_tag);
     am.channel = Set(c.channel);
+    am.segment_id = Set(f.segment_id);
     am.enabled = Set(f.enabled);
     am.updated_at = Set(t);
     let saved = am.save(&*uow).await?.try_into_model()?;
@@ -555,7 +619,9 @@ pub async fn test(
             amount,
             tags: &tags,
             channel,
+            segments: &p.segment_id.into_iter().collect::<Vec<_>>(),
         },
+        None,
     )
     .await?;
     Ok(PolicyOutcome {
@@ -582,6 +648,7 @@ mod tests {
             min_risk: None,
             amount_over: 0,
             segment_tag: None,
+            segment_id: None,
             channel: None,
             enabled: true,
             created_at: chrono::Utc::now(),
@@ -605,6 +672,7 @@ mod tests {
             amount,
             tags,
             channel: Some("chat"),
+            segments: &[],
         };
         let vip_tags: &'static [String] = Box::leak(vec!["vip".to_owned()].into_boxed_slice());
         assert_eq!(
@@ -638,6 +706,7 @@ mod tests {
             amount: 0,
             tags: &[],
             channel,
+            segments: &[],
         };
         assert_eq!(
             decide(&rules, Effect::Approval, &f(Risk::High, Some("email"))).effect,
@@ -651,6 +720,33 @@ mod tests {
             decide(&rules, Effect::Approval, &f(Risk::High, Some("chat"))).effect,
             Effect::Approval
         );
+    }
+
+    #[test]
+    fn segment_rules_match_only_their_segments_customers() {
+        let mut vip = rule(1, 1, "allow");
+        vip.segment_id = Some(7);
+        let rules = vec![vip];
+        let f = |segments| Facts {
+            tool: "x",
+            risk: Risk::High,
+            amount: 0,
+            tags: &[],
+            channel: None,
+            segments,
+        };
+        assert_eq!(
+            decide(&rules, Effect::Approval, &f(&[3, 7])).policy_id,
+            Some(1)
+        );
+        assert_eq!(
+            decide(&rules, Effect::Approval, &f(&[3])).effect,
+            Effect::Approval
+        );
+        let mut v = rules[0].clone();
+        assert!(summary(&v, &[(7, "VIP".into())]).contains("customer in “VIP”"));
+        v.segment_id = Some(8);
+        assert!(summary(&v, &[(7, "VIP".into())]).contains("deleted segment"));
     }
 
     #[test]

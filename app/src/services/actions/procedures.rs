@@ -707,7 +707,9 @@ async fn preview_tool(
             amount: t.amount(&canonical),
             tags: &tags,
             channel: Some(c.channel.as_str()),
+            segments: &[],
         },
+        Some(c.customer_id),
     )
     .await?;
     let told = fill(note, facts);

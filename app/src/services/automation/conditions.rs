@@ -37,6 +37,26 @@ impl Facts {
 /// The fields whose facts need the clock of the ticket's business hours.
 pub const CLOCK_FIELDS: [&str; 3] = ["time.business_hours", "time.weekday", "time.hour"];
 
+/// The field holding the customer's segments (values: segment ids).
+pub const SEGMENTS_FIELD: &str = "customer.segments";
+
+/// The segments a condition tests (their facts are read only for these).
+pub fn segments_tested(c: &Cond, out: &mut std::collections::BTreeSet<i32>) {
+    match c {
+        Cond::Test { field, value, .. } if field == SEGMENTS_FIELD => {
+            if let Ok(id) = value.trim().parse() {
+                out.insert(id);
+            }
+        }
+        Cond::Test { .. } => {}
+        Cond::Group { items, .. } => {
+            for i in items {
+                segments_tested(i, out);
+            }
+        }
+    }
+}
+
 /// Whether a condition tests any of `names`.
 pub fn uses(c: &Cond, names: &[&str]) -> bool {
     match c {
@@ -49,6 +69,7 @@ pub fn uses(c: &Cond, names: &[&str]) -> bool {
 pub fn builtin_fields(
     members: &[(i32, String)],
     teams: &[(i32, String)],
+    segments: &[(i32, String)],
     custom: &[(String, String)],
 ) -> Vec<RuleField> {
     let f = |name: &str, label: &str, kind: FieldType, choices: Vec<(String, String)>| RuleField {
@@ -125,6 +146,12 @@ pub fn builtin_fields(
             "Customer's tickets (all time)",
             FieldType::Number,
             vec![],
+        ),
+        f(
+            SEGMENTS_FIELD,
+            "Customer's segments",
+            FieldType::List,
+            pairs(segments),
         ),
         f(
             "time.hours_since_created",
@@ -323,9 +350,9 @@ fn check(c: &Cond, fields: &[RuleField], at: &str) -> Result<(), String> {
                         value.trim()
                     ));
                 }
-                if matches!(f.kind, FieldType::Choice | FieldType::Ref)
-                    && !f.choices.iter().any(|(v, _)| v == value.trim())
-                {
+                let chosen = matches!(f.kind, FieldType::Choice | FieldType::Ref)
+                    || f.name == SEGMENTS_FIELD;
+                if chosen && !f.choices.iter().any(|(v, _)| v == value.trim()) {
                     return Err(format!(
                         "Condition {at}: “{}” is not one of the values of {}.",
                         value.trim(),
@@ -479,7 +506,7 @@ mod tests {
 
     #[test]
     fn validation_names_the_condition() {
-        let fields = builtin_fields(&[(3, "Sam".into())], &[], &[]);
+        let fields = builtin_fields(&[(3, "Sam".into())], &[], &[], &[]);
         let bad = Cond::Group {
             any: false,
             items: vec![
@@ -520,8 +547,43 @@ mod tests {
     }
 
     #[test]
+    fn segments_are_chosen_by_id_and_read_only_when_tested() {
+        let fields = builtin_fields(&[], &[], &[(4, "VIP".into())], &[]);
+        let vip = Cond::Group {
+            any: true,
+            items: vec![
+                t(SEGMENTS_FIELD, CondOp::Includes, "4"),
+                t("ticket.priority", CondOp::Is, "high"),
+            ],
+        };
+        assert!(validate(&vip, &fields).is_ok());
+        assert_eq!(
+            describe(&vip, &fields),
+            "Customer's segments includes VIP OR Ticket priority is High"
+        );
+        let gone = Cond::Group {
+            any: false,
+            items: vec![t(SEGMENTS_FIELD, CondOp::Includes, "5")],
+        };
+        assert!(validate(&gone, &fields).unwrap_err().contains("not one of"));
+        let mut ids = std::collections::BTreeSet::new();
+        segments_tested(&vip, &mut ids);
+        assert_eq!(ids.into_iter().collect::<Vec<_>>(), vec![4]);
+        let mut f = Facts::default();
+        f.set(SEGMENTS_FIELD, Fact::List(vec!["4".into()]));
+        assert!(holds(&vip, &f));
+        assert!(!holds(
+            &Cond::Group {
+                any: false,
+                items: vec![t(SEGMENTS_FIELD, CondOp::Excludes, "4")]
+            },
+            &f
+        ));
+    }
+
+    #[test]
     fn deep_nesting_is_refused() {
-        let fields = builtin_fields(&[], &[], &[]);
+        let fields = builtin_fields(&[], &[], &[(4, "VIP".into())], &[]);
         let mut c = t("ticket.priority", CondOp::Is, "high");
         for _ in 0..8 {
             c = Cond::Group {

@@ -6,17 +6,17 @@
 //! paused, a field that was deleted) undoes that rule's changes only, and the
 //! firing log says why; the message or change that set it off still commits.
 
-use super::conditions::{holds, uses, Fact, Facts, CLOCK_FIELDS};
+use super::conditions::{holds, segments_tested, uses, Fact, Facts, CLOCK_FIELDS, SEGMENTS_FIELD};
 use super::{load, rule_label, Loaded};
 use crate::services::activity::Who;
 use crate::services::channels::webhooks;
 use crate::services::context::RequestMeta;
-use crate::services::hours;
 use crate::services::inbox::{canned, conversations, customers, messages};
 use crate::services::notify::{self, Notice};
 use crate::services::stages::{Stage, StageEvent};
 use crate::services::tenancy::{global, Scoped};
 use crate::services::uow::UnitOfWork;
+use crate::services::{hours, segments};
 use crate::services::{now, AppState, ServiceError, ServiceResult};
 use crate::types::{
     ticket_ref, DryRunHit, DryRunResult, NoticeKind, NotifyTarget, Priority, RuleAction, RuleEvent,
@@ -27,7 +27,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
 };
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 /// Job kind of the scheduled pass over open tickets.
@@ -138,8 +138,8 @@ impl Stage for RulesStage {
         }
         let cid = event.conversation_id();
         let what = events.last().map_or("event", |e| e.as_str());
-        let clock = needs_clock(&rules);
-        let mut facts = facts_for(&**uow, scope, cid, &changed, clock).await?;
+        let needs = needs_of(&rules);
+        let mut facts = facts_for(&**uow, scope, cid, &changed, &needs).await?;
         for r in rules {
             if !holds(&r.form.conditions, &facts) {
                 continue;
@@ -191,16 +191,41 @@ async fn enabled(
         .collect())
 }
 
-/// Whether any of the rules tests the business-hours clock (only then are
-/// those facts read).
-fn needs_clock(rules: &[&Loaded]) -> bool {
-    rules
-        .iter()
-        .any(|r| uses(&r.form.conditions, &CLOCK_FIELDS))
+/// The facts that cost a query or more each, read only when a rule tests them.
+#[derive(Clone, Debug, Default)]
+pub struct Needs {
+    /// The business-hours clock, weekday and hour.
+    pub clock: bool,
+    /// The segments whose membership `customer.segments` reports.
+    pub segments: BTreeSet<i32>,
+}
+
+impl Needs {
+    /// Everything but segments (a workflow tests segments by its own facts).
+    pub fn clock() -> Self {
+        Self {
+            clock: true,
+            segments: BTreeSet::new(),
+        }
+    }
+}
+
+/// What the rules test of the costly facts.
+fn needs_of(rules: &[&Loaded]) -> Needs {
+    let mut segments = BTreeSet::new();
+    for r in rules {
+        segments_tested(&r.form.conditions, &mut segments);
+    }
+    Needs {
+        clock: rules
+            .iter()
+            .any(|r| uses(&r.form.conditions, &CLOCK_FIELDS)),
+        segments,
+    }
 }
 
 /// The facts about one ticket now (`changed`: what the update changed;
-/// `clock`: also the business-hours clock, weekday and hour).
+/// `needs`: the costly facts to read too).
 ///
 /// # Errors
 /// `NotFound`; database errors.
@@ -209,7 +234,7 @@ pub async fn facts_for(
     scope: Scoped,
     conversation_id: i32,
     changed: &[&str],
-    clock: bool,
+    needs: &Needs,
 ) -> ServiceResult<Facts> {
     let c = conversations::find(db, scope, conversation_id).await?;
     let cust = customers::find(db, scope, c.customer_id).await?;
@@ -267,7 +292,16 @@ pub async fn facts_for(
         "time.hours_since_customer_message",
         Fact::Num(hours(last.map_or(c.created_at, |m| m.created_at))),
     );
-    if clock {
+    if !needs.segments.is_empty() {
+        let inside = segments::memberships(db, scope, &needs.segments, c.customer_id)
+            .await?
+            .into_iter()
+            .filter(|(_, hit)| *hit)
+            .map(|(id, _)| id.to_string())
+            .collect();
+        f.set(SEGMENTS_FIELD, Fact::List(inside));
+    }
+    if needs.clock {
         let (open, weekday, hour) = hours::clock_at(db, scope, c.sla_policy_id, t_now).await?;
         f.set(
             "time.business_hours",
@@ -962,7 +996,7 @@ pub async fn run_automations(state: &AppState) -> Result<(), String> {
 /// Database errors.
 pub async fn automations_for(state: &AppState, scope: Scoped) -> ServiceResult<usize> {
     let rules = enabled(&state.db, scope, RuleKind::Automation).await?;
-    let clock = needs_clock(&rules.iter().collect::<Vec<_>>());
+    let needs = needs_of(&rules.iter().collect::<Vec<_>>());
     if rules.is_empty() {
         return Ok(0);
     }
@@ -984,7 +1018,7 @@ pub async fn automations_for(state: &AppState, scope: Scoped) -> ServiceResult<u
         .await?;
     let mut fired = 0;
     for cid in convs {
-        let facts = facts_for(&state.db, scope, cid, &[], clock).await?;
+        let facts = facts_for(&state.db, scope, cid, &[], &needs).await?;
         for r in &rules {
             if !holds(&r.form.conditions, &facts) {
                 continue;
@@ -1030,7 +1064,7 @@ pub async fn dry_run(
     let checked = convs.len();
     let mut hits = Vec::new();
     for c in convs {
-        let facts = facts_for(db, scope, c.id, &[], needs_clock(&[r])).await?;
+        let facts = facts_for(db, scope, c.id, &[], &needs_of(&[r])).await?;
         if !holds(&r.form.conditions, &facts) {
             continue;
         }

@@ -79,6 +79,33 @@ pub fn load(m: rule::Model) -> Loaded {
     }
 }
 
+/// The names of the workspace's rules (on or off) whose conditions test
+/// segment `id` (a segment in use cannot be deleted).
+///
+/// # Errors
+/// Database errors.
+pub async fn using_segment(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+    id: i32,
+) -> ServiceResult<Vec<String>> {
+    Ok(scope
+        .find::<rule::Entity>()
+        .filter(rule::Column::Conditions.contains(conditions::SEGMENTS_FIELD))
+        .order_by_asc(rule::Column::Position)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(load)
+        .filter(|r| {
+            let mut ids = std::collections::BTreeSet::new();
+            conditions::segments_tested(&r.form.conditions, &mut ids);
+            ids.contains(&id)
+        })
+        .map(|r| r.name)
+        .collect())
+}
+
 /// How a rule signs what it writes ("Rule: Welcome").
 pub fn rule_label(name: &str) -> String {
     format!("Rule: {name}")
@@ -90,12 +117,13 @@ struct Lookups {
     members: Vec<(i32, String)>,
     teams: Vec<(i32, String)>,
     endpoints: Vec<(i32, String)>,
+    segments: Vec<(i32, String)>,
     custom: Vec<(String, String)>,
 }
 
 impl Lookups {
     fn fields(&self) -> Vec<RuleField> {
-        conditions::builtin_fields(&self.members, &self.teams, &self.custom)
+        conditions::builtin_fields(&self.members, &self.teams, &self.segments, &self.custom)
     }
 }
 
@@ -129,6 +157,7 @@ async fn lookups(db: &impl ConnectionTrait, scope: Scoped) -> ServiceResult<Look
         members,
         teams,
         endpoints,
+        segments: super::segments::names(db, scope).await?,
         custom,
     })
 }

@@ -33,7 +33,7 @@
 
 use crate::services::activity::Who;
 use crate::services::automation::conditions::Fact;
-use crate::services::automation::engine::{facts_for, run_workflow_action, Source};
+use crate::services::automation::engine::{facts_for, run_workflow_action, Needs, Source};
 use crate::services::channels::webhooks;
 use crate::services::context::RequestMeta;
 use crate::services::inbox::{conversations, messages};
@@ -307,7 +307,7 @@ pub(super) async fn facts(
     scope: Scoped,
     c: &conversation::Model,
 ) -> ServiceResult<BTreeMap<String, String>> {
-    let f = facts_for(db, scope, c.id, &[], true).await?;
+    let f = facts_for(db, scope, c.id, &[], &Needs::clock()).await?;
     let mut out: BTreeMap<String, String> =
         f.0.into_iter()
             .map(|(k, v)| {

@@ -31,6 +31,7 @@ use crate::services::bus::Event;
 use crate::services::context::RequestMeta;
 use crate::services::hours::schedule_of;
 use crate::services::inbox::conversations;
+use crate::services::segments;
 use crate::services::stages::{Stage, StageEvent};
 use crate::services::tenancy::{Scoped, System};
 use crate::services::uow::UnitOfWork;
@@ -43,7 +44,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, IntoActiveModel, QueryFilter, QueryOrder,
     QuerySelect, Set,
 };
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 /// Job kind of the sweep.
 pub const JOB: &str = "routing.sweep";
@@ -137,13 +138,20 @@ fn list(s: &str) -> impl Iterator<Item = &str> {
     s.split(',').map(str::trim).filter(|x| !x.is_empty())
 }
 
-/// Whether the queue takes the ticket.
-fn takes(q: &routing_queue::Model, c: &conversation::Model, tags: &[String]) -> bool {
+/// Whether the queue takes the ticket (`inside`: the segments the ticket's
+/// customer is in, of those the queues test).
+fn takes(
+    q: &routing_queue::Model,
+    c: &conversation::Model,
+    tags: &[String],
+    inside: &BTreeSet<i32>,
+) -> bool {
     let any_or = |field: &str, v: &str| list(field).next().is_none() || list(field).any(|x| x == v);
     any_or(&q.channels, &c.channel)
         && any_or(&q.priorities, &c.priority)
         && (q.tag.is_empty() || tags.contains(&q.tag))
         && q.team_id.is_none_or(|t| c.team_id == Some(t))
+        && q.segment_id.is_none_or(|s| inside.contains(&s))
 }
 
 /// What routing did with a ticket.
@@ -326,7 +334,13 @@ pub async fn route(
     } else {
         Vec::new()
     };
-    let queue = queues.iter().find(|q| takes(q, &c, &tags));
+    let tested: BTreeSet<i32> = queues.iter().filter_map(|q| q.segment_id).collect();
+    let inside: BTreeSet<i32> = segments::memberships(&**uow, scope, &tested, c.customer_id)
+        .await?
+        .into_iter()
+        .filter_map(|(id, hit)| hit.then_some(id))
+        .collect();
+    let queue = queues.iter().find(|q| takes(q, &c, &tags, &inside));
     let Some(q) = queue else {
         if !handover {
             return Ok(Routed::NoQueue);

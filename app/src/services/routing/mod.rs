@@ -12,7 +12,8 @@ use super::{now, AppState, ServiceError, ServiceResult};
 use crate::permissions::{can, Action, Role};
 use crate::types::{
     default_capacity, AgentRoutingForm, AgentStatus, Channel, ChannelLoad, MyStatus, Priority,
-    QueueForm, QueueView, RoutingAgentView, RoutingMetrics, RoutingPage, RoutingStrategy,
+    QueueForm, QueueView, RoutingAgentView, RoutingLists, RoutingMetrics, RoutingPage,
+    RoutingStrategy,
 };
 use chrono::Duration;
 use entity::{business_schedule, conversation, membership, routing_queue, team, user};
@@ -136,6 +137,7 @@ fn form_of(q: &routing_queue::Model) -> QueueForm {
         priorities: skills_of(&q.priorities),
         tag: q.tag.clone(),
         team_id: q.team_id,
+        segment_id: q.segment_id,
         skills: skills_of(&q.skills),
         strategy: q.strategy.clone(),
         schedule_id: q.schedule_id,
@@ -209,7 +211,7 @@ async fn queue_figures(
     Ok(((w, r), waits))
 }
 
-fn takes_text(f: &QueueForm, teams: &[(i32, String)]) -> String {
+fn takes_text(f: &QueueForm, teams: &[(i32, String)], segments: &[(i32, String)]) -> String {
     let mut parts = Vec::new();
     if !f.channels.is_empty() {
         parts.push(
@@ -236,6 +238,12 @@ fn takes_text(f: &QueueForm, teams: &[(i32, String)]) -> String {
     if let Some(t) = name_of(teams, f.team_id) {
         parts.push(format!("team {t}"));
     }
+    if f.segment_id.is_some() {
+        parts.push(name_of(segments, f.segment_id).map_or_else(
+            || "customers of a deleted segment (takes nothing)".to_owned(),
+            |s| format!("customers in “{s}”"),
+        ));
+    }
     if parts.is_empty() {
         "Every ticket".to_owned()
     } else {
@@ -255,6 +263,7 @@ pub async fn page(state: &AppState, actor: &Actor) -> ServiceResult<RoutingPage>
     let t = now();
     let teams = teams(db, scope).await?;
     let schedules = schedules(db, scope).await?;
+    let segments = super::segments::names(db, scope).await?;
     let rows = scope
         .find::<routing_queue::Entity>()
         .order_by_asc(routing_queue::Column::Position)
@@ -275,6 +284,7 @@ pub async fn page(state: &AppState, actor: &Actor) -> ServiceResult<RoutingPage>
                 && q.priorities.is_empty()
                 && q.tag.is_empty()
                 && q.team_id.is_none()
+                && q.segment_id.is_none()
             {
                 catch_all = Some(&q.name);
             }
@@ -293,7 +303,7 @@ pub async fn page(state: &AppState, actor: &Actor) -> ServiceResult<RoutingPage>
             QueueView {
                 id: q.id,
                 position: q.position,
-                takes: takes_text(&form, &teams),
+                takes: takes_text(&form, &teams, &segments),
                 pool,
                 hours: name_of(&schedules, q.schedule_id).unwrap_or_else(|| "Any time".into()),
                 waiting: n,
@@ -400,8 +410,19 @@ pub async fn page(state: &AppState, actor: &Actor) -> ServiceResult<RoutingPage>
         queues,
         agents,
         metrics,
-        teams,
-        schedules,
+    })
+}
+
+/// What the queue editor chooses from.
+///
+/// # Errors
+/// Permission; database errors.
+pub async fn lists(state: &AppState, actor: &Actor) -> ServiceResult<RoutingLists> {
+    actor.require(Action::ManageAutomation)?;
+    Ok(RoutingLists {
+        teams: teams(&state.db, actor.scope).await?,
+        schedules: schedules(&state.db, actor.scope).await?,
+        segments: super::segments::names(&state.db, actor.scope).await?,
     })
 }
 
@@ -487,6 +508,7 @@ pub async fn save_queue(
             ));
         }
     }
+    super::segments::require_own(db, scope, form.segment_id).await?;
     let t = now();
     let row = match form.id {
         None => {
@@ -508,6 +530,7 @@ pub async fn save_queue(
                 priorities: Set(prios.join(",")),
                 tag: Set(tag),
                 team_id: Set(form.team_id),
+                segment_id: Set(form.segment_id),
                 skills: Set(skills),
                 strategy: Set(strategy.as_str().to_owned()),
                 schedule_id: Set(form.schedule_id),
@@ -531,6 +554,7 @@ pub async fn save_queue(
             m.priorities = Set(prios.join(","));
             m.tag = Set(tag);
             m.team_id = Set(form.team_id);
+            m.segment_id = Set(form.segment_id);
             m.skills = Set(skills);
             m.strategy = Set(strategy.as_str().to_owned());
             m.schedule_id = Set(form.schedule_id);
@@ -547,6 +571,27 @@ pub async fn save_queue(
         .into_iter()
         .find(|q| q.id == row.id)
         .ok_or(ServiceError::NotFound("Queue"))
+}
+
+/// The names of the workspace's queues that take only segment `id`'s
+/// customers (a segment in use cannot be deleted).
+///
+/// # Errors
+/// Database errors.
+pub async fn using_segment(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+    id: i32,
+) -> ServiceResult<Vec<String>> {
+    Ok(scope
+        .find::<routing_queue::Entity>()
+        .filter(routing_queue::Column::SegmentId.eq(id))
+        .order_by_asc(routing_queue::Column::Position)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|q| q.name)
+        .collect())
 }
 
 /// Moves a queue up or down the matching order.

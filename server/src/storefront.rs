@@ -1,0 +1,394 @@
+//! The storefront (`/store/{brand}/…`): server-rendered pages without
+//! hydration, the cart in a cookie changed by plain form posts, and
+//! `sitemap.xml`. Thin: extract, call one `storefront` service, render with
+//! `app::pages::storefront`.
+
+use crate::http::ServerState;
+use app::pages::storefront as render;
+use app::services::payments::{self, CheckoutForm, WebhookOutcome};
+use app::services::storefront;
+use app::services::ServiceError;
+use app::types::CartCookie;
+use axum::body::Bytes;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Deserialize;
+
+/// The storefront routes.
+pub fn router() -> Router<ServerState> {
+    Router::new()
+        .route("/store/{brand}", get(home))
+        .route("/store/{brand}/sitemap.xml", get(sitemap))
+        .route("/store/{brand}/c/{slug}", get(category))
+        .route("/store/{brand}/p/{slug}", get(product))
+        .route("/store/{brand}/cart", get(cart))
+        .route("/store/{brand}/cart/add", post(add))
+        .route("/store/{brand}/cart/set", post(set))
+        .route("/store/{brand}/checkout", post(checkout))
+        .route("/store/{brand}/orders/{number}", get(order))
+        .route("/webhooks/stripe/{brand}", post(stripe_webhook))
+}
+
+/// The cart cookie's name (its path is the brand's store).
+const CART: &str = "sb_cart";
+/// A cart is kept 30 days.
+const CART_DAYS: u32 = 30;
+
+fn cart_of(headers: &HeaderMap) -> CartCookie {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|h| h.to_str().ok())
+        .flat_map(|h| h.split(';'))
+        .find_map(|kv| {
+            let (k, v) = kv.trim().split_once('=')?;
+            (k == CART).then(|| CartCookie::parse(v))
+        })
+        .unwrap_or_default()
+}
+
+fn set_cart(brand: &str, c: &CartCookie) -> Option<HeaderValue> {
+    let path: String = brand
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    // An empty cart is a removed cookie.
+    let age = if c.0.is_empty() {
+        0
+    } else {
+        CART_DAYS * 86_400
+    };
+    HeaderValue::from_str(&format!(
+        "{CART}={}; Path=/store/{path}; Max-Age={age}; HttpOnly; SameSite=Lax",
+        c.encode()
+    ))
+    .ok()
+}
+
+/// Pages show the shopper's cart count: cached by nobody but the shopper.
+fn page(html: String) -> Response {
+    ([(header::CACHE_CONTROL, "private, no-cache")], Html(html)).into_response()
+}
+
+fn failed(e: &ServiceError) -> Response {
+    match e {
+        ServiceError::NotFound(what) => (
+            StatusCode::NOT_FOUND,
+            Html(render::render_not_found(
+                None,
+                &format!("{what} not found."),
+            )),
+        )
+            .into_response(),
+        other => {
+            tracing::error!(error = %other, "storefront");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Html(render::render_not_found(
+                    None,
+                    "Something went wrong on our side. Please try again.",
+                )),
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn home(
+    State(s): State<ServerState>,
+    Path(brand): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    match storefront::home(&s.app, &brand, &cart_of(&headers)).await {
+        Ok(v) => page(render::render_home(&v)),
+        Err(e) => failed(&e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct PageQuery {
+    #[serde(default)]
+    page: Option<String>,
+}
+
+async fn category(
+    State(s): State<ServerState>,
+    Path((brand, slug)): Path<(String, String)>,
+    Query(q): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Response {
+    // A page that is not a number is the first (links are never malformed).
+    let n = q.page.and_then(|p| p.trim().parse().ok()).unwrap_or(1);
+    match storefront::category(&s.app, &brand, &slug, n, &cart_of(&headers)).await {
+        Ok(v) => page(render::render_category(&v)),
+        Err(e) => failed(&e),
+    }
+}
+
+async fn product(
+    State(s): State<ServerState>,
+    Path((brand, slug)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    match storefront::product(&s.app, &brand, &slug, &cart_of(&headers)).await {
+        Ok(v) => page(render::render_product(&v, None)),
+        Err(e) => failed(&e),
+    }
+}
+
+async fn cart(
+    State(s): State<ServerState>,
+    Path(brand): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    match storefront::cart(&s.app, &brand, &cart_of(&headers)).await {
+        Ok(v) => {
+            let mut r = page(render::render_cart(&v, None));
+            // Lines no longer sold leave the cookie too.
+            if v.dropped > 0 {
+                let kept = CartCookie(v.lines.iter().map(|l| (l.variant_id, l.quantity)).collect());
+                if let Some(h) = set_cart(&brand, &kept) {
+                    r.headers_mut().insert(header::SET_COOKIE, h);
+                }
+            }
+            r
+        }
+        Err(e) => failed(&e),
+    }
+}
+
+async fn sitemap(State(s): State<ServerState>, Path(brand): Path<String>) -> Response {
+    match storefront::sitemap(&s.app, &brand).await {
+        Ok(urls) => (
+            [
+                (header::CONTENT_TYPE, "application/xml; charset=utf-8"),
+                (header::CACHE_CONTROL, "public, max-age=300"),
+            ],
+            render::render_sitemap(&urls),
+        )
+            .into_response(),
+        Err(e) => failed(&e),
+    }
+}
+
+/// A cart form: the variant, the quantity, and (from a product page) the
+/// product to show again when the change is refused. Fields are read as text
+/// so a malformed one gets a message, not a bare rejection.
+#[derive(Debug, Default, Deserialize)]
+struct CartForm {
+    #[serde(default)]
+    variant: Option<String>,
+    #[serde(default)]
+    quantity: Option<String>,
+    #[serde(default)]
+    product: Option<String>,
+}
+
+fn num(s: Option<&String>) -> Option<i32> {
+    s.and_then(|v| v.trim().parse().ok())
+}
+
+async fn change(
+    s: &ServerState,
+    brand: &str,
+    headers: &HeaderMap,
+    f: &CartForm,
+    set: bool,
+) -> Response {
+    let current = cart_of(headers);
+    let result = storefront::change_cart(
+        &s.app,
+        brand,
+        &current,
+        num(f.variant.as_ref()),
+        num(f.quantity.as_ref()),
+        set,
+    )
+    .await;
+    match result {
+        Ok(next) => {
+            let mut r = Redirect::to(&format!("/store/{brand}/cart")).into_response();
+            if let Some(h) = set_cart(brand, &next) {
+                r.headers_mut().insert(header::SET_COOKIE, h);
+            }
+            r
+        }
+        Err(ServiceError::Invalid { message, .. }) => {
+            // Shown again with the reason: the product page it came from, else the cart.
+            let from_product = match f.product.as_deref().filter(|p| !set && !p.is_empty()) {
+                Some(p) => storefront::product(&s.app, brand, p, &current)
+                    .await
+                    .ok()
+                    .map(|v| render::render_product(&v, Some(&message))),
+                None => None,
+            };
+            let html = match from_product {
+                Some(h) => h,
+                None => match storefront::cart(&s.app, brand, &current).await {
+                    Ok(v) => render::render_cart(&v, Some(&message)),
+                    Err(e) => return failed(&e),
+                },
+            };
+            (StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response()
+        }
+        Err(e) => failed(&e),
+    }
+}
+
+/// `POST /store/{brand}/cart/add`: adds to the cart, then shows it.
+async fn add(
+    State(s): State<ServerState>,
+    Path(brand): Path<String>,
+    headers: HeaderMap,
+    Form(f): Form<CartForm>,
+) -> Response {
+    change(&s, &brand, &headers, &f, false).await
+}
+
+/// `POST /store/{brand}/cart/set`: sets a line's quantity (0 removes it).
+async fn set(
+    State(s): State<ServerState>,
+    Path(brand): Path<String>,
+    headers: HeaderMap,
+    Form(f): Form<CartForm>,
+) -> Response {
+    change(&s, &brand, &headers, &f, true).await
+}
+
+/// `POST /store/{brand}/checkout`: places the order and sends the shopper to
+/// Stripe's payment page; a refusal shows the cart again with the reason and
+/// what they typed.
+async fn checkout(
+    State(s): State<ServerState>,
+    Path(brand): Path<String>,
+    headers: HeaderMap,
+    Form(f): Form<CheckoutForm>,
+) -> Response {
+    let cart = cart_of(&headers);
+    match payments::checkout(&s.app, &brand, &cart, &f).await {
+        Ok(started) => Redirect::to(&started.url).into_response(),
+        Err(e) => {
+            let (status, message) = match &e {
+                ServiceError::Invalid { message, .. } => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, message.clone())
+                }
+                ServiceError::Conflict {
+                    field: Some("payment"),
+                    message,
+                } => (StatusCode::SERVICE_UNAVAILABLE, message.clone()),
+                ServiceError::Conflict { message, .. } => (StatusCode::CONFLICT, message.clone()),
+                other => return failed(other),
+            };
+            let values = render::CheckoutValues {
+                email: f.email.clone(),
+                name: f.name.clone(),
+                line1: f.line1.clone(),
+                line2: f.line2.clone(),
+                postcode: f.postcode.clone(),
+                city: f.city.clone(),
+                country: f.country.clone(),
+            };
+            match storefront::cart(&s.app, &brand, &cart).await {
+                Ok(v) => (
+                    status,
+                    Html(render::render_cart_with(&v, Some(&message), &values)),
+                )
+                    .into_response(),
+                Err(e) => failed(&e),
+            }
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct OrderQuery {
+    #[serde(default)]
+    key: String,
+}
+
+/// `GET /store/{brand}/orders/{number}?key=…`: the shopper's order. Once it
+/// is paid, the cart it came from is emptied.
+async fn order(
+    State(s): State<ServerState>,
+    Path((brand, number)): Path<(String, String)>,
+    Query(q): Query<OrderQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let cart = cart_of(&headers);
+    match storefront::order(&s.app, &brand, &number, &q.key, &cart).await {
+        Ok(mut v) => {
+            let paid = v.status != app::types::OrderStatus::Pending
+                && v.status != app::types::OrderStatus::Cancelled;
+            let clear = paid && !cart.0.is_empty();
+            if clear {
+                v.shell.cart_items = 0;
+            }
+            let mut r = (
+                [(header::CACHE_CONTROL, "private, no-store")],
+                Html(render::render_order(&v)),
+            )
+                .into_response();
+            if clear {
+                if let Some(h) = set_cart(&brand, &CartCookie::default()) {
+                    r.headers_mut().insert(header::SET_COOKIE, h);
+                }
+            }
+            r
+        }
+        Err(e) => failed(&e),
+    }
+}
+
+/// `POST /webhooks/stripe/{brand}`: a Stripe event. 200 once handled (or
+/// seen before); 400 for a forged, stale or malformed request (nothing
+/// written); 5xx makes Stripe retry.
+async fn stripe_webhook(
+    State(s): State<ServerState>,
+    Path(brand): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let sig = headers
+        .get("stripe-signature")
+        .and_then(|h| h.to_str().ok());
+    match payments::webhook(&s.app, &brand, sig, &body).await {
+        Ok(outcome) => (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({
+                "received": true,
+                "outcome": match outcome {
+                    WebhookOutcome::Applied => "applied",
+                    WebhookOutcome::Duplicate => "duplicate",
+                    WebhookOutcome::Ignored => "ignored",
+                },
+            })),
+        )
+            .into_response(),
+        Err(ServiceError::Invalid { message, .. }) => (
+            StatusCode::BAD_REQUEST,
+            axum::Json(serde_json::json!({"error": message})),
+        )
+            .into_response(),
+        Err(ServiceError::NotFound(what)) => (
+            StatusCode::NOT_FOUND,
+            axum::Json(serde_json::json!({"error": format!("{what} not found.")})),
+        )
+            .into_response(),
+        Err(ServiceError::Conflict { message, .. }) => (
+            StatusCode::BAD_REQUEST,
+            axum::Json(serde_json::json!({"error": message})),
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "stripe webhook");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                axum::Json(serde_json::json!({"error": "Not handled; Stripe will retry."})),
+            )
+                .into_response()
+        }
+    }
+}
