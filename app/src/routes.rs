@@ -13,7 +13,7 @@
 use crate::pages::{
     actions, activity, admin, ai, api_keys, auth, channels, flows, inbox, inbox_settings, kb,
     notifications, ops, portal, procedures, routing, rules, segments, sending, settings, sla,
-    support, targeted, team, tours, webhooks,
+    store, support, targeted, team, tours, webhooks,
 };
 use crate::permissions::Action;
 use leptos::prelude::*;
@@ -209,5 +209,7 @@ area! {
         MyNotifications => notifications::MyNotificationsPage, needs ViewWorkspace;
         /// `/app/settings/notifications`.
         NotificationSettings => notifications::NotificationSettingsPage, needs ManageWorkspaceSettings;
+        /// `/app/settings/store`.
+        StoreSettings => store::StoreSettingsPage, needs ManageWorkspaceSettings;
     }
 }

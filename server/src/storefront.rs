@@ -29,7 +29,7 @@ pub fn router() -> Router<ServerState> {
         .route("/store/{brand}/cart/set", post(set))
         .route("/store/{brand}/checkout", post(checkout))
         .route("/store/{brand}/orders/{number}", get(order))
-        .route("/webhooks/stripe/{brand}", post(stripe_webhook))
+        .route("/hooks/stripe/{brand}", post(stripe_webhook))
 }
 
 /// The cart cookie's name (its path is the brand's store).
@@ -342,7 +342,7 @@ async fn order(
     }
 }
 
-/// `POST /webhooks/stripe/{brand}`: a Stripe event. 200 once handled (or
+/// `POST /hooks/stripe/{brand}`: a Stripe event. 200 once handled (or
 /// seen before); 400 for a forged, stale or malformed request (nothing
 /// written); 5xx makes Stripe retry.
 async fn stripe_webhook(

@@ -222,6 +222,11 @@ const NAV: &[NavItem] = &[
         label: "API keys",
         action: Action::ManageApiKeys,
     },
+    NavItem {
+        href: "/app/settings/store",
+        label: "Store",
+        action: Action::ManageWorkspaceSettings,
+    },
 ];
 
 #[component]

@@ -26,6 +26,7 @@ pub mod segments;
 pub mod sending;
 pub mod settings;
 pub mod sla;
+pub mod store;
 #[cfg(feature = "ssr")]
 pub mod storefront;
 #[cfg(feature = "ssr")]

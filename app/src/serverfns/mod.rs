@@ -23,6 +23,7 @@ pub mod profile;
 pub mod routing;
 pub mod rules;
 pub mod segments;
+pub mod store;
 pub mod targeted;
 pub mod team;
 pub mod tours;

@@ -21,13 +21,17 @@
 //! with only the request and response fields used here, pointed at the
 //! workspace's API base (a local fake in tests).
 
+use super::activity::{self, Entry, Who};
 use super::commerce::{self, NewLine, Payment};
+use super::context::{Actor, RequestMeta};
 use super::inbox::customers;
 use super::storefront;
 use super::tenancy::Scoped;
 use super::uow::UnitOfWork;
 use super::{now, AppState, ServiceError, ServiceResult};
+use crate::permissions::Action;
 use crate::types::{Address, CartCookie, IdentifierKind, OrderStatus};
+use crate::types::{StoreSettingsForm, StoreSettingsView};
 use entity::{order, order_item, store_setting, stripe_event};
 use hmac::{Hmac, Mac};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, QueryFilter, Set, SqlErr};
@@ -36,6 +40,9 @@ use std::collections::BTreeMap;
 
 /// How far a webhook's timestamp may be from now (Stripe's default).
 pub const SIGNATURE_TOLERANCE_SECS: i64 = 300;
+/// How long a checkout (and the stock its order holds) stays open, minutes
+/// (Stripe's least is 30).
+pub const CHECKOUT_MINUTES: i64 = 35;
 /// Stripe's API when the workspace sets no other.
 pub const DEFAULT_API_BASE: &str = "https://api.stripe.com/";
 
@@ -148,6 +155,74 @@ pub async fn set_keys(
     Ok(())
 }
 
+/// The Stripe events the webhook endpoint should receive.
+pub const WEBHOOK_EVENTS: [&str; 4] = [
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
+    "checkout.session.async_payment_failed",
+    "checkout.session.expired",
+];
+
+/// The store settings page.
+///
+/// # Errors
+/// Permission; database errors.
+pub async fn settings_page(state: &AppState, actor: &Actor) -> ServiceResult<StoreSettingsView> {
+    actor.require(Action::ManageWorkspaceSettings)?;
+    let brand = super::kb::structure::default_brand(&state.db, actor.scope).await?;
+    let base = state.config.base_url().trim_end_matches('/').to_owned();
+    let k = keys(state, &state.db, actor.scope).await?;
+    Ok(StoreSettingsView {
+        store_url: format!("{base}/store/{}", brand.slug),
+        webhook_url: format!("{base}/hooks/stripe/{}", brand.slug),
+        webhook_events: WEBHOOK_EVENTS.iter().map(|e| (*e).to_owned()).collect(),
+        connected: k.is_some(),
+        api_base: k
+            .as_ref()
+            .map(|k| k.api_base.clone())
+            .filter(|b| b != DEFAULT_API_BASE)
+            .unwrap_or_default(),
+        secret_hint: k.map(|k| super::ai::secrets::hint(&k.secret_key)),
+        can_store_keys: state.secrets.is_some(),
+    })
+}
+
+/// Connects the workspace's Stripe account (admins); logged without the keys.
+///
+/// # Errors
+/// Permission; as [`set_keys`].
+pub async fn save_settings(
+    state: &AppState,
+    actor: &Actor,
+    f: &StoreSettingsForm,
+    meta: &RequestMeta,
+) -> ServiceResult<StoreSettingsView> {
+    actor.require(Action::ManageWorkspaceSettings)?;
+    set_keys(
+        state,
+        actor.scope,
+        &f.api_base,
+        &f.secret_key,
+        &f.webhook_secret,
+    )
+    .await?;
+    activity::record(
+        &state.db,
+        actor.scope,
+        &Who::from(actor),
+        meta,
+        Entry::new("store.stripe_connected").diff(
+            None,
+            Some(serde_json::json!({
+                "api_base": f.api_base.trim(),
+                "secret_key": super::ai::secrets::hint(f.secret_key.trim()),
+            })),
+        ),
+    )
+    .await?;
+    settings_page(state, actor).await
+}
+
 // ---------------------------------------------------------------------------
 // Webhook signatures
 // ---------------------------------------------------------------------------
@@ -258,6 +333,8 @@ struct CreateSession {
     customer_email: String,
     success_url: String,
     cancel_url: String,
+    /// Unix time the session (and the stock the order holds) expires.
+    expires_at: i64,
     metadata: BTreeMap<&'static str, String>,
 }
 
@@ -320,6 +397,7 @@ async fn create_session(
         customer_email: email.to_owned(),
         success_url: urls.0,
         cancel_url: urls.1,
+        expires_at: now().timestamp() + CHECKOUT_MINUTES * 60,
         metadata: BTreeMap::from([
             ("order_number", o.number.clone()),
             ("workspace_id", o.workspace_id.to_string()),

@@ -221,6 +221,39 @@ pub struct StoreOrderView {
     pub timeline: Vec<StoreOrderEvent>,
 }
 
+/// The store settings page (admins).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreSettingsView {
+    /// The storefront's address.
+    pub store_url: String,
+    /// The address to register as the Stripe webhook endpoint.
+    pub webhook_url: String,
+    /// The Stripe events to send to it.
+    pub webhook_events: Vec<String>,
+    /// Whether Stripe keys are stored.
+    pub connected: bool,
+    /// The API base in use (empty: Stripe's own).
+    pub api_base: String,
+    /// `sk_…abcd`, when connected.
+    pub secret_hint: Option<String>,
+    /// Whether the server can store keys (it has a secrets key).
+    pub can_store_keys: bool,
+}
+
+/// Stripe keys to store.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreSettingsForm {
+    /// Empty: `https://api.stripe.com/`.
+    #[serde(default)]
+    pub api_base: String,
+    /// `sk_…`.
+    #[serde(default)]
+    pub secret_key: String,
+    /// `whsec_…`.
+    #[serde(default)]
+    pub webhook_secret: String,
+}
+
 /// The shopper's cart as the cookie keeps it: (variant, quantity), in the
 /// order added. Written as `12:1.15:2`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -9,7 +9,8 @@
 //! - `ai-eval` runs the AI agent's evaluation set and times its pipeline;
 //! - `actions` times proposal → execution of AI actions and MCP tool calls;
 //! - `rules` times the pipeline stages (rules, SLA) per inbound message;
-//! - `flows` times the flow engine; `campaigns` a campaign's runs and sends.
+//! - `flows` times the flow engine; `campaigns` a campaign's runs and sends;
+//! - `store` times the storefront's pages at catalog scale.
 
 #![allow(clippy::print_stdout, reason = "a command-line report")]
 
@@ -32,6 +33,8 @@ mod generate;
 mod rules;
 #[path = "bench/run.rs"]
 mod run;
+#[path = "bench/store.rs"]
+mod store;
 #[path = "bench/text.rs"]
 mod text;
 #[path = "bench/widget.rs"]
@@ -64,6 +67,8 @@ enum Command {
     Flows(flows::FlowArgs),
     /// Campaigns: enrolling and stepping runs, and sending their email.
     Campaigns(campaigns::CampaignArgs),
+    /// The storefront's pages at catalog scale (service + HTML).
+    Store(store::StoreArgs),
 }
 
 #[tokio::main]
@@ -77,5 +82,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Rules(a) => rules::run(a).await,
         Command::Flows(a) => flows::run(a).await,
         Command::Campaigns(a) => campaigns::run(a).await,
+        Command::Store(a) => store::run(a).await,
     }
 }

@@ -1,0 +1,168 @@
+// The storefront in the browser, on the seeded demo store: an admin connects
+// Stripe (a local fake that serves the Checkout Sessions API and signs its
+// webhooks as Stripe documents); a shopper browses a category, picks a
+// variant, adds it to the cart, checks out, pays on the fake Stripe page and
+// lands on the order page, which shows the order paid. The storefront pages
+// carry no wasm and stay within 50 KB gzip (HTML and stylesheet).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { SHOTS, launch, open, signInDemo, startServer, watchProblems } from './support.mjs';
+
+const SECRET = 'sk_test_e2e_fake';
+const WHSEC = 'whsec_e2e_fake';
+const STORE = '/store/acme-outdoor';
+
+let server;
+let browser;
+let stripe;
+const sessions = new Map();
+
+/// A fake Stripe: `POST /v1/checkout/sessions` (secret key checked), a payment
+/// page per session, and on "Pay" the signed `checkout.session.completed`
+/// webhook to the store, then back to the session's success URL.
+function fakeStripe(storeBase) {
+  return new Promise((resolve) => {
+    const srv = createServer(async (req, res) => {
+      const chunks = [];
+      for await (const c of req) chunks.push(c);
+      const body = Buffer.concat(chunks).toString();
+      const base = `http://127.0.0.1:${srv.address().port}/`;
+      if (req.method === 'POST' && req.url === '/v1/checkout/sessions') {
+        if (req.headers.authorization !== `Bearer ${SECRET}`) {
+          res.writeHead(401, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ error: { type: 'invalid_request_error', message: 'Invalid API Key provided' } }));
+          return;
+        }
+        const form = Object.fromEntries(new URLSearchParams(body));
+        const id = `cs_test_${sessions.size + 1}`;
+        sessions.set(id, form);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ id, object: 'checkout.session', url: `${base}pay/${id}`, payment_status: 'unpaid' }));
+        return;
+      }
+      const m = req.url.match(/^\/pay\/(cs_test_\d+)$/);
+      if (m && sessions.has(m[1])) {
+        const form = sessions.get(m[1]);
+        if (req.method === 'GET') {
+          let total = 0;
+          for (let i = 0; form[`line_items[${i}][quantity]`]; i += 1) {
+            total += Number(form[`line_items[${i}][price_data][unit_amount]`]) * Number(form[`line_items[${i}][quantity]`]);
+          }
+          res.writeHead(200, { 'content-type': 'text/html' });
+          res.end(`<!doctype html><title>Fake Stripe</title><h1>Pay</h1><p data-testid="amount">${total}</p>`
+            + `<form method="post"><button data-testid="pay">Pay</button></form>`);
+          return;
+        }
+        const event = JSON.stringify({
+          id: `evt_${m[1]}`, object: 'event', type: 'checkout.session.completed',
+          data: { object: { id: m[1], object: 'checkout.session', client_reference_id: form.client_reference_id, payment_status: 'paid', payment_intent: `pi_${m[1]}` } },
+        });
+        const t = Math.floor(Date.now() / 1000);
+        const sig = createHmac('sha256', WHSEC).update(`${t}.${event}`).digest('hex');
+        const r = await fetch(`${storeBase}/hooks/stripe/acme-outdoor`, {
+          method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': `t=${t},v1=${sig}` }, body: event,
+        });
+        if (!r.ok) throw new Error(`webhook refused: ${r.status} ${await r.text()}`);
+        res.writeHead(303, { location: form.success_url });
+        res.end();
+        return;
+      }
+      res.writeHead(404);
+      res.end();
+    });
+    srv.listen(0, '127.0.0.1', () => resolve(srv));
+  });
+}
+
+before(async () => {
+  server = await startServer({ seed: true });
+  stripe = await fakeStripe(server.base);
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  stripe?.close();
+  server?.stop();
+});
+
+/// Goes to a storefront page (no hydration to wait for) and fails on any
+/// console error or failed request.
+async function visit(page, url) {
+  const watch = watchProblems(page);
+  await page.goto(url);
+  await page.waitForLoadState('load');
+  watch.stop();
+  assert.deepEqual(watch.problems, [], `${url} reported problems`);
+}
+
+test('storefront pages are light: no wasm, at most 50 KB gzip with their stylesheet', async () => {
+  const css = await (await fetch(`${server.base}/store.css`)).text();
+  for (const path of [STORE, `${STORE}/c/tents`, `${STORE}/sitemap.xml`]) {
+    const r = await fetch(server.base + path);
+    assert.equal(r.status, 200, path);
+    const html = await r.text();
+    assert.ok(!/\.wasm|hydrate/.test(html), `${path} carries no wasm`);
+    const weight = gzipSync(html).length + gzipSync(css).length;
+    assert.ok(weight <= 50 * 1024, `${path}: ${weight} B gzip`);
+  }
+});
+
+test('an admin connects Stripe; a shopper buys a variant and pays on Stripe', async () => {
+  const admin = await (await browser.newContext({ viewport: { width: 1300, height: 900 } })).newPage();
+  await signInDemo(admin, server.base, 'maria.admin@switchboard.test');
+  await open(admin, server.base, '/app/settings/store');
+  await admin.locator('[data-testid="stripe-status"][data-connected="false"]').waitFor();
+  const f = admin.locator('[data-testid="stripe-form"]');
+  await f.locator('#s-secret').fill('pk_wrong');
+  await f.locator('#s-webhook').fill(WHSEC);
+  await f.locator('#s-base').fill(`http://127.0.0.1:${stripe.address().port}/`);
+  await f.locator('button[type="submit"]').click();
+  await admin.locator('.field-error', { hasText: 'starts with sk_' }).waitFor();
+  await f.locator('#s-secret').fill(SECRET);
+  await f.locator('button[type="submit"]').click();
+  await admin.locator('[data-testid="stripe-status"][data-connected="true"]').waitFor();
+  await admin.screenshot({ path: join(SHOTS, 'store-settings.png'), fullPage: true });
+
+  const shop = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  await visit(shop, server.base + STORE);
+  await shop.screenshot({ path: join(SHOTS, 'store-home.png'), fullPage: true });
+  await shop.locator('.st-nav a', { hasText: 'Tents' }).click();
+  await shop.waitForURL(/\/c\/tents$/);
+  await shop.locator('[data-testid="product-card"] a').first().click();
+  await shop.waitForURL(/\/p\//);
+  const product = await shop.locator('h1').innerText();
+  // The first variant in stock is chosen; pick the last one in stock instead.
+  const choices = shop.locator('.st-variant input:not([disabled])');
+  await choices.last().check();
+  await shop.locator('input[name="quantity"]').fill('2');
+  await shop.screenshot({ path: join(SHOTS, 'store-product.png'), fullPage: true });
+  await shop.locator('[data-testid="add-to-cart"] button[type="submit"]').click();
+  await shop.waitForURL(/\/cart$/);
+  await shop.locator('[data-testid="cart-line"]', { hasText: product }).waitFor();
+  assert.match(await shop.locator('[data-testid="cart-link"]').innerText(), /Cart \(2\)/);
+  const total = await shop.locator('[data-testid="cart-total"]').innerText();
+
+  const form = shop.locator('[data-testid="checkout-form"]');
+  await form.locator('input[name="email"]').fill('shopper@example.com');
+  await form.locator('input[name="name"]').fill('Sam Shopper');
+  await form.locator('input[name="line1"]').fill('Hauptstr. 5');
+  await form.locator('input[name="postcode"]').fill('10115');
+  await form.locator('input[name="city"]').fill('Berlin');
+  await shop.screenshot({ path: join(SHOTS, 'store-cart.png'), fullPage: true });
+  await form.locator('button[type="submit"]').click();
+  await shop.waitForURL(/\/pay\/cs_test_\d+$/);
+  // Stripe is asked for exactly what the cart showed.
+  const cents = Number(total.replace(/[^0-9]/g, ''));
+  assert.equal(Number(await shop.locator('[data-testid="amount"]').innerText()), cents);
+  await shop.locator('[data-testid="pay"]').click();
+  await shop.waitForURL(/\/orders\/\d+\?key=/);
+  await shop.locator('[data-testid="order-status"][data-status="paid"]').waitFor();
+  await shop.locator('[data-testid="order-timeline"] li', { hasText: 'Paid' }).waitFor();
+  assert.equal(await shop.locator('[data-testid="cart-link"]').innerText(), 'Cart');
+  await shop.screenshot({ path: join(SHOTS, 'store-order-paid.png'), fullPage: true });
+});
