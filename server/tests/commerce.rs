@@ -189,6 +189,18 @@ async fn orders_follow_the_state_machine(b: Backend) {
     // Below free shipping, shipping is added.
     let small = place(&app, ws.scope, ann, &[(v[0], 1)]).await.unwrap();
     assert_eq!(small.total_minor, 1_990 + app::types::SHIPPING_FEE);
+    // The customer's conversation shows their orders, newest first.
+    let detail = app::services::inbox::conversations::detail(&app.state.db, ws.scope, 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        detail
+            .orders
+            .iter()
+            .map(|o| (o.number.as_str(), o.items))
+            .collect::<Vec<_>>(),
+        vec![("1002", 1), ("1001", 3)]
+    );
 
     // Too few left: refused with what there is, nothing taken.
     let err = place(&app, ws.scope, ann, &[(v[1], 3)]).await.unwrap_err();

@@ -409,6 +409,27 @@ fn CustomerCard(d: ConversationDetail, view_id: Option<i32>) -> impl IntoView {
                     </ul>
                 }.into_any()
             }}
+            <h3>"Orders"</h3>
+            {if d.orders.is_empty() {
+                view! { <p class="muted small">"None."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="others" data-testid="customer-orders">
+                        {d.orders.iter().map(|o| view! {
+                            <li data-testid="customer-order" data-number=o.number.clone() data-status=o.status.as_str()>
+                                <strong>{format!("Order {}", o.number)}</strong>" · "{crate::types::money(o.total_minor, &o.currency)}" "
+                                <span class="badge">{o.status.label()}</span>
+                                <br/><span class="muted small">
+                                    {fmt_time(&o.placed_at)}
+                                    {format!(" · {} item{}", o.items, if o.items == 1 { "" } else { "s" })}
+                                    {o.tracking_number.clone().map(|t| format!(" · tracking {t}"))}
+                                    {(o.refunded_minor > 0).then(|| format!(" · refunded {}", crate::types::money(o.refunded_minor, &o.currency)))}
+                                </span>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
             <h3>"Details"</h3>
             <dl class="ids">
                 <dt>"Channel"</dt><dd>{d.row.channel.label()}</dd>

@@ -546,6 +546,9 @@ pub struct ConversationDetail {
     pub customer_read_message_id: Option<i32>,
     /// The customer's rating, once given.
     pub csat: Option<super::CsatView>,
+    /// The customer's newest orders (the sidebar's).
+    #[serde(default)]
+    pub orders: Vec<super::OrderSummary>,
 }
 
 /// An option in a picker.

@@ -690,6 +690,8 @@ pub async fn detail(
             created_at: r.updated_at.to_rfc3339(),
         });
     let customer_read_message_id = c.customer_read_message_id;
+    let mut orders = crate::services::commerce::customer_orders(db, scope, c.customer_id).await?;
+    orders.truncate(SIDEBAR_ORDERS);
     let reference = |id: Option<i32>| id.and_then(|i| linked.get(&i)).map(|n| ticket_ref(*n));
     Ok(ConversationDetail {
         first_response_at: c.first_response_at.map(|t| t.to_rfc3339()),
@@ -711,8 +713,12 @@ pub async fn detail(
         customer_url,
         customer_read_message_id,
         csat,
+        orders,
     })
 }
+
+/// The customer's newest orders the conversation's sidebar lists.
+const SIDEBAR_ORDERS: usize = 10;
 
 /// Field changes. `Some(None)` clears an optional field.
 #[derive(Clone, Debug, Default)]
