@@ -721,6 +721,28 @@ async fn checkout_pays_through_stripe_and_each_webhook_applies_once(b: Backend) 
     payments::set_keys(&app.state, ws.scope, &fake.base, SECRET_KEY, WEBHOOK_SECRET)
         .await
         .unwrap();
+    // The other workspace's settings stay its own: not connected; its owner
+    // connecting does not touch the first's keys.
+    {
+        use app::serverfns::store::{GetStoreSettings, SaveStoreSettings};
+        let mut b_owner = other.owner.clone();
+        let r = b_owner
+            .call(common::fns::path::<GetStoreSettings>(), &[])
+            .await;
+        assert_eq!(r.json()["connected"], false, "{}", r.body);
+        let r = b_owner
+            .call_json(
+                common::fns::path::<SaveStoreSettings>(),
+                &serde_json::json!({"form": {"api_base": "", "secret_key": "sk_test_b", "webhook_secret": "whsec_bbbbbbbb"}}),
+            )
+            .await;
+        assert_eq!(r.json()["connected"], true, "{}", r.body);
+        let mine = payments::keys(&app.state, &app.state.db, ws.scope)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(mine.secret_key, SECRET_KEY);
+    }
     let r = shopper.call(&checkout, &form("not-an-email")).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("Give an email address"), "{}", r.body);

@@ -12,7 +12,8 @@ use app::serverfns::auth::GetSession;
 use app::serverfns::hours::SaveSchedule;
 use app::serverfns::inbox::UpdateConversation;
 use app::serverfns::routing::{
-    DeleteQueue, GetRouting, MoveQueue, SaveAgentRouting, SaveQueue, SetMyStatus, StatusHeartbeat,
+    DeleteQueue, GetRouting, GetRoutingLists, MoveQueue, SaveAgentRouting, SaveQueue, SetMyStatus,
+    StatusHeartbeat,
 };
 use app::services::channels::inbound::{self, InboundMessage, Sender};
 use app::services::routing::engine;
@@ -380,6 +381,10 @@ async fn queues_route_by_skills_capacity_and_status(b: Backend) {
     assert!(p["metrics"]["routed_24h"].as_u64().unwrap() >= 8, "{p}");
 
     // Workspace B sees and changes none of it.
+    let la = a.owner.call(path::<GetRoutingLists>(), &[]).await.json();
+    let lb = bo.owner.call(path::<GetRoutingLists>(), &[]).await.json();
+    assert!(la["schedules"].to_string().contains("Closed today"), "{la}");
+    assert!(!lb.to_string().contains("Closed today"), "{lb}");
     let pb = page(&mut bo.owner).await;
     assert!(pb["queues"].as_array().unwrap().is_empty());
     assert!(pb["agents"]

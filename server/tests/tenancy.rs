@@ -109,12 +109,18 @@ const COVERED: &[&str] = &[
     // (`set_my_status` and `status_heartbeat` change only the caller's own
     // membership in the session's workspace).
     "get_routing",
+    "get_routing_lists",
     "save_queue",
     "move_queue",
     "delete_queue",
     "save_agent_routing",
     "set_my_status",
     "status_heartbeat",
+    // Store settings: checkout_pays_through_stripe_and_each_webhook_applies_once
+    // in tests/commerce.rs (another workspace reads itself not connected and
+    // cannot take the first's payments).
+    "get_store_settings",
+    "save_store_settings",
     // Rules: rules_are_checked_versioned_and_kept_apart in tests/automation.rs.
     "get_rules",
     "save_rule",
