@@ -126,6 +126,8 @@ pub enum Action {
     /// Campaign sending: frequency caps, quiet hours, throttle, the suppression
     /// list, and campaign reports.
     ManageCampaigns,
+    /// Pack, ship (with a tracking number) and mark orders delivered.
+    ManageOrders,
 }
 
 use Role::{Admin as A, Agent as G, Collaborator as C, LightAgent as L, Owner as O};
@@ -165,6 +167,7 @@ pub const MATRIX: &[(Action, &[Role])] = &[
     (Action::ManageAutomation, &[O, A]),
     (Action::ManageSegments, &[O, A]),
     (Action::ManageCampaigns, &[O, A]),
+    (Action::ManageOrders, &[O, A, G]),
 ];
 
 /// Whether `role` may perform `action`.

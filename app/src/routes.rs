@@ -12,8 +12,8 @@
 
 use crate::pages::{
     actions, activity, admin, ai, api_keys, auth, channels, flows, inbox, inbox_settings, kb,
-    notifications, ops, portal, procedures, routing, rules, segments, sending, settings, sla,
-    store, support, targeted, team, tours, webhooks,
+    notifications, ops, orders, portal, procedures, routing, rules, segments, sending, settings,
+    sla, store, support, targeted, team, tours, webhooks,
 };
 use crate::permissions::Action;
 use leptos::prelude::*;
@@ -172,6 +172,14 @@ area! {
     AiArea, ai_area, __preload_ai_area {
         /// `/app/ai`.
         AiOverview => ai::AiPage, needs ViewAiReports;
+    }
+}
+
+area! {
+    /// Commerce: the orders desk.
+    StoreArea, store_area, __preload_store_area {
+        /// `/app/orders`.
+        Orders => orders::OrdersPage, needs ViewInbox;
     }
 }
 

@@ -22,6 +22,8 @@ const ADMIN_ROUTES = [
   '/app/settings/channels',
   '/app/settings/webhooks',
   '/app/settings/store',
+  '/app/orders',
+  '/app/orders?status=delivered&o=1001',
   '/app/kb',
   '/app/kb/articles/:article',
   '/app/ai',

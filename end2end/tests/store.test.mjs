@@ -2,8 +2,11 @@
 // Stripe (a local fake that serves the Checkout Sessions API and signs its
 // webhooks as Stripe documents); a shopper browses a category, picks a
 // variant, adds it to the cart, checks out, pays on the fake Stripe page and
-// lands on the order page, which shows the order paid. The storefront pages
-// carry no wasm and stay within 50 KB gzip (HTML and stylesheet).
+// lands on the order page, which shows the order paid. The shopper writes to
+// support; an agent sees the order on the ticket and proposes a refund; an
+// approver approves; Stripe is asked for the refund and the order shows
+// refunded to the agent and the shopper. The storefront pages carry no wasm
+// and stay within 50 KB gzip (HTML and stylesheet).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
@@ -20,6 +23,7 @@ let server;
 let browser;
 let stripe;
 const sessions = new Map();
+const refunds = [];
 
 /// A fake Stripe: `POST /v1/checkout/sessions` (secret key checked), a payment
 /// page per session, and on "Pay" the signed `checkout.session.completed`
@@ -42,6 +46,28 @@ function fakeStripe(storeBase) {
         sessions.set(id, form);
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ id, object: 'checkout.session', url: `${base}pay/${id}`, payment_status: 'unpaid' }));
+        return;
+      }
+      if (req.method === 'POST' && req.url === '/v1/refunds') {
+        if (req.headers.authorization !== `Bearer ${SECRET}`) {
+          res.writeHead(401, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ error: { type: 'invalid_request_error', message: 'Invalid API Key provided' } }));
+          return;
+        }
+        const form = Object.fromEntries(new URLSearchParams(body));
+        const key = req.headers['idempotency-key'] || '';
+        let r = refunds.find((x) => key && x.key === key);
+        if (!r) {
+          if (!/^pi_cs_test_\d+$/.test(form.payment_intent || '') || !(Number(form.amount) > 0)) {
+            res.writeHead(400, { 'content-type': 'application/json' });
+            res.end(JSON.stringify({ error: { type: 'invalid_request_error', message: 'No such payment_intent' } }));
+            return;
+          }
+          r = { id: `re_test_${refunds.length + 1}`, key, intent: form.payment_intent, amount: Number(form.amount) };
+          refunds.push(r);
+        }
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ id: r.id, object: 'refund', amount: r.amount, status: 'succeeded' }));
         return;
       }
       const m = req.url.match(/^\/pay\/(cs_test_\d+)$/);
@@ -165,4 +191,53 @@ test('an admin connects Stripe; a shopper buys a variant and pays on Stripe', as
   await shop.locator('[data-testid="order-timeline"] li', { hasText: 'Paid' }).waitFor();
   assert.equal(await shop.locator('[data-testid="cart-link"]').innerText(), 'Cart');
   await shop.screenshot({ path: join(SHOTS, 'store-order-paid.png'), fullPage: true });
+  const number = shop.url().match(/\/orders\/(\d+)/)[1];
+
+  // The shopper writes to support (same email: the same customer).
+  const support = await (await browser.newContext()).newPage();
+  await open(support, server.base, '/support/acme-outdoor-support');
+  await support.fill('#sf-name', 'Sam Shopper');
+  await support.fill('#sf-email', 'shopper@example.com');
+  await support.fill('#sf-subject', 'Does not fit');
+  await support.fill('#sf-message', 'What I bought does not fit me at all, sorry. Can I have my money back?');
+  await support.click('[data-testid="support-submit"]');
+  const ticket = Number((await support.locator('[data-testid="ticket-number"]').innerText()).replace(/\D/g, ''));
+
+  // An agent sees the order on the ticket and proposes refunding it.
+  const agent = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
+  await signInDemo(agent, server.base, 'sam.agent@switchboard.test');
+  await open(agent, server.base, `/app/inbox?c=${ticket}`);
+  const order = agent.locator(`[data-testid="customer-order"][data-number="${number}"]`);
+  await order.waitFor();
+  assert.equal(await order.getAttribute('data-status'), 'paid');
+  const propose = order.locator('button[type="submit"]');
+  assert.match(await propose.innerText(), new RegExp(`Propose refund of €${(cents / 100).toFixed(2).replace('.', '\\.')}`));
+  await order.locator('input[type="text"]').fill('Does not fit; the customer asked for their money back');
+  await propose.click();
+  await order.locator('[role="status"]', { hasText: 'waits for an approver' }).waitFor();
+  await agent.screenshot({ path: join(SHOTS, 'store-refund-proposed.png') });
+  assert.equal(refunds.length, 0, 'nothing is refunded before approval');
+
+  // An approver approves; the refund goes to Stripe once.
+  await open(admin, server.base, '/app/approvals');
+  const card = admin.locator('[data-testid="action-card"]', { hasText: `Refund order ${number}` });
+  await card.waitFor({ timeout: 15000 });
+  assert.match(await card.innerText(), /High risk/);
+  await card.locator('textarea').fill('Approved: unworn, within 30 days.');
+  await card.locator('[data-testid="approve"]').click();
+  await card.waitFor({ state: 'detached', timeout: 15000 });
+  await admin.locator('button.tab', { hasText: 'Finished' }).click();
+  await admin
+    .locator('[data-testid="action-card"][data-status="completed"]', { hasText: `Refund order ${number}` })
+    .waitFor({ timeout: 15000 });
+  assert.equal(refunds.length, 1);
+  assert.equal(refunds[0].amount, cents);
+
+  // The order shows refunded on the ticket and to the shopper.
+  await open(agent, server.base, `/app/inbox?c=${ticket}`);
+  await agent.locator(`[data-testid="customer-order"][data-number="${number}"][data-status="refunded"]`).waitFor({ timeout: 15000 });
+  await agent.screenshot({ path: join(SHOTS, 'store-refunded-sidebar.png') });
+  await visit(shop, shop.url());
+  await shop.locator('[data-testid="order-status"][data-status="refunded"]').waitFor();
+  await shop.screenshot({ path: join(SHOTS, 'store-order-refunded.png'), fullPage: true });
 });

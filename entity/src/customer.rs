@@ -21,6 +21,10 @@ pub struct Model {
     /// IANA zone (`Europe/Berlin`), told by the widget or set by an agent:
     /// campaign quiet hours are the customer's.
     pub timezone: Option<String>,
+    /// Where their orders go unless they say otherwise (JSON,
+    /// `app::types::Address`).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub default_address: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -54,6 +54,7 @@ pub mod notification_template;
 pub mod order;
 pub mod order_event;
 pub mod order_item;
+pub mod payment_method;
 pub mod procedure;
 pub mod product;
 pub mod product_category;
@@ -185,7 +186,8 @@ tenant!(
     order_item,
     order_event,
     store_setting,
-    stripe_event
+    stripe_event,
+    payment_method
 );
 
 impl GlobalEntity for user::Entity {}

@@ -28,6 +28,7 @@ mod m20261218_000022_commerce;
 mod m20261219_000023_segment_uses;
 mod m20261220_000024_store_listing;
 mod m20261221_000025_store_payments;
+mod m20261222_000026_order_tools;
 pub mod schema;
 
 /// The ordered list of every migration Switchboard knows.
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261219_000023_segment_uses::Migration),
             Box::new(m20261220_000024_store_listing::Migration),
             Box::new(m20261221_000025_store_payments::Migration),
+            Box::new(m20261222_000026_order_tools::Migration),
         ]
     }
 }

@@ -7,7 +7,7 @@ use app::services::commerce::{self, NewLine, Payment};
 use app::services::tenancy::Scoped;
 use app::services::{now, AppState, ServiceResult};
 use app::types::{Address, OrderStatus};
-use entity::{customer, product, product_category, product_variant};
+use entity::{customer, payment_method, product, product_category, product_variant};
 use sea_orm::{ActiveModelTrait, ColumnTrait, QueryFilter, Set};
 
 /// Category, name, price in euro cents, sizes, colours, description.
@@ -227,6 +227,7 @@ pub async fn seed_store(state: &AppState, scope: Scoped) -> ServiceResult<()> {
             ],
         ),
     ];
+    let mut wallets = std::collections::BTreeMap::new();
     for (email, lines, moves) in plan {
         let Some(c) = scope
             .find::<customer::Entity>()
@@ -253,9 +254,14 @@ pub async fn seed_store(state: &AppState, scope: Scoped) -> ServiceResult<()> {
             city: "Berlin".into(),
             country: "DE".into(),
         };
+        if !wallets.contains_key(*email) {
+            let card = wallet(state, scope, &c, &address).await?;
+            wallets.insert(*email, card);
+        }
         let payment = Payment {
             kind: "card".into(),
             label: "Visa ending 4242".into(),
+            method_id: wallets.get(*email).copied(),
         };
         let o = commerce::place(state, scope, c.id, &lines, &address, &payment, &c.name).await?;
         for to in *moves {
@@ -268,6 +274,56 @@ pub async fn seed_store(state: &AppState, scope: Scoped) -> ServiceResult<()> {
         }
     }
     Ok(())
+}
+
+/// A demo customer's default address and saved methods: a card (the
+/// default), a PayPal account and a gift card with a balance. Returns the
+/// card's id.
+async fn wallet(
+    state: &AppState,
+    scope: Scoped,
+    c: &customer::Model,
+    address: &Address,
+) -> ServiceResult<i32> {
+    let db = &state.db;
+    let mut row: customer::ActiveModel = c.clone().into();
+    row.default_address = Set(Some(serde_json::to_string(address).unwrap_or_default()));
+    row.update(db).await?;
+    let local = c
+        .email
+        .as_deref()
+        .and_then(|e| e.split('@').next())
+        .unwrap_or("customer");
+    let methods: [(&str, String, i64, bool); 3] = [
+        ("card", "Visa ending 4242".into(), 0, true),
+        ("wallet", format!("PayPal {local}@example.com"), 0, false),
+        (
+            "gift_card",
+            format!("Gift card …{:04}", 7_000 + c.id % 1_000),
+            2_500,
+            false,
+        ),
+    ];
+    let mut card = 0;
+    for (kind, label, balance, is_default) in methods {
+        let m = payment_method::ActiveModel {
+            workspace_id: Set(scope.workspace_id()),
+            customer_id: Set(c.id),
+            kind: Set(kind.to_owned()),
+            label: Set(label),
+            balance_minor: Set(balance),
+            currency: Set("eur".into()),
+            is_default: Set(is_default),
+            created_at: Set(now()),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+        if kind == "card" {
+            card = m.id;
+        }
+    }
+    Ok(card)
 }
 
 #[cfg(test)]

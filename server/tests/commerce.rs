@@ -9,133 +9,20 @@
 mod common;
 
 use app::services::campaigns::runner;
-use app::services::channels::inbound::{self, InboundMessage, Sender};
-use app::services::commerce::{self, NewLine, Payment};
+use app::services::commerce::{self, NewLine};
 use app::services::context::RequestMeta;
 use app::services::tenancy::Scoped;
 use app::services::ServiceError;
-use app::types::{
-    Address, Channel, CondOp, FlowGraph, FlowOp, IdentifierKind, NodeKind, OrderStatus,
-};
+use app::types::{CondOp, FlowGraph, FlowOp, NodeKind, OrderStatus};
 use chrono::Utc;
 use common::marketing::{
     campaign, campaign_graph, condition, everyone, set, test, time_passes, who,
 };
-use common::{e, n, workspace, Backend, TestApp, Ws};
-use entity::{campaign_run, customer, order, order_event, product, product_variant};
+use common::shop::{address, card, customer_of, place, product, stock};
+use common::{e, n, workspace, Backend, TestApp};
+use entity::{campaign_run, order, order_event, product, product_variant};
 use sea_orm::{ActiveModelTrait, ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
 use std::collections::BTreeSet;
-
-async fn customer_of(app: &TestApp, ws: &Ws, email: &str) -> i32 {
-    let m = InboundMessage::new(
-        Channel::Email,
-        format!("test:{email}:{}", uuid::Uuid::new_v4().simple()),
-        Sender {
-            kind: IdentifierKind::Email,
-            value: email.to_owned(),
-            name: Some(email.split('@').next().unwrap().to_owned()),
-        },
-        "Hello".to_owned(),
-    );
-    inbound::receive(&app.state, ws.scope, m).await.unwrap();
-    ws.scope
-        .find::<customer::Entity>()
-        .filter(customer::Column::Email.eq(email))
-        .one(&app.state.db)
-        .await
-        .unwrap()
-        .expect("the customer")
-        .id
-}
-
-/// A product with one variant per (sku, price, stock).
-async fn product(
-    app: &TestApp,
-    scope: Scoped,
-    name: &str,
-    variants: &[(&str, i64, i32)],
-) -> Vec<i32> {
-    let t = Utc::now();
-    let p = product::ActiveModel {
-        workspace_id: Set(scope.workspace_id()),
-        category_id: Set(None),
-        name: Set(name.into()),
-        slug: Set(name.to_lowercase().replace(' ', "-")),
-        description: Set(String::new()),
-        images: Set("[]".into()),
-        status: Set("active".into()),
-        created_at: Set(t),
-        updated_at: Set(t),
-        ..Default::default()
-    }
-    .insert(&app.state.db)
-    .await
-    .unwrap();
-    let mut ids = Vec::new();
-    for (i, (sku, price, stock)) in variants.iter().enumerate() {
-        let v = product_variant::ActiveModel {
-            workspace_id: Set(scope.workspace_id()),
-            product_id: Set(p.id),
-            sku: Set((*sku).into()),
-            options: Set(format!(r#"{{"size":"{sku}","colour":"Moss"}}"#)),
-            price_minor: Set(*price),
-            currency: Set("eur".into()),
-            stock: Set(*stock),
-            position: Set(i32::try_from(i).unwrap()),
-            ..Default::default()
-        }
-        .insert(&app.state.db)
-        .await
-        .unwrap();
-        ids.push(v.id);
-    }
-    ids
-}
-
-fn address() -> Address {
-    Address {
-        name: "Ann Example".into(),
-        line1: "Hauptstr. 1".into(),
-        line2: String::new(),
-        postcode: "10115".into(),
-        city: "Berlin".into(),
-        country: "DE".into(),
-    }
-}
-
-fn card() -> Payment {
-    Payment {
-        kind: "card".into(),
-        label: "Visa ending 4242".into(),
-    }
-}
-
-async fn stock(app: &TestApp, scope: Scoped, id: i32) -> i32 {
-    scope
-        .find::<product_variant::Entity>()
-        .filter(product_variant::Column::Id.eq(id))
-        .one(&app.state.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .stock
-}
-
-async fn place(
-    app: &TestApp,
-    scope: Scoped,
-    who: i32,
-    lines: &[(i32, i32)],
-) -> Result<app::types::OrderSummary, ServiceError> {
-    let lines: Vec<NewLine> = lines
-        .iter()
-        .map(|&(variant_id, quantity)| NewLine {
-            variant_id,
-            quantity,
-        })
-        .collect();
-    commerce::place(&app.state, scope, who, &lines, &address(), &card(), "test").await
-}
 
 /// How many entries an order's timeline has.
 async fn timeline_len(app: &TestApp, scope: Scoped, order_id: i32) -> u64 {

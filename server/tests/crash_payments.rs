@@ -145,6 +145,7 @@ async fn kill_9_while_webhooks_arrive_applies_each_once(b: Backend) {
             &Payment {
                 kind: "card".into(),
                 label: "Stripe Checkout".into(),
+                method_id: None,
             },
             "test",
         )

@@ -113,6 +113,11 @@ const NAV: &[NavItem] = &[
         action: Action::ViewInbox,
     },
     NavItem {
+        href: "/app/orders",
+        label: "Orders",
+        action: Action::ViewInbox,
+    },
+    NavItem {
         href: "/app/kb",
         label: "Knowledge base",
         action: Action::ViewKnowledge,

@@ -385,6 +385,7 @@ fn fmt_size(b: i64) -> String {
 #[component]
 fn CustomerCard(d: ConversationDetail, view_id: Option<i32>) -> impl IntoView {
     let c = d.customer.clone();
+    let number = d.row.number;
     view! {
         <aside class="customer" data-testid="customer-card" aria-label="Customer">
             <h2>{c.name.clone()}</h2>
@@ -425,6 +426,7 @@ fn CustomerCard(d: ConversationDetail, view_id: Option<i32>) -> impl IntoView {
                                     {o.tracking_number.clone().map(|t| format!(" · tracking {t}"))}
                                     {(o.refunded_minor > 0).then(|| format!(" · refunded {}", crate::types::money(o.refunded_minor, &o.currency)))}
                                 </span>
+                                <OrderActions order=o.clone() conversation_number=number/>
                             </li>
                         }).collect_view()}
                     </ul>
@@ -439,6 +441,93 @@ fn CustomerCard(d: ConversationDetail, view_id: Option<i32>) -> impl IntoView {
             </dl>
         </aside>
     }
+}
+
+/// What an agent can do with an order from the ticket: cancel it while it
+/// awaits payment, or propose refunding what remains of it. Both go through
+/// the AI-actions registry and its policies (a refund always waits for an
+/// approver); the result says what happened.
+#[component]
+fn OrderActions(order: crate::types::OrderSummary, conversation_number: i32) -> impl IntoView {
+    use crate::serverfns::actions::ProposeAction;
+    use crate::types::{OrderStatus, ProposalForm};
+    let ctx = expect_context::<InboxCtx>();
+    let propose = ServerAction::<ProposeAction>::new();
+    let reason = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = propose.value().get() {
+            reason.set(String::new());
+            ctx.refresh.update(|n| *n += 1);
+        }
+    });
+    let err = action_error(propose.value());
+    let left = order.total_minor - order.refunded_minor;
+    let (tool, label) = match order.status {
+        OrderStatus::Pending => ("cancel_order", "Cancel order".to_owned()),
+        OrderStatus::Paid
+        | OrderStatus::Fulfilled
+        | OrderStatus::Shipped
+        | OrderStatus::Delivered
+        | OrderStatus::PartiallyRefunded
+            if left > 0 =>
+        {
+            (
+                "refund_order",
+                format!(
+                    "Propose refund of {}",
+                    crate::types::money(left, &order.currency)
+                ),
+            )
+        }
+        _ => return ().into_any(),
+    };
+    let number = order.number.clone();
+    let send = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let why = reason.get_untracked();
+        #[allow(
+            clippy::cast_precision_loss,
+            reason = "money amounts are far below 2^52"
+        )]
+        let input = if tool == "refund_order" {
+            serde_json::json!({"order": number, "reason": why, "amount": left as f64 / 100.0})
+        } else {
+            serde_json::json!({"order": number, "reason": why})
+        };
+        propose.dispatch(ProposeAction {
+            form: ProposalForm {
+                tool: tool.to_owned(),
+                input_json: input.to_string(),
+                conversation_number: Some(conversation_number),
+                reasoning: why,
+            },
+        });
+    };
+    view! {
+        <form class="order-actions" data-testid="order-actions" on:submit=send>
+            <input
+                type="text"
+                required
+                maxlength="500"
+                placeholder="Reason"
+                aria-label=format!("Reason for order {}", order.number)
+                prop:value=move || reason.get()
+                on:input=move |ev| reason.set(event_target_value(&ev))
+            />
+            <button type="submit" class="btn btn-small" disabled=move || propose.pending().get()>{label}</button>
+            {move || propose.value().get().and_then(Result::ok).map(|a| {
+                let said = match a.status.as_str() {
+                    "pending" => format!("Action #{} waits for an approver.", a.id),
+                    "completed" => format!("Done (action #{}).", a.id),
+                    "running" | "proposed" => format!("Action #{} is running.", a.id),
+                    other => format!("Action #{}: {other} — {}", a.id, a.decision_reason),
+                };
+                view! { <p class="muted small" role="status">{said}</p> }
+            })}
+            <FormError error=err/>
+        </form>
+    }
+    .into_any()
 }
 
 #[component]

@@ -18,6 +18,7 @@ pub mod inbox_settings;
 pub mod kb;
 pub mod notifications;
 pub mod ops;
+pub mod orders;
 pub mod portal;
 pub mod procedures;
 pub mod routing;

@@ -1,4 +1,5 @@
-//! Store server functions: the store settings (the Stripe account).
+//! Store server functions: the store settings (the Stripe account) and the
+//! orders desk (list, detail, pack, ship, deliver).
 
 use crate::error::AppError;
 use crate::types::{StoreSettingsForm, StoreSettingsView};
@@ -22,6 +23,72 @@ pub async fn save_store_settings(form: StoreSettingsForm) -> Result<StoreSetting
     let (state, actor) = actor(crate::permissions::Action::ManageWorkspaceSettings).await?;
     let meta = meta().await;
     crate::services::payments::save_settings(&state, &actor, &form, &meta)
+        .await
+        .map_err(fail)
+}
+
+/// A page of the workspace's orders (`status` empty for all; `query` an
+/// order number or part of a customer's name or email).
+#[server]
+pub async fn list_store_orders(
+    status: String,
+    query: String,
+    page: u64,
+) -> Result<crate::types::OrdersPageView, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ViewInbox).await?;
+    let status = match status.trim() {
+        "" => None,
+        s => Some(crate::types::OrderStatus::parse(s).ok_or_else(|| {
+            fail(crate::services::ServiceError::invalid(
+                "status",
+                format!("No order status is called “{s}”."),
+            ))
+        })?),
+    };
+    crate::services::order_desk::list(&state, &actor, status, &query, page)
+        .await
+        .map_err(fail)
+}
+
+/// One order with its timeline.
+#[server]
+pub async fn get_store_order(number: String) -> Result<crate::types::OrderDetail, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ViewInbox).await?;
+    crate::services::order_desk::get(&state, &actor, &number)
+        .await
+        .map_err(fail)
+}
+
+/// Marks a paid order packed.
+#[server]
+pub async fn pack_order(number: String) -> Result<crate::types::OrderDetail, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ManageOrders).await?;
+    crate::services::order_desk::pack(&state, &actor, &number)
+        .await
+        .map_err(fail)
+}
+
+/// Ships a packed order with a carrier's tracking number.
+#[server(input = Json)]
+pub async fn ship_order(
+    form: crate::types::ShipForm,
+) -> Result<crate::types::OrderDetail, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ManageOrders).await?;
+    crate::services::order_desk::ship(&state, &actor, &form)
+        .await
+        .map_err(fail)
+}
+
+/// Marks a shipped order delivered.
+#[server]
+pub async fn deliver_order(number: String) -> Result<crate::types::OrderDetail, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ManageOrders).await?;
+    crate::services::order_desk::deliver(&state, &actor, &number)
         .await
         .map_err(fail)
 }

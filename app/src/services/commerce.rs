@@ -45,6 +45,9 @@ pub struct Payment {
     pub kind: String,
     /// `Visa`, `PayPal`, a gift card's code ending …
     pub label: String,
+    /// The customer's saved method it was paid with, if one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method_id: Option<i32>,
 }
 
 /// The label of a variant's options (`M · Moss`).
@@ -68,7 +71,7 @@ pub fn variant_label(options_json: &str) -> String {
         .join(" · ")
 }
 
-fn summary(o: &order::Model, items: i64) -> OrderSummary {
+pub(crate) fn summary(o: &order::Model, items: i64) -> OrderSummary {
     OrderSummary {
         id: o.id,
         number: o.number.clone(),
@@ -82,7 +85,7 @@ fn summary(o: &order::Model, items: i64) -> OrderSummary {
     }
 }
 
-async fn items_of(
+pub(crate) async fn items_of(
     db: &impl ConnectionTrait,
     scope: Scoped,
     order_ids: &[i32],
@@ -398,12 +401,12 @@ pub async fn move_in(
     from.check_move(to)
         .map_err(|why| ServiceError::conflict("status", format!("Order {}: {why}", o.number)))?;
     if to == OrderStatus::PartiallyRefunded {
-        // The amount comes from the items returned: that operation is not
-        // built yet, and a status without its amount would be a lie.
+        // The amount comes from the items returned: a status without its
+        // amount would be a lie.
         return Err(ServiceError::conflict(
             "status",
             format!(
-                "Order {}: part of an order is refunded by returning its items, which is not available yet.",
+                "Order {}: part of an order is refunded by returning its items (the return tool), which computes the amount.",
                 o.number
             ),
         ));

@@ -26,6 +26,8 @@ pub mod mail;
 pub mod mcp;
 pub mod metrics;
 pub mod notify;
+pub mod order_desk;
+pub mod orders;
 pub mod payments;
 pub mod rate_limit;
 pub mod routing;

@@ -426,6 +426,81 @@ async fn create_session(
     })
 }
 
+/// `POST /v1/refunds` parameters.
+#[derive(serde::Serialize)]
+struct CreateRefund {
+    payment_intent: String,
+    amount: i64,
+    reason: &'static str,
+    metadata: BTreeMap<&'static str, String>,
+}
+
+/// What is read of a Refund.
+#[derive(miniserde::Deserialize)]
+struct RefundObject {
+    id: String,
+}
+
+/// Refunds `amount` (minor units) of an order paid through Stripe, naming its
+/// payment intent (a refund of a part is allowed any number of times up to
+/// what was paid). `key` is the idempotency key: the same key again is the
+/// same refund, never a second one. Returns Stripe's refund id.
+///
+/// # Errors
+/// `Conflict` (`payment`) when the order was not paid through Stripe, the
+/// workspace's Stripe account is not connected, or Stripe refuses or cannot
+/// be reached (its message is kept).
+pub async fn refund(
+    state: &AppState,
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+    o: &order::Model,
+    amount: i64,
+    key: &str,
+) -> ServiceResult<String> {
+    let Some(intent) = o.payment_intent.clone() else {
+        return Err(ServiceError::conflict(
+            "payment",
+            format!("Order {} was not paid through Stripe.", o.number),
+        ));
+    };
+    let Some(k) = keys(state, db, scope).await? else {
+        return Err(ServiceError::conflict(
+            "payment",
+            "Stripe is not connected (Settings → Store), so the money cannot go back to the card it came from.",
+        ));
+    };
+    let params = CreateRefund {
+        payment_intent: intent,
+        amount,
+        reason: "requested_by_customer",
+        metadata: BTreeMap::from([
+            ("order_number", o.number.clone()),
+            ("workspace_id", o.workspace_id.to_string()),
+        ]),
+    };
+    let key = stripe::IdempotencyKey::new(key.to_owned())
+        .map_err(|e| ServiceError::Internal(format!("refund idempotency key: {e}")))?;
+    let c = client(&k)?;
+    stripe_client_core::RequestBuilder::new(stripe_client_core::StripeMethod::Post, "/refunds")
+        .form(&params)
+        .customize::<RefundObject>()
+        .request_strategy(stripe::RequestStrategy::Idempotent(key))
+        .send(&c)
+        .await
+        .map(|r| r.id)
+        .map_err(|e| {
+            let why = match e {
+                stripe::StripeError::Stripe(err, code) => format!(
+                    "Stripe refused the refund ({code}): {}",
+                    err.message.unwrap_or_default()
+                ),
+                other => format!("Stripe could not be reached: {other}"),
+            };
+            ServiceError::conflict("payment", why)
+        })
+}
+
 // ---------------------------------------------------------------------------
 // Checkout
 // ---------------------------------------------------------------------------
@@ -548,6 +623,7 @@ pub async fn checkout(
         &Payment {
             kind: "card".into(),
             label: "Stripe Checkout".into(),
+            method_id: None,
         },
         "Storefront",
     )

@@ -237,6 +237,258 @@ pub struct OrderSummary {
     pub placed_at: String,
 }
 
+/// A customer's saved way to pay.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentMethodView {
+    /// Id (what `change_order_payment` and refunds to a gift card name).
+    pub id: i32,
+    /// `card`, `wallet`, `gift_card`.
+    pub kind: String,
+    /// `Visa ending 4242`.
+    pub label: String,
+    /// A gift card's balance (minor units; 0 for the others).
+    pub balance_minor: i64,
+    /// Currency.
+    pub currency: String,
+    /// The customer's default.
+    pub is_default: bool,
+}
+
+/// A customer found by email, or by name and postcode.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerMatch {
+    /// Id.
+    pub id: i32,
+    /// Name.
+    pub name: String,
+    /// Email.
+    pub email: Option<String>,
+}
+
+/// What the order tools know of a customer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerProfile {
+    /// Id.
+    pub id: i32,
+    /// Name.
+    pub name: String,
+    /// Email.
+    pub email: Option<String>,
+    /// Where orders go unless they say otherwise.
+    pub default_address: Option<Address>,
+    /// Saved payment methods.
+    pub payment_methods: Vec<PaymentMethodView>,
+    /// Their orders, newest first.
+    pub orders: Vec<OrderSummary>,
+}
+
+/// A line of an order, as the order tools show it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLine {
+    /// The SKU bought (what returns, exchanges and item changes name).
+    pub sku: String,
+    /// Product name.
+    pub product: String,
+    /// `M · Moss`.
+    pub variant: String,
+    /// Price of one (minor units).
+    pub unit_price_minor: i64,
+    /// How many.
+    pub quantity: i32,
+    /// How many came back (refunded).
+    pub refunded_quantity: i32,
+}
+
+/// One entry of an order's timeline.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderEventView {
+    /// When (RFC 3339).
+    pub at: String,
+    /// `status`, `change`, `refund`, `exchange`.
+    pub kind: String,
+    /// The status it moved to, for a move.
+    pub to: Option<OrderStatus>,
+    /// What happened.
+    pub note: String,
+    /// Who did it.
+    pub actor: String,
+}
+
+/// An order with its lines, amounts, address, payment and timeline.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderDetail {
+    /// Number, status, total, refunded …
+    pub summary: OrderSummary,
+    /// The customer.
+    pub customer_id: i32,
+    /// Their name.
+    pub customer_name: String,
+    /// Before shipping (minor units).
+    pub subtotal_minor: i64,
+    /// Shipping (minor units).
+    pub shipping_minor: i64,
+    /// Where it goes.
+    pub address: Address,
+    /// How it is paid (`Visa ending 4242`).
+    pub payment: String,
+    /// Paid through Stripe (refunds to the original method go back there).
+    pub paid_through_stripe: bool,
+    /// What was bought.
+    pub lines: Vec<OrderLine>,
+    /// What happened, oldest first.
+    pub events: Vec<OrderEventView>,
+}
+
+/// A product's variant with its stock (the order tools' product details).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VariantStock {
+    /// SKU.
+    pub sku: String,
+    /// `M · Moss`.
+    pub label: String,
+    /// Price (minor units).
+    pub price_minor: i64,
+    /// Currency.
+    pub currency: String,
+    /// In stock now.
+    pub stock: i32,
+}
+
+/// A product with its variants.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductDetail {
+    /// Id.
+    pub id: i32,
+    /// Name.
+    pub name: String,
+    /// `active`, `draft`, `archived`.
+    pub status: String,
+    /// Its variants.
+    pub variants: Vec<VariantStock>,
+}
+
+/// What a return or refund moved, and where the money went.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundDone {
+    /// The order after it.
+    pub order: OrderDetail,
+    /// Refunded now (minor units).
+    pub amount_minor: i64,
+    /// Where the money went (`Visa ending 4242`, `Gift card …7731`).
+    pub to: String,
+    /// Who moved the money: `stripe` (a Stripe refund, `reference` is its
+    /// id), `gift_card` (its balance grew) or `recorded` (the order was not
+    /// paid through Switchboard; the refund is recorded for the processor
+    /// that took the payment).
+    pub issued_by: String,
+    /// Stripe's refund id.
+    pub reference: Option<String>,
+}
+
+/// Carriers an order ships with (the tracking number is the carrier's).
+pub const CARRIERS: &[&str] = &[
+    "DHL",
+    "UPS",
+    "FedEx",
+    "USPS",
+    "DPD",
+    "GLS",
+    "Royal Mail",
+    "PostNL",
+];
+
+/// A row of the admin's order list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderRow {
+    /// Number, status, total …
+    pub summary: OrderSummary,
+    /// The customer's name.
+    pub customer_name: String,
+    /// Their email.
+    pub customer_email: Option<String>,
+}
+
+/// The admin's order list: a page of rows and how many orders each status has.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrdersPageView {
+    /// This page's orders, newest first.
+    pub rows: Vec<OrderRow>,
+    /// Orders per status (every status, zeros included), in the order of
+    /// [`OrderStatus::ALL`].
+    pub counts: Vec<(OrderStatus, u64)>,
+    /// Orders matching the filter.
+    pub total: u64,
+    /// This page (1-based).
+    pub page: u64,
+    /// Pages.
+    pub pages: u64,
+    /// Whether the viewer may pack, ship and deliver.
+    pub can_manage: bool,
+}
+
+/// Shipping an order: the carrier and its tracking number.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShipForm {
+    /// The order's number.
+    pub number: String,
+    /// One of [`CARRIERS`].
+    pub carrier: String,
+    /// The carrier's tracking number.
+    pub tracking_number: String,
+}
+
+/// The money of a return of `units` (sku, how many) from an order whose
+/// lines are `lines` (sku, unit price, quantity, refunded quantity), with
+/// `total` and `refunded` so far: the items' prices, or, when the return
+/// takes back everything not yet returned, what remains of the total
+/// (shipping included). Returns (amount, everything returned).
+///
+/// # Errors
+/// The rule a unit breaks, in words.
+pub fn return_amount(
+    lines: &[(String, i64, i32, i32)],
+    units: &[(String, i32)],
+    total: i64,
+    refunded: i64,
+) -> Result<(i64, bool), String> {
+    let mut amount = 0;
+    let mut left: i64 = lines.iter().map(|l| i64::from(l.2 - l.3)).sum();
+    for (sku, n) in units {
+        let Some(l) = lines.iter().find(|l| &l.0 == sku) else {
+            return Err(format!("The order has no item {sku}."));
+        };
+        let open = l.2 - l.3;
+        if *n > open {
+            return Err(if open == 0 {
+                format!("{sku} was returned already.")
+            } else {
+                format!("Only {open} of {sku} can be returned (asked for {n}).")
+            });
+        }
+        amount += l.1 * i64::from(*n);
+        left -= i64::from(*n);
+    }
+    if left == 0 {
+        Ok(((total - refunded).max(0), true))
+    } else {
+        Ok((amount, false))
+    }
+}
+
+/// Counts repeated SKUs (`["A", "B", "A"]` → `[("A", 2), ("B", 1)]`), in
+/// first-seen order.
+pub fn count_units(skus: &[String]) -> Vec<(String, i32)> {
+    let mut out: Vec<(String, i32)> = Vec::new();
+    for s in skus {
+        let s = s.trim();
+        match out.iter_mut().find(|(k, _)| k == s) {
+            Some((_, n)) => *n += 1,
+            None => out.push((s.to_owned(), 1)),
+        }
+    }
+    out
+}
+
 /// An amount in minor units (cents) with its currency, as people read it
 /// (`$12.50`, `€12.50`, `12.50 SEK`).
 pub fn money(minor: i64, currency: &str) -> String {
@@ -304,6 +556,46 @@ mod tests {
         assert_eq!(money(100_000, "sek"), "1000.00 SEK");
         assert_eq!(shipping_for(4_999), SHIPPING_FEE);
         assert_eq!(shipping_for(5_000), 0);
+    }
+
+    #[test]
+    fn returns_refund_the_items_or_what_remains_of_the_total() {
+        // Two socks at 12.00 and a mug at 18.50; shipping 4.95; total 47.45.
+        let lines = vec![
+            ("SOCK".to_owned(), 1_200, 2, 0),
+            ("MUG".to_owned(), 1_850, 1, 0),
+        ];
+        let units = |v: &[(&str, i32)]| -> Vec<(String, i32)> {
+            v.iter().map(|(s, n)| ((*s).to_owned(), *n)).collect()
+        };
+        assert_eq!(
+            return_amount(&lines, &units(&[("SOCK", 1)]), 4_745, 0),
+            Ok((1_200, false))
+        );
+        // Everything: the whole total, shipping included.
+        assert_eq!(
+            return_amount(&lines, &units(&[("SOCK", 2), ("MUG", 1)]), 4_745, 0),
+            Ok((4_745, true))
+        );
+        // The rest after an earlier return of one sock.
+        let after = vec![
+            ("SOCK".to_owned(), 1_200, 2, 1),
+            ("MUG".to_owned(), 1_850, 1, 0),
+        ];
+        assert_eq!(
+            return_amount(&after, &units(&[("SOCK", 1), ("MUG", 1)]), 4_745, 1_200),
+            Ok((3_545, true))
+        );
+        assert!(return_amount(&after, &units(&[("SOCK", 2)]), 4_745, 1_200)
+            .unwrap_err()
+            .contains("Only 1 of SOCK"));
+        assert!(return_amount(&lines, &units(&[("HAT", 1)]), 4_745, 0)
+            .unwrap_err()
+            .contains("no item HAT"));
+        assert_eq!(
+            count_units(&["A".into(), "B".into(), " A".into()]),
+            vec![("A".to_owned(), 2), ("B".to_owned(), 1)]
+        );
     }
 
     #[test]

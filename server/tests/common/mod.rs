@@ -12,6 +12,7 @@
 pub mod binary;
 pub mod imap;
 pub mod marketing;
+pub mod shop;
 pub mod smtp;
 pub mod stripe;
 

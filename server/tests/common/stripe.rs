@@ -1,5 +1,5 @@
-//! A local fake of the Stripe API for the tests: it serves the path the app
-//! calls (`POST /v1/checkout/sessions`), refuses a wrong secret key the way
+//! A local fake of the Stripe API for the tests: it serves the paths the app
+//! calls (`POST /v1/checkout/sessions`, `POST /v1/refunds`), refuses a wrong secret key the way
 //! Stripe does (401 with an `error` object), answers a repeated idempotency
 //! key with the same session, records what it was asked, and signs the
 //! events it sends exactly as Stripe documents: `Stripe-Signature:
@@ -51,11 +51,122 @@ impl FakeSession {
     }
 }
 
+/// A Refund the fake made.
+#[derive(Clone, Debug)]
+pub struct FakeRefund {
+    pub id: String,
+    pub payment_intent: String,
+    pub amount: i64,
+    pub idempotency_key: String,
+}
+
 #[derive(Default)]
 struct Inner {
     sessions: Vec<FakeSession>,
+    refunds: Vec<FakeRefund>,
+    /// What each payment intent took (refunds may not exceed it).
+    charged: BTreeMap<String, i64>,
     refuse: bool,
     base: String,
+}
+
+fn unauthorized(headers: &HeaderMap) -> Option<axum::response::Response> {
+    let auth = headers
+        .get("authorization")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    (auth != format!("Bearer {SECRET_KEY}")).then(|| {
+        (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"error": {"type": "invalid_request_error", "message": "Invalid API Key provided"}})),
+        )
+            .into_response()
+    })
+}
+
+fn bad_request(message: &str) -> axum::response::Response {
+    (
+        StatusCode::BAD_REQUEST,
+        Json(json!({"error": {"type": "invalid_request_error", "message": message}})),
+    )
+        .into_response()
+}
+
+fn parse_form(body: &[u8]) -> BTreeMap<String, String> {
+    std::str::from_utf8(body)
+        .unwrap()
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .filter_map(|p| p.split_once('='))
+        .map(|(k, v)| (decode(k), decode(v)))
+        .collect()
+}
+
+/// `POST /v1/refunds`: `payment_intent` and `amount` (at most what is left of
+/// the charge), answered once per idempotency key.
+async fn create_refund(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> axum::response::Response {
+    if let Some(r) = unauthorized(&headers) {
+        return r;
+    }
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let form = parse_form(&body);
+    let mut g = inner.lock().unwrap();
+    if g.refuse {
+        return bad_request("This charge cannot be refunded.");
+    }
+    if let Some(r) = g
+        .refunds
+        .iter()
+        .find(|r| !key.is_empty() && r.idempotency_key == key)
+    {
+        return Json(
+            json!({"id": r.id, "object": "refund", "amount": r.amount, "status": "succeeded"}),
+        )
+        .into_response();
+    }
+    let Some(pi) = form.get("payment_intent").cloned() else {
+        return bad_request("Missing required param: payment_intent.");
+    };
+    let Some(charged) = g.charged.get(&pi).copied() else {
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({"error": {"type": "invalid_request_error", "message": format!("No such payment_intent: '{pi}'")}})),
+        )
+            .into_response();
+    };
+    let refunded: i64 = g
+        .refunds
+        .iter()
+        .filter(|r| r.payment_intent == pi)
+        .map(|r| r.amount)
+        .sum();
+    let amount = form
+        .get("amount")
+        .and_then(|a| a.parse::<i64>().ok())
+        .unwrap_or(charged - refunded);
+    if amount <= 0 || amount > charged - refunded {
+        return bad_request(&format!(
+            "Refund amount ({amount}) is greater than unrefunded amount on charge ({}).",
+            charged - refunded
+        ));
+    }
+    let r = FakeRefund {
+        id: format!("re_test_{}", g.refunds.len() + 1),
+        payment_intent: pi,
+        amount,
+        idempotency_key: key,
+    };
+    g.refunds.push(r.clone());
+    Json(json!({"id": r.id, "object": "refund", "amount": amount, "status": "succeeded"}))
+        .into_response()
 }
 
 /// The running fake.
@@ -174,6 +285,7 @@ impl FakeStripe {
         inner.lock().unwrap().base = base.clone();
         let app = Router::new()
             .route("/v1/checkout/sessions", post(create))
+            .route("/v1/refunds", post(create_refund))
             .with_state(inner.clone());
         tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
@@ -184,6 +296,21 @@ impl FakeStripe {
     /// Sessions made so far.
     pub fn sessions(&self) -> Vec<FakeSession> {
         self.inner.lock().unwrap().sessions.clone()
+    }
+
+    /// Refunds made so far.
+    pub fn refunds(&self) -> Vec<FakeRefund> {
+        self.inner.lock().unwrap().refunds.clone()
+    }
+
+    /// Records that payment intent `pi` took `amount` (what refunds may
+    /// give back).
+    pub fn charged(&self, pi: &str, amount: i64) {
+        self.inner
+            .lock()
+            .unwrap()
+            .charged
+            .insert(pi.to_owned(), amount);
     }
 
     /// Makes the next session requests fail as a refusing account would.
@@ -200,6 +327,9 @@ impl FakeStripe {
         paid: bool,
         t: i64,
     ) -> (String, String) {
+        if paid {
+            self.charged(&format!("pi_{}", session.id), session.total());
+        }
         let body = json!({
             "id": id,
             "object": "event",

@@ -18,6 +18,7 @@
 //!   (`external`) are failed visibly when a run was interrupted, never repeated.
 
 pub mod autonomous;
+pub mod order_tools;
 pub mod policy;
 pub mod procedures;
 pub mod registry;

@@ -67,8 +67,28 @@ fn matches(r: &ai_policy::Model, f: &Facts<'_>) -> bool {
         && r.segment_id.is_none_or(|s| f.segments.contains(&s))
 }
 
-/// The first enabled rule (by position) matching `f`, else `default`.
+/// Tools that give customers money back: whatever a rule or the default says,
+/// they run only once a person approves (a rule may still deny them).
+pub const ALWAYS_APPROVED: &[&str] = &["refund_order", "return_items", "exchange_items"];
+
+/// The first enabled rule (by position) matching `f`, else `default`; a tool
+/// in [`ALWAYS_APPROVED`] that would run at once waits for approval instead.
 pub fn decide(rules: &[ai_policy::Model], default: Effect, f: &Facts<'_>) -> Decision {
+    let d = first_match(rules, default, f);
+    if d.effect == Effect::Allow && ALWAYS_APPROVED.contains(&f.tool) {
+        return Decision {
+            effect: Effect::Approval,
+            reason: format!(
+                "{}; money goes back to customers only with a person's approval",
+                d.reason
+            ),
+            policy_id: d.policy_id,
+        };
+    }
+    d
+}
+
+fn first_match(rules: &[ai_policy::Model], default: Effect, f: &Facts<'_>) -> Decision {
     let mut sorted: Vec<&ai_policy::Model> = rules.iter().collect();
     sorted.sort_by_key(|r| (r.position, r.id));
     for (i, r) in sorted.iter().enumerate() {

@@ -176,6 +176,7 @@ impl Registry {
     pub fn standard() -> Self {
         let mut r = Self::default();
         super::tools::register(&mut r);
+        super::order_tools::register(&mut r);
         r
     }
 
@@ -258,6 +259,19 @@ mod tests {
             "create_ticket",
             "ticket_merge",
             "apply_macro",
+            "find_customer",
+            "get_customer_profile",
+            "list_orders",
+            "get_order",
+            "get_product",
+            "set_default_address",
+            "cancel_order",
+            "change_order_address",
+            "change_order_items",
+            "change_order_payment",
+            "return_items",
+            "exchange_items",
+            "refund_order",
         ] {
             let t = r.tool(name).unwrap_or_else(|| panic!("{name} missing"));
             assert!(!t.description.is_empty());

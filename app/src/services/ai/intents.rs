@@ -6,7 +6,8 @@
 //!   arguments (the registry validates them). No extra request per message.
 //! - With the built-in engine: a deterministic parser for the common requests —
 //!   "close my ticket", "please call me back tomorrow", "I need a copy of my
-//!   invoice". It copies values only from the message (a date, a phone number, an
+//!   invoice", "please cancel order 1042", "I want a refund for order #1043"
+//!   (the pipeline adds the exact refund with [`price_refunds`]). It copies values only from the message (a date, a phone number, an
 //!   invoice or order reference) and leaves out what it cannot read there.
 
 use super::providers::{ToolCall, ToolSpec};
@@ -36,7 +37,7 @@ fn re(p: &str) -> Option<Regex> {
 }
 
 static NEGATED: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    re(r"\b(don't|do not|dont|never|no need to|not)\s+(close|call|ring|phone|send)\b")
+    re(r"\b(don't|do not|dont|never|no need to|not)\s+(close|call|ring|phone|send|cancel|refund)\b")
 });
 static CLOSE: LazyLock<Option<Regex>> = LazyLock::new(|| {
     re(
@@ -54,6 +55,13 @@ static INVOICE: LazyLock<Option<Regex>> = LazyLock::new(|| {
 static REFERENCE: LazyLock<Option<Regex>> = LazyLock::new(|| {
     re(r"\b(invoice|order|receipt)\s*(number|no\.?|#)?\s*#?\s*([a-z]{0,4}-?\d[a-z0-9-]{2,})")
 });
+static ORDER_NUMBER: LazyLock<Option<Regex>> =
+    LazyLock::new(|| re(r"\border\s*(number|no\.?|#)?\s*#?\s*(\d{3,10})\b"));
+static CANCEL_ORDER: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    re(r"\bcancel\s+(my\s+|the\s+|this\s+|that\s+)?order\b|\border\b.{0,40}\bcancel(l?ed)?\b")
+});
+static REFUND_ORDER: LazyLock<Option<Regex>> =
+    LazyLock::new(|| re(r"\b(refund|money back|reimburse)\b"));
 static PHONE: LazyLock<Option<Regex>> = LazyLock::new(|| re(r"\+?\d[\d ().-]{6,}\d"));
 static ISO_DATE: LazyLock<Option<Regex>> = LazyLock::new(|| re(r"\b(\d{4}-\d{2}-\d{2})\b"));
 static IN_DAYS: LazyLock<Option<Regex>> = LazyLock::new(|| re(r"\bin\s+(\d{1,2})\s+days?\b"));
@@ -176,6 +184,32 @@ pub fn detect(text: &str, today: NaiveDate) -> Vec<Intent> {
             ),
         });
     }
+    let order = ORDER_NUMBER
+        .as_ref()
+        .and_then(|r| r.captures(&t))
+        .and_then(|c| c.get(2))
+        .map(|m| m.as_str().to_owned());
+    if let Some(n) = order.as_ref().filter(|_| !questioning) {
+        if found(&CANCEL_ORDER, &t) {
+            out.push(Intent {
+                tool: "cancel_order".into(),
+                input: json!({"order": n, "reason": quote(text)}),
+                why: quote(text),
+                asked: format!("cancelling order {n}"),
+                done: format!("Order {n} is cancelled; nothing will be charged for it."),
+            });
+        } else if found(&REFUND_ORDER, &t) {
+            out.push(Intent {
+                tool: "refund_order".into(),
+                input: json!({"order": n, "reason": quote(text)}),
+                why: quote(text),
+                asked: format!("a refund of order {n}"),
+                done: format!(
+                    "Order {n} is refunded; the money goes back the way you paid (banks take a few days to show it)."
+                ),
+            });
+        }
+    }
     if found(&INVOICE, &t) {
         let reference = REFERENCE
             .as_ref()
@@ -196,6 +230,39 @@ pub fn detect(text: &str, today: NaiveDate) -> Vec<Intent> {
         });
     }
     out
+}
+
+/// Adds the exact amount to each `refund_order` request, from the order as it
+/// stands, when the order is the customer's and can be refunded; a request
+/// for someone else's order or one that cannot be refunded keeps no amount
+/// (its proposal is then refused, and the team follows up).
+///
+/// # Errors
+/// Database errors.
+pub async fn price_refunds(
+    db: &impl sea_orm::ConnectionTrait,
+    scope: crate::services::tenancy::Scoped,
+    customer_id: i32,
+    found: &mut [Intent],
+) -> crate::services::ServiceResult<()> {
+    use crate::services::{orders, ServiceError};
+    for i in found.iter_mut().filter(|i| i.tool == "refund_order") {
+        let reference = i.input["order"].as_str().unwrap_or_default().to_owned();
+        let o = match orders::find_order(db, scope, &reference, Some(customer_id)).await {
+            Ok(o) => o,
+            Err(ServiceError::NotFound(_) | ServiceError::Conflict { .. }) => continue,
+            Err(e) => return Err(e),
+        };
+        if let Ok(minor) = orders::quote_refund(&o) {
+            #[allow(
+                clippy::cast_precision_loss,
+                reason = "money amounts are far below 2^52"
+            )]
+            let major = minor as f64 / 100.0;
+            i.input["amount"] = json!(major);
+        }
+    }
+    Ok(())
 }
 
 /// Tools offered to a provider for customer requests (replies are the
@@ -323,11 +390,36 @@ mod tests {
     }
 
     #[test]
+    fn orders_named_in_a_message_are_cancelled_or_refunded() {
+        assert_eq!(
+            tools("Please cancel order 1042, I ordered it twice."),
+            vec![(
+                "cancel_order".to_owned(),
+                json!({"order": "1042", "reason": "Please cancel order 1042, I ordered it twice."})
+            )]
+        );
+        assert_eq!(tools("Can you cancel my order #1043?")[0].0, "cancel_order");
+        let f = detect(
+            "The tent from order no. 1044 arrived broken, I want a refund",
+            day(),
+        );
+        assert_eq!(f[0].tool, "refund_order");
+        assert_eq!(f[0].input["order"], "1044");
+        assert!(f[0].asked.contains("1044"));
+        // No number, a negation or a question: nothing to act on.
+        assert!(tools("Please cancel my order").is_empty());
+        assert!(tools("Don't cancel order 1042!").is_empty());
+        assert!(tools("Why did you cancel order 1042?").is_empty());
+        assert!(tools("Where is order 1042?").is_empty());
+    }
+
+    #[test]
     fn intents_validate_against_the_registry() {
         for t in [
             "close my ticket",
             "call me back in 3 days",
             "invoice copy please, order #A1234",
+            "please cancel order 1042",
         ] {
             for i in detect(t, day()) {
                 let tool = registry::get().tool(&i.tool).unwrap();

@@ -593,7 +593,8 @@ pub async fn run(
     // answering from the knowledge base.
     if provider.is_none() {
         let t = Instant::now();
-        let found = intents::detect(&m.body_text, m.created_at.date_naive());
+        let mut found = intents::detect(&m.body_text, m.created_at.date_naive());
+        intents::price_refunds(db, scope, c.customer_id, &mut found).await?;
         if !found.is_empty() {
             steps.push(step(
                 "intents",
