@@ -1070,6 +1070,112 @@ async fn the_orders_desk_lists_packs_ships_and_delivers(backend: Backend) {
     app.finish().await;
 }
 
+async fn said_to(app: &TestApp, ws: &Ws, cid: i32) -> Vec<String> {
+    use entity::message;
+    ws.scope
+        .find::<message::Entity>()
+        .filter(message::Column::ConversationId.eq(cid))
+        .filter(message::Column::Direction.eq("outbound"))
+        .all(&app.state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.body_text)
+        .collect()
+}
+
+async fn actions_on(app: &TestApp, ws: &Ws, cid: i32) -> Vec<ai_action::Model> {
+    ws.scope
+        .find::<ai_action::Entity>()
+        .filter(ai_action::Column::ConversationId.eq(cid))
+        .all(&app.state.db)
+        .await
+        .unwrap()
+}
+
+async fn the_built_in_engine_acts_on_orders_named_in_messages(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let ws = workspace(&app, "owner@shop.test", "Shop").await;
+    let s = ws.scope;
+    let mut owner = ws.owner.clone();
+    owner
+        .call(
+            common::fns::path::<app::serverfns::actions::SetPolicyDefault>(),
+            &[("effect", "allow")],
+        )
+        .await;
+    app::services::ai::settings::enable_builtin(&app.state.db, s, &["email"])
+        .await
+        .unwrap();
+    let (_, ann) = ticket_of(&app, &ws, "ann@example.com", "Hello").await;
+    let (_, ben) = ticket_of(&app, &ws, "ben@example.com", "Hello").await;
+    app.run_jobs().await;
+    let mug = product(&app, s, "Mug", &[("MUG", 1_850, 10)]).await;
+    let twice = placed(&app, s, ann, &[(mug[0], 1)], &[]).await;
+    let broken = placed(&app, s, ann, &[(mug[0], 2)], DELIVERED).await;
+    let bens = placed(&app, s, ben, &[(mug[0], 1)], &[]).await;
+
+    // "Cancel order N": proposed, allowed, done, the customer told.
+    let (cid, _) = ticket_of(
+        &app,
+        &ws,
+        "ann@example.com",
+        &format!("Please cancel order {twice}, I ordered it twice."),
+    )
+    .await;
+    app.run_jobs().await;
+    let a = actions_on(&app, &ws, cid).await;
+    assert_eq!(a.len(), 1);
+    assert_eq!(
+        (a[0].tool.as_str(), a[0].status.as_str()),
+        ("cancel_order", "completed"),
+        "{:?}",
+        a[0].error
+    );
+    assert_eq!(row(&app, s, &twice).await.status, "cancelled");
+    let said = said_to(&app, &ws, cid).await;
+    assert!(
+        said.iter()
+            .any(|m| m.contains(&format!("Order {twice} is cancelled"))),
+        "{said:?}"
+    );
+
+    // "A refund for order N": proposed with the exact amount, waiting for a person.
+    let (cid, _) = ticket_of(
+        &app,
+        &ws,
+        "ann@example.com",
+        &format!("Order #{broken} arrived broken. I want a refund."),
+    )
+    .await;
+    app.run_jobs().await;
+    let a = actions_on(&app, &ws, cid).await;
+    assert_eq!(a.len(), 1);
+    assert_eq!(
+        (a[0].tool.as_str(), a[0].status.as_str()),
+        ("refund_order", "pending")
+    );
+    let input: serde_json::Value = serde_json::from_str(&a[0].input).unwrap();
+    assert_eq!(input["amount"], json!(41.95));
+    assert_eq!(row(&app, s, &broken).await.status, "delivered");
+
+    // Someone else's order: nothing happens to it.
+    let (cid, _) = ticket_of(
+        &app,
+        &ws,
+        "ann@example.com",
+        &format!("Please cancel order {bens}"),
+    )
+    .await;
+    app.run_jobs().await;
+    assert_eq!(row(&app, s, &bens).await.status, "pending");
+    assert!(actions_on(&app, &ws, cid)
+        .await
+        .iter()
+        .all(|a| a.status != "completed"));
+    app.finish().await;
+}
+
 backend_tests!(
     pending_orders_change_and_cancel_by_the_rules,
     delivered_orders_return_exchange_and_refund_exactly,
@@ -1077,4 +1183,5 @@ backend_tests!(
     tools_act_on_the_tickets_customer_and_money_waits_for_approval,
     customers_are_found_by_email_or_name_and_postcode,
     the_orders_desk_lists_packs_ships_and_delivers,
+    the_built_in_engine_acts_on_orders_named_in_messages,
 );
