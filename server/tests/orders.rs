@@ -611,7 +611,7 @@ async fn stripe_paid_orders_refund_through_stripe_once(backend: Backend) {
     conflict(
         orders::return_items(
             &app.state,
-            &*uow,
+            &uow,
             s,
             &o,
             &skus(&["MUG"]),

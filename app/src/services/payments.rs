@@ -479,7 +479,7 @@ pub async fn refund(
             ("workspace_id", o.workspace_id.to_string()),
         ]),
     };
-    let key = stripe::IdempotencyKey::new(key.to_owned())
+    let key = stripe::IdempotencyKey::new(key)
         .map_err(|e| ServiceError::Internal(format!("refund idempotency key: {e}")))?;
     let c = client(&k)?;
     stripe_client_core::RequestBuilder::new(stripe_client_core::StripeMethod::Post, "/refunds")

@@ -537,7 +537,7 @@ fn get_product<'a>(cx: &'a mut Exec, v: &'a Value) -> ToolFuture<'a> {
 fn set_default_address<'a>(cx: &'a mut Exec, v: &'a Value) -> ToolFuture<'a> {
     Box::pin(async move {
         let id = customer_of(cx, v)?;
-        out(&orders::set_default_address(&*cx.uow, cx.scope, id, &address(v)).await?)
+        out(&orders::set_default_address(&cx.uow, cx.scope, id, &address(v)).await?)
     })
 }
 
@@ -545,14 +545,14 @@ fn cancel_order<'a>(cx: &'a mut Exec, v: &'a Value) -> ToolFuture<'a> {
     Box::pin(async move {
         let o = the_order(cx, v).await?;
         let reason = text(v, "reason").unwrap_or_default();
-        out(&orders::cancel(&*cx.uow, cx.scope, &o, reason, &who(cx)).await?)
+        out(&orders::cancel(&cx.uow, cx.scope, &o, reason, &who(cx)).await?)
     })
 }
 
 fn change_order_address<'a>(cx: &'a mut Exec, v: &'a Value) -> ToolFuture<'a> {
     Box::pin(async move {
         let o = the_order(cx, v).await?;
-        out(&orders::change_address(&*cx.uow, cx.scope, &o, &address(v), &who(cx)).await?)
+        out(&orders::change_address(&cx.uow, cx.scope, &o, &address(v), &who(cx)).await?)
     })
 }
 
@@ -560,7 +560,7 @@ fn change_order_items<'a>(cx: &'a mut Exec, v: &'a Value) -> ToolFuture<'a> {
     Box::pin(async move {
         let o = the_order(cx, v).await?;
         let p = pairs(v)?;
-        out(&orders::change_items(&*cx.uow, cx.scope, &o, &p, &who(cx)).await?)
+        out(&orders::change_items(&cx.uow, cx.scope, &o, &p, &who(cx)).await?)
     })
 }
 
@@ -568,7 +568,7 @@ fn change_order_payment<'a>(cx: &'a mut Exec, v: &'a Value) -> ToolFuture<'a> {
     Box::pin(async move {
         let o = the_order(cx, v).await?;
         let m = int(v, "payment_method_id").unwrap_or_default();
-        out(&orders::change_payment(&*cx.uow, cx.scope, &o, m, &who(cx)).await?)
+        out(&orders::change_payment(&cx.uow, cx.scope, &o, m, &who(cx)).await?)
     })
 }
 
@@ -580,7 +580,7 @@ fn return_items<'a>(cx: &'a mut Exec, v: &'a Value) -> ToolFuture<'a> {
         let (who, key) = (who(cx), refund_key(cx));
         let done = orders::return_items(
             &state,
-            &*cx.uow,
+            &cx.uow,
             cx.scope,
             &o,
             &strings(v, "skus"),
@@ -606,7 +606,7 @@ fn exchange_items<'a>(cx: &'a mut Exec, v: &'a Value) -> ToolFuture<'a> {
         let (who, key) = (who(cx), refund_key(cx));
         let done = orders::exchange(
             &state,
-            &*cx.uow,
+            &cx.uow,
             cx.scope,
             &o,
             &p,
@@ -628,7 +628,7 @@ fn refund_order<'a>(cx: &'a mut Exec, v: &'a Value) -> ToolFuture<'a> {
         let (who, key) = (who(cx), refund_key(cx));
         let done = orders::refund(
             &state,
-            &*cx.uow,
+            &cx.uow,
             cx.scope,
             &o,
             text(v, "reason").unwrap_or_default(),
