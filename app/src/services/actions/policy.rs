@@ -713,6 +713,42 @@ mod tests {
     }
 
     #[test]
+    fn money_going_back_always_waits_for_a_person() {
+        let f = |tool| Facts {
+            tool,
+            risk: Risk::High,
+            amount: 4_195,
+            tags: &[],
+            channel: Some("email"),
+            segments: &[],
+        };
+        let allow_all = vec![rule(1, 1, "allow")];
+        for tool in ALWAYS_APPROVED {
+            let d = decide(&allow_all, Effect::Allow, &f(tool));
+            assert_eq!(
+                (d.effect, d.policy_id),
+                (Effect::Approval, Some(1)),
+                "{tool}"
+            );
+            assert!(d.reason.contains("approval"), "{}", d.reason);
+            // The workspace default allowing everything changes nothing either.
+            assert_eq!(
+                decide(&[], Effect::Allow, &f(tool)).effect,
+                Effect::Approval
+            );
+            // A rule may still deny it.
+            assert_eq!(
+                decide(&[rule(2, 1, "deny")], Effect::Allow, &f(tool)).effect,
+                Effect::Deny
+            );
+        }
+        assert_eq!(
+            decide(&allow_all, Effect::Allow, &f("cancel_order")).effect,
+            Effect::Allow
+        );
+    }
+
+    #[test]
     fn risk_channel_and_disabled_rules() {
         let mut r = rule(1, 1, "allow");
         r.min_risk = Some("medium".into());
