@@ -391,13 +391,14 @@ mod tests {
 
     #[test]
     fn orders_named_in_a_message_are_cancelled_or_refunded() {
-        assert_eq!(
-            tools("Please cancel order 1042, I ordered it twice."),
-            vec![(
-                "cancel_order".to_owned(),
-                json!({"order": "1042", "reason": "Please cancel order 1042, I ordered it twice."})
-            )]
-        );
+        let f = tools("Please cancel order 1042, I ordered it twice.");
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].0, "cancel_order");
+        assert_eq!(f[0].1["order"], "1042");
+        assert!(f[0].1["reason"]
+            .as_str()
+            .unwrap()
+            .contains("I ordered it twice"));
         assert_eq!(tools("Can you cancel my order #1043?")[0].0, "cancel_order");
         let f = detect(
             "The tent from order no. 1044 arrived broken, I want a refund",
