@@ -220,19 +220,7 @@ pub async fn place(
                 format!("{name} ({}) is not on sale.", v.sku),
             ));
         }
-        // Taken only if it is there: two orders for the last one, one wins.
-        let taken = scope
-            .update_many::<product_variant::Entity>()
-            .col_expr(
-                product_variant::Column::Stock,
-                Expr::col(product_variant::Column::Stock).sub(*qty),
-            )
-            .filter(product_variant::Column::Id.eq(*id))
-            .filter(product_variant::Column::Stock.gte(*qty))
-            .exec(&*uow)
-            .await?
-            .rows_affected;
-        if taken == 0 {
+        if !take_stock(&*uow, scope, *id, *qty).await? {
             return Err(ServiceError::conflict(
                 "lines",
                 format!(
@@ -303,6 +291,48 @@ pub async fn place(
     let items = wanted.values().map(|q| i64::from(*q)).sum();
     uow.commit().await?;
     Ok(summary(&o, items))
+}
+
+/// Takes `n` of a variant's stock, only if it is there (two orders for the
+/// last one: one wins). Whether it was taken.
+pub(crate) async fn take_stock(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+    variant_id: i32,
+    n: i32,
+) -> ServiceResult<bool> {
+    Ok(scope
+        .update_many::<product_variant::Entity>()
+        .col_expr(
+            product_variant::Column::Stock,
+            Expr::col(product_variant::Column::Stock).sub(n),
+        )
+        .filter(product_variant::Column::Id.eq(variant_id))
+        .filter(product_variant::Column::Stock.gte(n))
+        .exec(db)
+        .await?
+        .rows_affected
+        > 0)
+}
+
+/// Gives `n` back to a variant's stock (none when the variant is gone).
+pub(crate) async fn give_stock(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+    variant_id: Option<i32>,
+    n: i32,
+) -> ServiceResult<()> {
+    let Some(id) = variant_id else { return Ok(()) };
+    scope
+        .update_many::<product_variant::Entity>()
+        .col_expr(
+            product_variant::Column::Stock,
+            Expr::col(product_variant::Column::Stock).add(n),
+        )
+        .filter(product_variant::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// A random key for the shopper's link to their order (128 bits, hex).
@@ -438,16 +468,7 @@ pub async fn move_in(
             .all(db)
             .await?
         {
-            let Some(v) = i.variant_id else { continue };
-            scope
-                .update_many::<product_variant::Entity>()
-                .col_expr(
-                    product_variant::Column::Stock,
-                    Expr::col(product_variant::Column::Stock).add(i.quantity),
-                )
-                .filter(product_variant::Column::Id.eq(v))
-                .exec(db)
-                .await?;
+            give_stock(db, scope, i.variant_id, i.quantity).await?;
         }
     }
     event(db, scope, o.id, Some(from), to, note, who).await?;

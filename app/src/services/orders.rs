@@ -647,18 +647,7 @@ async fn take_stock(
     name: &str,
     n: i32,
 ) -> ServiceResult<()> {
-    let taken = scope
-        .update_many::<product_variant::Entity>()
-        .col_expr(
-            product_variant::Column::Stock,
-            Expr::col(product_variant::Column::Stock).sub(n),
-        )
-        .filter(product_variant::Column::Id.eq(v.id))
-        .filter(product_variant::Column::Stock.gte(n))
-        .exec(db)
-        .await?
-        .rows_affected;
-    if taken == 0 {
+    if !commerce::take_stock(db, scope, v.id, n).await? {
         return Err(ServiceError::conflict(
             "new_skus",
             format!(
@@ -669,25 +658,6 @@ async fn take_stock(
             ),
         ));
     }
-    Ok(())
-}
-
-async fn give_stock(
-    db: &impl ConnectionTrait,
-    scope: Scoped,
-    variant_id: Option<i32>,
-    n: i32,
-) -> ServiceResult<()> {
-    let Some(id) = variant_id else { return Ok(()) };
-    scope
-        .update_many::<product_variant::Entity>()
-        .col_expr(
-            product_variant::Column::Stock,
-            Expr::col(product_variant::Column::Stock).add(n),
-        )
-        .filter(product_variant::Column::Id.eq(id))
-        .exec(db)
-        .await?;
     Ok(())
 }
 
@@ -740,7 +710,7 @@ pub async fn change_items(
             ));
         }
         take_stock(db, scope, &v, &p.name, line.quantity).await?;
-        give_stock(db, scope, line.variant_id, line.quantity).await?;
+        commerce::give_stock(db, scope, line.variant_id, line.quantity).await?;
         let label = variant_label(&v.options);
         said.push(format!(
             "{} {} → {}",
@@ -1058,7 +1028,7 @@ pub async fn return_items(
             .filter(order_item::Column::Id.eq(l.id))
             .exec(db)
             .await?;
-        give_stock(db, scope, l.variant_id, n).await?;
+        commerce::give_stock(db, scope, l.variant_id, n).await?;
         said.push(format!("{n} × {} ({})", l.product_name, l.variant_label));
     }
     let from = status_of(o)?;
@@ -1152,7 +1122,7 @@ pub async fn refund(
             continue;
         }
         if unshipped {
-            give_stock(db, scope, l.variant_id, open).await?;
+            commerce::give_stock(db, scope, l.variant_id, open).await?;
         }
         scope
             .update_many::<order_item::Entity>()
@@ -1277,7 +1247,7 @@ pub async fn exchange(
             ));
         }
         take_stock(db, scope, &v, &p.name, *n).await?;
-        give_stock(db, scope, l.variant_id, *n).await?;
+        commerce::give_stock(db, scope, l.variant_id, *n).await?;
         difference += (v.price_minor - l.unit_price_minor) * i64::from(*n);
         said.push(format!(
             "{n} × {} {} for {}",

@@ -12,6 +12,7 @@
 
 use super::registry::{Exec, Registry, Tool, ToolFuture};
 use super::schema::{Field, Kind};
+use super::tools::{strings, text};
 use crate::services::orders::{self, Lookup, RefundTo};
 use crate::services::{ServiceError, ServiceResult};
 use crate::types::{Address, Risk};
@@ -80,28 +81,10 @@ const COUNTRY: Field = Field::req(
     "Country, two letters (DE)",
 );
 
-fn text<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
-    v.get(k)
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-}
-
 fn int(v: &Value, k: &str) -> Option<i32> {
     v.get(k)
         .and_then(Value::as_i64)
         .and_then(|i| i32::try_from(i).ok())
-}
-
-fn strings(v: &Value, k: &str) -> Vec<String> {
-    v.get(k)
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.as_str().map(|s| s.trim().to_owned()))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// The amount field in minor units.

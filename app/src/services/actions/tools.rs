@@ -342,14 +342,14 @@ pub fn register(r: &mut Registry) {
     });
 }
 
-fn text<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
+pub(super) fn text<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
     v.get(k)
         .and_then(Value::as_str)
         .map(str::trim)
         .filter(|s| !s.is_empty())
 }
 
-fn strings(v: &Value, k: &str) -> Vec<String> {
+pub(super) fn strings(v: &Value, k: &str) -> Vec<String> {
     v.get(k)
         .and_then(Value::as_array)
         .map(|a| {
