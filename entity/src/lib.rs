@@ -67,8 +67,11 @@ pub mod rule_version;
 pub mod saved_view;
 pub mod segment;
 pub mod session;
+pub mod shipping_setting;
+pub mod shopper_token;
 pub mod side_conversation;
 pub mod sla_policy;
+pub mod store_page;
 pub mod store_setting;
 pub mod stripe_event;
 pub mod suppression;
@@ -80,6 +83,7 @@ pub mod team;
 pub mod team_member;
 pub mod tour;
 pub mod tour_event;
+pub mod tracking_event;
 pub mod user;
 pub mod visitor_event;
 pub mod webhook_delivery;
@@ -187,7 +191,11 @@ tenant!(
     order_event,
     store_setting,
     stripe_event,
-    payment_method
+    payment_method,
+    shipping_setting,
+    tracking_event,
+    store_page,
+    shopper_token
 );
 
 impl GlobalEntity for user::Entity {}

@@ -36,6 +36,18 @@ pub struct Model {
     pub payment_intent: Option<String>,
     pub carrier: Option<String>,
     pub tracking_number: Option<String>,
+    /// Who tracks it: `easypost`, `shipengine`; None: not tracked (no
+    /// provider set up when it shipped).
+    pub tracking_provider: Option<String>,
+    /// The provider's tracker (EasyPost `trk_…`; ShipEngine tracks by carrier
+    /// and number and has none).
+    pub tracker_id: Option<String>,
+    /// The carrier's latest word (`app::types::TrackingStatus`).
+    pub tracking_status: Option<String>,
+    /// When the carrier expects to deliver.
+    pub tracking_eta: Option<DateTimeUtc>,
+    /// When the provider was last asked (the polling job).
+    pub tracking_checked_at: Option<DateTimeUtc>,
     pub placed_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

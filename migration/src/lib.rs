@@ -29,6 +29,8 @@ mod m20261219_000023_segment_uses;
 mod m20261220_000024_store_listing;
 mod m20261221_000025_store_payments;
 mod m20261222_000026_order_tools;
+mod m20261223_000027_shipping;
+mod m20261224_000028_store_accounts;
 pub mod schema;
 
 /// The ordered list of every migration Switchboard knows.
@@ -64,6 +66,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261220_000024_store_listing::Migration),
             Box::new(m20261221_000025_store_payments::Migration),
             Box::new(m20261222_000026_order_tools::Migration),
+            Box::new(m20261223_000027_shipping::Migration),
+            Box::new(m20261224_000028_store_accounts::Migration),
         ]
     }
 }

@@ -7,7 +7,10 @@ use app::services::commerce::{self, NewLine, Payment};
 use app::services::tenancy::Scoped;
 use app::services::{now, AppState, ServiceResult};
 use app::types::{Address, OrderStatus};
-use entity::{customer, payment_method, product, product_category, product_variant};
+use entity::{
+    customer, order, payment_method, product, product_category, product_variant, store_page,
+};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, QueryFilter, Set};
 
 /// Category, name, price in euro cents, sizes, colours, description.
@@ -271,10 +274,64 @@ pub async fn seed_store(state: &AppState, scope: Scoped) -> ServiceResult<()> {
                 _ => "Maria Alvarez",
             };
             commerce::move_to(state, scope, o.id, *to, "", who).await?;
+            if *to == OrderStatus::Shipped {
+                // Shipped by hand before a tracking provider was set up.
+                scope
+                    .update_many::<order::Entity>()
+                    .col_expr(order::Column::Carrier, Expr::value("DHL"))
+                    .col_expr(
+                        order::Column::TrackingNumber,
+                        Expr::value(format!("JD0146000{:04}", o.id)),
+                    )
+                    .filter(order::Column::Id.eq(o.id))
+                    .exec(db)
+                    .await?;
+            }
         }
+    }
+    pages(state, scope).await
+}
+
+/// The demo store's pages (Settings → Store → Store pages).
+async fn pages(state: &AppState, scope: Scoped) -> ServiceResult<()> {
+    for (slug, title, body) in PAGES {
+        store_page::ActiveModel {
+            workspace_id: Set(scope.workspace_id()),
+            slug: Set((*slug).to_owned()),
+            title: Set((*title).to_owned()),
+            body: Set((*body).to_owned()),
+            updated_by: Set("Maria Alvarez".to_owned()),
+            updated_at: Set(now()),
+            ..Default::default()
+        }
+        .insert(&state.db)
+        .await?;
     }
     Ok(())
 }
+
+const PAGES: &[(&str, &str, &str)] = &[
+    (
+        "privacy",
+        "Privacy policy",
+        "Trailhead Outfitters keeps what it needs to sell you gear, ship it and answer your questions, and nothing else.\n\n## What we keep\n- Your name, email and delivery address, to ship your orders.\n- Your orders and conversations with our support team, so we can help you later.\n- How you pay is handled by Stripe: we never see your card number.\n\n## How long\nOrders are kept for ten years (tax law); support conversations for three years.\n\n## Your rights\nAsk for a copy of your data, or for it to be deleted, by writing to us through the chat or at privacy@trailhead.example.",
+    ),
+    (
+        "terms",
+        "Terms of sale",
+        "These terms apply to orders placed in the Trailhead Outfitters store.\n\n## Prices and payment\nPrices are in euros and include VAT. You pay when you order, by card or wallet through Stripe.\n\n## Delivery\nWe ship within two working days. Delivery is free from €50; below that it costs €4.90.\n\n## Returns\nYou may return unused items within 30 days of delivery for a refund to the original payment method or to a gift card.\n\n## Warranty\nEverything we sell carries the two-year legal warranty.",
+    ),
+    (
+        "contact",
+        "Contact us",
+        "The quickest way to reach us is the chat at the bottom of every page: a person (or our assistant) answers in minutes during opening hours.\n\n## Opening hours\nMonday to Friday, 9:00–18:00 (Berlin time).\n\n## Post\nTrailhead Outfitters, 12 Demo Street, 10115 Berlin, Germany",
+    ),
+    (
+        "faq",
+        "Frequently asked questions",
+        "## Where is my order?\nSign in under “Your orders” with the email you ordered with: each order shows its status and, once shipped, its tracking.\n\n## Can I change my address after ordering?\nYes, until the order is packed. Write to us in the chat with your order number.\n\n## How do returns work?\nWithin 30 days of delivery, tell us in the chat which items you are returning; we refund them once they are back.\n\n## Do you ship outside the EU?\nNot yet.",
+    ),
+];
 
 /// A demo customer's default address and saved methods: a card (the
 /// default), a PayPal account and a gift card with a balance. Returns the

@@ -5,15 +5,18 @@
 
 use crate::http::ServerState;
 use app::pages::storefront as render;
+use app::services::context::RequestMeta;
 use app::services::payments::{self, CheckoutForm, WebhookOutcome};
-use app::services::storefront;
+use app::services::shipping::{tracking, Provider};
 use app::services::ServiceError;
+use app::services::{shopper, store_pages, storefront};
 use app::types::CartCookie;
 use axum::body::Bytes;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use axum::Extension;
 use axum::Router;
 use serde::Deserialize;
 
@@ -29,15 +32,27 @@ pub fn router() -> Router<ServerState> {
         .route("/store/{brand}/cart/set", post(set))
         .route("/store/{brand}/checkout", post(checkout))
         .route("/store/{brand}/orders/{number}", get(order))
+        .route("/store/{brand}/account", get(account))
+        .route("/store/{brand}/account/sign-in", post(sign_in))
+        .route(
+            "/store/{brand}/account/verify",
+            get(open_link).post(use_link),
+        )
+        .route("/store/{brand}/account/sign-out", post(sign_out))
+        .route("/store/{brand}/{page}", get(store_page))
         .route("/hooks/stripe/{brand}", post(stripe_webhook))
+        .route("/hooks/easypost/{brand}", post(easypost_webhook))
+        .route("/hooks/shipengine/{brand}", post(shipengine_webhook))
 }
 
 /// The cart cookie's name (its path is the brand's store).
 const CART: &str = "sb_cart";
+/// The shopper's session cookie (its path is the brand's store).
+const SHOPPER: &str = "sb_shopper";
 /// A cart is kept 30 days.
 const CART_DAYS: u32 = 30;
 
-fn cart_of(headers: &HeaderMap) -> CartCookie {
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -45,16 +60,41 @@ fn cart_of(headers: &HeaderMap) -> CartCookie {
         .flat_map(|h| h.split(';'))
         .find_map(|kv| {
             let (k, v) = kv.trim().split_once('=')?;
-            (k == CART).then(|| CartCookie::parse(v))
+            (k == name).then_some(v)
         })
+}
+
+fn cart_of(headers: &HeaderMap) -> CartCookie {
+    cookie(headers, CART)
+        .map(CartCookie::parse)
         .unwrap_or_default()
 }
 
-fn set_cart(brand: &str, c: &CartCookie) -> Option<HeaderValue> {
-    let path: String = brand
+/// The store's path segment as cookies name it (the slug's safe characters).
+fn cookie_path(brand: &str) -> String {
+    brand
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
-        .collect();
+        .collect()
+}
+
+/// The shopper's session cookie (empty value and no age: removed).
+fn shopper_cookie(brand: &str, session: Option<&str>) -> Option<HeaderValue> {
+    let age = if session.is_some() {
+        shopper::SESSION_DAYS * 86_400
+    } else {
+        0
+    };
+    HeaderValue::from_str(&format!(
+        "{SHOPPER}={}; Path=/store/{}; Max-Age={age}; HttpOnly; SameSite=Lax",
+        session.unwrap_or_default(),
+        cookie_path(brand)
+    ))
+    .ok()
+}
+
+fn set_cart(brand: &str, c: &CartCookie) -> Option<HeaderValue> {
+    let path = cookie_path(brand);
     // An empty cart is a removed cookie.
     let age = if c.0.is_empty() {
         0
@@ -342,6 +382,163 @@ async fn order(
     }
 }
 
+/// `GET /store/{brand}/{page}`: a page the store wrote (privacy, terms,
+/// contact, FAQ).
+async fn store_page(
+    State(s): State<ServerState>,
+    Path((brand, slug)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    match store_pages::public(&s.app, &brand, &slug, &cart_of(&headers)).await {
+        Ok(v) => page(render::render_store_page(&v)),
+        Err(e) => failed(&e),
+    }
+}
+
+/// `GET /store/{brand}/account`: the shopper's orders, or the sign-in form.
+async fn account(
+    State(s): State<ServerState>,
+    Path(brand): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let cart = cart_of(&headers);
+    let session = cookie(&headers, SHOPPER).unwrap_or_default();
+    match shopper::account(&s.app, &brand, session, &cart).await {
+        Ok(Some(v)) => private(render::render_account(&v)),
+        Ok(None) => match shopper::sign_in_shell(&s.app, &brand, &cart).await {
+            Ok(shell) => {
+                let mut r = private(render::render_sign_in(&shell, None, None));
+                // A stale session cookie goes.
+                if !session.is_empty() {
+                    if let Some(h) = shopper_cookie(&brand, None) {
+                        r.headers_mut().insert(header::SET_COOKIE, h);
+                    }
+                }
+                r
+            }
+            Err(e) => failed(&e),
+        },
+        Err(e) => failed(&e),
+    }
+}
+
+/// Account pages are the shopper's own: cached by nobody.
+fn private(html: String) -> Response {
+    ([(header::CACHE_CONTROL, "private, no-store")], Html(html)).into_response()
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct EmailForm {
+    #[serde(default)]
+    email: String,
+}
+
+/// `POST /store/{brand}/account/sign-in`: emails a sign-in link (when the
+/// store knows the address; the answer is the same either way).
+async fn sign_in(
+    State(s): State<ServerState>,
+    Path(brand): Path<String>,
+    meta: Option<Extension<RequestMeta>>,
+    headers: HeaderMap,
+    Form(f): Form<EmailForm>,
+) -> Response {
+    let cart = cart_of(&headers);
+    let meta = meta.map(|m| m.0).unwrap_or_default();
+    let r = shopper::request_link(&s.app, &brand, &f.email, &meta).await;
+    let shell = match shopper::sign_in_shell(&s.app, &brand, &cart).await {
+        Ok(shell) => shell,
+        Err(e) => return failed(&e),
+    };
+    match r {
+        Ok(email) => private(render::render_sign_in(&shell, Some(&email), None)),
+        Err(ServiceError::Invalid { message, .. }) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            [(header::CACHE_CONTROL, "private, no-store")],
+            Html(render::render_sign_in(&shell, None, Some(&message))),
+        )
+            .into_response(),
+        Err(ServiceError::RateLimited { message, .. }) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::CACHE_CONTROL, "private, no-store")],
+            Html(render::render_sign_in(&shell, None, Some(&message))),
+        )
+            .into_response(),
+        Err(e) => failed(&e),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct TokenForm {
+    #[serde(default)]
+    token: String,
+}
+
+/// `GET /store/{brand}/account/verify?token=…`: the link's page, with the
+/// button that spends it.
+async fn open_link(
+    State(s): State<ServerState>,
+    Path(brand): Path<String>,
+    Query(q): Query<TokenForm>,
+    headers: HeaderMap,
+) -> Response {
+    match shopper::sign_in_shell(&s.app, &brand, &cart_of(&headers)).await {
+        Ok(shell) => private(render::render_use_link(&shell, &q.token)),
+        Err(e) => failed(&e),
+    }
+}
+
+/// `POST /store/{brand}/account/verify`: spends the link, sets the session
+/// cookie and goes to the account.
+async fn use_link(
+    State(s): State<ServerState>,
+    Path(brand): Path<String>,
+    headers: HeaderMap,
+    Form(f): Form<TokenForm>,
+) -> Response {
+    match shopper::use_link(&s.app, &brand, &f.token).await {
+        Ok(session) => {
+            let mut r =
+                Redirect::to(&format!("/store/{}/account", cookie_path(&brand))).into_response();
+            if let Some(h) = shopper_cookie(&brand, Some(&session)) {
+                r.headers_mut().insert(header::SET_COOKIE, h);
+            }
+            r
+        }
+        Err(ServiceError::Invalid { message, .. }) => {
+            match shopper::sign_in_shell(&s.app, &brand, &cart_of(&headers)).await {
+                Ok(shell) => (
+                    StatusCode::BAD_REQUEST,
+                    [(header::CACHE_CONTROL, "private, no-store")],
+                    Html(render::render_sign_in(&shell, None, Some(&message))),
+                )
+                    .into_response(),
+                Err(e) => failed(&e),
+            }
+        }
+        Err(e) => failed(&e),
+    }
+}
+
+/// `POST /store/{brand}/account/sign-out`: ends the session.
+async fn sign_out(
+    State(s): State<ServerState>,
+    Path(brand): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let session = cookie(&headers, SHOPPER).unwrap_or_default();
+    match shopper::sign_out(&s.app, &brand, session).await {
+        Ok(()) => {
+            let mut r =
+                Redirect::to(&format!("/store/{}/account", cookie_path(&brand))).into_response();
+            if let Some(h) = shopper_cookie(&brand, None) {
+                r.headers_mut().insert(header::SET_COOKIE, h);
+            }
+            r
+        }
+        Err(e) => failed(&e),
+    }
+}
+
 /// `POST /hooks/stripe/{brand}`: a Stripe event. 200 once handled (or
 /// seen before); 400 for a forged, stale or malformed request (nothing
 /// written); 5xx makes Stripe retry.
@@ -354,20 +551,83 @@ async fn stripe_webhook(
     let sig = headers
         .get("stripe-signature")
         .and_then(|h| h.to_str().ok());
-    match payments::webhook(&s.app, &brand, sig, &body).await {
+    hook_answer(
+        "Stripe",
+        payments::webhook(&s.app, &brand, sig, &body)
+            .await
+            .map(|outcome| match outcome {
+                WebhookOutcome::Applied => "applied",
+                WebhookOutcome::Duplicate => "duplicate",
+                WebhookOutcome::Ignored => "ignored",
+            }),
+    )
+}
+
+/// `POST /hooks/easypost/{brand}`: an EasyPost tracker event, verified by
+/// `X-Hmac-Signature`. Answers as [`stripe_webhook`].
+async fn easypost_webhook(
+    State(s): State<ServerState>,
+    Path(brand): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let h = tracking::WebhookHeaders {
+        hmac: header_str(&headers, "x-hmac-signature"),
+        ..Default::default()
+    };
+    tracking_hook(&s, Provider::EasyPost, &brand, h, &body).await
+}
+
+/// `POST /hooks/shipengine/{brand}`: a ShipEngine `track` event, verified
+/// by its RSA-SHA256 headers; without them 404, as ShipEngine advises.
+async fn shipengine_webhook(
+    State(s): State<ServerState>,
+    Path(brand): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let h = tracking::WebhookHeaders {
+        key_id: header_str(&headers, "x-shipengine-rsa-sha256-key-id"),
+        rsa: header_str(&headers, "x-shipengine-rsa-sha256-signature"),
+        timestamp: header_str(&headers, "x-shipengine-timestamp"),
+        ..Default::default()
+    };
+    tracking_hook(&s, Provider::ShipEngine, &brand, h, &body).await
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|h| h.to_str().ok())
+}
+
+async fn tracking_hook(
+    s: &ServerState,
+    provider: Provider,
+    brand: &str,
+    h: tracking::WebhookHeaders<'_>,
+    body: &[u8],
+) -> Response {
+    hook_answer(
+        provider.label(),
+        tracking::webhook(&s.app, provider, brand, h, body)
+            .await
+            .map(|outcome| match outcome {
+                tracking::WebhookOutcome::Applied => "applied",
+                tracking::WebhookOutcome::Duplicate => "duplicate",
+                tracking::WebhookOutcome::Ignored => "ignored",
+            }),
+    )
+}
+
+/// A provider webhook's answer: 200 with what it did; 400 with the reason
+/// for a request refused (nothing written); 404; 5xx so the provider retries.
+fn hook_answer(who: &str, r: Result<&'static str, ServiceError>) -> Response {
+    match r {
         Ok(outcome) => (
             StatusCode::OK,
-            axum::Json(serde_json::json!({
-                "received": true,
-                "outcome": match outcome {
-                    WebhookOutcome::Applied => "applied",
-                    WebhookOutcome::Duplicate => "duplicate",
-                    WebhookOutcome::Ignored => "ignored",
-                },
-            })),
+            axum::Json(serde_json::json!({"received": true, "outcome": outcome})),
         )
             .into_response(),
-        Err(ServiceError::Invalid { message, .. }) => (
+        Err(ServiceError::Invalid { message, .. } | ServiceError::Conflict { message, .. }) => (
             StatusCode::BAD_REQUEST,
             axum::Json(serde_json::json!({"error": message})),
         )
@@ -377,16 +637,11 @@ async fn stripe_webhook(
             axum::Json(serde_json::json!({"error": format!("{what} not found.")})),
         )
             .into_response(),
-        Err(ServiceError::Conflict { message, .. }) => (
-            StatusCode::BAD_REQUEST,
-            axum::Json(serde_json::json!({"error": message})),
-        )
-            .into_response(),
         Err(e) => {
-            tracing::error!(error = %e, "stripe webhook");
+            tracing::error!(error = %e, provider = who, "webhook");
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
-                axum::Json(serde_json::json!({"error": "Not handled; Stripe will retry."})),
+                axum::Json(serde_json::json!({"error": format!("Not handled; {who} will retry.")})),
             )
                 .into_response()
         }

@@ -121,6 +121,10 @@ const COVERED: &[&str] = &[
     // cannot take the first's payments).
     "get_store_settings",
     "save_store_settings",
+    "get_shipping_settings",
+    "save_shipping_settings",
+    "get_store_pages",
+    "save_store_page",
     // The orders desk: the_orders_desk_lists_packs_ships_and_delivers in
     // tests/orders.rs (another workspace lists nothing and reads or moves
     // none of the first's orders: 404).

@@ -424,6 +424,7 @@ fn CustomerCard(d: ConversationDetail, view_id: Option<i32>) -> impl IntoView {
                                     {fmt_time(&o.placed_at)}
                                     {format!(" · {} item{}", o.items, if o.items == 1 { "" } else { "s" })}
                                     {o.tracking_number.clone().map(|t| format!(" · tracking {t}"))}
+                                    {o.tracking_status.map(|t| format!(" · {}", t.label()))}
                                     {(o.refunded_minor > 0).then(|| format!(" · refunded {}", crate::types::money(o.refunded_minor, &o.currency)))}
                                 </span>
                                 <OrderActions order=o.clone() conversation_number=number/>

@@ -11,7 +11,7 @@ use crate::serverfns::store::{
     get_store_order, list_store_orders, DeliverOrder, PackOrder, ShipOrder,
 };
 use crate::types::{
-    money, OrderDetail, OrderStatus, OrdersPageView, ProposalForm, ShipForm, CARRIERS,
+    money, OrderDetail, OrderStatus, OrdersPageView, ProposalForm, ShipForm, TrackingView, CARRIERS,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -282,6 +282,7 @@ fn OrderBody(
             <dt>"Ships to"</dt><dd>{d.address.one_line()}</dd>
             <dt>"Tracking"</dt><dd data-testid="order-tracking">{s.tracking_number.clone().unwrap_or_else(|| "—".into())}</dd>
         </dl>
+        {s.tracking_number.is_some().then(|| tracking_section(&d.tracking))}
         <div class="order-moves">
             {(s.status == OrderStatus::Paid).then(|| view! {
                 <button class="btn" data-testid="pack" on:click=move |_| { pack.dispatch(PackOrder { number: n_pack.clone() }); }>"Mark packed"</button>
@@ -334,5 +335,36 @@ fn OrderBody(
                 </li>
             }).collect_view()}
         </ol>
+    }
+}
+
+/// What the carrier reported: status, estimate and scans, newest first.
+fn tracking_section(t: &TrackingView) -> impl IntoView {
+    let who = match &t.provider {
+        Some(p) => format!("Followed by {p}"),
+        None => "No tracking provider follows this parcel (Settings → Store → Shipment tracking)."
+            .to_owned(),
+    };
+    view! {
+        <section class="tracking" data-testid="carrier-tracking">
+            <h3>"Carrier"</h3>
+            <p class="small">
+                {t.status.map(|st| view! { <span class="badge" data-testid="carrier-status" data-status=st.as_str()>{st.label()}</span>" " })}
+                <span class="muted">{who}</span>
+                {t.eta.as_deref().map(|e| format!(" · expected {}", fmt_time(e)))}
+                {t.checked_at.as_deref().map(|c| format!(" · last heard {}", fmt_time(c)))}
+            </p>
+            {(!t.events.is_empty()).then(|| view! {
+                <ol class="timeline" data-testid="carrier-events">
+                    {t.events.iter().map(|e| view! {
+                        <li>
+                            <span class="muted small nowrap">{fmt_time(&e.at)}</span>" "
+                            {e.description.clone()}
+                            {(!e.location.is_empty()).then(|| view! { <span class="muted small">{format!(" — {}", e.location)}</span> })}
+                        </li>
+                    }).collect_view()}
+                </ol>
+            })}
+        </section>
     }
 }

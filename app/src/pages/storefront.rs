@@ -11,8 +11,8 @@ use super::helpcenter::{
     absolute, breadcrumb_ld, color_or, esc, on_color, render_body, script_json,
 };
 use crate::types::{
-    money, CartView, OrderStatus, ProductCard, StoreCategoryView, StoreHomeView, StoreOrderView,
-    StoreProductView, StoreShell,
+    money, AccountView, CartView, OrderStatus, PageBlock, ProductCard, StoreCategoryView,
+    StoreHomeView, StoreOrderView, StorePageView, StoreProductView, StoreShell,
 };
 use leptos::either::Either;
 use leptos::prelude::*;
@@ -39,6 +39,11 @@ pub fn product_path(s: &StoreShell, slug: &str) -> String {
 /// `/store/{brand}/cart`.
 pub fn cart_path(s: &StoreShell) -> String {
     format!("/store/{}/cart", s.slug)
+}
+
+/// `/store/{brand}/account`.
+pub fn account_path(s: &StoreShell) -> String {
+    format!("/store/{}/account", s.slug)
 }
 
 struct Head {
@@ -137,6 +142,7 @@ fn header_view(s: &StoreShell) -> impl IntoView {
             <div class="st-wrap st-header-in">
                 <a class="st-brand" href=home_path(s)>{s.name.clone()}</a>
                 <nav class="st-nav" aria-label="Categories"><ul>{nav}</ul></nav>
+                <a class="st-account-link" href=account_path(s) data-testid="account-link">"Your orders"</a>
                 <a class="st-cart-link" href=cart_path(s) data-testid="cart-link">{cart}</a>
             </div>
         </header>
@@ -144,10 +150,16 @@ fn header_view(s: &StoreShell) -> impl IntoView {
 }
 
 fn footer_view(s: &StoreShell) -> impl IntoView {
+    let links = s
+        .pages
+        .iter()
+        .map(|p| view! { <li><a href=format!("/store/{}/{}", s.slug, p.slug)>{p.name.clone()}</a></li> })
+        .collect_view();
     view! {
         <footer class="st-footer">
             <div class="st-wrap">
                 {format!("{} · Free shipping from €50", s.name)}
+                {(!s.pages.is_empty()).then(|| view! { <nav aria-label="Store information"><ul class="st-footer-links" data-testid="footer-pages">{links}</ul></nav> })}
             </div>
         </footer>
     }
@@ -681,7 +693,32 @@ pub fn render_order(v: &StoreOrderView) -> String {
         })
         .collect_view();
     let tracking = v.tracking_number.clone().map(|n| {
-        view! { <p data-testid="order-tracking">{format!("Tracking: {} {}", v.carrier.clone().unwrap_or_default(), n)}</p> }
+        let t = &v.tracking;
+        let status = t.status.map(|st| {
+            view! { <strong data-testid="tracking-status" data-status=st.as_str()>{st.label()}</strong> }
+        });
+        let eta = t
+            .eta
+            .as_deref()
+            .filter(|_| t.status != Some(crate::types::TrackingStatus::Delivered))
+            .map(|e| view! { " · expected "{time_view(e)} });
+        let scans = t
+            .events
+            .iter()
+            .map(|e| {
+                view! {
+                    <li>{time_view(&e.at)}" — "{e.description.clone()}
+                        {(!e.location.is_empty()).then(|| format!(" ({})", e.location))}
+                    </li>
+                }
+            })
+            .collect_view();
+        view! {
+            <section class="st-tracking" data-testid="order-tracking">
+                <p>{format!("Tracking: {} {}", v.carrier.clone().unwrap_or_default(), n)}" "{status}{eta}</p>
+                {(!t.events.is_empty()).then(|| view! { <ol class="st-timeline" data-testid="tracking-events">{scans}</ol> })}
+            </section>
+        }
     });
     let refunded = (v.refunded_minor > 0).then(|| {
         view! { <dt>"Refunded"</dt><dd>{money(v.refunded_minor, &v.currency)}</dd> }
@@ -724,6 +761,178 @@ pub fn render_order(v: &StoreOrderView) -> String {
         links: Vec::new(),
     };
     let html = document(s, &head, &page(s, main));
+    html.replacen("</body>", &format!("{LOCAL_TIMES}</body>"), 1)
+}
+
+fn private_head(title: String, description: String) -> Head {
+    Head {
+        title,
+        description,
+        canonical: None,
+        og_type: "website",
+        image: None,
+        json_ld: Vec::new(),
+        noindex: true,
+        links: Vec::new(),
+    }
+}
+
+/// A page the store wrote (privacy, terms, contact, FAQ).
+pub fn render_store_page(v: &StorePageView) -> String {
+    let s = &v.shell;
+    let url = absolute(&s.base_url, &format!("/store/{}/{}", s.slug, v.slug));
+    let blocks = v
+        .blocks
+        .iter()
+        .map(|b| match b {
+            PageBlock::Heading(h) => view! { <h2>{h.clone()}</h2> }.into_any(),
+            PageBlock::Paragraph(p) => view! { <p>{p.clone()}</p> }.into_any(),
+            PageBlock::List(items) => view! {
+                <ul>{items.iter().map(|i| view! { <li>{i.clone()}</li> }).collect_view()}</ul>
+            }
+            .into_any(),
+        })
+        .collect_view();
+    let description = v
+        .blocks
+        .iter()
+        .find_map(|b| match b {
+            PageBlock::Paragraph(p) => Some(p.chars().take(155).collect::<String>()),
+            _ => None,
+        })
+        .unwrap_or_else(|| format!("{} — {}", v.title, s.name));
+    let main = view! {
+        <article class="st-page" data-testid="store-page" data-page=v.slug.clone()>
+            <h1>{v.title.clone()}</h1>
+            {blocks}
+            <p class="st-muted st-small">"Last updated "{time_view(&v.updated_at)}</p>
+        </article>
+    }
+    .into_any();
+    let head = Head {
+        title: format!("{} · {}", v.title, s.name),
+        description,
+        canonical: Some(url),
+        og_type: "website",
+        image: None,
+        json_ld: Vec::new(),
+        noindex: false,
+        links: Vec::new(),
+    };
+    let html = document(s, &head, &page(s, main));
+    html.replacen("</body>", &format!("{LOCAL_TIMES}</body>"), 1)
+}
+
+/// The sign-in page of the shopper's account: the email form, what was
+/// sent, or why a link did not work.
+pub fn render_sign_in(s: &StoreShell, sent_to: Option<&str>, error: Option<&str>) -> String {
+    let action = format!("{}/sign-in", account_path(s));
+    let sent = sent_to.map(|e| {
+        view! {
+            <p class="st-notice" role="status" data-testid="link-sent">
+                {format!("If {e} has ordered here, a sign-in link is on its way. It works once, for 30 minutes.")}
+            </p>
+        }
+    });
+    let err = error.map(|e| view! { <p class="st-error" role="alert" data-testid="sign-in-error">{e.to_owned()}</p> });
+    let main = view! {
+        <h1>"Your orders"</h1>
+        <p>"Sign in with the email address you ordered with: we send you a link, no password needed."</p>
+        {sent}
+        {err}
+        <form class="st-form" method="post" action=action data-testid="sign-in-form">
+            <label for="st-email">"Email"</label>
+            <input id="st-email" name="email" type="email" required autocomplete="email" maxlength="254"/>
+            <button class="st-button" type="submit">"Email me a sign-in link"</button>
+        </form>
+    }
+    .into_any();
+    document(
+        s,
+        &private_head(
+            format!("Sign in · {}", s.name),
+            format!("Sign in to your {} account.", s.name),
+        ),
+        &page(s, main),
+    )
+}
+
+/// The page a sign-in link opens: one button that spends the link (so a
+/// mail scanner opening the link signs nobody in).
+pub fn render_use_link(s: &StoreShell, token: &str) -> String {
+    let action = format!("{}/verify", account_path(s));
+    let token = token.to_owned();
+    let main = view! {
+        <h1>"Sign in"</h1>
+        <p>{format!("Press the button to sign in to your {} account.", s.name)}</p>
+        <form class="st-form" method="post" action=action data-testid="use-link-form">
+            <input type="hidden" name="token" value=token/>
+            <button class="st-button" type="submit">"Sign in"</button>
+        </form>
+    }
+    .into_any();
+    document(
+        s,
+        &private_head(
+            format!("Sign in · {}", s.name),
+            format!("Sign in to your {} account.", s.name),
+        ),
+        &page(s, main),
+    )
+}
+
+/// The shopper's account: their orders, newest first.
+pub fn render_account(v: &AccountView) -> String {
+    let s = &v.shell;
+    let rows = v
+        .orders
+        .iter()
+        .map(|o| {
+            let number = format!("Order {}", o.number);
+            let link = if o.url.is_empty() {
+                view! { <span>{number}</span> }.into_any()
+            } else {
+                view! { <a href=o.url.clone()>{number}</a> }.into_any()
+            };
+            view! {
+                <tr data-testid="account-order" data-number=o.number.clone()>
+                    <td>{link}</td>
+                    <td>{time_view(&o.placed_at)}</td>
+                    <td><span class="st-badge">{o.status.label()}</span></td>
+                    <td class="st-num">{money(o.total_minor, &o.currency)}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let body = if v.orders.is_empty() {
+        view! { <p>"No orders yet."</p> }.into_any()
+    } else {
+        view! {
+            <table class="st-cart">
+                <thead><tr><th>"Order"</th><th>"Placed"</th><th>"Status"</th><th class="st-num">"Total"</th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        }
+        .into_any()
+    };
+    let action = format!("{}/sign-out", account_path(s));
+    let main = view! {
+        <h1>"Your orders"</h1>
+        <p class="st-muted" data-testid="account-who">{format!("Signed in as {} ({})", v.name, v.email)}</p>
+        {body}
+        <form method="post" action=action>
+            <button class="st-link" type="submit" data-testid="sign-out">"Sign out"</button>
+        </form>
+    }
+    .into_any();
+    let html = document(
+        s,
+        &private_head(
+            format!("Your orders · {}", s.name),
+            format!("Your orders at {}.", s.name),
+        ),
+        &page(s, main),
+    );
     html.replacen("</body>", &format!("{LOCAL_TIMES}</body>"), 1)
 }
 
@@ -789,6 +998,10 @@ mod tests {
                 slug: "tents".into(),
             }],
             cart_items: 2,
+            pages: vec![StoreCategoryLink {
+                name: "Privacy policy".into(),
+                slug: "privacy".into(),
+            }],
         }
     }
 

@@ -27,6 +27,52 @@ pub async fn save_store_settings(form: StoreSettingsForm) -> Result<StoreSetting
         .map_err(fail)
 }
 
+/// The shipping settings (the tracking provider).
+#[server]
+pub async fn get_shipping_settings() -> Result<crate::types::ShippingSettingsView, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ManageWorkspaceSettings).await?;
+    crate::services::shipping::settings::page(&state, &actor)
+        .await
+        .map_err(fail)
+}
+
+/// Sets up the tracking provider (EasyPost or ShipEngine).
+#[server(input = Json)]
+pub async fn save_shipping_settings(
+    form: crate::types::ShippingSettingsForm,
+) -> Result<crate::types::ShippingSettingsView, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ManageWorkspaceSettings).await?;
+    let meta = meta().await;
+    crate::services::shipping::settings::save(&state, &actor, &form, &meta)
+        .await
+        .map_err(fail)
+}
+
+/// The storefront's own pages (privacy, terms, contact, FAQ), written or not.
+#[server]
+pub async fn get_store_pages() -> Result<Vec<crate::types::StorePageEdit>, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ManageWorkspaceSettings).await?;
+    crate::services::store_pages::list(&state, &actor)
+        .await
+        .map_err(fail)
+}
+
+/// Saves a store page (an empty text takes it down).
+#[server(input = Json)]
+pub async fn save_store_page(
+    form: crate::types::StorePageForm,
+) -> Result<Vec<crate::types::StorePageEdit>, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ManageWorkspaceSettings).await?;
+    let meta = meta().await;
+    crate::services::store_pages::save(&state, &actor, &form, &meta)
+        .await
+        .map_err(fail)
+}
+
 /// A page of the workspace's orders (`status` empty for all; `query` an
 /// order number or part of a customer's name or email).
 #[server]

@@ -81,6 +81,10 @@ pub(crate) fn summary(o: &order::Model, items: i64) -> OrderSummary {
         currency: o.currency.clone(),
         items,
         tracking_number: o.tracking_number.clone(),
+        tracking_status: o
+            .tracking_status
+            .as_deref()
+            .and_then(crate::types::TrackingStatus::parse),
         placed_at: o.placed_at.to_rfc3339(),
     }
 }

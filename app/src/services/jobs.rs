@@ -87,6 +87,10 @@ pub mod kind {
     pub const CAMPAIGN_TICK: &str = super::super::campaigns::runner::TICK_JOB;
     /// Campaigns: send one email.
     pub const CAMPAIGN_SEND: &str = super::super::campaigns::send::SEND_JOB;
+    /// Register a shipped order's parcel with the tracking provider.
+    pub const START_TRACKING: &str = super::super::shipping::START_JOB;
+    /// Ask the tracking provider about shipped orders that went quiet.
+    pub const POLL_TRACKING: &str = super::super::shipping::POLL_JOB;
     /// Kinds another job may name as its follow-up.
     pub const FOLLOW_UPS: &[&str] = &[FLOW_AI_DONE];
 }
@@ -391,6 +395,8 @@ async fn execute(state: &AppState, job: &job::Model) -> Result<(), String> {
         kind::FLOW_AI_DONE => super::flows::runner::run_ai_done_job(state, &payload).await,
         kind::CAMPAIGN_TICK => super::campaigns::runner::run_tick_job(state).await,
         kind::CAMPAIGN_SEND => super::campaigns::send::run_send_job(state, &payload).await,
+        kind::START_TRACKING => super::shipping::tracking::run_start_job(state, &payload).await,
+        kind::POLL_TRACKING => super::shipping::tracking::run_poll_job(state).await,
         kind::PURGE_SESSIONS | kind::PURGE_AUTH | kind::ACTIVITY_RETENTION | kind::PURGE_JOBS => {
             maintenance(state, job.kind.as_str()).await
         }
@@ -589,6 +595,11 @@ pub const SCHEDULES: &[CronEntry] = &[
         name: "campaign-tick",
         cron: "5 * * * * *",
         kind: kind::CAMPAIGN_TICK,
+    },
+    CronEntry {
+        name: "tracking-poll",
+        cron: "0 */10 * * * *",
+        kind: kind::POLL_TRACKING,
     },
     CronEntry {
         name: "archive-outbox",

@@ -638,6 +638,22 @@ pub mod templates {
         }
     }
 
+    /// A shopper's sign-in link to their account at `store`.
+    pub fn shopper_sign_in(workspace_id: i32, to: &str, store: &str, link: &str) -> OutgoingEmail {
+        build(
+            Some(workspace_id),
+            to,
+            "shopper_sign_in",
+            format!("Sign in to your {store} account"),
+            &[
+                "Hello,".into(),
+                format!("Someone (we hope you) asked to sign in to your account at {store} to see your orders."),
+            ],
+            ("Sign in", link),
+            "This link works once and expires in 30 minutes. If you did not ask for it, ignore this email: nobody can sign in without it.",
+        )
+    }
+
     /// "Verify your email".
     pub fn verification(to: &str, name: &str, link: &str) -> OutgoingEmail {
         build(

@@ -8,6 +8,7 @@
 use super::commerce;
 use super::context::Actor;
 use super::orders;
+use super::shipping;
 use super::tenancy::Scoped;
 use super::uow::UnitOfWork;
 use super::{AppState, ServiceError, ServiceResult};
@@ -208,7 +209,7 @@ pub async fn ship(state: &AppState, actor: &Actor, f: &ShipForm) -> ServiceResul
             "Give the carrier's tracking number: 4 to 40 letters, digits or dashes.",
         ));
     }
-    let uow = UnitOfWork::begin(state).await?;
+    let mut uow = UnitOfWork::begin(state).await?;
     let o = orders::find_order(&*uow, actor.scope, &f.number, None).await?;
     commerce::move_in(
         &*uow,
@@ -227,6 +228,9 @@ pub async fn ship(state: &AppState, actor: &Actor, f: &ShipForm) -> ServiceResul
         .filter(order::Column::Id.eq(o.id))
         .exec(&*uow)
         .await?;
+    // The carrier's tracking starts with the shipment (or not at all).
+    shipping::tracking::enqueue_start(&*uow, &state.config.jobs, actor.scope, o.id).await?;
+    uow.jobs_enqueued();
     let o = orders::find_order(&*uow, actor.scope, &f.number, None).await?;
     let d = orders::detail(&*uow, actor.scope, &o).await?;
     uow.commit().await?;

@@ -327,7 +327,9 @@ pub async fn detail(
         .all(db)
         .await?;
     let c = customer_row(db, scope, o.customer_id).await?;
+    let tracking = super::shipping::tracking::view(db, scope, o).await?;
     Ok(OrderDetail {
+        tracking,
         summary: commerce::summary(o, lines.iter().map(|l| i64::from(l.quantity)).sum()),
         customer_id: c.id,
         customer_name: c.name,

@@ -64,7 +64,7 @@ pub async fn store(db: &impl ConnectionTrait, slug: &str) -> ServiceResult<Store
     })
 }
 
-async fn categories(
+pub(crate) async fn categories(
     db: &impl ConnectionTrait,
     scope: Scoped,
 ) -> ServiceResult<Vec<product_category::Model>> {
@@ -83,13 +83,19 @@ fn link(c: &product_category::Model) -> StoreCategoryLink {
     }
 }
 
-fn shell(
+/// The header, navigation and footer of every store page.
+///
+/// # Errors
+/// Database errors.
+pub(crate) async fn shell(
     state: &AppState,
+    db: &impl ConnectionTrait,
     s: &Store,
     cats: &[product_category::Model],
     cart: &CartCookie,
-) -> StoreShell {
-    StoreShell {
+) -> ServiceResult<StoreShell> {
+    Ok(StoreShell {
+        pages: super::store_pages::links(db, s.scope).await?,
         name: if s.brand.name.trim().is_empty() {
             s.workspace.clone()
         } else {
@@ -102,7 +108,7 @@ fn shell(
         base_url: state.config.base_url().trim_end_matches('/').to_owned(),
         categories: cats.iter().map(link).collect(),
         cart_items: cart.items(),
-    }
+    })
 }
 
 fn first_image(json: &str) -> Option<String> {
@@ -176,7 +182,7 @@ pub async fn home(state: &AppState, slug: &str, cart: &CartCookie) -> ServiceRes
         }
     }
     Ok(StoreHomeView {
-        shell: shell(state, &s, &cats, cart),
+        shell: shell(state, db, &s, &cats, cart).await?,
         sections,
     })
 }
@@ -213,7 +219,7 @@ pub async fn category(
         .await?;
     Ok(StoreCategoryView {
         products: cards(db, s.scope, products).await?,
-        shell: shell(state, &s, &cats, cart),
+        shell: shell(state, db, &s, &cats, cart).await?,
         category: link(c),
         page,
         pages,
@@ -251,7 +257,7 @@ pub async fn product(
     }
     let cats = categories(db, s.scope).await?;
     Ok(StoreProductView {
-        shell: shell(state, &s, &cats, cart),
+        shell: shell(state, db, &s, &cats, cart).await?,
         category: p
             .category_id
             .and_then(|id| cats.iter().find(|c| c.id == id))
@@ -374,7 +380,7 @@ pub async fn cart(state: &AppState, slug: &str, cookie: &CartCookie) -> ServiceR
         shipping_for(subtotal)
     };
     Ok(CartView {
-        shell: shell(state, &s, &cats, cookie),
+        shell: shell(state, db, &s, &cats, cookie).await?,
         lines,
         currency: currency.unwrap_or_else(|| "eur".to_owned()),
         subtotal_minor: subtotal,
@@ -409,6 +415,9 @@ pub async fn sitemap(state: &AppState, slug: &str) -> ServiceResult<Vec<String>>
         .all(db)
         .await?;
     out.extend(slugs.into_iter().map(|p| format!("{base}/p/{p}")));
+    for l in super::store_pages::links(db, s.scope).await? {
+        out.push(format!("{base}/{}", l.slug));
+    }
     Ok(out)
 }
 
@@ -524,8 +533,10 @@ pub async fn order(
         .await?;
     let address: Address = serde_json::from_str(&o.shipping_address).unwrap_or_default();
     let cats = categories(db, s.scope).await?;
+    let tracking = super::shipping::tracking::view(db, s.scope, &o).await?;
     Ok(StoreOrderView {
-        shell: shell(state, &s, &cats, cart),
+        tracking,
+        shell: shell(state, db, &s, &cats, cart).await?,
         number: o.number.clone(),
         status: OrderStatus::parse(&o.status).unwrap_or(OrderStatus::Pending),
         placed_at: o.placed_at.to_rfc3339(),

@@ -233,6 +233,8 @@ pub struct OrderSummary {
     pub items: i64,
     /// The carrier's tracking number, once shipped.
     pub tracking_number: Option<String>,
+    /// The carrier's latest word, once a tracking provider follows it.
+    pub tracking_status: Option<TrackingStatus>,
     /// When it was placed (RFC 3339).
     pub placed_at: String,
 }
@@ -337,6 +339,143 @@ pub struct OrderDetail {
     pub lines: Vec<OrderLine>,
     /// What happened, oldest first.
     pub events: Vec<OrderEventView>,
+    /// What the carrier reported, once shipped.
+    pub tracking: TrackingView,
+}
+
+/// What a carrier says of a parcel (EasyPost's and ShipEngine's statuses,
+/// mapped to one list).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrackingStatus {
+    /// The label exists; the carrier has not scanned the parcel yet.
+    PreTransit,
+    /// Moving through the carrier's network.
+    InTransit,
+    /// On the van today.
+    OutForDelivery,
+    /// Waiting at a pickup point.
+    AvailableForPickup,
+    /// Delivered: the order moves to delivered.
+    Delivered,
+    /// A problem (failed attempt, damaged, held at customs).
+    Exception,
+    /// On its way back to the store.
+    ReturnToSender,
+    /// The carrier has nothing yet.
+    Unknown,
+}
+
+impl TrackingStatus {
+    /// Every status.
+    pub const ALL: [Self; 8] = [
+        Self::PreTransit,
+        Self::InTransit,
+        Self::OutForDelivery,
+        Self::AvailableForPickup,
+        Self::Delivered,
+        Self::Exception,
+        Self::ReturnToSender,
+        Self::Unknown,
+    ];
+
+    /// As stored (`in_transit`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PreTransit => "pre_transit",
+            Self::InTransit => "in_transit",
+            Self::OutForDelivery => "out_for_delivery",
+            Self::AvailableForPickup => "available_for_pickup",
+            Self::Delivered => "delivered",
+            Self::Exception => "exception",
+            Self::ReturnToSender => "return_to_sender",
+            Self::Unknown => "unknown",
+        }
+    }
+
+    /// From [`Self::as_str`].
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// For people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::PreTransit => "Label created",
+            Self::InTransit => "In transit",
+            Self::OutForDelivery => "Out for delivery",
+            Self::AvailableForPickup => "Ready for pickup",
+            Self::Delivered => "Delivered",
+            Self::Exception => "Delivery problem",
+            Self::ReturnToSender => "Returning to the store",
+            Self::Unknown => "Waiting for the carrier's first scan",
+        }
+    }
+}
+
+/// One carrier scan or status.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrackingEventView {
+    /// When the carrier says it happened (RFC 3339).
+    pub at: String,
+    /// Status.
+    pub status: TrackingStatus,
+    /// The carrier's words.
+    pub description: String,
+    /// Where ("Leeds, GB"); empty when unknown.
+    pub location: String,
+}
+
+/// What the carrier reported of an order.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrackingView {
+    /// Who follows it (`EasyPost`, `ShipEngine`); None: nobody (no provider
+    /// was set up when it shipped).
+    pub provider: Option<String>,
+    /// The latest status.
+    pub status: Option<TrackingStatus>,
+    /// When the carrier expects to deliver (RFC 3339).
+    pub eta: Option<String>,
+    /// When the provider was last asked (RFC 3339).
+    pub checked_at: Option<String>,
+    /// Newest first.
+    pub events: Vec<TrackingEventView>,
+}
+
+/// The shipping settings (admins): the tracking provider.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShippingSettingsView {
+    /// `easypost`, `shipengine`; None: not set up.
+    pub provider: Option<String>,
+    /// The API base in use (empty: the provider's own).
+    pub api_base: String,
+    /// `EZAK…abcd`, when set up.
+    pub key_hint: Option<String>,
+    /// Whether EasyPost's webhook secret is stored.
+    pub has_webhook_secret: bool,
+    /// The address to register for EasyPost's tracker webhooks.
+    pub easypost_webhook_url: String,
+    /// The address to register for ShipEngine's `track` webhooks.
+    pub shipengine_webhook_url: String,
+    /// Whether the server can store keys (it has a secrets key).
+    pub can_store_keys: bool,
+}
+
+/// The tracking provider to use.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShippingSettingsForm {
+    /// `easypost` or `shipengine`.
+    #[serde(default)]
+    pub provider: String,
+    /// Empty: the provider's own API.
+    #[serde(default)]
+    pub api_base: String,
+    /// The API key.
+    #[serde(default)]
+    pub api_key: String,
+    /// EasyPost's webhook secret (ShipEngine: leave empty).
+    #[serde(default)]
+    pub webhook_secret: String,
 }
 
 /// A product's variant with its stock (the order tools' product details).

@@ -25,6 +25,9 @@ pub struct StoreShell {
     pub categories: Vec<StoreCategoryLink>,
     /// Items in the shopper's cart (quantities added up).
     pub cart_items: i64,
+    /// The pages the store wrote (privacy, terms, contact, FAQ), for the
+    /// footer.
+    pub pages: Vec<StoreCategoryLink>,
 }
 
 /// A category in the navigation.
@@ -188,6 +191,139 @@ pub struct StoreOrderEvent {
     pub text: String,
 }
 
+/// The storefront's own pages: (address segment, default title).
+pub const STORE_PAGES: [(&str, &str); 4] = [
+    ("privacy", "Privacy policy"),
+    ("terms", "Terms of sale"),
+    ("contact", "Contact us"),
+    ("faq", "Frequently asked questions"),
+];
+
+/// A part of a store page's text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PageBlock {
+    /// `## Returns`.
+    Heading(String),
+    /// Lines up to a blank line.
+    Paragraph(String),
+    /// Consecutive `- ` lines.
+    List(Vec<String>),
+}
+
+/// A store page's text in blocks: blank lines part paragraphs, a line
+/// starting `## ` is a heading, consecutive lines starting `- ` a list.
+pub fn page_blocks(body: &str) -> Vec<PageBlock> {
+    let mut out = Vec::new();
+    let mut para: Vec<&str> = Vec::new();
+    let mut list: Vec<String> = Vec::new();
+    fn flush(out: &mut Vec<PageBlock>, para: &mut Vec<&str>, list: &mut Vec<String>) {
+        if !para.is_empty() {
+            out.push(PageBlock::Paragraph(para.join(" ")));
+            para.clear();
+        }
+        if !list.is_empty() {
+            out.push(PageBlock::List(std::mem::take(list)));
+        }
+    }
+    for line in body.lines() {
+        let l = line.trim();
+        if l.is_empty() {
+            flush(&mut out, &mut para, &mut list);
+        } else if let Some(h) = l.strip_prefix("## ") {
+            flush(&mut out, &mut para, &mut list);
+            out.push(PageBlock::Heading(h.trim().to_owned()));
+        } else if let Some(item) = l.strip_prefix("- ") {
+            if !para.is_empty() {
+                out.push(PageBlock::Paragraph(para.join(" ")));
+                para.clear();
+            }
+            list.push(item.trim().to_owned());
+        } else {
+            if !list.is_empty() {
+                out.push(PageBlock::List(std::mem::take(&mut list)));
+            }
+            para.push(l);
+        }
+    }
+    flush(&mut out, &mut para, &mut list);
+    out
+}
+
+/// A store page as the shopper reads it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StorePageView {
+    /// Header, navigation, footer.
+    pub shell: StoreShell,
+    /// `privacy`.
+    pub slug: String,
+    /// Title.
+    pub title: String,
+    /// The text.
+    pub blocks: Vec<PageBlock>,
+    /// When it last changed (RFC 3339).
+    pub updated_at: String,
+}
+
+/// A store page in the admin app.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StorePageEdit {
+    /// `privacy`.
+    pub slug: String,
+    /// Its title (the default when not written).
+    pub title: String,
+    /// Its text (empty: not published).
+    pub body: String,
+    /// Whether shoppers can read it.
+    pub published: bool,
+    /// Who saved it last, and when (RFC 3339).
+    pub updated: Option<(String, String)>,
+    /// Its address.
+    pub url: String,
+}
+
+/// A store page to save (an empty text takes it down).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StorePageForm {
+    /// One of [`STORE_PAGES`].
+    pub slug: String,
+    /// Title.
+    #[serde(default)]
+    pub title: String,
+    /// Text.
+    #[serde(default)]
+    pub body: String,
+}
+
+/// An order in the shopper's account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountOrder {
+    /// `1042`.
+    pub number: String,
+    /// When (RFC 3339).
+    pub placed_at: String,
+    /// Status.
+    pub status: super::OrderStatus,
+    /// Total (minor units).
+    pub total_minor: i64,
+    /// Currency.
+    pub currency: String,
+    /// The order page (with its private key).
+    pub url: String,
+}
+
+/// The shopper's account: who, and their orders, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountView {
+    /// Header, navigation, footer.
+    pub shell: StoreShell,
+    /// Their name.
+    pub name: String,
+    /// Their email.
+    pub email: String,
+    /// Their orders.
+    pub orders: Vec<AccountOrder>,
+}
+
 /// The shopper's order page (confirmation and status).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoreOrderView {
@@ -217,6 +353,8 @@ pub struct StoreOrderView {
     pub carrier: Option<String>,
     /// The tracking number, once shipped.
     pub tracking_number: Option<String>,
+    /// What the carrier reported.
+    pub tracking: super::TrackingView,
     /// What happened, oldest first.
     pub timeline: Vec<StoreOrderEvent>,
 }

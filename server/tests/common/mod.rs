@@ -10,6 +10,7 @@
 )]
 
 pub mod binary;
+pub mod carriers;
 pub mod imap;
 pub mod marketing;
 pub mod shop;
