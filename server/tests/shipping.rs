@@ -14,7 +14,7 @@ mod common;
 use app::services::commerce;
 use app::services::order_desk;
 use app::services::shipping::{settings, tracking};
-use app::services::tenancy::Scoped;
+use app::services::tenancy::{Scoped, System};
 use app::services::ServiceError;
 use app::types::{OrderStatus, ShipForm, ShippingSettingsForm};
 use axum::body::Body;
@@ -25,7 +25,7 @@ use common::shop::{customer_of, place, product};
 use common::{workspace, Backend, TestApp, Ws};
 use entity::{job, order, order_event, tracking_event};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter};
 
 /// A paid, packed order of one mug, shipped with `carrier` and `number`.
 async fn shipped(app: &TestApp, ws: &Ws, carrier: &str, number: &str) -> order::Model {
@@ -93,7 +93,8 @@ fn post(path: &str, headers: &[(&str, String)], body: &str) -> Request<Body> {
 
 /// Makes every shipped order due for the poll.
 async fn quiet(app: &TestApp) {
-    order::Entity::update_many()
+    System::new("tests age every order's tracking")
+        .update_many::<order::Entity>()
         .col_expr(
             order::Column::TrackingCheckedAt,
             Expr::value(Utc::now() - chrono::Duration::minutes(31)),
@@ -374,7 +375,7 @@ async fn shipengine_webhooks_verify_with_its_published_keys(backend: Backend) {
         "Manchester",
     );
     let (body, h) = fake.shipengine_event("1Z999AA10123456784", Utc::now().timestamp());
-    let r = se.send(post(&hook, &h.to_vec(), &body)).await;
+    let r = se.send(post(&hook, &h, &body)).await;
     assert_eq!(r.json()["outcome"], "applied", "{}", r.body);
     assert_eq!(row(&app, s, o.id).await.status, "delivered");
     app.finish().await;
@@ -440,7 +441,8 @@ async fn refusals_land_on_the_timeline_and_outages_retry(backend: Backend) {
     .unwrap();
     let o = shipped(&app, &ws, "USPS", "9400111202555842332670").await;
     app.run_jobs().await;
-    let j = job::Entity::find()
+    let j = System::new("tests read the queue")
+        .find::<job::Entity>()
         .filter(job::Column::Kind.eq(tracking::START_JOB))
         .filter(job::Column::Payload.contains(format!("\"order_id\":{}", o.id)))
         .one(&app.state.db)

@@ -78,7 +78,7 @@ async fn pages_are_written_in_the_admin_and_served_when_published(backend: Backe
     assert!(r.body.contains("<li>Your address</li>"));
     assert!(r.body.contains("&lt;your&gt;"), "text is escaped");
     assert!(
-        r.body.contains(&format!("rel=\"canonical\" href=\"http")),
+        r.body.contains("rel=\"canonical\" href=\"http"),
         "{}",
         r.body
     );

@@ -11,6 +11,11 @@
 //!
 //! A parcel's scans are scripted per tracking number with [`Fakes::scan`].
 
+#![allow(
+    clippy::result_large_err,
+    reason = "handlers answer an error response as it is"
+)]
+
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};

@@ -182,8 +182,11 @@ pub struct PublicKey {
     e: Vec<u8>,
 }
 
-fn jwks_cache() -> &'static Mutex<HashMap<String, (Instant, Vec<PublicKey>)>> {
-    static CACHE: OnceLock<Mutex<HashMap<String, (Instant, Vec<PublicKey>)>>> = OnceLock::new();
+/// Fetched keys per API base, with when they were fetched.
+type KeyCache = Mutex<HashMap<String, (Instant, Vec<PublicKey>)>>;
+
+fn jwks_cache() -> &'static KeyCache {
+    static CACHE: OnceLock<KeyCache> = OnceLock::new();
     CACHE.get_or_init(Mutex::default)
 }
 

@@ -265,9 +265,8 @@ pub async fn poll(state: &AppState) -> ServiceResult<usize> {
     let mut asked = 0;
     for o in due {
         let scope = Scoped::new(o.workspace_id);
-        if !accounts.contains_key(&o.workspace_id) {
-            let a = settings::account(state, &state.db, scope).await?;
-            accounts.insert(o.workspace_id, a);
+        if let std::collections::hash_map::Entry::Vacant(slot) = accounts.entry(o.workspace_id) {
+            slot.insert(settings::account(state, &state.db, scope).await?);
         }
         let Some(Some(account)) = accounts.get(&o.workspace_id) else {
             continue;
