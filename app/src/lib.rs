@@ -80,6 +80,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("settings/webhooks") view={Lazy::<r::Webhooks>::new()}/>
                     <Route path=path!("settings/store") view={Lazy::<r::StoreSettings>::new()}/>
                     <Route path=path!("orders") view={Lazy::<r::Orders>::new()}/>
+                    <Route path=path!("catalog") view={Lazy::<r::Catalog>::new()}/>
                     <Route path=path!("kb") view={Lazy::<r::Knowledge>::new()}/>
                     <Route path=path!("kb/articles/:id") view={Lazy::<r::ArticleEditor>::new()}/>
                     <Route path=path!("ai") view={Lazy::<r::AiOverview>::new()}/>

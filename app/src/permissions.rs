@@ -128,6 +128,8 @@ pub enum Action {
     ManageCampaigns,
     /// Pack, ship (with a tracking number) and mark orders delivered.
     ManageOrders,
+    /// Products, variants, prices, stock and categories of the store.
+    ManageCatalog,
 }
 
 use Role::{Admin as A, Agent as G, Collaborator as C, LightAgent as L, Owner as O};
@@ -168,6 +170,7 @@ pub const MATRIX: &[(Action, &[Role])] = &[
     (Action::ManageSegments, &[O, A]),
     (Action::ManageCampaigns, &[O, A]),
     (Action::ManageOrders, &[O, A, G]),
+    (Action::ManageCatalog, &[O, A]),
 ];
 
 /// Whether `role` may perform `action`.
@@ -193,7 +196,7 @@ mod tests {
         for (a, _) in MATRIX {
             assert!(seen.insert(*a), "{a:?} listed twice");
         }
-        assert_eq!(seen.len(), 34);
+        assert_eq!(seen.len(), 35);
     }
 
     #[test]

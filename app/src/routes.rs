@@ -11,9 +11,9 @@
 //! (`end2end/tests/routes.test.mjs`).
 
 use crate::pages::{
-    actions, activity, admin, ai, api_keys, auth, channels, flows, inbox, inbox_settings, kb,
-    notifications, ops, orders, portal, procedures, routing, rules, segments, sending, settings,
-    sla, store, support, targeted, team, tours, webhooks,
+    actions, activity, admin, ai, api_keys, auth, catalog, channels, flows, inbox, inbox_settings,
+    kb, notifications, ops, orders, portal, procedures, routing, rules, segments, sending,
+    settings, sla, store, support, targeted, team, tours, webhooks,
 };
 use crate::permissions::Action;
 use leptos::prelude::*;
@@ -180,6 +180,8 @@ area! {
     StoreArea, store_area, __preload_store_area {
         /// `/app/orders`.
         Orders => orders::OrdersPage, needs ViewInbox;
+        /// `/app/catalog`.
+        Catalog => catalog::CatalogPage, needs ViewInbox;
     }
 }
 

@@ -24,6 +24,9 @@ const ADMIN_ROUTES = [
   '/app/settings/store',
   '/app/orders',
   '/app/orders?status=delivered&o=1001',
+  '/app/catalog',
+  '/app/catalog?p=1',
+  '/app/catalog?p=new',
   '/app/kb',
   '/app/kb/articles/:article',
   '/app/ai',
@@ -86,6 +89,9 @@ const PUBLIC_STATIC = [
   '/help/acme-outdoor/en',
   '/help/acme-outdoor/en/search?q=order',
   '/demo/store',
+  // The storefront's own pages (plain HTML; the widget is their only script).
+  '/store/acme-outdoor/privacy',
+  '/store/acme-outdoor/account',
   // A campaign email's unsubscribe page (plain HTML), here for a bad link.
   '/c/not-a-token/u',
 ];

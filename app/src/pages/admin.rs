@@ -118,6 +118,11 @@ const NAV: &[NavItem] = &[
         action: Action::ViewInbox,
     },
     NavItem {
+        href: "/app/catalog",
+        label: "Catalog",
+        action: Action::ViewInbox,
+    },
+    NavItem {
         href: "/app/kb",
         label: "Knowledge base",
         action: Action::ViewKnowledge,

@@ -7,6 +7,7 @@ pub mod ai;
 pub mod ai_assist;
 pub mod api_keys;
 pub mod auth;
+pub mod catalog;
 pub mod channels;
 pub mod conditions;
 pub mod conversation;

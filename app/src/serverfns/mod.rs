@@ -10,6 +10,7 @@ pub mod ai;
 pub mod api_keys;
 pub mod auth;
 pub mod campaigns;
+pub mod catalog;
 pub mod channels;
 pub mod flows;
 pub mod hours;

@@ -10,6 +10,7 @@ pub mod automation;
 pub mod behaviour;
 pub mod bus;
 pub mod campaigns;
+pub mod catalog;
 pub mod channels;
 pub mod commerce;
 pub mod config;

@@ -757,3 +757,150 @@ mod tests {
         assert_eq!(b.problem().map(|p| p.0), Some("postcode"));
     }
 }
+
+/// A product in the admin's catalog list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogRow {
+    /// Id.
+    pub id: i32,
+    /// Name.
+    pub name: String,
+    /// Its storefront address segment.
+    pub slug: String,
+    /// Its category's name.
+    pub category: Option<String>,
+    /// `active` (on sale) or `draft`.
+    pub status: String,
+    /// Variants.
+    pub variants: u64,
+    /// Units in stock, all variants.
+    pub stock: i64,
+    /// The cheapest variant's price (minor units).
+    pub price_from_minor: Option<i64>,
+    /// Currency.
+    pub currency: String,
+}
+
+/// A category in the admin's catalog.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CategoryRow {
+    /// Id.
+    pub id: i32,
+    /// Name.
+    pub name: String,
+    /// Address segment.
+    pub slug: String,
+    /// Order in the storefront's navigation.
+    pub position: i32,
+    /// Products in it.
+    pub products: u64,
+}
+
+/// The admin's catalog: a page of products and the categories.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogPageView {
+    /// This page, by name.
+    pub rows: Vec<CatalogRow>,
+    /// Every category, in navigation order.
+    pub categories: Vec<CategoryRow>,
+    /// Products matching.
+    pub total: u64,
+    /// This page (1-based).
+    pub page: u64,
+    /// Pages.
+    pub pages: u64,
+    /// Whether the viewer may change the catalog.
+    pub can_manage: bool,
+}
+
+/// A variant in the product editor (price as typed: `49.90`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VariantEdit {
+    /// None: a new variant.
+    pub id: Option<i32>,
+    /// Unique in the workspace.
+    pub sku: String,
+    /// Size option (may be empty).
+    #[serde(default)]
+    pub size: String,
+    /// Colour option (may be empty).
+    #[serde(default)]
+    pub colour: String,
+    /// Price in the currency's units (`49.90`).
+    pub price: String,
+    /// Units in stock.
+    pub stock: i32,
+}
+
+/// A product in the editor, and the form that saves it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductEdit {
+    /// None: a new product.
+    pub id: Option<i32>,
+    /// Name.
+    pub name: String,
+    /// Address segment (empty: made from the name).
+    #[serde(default)]
+    pub slug: String,
+    /// Category.
+    #[serde(default)]
+    pub category_id: Option<i32>,
+    /// Description (blank lines part paragraphs).
+    #[serde(default)]
+    pub description: String,
+    /// Image addresses, one per line.
+    #[serde(default)]
+    pub images: String,
+    /// `active` or `draft`.
+    pub status: String,
+    /// Its variants (at least one).
+    pub variants: Vec<VariantEdit>,
+    /// Its storefront page (read only).
+    #[serde(default)]
+    pub url: String,
+}
+
+/// A category to save.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CategoryForm {
+    /// None: a new category.
+    pub id: Option<i32>,
+    /// Name.
+    pub name: String,
+    /// Address segment (empty: made from the name).
+    #[serde(default)]
+    pub slug: String,
+    /// Order in the navigation.
+    #[serde(default)]
+    pub position: i32,
+}
+
+/// `49.90` (or `49,90`, `49`) in minor units.
+///
+/// # Errors
+/// A message a person can act on.
+pub fn parse_price(s: &str) -> Result<i64, String> {
+    let t = s.trim().replace(',', ".");
+    let bad = || format!("“{}” is not a price: write it like 49.90.", s.trim());
+    let (whole, frac) = t.split_once('.').unwrap_or((t.as_str(), ""));
+    if whole.is_empty()
+        || !whole.chars().all(|c| c.is_ascii_digit())
+        || frac.len() > 2
+        || !frac.chars().all(|c| c.is_ascii_digit())
+        || whole.len() > 9
+    {
+        return Err(bad());
+    }
+    let w: i64 = whole.parse().map_err(|_| bad())?;
+    let f: i64 = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<2}").parse().map_err(|_| bad())?
+    };
+    Ok(w * 100 + f)
+}
+
+/// Minor units as the editor shows them (`4990` → `49.90`).
+pub fn price_text(minor: i64) -> String {
+    format!("{}.{:02}", minor / 100, minor % 100)
+}
