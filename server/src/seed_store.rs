@@ -314,17 +314,17 @@ const PAGES: &[(&str, &str, &str)] = &[
     (
         "privacy",
         "Privacy policy",
-        "Trailhead Outfitters keeps what it needs to sell you gear, ship it and answer your questions, and nothing else.\n\n## What we keep\n- Your name, email and delivery address, to ship your orders.\n- Your orders and conversations with our support team, so we can help you later.\n- How you pay is handled by Stripe: we never see your card number.\n\n## How long\nOrders are kept for ten years (tax law); support conversations for three years.\n\n## Your rights\nAsk for a copy of your data, or for it to be deleted, by writing to us through the chat or at privacy@trailhead.example.",
+        "Acme Outdoor keeps what it needs to sell you gear, ship it and answer your questions, and nothing else.\n\n## What we keep\n- Your name, email and delivery address, to ship your orders.\n- Your orders and conversations with our support team, so we can help you later.\n- How you pay is handled by Stripe: we never see your card number.\n\n## How long\nOrders are kept for ten years (tax law); support conversations for three years.\n\n## Your rights\nAsk for a copy of your data, or for it to be deleted, by writing to us through the chat or at privacy@acme-outdoor.example.",
     ),
     (
         "terms",
         "Terms of sale",
-        "These terms apply to orders placed in the Trailhead Outfitters store.\n\n## Prices and payment\nPrices are in euros and include VAT. You pay when you order, by card or wallet through Stripe.\n\n## Delivery\nWe ship within two working days. Delivery is free from €50; below that it costs €4.90.\n\n## Returns\nYou may return unused items within 30 days of delivery for a refund to the original payment method or to a gift card.\n\n## Warranty\nEverything we sell carries the two-year legal warranty.",
+        "These terms apply to orders placed in the Acme Outdoor store.\n\n## Prices and payment\nPrices are in euros and include VAT. You pay when you order, by card or wallet through Stripe.\n\n## Delivery\nWe ship within two working days. Delivery is free from €50; below that it costs €4.95.\n\n## Returns\nYou may return unused items within 30 days of delivery for a refund to the original payment method or to a gift card.\n\n## Warranty\nEverything we sell carries the two-year legal warranty.",
     ),
     (
         "contact",
         "Contact us",
-        "The quickest way to reach us is the chat at the bottom of every page: a person (or our assistant) answers in minutes during opening hours.\n\n## Opening hours\nMonday to Friday, 9:00–18:00 (Berlin time).\n\n## Post\nTrailhead Outfitters, 12 Demo Street, 10115 Berlin, Germany",
+        "The quickest way to reach us is the chat at the bottom of every page: a person (or our assistant) answers in minutes during opening hours.\n\n## Opening hours\nMonday to Friday, 9:00–18:00 (Berlin time).\n\n## Post\nAcme Outdoor, 12 Demo Street, 10115 Berlin, Germany",
     ),
     (
         "faq",

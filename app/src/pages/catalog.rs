@@ -87,6 +87,7 @@ pub fn CatalogPage() -> impl IntoView {
                 prop:value=move || typed.get() on:input=move |ev| typed.set(event_target_value(&ev))/>
             <button class="btn" type="submit">"Find"</button>
         </form>
+        {move || open.get().map(|p| view! { <ProductPane key=p search=search.get_untracked() cat=cat.get_untracked() changed/> })}
         <Transition fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
                 match list.await {
@@ -95,7 +96,6 @@ pub fn CatalogPage() -> impl IntoView {
                 }
             })}
         </Transition>
-        {move || open.get().map(|p| view! { <ProductPane key=p search=search.get_untracked() cat=cat.get_untracked() changed/> })}
     }
 }
 
@@ -253,7 +253,7 @@ fn ProductPane(key: String, search: String, cat: i32, changed: RwSignal<u32>) ->
     });
     let cats = Resource::new(|| (), |()| list_catalog(String::new(), 0, String::new(), 1));
     view! {
-        <section class="card order-pane" data-testid="product-pane">
+        <section class="card product-pane" data-testid="product-pane">
             <Transition fallback=|| view! { <Loading/> }>
                 {move || Suspend::new(async move {
                     match (product.await, cats.await) {
@@ -328,7 +328,7 @@ fn ProductForm(
             {(!url.is_empty()).then(|| view! { <a class="small" href=url.clone() target="_blank" rel="noopener">"View in the store"</a> })}
         </header>
         <form class="form" data-testid="product-form" on:submit=submit>
-            <fieldset disabled=!can_manage>
+            <fieldset class="plain" disabled=!can_manage>
             <label for="pr-name">"Name"</label>
             <input id="pr-name" type="text" required=true maxlength="200" prop:value=move || form.with(|f| f.name.clone()) on:input=set(|f, v| f.name = v)/>
             {field_msg("name")}
