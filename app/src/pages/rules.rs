@@ -611,6 +611,7 @@ pub fn RulesPage() -> impl IntoView {
                                         </div>
                                         {move || dry.pending().get().then(|| view! { <p class="small muted">"Checking the newest tickets…"</p> })}
                                         {move || dry.value().get().and_then(Result::ok).map(dry_run_view)}
+                                        <FormError error=dry_err fields=&["name", "events", "conditions", "actions"]/>
                                     </section>
                                 }
                             }/>
