@@ -427,6 +427,16 @@ fn private(html: String) -> Response {
     ([(header::CACHE_CONTROL, "private, no-store")], Html(html)).into_response()
 }
 
+/// The sign-in page again, with why the request was refused.
+fn refused_sign_in(status: StatusCode, shell: &app::types::StoreShell, message: &str) -> Response {
+    (
+        status,
+        [(header::CACHE_CONTROL, "private, no-store")],
+        Html(render::render_sign_in(shell, None, Some(message))),
+    )
+        .into_response()
+}
+
 #[derive(Debug, Default, Deserialize)]
 struct EmailForm {
     #[serde(default)]
@@ -451,18 +461,12 @@ async fn sign_in(
     };
     match r {
         Ok(email) => private(render::render_sign_in(&shell, Some(&email), None)),
-        Err(ServiceError::Invalid { message, .. }) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            [(header::CACHE_CONTROL, "private, no-store")],
-            Html(render::render_sign_in(&shell, None, Some(&message))),
-        )
-            .into_response(),
-        Err(ServiceError::RateLimited { message, .. }) => (
-            StatusCode::TOO_MANY_REQUESTS,
-            [(header::CACHE_CONTROL, "private, no-store")],
-            Html(render::render_sign_in(&shell, None, Some(&message))),
-        )
-            .into_response(),
+        Err(ServiceError::Invalid { message, .. }) => {
+            refused_sign_in(StatusCode::UNPROCESSABLE_ENTITY, &shell, &message)
+        }
+        Err(ServiceError::RateLimited { message, .. }) => {
+            refused_sign_in(StatusCode::TOO_MANY_REQUESTS, &shell, &message)
+        }
         Err(e) => failed(&e),
     }
 }
@@ -506,12 +510,7 @@ async fn use_link(
         }
         Err(ServiceError::Invalid { message, .. }) => {
             match shopper::sign_in_shell(&s.app, &brand, &cart_of(&headers)).await {
-                Ok(shell) => (
-                    StatusCode::BAD_REQUEST,
-                    [(header::CACHE_CONTROL, "private, no-store")],
-                    Html(render::render_sign_in(&shell, None, Some(&message))),
-                )
-                    .into_response(),
+                Ok(shell) => refused_sign_in(StatusCode::BAD_REQUEST, &shell, &message),
                 Err(e) => failed(&e),
             }
         }

@@ -356,6 +356,33 @@ fn check_images(s: &str) -> ServiceResult<Vec<String>> {
     Ok(imgs)
 }
 
+/// A product's or category's name and address (made from the name when
+/// empty), checked.
+fn named(name: &str, slug: &str, max: usize, what: &str) -> ServiceResult<(String, String)> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > max {
+        return Err(ServiceError::invalid(
+            "name",
+            format!("Give the {what} a name of 1 to {max} characters."),
+        ));
+    }
+    let slug = if slug.trim().is_empty() {
+        slugify(name)
+    } else {
+        slug.trim().to_lowercase()
+    };
+    if slug.len() > 80
+        || !slug.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        || slug.starts_with('-')
+    {
+        return Err(ServiceError::invalid(
+            "slug",
+            "The address is lowercase letters, digits and dashes (up to 80), like trail-runner-2.",
+        ));
+    }
+    Ok((name.to_owned(), slug))
+}
+
 fn taken(e: &sea_orm::DbErr) -> bool {
     matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
@@ -374,27 +401,8 @@ pub async fn save(
 ) -> ServiceResult<ProductEdit> {
     actor.require(Action::ManageCatalog)?;
     let scope = actor.scope;
-    let name = f.name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(ServiceError::invalid(
-            "name",
-            "Give the product a name of 1 to 200 characters.",
-        ));
-    }
-    let slug = if f.slug.trim().is_empty() {
-        slugify(name)
-    } else {
-        f.slug.trim().to_lowercase()
-    };
-    if slug.len() > 80
-        || !slug.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        || slug.starts_with('-')
-    {
-        return Err(ServiceError::invalid(
-            "slug",
-            "The address is lowercase letters, digits and dashes (up to 80), like trail-runner-2.",
-        ));
-    }
+    let (name, slug) = named(&f.name, &f.slug, 200, "product")?;
+    let name = name.as_str();
     if !matches!(f.status.as_str(), "active" | "draft") {
         return Err(ServiceError::invalid(
             "status",
@@ -604,24 +612,8 @@ pub async fn save_category(
 ) -> ServiceResult<Vec<CategoryRow>> {
     actor.require(Action::ManageCatalog)?;
     let scope = actor.scope;
-    let name = f.name.trim();
-    if name.is_empty() || name.chars().count() > 80 {
-        return Err(ServiceError::invalid(
-            "name",
-            "Give the category a name of 1 to 80 characters.",
-        ));
-    }
-    let slug = if f.slug.trim().is_empty() {
-        slugify(name)
-    } else {
-        f.slug.trim().to_lowercase()
-    };
-    if slug.len() > 80 || !slug.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        return Err(ServiceError::invalid(
-            "slug",
-            "The address is lowercase letters, digits and dashes.",
-        ));
-    }
+    let (name, slug) = named(&f.name, &f.slug, 80, "category")?;
+    let name = name.as_str();
     let uow = UnitOfWork::begin(state).await?;
     if let Some(other) = scope
         .find::<product_category::Entity>()
