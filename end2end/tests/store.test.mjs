@@ -241,3 +241,63 @@ test('an admin connects Stripe; a shopper buys a variant and pays on Stripe', as
   await shop.locator('[data-testid="order-status"][data-status="refunded"]').waitFor();
   await shop.screenshot({ path: join(SHOTS, 'store-order-refunded.png'), fullPage: true });
 });
+
+test('an agent returns, exchanges and changes orders from the forms; money waits for an approver', async () => {
+  const agent = await (await browser.newContext({ viewport: { width: 1440, height: 1000 } })).newPage();
+  await signInDemo(agent, server.base, 'sam.agent@switchboard.test');
+
+  // A delivered demo order (Ana's 1001): return one unit. The exact refund is
+  // quoted before anything is proposed, and the proposal waits for a person.
+  await open(agent, server.base, '/app/orders?o=1001');
+  const pane = agent.locator('[data-testid="order-pane"]');
+  await pane.locator('[data-testid="order-more"]').click();
+  const ret = pane.locator('[data-testid="return-items"]');
+  await ret.locator('summary').click();
+  const submit = ret.locator('button[type="submit"]');
+  assert.equal(await submit.isDisabled(), true, 'nothing to propose before units are picked');
+  await ret.locator('input[type="number"]').first().fill('1');
+  await ret.locator('[data-testid="return-quote"]', { hasText: /^Refund €\d+\.\d\d$/ }).waitFor();
+  assert.match(await submit.innerText(), /^Propose return and refund of €\d+\.\d\d$/);
+  await ret.locator('label.field', { hasText: 'Refund to' }).locator('select').selectOption({ index: 1 });
+  await ret.locator('label.field', { hasText: 'Why' }).locator('input').fill('The pole set arrived bent');
+  await agent.screenshot({ path: join(SHOTS, 'order-return-form.png'), fullPage: true });
+  await submit.click();
+  await pane.locator('[data-testid="order-change-result"]', { hasText: 'waits for an approver' }).waitFor();
+  assert.equal(await pane.locator('[data-testid="order-pane-status"]').getAttribute('data-status'), 'delivered');
+
+  // An exchange shows the price difference it will settle.
+  const ex = pane.locator('[data-testid="exchange-items"]');
+  await ex.locator('summary').click();
+  await ex.locator('[data-testid="exchange-difference"]', { hasText: 'Same price: no money moves.' }).waitFor();
+
+  // A pending order (Ana's 1002) offers item, address and payment changes,
+  // and no returns; a shipped one says why nothing is offered.
+  await open(agent, server.base, '/app/orders?o=1002');
+  await pane.locator('[data-testid="order-more"]').click();
+  await pane.locator('[data-testid="change-items"]').waitFor();
+  await pane.locator('[data-testid="change-address"]').waitFor();
+  await pane.locator('[data-testid="change-payment"]').waitFor();
+  assert.equal(await pane.locator('[data-testid="return-items"]').count(), 0);
+  const addr = pane.locator('[data-testid="change-address"]');
+  await addr.locator('summary').click();
+  assert.equal(await addr.locator('label.field', { hasText: 'Postcode' }).locator('input').inputValue(), '10115');
+  await addr.locator('label.field', { hasText: 'Postcode' }).locator('input').fill('20095');
+  await addr.locator('label.field', { hasText: 'City' }).locator('input').fill('Hamburg');
+  await addr.locator('label.field', { hasText: 'Why' }).locator('input').fill('Moving to Hamburg');
+  await agent.screenshot({ path: join(SHOTS, 'order-change-forms.png'), fullPage: true });
+  await addr.locator('button[type="submit"]').click();
+  // The demo workspace's default policy: a person approves changes too.
+  await pane.locator('[data-testid="order-change-result"]', { hasText: 'waits for an approver' }).waitFor();
+  await open(agent, server.base, '/app/approvals');
+  await agent.locator('[data-testid="action-card"]', { hasText: 'Ship order 1002 to' }).waitFor();
+
+  // The same forms open from the order on Ana's ticket.
+  await open(agent, server.base, '/app/inbox?c=1');
+  const card = agent.locator('[data-testid="customer-card"]');
+  assert.equal(await card.locator('h2').innerText(), 'Ana Souza');
+  const order = card.locator('[data-testid="customer-order"][data-number="1001"]');
+  await order.locator('[data-testid="order-more"]').click();
+  await order.locator('[data-testid="return-items"]').waitFor();
+  await order.locator('[data-testid="exchange-items"]').waitFor();
+  await agent.screenshot({ path: join(SHOTS, 'order-forms-sidebar.png'), fullPage: true });
+});

@@ -1176,7 +1176,149 @@ async fn the_built_in_engine_acts_on_orders_named_in_messages(backend: Backend) 
     app.finish().await;
 }
 
+/// The change, return and exchange forms (the desk and the ticket's
+/// sidebar) offer what the rules allow, with the rule when they don't, and
+/// quote a return exactly as `return_items` computes it; the quote is what
+/// gets proposed, and waits for an approver.
+async fn the_forms_offer_what_the_rules_allow(backend: Backend) {
+    use app::serverfns::actions::ProposeAction;
+    use app::serverfns::store::{GetOrderOptions, QuoteOrderReturn};
+    use axum::http::StatusCode;
+    use common::fns::path;
+    let app = TestApp::new(backend).await;
+    let mut ws = workspace(&app, "owner@shop.test", "Shop").await;
+    let s = ws.scope;
+    let ann = customer_of(&app, &ws, "ann@example.com").await;
+    let sock = product(
+        &app,
+        s,
+        "Sock",
+        &[("SOCK-M", 1_200, 10), ("SOCK-L", 1_300, 0)],
+    )
+    .await;
+    let mug = product(&app, s, "Mug", &[("MUG", 1_850, 10)]).await;
+    let card = gift_card(&app, s, ann, 5_000).await;
+    let pending = placed(&app, s, ann, &[(sock[0], 1), (mug[0], 1)], &[]).await;
+    // 2 × 12.00 + 18.50 + 4.95 shipping = 47.45.
+    let delivered = placed(&app, s, ann, &[(sock[0], 2), (mug[0], 1)], DELIVERED).await;
+
+    let o = ws
+        .owner
+        .call(path::<GetOrderOptions>(), &[("number", pending.as_str())])
+        .await
+        .json();
+    assert_eq!(o["change_blocked"], json!(null), "{o}");
+    assert!(
+        o["return_blocked"]
+            .as_str()
+            .unwrap()
+            .contains("Only delivered items are returned or exchanged"),
+        "{o}"
+    );
+    // Socks come in another size (out of stock, and said so); the mug in none.
+    assert_eq!(o["alternatives"][0][0]["sku"], "SOCK-L", "{o}");
+    assert_eq!(o["alternatives"][0][0]["stock"], 0);
+    assert_eq!(o["alternatives"][1], json!([]));
+    assert_eq!(o["payment_methods"][0]["id"], card);
+
+    let o = ws
+        .owner
+        .call(path::<GetOrderOptions>(), &[("number", delivered.as_str())])
+        .await
+        .json();
+    assert!(
+        o["change_blocked"]
+            .as_str()
+            .unwrap()
+            .contains("Delivered items are returned or exchanged instead"),
+        "{o}"
+    );
+    assert_eq!(o["return_blocked"], json!(null), "{o}");
+
+    // Quotes: the items' prices, or the whole rest with shipping.
+    let quote = |skus: &[&str]| json!({"number": delivered, "skus": skus});
+    let q = ws
+        .owner
+        .call_json(path::<QuoteOrderReturn>(), &quote(&["SOCK-M"]))
+        .await
+        .json();
+    assert_eq!(
+        (q["amount_minor"].as_i64(), q["everything"].as_bool()),
+        (Some(1_200), Some(false)),
+        "{q}"
+    );
+    let q = ws
+        .owner
+        .call_json(
+            path::<QuoteOrderReturn>(),
+            &quote(&["SOCK-M", "MUG", "SOCK-M"]),
+        )
+        .await
+        .json();
+    assert_eq!(
+        (q["amount_minor"].as_i64(), q["everything"].as_bool()),
+        (Some(4_745), Some(true)),
+        "{q}"
+    );
+    let r = ws
+        .owner
+        .call_json(
+            path::<QuoteOrderReturn>(),
+            &quote(&["SOCK-M", "SOCK-M", "SOCK-M"]),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.body.contains("Only 2 of SOCK-M"), "{}", r.body);
+    let r = ws
+        .owner
+        .call_json(
+            path::<QuoteOrderReturn>(),
+            &json!({"number": pending, "skus": ["MUG"]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.body.contains("Cancel it instead"), "{}", r.body);
+
+    // What the form proposes with that quote waits for a person; nothing moved.
+    let input = json!({"order": delivered, "skus": ["SOCK-M"], "amount": 12.0, "refund_to": "gift_card", "gift_card_id": card});
+    let a = ws
+        .owner
+        .call(
+            path::<ProposeAction>(),
+            &[
+                ("form[tool]", "return_items"),
+                ("form[input_json]", input.to_string().as_str()),
+                ("form[reasoning]", "Too small"),
+            ],
+        )
+        .await
+        .json();
+    assert_eq!(a["status"], "pending", "{a}");
+    assert_eq!(row(&app, s, &delivered).await.refunded_minor, 0);
+    assert_eq!(balance(&app, s, card).await, 5_000);
+
+    // A light agent reads them too; another workspace reads nothing.
+    let mut light = common::add_member(&app, &mut ws.owner, "light@shop.test", "light_agent").await;
+    let r = light
+        .call(path::<GetOrderOptions>(), &[("number", pending.as_str())])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let mut other = workspace(&app, "owner@other.test", "Other").await;
+    let r = other
+        .owner
+        .call(path::<GetOrderOptions>(), &[("number", pending.as_str())])
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = other
+        .owner
+        .call_json(path::<QuoteOrderReturn>(), &quote(&["SOCK-M"]))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    app.finish().await;
+}
+
 backend_tests!(
+    the_forms_offer_what_the_rules_allow,
     pending_orders_change_and_cancel_by_the_rules,
     delivered_orders_return_exchange_and_refund_exactly,
     stripe_paid_orders_refund_through_stripe_once,

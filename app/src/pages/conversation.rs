@@ -7,6 +7,7 @@ use super::admin::{use_live, use_session};
 use super::inbox::{ComposerCommand, InboxCtx};
 use crate::components::{action_error, fmt_time, ErrorBox, FormError, Loading, SlaBadge};
 use crate::error::AppError;
+use crate::pages::order_forms::OrderChangesToggle;
 use crate::permissions::{can, Action, Role};
 use crate::serverfns::inbox::{
     get_conversation, get_inbox_meta, list_canned, list_macros, presence_leave, presence_ping,
@@ -482,6 +483,19 @@ fn OrderActions(order: crate::types::OrderSummary, conversation_number: i32) -> 
         }
         _ => return ().into_any(),
     };
+    let more = matches!(
+        order.status,
+        OrderStatus::Pending | OrderStatus::Delivered | OrderStatus::PartiallyRefunded
+    )
+    .then(|| {
+        view! {
+            <OrderChangesToggle
+                number=order.number.clone()
+                conversation_number=Some(conversation_number)
+                on_change=Callback::new(move |()| ctx.refresh.update(|n| *n += 1))
+            />
+        }
+    });
     let number = order.number.clone();
     let send = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -527,6 +541,7 @@ fn OrderActions(order: crate::types::OrderSummary, conversation_number: i32) -> 
             })}
             <FormError error=err/>
         </form>
+        {more}
     }
     .into_any()
 }

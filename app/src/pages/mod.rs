@@ -19,6 +19,7 @@ pub mod inbox_settings;
 pub mod kb;
 pub mod notifications;
 pub mod ops;
+pub mod order_forms;
 pub mod orders;
 pub mod portal;
 pub mod procedures;

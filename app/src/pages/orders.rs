@@ -6,6 +6,7 @@
 //! approver). The filter lives in the address, so every view is a link.
 
 use crate::components::{action_error, fmt_time, Empty, ErrorBox, FormError, Loading};
+use crate::pages::order_forms::OrderChangesToggle;
 use crate::serverfns::actions::ProposeAction;
 use crate::serverfns::store::{
     get_store_order, list_store_orders, DeliverOrder, PackOrder, ShipOrder,
@@ -190,6 +191,7 @@ fn OrderPane(number: String, changed: RwSignal<u32>) -> impl IntoView {
                 ship.version().get(),
                 deliver.version().get(),
                 propose.version().get(),
+                changed.get(),
             )
         },
         |(n, ..)| get_store_order(n),
@@ -213,7 +215,7 @@ fn OrderPane(number: String, changed: RwSignal<u32>) -> impl IntoView {
                 {move || Suspend::new(async move {
                     match detail.await {
                         Err(e) => view! { <ErrorBox error=e/> }.into_any(),
-                        Ok(d) => view! { <OrderBody d pack ship deliver propose/> }.into_any(),
+                        Ok(d) => view! { <OrderBody d pack ship deliver propose changed/> }.into_any(),
                     }
                 })}
             </Transition>
@@ -228,6 +230,7 @@ fn OrderBody(
     ship: ServerAction<ShipOrder>,
     deliver: ServerAction<DeliverOrder>,
     propose: ServerAction<ProposeAction>,
+    changed: RwSignal<u32>,
 ) -> impl IntoView {
     let s = d.summary.clone();
     let cur = s.currency.clone();
@@ -324,6 +327,13 @@ fn OrderBody(
             })}
             {proposed}
         </div>
+        {matches!(s.status, OrderStatus::Pending | OrderStatus::Delivered | OrderStatus::PartiallyRefunded).then(|| view! {
+            <OrderChangesToggle
+                number=number.clone()
+                conversation_number=None
+                on_change=Callback::new(move |()| changed.update(|c| *c += 1))
+            />
+        })}
         <h3>"Timeline"</h3>
         <ol class="timeline" data-testid="order-timeline">
             {d.events.iter().rev().map(|e| view! {

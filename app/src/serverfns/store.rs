@@ -107,6 +107,30 @@ pub async fn get_store_order(number: String) -> Result<crate::types::OrderDetail
         .map_err(fail)
 }
 
+/// One order with what may change on it and the choices of the change,
+/// return and exchange forms.
+#[server]
+pub async fn get_order_options(number: String) -> Result<crate::types::OrderOptions, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ViewInbox).await?;
+    crate::services::order_desk::options(&state, &actor, &number)
+        .await
+        .map_err(fail)
+}
+
+/// What returning some units (a SKU once per unit) would refund.
+#[server(input = Json)]
+pub async fn quote_order_return(
+    number: String,
+    skus: Vec<String>,
+) -> Result<crate::types::ReturnQuote, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ViewInbox).await?;
+    crate::services::order_desk::quote_return(&state, &actor, &number, &skus)
+        .await
+        .map_err(fail)
+}
+
 /// Marks a paid order packed.
 #[server]
 pub async fn pack_order(number: String) -> Result<crate::types::OrderDetail, AppError> {

@@ -13,7 +13,10 @@ use super::tenancy::Scoped;
 use super::uow::UnitOfWork;
 use super::{AppState, ServiceError, ServiceResult};
 use crate::permissions::Action;
-use crate::types::{OrderDetail, OrderRow, OrderStatus, OrdersPageView, ShipForm, CARRIERS};
+use crate::types::{
+    OrderDetail, OrderOptions, OrderRow, OrderStatus, OrdersPageView, ReturnQuote, ShipForm,
+    CARRIERS,
+};
 use entity::{customer, order};
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
@@ -143,6 +146,48 @@ pub async fn get(state: &AppState, actor: &Actor, number: &str) -> ServiceResult
     actor.require(Action::ViewInbox)?;
     let o = orders::find_order(&state.db, actor.scope, number, None).await?;
     orders::detail(&state.db, actor.scope, &o).await
+}
+
+/// One order with what may change on it and the choices the change,
+/// return and exchange forms offer. The changes themselves are the order
+/// tools, proposed through the AI-actions registry and its policies.
+///
+/// # Errors
+/// `Forbidden`; `NotFound`.
+pub async fn options(state: &AppState, actor: &Actor, number: &str) -> ServiceResult<OrderOptions> {
+    actor.require(Action::ViewInbox)?;
+    let o = orders::find_order(&state.db, actor.scope, number, None).await?;
+    orders::options(&state.db, actor.scope, &o).await
+}
+
+/// What returning `skus` (a SKU once per unit) from a delivered order would
+/// refund, exactly as `return_items` will compute it, without changing
+/// anything.
+///
+/// # Errors
+/// `Forbidden`; `NotFound`; `Invalid`/`Conflict` with the rule (not
+/// delivered, not on the order, more units than are left).
+pub async fn quote_return(
+    state: &AppState,
+    actor: &Actor,
+    number: &str,
+    skus: &[String],
+) -> ServiceResult<ReturnQuote> {
+    actor.require(Action::ViewInbox)?;
+    if skus.len() > 50 {
+        return Err(ServiceError::invalid(
+            "skus",
+            "Return at most 50 units at a time.",
+        ));
+    }
+    let o = orders::find_order(&state.db, actor.scope, number, None).await?;
+    let (amount_minor, everything) = orders::quote_return(&state.db, actor.scope, &o, skus).await?;
+    Ok(ReturnQuote {
+        amount_minor,
+        currency: o.currency,
+        everything,
+        skus: skus.to_vec(),
+    })
 }
 
 async fn moved(

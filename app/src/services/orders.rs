@@ -27,8 +27,8 @@ use super::tenancy::Scoped;
 use super::{now, AppState, ServiceError, ServiceResult};
 use crate::types::{
     count_units, money, return_amount, shipping_for, Address, CustomerMatch, CustomerProfile,
-    OrderDetail, OrderEventView, OrderLine, OrderStatus, PaymentMethodView, ProductDetail,
-    RefundDone, VariantStock,
+    OrderDetail, OrderEventView, OrderLine, OrderOptions, OrderStatus, PaymentMethodView,
+    ProductDetail, RefundDone, VariantStock,
 };
 use entity::{customer, order, order_event, order_item, payment_method, product, product_variant};
 use sea_orm::sea_query::{Expr, Func};
@@ -419,6 +419,121 @@ pub async fn product_detail(
             })
             .collect(),
     })
+}
+
+/// An order with what may change on it now and the choices each change
+/// offers: the reason its address, items and payment are fixed (if they
+/// are), the reason nothing returns (if so), each line's other variants on
+/// sale and the customer's saved payment methods. Four statements besides
+/// the detail, whatever the order's size.
+///
+/// # Errors
+/// Database errors.
+pub async fn options(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+    o: &order::Model,
+) -> ServiceResult<OrderOptions> {
+    let detail = detail(db, scope, o).await?;
+    let change_blocked = changeable(o, "changes").err().map(|e| rule_of(&e));
+    let open_units: i32 = detail
+        .lines
+        .iter()
+        .map(|l| l.quantity - l.refunded_quantity)
+        .sum();
+    let return_blocked = match status_of(o)? {
+        OrderStatus::Delivered | OrderStatus::PartiallyRefunded if open_units > 0 => None,
+        OrderStatus::Delivered | OrderStatus::PartiallyRefunded => Some(format!(
+            "Every item of order {} came back already.",
+            o.number
+        )),
+        s => Some(format!(
+            "Only delivered items are returned or exchanged; order {} is {}.",
+            o.number,
+            s.label().to_lowercase()
+        )),
+    };
+    let lines = items(db, scope, o.id).await?;
+    let bought: Vec<i32> = lines.iter().filter_map(|l| l.variant_id).collect();
+    let bought = if bought.is_empty() {
+        Vec::new()
+    } else {
+        scope
+            .find::<product_variant::Entity>()
+            .filter(product_variant::Column::Id.is_in(bought))
+            .all(db)
+            .await?
+    };
+    let product_ids: Vec<i32> = bought.iter().map(|v| v.product_id).collect();
+    let (on_sale, siblings) = if product_ids.is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        let on_sale: Vec<i32> = scope
+            .find::<product::Entity>()
+            .select_only()
+            .column(product::Column::Id)
+            .filter(product::Column::Id.is_in(product_ids.clone()))
+            .filter(product::Column::Status.eq("active"))
+            .into_tuple()
+            .all(db)
+            .await?;
+        let siblings = scope
+            .find::<product_variant::Entity>()
+            .filter(product_variant::Column::ProductId.is_in(product_ids))
+            .filter(product_variant::Column::Currency.eq(o.currency.clone()))
+            .order_by_asc(product_variant::Column::Position)
+            .order_by_asc(product_variant::Column::Id)
+            .all(db)
+            .await?;
+        (on_sale, siblings)
+    };
+    let alternatives = lines
+        .iter()
+        .map(|l| {
+            let Some(old) = l
+                .variant_id
+                .and_then(|id| bought.iter().find(|v| v.id == id))
+            else {
+                return Vec::new();
+            };
+            if !on_sale.contains(&old.product_id) {
+                return Vec::new();
+            }
+            siblings
+                .iter()
+                .filter(|v| v.product_id == old.product_id && v.id != old.id)
+                .map(|v| VariantStock {
+                    sku: v.sku.clone(),
+                    label: variant_label(&v.options),
+                    price_minor: v.price_minor,
+                    currency: v.currency.clone(),
+                    stock: v.stock,
+                })
+                .collect()
+        })
+        .collect();
+    let payment_methods = methods_of(db, scope, o.customer_id)
+        .await?
+        .iter()
+        .map(method_view)
+        .collect();
+    Ok(OrderOptions {
+        detail,
+        change_blocked,
+        return_blocked,
+        alternatives,
+        payment_methods,
+    })
+}
+
+/// The words of a refusal, for a form that says why it is not offered.
+fn rule_of(e: &ServiceError) -> String {
+    match e {
+        ServiceError::Conflict { message, .. } | ServiceError::Invalid { message, .. } => {
+            message.clone()
+        }
+        other => other.to_string(),
+    }
 }
 
 async fn log(

@@ -506,6 +506,38 @@ pub struct ProductDetail {
     pub variants: Vec<VariantStock>,
 }
 
+/// One order with what a person may change on it and the choices each
+/// change offers (the forms on the orders desk and the ticket's sidebar).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderOptions {
+    /// The order.
+    pub detail: OrderDetail,
+    /// Why its address, items and payment cannot change now (`None`: they
+    /// can), as the rule says it.
+    pub change_blocked: Option<String>,
+    /// Why nothing can be returned or exchanged now (`None`: some can).
+    pub return_blocked: Option<String>,
+    /// For each line (as `detail.lines`), the other variants of its product
+    /// that are on sale in the order's currency.
+    pub alternatives: Vec<Vec<VariantStock>>,
+    /// The customer's saved ways to pay.
+    pub payment_methods: Vec<PaymentMethodView>,
+}
+
+/// What returning some units would refund, before anyone proposes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnQuote {
+    /// The exact refund (minor units).
+    pub amount_minor: i64,
+    /// Currency.
+    pub currency: String,
+    /// Everything left comes back (the refund is what remains of the total,
+    /// shipping included).
+    pub everything: bool,
+    /// The units quoted (a SKU once per unit, as asked).
+    pub skus: Vec<String>,
+}
+
 /// What a return or refund moved, and where the money went.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefundDone {
