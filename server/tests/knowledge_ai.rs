@@ -911,7 +911,10 @@ async fn no_match_clarifies_then_escalates_and_errors_apologize(b: Backend) {
     app.finish().await;
 }
 
-async fn personal_data_in_a_reply_blocks_the_send(b: Backend) {
+/// A help-center article's own phone number goes out in an answer (it is the
+/// workspace's, not personal data); a number or card the articles do not
+/// publish holds the reply.
+async fn published_details_go_out_and_personal_data_is_held(b: Backend) {
     let app = TestApp::new(b).await;
     let mut ws = workspace(&app, "olga@pii.test", "PII Co").await;
     let col = structure::create_collection(&app.state.db, &ws.actor, None, "Help", "")
@@ -942,6 +945,44 @@ async fn personal_data_in_a_reply_blocks_the_send(b: Backend) {
     )
     .await;
     let run = last_run(&app, &ws, r.conversation_id).await;
+    assert_eq!(run.reason_code, None, "{}", run.steps);
+    assert!(
+        run.steps.contains("1 published contact detail kept"),
+        "{}",
+        run.steps
+    );
+    let sent = ai_messages(&app, &ws, r.conversation_id).await;
+    assert!(
+        sent.iter().any(|m| m.body_text.contains("555-0199")),
+        "the article's own number went out: {:?}",
+        sent.iter().map(|m| &m.body_text).collect::<Vec<_>>()
+    );
+
+    // A provider's reply that adds a card number nobody published is held.
+    let (base, _) = fake_openai(serde_json::json!({
+        "decision": "answer",
+        "reply": "Call +1 (303) 555-0199 for pallets; the card on file is 4111 1111 1111 1111.",
+        "confidence": 0.9,
+        "sources": [1]
+    }))
+    .await;
+    let r = ws
+        .c
+        .call(
+            path::<SaveAiSettings>(),
+            &call(&provider_form(&base, "sk-test-1234567890abcd")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = customer_says(
+        &app,
+        &ws,
+        Channel::Chat,
+        "p2",
+        "How do pallet deliveries work with your warehouse?",
+    )
+    .await;
+    let run = last_run(&app, &ws, r.conversation_id).await;
     assert_eq!(
         run.reason_code.as_deref(),
         Some("pii_blocked"),
@@ -951,10 +992,13 @@ async fn personal_data_in_a_reply_blocks_the_send(b: Backend) {
     assert!(tools(&run).contains(&"pii_check".to_owned()));
     let sent = ai_messages(&app, &ws, r.conversation_id).await;
     assert!(
-        sent.iter().all(|m| !m.body_text.contains("555-0199")),
-        "the number never went out"
+        sent.iter().all(|m| !m.body_text.contains("4111")),
+        "the card number never went out"
     );
-    assert!(run.reply_text.unwrap().contains("[redacted phone number]"));
+    assert!(run
+        .reply_text
+        .unwrap()
+        .contains("[redacted card number]"));
     app.finish().await;
 }
 
@@ -1038,6 +1082,25 @@ async fn fake_openai(
     (format!("http://{addr}/v1"), seen)
 }
 
+/// The AI settings form with an OpenAI-compatible provider at `url`, on chat.
+fn provider_form(url: &str, key: &str) -> Vec<(String, String)> {
+    vec![
+        ("form[enabled]".to_owned(), "true".to_owned()),
+        ("form[channels][0]".to_owned(), "chat".to_owned()),
+        ("form[auto_send_threshold]".to_owned(), "60".to_owned()),
+        ("form[provider]".to_owned(), "openai".to_owned()),
+        ("form[base_url]".to_owned(), url.to_owned()),
+        ("form[chat_model]".to_owned(), "gpt-4o-mini".to_owned()),
+        ("form[embedding_model]".to_owned(), String::new()),
+        ("form[api_key]".to_owned(), key.to_owned()),
+        ("form[clear_key]".to_owned(), "false".to_owned()),
+        ("form[timeout_secs]".to_owned(), "5".to_owned()),
+        ("form[price_input_micros]".to_owned(), "150000".to_owned()),
+        ("form[price_output_micros]".to_owned(), "600000".to_owned()),
+        ("form[tone]".to_owned(), "friendly".to_owned()),
+    ]
+}
+
 async fn provider_settings_seal_the_key_and_answer_through_it(b: Backend) {
     let app = TestApp::new(b).await;
     let mut ws = with_kb(&app, "olga@prov.test", "Provider Co").await;
@@ -1048,23 +1111,7 @@ async fn provider_settings_seal_the_key_and_answer_through_it(b: Backend) {
         "sources": [1]
     }))
     .await;
-    let form = |url: &str, key: &str| {
-        vec![
-            ("form[enabled]".to_owned(), "true".to_owned()),
-            ("form[channels][0]".to_owned(), "chat".to_owned()),
-            ("form[auto_send_threshold]".to_owned(), "60".to_owned()),
-            ("form[provider]".to_owned(), "openai".to_owned()),
-            ("form[base_url]".to_owned(), url.to_owned()),
-            ("form[chat_model]".to_owned(), "gpt-4o-mini".to_owned()),
-            ("form[embedding_model]".to_owned(), String::new()),
-            ("form[api_key]".to_owned(), key.to_owned()),
-            ("form[clear_key]".to_owned(), "false".to_owned()),
-            ("form[timeout_secs]".to_owned(), "5".to_owned()),
-            ("form[price_input_micros]".to_owned(), "150000".to_owned()),
-            ("form[price_output_micros]".to_owned(), "600000".to_owned()),
-            ("form[tone]".to_owned(), "friendly".to_owned()),
-        ]
-    };
+    let form = provider_form;
     let bad = form("ftp://nope", "sk-test-1234567890");
     let r = ws.c.call(path::<SaveAiSettings>(), &call(&bad)).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -1422,7 +1469,7 @@ backend_tests!(
     pipeline_answers_from_the_kb_and_records_every_step,
     guardrails_escalate_with_reasons_and_assign,
     no_match_clarifies_then_escalates_and_errors_apologize,
-    personal_data_in_a_reply_blocks_the_send,
+    published_details_go_out_and_personal_data_is_held,
     agent_assist_drafts_and_summarizes,
     provider_settings_seal_the_key_and_answer_through_it,
     a_cannot_touch_b_knowledge_or_ai,

@@ -576,19 +576,60 @@ pub fn find(text: &str) -> Vec<PiiHit> {
     hits
 }
 
-/// Like [`find`], but email addresses equal (case-insensitively) to one of
-/// `allowed_emails`, such as the workspace's own support address, are not
-/// reported.
-pub fn find_except(text: &str, allowed_emails: &[&str]) -> Vec<PiiHit> {
-    find(text)
+/// What identifies a hit whatever its formatting: an email in lower case, a
+/// phone number's digits (its last nine, so `+49 30 1234 5678` and
+/// `030 1234 5678` are the same line), the letters and digits of the rest.
+fn identity(kind: PiiKind, s: &str) -> String {
+    match kind {
+        PiiKind::Email => s.trim().to_lowercase(),
+        PiiKind::Phone => {
+            let digits: Vec<char> = s.chars().filter(char::is_ascii_digit).collect();
+            digits[digits.len().saturating_sub(9)..].iter().collect()
+        }
+        _ => s
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect::<String>()
+            .to_uppercase(),
+    }
+}
+
+/// Like [`find`], but what the workspace publishes is not personal data:
+/// an item that also appears in one of `published` (its help-center
+/// articles, as retrieved for the reply) or is one of `own_emails` (the
+/// addresses it sends from) is left out, wherever the reply quotes it and
+/// however it is formatted. Returns (hits, how many published items were
+/// kept).
+pub fn find_unpublished(
+    text: &str,
+    published: &[&str],
+    own_emails: &[&str],
+) -> (Vec<PiiHit>, usize) {
+    let hits = find(text);
+    if hits.is_empty() {
+        return (hits, 0);
+    }
+    let mut public: Vec<(PiiKind, String)> = own_emails
+        .iter()
+        .map(|e| (PiiKind::Email, identity(PiiKind::Email, e)))
+        .collect();
+    for p in published {
+        public.extend(
+            find(p)
+                .into_iter()
+                .map(|h| (h.kind, identity(h.kind, &p[h.start..h.end]))),
+        );
+    }
+    let before = hits.len();
+    let left: Vec<PiiHit> = hits
         .into_iter()
         .filter(|h| {
-            h.kind != PiiKind::Email
-                || !allowed_emails
-                    .iter()
-                    .any(|a| a.trim().eq_ignore_ascii_case(&text[h.start..h.end]))
+            let id = identity(h.kind, &text[h.start..h.end]);
+            !public.iter().any(|(k, p)| *k == h.kind && *p == id)
         })
-        .collect()
+        .collect();
+    let kept = before - left.len();
+    (left, kept)
 }
 
 /// `text` with every hit of [`find`] replaced by its kind's placeholder
@@ -666,13 +707,33 @@ mod tests {
                 (PiiKind::Email, "ana.lopez+tent@mail.co.uk"),
             ]
         );
-        let left = find_except(text, &["support@acme.example"]);
-        assert_eq!(left.len(), 1);
+        let (left, kept) = find_unpublished(text, &[], &["support@acme.example"]);
+        assert_eq!((left.len(), kept), (1, 1));
         assert_eq!(
             &text[left[0].start..left[0].end],
             "ana.lopez+tent@mail.co.uk"
         );
         assert!(kinds("not an email: a@b, @handle, x@y.z").is_empty());
+    }
+
+    #[test]
+    fn what_the_workspace_publishes_is_not_personal_data() {
+        let articles = [
+            "Call our warehouse on +49 30 1234 5678, or write to Help@Acme.example.",
+            "Pay by bank transfer to DE89 3704 0044 0532 0130 00.",
+        ];
+        // Quoted as published, or formatted another way, it is the workspace's own.
+        let reply = "Call us on 030 12345678 or write to help@acme.example; our IBAN is DE89370400440532013000.";
+        let (left, kept) = find_unpublished(reply, &articles, &[]);
+        assert_eq!((left, kept), (Vec::new(), 3));
+        // A number or address the articles do not publish is still personal data.
+        let reply = "Ana's mobile is +49 171 2345678, her card 4111 1111 1111 1111; ours is +49 30 1234 5678.";
+        let (left, kept) = find_unpublished(reply, &articles, &[]);
+        assert_eq!(
+            left.iter().map(|h| h.kind).collect::<Vec<_>>(),
+            vec![PiiKind::Phone, PiiKind::CardNumber]
+        );
+        assert_eq!(kept, 1);
     }
 
     #[test]

@@ -80,7 +80,12 @@ pub async fn receive_postmark(
     receive_parsed(state, scope, parsed, &fallback_id, Source::Postmark).await
 }
 
-async fn own_addresses(state: &AppState, scope: Scoped) -> ServiceResult<Vec<String>> {
+/// The addresses the workspace sends from (the server's and its email
+/// channel's), lower case.
+///
+/// # Errors
+/// Database errors.
+pub async fn own_addresses(state: &AppState, scope: Scoped) -> ServiceResult<Vec<String>> {
     let mut out = Vec::new();
     let server_from = &state.config.smtp.from;
     let addr = server_from
