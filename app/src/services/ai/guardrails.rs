@@ -14,8 +14,26 @@
 //! is ignored when a negating phrase ("don't want", "not asking for", "no need
 //! for", "without", "instead of", "rather than", ...) ends at most three words
 //! before it in the same clause (clauses are broken by `, ; : . ! ?`, newlines
-//! and "but"/"however"). Legal triggers are never negated: "I don't want to
-//! involve my lawyer" is still a veiled threat that a person should read.
+//! and "but"/"however").
+//!
+//! Legal words are read in their context ([`innocent`]), because a customer
+//! who mentions one in passing should get an answer, not a queue:
+//!
+//! - **Plain negation**: "I'm not taking legal action", "not suing anyone",
+//!   "no lawyers involved" (a bare "not"/"never"/"no"/"won't" at most three
+//!   words before, with only words like "taking", "going to", "any" between).
+//!   "I don't want to involve my lawyer" and "I will not hesitate to sue"
+//!   stay threats.
+//! - **A third party or a job**: "a lawyer friend", "my sister is a lawyer",
+//!   "as a lawyer", "a lawyer recommended your shop".
+//! - **Quoted**: a legal, pricing or human word inside double quotes ("the
+//!   “Attorney” jacket") is a name, not a request.
+//! - **Hypothetical or joking**: "hypothetically", "out of curiosity", or a
+//!   joke marker after it in the same sentence ("lol", "jk", "😉").
+//!
+//! Explicit legal language that needs no lawyer ("illegal", "against the
+//! law") is a trigger of its own, so a mention set aside above still
+//! escalates when the message also says that.
 
 use std::sync::LazyLock;
 
@@ -293,6 +311,8 @@ const RULE_SPECS: &[RuleSpec] = &[
     r(Reason::Legal, "state|federal|consumer|eu law|laws|legislation"),
     r(Reason::Legal, "comply|complies|compliant|compliance"),
     r(Reason::Legal, "do not sell"),
+    r(Reason::Legal, "illegal|illegally|unlawful|unlawfully"),
+    r(Reason::Legal, "break|breaks|breaking|broke|against the law"),
     // --- Refund ---
     r(Reason::Refund, "refund*"),
     r(Reason::Refund, "money back"),
@@ -361,8 +381,25 @@ const RULE_SPECS: &[RuleSpec] = &[
         Reason::HumanRequest,
         "customer service|support|care rep|reps|representative|representatives",
     ),
-    r(Reason::HumanRequest, "support|service agent|agents|staff|team|person"),
-    r(Reason::HumanRequest, "phone number"),
+    // "your support team told me to…" reports what happened; it asks for no one.
+    g(
+        Reason::HumanRequest,
+        "support|service agent|agents|staff|team|person",
+        NONE,
+        &[
+            "said", "told", "says", "replied", "answered", "sent", "emailed", "mentioned",
+            "wrote", "confirmed", "helped", "gave", "recommended", "was", "were",
+        ],
+        2,
+    ),
+    // "my phone number changed" is not a request to be called.
+    g(
+        Reason::HumanRequest,
+        "phone number",
+        &["my", "new", "old", "his", "her", "their", "our", "wrong"],
+        NONE,
+        1,
+    ),
     r(Reason::HumanRequest, "contact|call|ring me"),
     r(Reason::HumanRequest, "call me back"),
     r(Reason::HumanRequest, "transfer me"),
@@ -474,6 +511,9 @@ pub fn check(text: &str) -> Vec<Trigger> {
             if rule.reason != Reason::Legal && is_negated(&negs, &toks, i) {
                 continue;
             }
+            if innocent(rule.reason, text, &toks, i, end) {
+                continue;
+            }
             first[slot] = Some((toks[i].start, toks[end - 1].end));
         }
     }
@@ -502,6 +542,266 @@ pub fn check(text: &str) -> Vec<Trigger> {
             })
         })
         .collect()
+}
+
+/// Words that may stand between a plain negation and a legal word it
+/// negates ("not *going to* sue", "not taking *any* legal action").
+const LEGAL_NEGATION_GAP: &[&str] = &[
+    "taking",
+    "take",
+    "going",
+    "gonna",
+    "planning",
+    "intending",
+    "threatening",
+    "considering",
+    "pursuing",
+    "seeking",
+    "looking",
+    "thinking",
+    "about",
+    "of",
+    "into",
+    "to",
+    "any",
+    "a",
+    "an",
+    "be",
+    "the",
+    "at",
+    "all",
+    "even",
+    "interested",
+    "in",
+    "involving",
+    "involve",
+    "getting",
+    "get",
+];
+
+/// A bare negation before a legal word.
+const LEGAL_NEGATORS: &[&str] = &[
+    "not", "never", "no", "nor", "won't", "wont", "isn't", "aren't", "wasn't", "without",
+];
+
+/// People a customer may mention who happen to be lawyers.
+const RELATIONS: &[&str] = &[
+    "friend",
+    "friends",
+    "brother",
+    "sister",
+    "mom",
+    "mum",
+    "mother",
+    "dad",
+    "father",
+    "wife",
+    "husband",
+    "partner",
+    "cousin",
+    "uncle",
+    "aunt",
+    "son",
+    "daughter",
+    "colleague",
+    "colleagues",
+    "neighbour",
+    "neighbor",
+    "boss",
+    "roommate",
+    "buddy",
+    "mate",
+    "girlfriend",
+    "boyfriend",
+    "family",
+];
+
+/// A lawyer at work: "I'm an attorney representing …" is a legal matter.
+const ACTING: &[&str] = &[
+    "representing",
+    "represent",
+    "represents",
+    "behalf",
+    "acting",
+    "retained",
+    "client",
+    "clients",
+    "instructed",
+    "writing",
+];
+
+/// What someone does when they recommend or like a shop, not sue it.
+const PRAISE: &[&str] = &[
+    "recommended",
+    "recommends",
+    "recommend",
+    "suggested",
+    "suggests",
+    "mentioned",
+    "loves",
+    "loved",
+    "swears",
+    "raved",
+    "raves",
+    "gave",
+    "bought",
+    "gifted",
+    "uses",
+    "used",
+    "pointed",
+];
+
+/// Markers of a joke, at the end of a sentence.
+const JOKES: &[&str] = &[
+    "jk",
+    "j/k",
+    "just kidding",
+    "kidding",
+    "lol",
+    "lmao",
+    "haha",
+    "hehe",
+    "😉",
+    "😂",
+    "😜",
+    "😅",
+    "🤣",
+    "😄",
+    "/s",
+];
+
+/// Markers of a hypothetical question.
+const HYPOTHETICAL: &[&str] = &[
+    "hypothetically",
+    "hypothetical",
+    "curiosity",
+    "curious",
+    "theoretically",
+    "in theory",
+];
+
+fn is_lawyer(w: &str) -> bool {
+    ["lawyer", "attorney", "solicitor"]
+        .iter()
+        .any(|p| w.starts_with(p))
+}
+
+/// The sentence around byte range `start..end`: from the last `.!?` or
+/// newline before it to the next after it.
+fn sentence(text: &str, start: usize, end: usize) -> (&str, &str) {
+    let from = text[..start]
+        .rfind(['.', '!', '?', '\n'])
+        .map_or(0, |i| i + 1);
+    let to = text[end..]
+        .find(['.', '!', '?', '\n'])
+        .map_or(text.len(), |i| end + i);
+    (&text[from..start], &text[end..to])
+}
+
+/// Inside double quotes ("…", “…”, «…», „…“)?
+fn quoted(text: &str, start: usize, end: usize) -> bool {
+    let before = &text[..start];
+    let after = &text[end..];
+    let straight = before.matches('"').count() % 2 == 1 && after.contains('"');
+    let open = before.rfind(['“', '«', '„']);
+    let close = before.rfind(['”', '»']);
+    let curly = match (open, close) {
+        (Some(o), Some(c)) => o > c,
+        (Some(_), None) => true,
+        _ => false,
+    } && after.contains(['”', '»', '“']);
+    straight || curly
+}
+
+fn has_marker(s: &str, markers: &[&str]) -> bool {
+    let lower = s.to_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | ':' | '(' | ')'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    markers.iter().any(|m| {
+        if m.contains(' ') || !m.chars().all(char::is_alphanumeric) {
+            lower.contains(m)
+        } else {
+            words
+                .iter()
+                .any(|w| w.trim_matches(|c: char| !c.is_alphanumeric()) == *m)
+        }
+    })
+}
+
+/// Whether the match `toks[i..end]` for `reason` is a mention in passing
+/// rather than a request or threat (see the module docs).
+fn innocent(reason: Reason, text: &str, toks: &[Tok], i: usize, end: usize) -> bool {
+    let (start_b, end_b) = (toks[i].start, toks[end - 1].end);
+    if reason != Reason::Refund && quoted(text, start_b, end_b) {
+        return true;
+    }
+    if reason != Reason::Legal {
+        return false;
+    }
+    // A plain negation shortly before, with only connecting words between.
+    let clause = toks[i].clause;
+    let mut j = i;
+    while j > 0 && i - j < 4 {
+        j -= 1;
+        let t = &toks[j];
+        if t.clause != clause {
+            break;
+        }
+        if LEGAL_NEGATORS.contains(&t.norm.as_str()) {
+            return true;
+        }
+        if !LEGAL_NEGATION_GAP.contains(&t.norm.as_str()) && !is_lawyer(&t.norm) {
+            break;
+        }
+    }
+    // A lawyer who is a friend, a relative, the customer's job, or who
+    // recommended the shop.
+    let acting = toks
+        .iter()
+        .skip(end)
+        .take(5)
+        .any(|t| ACTING.contains(&t.norm.as_str()));
+    if !acting && (i..end).any(|k| is_lawyer(&toks[k].norm)) {
+        let next = toks.get(end).map(|t| t.norm.as_str());
+        if next.is_some_and(|n| RELATIONS.contains(&n) || n == "who" || n == "whose") {
+            return true;
+        }
+        let before: Vec<&str> = toks[i.saturating_sub(4)..i]
+            .iter()
+            .map(|t| t.norm.as_str())
+            .collect();
+        // "my sister is a lawyer", "a friend, who's an attorney".
+        let filler = [
+            "a", "an", "is", "was", "who's", "whos", "who", "also", "actually", "the", "family",
+        ];
+        if before
+            .iter()
+            .rev()
+            .find(|w| !filler.contains(w))
+            .is_some_and(|w| RELATIONS.contains(w))
+        {
+            return true;
+        }
+        if let [.., a, b] = before.as_slice() {
+            if matches!((*a, *b), ("i'm" | "am" | "as" | "im", "a" | "an")) {
+                return true;
+            }
+        }
+        if toks
+            .iter()
+            .skip(end)
+            .take(4)
+            .take_while(|t| t.clause == toks[end - 1].clause)
+            .any(|t| PRAISE.contains(&t.norm.as_str()))
+        {
+            return true;
+        }
+    }
+    // Hypothetical, or a joke.
+    let (lead, rest) = sentence(text, start_b, end_b);
+    has_marker(lead, HYPOTHETICAL) || has_marker(rest, HYPOTHETICAL) || has_marker(rest, JOKES)
 }
 
 fn priority_index(r: Reason) -> usize {
@@ -547,6 +847,52 @@ mod tests {
                 &[Refund],
             ),
             ("I don't want to get my lawyer involved", &[Legal]),
+            // Legal words in passing (issue 20): negated, a third party or a
+            // job, quoted, hypothetical, a joke.
+            (
+                "I'm not taking legal action, I just want to know where my parcel is",
+                &[],
+            ),
+            ("Not suing anyone, relax. Where is my order?", &[]),
+            (
+                "No lawyers involved, promise: how do I reset my password?",
+                &[],
+            ),
+            (
+                "A lawyer friend recommended your shop. Which bag for -5°C?",
+                &[],
+            ),
+            ("A lawyer recommended you to me", &[]),
+            ("My sister is a lawyer and she loves your boots", &[]),
+            (
+                "As a lawyer I spend all day indoors; which tent is easiest to pitch?",
+                &[],
+            ),
+            ("Is the \"Attorney\" jacket waterproof?", &[]),
+            ("Is the “Court” trail shoe waterproof?", &[]),
+            (
+                "Hypothetically, if a tent pole injured someone, who is liable?",
+                &[],
+            ),
+            ("I'll sue you lol, just tell me where my parcel is", &[]),
+            ("I will not hesitate to sue", &[Legal]),
+            (
+                "I don't want to involve my lawyer, but I will if I must",
+                &[Legal],
+            ),
+            ("I told my brother I'd get a lawyer", &[Legal]),
+            (
+                "I'm an attorney representing one of your customers",
+                &[Legal],
+            ),
+            (
+                "My lawyer friend says what you are doing is illegal",
+                &[Legal],
+            ),
+            ("Selling this is against the law", &[Legal]),
+            ("Your support team told me to check the tracking page", &[]),
+            ("My phone number changed, how do I update it?", &[]),
+            ("What is your phone number?", &[HumanRequest]),
             // Legal.
             ("I will take you to court over this", &[Legal]),
             ("I'm going to sue", &[Legal]),

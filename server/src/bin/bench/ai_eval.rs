@@ -19,8 +19,10 @@ use app::types::{Channel, IdentifierKind};
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-/// The labelled set.
+/// The tuning set: what the engine's rules and thresholds were tuned on.
 const EVAL_SET: &str = include_str!("../../../eval/ai_eval.jsonl");
+/// The held-out set: written independently, only reported on.
+const HELD_OUT: &str = include_str!("../../../eval/ai_heldout.jsonl");
 
 /// Arguments of `ai-eval`.
 #[derive(Debug, clap::Args)]
@@ -51,6 +53,12 @@ struct Item {
     reason: Option<String>,
     #[serde(default)]
     article: Option<String>,
+    /// `innocent_mention`, `explicit`, `negation`, … (held-out set).
+    #[serde(default)]
+    tags: Vec<String>,
+    /// `de`, `fr`, `es` (English when absent).
+    #[serde(default)]
+    lang: Option<String>,
 }
 
 /// What the engine did with one item (at threshold 0, so the sweep can replay it).
@@ -139,6 +147,281 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)] as f64 / 1000.0
 }
 
+/// Runs the assessment on one labelled message.
+async fn assess_one(
+    state: &app::services::AppState,
+    scope: Scoped,
+    zero: &settings::Settings,
+    brand: &app::types::BrandView,
+    item: Item,
+) -> anyhow::Result<Outcome> {
+    let t = Instant::now();
+    let r = pipeline::assess(
+        &state.db,
+        scope,
+        zero,
+        None,
+        &item.text,
+        &[],
+        0,
+        (&brand.locales, &brand.default_locale),
+    )
+    .await?;
+    let micros = u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX);
+    let escalated = r.reason.clone().filter(|x| x != "no_kb_match");
+    let candidate = r.decision.as_ref().and_then(|d| {
+        let src = d.source?;
+        Some((d.confidence, slug_of(&r.passages.get(src)?.url)))
+    });
+    let unsupported = r.decision.as_ref().map_or(0, |d| {
+        d.quoted
+            .iter()
+            .filter(|q| !extractive::is_supported(q, &r.passages))
+            .count()
+    });
+    Ok(Outcome {
+        item,
+        escalated,
+        candidate,
+        unsupported,
+        micros,
+    })
+}
+
+/// The answer given at `threshold`, if any.
+fn answer_of(o: &Outcome, threshold: f64) -> Option<&(f64, String)> {
+    if o.escalated.is_some() {
+        None
+    } else {
+        o.candidate.as_ref().filter(|(c, _)| *c >= threshold)
+    }
+}
+
+/// (escalated with the right reason, labelled) over items matching `keep`.
+fn recall(outcomes: &[Outcome], keep: impl Fn(&Item) -> bool) -> (usize, usize) {
+    let of: Vec<&Outcome> = outcomes.iter().filter(|o| keep(&o.item)).collect();
+    let right = of
+        .iter()
+        .filter(|o| o.escalated.is_some() && o.escalated == o.item.reason)
+        .count();
+    (right, of.len())
+}
+
+fn has(i: &Item, tag: &str) -> bool {
+    i.tags.iter().any(|t| t == tag)
+}
+
+/// The headline figures of both sets side by side.
+fn summary(tuning: &[Outcome], held_out: &[Outcome], threshold: f64) {
+    println!("## Summary\n");
+    println!("| figure | held-out | tuning | target |");
+    println!("|---|---:|---:|---:|");
+    let row = |name: &str, h: (usize, usize), t: (usize, usize), target: &str| {
+        println!(
+            "| {name} | {} ({}/{}) | {} ({}/{}) | {target} |",
+            pct(h.0, h.1),
+            h.0,
+            h.1,
+            pct(t.0, t.1),
+            t.0,
+            t.1
+        );
+    };
+    for (reason, target) in [
+        ("human_request", "100 %"),
+        ("legal", "100 %"),
+        ("refund", "100 %"),
+        ("pricing", ""),
+        ("negative_sentiment", ""),
+    ] {
+        let keep = |i: &Item| i.reason.as_deref() == Some(reason);
+        row(
+            &format!("recall, `{reason}`"),
+            recall(held_out, keep),
+            recall(tuning, keep),
+            target,
+        );
+    }
+    let innocent = |set: &[Outcome]| {
+        let of: Vec<&Outcome> = set
+            .iter()
+            .filter(|o| has(&o.item, "innocent_mention"))
+            .collect();
+        (
+            of.iter().filter(|o| o.escalated.is_some()).count(),
+            of.len(),
+        )
+    };
+    row(
+        "innocent mentions escalated",
+        innocent(held_out),
+        innocent(tuning),
+        "≤ 2 %",
+    );
+    let wrongly = |set: &[Outcome]| {
+        let of: Vec<&Outcome> = set.iter().filter(|o| o.item.expect != "escalate").collect();
+        (
+            of.iter().filter(|o| o.escalated.is_some()).count(),
+            of.len(),
+        )
+    };
+    row(
+        "non-escalation messages escalated",
+        wrongly(held_out),
+        wrongly(tuning),
+        "",
+    );
+    let (h, t) = (figures(held_out, threshold), figures(tuning, threshold));
+    row(
+        "answer rate (right article)",
+        (h.answered_right, h.answerable),
+        (t.answered_right, t.answerable),
+        "≥ 60 %",
+    );
+    row(
+        "answers from the wrong article",
+        (h.answered_wrong, h.answers),
+        (t.answered_wrong, t.answers),
+        "0",
+    );
+    row(
+        "answers with a sentence not in a passage",
+        (h.unsupported_answers, h.answers),
+        (t.unsupported_answers, t.answers),
+        "0",
+    );
+    row(
+        "unanswerable questions answered",
+        (h.handoff_answered, h.handoff_items),
+        (t.handoff_answered, t.handoff_items),
+        "",
+    );
+    let foreign = |set: &[Outcome]| {
+        let of: Vec<&Outcome> = set
+            .iter()
+            .filter(|o| o.item.lang.is_some() && o.item.expect == "answer")
+            .collect();
+        let right = of
+            .iter()
+            .filter(|o| answer_of(o, threshold).map(|x| &x.1) == o.item.article.as_ref())
+            .count();
+        (right, of.len())
+    };
+    row(
+        "answer rate, not English",
+        foreign(held_out),
+        foreign(tuning),
+        "",
+    );
+    println!();
+}
+
+/// One set's tables.
+fn report(title: &str, outcomes: &[Outcome], sweep: bool) {
+    println!("## {title}\n");
+    println!(
+        "{} labelled messages: {} answerable, {} unanswerable, {} escalations\n",
+        outcomes.len(),
+        outcomes
+            .iter()
+            .filter(|o| o.item.expect == "answer")
+            .count(),
+        outcomes
+            .iter()
+            .filter(|o| o.item.expect == "handoff")
+            .count(),
+        outcomes
+            .iter()
+            .filter(|o| o.item.expect == "escalate")
+            .count(),
+    );
+    println!("| reason | labelled | escalated | correct | precision | recall |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    let mut reasons: BTreeMap<String, (usize, usize, usize)> = BTreeMap::new();
+    for o in outcomes {
+        if let Some(r) = &o.item.reason {
+            reasons.entry(r.clone()).or_default().0 += 1;
+        }
+        if let Some(r) = &o.escalated {
+            let e = reasons.entry(r.clone()).or_default();
+            e.1 += 1;
+            if o.item.reason.as_ref() == Some(r) {
+                e.2 += 1;
+            }
+        }
+    }
+    for (r, (labelled, escalated, correct)) in &reasons {
+        println!(
+            "| `{r}` | {labelled} | {escalated} | {correct} | {} | {} |",
+            pct(*correct, *escalated),
+            pct(*correct, *labelled)
+        );
+    }
+    let mut tags: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    for o in outcomes.iter().filter(|o| has(&o.item, "innocent_mention")) {
+        for t in &o.item.tags {
+            let e = tags.entry(t.as_str()).or_default();
+            e.1 += 1;
+            if o.escalated.is_some() {
+                e.0 += 1;
+            }
+        }
+    }
+    if !tags.is_empty() {
+        println!("\nInnocent mentions escalated, by kind:\n");
+        println!("| kind | escalated | of |");
+        println!("|---|---:|---:|");
+        for (t, (e, n)) in &tags {
+            println!("| `{t}` | {e} | {n} |");
+        }
+    }
+    if sweep {
+        println!("\nThreshold sweep:\n");
+        println!("| threshold | answer rate | wrong article | unanswerable answered |");
+        println!("|---:|---:|---:|---:|");
+        let mut t = 0.30;
+        while t <= 0.801 {
+            let g = figures(outcomes, t);
+            println!(
+                "| {t:.2} | {} | {} | {} |",
+                pct(g.answered_right, g.answerable),
+                pct(g.answered_wrong, g.answerable),
+                pct(g.handoff_answered, g.handoff_items)
+            );
+            t += 0.05;
+        }
+    }
+    println!();
+}
+
+/// Every message of the set the engine got wrong.
+fn misses(outcomes: &[Outcome], threshold: f64) {
+    println!("## Misses (tuning set)\n");
+    for o in outcomes {
+        let answer = answer_of(o, threshold);
+        let wrong = match o.item.expect.as_str() {
+            "escalate" => o.escalated != o.item.reason,
+            "answer" => o.escalated.is_some() || answer.map(|x| &x.1) != o.item.article.as_ref(),
+            _ => answer.is_some() || o.escalated.is_some(),
+        };
+        if wrong {
+            println!(
+                "- {} [{} {}] got esc={:?} cand={:?}: {}",
+                o.item.id,
+                o.item.expect,
+                o.item
+                    .reason
+                    .clone()
+                    .or_else(|| o.item.article.clone())
+                    .unwrap_or_default(),
+                o.escalated,
+                o.candidate.as_ref().map(|(c, s)| format!("{c:.2} {s}")),
+                o.item.text
+            );
+        }
+    }
+}
+
 /// Runs the harness.
 ///
 /// # Errors
@@ -175,162 +458,38 @@ pub async fn run(a: EvalArgs) -> anyhow::Result<()> {
     let mut zero = s.clone();
     zero.answer_threshold = 0.0;
 
-    let items: Vec<Item> = EVAL_SET
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(serde_json::from_str)
-        .collect::<Result<_, _>>()
-        .context("parsing eval/ai_eval.jsonl")?;
-    let mut outcomes = Vec::with_capacity(items.len());
-    for item in items {
-        let t = Instant::now();
-        let r = pipeline::assess(
-            &state.db,
-            scope,
-            &zero,
-            None,
-            &item.text,
-            &[],
-            0,
-            (&brand.locales, &brand.default_locale),
-        )
-        .await?;
-        let micros = u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX);
-        let escalated = r.reason.clone().filter(|x| x != "no_kb_match");
-        let candidate = r.decision.as_ref().and_then(|d| {
-            let src = d.source?;
-            Some((d.confidence, slug_of(&r.passages.get(src)?.url)))
-        });
-        let unsupported = r.decision.as_ref().map_or(0, |d| {
-            d.quoted
-                .iter()
-                .filter(|q| !extractive::is_supported(q, &r.passages))
-                .count()
-        });
-        outcomes.push(Outcome {
-            item,
-            escalated,
-            candidate,
-            unsupported,
-            micros,
-        });
+    let mut tuning = Vec::new();
+    let mut held_out = Vec::new();
+    for (set, text, into) in [
+        ("eval/ai_eval.jsonl", EVAL_SET, &mut tuning),
+        ("eval/ai_heldout.jsonl", HELD_OUT, &mut held_out),
+    ] {
+        let items: Vec<Item> = text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(serde_json::from_str)
+            .collect::<Result<_, _>>()
+            .with_context(|| format!("parsing {set}"))?;
+        for item in items {
+            into.push(assess_one(&state, scope, &zero, &brand, item).await?);
+        }
     }
 
     println!("# AI agent evaluation (built-in engine)\n");
     println!(
-        "{} labelled messages: {} answerable, {} unanswerable, {} escalations; answer threshold {:.2}\n",
-        outcomes.len(),
-        outcomes.iter().filter(|o| o.item.expect == "answer").count(),
-        outcomes.iter().filter(|o| o.item.expect == "handoff").count(),
-        outcomes.iter().filter(|o| o.item.expect == "escalate").count(),
-        threshold
+        "Two labelled sets, kept apart: the engine is tuned on the **tuning set**; the \
+         **held-out set** was written independently (another author, who never saw the \
+         tuning set or the engine's rules) and is only reported on. Answer threshold {threshold:.2}.\n"
     );
-    println!("## Escalations per reason\n");
-    println!("| reason | labelled | escalated | correct | precision | recall |");
-    println!("|---|---:|---:|---:|---:|---:|");
-    let mut reasons: BTreeMap<String, (usize, usize, usize)> = BTreeMap::new();
-    for o in &outcomes {
-        if let Some(r) = &o.item.reason {
-            reasons.entry(r.clone()).or_default().0 += 1;
-        }
-        if let Some(r) = &o.escalated {
-            let e = reasons.entry(r.clone()).or_default();
-            e.1 += 1;
-            if o.item.reason.as_ref() == Some(r) {
-                e.2 += 1;
-            }
-        }
-    }
-    for (r, (labelled, escalated, correct)) in &reasons {
-        println!(
-            "| `{r}` | {labelled} | {escalated} | {correct} | {} | {} |",
-            pct(*correct, *escalated),
-            pct(*correct, *labelled)
-        );
-    }
-    let f = figures(&outcomes, threshold);
-    println!("\n## Answers\n");
-    println!("| figure | value |");
-    println!("|---|---:|");
-    println!(
-        "| answer rate (answerable questions answered with the right article) | {} ({}/{}) |",
-        pct(f.answered_right, f.answerable),
-        f.answered_right,
-        f.answerable
-    );
-    println!(
-        "| answerable questions answered with another article | {} ({}) |",
-        pct(f.answered_wrong, f.answerable),
-        f.answered_wrong
-    );
-    println!(
-        "| unanswerable questions answered anyway | {} ({}/{}) |",
-        pct(f.handoff_answered, f.handoff_items),
-        f.handoff_answered,
-        f.handoff_items
-    );
-    println!(
-        "| answers with a sentence not in a retrieved passage | {} ({}/{}) |",
-        pct(f.unsupported_answers, f.answers),
-        f.unsupported_answers,
-        f.answers
-    );
-    let false_escalations = outcomes
-        .iter()
-        .filter(|o| o.item.expect != "escalate" && o.escalated.is_some())
-        .count();
-    println!(
-        "| non-escalation messages escalated by a guardrail | {} |",
-        false_escalations
-    );
-    if a.sweep {
-        println!("\n## Threshold sweep\n");
-        println!("| threshold | answer rate | wrong article | unanswerable answered |");
-        println!("|---:|---:|---:|---:|");
-        let mut t = 0.30;
-        while t <= 0.801 {
-            let g = figures(&outcomes, t);
-            println!(
-                "| {t:.2} | {} | {} | {} |",
-                pct(g.answered_right, g.answerable),
-                pct(g.answered_wrong, g.answerable),
-                pct(g.handoff_answered, g.handoff_items)
-            );
-            t += 0.05;
-        }
-    }
+    summary(&tuning, &held_out, threshold);
+    report("Held-out set (eval/ai_heldout.jsonl)", &held_out, a.sweep);
+    report("Tuning set (eval/ai_eval.jsonl)", &tuning, a.sweep);
     if a.misses {
-        println!("\n## Misses\n");
-        for o in &outcomes {
-            let answer = if o.escalated.is_some() {
-                None
-            } else {
-                o.candidate.as_ref().filter(|(c, _)| *c >= threshold)
-            };
-            let wrong = match o.item.expect.as_str() {
-                "escalate" => o.escalated != o.item.reason,
-                "answer" => {
-                    o.escalated.is_some() || answer.map(|x| &x.1) != o.item.article.as_ref()
-                }
-                _ => answer.is_some() || o.escalated.is_some(),
-            };
-            if wrong {
-                println!(
-                    "- {} [{} {}] got esc={:?} cand={:?}: {}",
-                    o.item.id,
-                    o.item.expect,
-                    o.item
-                        .reason
-                        .clone()
-                        .or_else(|| o.item.article.clone())
-                        .unwrap_or_default(),
-                    o.escalated,
-                    o.candidate.as_ref().map(|(c, s)| format!("{c:.2} {s}")),
-                    o.item.text
-                );
-            }
-        }
+        // Only the tuning set's: looking at the held-out set's misses would
+        // tune on it.
+        misses(&tuning, threshold);
     }
+    let outcomes = tuning;
     let mut assess_us: Vec<u64> = outcomes.iter().map(|o| o.micros).collect();
     assess_us.sort_unstable();
 
