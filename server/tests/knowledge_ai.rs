@@ -966,9 +966,8 @@ async fn published_details_go_out_and_personal_data_is_held(b: Backend) {
         "sources": [1]
     }))
     .await;
-    let r = ws
-        .c
-        .call(
+    let r =
+        ws.c.call(
             path::<SaveAiSettings>(),
             &call(&provider_form(&base, "sk-test-1234567890abcd")),
         )
@@ -995,10 +994,7 @@ async fn published_details_go_out_and_personal_data_is_held(b: Backend) {
         sent.iter().all(|m| !m.body_text.contains("4111")),
         "the card number never went out"
     );
-    assert!(run
-        .reply_text
-        .unwrap()
-        .contains("[redacted card number]"));
+    assert!(run.reply_text.unwrap().contains("[redacted card number]"));
     app.finish().await;
 }
 
