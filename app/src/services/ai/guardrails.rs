@@ -28,8 +28,16 @@
 //!   "as a lawyer", "a lawyer recommended your shop".
 //! - **Quoted**: a legal, pricing or human word inside double quotes ("the
 //!   “Attorney” jacket") is a name, not a request.
-//! - **Hypothetical or joking**: "hypothetically", "out of curiosity", or a
-//!   joke marker after it in the same sentence ("lol", "jk", "😉").
+//! - **Hypothetical or joking**: "hypothetically", "out of curiosity" (legal
+//!   and human-request words), or a joke marker after it in the same
+//!   sentence ("lol", "jk", "😉": every reason).
+//!
+//! The other reasons read some context too: the customer's own job ("I'm a
+//! supervisor at a summer camp"), a refund declined ("Nope, no refund, I'm
+//! keeping it"; "still no refund" stays a demand), meta-negations ("it's not
+//! a pricing question", "don't transfer me to an agent", "nobody needs to
+//! call me back"), and words in another sense ("sales team", "promo emails",
+//! "customs fees", "your support team told me…").
 //!
 //! Explicit legal language that needs no lawyer ("illegal", "against the
 //! law") is a trigger of its own, so a mention set aside above still
@@ -286,7 +294,10 @@ const RULE_SPECS: &[RuleSpec] = &[
             "padel",
             "food",
         ],
-        &["shoe", "shoes", "sneakers", "trainers"],
+        &[
+            "shoe", "shoes", "sneakers", "trainers", "stenographer", "reporter", "clerk", "yard",
+            "house", "side",
+        ],
         1,
     ),
     r(Reason::Legal, "small claims"),
@@ -313,6 +324,25 @@ const RULE_SPECS: &[RuleSpec] = &[
     r(Reason::Legal, "do not sell"),
     r(Reason::Legal, "illegal|illegally|unlawful|unlawfully"),
     r(Reason::Legal, "break|breaks|breaking|broke|against the law"),
+    r(Reason::Legal, "data protection law|laws|act|regulation|rights|authority"),
+    // German, French, Spanish (the help center's other languages).
+    r(Reason::Legal, "anwalt*|rechtsanwalt*|anwält*|anwaelt*"),
+    // "Gericht" alone is also a dish.
+    r(Reason::Legal, "verklage*|klage|gerichtlich*"),
+    r(Reason::Legal, "vor|zum|ans|zu gericht"),
+    r(Reason::Legal, "rechtliche|juristische schritte"),
+    r(Reason::Legal, "dsgvo|datenschutzbehörde|verbraucherzentrale"),
+    r(Reason::Legal, "avocat|avocats|avocate|tribunal|tribunaux|procès|huissier|rgpd"),
+    r(Reason::Legal, "action|actions en justice"),
+    r(Reason::Legal, "porter plainte"),
+    r(Reason::Legal, "mise en demeure"),
+    // "Demanda" alone is also demand (for a product).
+    r(Reason::Legal, "abogado|abogada|abogados|demandar*|juzgado|tribunales|lopd"),
+    r(Reason::Legal, "demanda judicial"),
+    r(Reason::Legal, "poner|pondré|pondre|presentar una demanda|denuncia"),
+    r(Reason::Legal, "acciones|acción|accion legales|legal"),
+    r(Reason::Legal, "reclamación|reclamacion en|a consumo"),
+    r(Reason::Legal, "oficina del? consumidor"),
     // --- Refund ---
     r(Reason::Refund, "refund*"),
     r(Reason::Refund, "money back"),
@@ -334,6 +364,16 @@ const RULE_SPECS: &[RuleSpec] = &[
     r(Reason::Refund, "money isn't|hasn't|has|is"),
     r(Reason::Refund, "store credit"),
     r(Reason::Refund, "fee|amount|payment|deposit back"),
+    r(Reason::Refund, "geld zurück|zurueck|wieder"),
+    r(Reason::Refund, "rückerstattung*|rueckerstattung*|erstattung*|erstatten|erstattet|zurückerstatten|entschädigung*"),
+    r(Reason::Refund, "rembours*|dédommag*|indemnis*"),
+    r(Reason::Refund, "mon argent"),
+    r(Reason::Refund, "reembols*|indemniz*|compensación"),
+    r(
+        Reason::Refund,
+        "devuelvan|devolver|devuelva|devuelve|devolverme|regresen el|mi dinero|importe",
+    ),
+    r(Reason::Refund, "dinero de vuelta"),
     // --- Pricing ---
     // "How much longer", "how much does it weigh", "how much room is there".
     g(
@@ -348,24 +388,89 @@ const RULE_SPECS: &[RuleSpec] = &[
         6,
     ),
     r(Reason::Pricing, "price|prices|priced|pricing|price's"),
-    g(Reason::Pricing, "cost|costs|costing", &["all"], NONE, 1),
+    g(
+        Reason::Pricing,
+        "cost|costs|costing",
+        &["all"],
+        &["me", "us", "him", "her", "them"],
+        1,
+    ),
     r(Reason::Pricing, "quote|quotes|quotation"),
     r(Reason::Pricing, "discount*"),
-    r(Reason::Pricing, "coupon*|voucher*|promo*"),
+    // "promo emails" are mail, not a price question.
+    g(
+        Reason::Pricing,
+        "coupon*|voucher*|promo*",
+        NONE,
+        &[
+            "email", "emails", "e-mail", "e-mails", "mail", "mails", "newsletter", "newsletters",
+            "texts", "sms", "messages",
+        ],
+        1,
+    ),
     r(Reason::Pricing, "cheap|cheaper|cheapest"),
     r(Reason::Pricing, "expensive|overpriced|pricey"),
-    r(Reason::Pricing, "fee|fees"),
+    // Customs and import fees are the carrier's and the country's (an
+    // article answers them).
+    g(
+        Reason::Pricing,
+        "fee|fees",
+        &["customs", "import", "duty", "duties"],
+        NONE,
+        1,
+    ),
     r(Reason::Pricing, "on sale"),
     r(Reason::Pricing, "invoice amount|total"),
     r(Reason::Pricing, "the total"),
     r(Reason::Pricing, "free shipping|returns|delivery"),
     r(Reason::Pricing, "shipping free"),
     r(Reason::Pricing, "minimum amount|order|spend|purchase"),
-    g(Reason::Pricing, "sale|sales|deals", &["final"], NONE, 1),
+    g(
+        Reason::Pricing,
+        "sale|sales|deals",
+        &["final"],
+        &[
+            "team", "rep", "reps", "representative", "representatives", "department", "job",
+            "person", "people", "staff",
+        ],
+        1,
+    ),
     r(Reason::Pricing, "black friday"),
     r(Reason::Pricing, "cyber monday"),
     r(Reason::Pricing, "have|need to pay"),
     r(Reason::Pricing, "pay for the|a? label|shipping|return|postage"),
+    r(Reason::Pricing, "preis|preise|kostet|kosten|teuer|rabatt*|gutschein*|versandkosten"),
+    g(
+        Reason::Pricing,
+        "wie viel|viele",
+        NONE,
+        &["zeit", "tage", "wochen", "stunden"],
+        2,
+    ),
+    // "Remise" is also a handing-over, "frais" also fresh.
+    r(Reason::Pricing, "prix|tarif|tarifs|réduction|réductions"),
+    r(Reason::Pricing, "frais de|d' livraison|port|envoi|expédition|retour"),
+    r(Reason::Pricing, "coûte|coute|coûtent|coutent|coût|cout|coûts"),
+    r(Reason::Pricing, "code promo"),
+    g(
+        Reason::Pricing,
+        "combien",
+        NONE,
+        &["temps", "jours", "semaines", "heures", "délai", "mois"],
+        2,
+    ),
+    r(Reason::Pricing, "precio|precios|cuesta|cuestan|descuento*|cupón|cupon|tarifa|tarifas"),
+    r(Reason::Pricing, "gastos de envío|envio"),
+    g(
+        Reason::Pricing,
+        "cuánto|cuanto|cuánta|cuanta",
+        NONE,
+        &[
+            "tiempo", "tarda", "tardan", "días", "dias", "semanas", "horas", "esperar", "falta",
+            "faltan",
+        ],
+        3,
+    ),
     // --- HumanRequest ---
     r(
         Reason::HumanRequest,
@@ -388,9 +493,11 @@ const RULE_SPECS: &[RuleSpec] = &[
         NONE,
         &[
             "said", "told", "says", "replied", "answered", "sent", "emailed", "mentioned",
-            "wrote", "confirmed", "helped", "gave", "recommended", "was", "were",
+            "wrote", "confirmed", "helped", "gave", "recommended", "was", "were", "can't",
+            "cannot", "couldn't", "can", "is", "are", "will", "won't", "did", "didn't", "does",
+            "doesn't", "around", "open",
         ],
-        2,
+        3,
     ),
     // "my phone number changed" is not a request to be called.
     g(
@@ -402,6 +509,33 @@ const RULE_SPECS: &[RuleSpec] = &[
     ),
     r(Reason::HumanRequest, "contact|call|ring me"),
     r(Reason::HumanRequest, "call me back"),
+    r(
+        Reason::HumanRequest,
+        "phone with a|an|your|the? someone|somebody|anyone|person|human|agent|manager|supervisor|rep|representative",
+    ),
+    r(
+        Reason::HumanRequest,
+        "echten|echte|echter|echtem|realen mensch|menschen|person|mitarbeiter|mitarbeiterin",
+    ),
+    r(
+        Reason::HumanRequest,
+        "mit einem|einer|jemandem? mensch|menschen|mitarbeiter|mitarbeiterin|person|kundenberater* sprechen|reden",
+    ),
+    r(Reason::HumanRequest, "kein|keinen|nicht bot|roboter|chatbot"),
+    r(
+        Reason::HumanRequest,
+        "parler à|a|avec un|une|quelqu'un|quelqu humain|humaine|conseiller|conseillère|personne|agent|opérateur|opératrice|responsable",
+    ),
+    r(Reason::HumanRequest, "conseiller|conseillère humain|humaine"),
+    r(Reason::HumanRequest, "vraie|vrai personne|humain"),
+    r(Reason::HumanRequest, "pas un|une robot|bot|machine"),
+    r(
+        Reason::HumanRequest,
+        "hablar con un|una|alguien? persona|humano|agente|asesor|asesora|robot|bot|máquina|encargado",
+    ),
+    r(Reason::HumanRequest, "persona real|humana"),
+    r(Reason::HumanRequest, "agente humano|real"),
+    r(Reason::HumanRequest, "pásame|pasame|pásenme|pasenme con"),
     r(Reason::HumanRequest, "transfer me"),
     r(Reason::HumanRequest, "deal|work with a|an|some|real? person|human|people"),
     r(Reason::HumanRequest, "someone|somebody|member from|of your|the team|staff|support"),
@@ -457,8 +591,12 @@ const NEGATION_SPECS: &[&str] = &[
     "don't|dont|doesn't|doesnt|didn't|didnt|won't|wont|wouldn't|wouldnt want|need|require|expect|ask",
     "won't|wont|wouldn't|wouldnt|not be needing|wanting|requesting|asking",
     "do|does|did|will|would not want|need|require|expect|ask",
-    "not asking|looking|seeking|interested|after|requesting",
+    "not asking|looking|seeking|interested|after|requesting|trying",
+    "not a|an",
     "no need|interest",
+    "nobody|noone|no-one needs|has|have? to",
+    "don't|dont|never transfer|connect|escalate|put|forward",
+    "no|nope|zero refund|refunds|compensation needed|necessary|required|wanted|please",
     "never asked|wanted|requested",
     "without",
     "instead of",
@@ -472,13 +610,14 @@ static NEGATIONS: LazyLock<Vec<Vec<Slot>>> =
 const NEGATION_WINDOW: usize = 3;
 
 /// `(end, clause)` of each negating phrase: `end` is the exclusive token index.
-fn negation_ends(toks: &[Tok]) -> Vec<(usize, usize)> {
+/// `(start, end, clause)` of each negating phrase (`end` exclusive).
+fn negation_ends(toks: &[Tok]) -> Vec<(usize, usize, usize)> {
     let mut out = Vec::new();
     for i in 0..toks.len() {
         for slots in NEGATIONS.iter() {
             if let Some(end) = match_from(slots, toks, i) {
                 if end > i {
-                    out.push((end, toks[end - 1].clause));
+                    out.push((i, end, toks[end - 1].clause));
                 }
             }
         }
@@ -486,9 +625,14 @@ fn negation_ends(toks: &[Tok]) -> Vec<(usize, usize)> {
     out
 }
 
-fn is_negated(negs: &[(usize, usize)], toks: &[Tok], start: usize) -> bool {
-    negs.iter().any(|&(end, clause)| {
-        end <= start && start - end <= NEGATION_WINDOW && clause == toks[start].clause
+/// A negating phrase that starts before the trigger and ends at most
+/// [`NEGATION_WINDOW`] words before it, or inside it ("I don't *need* a
+/// person" matches a trigger that starts at "need").
+fn is_negated(negs: &[(usize, usize, usize)], toks: &[Tok], start: usize) -> bool {
+    negs.iter().any(|&(from, end, clause)| {
+        from < start
+            && (end > start || start - end <= NEGATION_WINDOW)
+            && clause == toks[start].clause
     })
 }
 
@@ -737,6 +881,51 @@ fn innocent(reason: Reason, text: &str, toks: &[Tok], i: usize, end: usize) -> b
     if reason != Reason::Refund && quoted(text, start_b, end_b) {
         return true;
     }
+    let (lead, rest) = sentence(text, start_b, end_b);
+    // "Someone get me a manager 😂 — seriously though, …"
+    if has_marker(rest, JOKES) {
+        return true;
+    }
+    if matches!(reason, Reason::Legal | Reason::HumanRequest)
+        && (has_marker(lead, HYPOTHETICAL) || has_marker(rest, HYPOTHETICAL))
+    {
+        return true;
+    }
+    // The customer's own job: "I'm a supervisor at a summer camp", "as a lawyer".
+    let me = |k: usize| matches!(toks[k].norm.as_str(), "i'm" | "im" | "am" | "as");
+    let article = |k: usize| matches!(toks[k].norm.as_str(), "a" | "an");
+    let acting = toks
+        .iter()
+        .skip(end)
+        .take(5)
+        .any(|t| ACTING.contains(&t.norm.as_str()));
+    let person = (i..end).any(|k| {
+        is_lawyer(&toks[k].norm)
+            || matches!(
+                toks[k].norm.as_str(),
+                "manager" | "supervisor" | "agent" | "representative" | "rep" | "operator"
+            )
+    });
+    if person
+        && !acting
+        && ((i >= 1 && article(i) && me(i - 1)) || (i >= 2 && article(i - 1) && me(i - 2)))
+    {
+        return true;
+    }
+    // "Nope, no refund, I'm keeping it" (but "still no refund" is a demand).
+    if reason == Reason::Refund && i >= 1 && matches!(toks[i - 1].norm.as_str(), "no" | "nope") {
+        let clause_ends = toks
+            .get(end)
+            .is_none_or(|t| t.clause != toks[end - 1].clause);
+        let complaint = i >= 2
+            && matches!(
+                toks[i - 2].norm.as_str(),
+                "still" | "yet" | "and" | "got" | "received" | "but" | "had" | "have" | "with"
+            );
+        if clause_ends && !complaint {
+            return true;
+        }
+    }
     if reason != Reason::Legal {
         return false;
     }
@@ -758,23 +947,19 @@ fn innocent(reason: Reason, text: &str, toks: &[Tok], i: usize, end: usize) -> b
     }
     // A lawyer who is a friend, a relative, the customer's job, or who
     // recommended the shop.
-    let acting = toks
-        .iter()
-        .skip(end)
-        .take(5)
-        .any(|t| ACTING.contains(&t.norm.as_str()));
     if !acting && (i..end).any(|k| is_lawyer(&toks[k].norm)) {
         let next = toks.get(end).map(|t| t.norm.as_str());
         if next.is_some_and(|n| RELATIONS.contains(&n) || n == "who" || n == "whose") {
             return true;
         }
-        let before: Vec<&str> = toks[i.saturating_sub(4)..i]
+        let before: Vec<&str> = toks[i.saturating_sub(6)..i]
             .iter()
             .map(|t| t.norm.as_str())
             .collect();
         // "my sister is a lawyer", "a friend, who's an attorney".
         let filler = [
             "a", "an", "is", "was", "who's", "whos", "who", "also", "actually", "the", "family",
+            "of", "mine", "retired", "in", "my", "our",
         ];
         if before
             .iter()
@@ -792,16 +977,14 @@ fn innocent(reason: Reason, text: &str, toks: &[Tok], i: usize, end: usize) -> b
         if toks
             .iter()
             .skip(end)
-            .take(4)
+            .take(6)
             .take_while(|t| t.clause == toks[end - 1].clause)
             .any(|t| PRAISE.contains(&t.norm.as_str()))
         {
             return true;
         }
     }
-    // Hypothetical, or a joke.
-    let (lead, rest) = sentence(text, start_b, end_b);
-    has_marker(lead, HYPOTHETICAL) || has_marker(rest, HYPOTHETICAL) || has_marker(rest, JOKES)
+    false
 }
 
 fn priority_index(r: Reason) -> usize {
@@ -881,6 +1064,38 @@ mod tests {
                 &[Legal],
             ),
             ("I told my brother I'd get a lawyer", &[Legal]),
+            (
+                "A friend of mine who's a lawyer asked me to find out if you make hammocks",
+                &[],
+            ),
+            (
+                "I'm a supervisor at a summer camp; do rental tents need drying?",
+                &[],
+            ),
+            ("Nope, no refund, I'm keeping the tent!", &[]),
+            ("Still no refund, three weeks later", &[Refund]),
+            (
+                "It's not a pricing question: do you deliver to Norway?",
+                &[],
+            ),
+            ("Don't transfer me to an agent, just tell me the hours", &[]),
+            (
+                "I don't need a person for this, where is the unsubscribe link?",
+                &[],
+            ),
+            (
+                "Someone get me a manager 😂 how tight should the fly be?",
+                &[],
+            ),
+            ("Does unsubscribing stop the promo emails too?", &[]),
+            // German, French, Spanish.
+            ("Ich werde meinen Anwalt einschalten.", &[Legal]),
+            ("Je veux être remboursé.", &[Refund]),
+            ("Combien de temps prend la livraison ?", &[]),
+            ("Combien coûte la livraison en Belgique ?", &[Pricing]),
+            ("Quiero hablar con una persona, por favor", &[HumanRequest]),
+            ("¿Cuánto tiempo tarda el envío?", &[]),
+            ("Wo ist mein Paket?", &[]),
             (
                 "I'm an attorney representing one of your customers",
                 &[Legal],
