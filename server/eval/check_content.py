@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Validate knowledge_base.json and ai_eval.jsonl (run from any directory)."""
+"""Validate knowledge_base.json and the two evaluation sets, ai_eval.jsonl (tuning)
+and ai_heldout.jsonl (held out), kept apart (run from any directory)."""
 import json, os, re, sys
 from collections import Counter
 from html.parser import HTMLParser
@@ -73,38 +74,56 @@ want_tr = {"track-your-order": {"de", "fr"}, "return-an-item": {"de"}, "reset-yo
 have_tr = {s: {t["locale"] for t in v[0]["translations"]} for s, v in arts.items() if v[0]["translations"]}
 if have_tr != want_tr: err(f"translations {have_tr} != {want_tr}")
 
-# ---------- eval set ----------
-rows, ids = [], set()
-for n, line in enumerate(open(os.path.join(HERE, "ai_eval.jsonl"), encoding="utf-8"), 1):
-    try: r = json.loads(line)
-    except Exception as e: err(f"eval line {n}: bad JSON {e}"); continue
-    rows.append(r)
-    if r.get("id") in ids: err(f"duplicate id {r.get('id')}")
-    ids.add(r.get("id"))
-    e = r.get("expect")
-    keys = {"answer": {"id", "text", "expect", "article"}, "escalate": {"id", "text", "expect", "reason"}, "handoff": {"id", "text", "expect"}}.get(e)
-    if keys is None: err(f"{r.get('id')}: bad expect {e}"); continue
-    if set(r) - {"lang"} != keys or ("lang" in r and e != "answer"): err(f"{r['id']}: keys {sorted(r)}")
-    if not r["text"].strip(): err(f"{r['id']}: empty text")
-    if e == "answer":
-        if r["article"] not in public: err(f"{r['id']}: article {r['article']} missing or not public")
-        if "lang" in r and r["lang"] not in have_tr.get(r["article"], set()): err(f"{r['id']}: no {r['lang']} translation of {r['article']}")
-    if e == "escalate" and r["reason"] not in {"refund", "pricing", "legal", "human_request", "negative_sentiment"}: err(f"{r['id']}: bad reason")
-    if e == "escalate" and r["reason"] == "negative_sentiment" and re.search(r"refund|money|price|cost|lawyer|attorney|legal|sue\b|human|person|agent|manager", r["text"], re.I):
-        err(f"{r['id']}: negative_sentiment text contains another trigger keyword")
-texts = Counter(r["text"].strip().lower() for r in rows)
-for t, c in texts.items():
-    if c > 1: err(f"duplicate eval text: {t[:40]!r}")
+# ---------- eval sets ----------
+TAGS = {"innocent_mention", "negation", "third_party", "quoted", "hypothetical", "other_sense",
+        "sarcasm", "typo", "rambling", "multilingual", "explicit"}
+LANGS = {"de", "fr", "es"}
+
+def check_set(name, min_base):
+    rows, ids = [], set()
+    for n, line in enumerate(open(os.path.join(HERE, name), encoding="utf-8"), 1):
+        try: r = json.loads(line)
+        except Exception as e: err(f"{name} line {n}: bad JSON {e}"); continue
+        rows.append(r)
+        if r.get("id") in ids: err(f"{name}: duplicate id {r.get('id')}")
+        ids.add(r.get("id"))
+        e = r.get("expect")
+        keys = {"answer": {"id", "text", "expect", "article"}, "escalate": {"id", "text", "expect", "reason"}, "handoff": {"id", "text", "expect"}}.get(e)
+        if keys is None: err(f"{r.get('id')}: bad expect {e}"); continue
+        if set(r) - {"lang", "tags"} != keys: err(f"{r['id']}: keys {sorted(r)}")
+        if "lang" in r and r["lang"] not in LANGS: err(f"{r['id']}: bad lang {r['lang']}")
+        if not set(r.get("tags", [])) <= TAGS: err(f"{r['id']}: unknown tags {sorted(set(r['tags']) - TAGS)}")
+        if "innocent_mention" in r.get("tags", []) and e == "escalate": err(f"{r['id']}: an innocent mention is never an escalation")
+        if not r["text"].strip(): err(f"{r['id']}: empty text")
+        if e == "answer":
+            if r["article"] not in public: err(f"{r['id']}: article {r['article']} missing or not public")
+            if "lang" in r and r["lang"] not in have_tr.get(r["article"], set()): err(f"{r['id']}: no {r['lang']} translation of {r['article']}")
+        if e == "escalate" and r["reason"] not in {"refund", "pricing", "legal", "human_request", "negative_sentiment"}: err(f"{r['id']}: bad reason")
+        if name == "ai_eval.jsonl" and e == "escalate" and r["reason"] == "negative_sentiment" and "lang" not in r and re.search(r"refund|money|price|cost|lawyer|attorney|legal|sue\b|human|person|agent|manager", r["text"], re.I):
+            err(f"{r['id']}: negative_sentiment text contains another trigger keyword")
+    texts = Counter(r["text"].strip().lower() for r in rows)
+    for t, c in texts.items():
+        if c > 1: err(f"{name}: duplicate text: {t[:40]!r}")
+    base = [r for r in rows if "lang" not in r]
+    per_article = Counter(r["article"] for r in base if r["expect"] == "answer")
+    for s in public:
+        if per_article[s] < 3: err(f"{name}: {s}: only {per_article[s]} questions")
+    if len(base) < min_base: err(f"{name}: only {len(base)} lines without lang (want >= {min_base})")
+    return rows
+
+rows = check_set("ai_eval.jsonl", 320)
+held = check_set("ai_heldout.jsonl", 380)
+# The sets are kept apart: no message is in both.
+shared = {r["text"].strip().lower() for r in rows} & {r["text"].strip().lower() for r in held}
+for t in sorted(shared): err(f"in both sets: {t[:60]!r}")
 base = [r for r in rows if "lang" not in r]
 per_article = Counter(r["article"] for r in base if r["expect"] == "answer")
-for s in public:
-    if per_article[s] < 4: err(f"{s}: only {per_article[s]} eval questions")
-if len(base) < 320: err(f"only {len(base)} eval lines without lang (want >= 320)")
 
 # ---------- report ----------
 print(f"KB: {len(public)} public articles in {len(help_col['categories'])} categories, {len(internal)} internal; "
       f"words min/max {min(v[0]['_words'] for v in arts.values())}/{max(v[0]['_words'] for v in arts.values())}; "
       f"translations {sum(len(v) for v in have_tr.values())}")
+print(f"Held-out: {len(held)} lines, by expect {dict(Counter(r['expect'] for r in held))}")
 print(f"Eval: {len(rows)} lines ({len(base)} + {len(rows)-len(base)} lang)")
 print("  by expect:", dict(Counter(r["expect"] for r in base)))
 print("  escalate by reason:", dict(Counter(r["reason"] for r in base if r["expect"] == "escalate")))
