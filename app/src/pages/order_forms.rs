@@ -11,7 +11,7 @@ use crate::components::{action_error, ErrorBox, FormError, Loading};
 use crate::error::AppError;
 use crate::serverfns::actions::ProposeAction;
 use crate::serverfns::store::{get_order_options, QuoteOrderReturn};
-use crate::types::{money, OrderOptions, PaymentMethodView, ProposalForm};
+use crate::types::{money, OrderLine, OrderOptions, PaymentMethodView, ProposalForm, VariantStock};
 use leptos::prelude::*;
 use serde_json::{json, Value};
 
@@ -249,6 +249,21 @@ fn AddressForm(
     }
 }
 
+/// The order's lines that `keep` accepts and that come in other variants,
+/// each with those variants.
+fn with_alternatives(
+    o: &OrderOptions,
+    keep: impl Fn(&OrderLine) -> bool,
+) -> Vec<(OrderLine, Vec<VariantStock>)> {
+    o.detail
+        .lines
+        .iter()
+        .cloned()
+        .zip(o.alternatives.iter().cloned())
+        .filter(|(l, alts)| keep(l) && !alts.is_empty())
+        .collect()
+}
+
 #[component]
 fn ItemsForm(
     o: OrderOptions,
@@ -256,14 +271,7 @@ fn ItemsForm(
     conversation_number: Option<i32>,
 ) -> impl IntoView {
     let cur = o.detail.summary.currency.clone();
-    let lines: Vec<_> = o
-        .detail
-        .lines
-        .iter()
-        .cloned()
-        .zip(o.alternatives.iter().cloned())
-        .filter(|(_, alts)| !alts.is_empty())
-        .collect();
+    let lines = with_alternatives(&o, |_| true);
     if lines.is_empty() {
         return ().into_any();
     }
@@ -544,14 +552,7 @@ fn ExchangeForm(
     conversation_number: Option<i32>,
 ) -> impl IntoView {
     let cur = o.detail.summary.currency.clone();
-    let lines: Vec<_> = o
-        .detail
-        .lines
-        .iter()
-        .cloned()
-        .zip(o.alternatives.iter().cloned())
-        .filter(|(l, alts)| l.quantity > l.refunded_quantity && !alts.is_empty())
-        .collect();
+    let lines = with_alternatives(&o, |l| l.quantity > l.refunded_quantity);
     if lines.is_empty() {
         return view! { <p class="muted small">"No item of this order comes in another variant to exchange for."</p> }.into_any();
     }
