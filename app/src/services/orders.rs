@@ -424,7 +424,7 @@ pub async fn product_detail(
 /// An order with what may change on it now and the choices each change
 /// offers: the reason its address, items and payment are fixed (if they
 /// are), the reason nothing returns (if so), each line's other variants on
-/// sale and the customer's saved payment methods. Four statements besides
+/// sale and the customer's saved payment methods. Five statements besides
 /// the detail, whatever the order's size.
 ///
 /// # Errors
