@@ -320,6 +320,16 @@ pub async fn detail(
     o: &order::Model,
 ) -> ServiceResult<OrderDetail> {
     let lines = items(db, scope, o.id).await?;
+    detail_of(db, scope, o, &lines).await
+}
+
+/// [`detail`] with the order's lines already read.
+async fn detail_of(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+    o: &order::Model,
+    lines: &[order_item::Model],
+) -> ServiceResult<OrderDetail> {
     let events = scope
         .find::<order_event::Entity>()
         .filter(order_event::Column::OrderId.eq(o.id))
@@ -424,7 +434,7 @@ pub async fn product_detail(
 /// An order with what may change on it now and the choices each change
 /// offers: the reason its address, items and payment are fixed (if they
 /// are), the reason nothing returns (if so), each line's other variants on
-/// sale and the customer's saved payment methods. Five statements besides
+/// sale and the customer's saved payment methods. Four statements besides
 /// the detail, whatever the order's size.
 ///
 /// # Errors
@@ -434,7 +444,8 @@ pub async fn options(
     scope: Scoped,
     o: &order::Model,
 ) -> ServiceResult<OrderOptions> {
-    let detail = detail(db, scope, o).await?;
+    let lines = items(db, scope, o.id).await?;
+    let detail = detail_of(db, scope, o, &lines).await?;
     let change_blocked = changeable(o, "changes").err().map(|e| rule_of(&e));
     let open_units: i32 = detail
         .lines
@@ -453,7 +464,6 @@ pub async fn options(
             s.label().to_lowercase()
         )),
     };
-    let lines = items(db, scope, o.id).await?;
     let bought: Vec<i32> = lines.iter().filter_map(|l| l.variant_id).collect();
     let bought = if bought.is_empty() {
         Vec::new()
