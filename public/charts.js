@@ -9,7 +9,31 @@
     try { option = JSON.parse(el.dataset.echarts); } catch (e) { return; }
     var chart = window.echarts.getInstanceByDom(el) || window.echarts.init(el);
     chart.setOption(option, true);
+    if (el.dataset.drillHref && !el.dataset.drillBound) {
+      el.dataset.drillBound = "1";
+      chart.on("click", function (p) { drill(el, p); });
+    }
     el.dataset.rendered = el.dataset.echarts;
+  }
+  // A report chart's point was clicked: go to the report with `drill` (and
+  // `series`) set, through a link so the app's router navigates in place.
+  function drill(el, p) {
+    var keys, series;
+    try {
+      keys = JSON.parse(el.dataset.drillKeys || "[]");
+      series = JSON.parse(el.dataset.drillSeries || "[]");
+    } catch (e) { return; }
+    var key = keys[p.dataIndex];
+    if (key === undefined) return;
+    var href = el.dataset.drillHref + "&drill=" + encodeURIComponent(key);
+    var s = series[p.seriesIndex];
+    if (s) href += "&series=" + encodeURIComponent(s);
+    var a = document.createElement("a");
+    a.href = href;
+    a.hidden = true;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
   }
   function scan() { document.querySelectorAll("[data-echarts]").forEach(render); }
   function start() {

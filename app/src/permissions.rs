@@ -130,6 +130,10 @@ pub enum Action {
     ManageOrders,
     /// Products, variants, prices, stock and categories of the store.
     ManageCatalog,
+    /// Run reports, drill into them and save reports of your own.
+    ViewReports,
+    /// Save, change and delete reports shared with the workspace.
+    ManageReports,
 }
 
 use Role::{Admin as A, Agent as G, Collaborator as C, LightAgent as L, Owner as O};
@@ -171,6 +175,8 @@ pub const MATRIX: &[(Action, &[Role])] = &[
     (Action::ManageCampaigns, &[O, A]),
     (Action::ManageOrders, &[O, A, G]),
     (Action::ManageCatalog, &[O, A]),
+    (Action::ViewReports, &[O, A, G]),
+    (Action::ManageReports, &[O, A]),
 ];
 
 /// Whether `role` may perform `action`.
@@ -196,7 +202,7 @@ mod tests {
         for (a, _) in MATRIX {
             assert!(seen.insert(*a), "{a:?} listed twice");
         }
-        assert_eq!(seen.len(), 35);
+        assert_eq!(seen.len(), 37);
     }
 
     #[test]

@@ -12,7 +12,7 @@
 
 use crate::pages::{
     actions, activity, admin, ai, api_keys, auth, catalog, channels, flows, inbox, inbox_settings,
-    kb, notifications, ops, orders, portal, procedures, routing, rules, segments, sending,
+    kb, notifications, ops, orders, portal, procedures, reports, routing, rules, segments, sending,
     settings, sla, store, support, targeted, team, tours, webhooks,
 };
 use crate::permissions::Action;
@@ -172,6 +172,14 @@ area! {
     AiArea, ai_area, __preload_ai_area {
         /// `/app/ai`.
         AiOverview => ai::AiPage, needs ViewAiReports;
+    }
+}
+
+area! {
+    /// Reports: the report builder and its drill-down.
+    ReportsArea, reports_area, __preload_reports_area {
+        /// `/app/reports`.
+        Reports => reports::ReportsPage, needs ViewReports;
     }
 }
 

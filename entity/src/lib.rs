@@ -60,6 +60,7 @@ pub mod product;
 pub mod product_category;
 pub mod product_variant;
 pub mod rate_limit_hit;
+pub mod report;
 pub mod routing_queue;
 pub mod rule;
 pub mod rule_firing;
@@ -197,6 +198,7 @@ tenant!(
     store_page,
     shopper_token
 );
+tenant!(report);
 
 impl GlobalEntity for user::Entity {}
 impl GlobalEntity for workspace::Entity {}

@@ -31,6 +31,7 @@ mod m20261221_000025_store_payments;
 mod m20261222_000026_order_tools;
 mod m20261223_000027_shipping;
 mod m20261224_000028_store_accounts;
+mod m20261225_000029_reports;
 pub mod schema;
 
 /// The ordered list of every migration Switchboard knows.
@@ -68,6 +69,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261222_000026_order_tools::Migration),
             Box::new(m20261223_000027_shipping::Migration),
             Box::new(m20261224_000028_store_accounts::Migration),
+            Box::new(m20261225_000029_reports::Migration),
         ]
     }
 }

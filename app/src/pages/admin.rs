@@ -128,6 +128,11 @@ const NAV: &[NavItem] = &[
         action: Action::ViewKnowledge,
     },
     NavItem {
+        href: "/app/reports",
+        label: "Reports",
+        action: Action::ViewReports,
+    },
+    NavItem {
         href: "/app/ai",
         label: "AI agent",
         action: Action::ViewAiReports,

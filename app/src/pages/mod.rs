@@ -23,6 +23,7 @@ pub mod order_forms;
 pub mod orders;
 pub mod portal;
 pub mod procedures;
+pub mod reports;
 pub mod routing;
 pub mod rules;
 pub mod segments;

@@ -61,6 +61,11 @@ impl Actor {
         }
     }
 
+    /// Whether the permission matrix allows this.
+    pub fn can(&self, action: Action) -> bool {
+        can(self.role, action)
+    }
+
     /// "Name <email>", as shown in the activity log.
     pub fn label(&self) -> String {
         format!("{} <{}>", self.name, self.email)

@@ -31,6 +31,7 @@ pub mod order_desk;
 pub mod orders;
 pub mod payments;
 pub mod rate_limit;
+pub mod reports;
 pub mod routing;
 pub mod security;
 pub mod segments;

@@ -478,5 +478,7 @@ mod commerce;
 pub use commerce::*;
 mod store;
 pub use store::*;
+mod reports;
+pub use reports::*;
 
 pub use widget_protocol::*;

@@ -1,0 +1,61 @@
+//! Report builder server functions. Definitions travel as JSON.
+
+use crate::error::AppError;
+use crate::types::{DrillDown, ReportResult, ReportSpec, ReportsPage, SaveReportForm, SavedReport};
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+/// Saved reports and the builder's choices (agents, teams, tags).
+#[server]
+pub async fn get_reports_page() -> Result<ReportsPage, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ViewReports).await?;
+    crate::services::reports::page(&state.db, &actor)
+        .await
+        .map_err(fail)
+}
+
+/// Runs a report.
+#[server(input = Json)]
+pub async fn run_report(spec: ReportSpec) -> Result<ReportResult, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ViewReports).await?;
+    crate::services::reports::run(&state.db, &actor, &spec)
+        .await
+        .map_err(fail)
+}
+
+/// The conversations behind one point of a report (`key` `all`: the whole
+/// period; `series` empty: every series).
+#[server(input = Json)]
+pub async fn drill_report(
+    spec: ReportSpec,
+    key: String,
+    series: String,
+) -> Result<DrillDown, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ViewReports).await?;
+    crate::services::reports::drill(&state.db, &actor, &spec, &key, &series)
+        .await
+        .map_err(fail)
+}
+
+/// Saves a report (new without an id).
+#[server(input = Json)]
+pub async fn save_report(form: SaveReportForm) -> Result<SavedReport, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ViewReports).await?;
+    crate::services::reports::saved::save(&state.db, &actor, &form)
+        .await
+        .map_err(fail)
+}
+
+/// Deletes a saved report.
+#[server]
+pub async fn delete_report(id: i32) -> Result<(), AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ViewReports).await?;
+    crate::services::reports::saved::delete(&state.db, &actor, id)
+        .await
+        .map_err(fail)
+}

@@ -1,0 +1,363 @@
+//! Report builder view types (SPEC C8.1): what a report measures, how it groups
+//! and filters, how it is drawn; the computed result with its chart; saved
+//! reports; the conversations behind a point (drill-down).
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! choice {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $v:ident = $s:literal : $label:literal),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name { #[default] $($(#[$vm])* #[serde(rename = $s)] $v),* }
+        impl $name {
+            /// Every value, in display order.
+            pub const ALL: &'static [$name] = &[$($name::$v),*];
+            /// Stable name (URLs, saved specs).
+            pub fn as_str(self) -> &'static str { match self { $($name::$v => $s),* } }
+            /// Parses a stable name.
+            pub fn parse(s: &str) -> Option<Self> { match s { $($s => Some($name::$v),)* _ => None } }
+            /// Human label.
+            pub fn label(self) -> &'static str { match self { $($name::$v => $label),* } }
+        }
+    };
+}
+
+choice!(
+    /// What a report measures, over the conversations created in its period.
+    Metric {
+        /// Conversations created.
+        Tickets = "tickets": "Tickets",
+        /// Average time from creation to the first agent reply (those answered).
+        FirstResponse = "first_response": "First response time",
+        /// Average time from creation to solved (those solved).
+        Resolution = "resolution": "Resolution time",
+        /// Agent replies per conversation.
+        Replies = "replies": "Replies per ticket",
+        /// Share of survey answers rating 4 or 5 (those rated).
+        Csat = "csat": "CSAT",
+        /// Share of conversations under an SLA policy that never breached it.
+        SlaCompliance = "sla": "SLA compliance",
+        /// Share of conversations the AI agent resolved.
+        AiResolution = "ai_resolution": "AI resolution rate",
+        /// Conversations still open now.
+        Backlog = "backlog": "Backlog (still open)",
+    }
+);
+
+impl Metric {
+    /// How values of this metric read.
+    pub fn unit(self) -> Unit {
+        match self {
+            Metric::Tickets | Metric::Backlog => Unit::Count,
+            Metric::FirstResponse | Metric::Resolution => Unit::Seconds,
+            Metric::Replies => Unit::Ratio,
+            Metric::Csat | Metric::SlaCompliance | Metric::AiResolution => Unit::Percent,
+        }
+    }
+
+    /// Which conversations a point of this metric is computed over: the ones
+    /// its drill-down lists.
+    pub fn population(self) -> &'static str {
+        match self {
+            Metric::Tickets | Metric::Replies | Metric::AiResolution => "all conversations",
+            Metric::FirstResponse => "conversations with a first reply",
+            Metric::Resolution => "solved conversations",
+            Metric::Csat => "conversations with a survey answer",
+            Metric::SlaCompliance => "conversations under an SLA policy",
+            Metric::Backlog => "conversations still open",
+        }
+    }
+}
+
+/// How a metric's values read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    /// A whole number.
+    Count,
+    /// A duration in seconds.
+    Seconds,
+    /// A ratio (1.5 replies).
+    Ratio,
+    /// A percentage 0–100.
+    Percent,
+}
+
+impl Unit {
+    /// A value as people read it: `1,204`, `3h 20m`, `1.5`, `82.5%`.
+    pub fn format(self, v: f64) -> String {
+        match self {
+            Unit::Count => thousands(v.round() as i64),
+            Unit::Ratio => format!("{v:.2}"),
+            Unit::Percent => format!("{v:.1}%"),
+            Unit::Seconds => {
+                let s = v.round() as i64;
+                if s < 60 {
+                    format!("{s}s")
+                } else if s < 3600 {
+                    format!("{}m {}s", s / 60, s % 60)
+                } else if s < 86_400 {
+                    format!("{}h {}m", s / 3600, (s % 3600) / 60)
+                } else {
+                    format!("{}d {}h", s / 86_400, (s % 86_400) / 3600)
+                }
+            }
+        }
+    }
+}
+
+fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+choice!(
+    /// What points are grouped by.
+    Group {
+        /// One number for the whole period.
+        Nothing = "none": "Nothing (one number)",
+        /// Hour of creation, in the viewer's time zone.
+        Hour = "hour": "Hour",
+        /// Day.
+        Day = "day": "Day",
+        /// Week (starting Monday).
+        Week = "week": "Week",
+        /// Month.
+        Month = "month": "Month",
+        /// Assigned agent.
+        Agent = "agent": "Agent",
+        /// Team.
+        Team = "team": "Team",
+        /// Channel.
+        Channel = "channel": "Channel",
+        /// Priority.
+        Priority = "priority": "Priority",
+        /// Tag (a conversation with two tags counts under each).
+        Tag = "tag": "Tag",
+        /// Customer segment (a customer in two segments counts under each).
+        Segment = "segment": "Customer segment",
+    }
+);
+
+impl Group {
+    /// Whether this groups by time.
+    pub fn is_time(self) -> bool {
+        matches!(self, Group::Hour | Group::Day | Group::Week | Group::Month)
+    }
+}
+
+choice!(
+    /// How a report is drawn.
+    ChartKind {
+        /// Bars.
+        Bar = "bar": "Bar",
+        /// Lines.
+        Line = "line": "Line",
+        /// Bars stacked by the second grouping.
+        Stacked = "stacked": "Stacked bar",
+        /// A pie.
+        Pie = "pie": "Pie",
+        /// A table.
+        Table = "table": "Table",
+        /// One big number.
+        Number = "number": "Number card",
+    }
+);
+
+/// Which conversations a report counts (all optional, combined with AND).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportFilters {
+    /// Channel (`email`, `chat`, …).
+    #[serde(default)]
+    pub channel: Option<String>,
+    /// Priority.
+    #[serde(default)]
+    pub priority: Option<String>,
+    /// Status now.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// Assigned agent (user id).
+    #[serde(default)]
+    pub assignee_id: Option<i32>,
+    /// Team id.
+    #[serde(default)]
+    pub team_id: Option<i32>,
+    /// Tag id.
+    #[serde(default)]
+    pub tag_id: Option<i32>,
+}
+
+/// A report's definition: saved as JSON, carried in the builder's URL.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportSpec {
+    /// What it measures.
+    pub metric: Metric,
+    /// The points.
+    pub group: Group,
+    /// A second grouping that splits each point into series (stacked, lines).
+    #[serde(default)]
+    pub split: Group,
+    /// The last this many days, today included (1–366).
+    pub days: i64,
+    /// Which conversations.
+    #[serde(default)]
+    pub filters: ReportFilters,
+    /// How it is drawn.
+    pub chart: ChartKind,
+}
+
+impl Default for ReportSpec {
+    fn default() -> Self {
+        Self {
+            metric: Metric::Tickets,
+            group: Group::Day,
+            split: Group::Nothing,
+            days: 30,
+            filters: ReportFilters::default(),
+            chart: ChartKind::Bar,
+        }
+    }
+}
+
+/// One value of a report: a group (and series) with the conversations behind it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReportPoint {
+    /// The group's key, for drill-down (`2026-12-04`, an agent id, `email`).
+    pub key: String,
+    /// The group as shown.
+    pub label: String,
+    /// The series' key (`""` without a split).
+    pub series: String,
+    /// The series as shown.
+    pub series_label: String,
+    /// The value (`None` where nothing was there to measure, e.g. no replies yet).
+    pub value: Option<f64>,
+    /// The value as shown.
+    pub shown: String,
+    /// How many conversations the value is computed over.
+    pub count: u64,
+}
+
+/// A computed report.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReportResult {
+    /// What was asked.
+    pub spec: ReportSpec,
+    /// The metric's name.
+    pub title: String,
+    /// What a point counts (`solved conversations`).
+    pub population: String,
+    /// The whole period's value as shown.
+    pub total: String,
+    /// Conversations behind the total.
+    pub total_count: u64,
+    /// Every point, groups in order.
+    pub points: Vec<ReportPoint>,
+    /// ECharts option JSON (built with charming); empty for tables and numbers.
+    pub chart: String,
+    /// The period as shown (`Nov 5 – Dec 4, 2026`).
+    pub period: String,
+    /// The zone times are grouped in.
+    pub zone: String,
+}
+
+/// A choice in a filter or grouping list (agents, teams, tags, segments).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportOption {
+    /// Id.
+    pub id: i32,
+    /// Name.
+    pub name: String,
+}
+
+/// What the builder offers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReportsPage {
+    /// Saved reports you can open.
+    pub saved: Vec<SavedReport>,
+    /// Agents.
+    pub agents: Vec<ReportOption>,
+    /// Teams.
+    pub teams: Vec<ReportOption>,
+    /// Tags.
+    pub tags: Vec<ReportOption>,
+    /// Whether you may save reports for the whole workspace.
+    pub can_share: bool,
+}
+
+/// A saved report.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SavedReport {
+    /// Id.
+    pub id: i32,
+    /// Name.
+    pub name: String,
+    /// The definition.
+    pub spec: ReportSpec,
+    /// Shared with the workspace (else yours alone).
+    pub shared: bool,
+    /// Whether you may change or delete it.
+    pub editable: bool,
+}
+
+/// Saving a report: a new one (no id) or a change.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SaveReportForm {
+    /// The report to change.
+    #[serde(default)]
+    pub id: Option<i32>,
+    /// Name.
+    pub name: String,
+    /// Definition.
+    pub spec: ReportSpec,
+    /// Share with the workspace.
+    #[serde(default)]
+    pub shared: bool,
+}
+
+/// A conversation behind a report point.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DrillRow {
+    /// Conversation number.
+    pub number: i32,
+    /// Subject.
+    pub subject: String,
+    /// Status.
+    pub status: String,
+    /// Channel.
+    pub channel: String,
+    /// Priority.
+    pub priority: String,
+    /// Created (RFC 3339).
+    pub created_at: String,
+    /// The metric's value for this conversation as shown (`2h 5m`, `rated 4`).
+    pub value: String,
+}
+
+/// The conversations behind one point.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DrillDown {
+    /// The point as shown (`Email · Dec 4`).
+    pub label: String,
+    /// How many conversations in all.
+    pub total: u64,
+    /// The first of them, newest first (at most [`DRILL_LIMIT`]).
+    pub rows: Vec<DrillRow>,
+}
+
+/// The drill-down key of a report's whole period.
+pub const REPORT_ALL: &str = "all";
+
+/// How many conversations a drill-down lists.
+pub const DRILL_LIMIT: u64 = 200;

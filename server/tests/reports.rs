@@ -1,0 +1,747 @@
+//! The report builder (issue 16, SPEC C8.1): every metric computed on a small
+//! hand-made data set with known answers, grouped by time (in the viewer's
+//! zone), by dimension and by tag, split into series, filtered; the drill-down
+//! returns exactly the conversations a point counts; saved reports are checked,
+//! personal or shared, and kept apart per workspace. Both databases.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
+
+mod common;
+
+use app::serverfns::auth::GetSession;
+use app::serverfns::reports::{DeleteReport, DrillReport, GetReportsPage, RunReport, SaveReport};
+use app::services::channels::inbound::{self, InboundMessage, Sender};
+use app::services::tenancy::{global_update, Scoped};
+use app::types::{Channel, IdentifierKind};
+use axum::http::StatusCode;
+use chrono::{DateTime, Duration, FixedOffset, Utc};
+use common::{add_member, fns::path, sign_up, Backend, Client, TestApp};
+use entity::{conversation, conversation_tag, csat_response, message, tag, user};
+use sea_orm::{ActiveModelTrait, ColumnTrait, QueryFilter, Set};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+struct Ws {
+    owner: Client,
+    id: i32,
+    user_id: i32,
+}
+
+async fn workspace(app: &TestApp, email: &str, name: &str) -> Ws {
+    let mut owner = sign_up(app, "Olga Owner", email, name).await;
+    let s = owner.call(path::<GetSession>(), &[]).await.json();
+    Ws {
+        owner,
+        id: i32::try_from(s["workspace"]["id"].as_i64().unwrap()).unwrap(),
+        user_id: i32::try_from(s["user_id"].as_i64().unwrap()).unwrap(),
+    }
+}
+
+/// One hand-made conversation: what the report reads.
+#[derive(Default)]
+struct Fact {
+    created: Option<DateTime<Utc>>,
+    channel: &'static str,
+    priority: &'static str,
+    status: &'static str,
+    mine: bool,
+    first_reply_secs: Option<i64>,
+    solve_secs: Option<i64>,
+    rating: Option<i32>,
+    tags: &'static [&'static str],
+    ai_resolved: bool,
+    sla: Option<bool>,
+    replies: usize,
+}
+
+/// Creates the conversation through the inbound pipeline, then sets what the
+/// report reads; returns its number.
+async fn make(app: &TestApp, ws: &Ws, tags: &BTreeMap<&str, i32>, i: usize, f: &Fact) -> i32 {
+    let db = &app.state.db;
+    let scope = Scoped::new(ws.id);
+    let mut m = InboundMessage::new(
+        Channel::Email,
+        format!("test:{i}:{}", uuid::Uuid::new_v4().simple()),
+        Sender {
+            kind: IdentifierKind::Email,
+            value: format!("c{i}@customer.test"),
+            name: Some(format!("Customer {i}")),
+        },
+        format!("Question number {i}"),
+    );
+    m.subject = format!("Question {i}");
+    let r = inbound::receive(&app.state, scope, m).await.unwrap();
+    let created = f.created.unwrap();
+    let at = |s: Option<i64>| s.map(|s| created + Duration::seconds(s));
+    scope
+        .update_many::<conversation::Entity>()
+        .filter(conversation::Column::Id.eq(r.conversation_id))
+        .set(conversation::ActiveModel {
+            created_at: Set(created),
+            channel: Set(f.channel.to_owned()),
+            priority: Set(f.priority.to_owned()),
+            status: Set(f.status.to_owned()),
+            assignee_id: Set(f.mine.then_some(ws.user_id)),
+            first_response_at: Set(at(f.first_reply_secs)),
+            solved_at: Set(at(f.solve_secs)),
+            ai_state: Set(f.ai_resolved.then(|| "resolved".to_owned())),
+            ai_resolved_at: Set(f.ai_resolved.then_some(created)),
+            sla_policy_id: Set(f.sla.map(|_| 1)),
+            sla_breached_at: Set(f.sla.filter(|b| *b).map(|_| created)),
+            ..Default::default()
+        })
+        .exec(db)
+        .await
+        .unwrap();
+    if let Some(rating) = f.rating {
+        csat_response::ActiveModel {
+            workspace_id: Set(ws.id),
+            conversation_id: Set(r.conversation_id),
+            customer_id: Set(r.customer_id),
+            rating: Set(rating),
+            comment: Set(None),
+            created_at: Set(created),
+            updated_at: Set(created),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .unwrap();
+    }
+    for t in f.tags {
+        conversation_tag::ActiveModel {
+            workspace_id: Set(ws.id),
+            conversation_id: Set(r.conversation_id),
+            tag_id: Set(tags[t]),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .unwrap();
+    }
+    for n in 0..f.replies {
+        message::ActiveModel {
+            workspace_id: Set(ws.id),
+            conversation_id: Set(r.conversation_id),
+            kind: Set("reply".into()),
+            direction: Set("outbound".into()),
+            author_user_id: Set(Some(ws.user_id)),
+            body_html: Set(format!("<p>Reply {n}</p>")),
+            body_text: Set(format!("Reply {n}")),
+            delivery_status: Set("sent".into()),
+            created_at: Set(created + Duration::seconds(60)),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .unwrap();
+    }
+    r.conversation_number
+}
+
+/// Runs a report; the JSON result.
+async fn run(c: &mut Client, spec: Value) -> Value {
+    let r = c
+        .call_json(path::<RunReport>(), &json!({ "spec": spec }))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.json()
+}
+
+fn spec(metric: &str, group: &str) -> Value {
+    json!({"metric": metric, "group": group, "split": "none", "days": 30, "chart": "bar", "filters": {}})
+}
+
+/// `label → value` of a one-series report.
+fn values(r: &Value) -> BTreeMap<String, Option<f64>> {
+    r["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["label"].as_str().unwrap().to_owned(), p["value"].as_f64()))
+        .collect()
+}
+
+fn close(a: Option<f64>, b: f64) -> bool {
+    a.is_some_and(|a| (a - b).abs() < 0.01)
+}
+
+/// The numbers a drill-down lists, sorted.
+async fn drill(c: &mut Client, spec: Value, key: &str, series: &str) -> (u64, Vec<i64>) {
+    let r = c
+        .call_json(
+            path::<DrillReport>(),
+            &json!({"spec": spec, "key": key, "series": series}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let v = r.json();
+    let mut n: Vec<i64> = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["number"].as_i64().unwrap())
+        .collect();
+    n.sort_unstable();
+    (v["total"].as_u64().unwrap(), n)
+}
+
+#[allow(clippy::too_many_lines)]
+async fn every_metric_matches_a_hand_made_data_set(b: Backend) {
+    let app = TestApp::new(b).await;
+    let mut a = workspace(&app, "alice@a.test", "Workspace A").await;
+    let db = &app.state.db;
+    let mut tags = BTreeMap::new();
+    for name in ["billing", "vip"] {
+        let t = tag::ActiveModel {
+            workspace_id: Set(a.id),
+            name: Set(name.to_owned()),
+            color: Set("#888888".to_owned()),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .unwrap();
+        tags.insert(name, t.id);
+    }
+    let midnight = Utc::now()
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc();
+    let day_a = midnight - Duration::days(2) + Duration::hours(10);
+    let day_b = midnight - Duration::days(1) + Duration::hours(10);
+    let late_b = midnight - Duration::days(1) + Duration::hours(20);
+    let facts = [
+        Fact {
+            created: Some(day_a),
+            channel: "email",
+            priority: "high",
+            status: "solved",
+            mine: true,
+            first_reply_secs: Some(600),
+            solve_secs: Some(3600),
+            rating: Some(5),
+            tags: &["billing"],
+            sla: Some(false),
+            replies: 2,
+            ..Fact::default()
+        },
+        Fact {
+            created: Some(day_a),
+            channel: "email",
+            priority: "normal",
+            status: "open",
+            first_reply_secs: Some(1200),
+            tags: &["billing", "vip"],
+            sla: Some(true),
+            replies: 1,
+            ..Fact::default()
+        },
+        Fact {
+            created: Some(day_a),
+            channel: "chat",
+            priority: "high",
+            status: "new",
+            mine: true,
+            ai_resolved: true,
+            ..Fact::default()
+        },
+        Fact {
+            created: Some(day_b),
+            channel: "chat",
+            priority: "normal",
+            status: "solved",
+            first_reply_secs: Some(1800),
+            solve_secs: Some(7200),
+            rating: Some(2),
+            tags: &["vip"],
+            sla: Some(false),
+            replies: 3,
+            ..Fact::default()
+        },
+        Fact {
+            created: Some(late_b),
+            channel: "web_form",
+            priority: "low",
+            status: "closed",
+            mine: true,
+            first_reply_secs: Some(300),
+            solve_secs: Some(600),
+            rating: Some(4),
+            ai_resolved: true,
+            replies: 1,
+            ..Fact::default()
+        },
+        // Before the period: never counted.
+        Fact {
+            created: Some(midnight - Duration::days(40)),
+            channel: "email",
+            priority: "high",
+            status: "open",
+            ..Fact::default()
+        },
+    ];
+    let mut n = Vec::new();
+    for (i, f) in facts.iter().enumerate() {
+        n.push(i64::from(make(&app, &a, &tags, i, f).await));
+    }
+
+    // Every metric over the whole period.
+    for (metric, total, count) in [
+        ("tickets", 5.0, 5),
+        ("first_response", 975.0, 4),
+        ("resolution", 3800.0, 3),
+        ("replies", 1.4, 5),
+        ("csat", 200.0 / 3.0, 3),
+        ("sla", 200.0 / 3.0, 3),
+        ("ai_resolution", 40.0, 5),
+        ("backlog", 2.0, 2),
+    ] {
+        let r = run(&mut a.owner, spec(metric, "none")).await;
+        let p = &r["points"][0];
+        assert!(close(p["value"].as_f64(), total), "{metric}: {p}");
+        assert_eq!(p["count"], count, "{metric}: {p}");
+        assert_eq!(r["total_count"], count, "{metric}");
+    }
+    let r = run(&mut a.owner, spec("first_response", "none")).await;
+    assert_eq!(r["total"], "16m 15s");
+    let r = run(&mut a.owner, spec("resolution", "none")).await;
+    assert_eq!(r["total"], "1h 3m");
+
+    // By channel, agent, priority; a tag counts a conversation under each of
+    // its tags, and the total counts it once.
+    let r = run(&mut a.owner, spec("tickets", "channel")).await;
+    assert_eq!(
+        values(&r),
+        BTreeMap::from([
+            ("Chat".into(), Some(2.0)),
+            ("Email".into(), Some(2.0)),
+            ("Web form".into(), Some(1.0))
+        ])
+    );
+    let r = run(&mut a.owner, spec("first_response", "channel")).await;
+    let v = values(&r);
+    assert!(
+        close(v["Email"], 900.0) && close(v["Chat"], 1800.0) && close(v["Web form"], 300.0),
+        "{v:?}"
+    );
+    let r = run(&mut a.owner, spec("tickets", "agent")).await;
+    assert_eq!(
+        values(&r),
+        BTreeMap::from([
+            ("Olga Owner".into(), Some(3.0)),
+            ("Unassigned".into(), Some(2.0))
+        ])
+    );
+    let r = run(&mut a.owner, spec("tickets", "tag")).await;
+    assert_eq!(
+        values(&r),
+        BTreeMap::from([
+            ("billing".into(), Some(2.0)),
+            ("vip".into(), Some(2.0)),
+            ("No tag".into(), Some(2.0))
+        ])
+    );
+    assert_eq!(r["total_count"], 5);
+    let r = run(&mut a.owner, spec("csat", "tag")).await;
+    let v = values(&r);
+    assert!(
+        close(v["billing"], 100.0) && close(v["vip"], 0.0) && close(v["No tag"], 100.0),
+        "{v:?}"
+    );
+    let r = run(&mut a.owner, spec("replies", "agent")).await;
+    let v = values(&r);
+    assert!(
+        close(v["Olga Owner"], 1.0) && close(v["Unassigned"], 2.0),
+        "{v:?}"
+    );
+
+    // By day in UTC, then in Tokyo (+9): the late conversation moves a day on.
+    let day = |t: DateTime<Utc>, off: i32| {
+        t.with_timezone(&FixedOffset::east_opt(off * 3600).unwrap())
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let by_day = |r: &Value| -> BTreeMap<String, f64> {
+        r["points"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["value"].as_f64() != Some(0.0))
+            .map(|p| {
+                (
+                    p["key"].as_str().unwrap().to_owned(),
+                    p["value"].as_f64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let daily = json!({"metric": "tickets", "group": "day", "split": "none", "days": 30, "chart": "line", "filters": {}});
+    let r = run(&mut a.owner, daily.clone()).await;
+    assert_eq!(
+        r["points"].as_array().unwrap().len(),
+        30,
+        "every day of the period, empty ones too"
+    );
+    assert_eq!(
+        by_day(&r),
+        BTreeMap::from([(day(day_a, 0), 3.0), (day(day_b, 0), 2.0)])
+    );
+    global_update::<user::Entity>()
+        .filter(user::Column::Id.eq(a.user_id))
+        .set(user::ActiveModel {
+            timezone: Set(Some("Asia/Tokyo".into())),
+            ..Default::default()
+        })
+        .exec(db)
+        .await
+        .unwrap();
+    let r = run(&mut a.owner, daily.clone()).await;
+    assert_eq!(r["zone"], "Asia/Tokyo");
+    assert_eq!(
+        by_day(&r),
+        BTreeMap::from([
+            (day(day_a, 9), 3.0),
+            (day(day_b, 9), 1.0),
+            (day(late_b, 9), 1.0)
+        ])
+    );
+    let (total, got) = drill(&mut a.owner, daily, &day(late_b, 9), "").await;
+    assert_eq!(
+        (total, got),
+        (1, vec![n[4]]),
+        "the day's drill-down is the conversation it counts"
+    );
+
+    // Split into series: channel × priority, stacked.
+    let stacked = json!({"metric": "tickets", "group": "channel", "split": "priority", "days": 30, "chart": "stacked", "filters": {}});
+    let r = run(&mut a.owner, stacked.clone()).await;
+    let cells: BTreeMap<(String, String), f64> = r["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| {
+            Some((
+                (
+                    p["key"].as_str()?.to_owned(),
+                    p["series"].as_str()?.to_owned(),
+                ),
+                p["value"].as_f64()?,
+            ))
+        })
+        .filter(|(_, v)| *v > 0.0)
+        .collect();
+    assert_eq!(cells.len(), 5, "{cells:?}");
+    assert_eq!(cells[&("email".to_owned(), "high".to_owned())], 1.0);
+    let chart: Value = serde_json::from_str(r["chart"].as_str().unwrap()).unwrap();
+    assert_eq!(chart["series"][0]["stack"], "total", "{chart}");
+    assert_eq!(
+        drill(&mut a.owner, stacked, "chat", "normal").await,
+        (1, vec![n[3]])
+    );
+
+    // Filters.
+    let mut chat = spec("tickets", "none");
+    chat["filters"] = json!({"channel": "chat"});
+    assert_eq!(run(&mut a.owner, chat).await["total_count"], 2);
+    let mut vip = spec("tickets", "channel");
+    vip["filters"] = json!({"tag_id": tags["vip"]});
+    assert_eq!(
+        values(&run(&mut a.owner, vip).await),
+        BTreeMap::from([("Chat".into(), Some(1.0)), ("Email".into(), Some(1.0))])
+    );
+
+    // Drill-down: exactly the conversations each point counts.
+    assert_eq!(
+        drill(&mut a.owner, spec("tickets", "channel"), "email", "").await,
+        (2, vec![n[0], n[1]])
+    );
+    assert_eq!(
+        drill(&mut a.owner, spec("resolution", "channel"), "email", "").await,
+        (1, vec![n[0]])
+    );
+    assert_eq!(
+        drill(
+            &mut a.owner,
+            spec("tickets", "tag"),
+            &tags["vip"].to_string(),
+            ""
+        )
+        .await,
+        (2, vec![n[1], n[3]])
+    );
+    assert_eq!(
+        drill(&mut a.owner, spec("tickets", "tag"), "none", "").await,
+        (2, vec![n[2], n[4]])
+    );
+    assert_eq!(
+        drill(&mut a.owner, spec("tickets", "agent"), "none", "").await,
+        (2, vec![n[1], n[3]])
+    );
+    assert_eq!(
+        drill(&mut a.owner, spec("csat", "none"), "all", "").await,
+        (3, vec![n[0], n[3], n[4]])
+    );
+    assert_eq!(
+        drill(&mut a.owner, spec("sla", "none"), "all", "").await,
+        (3, vec![n[0], n[1], n[3]])
+    );
+    assert_eq!(
+        drill(&mut a.owner, spec("backlog", "priority"), "high", "").await,
+        (1, vec![n[2]])
+    );
+    let r = a
+        .owner
+        .call_json(
+            path::<DrillReport>(),
+            &json!({"spec": spec("first_response", "channel"), "key": "email", "series": ""}),
+        )
+        .await;
+    let rows = r.json();
+    let values_shown: Vec<&str> = rows["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["value"].as_str().unwrap())
+        .collect();
+    assert!(
+        values_shown.contains(&"10m 0s") && values_shown.contains(&"20m 0s"),
+        "{values_shown:?}"
+    );
+
+    // A pie and a table draw the same points.
+    let mut pie = spec("tickets", "channel");
+    pie["chart"] = json!("pie");
+    let chart: Value =
+        serde_json::from_str(run(&mut a.owner, pie).await["chart"].as_str().unwrap()).unwrap();
+    assert_eq!(chart["series"][0]["type"], "pie");
+    assert_eq!(chart["series"][0]["data"].as_array().unwrap().len(), 3);
+    let mut table = spec("tickets", "channel");
+    table["chart"] = json!("table");
+    assert_eq!(
+        run(&mut a.owner, table).await["chart"],
+        "",
+        "a table needs no chart"
+    );
+}
+
+async fn reports_are_checked_saved_and_kept_apart(b: Backend) {
+    let app = TestApp::new(b).await;
+    let mut a = workspace(&app, "alice@a.test", "Workspace A").await;
+    let mut bo = workspace(&app, "bob@b.test", "Workspace B").await;
+    let tags = BTreeMap::new();
+    let now = Utc::now() - Duration::minutes(5);
+    let number = make(
+        &app,
+        &a,
+        &tags,
+        1,
+        &Fact {
+            created: Some(now),
+            channel: "email",
+            priority: "normal",
+            status: "open",
+            ..Fact::default()
+        },
+    )
+    .await;
+    let b_tag = tag::ActiveModel {
+        workspace_id: Set(bo.id),
+        name: Set("theirs".to_owned()),
+        color: Set("#888888".to_owned()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&app.state.db)
+    .await
+    .unwrap();
+
+    // Bad definitions: a 422 naming what to change.
+    for (change, says) in [
+        (json!({"days": 0}), "Choose a period of 1 to 366 days."),
+        (
+            json!({"group": "hour"}),
+            "Grouping by hour covers at most 14 days",
+        ),
+        (json!({"chart": "stacked"}), "A stacked bar needs series"),
+        (
+            json!({"split": "day"}),
+            "Split series by agent, team, channel, priority or tag.",
+        ),
+        (
+            json!({"chart": "pie", "group": "none"}),
+            "A pie needs slices",
+        ),
+        (
+            json!({"filters": {"channel": "carrier-pigeon"}}),
+            "Choose a channel from the list.",
+        ),
+        (
+            json!({"filters": {"tag_id": b_tag.id}}),
+            "That tag does not exist",
+        ),
+    ] {
+        let mut s = spec("tickets", "channel");
+        for (k, v) in change.as_object().unwrap() {
+            s[k] = v.clone();
+        }
+        let r = a
+            .owner
+            .call_json(path::<RunReport>(), &json!({"spec": s}))
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{change}: {}",
+            r.body
+        );
+        assert!(r.body.contains(says), "{change}: {}", r.body);
+    }
+    let r = a
+        .owner
+        .call_json(
+            path::<DrillReport>(),
+            &json!({"spec": spec("tickets", "agent"), "key": "nobody", "series": ""}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+
+    // Another workspace counts none of A's conversations.
+    assert_eq!(
+        run(&mut a.owner, spec("tickets", "none")).await["total_count"],
+        1
+    );
+    assert_eq!(
+        run(&mut bo.owner, spec("tickets", "none")).await["total_count"],
+        0
+    );
+    assert_eq!(
+        drill(&mut bo.owner, spec("tickets", "none"), "all", "").await,
+        (0, vec![])
+    );
+    assert_eq!(
+        drill(&mut a.owner, spec("tickets", "none"), "all", "").await,
+        (1, vec![i64::from(number)])
+    );
+
+    // Saving: checked, personal or shared.
+    let save = |name: &str, shared: bool, id: Option<i64>| json!({"form": {"id": id, "name": name, "spec": spec("tickets", "channel"), "shared": shared}});
+    let r = a
+        .owner
+        .call_json(path::<SaveReport>(), &save("  ", false, None))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("Name the report."), "{}", r.body);
+    let mut bad = save("Bad", false, None);
+    bad["form"]["spec"]["days"] = json!(999);
+    let r = a.owner.call_json(path::<SaveReport>(), &bad).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let mine = a
+        .owner
+        .call_json(path::<SaveReport>(), &save("Mine", false, None))
+        .await;
+    assert_eq!(mine.status, StatusCode::OK, "{}", mine.body);
+    let mine = mine.json()["id"].as_i64().unwrap();
+    let shared = a
+        .owner
+        .call_json(path::<SaveReport>(), &save("Volume by channel", true, None))
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let r = a
+        .owner
+        .call_json(path::<SaveReport>(), &save("Mine", false, None))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(
+        r.body.contains("A report named “Mine” exists"),
+        "{}",
+        r.body
+    );
+
+    // An agent sees shared reports, not others' personal ones; cannot change
+    // shared ones, and can save their own.
+    let mut agent = add_member(&app, &mut a.owner, "sam@a.test", "agent").await;
+    let names = |v: Value| -> Vec<String> {
+        v["saved"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        names(agent.call(path::<GetReportsPage>(), &[]).await.json()),
+        vec!["Volume by channel"]
+    );
+    let r = agent
+        .call(path::<DeleteReport>(), &[("id", &shared.to_string())])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = agent
+        .call_json(path::<SaveReport>(), &save("Team view", true, None))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = agent
+        .call(path::<DeleteReport>(), &[("id", &mine.to_string())])
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::NOT_FOUND,
+        "another's personal report: {}",
+        r.body
+    );
+    let r = agent
+        .call_json(path::<SaveReport>(), &save("Mine", false, None))
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "names clash only among reports you see: {}",
+        r.body
+    );
+    assert_eq!(
+        names(agent.call(path::<GetReportsPage>(), &[]).await.json()),
+        vec!["Mine", "Volume by channel"]
+    );
+
+    // Another workspace lists, changes and deletes none of A's reports.
+    assert!(names(bo.owner.call(path::<GetReportsPage>(), &[]).await.json()).is_empty());
+    let r = bo
+        .owner
+        .call(path::<DeleteReport>(), &[("id", &shared.to_string())])
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let r = bo
+        .owner
+        .call_json(
+            path::<SaveReport>(),
+            &save("Taken over", true, Some(shared)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+
+    // Owners rename and delete.
+    let r = a
+        .owner
+        .call_json(path::<SaveReport>(), &save("Channels", true, Some(shared)))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = a
+        .owner
+        .call(path::<DeleteReport>(), &[("id", &mine.to_string())])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(
+        names(a.owner.call(path::<GetReportsPage>(), &[]).await.json()),
+        vec!["Channels"]
+    );
+}
+
+backend_tests!(
+    every_metric_matches_a_hand_made_data_set,
+    reports_are_checked_saved_and_kept_apart
+);
