@@ -14,6 +14,7 @@ pub mod mcp;
 pub mod metrics;
 pub mod runtime;
 pub mod seed;
+pub mod seed_history;
 pub mod seed_store;
 pub mod session_store;
 pub mod storefront;

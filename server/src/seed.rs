@@ -79,6 +79,26 @@ pub async fn seed(state: &AppState) -> ServiceResult<()> {
     seed_targeted(state, &actor, &meta).await?;
     // The demo's open tickets get their SLA targets too.
     app::services::hours::sla::backfill(state, scope).await?;
+    // Past tickets for the reports.
+    let agents: Vec<i32> = app::services::inbox::views::meta(state, &actor)
+        .await?
+        .agents
+        .iter()
+        .map(|a| a.id)
+        .collect();
+    let teams: Vec<i32> = scope
+        .find::<entity::team::Entity>()
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    let policy = scope
+        .find::<entity::sla_policy::Entity>()
+        .one(&state.db)
+        .await?
+        .map(|p| p.id);
+    crate::seed_history::seed_history(&state.db, scope, &agents, &teams, policy).await?;
     Ok(())
 }
 fn node(id: &str, x: f64, y: f64, kind: app::types::NodeKind) -> app::types::FlowNode {
