@@ -9,6 +9,10 @@
     try { option = JSON.parse(el.dataset.echarts); } catch (e) { return; }
     var chart = window.echarts.getInstanceByDom(el) || window.echarts.init(el);
     chart.setOption(option, true);
+    // `data-settled` says the chart drawn is this option's, animations done.
+    var drawn = el.dataset.echarts;
+    chart.off("finished");
+    chart.on("finished", function () { el.dataset.settled = drawn; });
     if (el.dataset.drillHref && !el.dataset.drillBound) {
       el.dataset.drillBound = "1";
       chart.on("click", function (p) { drill(el, p); });

@@ -110,12 +110,12 @@ pub async fn seed_history(
         let name = format!(
             "{} {}",
             FIRST[i % FIRST.len()],
-            LAST[(i * 7 + 3) % LAST.len()]
+            LAST[(i * 7 + 3 + i / FIRST.len()) % LAST.len()]
         );
         let email = format!(
             "{}.{}@example.net",
             FIRST[i % FIRST.len()].to_lowercase(),
-            LAST[(i * 7 + 3) % LAST.len()].to_lowercase()
+            LAST[(i * 7 + 3 + i / FIRST.len()) % LAST.len()].to_lowercase()
         );
         let created = t0 - Duration::days(120);
         let c = customer::ActiveModel {

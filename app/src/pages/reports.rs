@@ -461,10 +461,12 @@ fn ReportView(r: ReportResult, report: Option<i32>) -> impl IntoView {
                     <h2>{r.title.clone()}</h2>
                     <p class="muted">{format!("{} · times in {} · over {}", r.period, r.zone, r.population)}</p>
                 </div>
-                <A href=all attr:class="report-total" attr:data-testid="report-total">
-                    <span class="big">{r.total.clone()}</span>
-                    <span class="muted">{format!("{} conversations", r.total_count)}</span>
-                </A>
+                {(spec.chart != ChartKind::Number).then(|| view! {
+                    <A href=all.clone() attr:class="report-total" attr:data-testid="report-total">
+                        <span class="big">{r.total.clone()}</span>
+                        <span class="muted">{format!("{} conversations", r.total_count)}</span>
+                    </A>
+                })}
             </div>
             {body}
         </section>
