@@ -29,6 +29,8 @@ mod campaigns;
 mod flows;
 #[path = "bench/generate.rs"]
 mod generate;
+#[path = "bench/reports.rs"]
+mod reports;
 #[path = "bench/rules.rs"]
 mod rules;
 #[path = "bench/run.rs"]
@@ -61,6 +63,8 @@ enum Command {
     AiEval(ai_eval::EvalArgs),
     /// AI actions: proposal → execution, and MCP tool-call latency.
     Actions(actions::ActionsArgs),
+    /// Report builder timings over a generated workspace, in-process.
+    Reports(reports::ReportArgs),
     /// Pipeline stages (rules, SLA) per inbound message, in-process.
     Rules(rules::RulesArgs),
     /// The flow engine: the interpreter per step, the runner per message.
@@ -79,6 +83,7 @@ async fn main() -> anyhow::Result<()> {
         Command::WidgetLatency(a) => widget::run(a).await,
         Command::AiEval(a) => ai_eval::run(a).await,
         Command::Actions(a) => actions::run(a).await,
+        Command::Reports(a) => reports::run(a).await,
         Command::Rules(a) => rules::run(a).await,
         Command::Flows(a) => flows::run(a).await,
         Command::Campaigns(a) => campaigns::run(a).await,
