@@ -11,9 +11,9 @@
 //! (`end2end/tests/routes.test.mjs`).
 
 use crate::pages::{
-    actions, activity, admin, ai, api_keys, auth, catalog, channels, flows, inbox, inbox_settings,
-    kb, notifications, ops, orders, portal, procedures, reports, routing, rules, segments, sending,
-    settings, sla, store, support, targeted, team, tours, webhooks,
+    actions, activity, admin, ai, api_keys, auth, catalog, channels, dashboards, flows, inbox,
+    inbox_settings, kb, notifications, ops, orders, portal, procedures, reports, routing, rules,
+    segments, sending, settings, sla, store, support, targeted, team, tours, webhooks,
 };
 use crate::permissions::Action;
 use leptos::prelude::*;
@@ -180,6 +180,10 @@ area! {
     ReportsArea, reports_area, __preload_reports_area {
         /// `/app/reports`.
         Reports => reports::ReportsPage, needs ViewReports;
+        /// `/app/dashboards`.
+        Dashboards => dashboards::DashboardsPage, needs ViewReports;
+        /// `/app/dashboards/:id`.
+        Board => dashboards::BoardPage, needs ViewReports;
     }
 }
 

@@ -25,6 +25,7 @@ pub mod csat_response;
 pub mod custom_field_def;
 pub mod customer;
 pub mod customer_identifier;
+pub mod dashboard;
 pub mod deflection_session;
 pub mod email;
 pub mod expense;
@@ -198,7 +199,7 @@ tenant!(
     store_page,
     shopper_token
 );
-tenant!(report);
+tenant!(report, dashboard);
 
 impl GlobalEntity for user::Entity {}
 impl GlobalEntity for workspace::Entity {}

@@ -32,6 +32,7 @@ mod m20261222_000026_order_tools;
 mod m20261223_000027_shipping;
 mod m20261224_000028_store_accounts;
 mod m20261225_000029_reports;
+mod m20261226_000030_dashboards;
 pub mod schema;
 
 /// The ordered list of every migration Switchboard knows.
@@ -70,6 +71,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261223_000027_shipping::Migration),
             Box::new(m20261224_000028_store_accounts::Migration),
             Box::new(m20261225_000029_reports::Migration),
+            Box::new(m20261226_000030_dashboards::Migration),
         ]
     }
 }

@@ -105,6 +105,7 @@ pub fn router(state: ServerState) -> Router {
         .route("/app/attachments/{id}", get(attachment))
         .merge(crate::channels::router())
         .merge(crate::helpcenter::router())
+        .merge(crate::share::router())
         .merge(crate::storefront::router())
         .merge(crate::campaigns::router())
         .nest(crate::api::PREFIX, crate::api::router())

@@ -17,6 +17,7 @@ pub mod seed;
 pub mod seed_history;
 pub mod seed_store;
 pub mod session_store;
+pub mod share;
 pub mod storefront;
 pub mod telemetry;
 pub mod ws;

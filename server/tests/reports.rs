@@ -9,7 +9,10 @@
 mod common;
 
 use app::serverfns::auth::GetSession;
-use app::serverfns::reports::{DeleteReport, DrillReport, GetReportsPage, RunReport, SaveReport};
+use app::serverfns::reports::{
+    CreateDashboard, DeleteDashboard, DeleteReport, DrillReport, GetBoard, GetDashboards,
+    GetHomeWidgets, GetReportsPage, RunReport, SaveDashboard, SaveReport, ShareDashboard,
+};
 use app::services::channels::inbound::{self, InboundMessage, Sender};
 use app::services::tenancy::{global_update, Scoped};
 use app::types::{Channel, IdentifierKind};
@@ -741,7 +744,239 @@ async fn reports_are_checked_saved_and_kept_apart(b: Backend) {
     );
 }
 
+async fn dashboards_are_arranged_shared_and_kept_apart(b: Backend) {
+    let app = TestApp::new(b).await;
+    let mut a = workspace(&app, "alice@a.test", "Workspace A").await;
+    let mut bo = workspace(&app, "bob@b.test", "Workspace B").await;
+    let tags = BTreeMap::new();
+    make(
+        &app,
+        &a,
+        &tags,
+        1,
+        &Fact {
+            created: Some(Utc::now() - Duration::minutes(5)),
+            channel: "chat",
+            priority: "high",
+            status: "open",
+            ..Fact::default()
+        },
+    )
+    .await;
+
+    // From a template: every widget computed.
+    let r = a
+        .owner
+        .call(
+            path::<CreateDashboard>(),
+            &[("name", "Team overview"), ("template", "overview")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let id = r.json().as_i64().unwrap();
+    let r = a
+        .owner
+        .call(
+            path::<CreateDashboard>(),
+            &[("name", "Team overview"), ("template", "volume")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let r = a
+        .owner
+        .call(
+            path::<CreateDashboard>(),
+            &[("name", "Other"), ("template", "astrology")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let board = a
+        .owner
+        .call(path::<GetBoard>(), &[("id", &id.to_string())])
+        .await
+        .json();
+    let widgets = board["widgets"].as_array().unwrap();
+    assert_eq!(widgets.len(), 6);
+    assert!(
+        widgets.iter().all(|w| w["result"]["Ok"].is_object()),
+        "{board}"
+    );
+    assert_eq!(
+        widgets[0]["result"]["Ok"]["total_count"], 1,
+        "the one ticket is counted"
+    );
+
+    // Arranging: checked, then kept.
+    let mut layout: Vec<Value> = widgets.iter().map(|w| w["widget"].clone()).collect();
+    layout[0]["x"] = json!(10);
+    let r = a
+        .owner
+        .call_json(
+            path::<SaveDashboard>(),
+            &json!({"form": {"id": id, "name": "Team overview", "widgets": layout}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("does not fit the 12 columns"), "{}", r.body);
+    layout[0]["x"] = json!(9);
+    layout[0]["y"] = json!(6);
+    layout.pop();
+    let r = a
+        .owner
+        .call_json(
+            path::<SaveDashboard>(),
+            &json!({"form": {"id": id, "name": "Support overview", "widgets": layout}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let board = a
+        .owner
+        .call(path::<GetBoard>(), &[("id", &id.to_string())])
+        .await
+        .json();
+    assert_eq!(board["name"], "Support overview");
+    assert_eq!(board["widgets"].as_array().unwrap().len(), 5);
+    assert_eq!(
+        (
+            board["widgets"][0]["widget"]["x"].as_i64(),
+            board["widgets"][0]["widget"]["y"].as_i64()
+        ),
+        (Some(9), Some(6))
+    );
+
+    // Agents read dashboards but do not change them.
+    let mut agent = add_member(&app, &mut a.owner, "sam@a.test", "agent").await;
+    assert_eq!(
+        agent
+            .call(path::<GetBoard>(), &[("id", &id.to_string())])
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let r = agent
+        .call(
+            path::<ShareDashboard>(),
+            &[("id", &id.to_string()), ("on", "true")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert_eq!(
+        agent
+            .call(path::<GetHomeWidgets>(), &[])
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        6
+    );
+
+    // Another workspace sees none of it.
+    assert!(
+        bo.owner.call(path::<GetDashboards>(), &[]).await.json()["dashboards"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    for r in [
+        bo.owner
+            .call(path::<GetBoard>(), &[("id", &id.to_string())])
+            .await,
+        bo.owner
+            .call(
+                path::<ShareDashboard>(),
+                &[("id", &id.to_string()), ("on", "true")],
+            )
+            .await,
+        bo.owner
+            .call(path::<DeleteDashboard>(), &[("id", &id.to_string())])
+            .await,
+        bo.owner
+            .call_json(
+                path::<SaveDashboard>(),
+                &json!({"form": {"id": id, "name": "Mine now", "widgets": []}}),
+            )
+            .await,
+    ] {
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    }
+    let home = bo.owner.call(path::<GetHomeWidgets>(), &[]).await.json();
+    assert_eq!(
+        home[0]["result"]["Ok"]["total_count"], 0,
+        "B's home counts B's tickets: {home}"
+    );
+
+    // The share link opens signed out, may be framed, and stops when revoked.
+    let r = a
+        .owner
+        .call(
+            path::<ShareDashboard>(),
+            &[("id", &id.to_string()), ("on", "true")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let link = r.json().as_str().unwrap().to_owned();
+    assert!(link.starts_with("/share/dashboards/"), "{link}");
+    let mut stranger = app.client();
+    let page = stranger.get(&link).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains("Support overview") && page.body.contains("Tickets per day"),
+        "{}",
+        page.body
+    );
+    assert_eq!(
+        page.body.matches("data-testid=\"shared-widget\"").count(),
+        5
+    );
+    let csp = page
+        .headers
+        .get("content-security-policy")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(csp.contains("frame-ancestors *"), "{csp}");
+    assert!(page.headers.get("x-frame-options").is_none(), "embeddable");
+    assert_eq!(
+        stranger
+            .get("/share/dashboards/not-a-real-token-at-all-0000000000")
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let r = a
+        .owner
+        .call(
+            path::<ShareDashboard>(),
+            &[("id", &id.to_string()), ("on", "false")],
+        )
+        .await;
+    assert_eq!(r.json(), Value::Null);
+    assert_eq!(
+        stranger.get(&link).await.status,
+        StatusCode::NOT_FOUND,
+        "a revoked link answers 404"
+    );
+
+    // Deleting.
+    assert_eq!(
+        a.owner
+            .call(path::<DeleteDashboard>(), &[("id", &id.to_string())])
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        a.owner
+            .call(path::<GetBoard>(), &[("id", &id.to_string())])
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
 backend_tests!(
     every_metric_matches_a_hand_made_data_set,
-    reports_are_checked_saved_and_kept_apart
+    reports_are_checked_saved_and_kept_apart,
+    dashboards_are_arranged_shared_and_kept_apart
 );

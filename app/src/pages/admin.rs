@@ -128,6 +128,11 @@ const NAV: &[NavItem] = &[
         action: Action::ViewKnowledge,
     },
     NavItem {
+        href: "/app/dashboards",
+        label: "Dashboards",
+        action: Action::ViewReports,
+    },
+    NavItem {
         href: "/app/reports",
         label: "Reports",
         action: Action::ViewReports,
@@ -430,6 +435,7 @@ pub fn HomePage() -> impl IntoView {
     let name = session.as_ref().map(|s| s.name.clone()).unwrap_or_default();
     let role = session.as_ref().map(SessionView::role);
     let admin = role.is_some_and(|r| can(r, Action::InviteMembers));
+    let reports = role.is_some_and(|r| can(r, Action::ViewReports));
     view! {
         <Title text="Home"/>
         <header class="page-head">
@@ -458,6 +464,7 @@ pub fn HomePage() -> impl IntoView {
                 }
             })}
         </Transition>
+        {reports.then(|| view! { <crate::pages::dashboards::HomeOverview/> })}
     }
 }
 

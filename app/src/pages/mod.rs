@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod channels;
 pub mod conditions;
 pub mod conversation;
+pub mod dashboards;
 pub mod flows;
 #[cfg(feature = "ssr")]
 pub mod helpcenter;

@@ -74,7 +74,7 @@ fn spec_of(q: &ParamsMap) -> ReportSpec {
 }
 
 /// The builder's URL for a definition (and a saved report, a point to drill).
-fn href(spec: &ReportSpec, report: Option<i32>, drill: Option<(&str, &str)>) -> String {
+pub fn href(spec: &ReportSpec, report: Option<i32>, drill: Option<(&str, &str)>) -> String {
     let mut parts = vec![
         format!("metric={}", spec.metric.as_str()),
         format!("group={}", spec.group.as_str()),

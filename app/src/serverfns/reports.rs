@@ -59,3 +59,73 @@ pub async fn delete_report(id: i32) -> Result<(), AppError> {
         .await
         .map_err(fail)
 }
+
+/// Dashboards and the pre-built ones to start from.
+#[server]
+pub async fn get_dashboards() -> Result<crate::types::DashboardsPage, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ViewReports).await?;
+    crate::services::reports::dashboards::page(&state.db, &actor)
+        .await
+        .map_err(fail)
+}
+
+/// Creates a dashboard from a template (empty `template`: a blank one); its id.
+#[server]
+pub async fn create_dashboard(name: String, template: String) -> Result<i32, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ManageReports).await?;
+    crate::services::reports::dashboards::create(&state.db, &actor, &name, Some(&template))
+        .await
+        .map_err(fail)
+}
+
+/// A dashboard with every widget computed.
+#[server]
+pub async fn get_board(id: i32) -> Result<crate::types::BoardView, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ViewReports).await?;
+    crate::services::reports::dashboards::get(&state.db, &actor, id)
+        .await
+        .map_err(fail)
+}
+
+/// Saves a dashboard's name and layout.
+#[server(input = Json)]
+pub async fn save_dashboard(form: crate::types::SaveDashboardForm) -> Result<(), AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ManageReports).await?;
+    crate::services::reports::dashboards::save(&state.db, &actor, &form)
+        .await
+        .map_err(fail)
+}
+
+/// Deletes a dashboard.
+#[server]
+pub async fn delete_dashboard(id: i32) -> Result<(), AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ManageReports).await?;
+    crate::services::reports::dashboards::delete(&state.db, &actor, id)
+        .await
+        .map_err(fail)
+}
+
+/// Turns a dashboard's share link on (a new one) or off; the link's path.
+#[server]
+pub async fn share_dashboard(id: i32, on: bool) -> Result<Option<String>, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ManageReports).await?;
+    crate::services::reports::dashboards::share(&state.db, &actor, id, on)
+        .await
+        .map_err(fail)
+}
+
+/// Home's Overview widgets, computed.
+#[server]
+pub async fn get_home_widgets() -> Result<Vec<crate::types::WidgetView>, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ViewReports).await?;
+    crate::services::reports::dashboards::home(&state.db, &actor)
+        .await
+        .map_err(fail)
+}

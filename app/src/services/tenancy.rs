@@ -118,6 +118,16 @@ pub fn conversation_by_public_token(token: &str) -> Select<entity::conversation:
     entity::conversation::Entity::find().filter(entity::conversation::Column::PublicToken.eq(token))
 }
 
+/// A shared dashboard by its link's token: the unguessable token proves the
+/// workspace; everything after is scoped.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the unguessable token proves the workspace"
+)]
+pub fn dashboard_by_share_token(token: &str) -> Select<entity::dashboard::Entity> {
+    entity::dashboard::Entity::find().filter(entity::dashboard::Column::ShareToken.eq(token))
+}
+
 /// A campaign email by the token in its tracking and unsubscribe links: the
 /// unguessable token proves the workspace; everything after is scoped.
 #[expect(

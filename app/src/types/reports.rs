@@ -361,3 +361,95 @@ pub const REPORT_ALL: &str = "all";
 
 /// How many conversations a drill-down lists.
 pub const DRILL_LIMIT: u64 = 200;
+
+/// Columns of a dashboard's grid.
+pub const GRID_COLUMNS: u8 = 12;
+/// The most widgets on one dashboard.
+pub const MAX_WIDGETS: usize = 24;
+
+/// A report placed on a dashboard's grid (12 columns; rows of a fixed height).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Widget {
+    /// Title shown on the card.
+    pub title: String,
+    /// The report it shows.
+    pub spec: ReportSpec,
+    /// First column (0–11).
+    pub x: u8,
+    /// First row.
+    pub y: u16,
+    /// Width in columns (2–12).
+    pub w: u8,
+    /// Height in rows (2–8).
+    pub h: u8,
+}
+
+/// A dashboard in the list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DashboardSummary {
+    /// Id.
+    pub id: i32,
+    /// Name.
+    pub name: String,
+    /// How many widgets.
+    pub widgets: usize,
+    /// Whether a share link is live.
+    pub shared: bool,
+}
+
+/// A pre-built dashboard to start from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DashboardTemplate {
+    /// Stable key (`volume`).
+    pub key: String,
+    /// Name.
+    pub name: String,
+    /// What it shows.
+    pub description: String,
+}
+
+/// The dashboards page: yours to open and the templates.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DashboardsPage {
+    /// Every dashboard of the workspace, by name.
+    pub dashboards: Vec<DashboardSummary>,
+    /// Pre-built dashboards.
+    pub templates: Vec<DashboardTemplate>,
+    /// Whether you may create, arrange, share and delete dashboards.
+    pub can_manage: bool,
+}
+
+/// A widget with its computed report (or why it could not be computed).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WidgetView {
+    /// Placement and definition.
+    pub widget: Widget,
+    /// The report.
+    pub result: Result<ReportResult, String>,
+}
+
+/// A dashboard with every widget computed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BoardView {
+    /// Id.
+    pub id: i32,
+    /// Name.
+    pub name: String,
+    /// Widgets in grid order.
+    pub widgets: Vec<WidgetView>,
+    /// The share link's path (`/share/dashboards/…`) while sharing is on.
+    pub share_path: Option<String>,
+    /// Whether you may arrange, share and delete it.
+    pub can_manage: bool,
+}
+
+/// Saving a dashboard's name and layout.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SaveDashboardForm {
+    /// Id.
+    pub id: i32,
+    /// Name.
+    pub name: String,
+    /// Every widget, placed.
+    pub widgets: Vec<Widget>,
+}

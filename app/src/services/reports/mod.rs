@@ -14,6 +14,7 @@
 //! Every metric counts conversations by creation time, so a point's drill-down
 //! is exactly the conversations it was computed over.
 
+pub mod dashboards;
 pub mod saved;
 
 use super::context::Actor;
@@ -231,9 +232,11 @@ pub async fn page(
 
 /// The viewer's zone (UTC until their browser told us).
 async fn zone_of(db: &impl ConnectionTrait, actor: &Actor) -> ServiceResult<(String, TimeZone)> {
-    let name = super::context::load_user(db, actor.user_id)
+    let name = super::tenancy::global::<entity::user::Entity>()
+        .filter(entity::user::Column::Id.eq(actor.user_id))
+        .one(db)
         .await?
-        .timezone
+        .and_then(|u| u.timezone)
         .filter(|z| TimeZone::get(z).is_ok())
         .unwrap_or_else(|| "UTC".to_owned());
     let tz = TimeZone::get(&name).unwrap_or(TimeZone::UTC);
