@@ -30,6 +30,12 @@ async function pick(name, value, url = new RegExp(`${name}=${value}`)) {
   await page.locator('[data-testid="report-result"]').waitFor();
 }
 
+/// Waits until every chart on `p` is drawn with its option, animations done.
+async function settled(p) {
+  await p.waitForFunction(() => [...document.querySelectorAll('[data-echarts]')]
+    .every((el) => el.dataset.echarts === '' || el.dataset.settled === el.dataset.echarts), null, { timeout: 15000 });
+}
+
 /// The number a drill-down says it lists.
 async function drillTotal() {
   const d = page.locator('[data-testid="drill-down"]');
@@ -120,5 +126,75 @@ test('build a report, change its chart, click a bar and see the conversations be
   assert.equal(await page.locator('select[name="metric"]').inputValue(), 'first_response');
   await page.screenshot({ path: join(SHOTS, 'reports-saved.png'), fullPage: true });
 
+  assert.deepEqual(watch.stop(), [], 'no console errors, hydration warnings or panics');
+});
+
+test('arrange a dashboard by dragging, then open its shared link signed out', async () => {
+  const watch = watchProblems(page);
+  await open(page, server.base, '/app/dashboards');
+  await page.locator('.template[data-template="volume"] button').click();
+  await page.waitForURL(/\/app\/dashboards\/\d+$/);
+  await hydrated(page);
+  const widgets = page.locator('[data-testid="widget"]');
+  await widgets.first().waitFor();
+  assert.equal(await widgets.count(), 4);
+
+  // Arrange: the first card (12 wide) loses four columns by its corner; the
+  // second (x 0) moves eight columns right by its title.
+  await page.locator('[data-testid="arrange"]').click();
+  const grid = await page.locator('[data-testid="board-grid"]').boundingBox();
+  const cell = grid.width / 12;
+  const handle = await widgets.nth(0).locator('[data-testid="widget-resize"]').boundingBox();
+  await page.mouse.move(handle.x + handle.width / 2, handle.y + handle.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(handle.x + handle.width / 2 - cell * 4, handle.y + handle.height / 2, { steps: 8 });
+  await page.mouse.up();
+  assert.equal(await widgets.nth(0).getAttribute('data-w'), '8');
+  const title = await widgets.nth(1).locator('.widget-title').boundingBox();
+  await page.mouse.move(title.x + 10, title.y + 5);
+  await page.mouse.down();
+  await page.mouse.move(title.x + 10 + cell * 8, title.y + 5, { steps: 8 });
+  await page.mouse.up();
+  assert.equal(await widgets.nth(1).getAttribute('data-x'), '8');
+  assert.equal(await widgets.nth(3).getAttribute('data-y'), '8', 'the card it landed on moved down');
+  await page.screenshot({ path: join(SHOTS, 'dashboard-arrange.png'), fullPage: true });
+  await page.locator('[data-testid="save-layout"]').click();
+  await page.locator('[data-testid="arrange"]').waitFor();
+  await page.reload();
+  await hydrated(page);
+  await widgets.first().waitFor();
+  assert.equal(await widgets.nth(0).getAttribute('data-w'), '8', 'the layout was saved');
+  assert.equal(await widgets.nth(1).getAttribute('data-x'), '8');
+  await page.locator('[data-testid="widget"] canvas').first().waitFor({ timeout: 15000 });
+  await settled(page);
+  await page.screenshot({ path: join(SHOTS, 'dashboard.png'), fullPage: true });
+
+  // Share: the link opens for someone signed out, read-only.
+  await page.locator('[data-testid="share-on"]').click();
+  const link = await page.locator('[data-testid="share-link"]').inputValue();
+  assert.match(link, /^\/share\/dashboards\/[\w-]{40,}$/);
+  const outsider = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  const seen = watchProblems(outsider);
+  const res = await outsider.goto(server.base + link);
+  assert.equal(res.status(), 200);
+  await outsider.locator('[data-testid="shared-widget"] canvas').first().waitFor({ timeout: 15000 });
+  assert.equal(await outsider.locator('[data-testid="shared-widget"]').count(), 4);
+  assert.equal(await outsider.locator('a[href^="/app"]').count(), 0, 'nothing leads into the app');
+  await settled(outsider);
+  await outsider.screenshot({ path: join(SHOTS, 'dashboard-shared.png'), fullPage: true });
+  assert.deepEqual(seen.stop(), []);
+
+  // Stop sharing: the old link is gone.
+  await page.locator('[data-testid="share-off"]').click();
+  await page.locator('[data-testid="share-on"]').waitFor();
+  assert.equal((await outsider.goto(server.base + link)).status(), 404);
+
+  // Home shows the overview.
+  await open(page, server.base, '/app');
+  await page.locator('[data-testid="home-overview"] [data-testid="widget"]').first().waitFor();
+  assert.equal(await page.locator('[data-testid="home-overview"] [data-testid="widget"]').count(), 6);
+  await page.locator('[data-testid="home-overview"] canvas').first().waitFor();
+  await settled(page);
+  await page.screenshot({ path: join(SHOTS, 'home-overview.png'), fullPage: true });
   assert.deepEqual(watch.stop(), [], 'no console errors, hydration warnings or panics');
 });

@@ -99,6 +99,12 @@ pub async fn seed(state: &AppState) -> ServiceResult<()> {
         .await?
         .map(|p| p.id);
     crate::seed_history::seed_history(&state.db, scope, &agents, &teams, policy).await?;
+    for (name, template) in [
+        ("Support overview", "overview"),
+        ("Agent performance", "agents"),
+    ] {
+        app::services::reports::dashboards::create(&state.db, &actor, name, Some(template)).await?;
+    }
     Ok(())
 }
 fn node(id: &str, x: f64, y: f64, kind: app::types::NodeKind) -> app::types::FlowNode {

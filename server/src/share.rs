@@ -99,7 +99,7 @@ fn page(name: &str, widgets: &[WidgetView]) -> String {
     let cards: String = widgets.iter().map(card).collect();
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-<meta name=\"robots\" content=\"noindex\"><title>{name}</title><style>{STYLE}</style>\
+<meta name=\"robots\" content=\"noindex\"><link rel=\"icon\" href=\"/favicon.svg\"><title>{name}</title><style>{STYLE}</style>\
 <script src=\"/vendor/echarts.min.js\" defer></script><script src=\"/charts.js\" defer></script></head>\
 <body><header><h1>{name}</h1><span class=\"muted\">Shared dashboard · read-only</span></header><main class=\"grid\">{cards}</main></body></html>",
         name = esc(name)
@@ -120,7 +120,7 @@ async fn dashboard(State(s): State<ServerState>, Path(token): Path<String>) -> R
         Ok((name, widgets)) => (
             [
                 (header::CONTENT_SECURITY_POLICY, CSP),
-                (header::CACHE_CONTROL, "private, max-age=60"),
+                (header::CACHE_CONTROL, "no-store"),
             ],
             Html(page(&name, &widgets)),
         )

@@ -242,6 +242,24 @@ fn dragged(d: &Drag, w: &mut Widget, px: f64, py: f64) {
     }
 }
 
+/// Makes room for the card at `first`: every other card that would overlap
+/// one already placed moves down until it fits (cards keep their columns).
+pub fn settle(l: &mut [Widget], first: usize) {
+    let mut order: Vec<usize> = (0..l.len()).collect();
+    order.sort_by_key(|&i| (i != first, l[i].y, l[i].x));
+    let mut placed: Vec<usize> = Vec::with_capacity(l.len());
+    for i in order {
+        while placed.iter().any(|&j| overlap(&l[i], &l[j])) {
+            l[i].y += 1;
+        }
+        placed.push(i);
+    }
+}
+
+fn overlap(a: &Widget, b: &Widget) -> bool {
+    a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + u16::from(b.h) && b.y < a.y + u16::from(a.h)
+}
+
 #[component]
 fn Board(b: crate::types::BoardView, version: RwSignal<u32>) -> impl IntoView {
     let id = b.id;
@@ -288,6 +306,7 @@ fn Board(b: crate::types::BoardView, version: RwSignal<u32>) -> impl IntoView {
             layout.update(|l| {
                 if let Some(w) = l.get_mut(d.index) {
                     dragged(&d, w, px, py);
+                    settle(l, d.index);
                 }
             });
         });
@@ -389,26 +408,6 @@ fn Board(b: crate::types::BoardView, version: RwSignal<u32>) -> impl IntoView {
                 <p class="muted">"Embed: "<code>{format!("<iframe src=\"{p}\" width=\"100%\" height=\"720\" frameborder=\"0\"></iframe>")}</code></p>
             </section>
         })}
-        {move || arranging.get().then(|| view! {
-            <section class="card add-widget">
-                <Transition fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        match saved.await {
-                            Ok(Some(p)) if !p.saved.is_empty() => view! {
-                                <label class="field"><span>"Add a saved report"</span>
-                                    <select data-testid="add-widget" on:change=move |ev| { if let Ok(id) = event_target_value(&ev).parse() { add(id); } }>
-                                        <option value="">"Choose a report…"</option>
-                                        {p.saved.into_iter().map(|s| view! { <option value=s.id.to_string()>{s.name}</option> }).collect_view()}
-                                    </select>
-                                </label>
-                            }.into_any(),
-                            Ok(_) => view! { <p class="muted">"Save reports in the report builder to add them here. Drag a card's title to move it, its corner to resize it."</p> }.into_any(),
-                            Err(e) => view! { <ErrorBox error=e/> }.into_any(),
-                        }
-                    })}
-                </Transition>
-            </section>
-        })}
         <div class="board-grid" class:arranging=move || arranging.get() node_ref=grid data-testid="board-grid">
             {move || {
                 let l = layout.get();
@@ -436,6 +435,26 @@ fn Board(b: crate::types::BoardView, version: RwSignal<u32>) -> impl IntoView {
             }}
         </div>
         {move || layout.with(Vec::is_empty).then(|| view! { <p class="muted">"No widgets yet: Arrange, then add saved reports."</p> })}
+        {move || arranging.get().then(|| view! {
+            <section class="card add-widget">
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match saved.await {
+                            Ok(Some(p)) if !p.saved.is_empty() => view! {
+                                <label class="field"><span>"Add a saved report"</span>
+                                    <select data-testid="add-widget" on:change=move |ev| { if let Ok(id) = event_target_value(&ev).parse() { add(id); } }>
+                                        <option value="">"Choose a report…"</option>
+                                        {p.saved.into_iter().map(|s| view! { <option value=s.id.to_string()>{s.name}</option> }).collect_view()}
+                                    </select>
+                                </label>
+                            }.into_any(),
+                            Ok(_) => view! { <p class="muted">"Save reports in the report builder to add them here. Drag a card's title to move it, its corner to resize it."</p> }.into_any(),
+                            Err(e) => view! { <ErrorBox error=e/> }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </section>
+        })}
     }
 }
 
@@ -492,6 +511,29 @@ mod tests {
             (10, 8),
             "to the grid's edge, eight rows at most"
         );
+    }
+
+    #[test]
+    fn a_card_dropped_on_others_pushes_them_down() {
+        let at = |x, y, w, h| Widget {
+            x,
+            y,
+            w,
+            h,
+            ..widget()
+        };
+        // Card 2 dropped onto card 0's place: 0 moves below 2, and 1 (under 0)
+        // below it in turn.
+        let mut l = vec![at(0, 0, 6, 4), at(0, 4, 6, 2), at(0, 1, 6, 2)];
+        settle(&mut l, 2);
+        assert_eq!(
+            l.iter().map(|w| (w.x, w.y)).collect::<Vec<_>>(),
+            vec![(0, 3), (0, 7), (0, 1)]
+        );
+        // Side by side cards do not move.
+        let mut l = vec![at(0, 0, 6, 4), at(6, 0, 6, 4)];
+        settle(&mut l, 1);
+        assert_eq!((l[0].y, l[1].y), (0, 0));
     }
 }
 

@@ -59,7 +59,7 @@ impl Metric {
     /// its drill-down lists.
     pub fn population(self) -> &'static str {
         match self {
-            Metric::Tickets | Metric::Replies | Metric::AiResolution => "all conversations",
+            Metric::Tickets | Metric::Replies | Metric::AiResolution => "conversations",
             Metric::FirstResponse => "conversations with a first reply",
             Metric::Resolution => "solved conversations",
             Metric::Csat => "conversations with a survey answer",

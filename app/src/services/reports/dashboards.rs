@@ -395,6 +395,14 @@ pub fn check_layout(name: &str, widgets: &[Widget]) -> ServiceResult<()> {
                 ),
             ));
         }
+        if let Some((j, other)) = widgets[..i].iter().enumerate().find(|(_, o)| {
+            o.x < wg.x + wg.w
+                && wg.x < o.x + o.w
+                && o.y < wg.y + u16::from(wg.h)
+                && wg.y < o.y + u16::from(o.h)
+        }) {
+            return Err(ServiceError::invalid("widgets", format!("Widgets {} (\u{201c}{}\u{201d}) and {n} (\u{201c}{}\u{201d}) overlap: move one of them.", j + 1, other.title, wg.title)));
+        }
         check(&wg.spec).map_err(|e| match e {
             ServiceError::Invalid { message, .. } => ServiceError::invalid(
                 "widgets",
