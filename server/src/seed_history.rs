@@ -142,7 +142,7 @@ pub async fn seed_history(
         customers.push(c.id);
     }
     for i in 0..HISTORY {
-        // More tickets lately, fewer at weekends' end of the range.
+        // More tickets lately: the further back, the fewer.
         let back_hours = i64::try_from(rng.below(90 * 24)).unwrap_or(0);
         let back_hours = back_hours * i64::from(HISTORY - i) / i64::from(HISTORY) + 2;
         let created = t0
