@@ -127,24 +127,7 @@ pub fn WidgetBody(r: ReportResult, chart: ChartKind) -> impl IntoView {
             </div>
         }.into_any(),
         _ => {
-            let keys: Vec<String> = {
-                let mut seen: Vec<String> = Vec::new();
-                for p in &r.points {
-                    if chart == ChartKind::Pie && p.value.is_none() {
-                        continue;
-                    }
-                    if !seen.contains(&p.key) {
-                        seen.push(p.key.clone());
-                    }
-                }
-                seen
-            };
-            let mut series: Vec<String> = Vec::new();
-            for p in &r.points {
-                if !series.contains(&p.series) {
-                    series.push(p.series.clone());
-                }
-            }
+            let (keys, series) = crate::pages::reports::drill_keys(&r, chart);
             let json = |v: &[String]| serde_json::to_string(v).unwrap_or_default();
             let drill_series = if series.len() > 1 { json(&series) } else { "[]".to_owned() };
             view! {

@@ -378,32 +378,32 @@ fn SavedReports(
     }
 }
 
+/// The group keys of a chart's points in the order ECharts numbers them (a
+/// pie leaves out empty slices), and the series keys: what `/charts.js` turns
+/// a clicked point into.
+pub fn drill_keys(r: &ReportResult, chart: ChartKind) -> (Vec<String>, Vec<String>) {
+    let mut keys: Vec<String> = Vec::new();
+    let mut series: Vec<String> = Vec::new();
+    for p in &r.points {
+        if !series.contains(&p.series) {
+            series.push(p.series.clone());
+        }
+        if chart == ChartKind::Pie && p.value.is_none() {
+            continue;
+        }
+        if !keys.contains(&p.key) {
+            keys.push(p.key.clone());
+        }
+    }
+    (keys, series)
+}
+
 #[component]
 fn ReportView(r: ReportResult, report: Option<i32>) -> impl IntoView {
     let spec = r.spec.clone();
     let multi = spec.split != Group::Nothing;
     let all = href(&spec, report, Some((crate::types::REPORT_ALL, "")));
-    let keys: Vec<String> = {
-        let mut seen: Vec<String> = Vec::new();
-        for p in &r.points {
-            if spec.chart == ChartKind::Pie && p.value.is_none() {
-                continue;
-            }
-            if !seen.contains(&p.key) {
-                seen.push(p.key.clone());
-            }
-        }
-        seen
-    };
-    let series: Vec<String> = {
-        let mut seen: Vec<String> = Vec::new();
-        for p in &r.points {
-            if !seen.contains(&p.series) {
-                seen.push(p.series.clone());
-            }
-        }
-        seen
-    };
+    let (keys, series) = drill_keys(&r, spec.chart);
     let json = |v: &[String]| serde_json::to_string(v).unwrap_or_default();
     let body = match spec.chart {
         ChartKind::Number => view! {
