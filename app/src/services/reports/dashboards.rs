@@ -6,7 +6,7 @@
 //! can be shown again; turning sharing off clears it (the old link answers
 //! 404), turning it on again makes a new one.
 
-use super::{check, run};
+use super::{check, run_in, Context};
 use crate::permissions::Action;
 use crate::services::context::Actor;
 use crate::services::tenancy::Scoped;
@@ -537,9 +537,10 @@ async fn computed(
     actor: &Actor,
     widgets: Vec<Widget>,
 ) -> ServiceResult<Vec<WidgetView>> {
+    let cx = Context::load(db, actor).await?;
     let mut out = Vec::with_capacity(widgets.len());
     for widget in widgets {
-        let result = match run(db, actor, &widget.spec).await {
+        let result = match run_in(db, actor, &cx, &widget.spec).await {
             Ok(r) => Ok(r),
             Err(ServiceError::Invalid { message, .. }) => Err(message),
             Err(e) => return Err(e),

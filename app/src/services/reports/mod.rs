@@ -102,34 +102,33 @@ pub fn check(spec: &ReportSpec) -> ServiceResult<()> {
         ));
     }
     let f = &spec.filters;
-    if f.channel
-        .as_deref()
-        .is_some_and(|c| Channel::parse(c).is_none())
-    {
-        return Err(ServiceError::invalid(
+    let known = [
+        (
             "channel",
-            "Choose a channel from the list.",
-        ));
-    }
-    if f.priority
-        .as_deref()
-        .is_some_and(|p| Priority::parse(p).is_none())
-    {
-        return Err(ServiceError::invalid(
+            f.channel
+                .as_deref()
+                .is_none_or(|c| Channel::parse(c).is_some()),
+        ),
+        (
             "priority",
-            "Choose a priority from the list.",
-        ));
-    }
-    if f.status
-        .as_deref()
-        .is_some_and(|s| Status::parse(s).is_none())
-    {
-        return Err(ServiceError::invalid(
+            f.priority
+                .as_deref()
+                .is_none_or(|p| Priority::parse(p).is_some()),
+        ),
+        (
             "status",
-            "Choose a status from the list.",
-        ));
+            f.status
+                .as_deref()
+                .is_none_or(|s| Status::parse(s).is_some()),
+        ),
+    ];
+    match known.iter().find(|(_, ok)| !ok) {
+        Some((field, _)) => Err(ServiceError::invalid(
+            field,
+            format!("Choose a {field} from the list."),
+        )),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Names for the groups and filters: agents, teams, tags, segments.
@@ -731,6 +730,29 @@ fn check_filters(f: &ReportFilters, names: &Names) -> ServiceResult<()> {
     Ok(())
 }
 
+/// What the reports of one request read once: the names of agents, teams,
+/// tags and segments, and the viewer's zone.
+pub struct Context {
+    names: Names,
+    zone: String,
+    tz: TimeZone,
+}
+
+impl Context {
+    /// Loads it for `actor`.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn load(db: &impl ConnectionTrait, actor: &Actor) -> ServiceResult<Self> {
+        let (zone, tz) = zone_of(db, actor).await?;
+        Ok(Self {
+            names: Names::load(db, actor.scope).await?,
+            zone,
+            tz,
+        })
+    }
+}
+
 /// Runs a report.
 ///
 /// # Errors
@@ -741,12 +763,27 @@ pub async fn run(
     spec: &ReportSpec,
 ) -> ServiceResult<ReportResult> {
     actor.require(Action::ViewReports)?;
+    let cx = Context::load(db, actor).await?;
+    run_in(db, actor, &cx, spec).await
+}
+
+/// Runs a report with what [`Context::load`] read (a dashboard's widgets share
+/// one).
+///
+/// # Errors
+/// Permission; `Invalid` definition or filters; database errors.
+pub async fn run_in(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    cx: &Context,
+    spec: &ReportSpec,
+) -> ServiceResult<ReportResult> {
+    actor.require(Action::ViewReports)?;
     check(spec)?;
     let scope = actor.scope;
-    let names = Names::load(db, scope).await?;
-    check_filters(&spec.filters, &names)?;
-    let (zone, tz) = zone_of(db, actor).await?;
-    let p = Period::new(zone, tz, spec.days, ts_of(now()))?;
+    let names = &cx.names;
+    check_filters(&spec.filters, names)?;
+    let p = Period::new(cx.zone.clone(), cx.tz.clone(), spec.days, ts_of(now()))?;
     let q = base(scope, &p.since, &p.until, &spec.filters);
     let mut rows = Vec::new();
     if spec.group == Group::Segment {
