@@ -20,6 +20,7 @@ const ADMIN_ROUTES = [
   '/app/settings',
   '/app/settings/api-keys',
   '/app/settings/channels',
+  '/app/settings/sms',
   '/app/settings/webhooks',
   '/app/settings/store',
   '/app/orders',

@@ -14,6 +14,8 @@ pub struct Model {
     pub value: String,
     pub verified: bool,
     pub created_at: DateTimeUtc,
+    /// When the customer texted STOP (SMS/WhatsApp); none while they may be messaged.
+    pub opted_out_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

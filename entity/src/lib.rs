@@ -55,6 +55,7 @@ pub mod notification_template;
 pub mod order;
 pub mod order_event;
 pub mod order_item;
+pub mod outbound_part;
 pub mod payment_method;
 pub mod procedure;
 pub mod product;
@@ -86,6 +87,7 @@ pub mod team_member;
 pub mod tour;
 pub mod tour_event;
 pub mod tracking_event;
+pub mod twilio_account;
 pub mod user;
 pub mod visitor_event;
 pub mod webhook_delivery;
@@ -199,7 +201,7 @@ tenant!(
     store_page,
     shopper_token
 );
-tenant!(report, dashboard);
+tenant!(report, dashboard, twilio_account, outbound_part);
 
 impl GlobalEntity for user::Entity {}
 impl GlobalEntity for workspace::Entity {}

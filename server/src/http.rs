@@ -108,6 +108,7 @@ pub fn router(state: ServerState) -> Router {
         .merge(crate::share::router())
         .merge(crate::storefront::router())
         .merge(crate::campaigns::router())
+        .merge(crate::twilio::router())
         .nest(crate::api::PREFIX, crate::api::router())
         .route("/api/openapi.json", get(crate::api::openapi_json))
         .route(

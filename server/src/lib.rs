@@ -20,4 +20,5 @@ pub mod session_store;
 pub mod share;
 pub mod storefront;
 pub mod telemetry;
+pub mod twilio;
 pub mod ws;

@@ -278,6 +278,15 @@ const COVERED: &[&str] = &[
     "assist_draft",
     "assist_summary",
     "ai_overview",
+    // SMS & WhatsApp: media_settings_and_tenancy in tests/twilio.rs (B cannot reply
+    // or send a template on A's conversation, nor reach A's messages or files
+    // through B's webhooks; settings and templates are the caller's own).
+    "get_twilio_settings",
+    "save_twilio_settings",
+    "remove_twilio_settings",
+    "send_twilio_test",
+    "list_whatsapp_templates",
+    "send_whatsapp_template",
     // Public: no workspace in scope until the credentials or the token prove one.
     // The support page's suggestions are scoped by its slug (knowledge_ai.rs).
     "support_suggest",

@@ -233,6 +233,11 @@ const NAV: &[NavItem] = &[
         action: Action::ManageChannels,
     },
     NavItem {
+        href: "/app/settings/sms",
+        label: "SMS & WhatsApp",
+        action: Action::ManageChannels,
+    },
+    NavItem {
         href: "/app/settings/webhooks",
         label: "Webhooks",
         action: Action::ManageWebhooks,

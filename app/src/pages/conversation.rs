@@ -15,8 +15,8 @@ use crate::serverfns::inbox::{
     StartSideConversation, TagConversation, UndoMerge, UpdateConversation,
 };
 use crate::types::{
-    AttachmentView, ConversationDetail, InboxMeta, MacroPreview, MessageKind, MessageView,
-    Presence, Priority, Status,
+    describe_outbound, AttachmentView, Channel, ConversationDetail, InboxMeta, MacroPreview,
+    MessageKind, MessageView, Presence, Priority, Status, WhatsappTemplate,
 };
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
@@ -306,7 +306,8 @@ fn Pane(
                 </div>
                 <CustomerCard d=d.clone() view_id/>
             </div>
-            <Composer conversation_id=id last_public role signature=meta.signature.clone() ping draft/>
+            <Composer conversation_id=id channel=row.channel last_public role signature=meta.signature.clone() ping draft/>
+            {(row.channel == Channel::Whatsapp && can(role, Action::ReplyToCustomers)).then(|| view! { <WhatsappTemplates conversation_id=id/> })}
             {can(role, Action::ReplyToCustomers).then(|| view! { <SideConversationForm conversation_id=id/> })}
         </article>
     }
@@ -364,9 +365,13 @@ fn Message(
                 {side_label.map(|l| view! { <span class="badge badge-muted">{l}</span> })}
                 <span class="muted small">{fmt_time(&m.created_at)}</span>
                 {(m.direction == "outbound").then(|| view! {
-                    <span class=format!("delivery delivery-{}", m.delivery_status) title=m.delivery_error.clone().unwrap_or_default()>{m.delivery_status.clone()}</span>
+                    <span class=format!("delivery delivery-{}", m.delivery_status) title=m.delivery_error.clone().unwrap_or_default() data-testid="delivery">{m.delivery_status.clone()}</span>
                 })}
+                {m.delivery_detail.clone().map(|d| view! { <span class="muted small" data-testid="delivery-detail">{d}</span> })}
             </div>
+            {(m.delivery_status == "failed").then(|| m.delivery_error.clone()).flatten().map(|e| view! {
+                <p class="delivery-error small" data-testid="delivery-error">{e}</p>
+            })}
             <div class="msg-body" inner_html=m.body_html.clone()></div>
             {(!m.attachments.is_empty()).then(|| view! {
                 <ul class="files">{m.attachments.iter().map(|a| view! { <li><a href=a.url.clone() download=a.filename.clone()>"📎 " {a.filename.clone()}</a> <span class="muted small">{fmt_size(a.size_bytes)}</span></li> }).collect_view()}</ul>
@@ -595,6 +600,7 @@ fn MacroPicker(conversation_id: i32, macros: Vec<crate::types::MacroView>) -> im
 #[component]
 fn Composer(
     conversation_id: i32,
+    channel: Channel,
     last_public: Option<i32>,
     role: Role,
     signature: Option<String>,
@@ -755,6 +761,11 @@ fn Composer(
                         }>"Format for channel"</button>
                 })}
                 {move || format_hint.get().map(|h| view! { <span class="muted small" data-testid="format-hint">{h}</span> })}
+                {matches!(channel, Channel::Sms | Channel::Whatsapp).then(|| view! {
+                    <span class="muted small" data-testid="sms-counter">
+                        {move || if note.get() { String::new() } else { body.with(|b| describe_outbound(b, channel == Channel::Sms)) }}
+                    </span>
+                })}
                 <button class="btn btn-primary" data-testid="send" disabled=move || send.pending().get() || body.with(|b| b.trim().is_empty()) && files.with(Vec::is_empty)
                     on:click=move |_| submit(false)>
                     {move || if note.get() { "Add note" } else { "Send reply" }}
@@ -936,5 +947,90 @@ fn upload_list(
         reader.set_onload(Some(onload.as_ref().unchecked_ref()));
         onload.forget();
         let _ = reader.read_as_data_url(&file);
+    }
+}
+
+/// WhatsApp only allows approved templates outside the 24-hour window: pick
+/// one, fill its variables, send. The templates load when the form opens.
+#[component]
+fn WhatsappTemplates(conversation_id: i32) -> impl IntoView {
+    let ctx = expect_context::<InboxCtx>();
+    let templates = RwSignal::new(None::<Vec<WhatsappTemplate>>);
+    let chosen = RwSignal::new(String::new());
+    let values = RwSignal::new(Vec::<String>::new());
+    let send = ServerAction::<crate::serverfns::channels::SendWhatsappTemplate>::new();
+    let err = action_error(send.value());
+    let load_err = RwSignal::new(None::<AppError>);
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = send.value().get() {
+            chosen.set(String::new());
+            values.set(Vec::new());
+            ctx.refresh.update(|n| *n += 1);
+        }
+    });
+    let current = move || {
+        let name = chosen.get();
+        templates.with(|t| {
+            t.as_ref()
+                .and_then(|t| t.iter().find(|x| x.name == name).cloned())
+        })
+    };
+    view! {
+        <details class="card wa-templates" data-testid="wa-templates" on:toggle=move |_| {
+            if templates.get_untracked().is_none() {
+                leptos::task::spawn_local(async move {
+                    match crate::serverfns::channels::list_whatsapp_templates().await {
+                        Ok(t) => templates.set(Some(t)),
+                        Err(e) => load_err.set(Some(e)),
+                    }
+                });
+            }
+        }>
+            <summary>"Send an approved WhatsApp template"</summary>
+            <p class="muted small">"WhatsApp allows free text only within 24 hours of the customer's last message; a template can be sent at any time."</p>
+            <FormError error=Signal::derive(move || load_err.get())/>
+            {move || match templates.get() {
+                None => view! { <p class="loading">"Loading…"</p> }.into_any(),
+                Some(t) if t.is_empty() => view! {
+                    <p class="muted small">"No templates yet: add approved ones in " <a href="/app/settings/sms">"Settings → SMS & WhatsApp"</a> "."</p>
+                }.into_any(),
+                Some(t) => view! {
+                    <form class="form" on:submit=move |ev: leptos::ev::SubmitEvent| {
+                        ev.prevent_default();
+                        send.dispatch(crate::serverfns::channels::SendWhatsappTemplate {
+                            conversation_id,
+                            template: chosen.get_untracked(),
+                            values: values.get_untracked(),
+                        });
+                    }>
+                        <label for="wa-template">"Template"</label>
+                        <select id="wa-template" data-testid="wa-template" on:change=move |ev| {
+                            let name = event_target_value(&ev);
+                            let n = templates.with_untracked(|t| t.as_ref().and_then(|t| t.iter().find(|x| x.name == name).map(WhatsappTemplate::variables)).unwrap_or(0));
+                            values.set(vec![String::new(); n]);
+                            chosen.set(name);
+                        }>
+                            <option value="">"Choose…"</option>
+                            {t.iter().map(|x| view! { <option value=x.name.clone()>{x.name.clone()}</option> }).collect_view()}
+                        </select>
+                        {move || current().map(|tpl| {
+                            let n = tpl.variables();
+                            view! {
+                                <p class="small quote">{tpl.body.clone()}</p>
+                                {(0..n).map(|i| view! {
+                                    <label for=format!("wa-var-{i}")>{format!("{{{{{}}}}}", i + 1)}</label>
+                                    <input id=format!("wa-var-{i}") data-testid="wa-var" required=true
+                                        prop:value=move || values.with(|v| v.get(i).cloned().unwrap_or_default())
+                                        on:input=move |ev| { let v = event_target_value(&ev); values.update(|vals| if let Some(x) = vals.get_mut(i) { *x = v; }); }/>
+                                }).collect_view()}
+                                <p class="muted small">{move || values.with(|v| format!("Sends: {}", tpl.render(v)))}</p>
+                                <div><button class="btn btn-primary btn-small" type="submit" data-testid="wa-send" disabled=move || send.pending().get()>"Send template"</button></div>
+                            }
+                        })}
+                    </form>
+                }.into_any(),
+            }}
+            <FormError error=err/>
+        </details>
     }
 }

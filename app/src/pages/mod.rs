@@ -31,6 +31,7 @@ pub mod segments;
 pub mod sending;
 pub mod settings;
 pub mod sla;
+pub mod sms;
 pub mod store;
 #[cfg(feature = "ssr")]
 pub mod storefront;

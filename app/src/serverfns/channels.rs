@@ -8,6 +8,7 @@ use crate::types::{
     TicketStatusView, WebhookDeliveryView, WebhookEndpointView, WebhookForm,
 };
 use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
 
 #[cfg(feature = "ssr")]
 fn channel_of(name: &str) -> Result<crate::types::Channel, AppError> {
@@ -216,4 +217,86 @@ pub async fn format_for_channel(
     crate::services::channels::formatting::for_conversation(&state, &actor, conversation_id, &body)
         .await
         .map_err(fail)
+}
+
+/// Settings → SMS & WhatsApp.
+#[server]
+pub async fn get_twilio_settings() -> Result<crate::types::TwilioSettingsView, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ManageChannels).await?;
+    crate::services::channels::twilio::settings::page(&state, &actor)
+        .await
+        .map_err(fail)
+}
+
+/// Connects (or changes) the Twilio account.
+#[server(input = Json)]
+pub async fn save_twilio_settings(
+    form: crate::types::TwilioSettingsForm,
+) -> Result<crate::types::TwilioSettingsView, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ManageChannels).await?;
+    let meta = meta().await;
+    crate::services::channels::twilio::settings::save(&state, &actor, &form, &meta)
+        .await
+        .map_err(fail)
+}
+
+/// Disconnects the Twilio account.
+#[server]
+pub async fn remove_twilio_settings() -> Result<crate::types::TwilioSettingsView, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ManageChannels).await?;
+    let meta = meta().await;
+    crate::services::channels::twilio::settings::remove(&state, &actor, &meta)
+        .await
+        .map_err(fail)
+}
+
+/// Sends a test SMS or WhatsApp message.
+#[server]
+pub async fn send_twilio_test(
+    to: String,
+    channel: String,
+) -> Result<crate::types::TwilioTestResult, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ManageChannels).await?;
+    crate::services::channels::twilio::settings::send_test(&state, &actor, &to, &channel)
+        .await
+        .map_err(fail)
+}
+
+/// The approved WhatsApp templates agents may send.
+#[server]
+pub async fn list_whatsapp_templates() -> Result<Vec<crate::types::WhatsappTemplate>, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ViewInbox).await?;
+    Ok(
+        crate::services::channels::twilio::account(&state, &state.db, actor.scope)
+            .await
+            .map_err(fail)?
+            .map(|a| a.templates())
+            .unwrap_or_default(),
+    )
+}
+
+/// Sends an approved WhatsApp template on a conversation.
+#[server(input = Json)]
+pub async fn send_whatsapp_template(
+    conversation_id: i32,
+    template: String,
+    values: Vec<String>,
+) -> Result<i32, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ReplyToCustomers).await?;
+    crate::services::channels::twilio::outbound::send_template(
+        &state,
+        &actor,
+        conversation_id,
+        &template,
+        &values,
+    )
+    .await
+    .map(|m| m.id)
+    .map_err(fail)
 }

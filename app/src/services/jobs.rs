@@ -91,6 +91,8 @@ pub mod kind {
     pub const START_TRACKING: &str = super::super::shipping::START_JOB;
     /// Ask the tracking provider about shipped orders that went quiet.
     pub const POLL_TRACKING: &str = super::super::shipping::POLL_JOB;
+    /// Send an SMS or WhatsApp reply's parts through Twilio.
+    pub const TWILIO_SEND: &str = super::super::channels::twilio::SEND_JOB;
     /// Kinds another job may name as its follow-up.
     pub const FOLLOW_UPS: &[&str] = &[FLOW_AI_DONE];
 }
@@ -397,6 +399,7 @@ async fn execute(state: &AppState, job: &job::Model) -> Result<(), String> {
         kind::CAMPAIGN_SEND => super::campaigns::send::run_send_job(state, &payload).await,
         kind::START_TRACKING => super::shipping::tracking::run_start_job(state, &payload).await,
         kind::POLL_TRACKING => super::shipping::tracking::run_poll_job(state).await,
+        kind::TWILIO_SEND => super::channels::twilio::outbound::run_send_job(state, &payload).await,
         kind::PURGE_SESSIONS | kind::PURGE_AUTH | kind::ACTIVITY_RETENTION | kind::PURGE_JOBS => {
             maintenance(state, job.kind.as_str()).await
         }

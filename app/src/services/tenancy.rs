@@ -128,6 +128,17 @@ pub fn dashboard_by_share_token(token: &str) -> Select<entity::dashboard::Entity
     entity::dashboard::Entity::find().filter(entity::dashboard::Column::ShareToken.eq(token))
 }
 
+/// A Twilio account by the path token of its webhooks: the token names the
+/// workspace, and each request must then carry the account's signature.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the token names the account; the request's signature proves it"
+)]
+pub fn twilio_account_by_hook_token(token: &str) -> Select<entity::twilio_account::Entity> {
+    entity::twilio_account::Entity::find()
+        .filter(entity::twilio_account::Column::HookToken.eq(token))
+}
+
 /// A campaign email by the token in its tracking and unsubscribe links: the
 /// unguessable token proves the workspace; everything after is scoped.
 #[expect(

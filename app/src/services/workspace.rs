@@ -25,6 +25,17 @@ async fn load(db: &impl ConnectionTrait, id: i32) -> ServiceResult<workspace::Mo
         .ok_or(ServiceError::NotFound("Workspace"))
 }
 
+/// The workspace's name (customer-facing texts).
+///
+/// # Errors
+/// `NotFound`; database errors.
+pub async fn name(
+    db: &impl ConnectionTrait,
+    scope: super::tenancy::Scoped,
+) -> ServiceResult<String> {
+    Ok(load(db, scope.workspace_id()).await?.name)
+}
+
 /// Current settings.
 ///
 /// # Errors

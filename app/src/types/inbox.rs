@@ -430,6 +430,9 @@ pub struct MessageView {
     pub delivery_status: String,
     /// Why delivery failed.
     pub delivery_error: Option<String>,
+    /// How it travelled (SMS: parts, segments, encoding, price).
+    #[serde(default)]
+    pub delivery_detail: Option<String>,
     /// Side conversation this belongs to.
     pub side_conversation_id: Option<i32>,
     /// Attachments.

@@ -480,5 +480,7 @@ mod store;
 pub use store::*;
 mod reports;
 pub use reports::*;
+mod sms;
+pub use sms::*;
 
 pub use widget_protocol::*;

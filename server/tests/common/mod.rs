@@ -16,6 +16,7 @@ pub mod marketing;
 pub mod shop;
 pub mod smtp;
 pub mod stripe;
+pub mod twilio;
 
 use app::services::bus::InProcessBus;
 use app::services::mail::{mailer_from_config, Mailer};

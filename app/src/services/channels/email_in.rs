@@ -208,6 +208,7 @@ pub async fn receive_parsed(
         conversation_id: None,
         references,
         ticket_number: email_parse::ticket_token(&p.subject),
+        latest_on_channel: None,
     };
     m.rfc_message_id = p.message_id;
     m.automatic = p.auto_reply;

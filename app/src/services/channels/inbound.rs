@@ -55,6 +55,9 @@ pub struct ThreadHint {
     pub references: Vec<String>,
     /// A ticket number found in the subject (`[TKT-000123]`).
     pub ticket_number: Option<i32>,
+    /// A conversational channel (SMS, WhatsApp): with no other hint, the
+    /// message continues the sender's newest open conversation on its channel.
+    pub latest_on_channel: Option<Channel>,
 }
 
 /// A customer's message, normalised.
@@ -204,6 +207,21 @@ async fn find_thread(
             if open(&c) {
                 return Ok(Some(c));
             }
+        }
+    }
+    if let Some(ch) = hint.latest_on_channel {
+        if let Some(c) = scope
+            .find::<conversation::Entity>()
+            .filter(conversation::Column::CustomerId.eq(customer_id))
+            .filter(conversation::Column::Channel.eq(ch.as_str()))
+            .filter(conversation::Column::Status.ne(Status::Closed.as_str()))
+            .filter(conversation::Column::MergedIntoId.is_null())
+            .order_by_desc(conversation::Column::Id)
+            .limit(1)
+            .one(db)
+            .await?
+        {
+            return Ok(Some(c));
         }
     }
     if let Some(n) = hint.ticket_number {

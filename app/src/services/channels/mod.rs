@@ -17,6 +17,7 @@ pub mod formatting;
 pub mod imap;
 pub mod inbound;
 pub mod settings;
+pub mod twilio;
 pub mod verify;
 pub mod webform;
 pub mod webhooks;

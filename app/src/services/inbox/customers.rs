@@ -172,6 +172,48 @@ pub async fn claim_identifier(
     Ok(None)
 }
 
+/// The same number on SMS and on WhatsApp is one person (both are proven by the
+/// phone network): when `value` arrives on one of the two and only the other
+/// is known, the number is added to that customer for this channel too.
+///
+/// # Errors
+/// Invalid number; database errors.
+pub async fn link_phone_channels(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+    kind: IdentifierKind,
+    value: &str,
+) -> ServiceResult<()> {
+    let other = match kind {
+        IdentifierKind::Phone => IdentifierKind::Whatsapp,
+        IdentifierKind::Whatsapp => IdentifierKind::Phone,
+        _ => return Ok(()),
+    };
+    let value = normalize(kind, value)?;
+    let known = |k: IdentifierKind| {
+        scope
+            .find::<customer_identifier::Entity>()
+            .filter(customer_identifier::Column::Kind.eq(k.as_str()))
+            .filter(customer_identifier::Column::Value.eq(value.clone()))
+            .one(db)
+    };
+    if known(kind).await?.is_some() {
+        return Ok(());
+    }
+    if let Some(o) = known(other).await? {
+        match insert_identifier(db, scope, o.customer_id, kind, &value, true).await {
+            // Linked at the same instant by another delivery.
+            Err(ServiceError::Db(e))
+                if matches!(
+                    e.sql_err(),
+                    Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+                ) => {}
+            other => other?,
+        }
+    }
+    Ok(())
+}
+
 async fn insert_identifier(
     db: &impl ConnectionTrait,
     scope: Scoped,

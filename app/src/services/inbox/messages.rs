@@ -325,6 +325,14 @@ pub async fn insert_agent(
                 row =
                     super::super::channels::email_out::send_reply(uow, scope, c, &to, row).await?;
             }
+            if m.side_conversation_id.is_none()
+                && matches!(channel, Channel::Sms | Channel::Whatsapp)
+            {
+                // Refused with the reason when it cannot go out (opted out, no
+                // number, WhatsApp's window closed): the agent sees why at once.
+                row = super::super::channels::twilio::outbound::queue(uow, scope, c, row, true)
+                    .await?;
+            }
             if m.side_conversation_id.is_none() {
                 after_public_reply(uow, scope, c.id, &row).await?;
             }
@@ -418,6 +426,43 @@ pub async fn insert_automated(
         let to = customer.email.clone().unwrap_or_default();
         row = super::super::channels::email_out::send_reply(uow, scope, c, &to, row).await?;
     }
+    if matches!(channel, Channel::Sms | Channel::Whatsapp) {
+        // Kept and marked failed with the reason when it cannot go out.
+        row = super::super::channels::twilio::outbound::queue(uow, scope, c, row, false).await?;
+    }
+    after_public_reply(uow, scope, c.id, &row).await?;
+    Ok(row)
+}
+
+/// Stores an agent's public reply whose delivery the caller arranges (a
+/// WhatsApp template), with a reply's effects on the conversation.
+///
+/// # Errors
+/// Validation; database errors.
+pub async fn insert_reply_row(
+    uow: &mut UnitOfWork,
+    scope: Scoped,
+    c: &conversation::Model,
+    user_id: i32,
+    text: &str,
+) -> ServiceResult<message::Model> {
+    let row = insert(
+        uow,
+        scope,
+        c,
+        &NewMessage {
+            kind: MessageKind::Reply,
+            body_text: text.to_owned(),
+            ..NewMessage::default()
+        },
+        Origin {
+            direction: "outbound",
+            author_user_id: Some(user_id),
+            author_customer_id: None,
+            delivery_status: "queued",
+        },
+    )
+    .await?;
     after_public_reply(uow, scope, c.id, &row).await?;
     Ok(row)
 }
@@ -812,6 +857,24 @@ pub async fn thread_of(
     };
     let ids: Vec<i32> = rows.iter().map(|m| m.id).collect();
     let mut files = attachments::of_messages(db, scope, &ids).await?;
+    // SMS and WhatsApp replies: parts, segments and price under each.
+    let outbound: Vec<i32> = rows
+        .iter()
+        .filter(|m| m.direction == "outbound")
+        .map(|m| m.id)
+        .collect();
+    let mut parts: HashMap<i32, Vec<entity::outbound_part::Model>> = HashMap::new();
+    if !outbound.is_empty() {
+        for p in scope
+            .find::<entity::outbound_part::Entity>()
+            .filter(entity::outbound_part::Column::MessageId.is_in(outbound))
+            .order_by_asc(entity::outbound_part::Column::Seq)
+            .all(db)
+            .await?
+        {
+            parts.entry(p.message_id).or_default().push(p);
+        }
+    }
     Ok(rows
         .into_iter()
         .map(|m| {
@@ -845,6 +908,9 @@ pub async fn thread_of(
                 body_text: m.body_text,
                 delivery_status: m.delivery_status,
                 delivery_error: m.delivery_error,
+                delivery_detail: parts
+                    .get(&m.id)
+                    .and_then(|p| super::super::channels::twilio::outbound::describe(p)),
                 side_conversation_id: m.side_conversation_id,
                 attachments: files.remove(&m.id).unwrap_or_default(),
                 created_at: m.created_at.to_rfc3339(),
@@ -904,6 +970,7 @@ pub async fn customer_view(
         .map(|m| MessageView {
             author_user_id: None,
             delivery_error: None,
+            delivery_detail: None,
             delivery_status: String::new(),
             ..m
         })
