@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SHOTS, launch, open, reload, signInDemo, startServer } from './support.mjs';
+import { SHOTS, launch, open, openRow, reload, signInDemo, startServer } from './support.mjs';
 
 let server;
 let browser;
@@ -24,10 +24,7 @@ after(async () => {
 async function openConversation(page, text) {
   await open(page, server.base, '/app/inbox');
   await page.locator('[data-testid="view-link"]', { hasText: 'All open' }).click();
-  const row = page.locator('[data-testid="conversation-row"]', { hasText: text });
-  await row.waitFor({ timeout: 15000 });
-  await row.locator('a').click();
-  await page.locator('[data-testid="conversation-pane"]').waitFor();
+  await openRow(page, text);
 }
 
 test('chat widget: live messages both ways, typing, seen, offline queue, CSAT', async () => {

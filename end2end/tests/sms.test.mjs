@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { SHOTS, open, launch, signInDemo, startServer } from './support.mjs';
+import { SHOTS, open, openRow, launch, signInDemo, startServer } from './support.mjs';
 
 const SID = 'AC0123456789abcdef0123456789abcdef';
 const TOKEN = 'e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0';
@@ -57,7 +57,10 @@ function fakeTwilio() {
         if ((form.Body || '').length > 1600) return json(400, { code: 21617, message: 'The concatenated message body exceeds the 1600 character limit.', status: 400 });
         const sid = `SM${String(sent.length + 1).padStart(32, '0')}`;
         sent.push({ sid, ...form });
-        json(201, { sid, status: 'queued', to: form.To, from: form.From, body: form.Body, num_segments: '1' });
+        // Twilio counts segments as handsets do (the bodies here are plain GSM-7).
+        const len = (form.Body || '').length;
+        const segments = len <= 160 ? 1 : Math.ceil(len / 153);
+        json(201, { sid, status: 'queued', to: form.To, from: form.From, body: form.Body, num_segments: String(segments) });
         // Twilio reports progress on its own, a moment later.
         setTimeout(async () => {
           if (!form.StatusCallback) return;
@@ -88,7 +91,7 @@ after(async () => {
 });
 
 test('SMS: connect Twilio, a text arrives, a long reply goes out in parts and is delivered', async () => {
-  const page = await (await browser.newContext({ viewport: { width: 1440, height: 1000 } })).newPage();
+  const page = await (await browser.newContext({ viewport: { width: 1440, height: 1100 } })).newPage();
   await signInDemo(page, server.base, 'maria.admin@switchboard.test');
 
   // Settings: not configured, then connected.
@@ -116,7 +119,7 @@ test('SMS: connect Twilio, a text arrives, a long reply goes out in parts and is
   // A customer texts in; an unsigned copy is refused.
   const params = {
     AccountSid: SID, MessageSid: 'SM9000000000000000000000000000001', From: CUSTOMER, To: OUR_NUMBER,
-    Body: 'Hi, my order 1042 has not arrived yet. Can you check where it is?', NumMedia: '0',
+    Body: 'Hi, my order SMS-7731 has not arrived yet. Can you check where it is?', NumMedia: '0',
   };
   const unsigned = await fetch(inboundUrl, {
     method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(params).toString(),
@@ -126,10 +129,7 @@ test('SMS: connect Twilio, a text arrives, a long reply goes out in parts and is
 
   await open(page, server.base, '/app/inbox');
   await page.locator('[data-testid="view-link"]', { hasText: 'All open' }).click();
-  const row = page.locator('[data-testid="conversation-row"]', { hasText: 'order 1042' });
-  await row.waitFor({ timeout: 15000 });
-  await row.locator('a').click();
-  await page.locator('[data-testid="conversation-pane"]').waitFor();
+  await openRow(page, 'SMS-7731');
   await page.locator('[data-testid="message"]', { hasText: 'has not arrived yet' }).waitFor();
 
   // A long reply: the composer counts it; Twilio receives it cut at sentence ends.
@@ -157,6 +157,10 @@ test('SMS: connect Twilio, a text arrives, a long reply goes out in parts and is
   const mine = page.locator('[data-testid="message"]', { hasText: 'left our warehouse' }).last();
   await mine.locator('[data-testid="delivery"]', { hasText: 'delivered' }).waitFor({ timeout: 20000 });
   const detail = await mine.locator('[data-testid="delivery-detail"]').textContent();
-  assert.match(detail, /^2 messages · \d+ SMS segments \(GSM-7\) · \$/);
+  const segs = Number(detail.match(/(\d+) SMS segments/)[1]);
+  const expected = parts.reduce((n, p) => n + (p.Body.length <= 160 ? 1 : Math.ceil(p.Body.length / 153)), 0);
+  assert.equal(segs, expected, detail);
+  assert.match(detail, /^2 messages · \d+ SMS segments \(GSM-7\) · \$0\.\d+$/);
+  await mine.evaluate((el) => el.scrollIntoView({ block: 'start' }));
   await page.screenshot({ path: join(SHOTS, 'sms-conversation.png') });
 });

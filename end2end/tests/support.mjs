@@ -134,6 +134,26 @@ export async function reload(page) {
   await hydrated(page);
 }
 
+/// Opens the conversation whose row in the list shows `text` (the current view
+/// of /app/inbox). The list refreshes live and may move under the pointer, so
+/// the click is checked: the row that was clicked must become the open one.
+export async function openRow(page, text) {
+  const row = page.locator('[data-testid="conversation-row"]', { hasText: text }).first();
+  await row.waitFor({ timeout: 15000 });
+  for (let attempt = 0; ; attempt += 1) {
+    const number = await row.getAttribute('data-number');
+    await row.locator('a').click();
+    const opened = page.locator(`[data-testid="conversation-row"][data-number="${number}"].open`);
+    try {
+      await opened.waitFor({ timeout: 5000 });
+      break;
+    } catch (e) {
+      if (attempt >= 3) throw new Error(`conversation ${number} ("${text}") did not open: ${e.message}`);
+    }
+  }
+  await page.locator('[data-testid="conversation-pane"]').waitFor();
+}
+
 /// Signs in as a seeded demo member (password `switchboard-demo`).
 export async function signInDemo(page, base, email) {
   await open(page, base, '/sign-in');

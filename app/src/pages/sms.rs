@@ -166,7 +166,8 @@ fn TestCard(has_sms: bool, has_whatsapp: bool) -> impl IntoView {
     view! {
         <section class="card" data-testid="twilio-test">
             <h2>"Send a test"</h2>
-            <form class="form row" on:submit=move |ev: leptos::ev::SubmitEvent| {
+            <p class="small muted">"Sends one message through the account to the number you give (not stored in a conversation)."</p>
+            <form class="inline-form" on:submit=move |ev: leptos::ev::SubmitEvent| {
                 ev.prevent_default();
                 test.dispatch(SendTwilioTest { to: to.get_untracked(), channel: channel.get_untracked() });
             }>
