@@ -13,7 +13,7 @@
 use crate::pages::{
     actions, activity, admin, ai, api_keys, auth, catalog, channels, dashboards, flows, inbox,
     inbox_settings, kb, notifications, ops, orders, portal, procedures, reports, routing, rules,
-    segments, sending, settings, sla, sms, store, support, targeted, team, tours, webhooks,
+    segments, sending, settings, sla, sms, store, support, targeted, team, tours, voice, webhooks,
 };
 use crate::permissions::Action;
 use leptos::prelude::*;
@@ -227,6 +227,8 @@ area! {
         Channels => channels::ChannelsPage, needs ManageChannels;
         /// `/app/settings/sms`.
         SmsSettings => sms::SmsSettingsPage, needs ManageChannels;
+        /// `/app/settings/voice`.
+        VoiceSettings => voice::VoiceSettingsPage, needs ManageChannels;
         /// `/app/settings/webhooks`.
         Webhooks => webhooks::WebhooksPage, needs ManageWebhooks;
         /// `/app/profile/notifications`.

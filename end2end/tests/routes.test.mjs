@@ -21,6 +21,7 @@ const ADMIN_ROUTES = [
   '/app/settings/api-keys',
   '/app/settings/channels',
   '/app/settings/sms',
+  '/app/settings/voice',
   '/app/settings/webhooks',
   '/app/settings/store',
   '/app/orders',

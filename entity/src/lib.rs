@@ -57,6 +57,7 @@ pub mod order_event;
 pub mod order_item;
 pub mod outbound_part;
 pub mod payment_method;
+pub mod phone_call;
 pub mod procedure;
 pub mod product;
 pub mod product_category;
@@ -90,6 +91,7 @@ pub mod tracking_event;
 pub mod twilio_account;
 pub mod user;
 pub mod visitor_event;
+pub mod voice_account;
 pub mod webhook_delivery;
 pub mod webhook_endpoint;
 pub mod workspace;
@@ -201,7 +203,14 @@ tenant!(
     store_page,
     shopper_token
 );
-tenant!(report, dashboard, twilio_account, outbound_part);
+tenant!(
+    report,
+    dashboard,
+    twilio_account,
+    outbound_part,
+    voice_account,
+    phone_call
+);
 
 impl GlobalEntity for user::Entity {}
 impl GlobalEntity for workspace::Entity {}

@@ -34,6 +34,7 @@ mod m20261224_000028_store_accounts;
 mod m20261225_000029_reports;
 mod m20261226_000030_dashboards;
 mod m20261227_000031_twilio;
+mod m20261228_000032_voice;
 pub mod schema;
 
 /// The ordered list of every migration Switchboard knows.
@@ -74,6 +75,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261225_000029_reports::Migration),
             Box::new(m20261226_000030_dashboards::Migration),
             Box::new(m20261227_000031_twilio::Migration),
+            Box::new(m20261228_000032_voice::Migration),
         ]
     }
 }

@@ -109,6 +109,7 @@ pub fn router(state: ServerState) -> Router {
         .merge(crate::storefront::router())
         .merge(crate::campaigns::router())
         .merge(crate::twilio::router())
+        .merge(crate::voice::router())
         .nest(crate::api::PREFIX, crate::api::router())
         .route("/api/openapi.json", get(crate::api::openapi_json))
         .route(

@@ -21,4 +21,5 @@ pub mod share;
 pub mod storefront;
 pub mod telemetry;
 pub mod twilio;
+pub mod voice;
 pub mod ws;

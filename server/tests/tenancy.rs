@@ -287,6 +287,12 @@ const COVERED: &[&str] = &[
     "send_twilio_test",
     "list_whatsapp_templates",
     "send_whatsapp_template",
+    // Voice: voice_calls_and_tenancy in tests/voice.rs (B's webhook cannot touch
+    // A's calls; settings are the caller's own).
+    "get_voice_settings",
+    "save_voice_settings",
+    "sync_voice_agent",
+    "remove_voice_settings",
     // Public: no workspace in scope until the credentials or the token prove one.
     // The support page's suggestions are scoped by its slug (knowledge_ai.rs).
     "support_suggest",

@@ -238,6 +238,11 @@ const NAV: &[NavItem] = &[
         action: Action::ManageChannels,
     },
     NavItem {
+        href: "/app/settings/voice",
+        label: "Voice",
+        action: Action::ManageChannels,
+    },
+    NavItem {
         href: "/app/settings/webhooks",
         label: "Webhooks",
         action: Action::ManageWebhooks,

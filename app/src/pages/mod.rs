@@ -41,4 +41,5 @@ pub mod support;
 pub mod targeted;
 pub mod team;
 pub mod tours;
+pub mod voice;
 pub mod webhooks;

@@ -300,3 +300,47 @@ pub async fn send_whatsapp_template(
     .map(|m| m.id)
     .map_err(fail)
 }
+
+/// Settings → Voice.
+#[server]
+pub async fn get_voice_settings() -> Result<crate::types::VoiceSettingsView, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ManageChannels).await?;
+    crate::services::channels::voice::settings::page(&state, &actor)
+        .await
+        .map_err(fail)
+}
+
+/// Connects (or changes) the voice account; the agent sync follows.
+#[server(input = Json)]
+pub async fn save_voice_settings(
+    form: crate::types::VoiceSettingsForm,
+) -> Result<crate::types::VoiceSettingsView, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ManageChannels).await?;
+    let meta = meta().await;
+    crate::services::channels::voice::settings::save(&state, &actor, &form, &meta)
+        .await
+        .map_err(fail)
+}
+
+/// Pushes the agent settings to the provider now.
+#[server]
+pub async fn sync_voice_agent() -> Result<crate::types::VoiceSettingsView, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ManageChannels).await?;
+    crate::services::channels::voice::settings::sync_now(&state, &actor)
+        .await
+        .map_err(fail)
+}
+
+/// Disconnects the voice account.
+#[server]
+pub async fn remove_voice_settings() -> Result<crate::types::VoiceSettingsView, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ManageChannels).await?;
+    let meta = meta().await;
+    crate::services::channels::voice::settings::remove(&state, &actor, &meta)
+        .await
+        .map_err(fail)
+}

@@ -93,6 +93,10 @@ pub mod kind {
     pub const POLL_TRACKING: &str = super::super::shipping::POLL_JOB;
     /// Send an SMS or WhatsApp reply's parts through Twilio.
     pub const TWILIO_SEND: &str = super::super::channels::twilio::SEND_JOB;
+    /// Push a voice agent's webhook address and settings to the provider.
+    pub const VOICE_SYNC: &str = super::super::channels::voice::SYNC_JOB;
+    /// Delete call recordings past the retention period (daily).
+    pub const VOICE_RETENTION: &str = super::super::channels::voice::RETENTION_JOB;
     /// Kinds another job may name as its follow-up.
     pub const FOLLOW_UPS: &[&str] = &[FLOW_AI_DONE];
 }
@@ -399,6 +403,8 @@ async fn execute(state: &AppState, job: &job::Model) -> Result<(), String> {
         kind::CAMPAIGN_SEND => super::campaigns::send::run_send_job(state, &payload).await,
         kind::START_TRACKING => super::shipping::tracking::run_start_job(state, &payload).await,
         kind::POLL_TRACKING => super::shipping::tracking::run_poll_job(state).await,
+        kind::VOICE_SYNC => super::channels::voice::calls::run_sync_job(state, &payload).await,
+        kind::VOICE_RETENTION => super::channels::voice::calls::run_retention(state).await,
         kind::TWILIO_SEND => super::channels::twilio::outbound::run_send_job(state, &payload).await,
         kind::PURGE_SESSIONS | kind::PURGE_AUTH | kind::ACTIVITY_RETENTION | kind::PURGE_JOBS => {
             maintenance(state, job.kind.as_str()).await
@@ -539,6 +545,11 @@ pub struct CronEntry {
 
 /// Every scheduled job.
 pub const SCHEDULES: &[CronEntry] = &[
+    CronEntry {
+        name: "voice-retention",
+        cron: "0 15 4 * * *",
+        kind: kind::VOICE_RETENTION,
+    },
     CronEntry {
         name: "purge-sessions",
         cron: "0 */15 * * * *",

@@ -139,6 +139,16 @@ pub fn twilio_account_by_hook_token(token: &str) -> Select<entity::twilio_accoun
         .filter(entity::twilio_account::Column::HookToken.eq(token))
 }
 
+/// A voice account by the path token of its webhook: the token names the
+/// workspace, and each request must then carry the account's signature.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the token names the account; the request's signature proves it"
+)]
+pub fn voice_account_by_hook_token(token: &str) -> Select<entity::voice_account::Entity> {
+    entity::voice_account::Entity::find().filter(entity::voice_account::Column::HookToken.eq(token))
+}
+
 /// A campaign email by the token in its tracking and unsubscribe links: the
 /// unguessable token proves the workspace; everything after is scoped.
 #[expect(

@@ -1,6 +1,6 @@
 //! SMS and WhatsApp: how a reply is cut into provider messages and counted in
 //! SMS segments (the same rules in the composer's counter and on the server),
-//! and the Twilio settings page's view and form.
+//! the Twilio settings page's view and form; the voice settings page's.
 
 use serde::{Deserialize, Serialize};
 
@@ -312,6 +312,52 @@ pub struct TwilioTestResult {
     pub sid: String,
     /// Twilio's first status (`queued`).
     pub status: String,
+}
+
+/// Settings → Voice.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct VoiceSettingsView {
+    /// An account is set up.
+    pub configured: bool,
+    /// The API key's first and last characters.
+    pub key_hint: Option<String>,
+    /// API base when not the provider's own.
+    pub api_base: String,
+    /// The voice agent synced.
+    pub agent_id: String,
+    /// Days recordings are kept.
+    pub retention_days: i32,
+    /// Use the provider's summary when it sends one.
+    pub provider_summary: bool,
+    /// Agent settings pushed on sync (JSON object).
+    pub agent_config: String,
+    /// Where the provider posts call events.
+    pub webhook_url: String,
+    /// Last successful sync, RFC 3339.
+    pub synced_at: Option<String>,
+    /// Why the last sync failed.
+    pub sync_error: Option<String>,
+    /// The server can seal the key.
+    pub can_store_keys: bool,
+    /// Calls over the last 30 days.
+    pub calls_30d: u64,
+}
+
+/// The voice settings form.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct VoiceSettingsForm {
+    /// API key; empty keeps the stored one.
+    pub api_key: String,
+    /// API base; empty for the provider's own.
+    pub api_base: String,
+    /// The voice agent's id.
+    pub agent_id: String,
+    /// Days recordings are kept.
+    pub retention_days: i32,
+    /// Use the provider's summary when it sends one.
+    pub provider_summary: bool,
+    /// Agent settings (JSON object).
+    pub agent_config: String,
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ pub mod binary;
 pub mod carriers;
 pub mod imap;
 pub mod marketing;
+pub mod retell;
 pub mod shop;
 pub mod smtp;
 pub mod stripe;

@@ -19,6 +19,7 @@ pub mod inbound;
 pub mod settings;
 pub mod twilio;
 pub mod verify;
+pub mod voice;
 pub mod webform;
 pub mod webhooks;
 pub mod widget;
