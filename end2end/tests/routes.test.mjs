@@ -22,6 +22,7 @@ const ADMIN_ROUTES = [
   '/app/settings/channels',
   '/app/settings/sms',
   '/app/settings/voice',
+  '/app/settings/transcription',
   '/app/settings/webhooks',
   '/app/settings/store',
   '/app/orders',
@@ -99,6 +100,8 @@ const PUBLIC_STATIC = [
   // The storefront's own pages (plain HTML; the widget is their only script).
   '/store/acme-outdoor/privacy',
   '/store/acme-outdoor/account',
+  // The customer portal's sign-in page (plain HTML).
+  '/help/acme-outdoor/portal',
   // A campaign email's unsubscribe page (plain HTML), here for a bad link.
   '/c/not-a-token/u',
 ];

@@ -88,6 +88,8 @@ pub mod team_member;
 pub mod tour;
 pub mod tour_event;
 pub mod tracking_event;
+pub mod transcript;
+pub mod transcription_account;
 pub mod twilio_account;
 pub mod user;
 pub mod visitor_event;
@@ -209,7 +211,9 @@ tenant!(
     twilio_account,
     outbound_part,
     voice_account,
-    phone_call
+    phone_call,
+    transcription_account,
+    transcript
 );
 
 impl GlobalEntity for user::Entity {}

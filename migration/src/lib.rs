@@ -35,6 +35,7 @@ mod m20261225_000029_reports;
 mod m20261226_000030_dashboards;
 mod m20261227_000031_twilio;
 mod m20261228_000032_voice;
+mod m20261229_000033_transcription;
 pub mod schema;
 
 /// The ordered list of every migration Switchboard knows.
@@ -76,6 +77,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261226_000030_dashboards::Migration),
             Box::new(m20261227_000031_twilio::Migration),
             Box::new(m20261228_000032_voice::Migration),
+            Box::new(m20261229_000033_transcription::Migration),
         ]
     }
 }

@@ -105,11 +105,13 @@ pub fn router(state: ServerState) -> Router {
         .route("/app/attachments/{id}", get(attachment))
         .merge(crate::channels::router())
         .merge(crate::helpcenter::router())
+        .merge(crate::portal::router())
         .merge(crate::share::router())
         .merge(crate::storefront::router())
         .merge(crate::campaigns::router())
         .merge(crate::twilio::router())
         .merge(crate::voice::router())
+        .merge(crate::transcription::router())
         .nest(crate::api::PREFIX, crate::api::router())
         .route("/api/openapi.json", get(crate::api::openapi_json))
         .route(

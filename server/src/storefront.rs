@@ -52,7 +52,7 @@ const SHOPPER: &str = "sb_shopper";
 /// A cart is kept 30 days.
 const CART_DAYS: u32 = 30;
 
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -71,7 +71,7 @@ fn cart_of(headers: &HeaderMap) -> CartCookie {
 }
 
 /// The store's path segment as cookies name it (the slug's safe characters).
-fn cookie_path(brand: &str) -> String {
+pub(crate) fn cookie_path(brand: &str) -> String {
     brand
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-')

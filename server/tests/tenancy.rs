@@ -293,6 +293,12 @@ const COVERED: &[&str] = &[
     "save_voice_settings",
     "sync_voice_agent",
     "remove_voice_settings",
+    // Transcription: tenancy in tests/transcription.rs (B's webhook, with B's
+    // secret, cannot settle A's transcripts; settings are the caller's own).
+    "get_transcription_settings",
+    "save_transcription_settings",
+    "send_transcription_test",
+    "remove_transcription_settings",
     // Public: no workspace in scope until the credentials or the token prove one.
     // The support page's suggestions are scoped by its slug (knowledge_ai.rs).
     "support_suggest",

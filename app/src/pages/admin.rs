@@ -243,6 +243,11 @@ const NAV: &[NavItem] = &[
         action: Action::ManageChannels,
     },
     NavItem {
+        href: "/app/settings/transcription",
+        label: "Transcription",
+        action: Action::ManageChannels,
+    },
+    NavItem {
         href: "/app/settings/webhooks",
         label: "Webhooks",
         action: Action::ManageWebhooks,

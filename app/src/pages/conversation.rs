@@ -374,7 +374,7 @@ fn Message(
             })}
             <div class="msg-body" inner_html=m.body_html.clone()></div>
             {(!m.attachments.is_empty()).then(|| view! {
-                <ul class="files">{m.attachments.iter().map(|a| view! { <li><a href=a.url.clone() download=a.filename.clone()>"📎 " {a.filename.clone()}</a> <span class="muted small">{fmt_size(a.size_bytes)}</span></li> }).collect_view()}</ul>
+                <ul class="files">{m.attachments.iter().map(|a| view! { <li><a href=a.url.clone() download=a.filename.clone()>"📎 " {a.filename.clone()}</a> <span class="muted small">{fmt_size(a.size_bytes)}</span> {a.transcript.clone().map(transcript_view)}</li> }).collect_view()}</ul>
             })}
         </li>
     }
@@ -1032,5 +1032,29 @@ fn WhatsappTemplates(conversation_id: i32) -> impl IntoView {
             }}
             <FormError error=err/>
         </details>
+    }
+}
+
+/// An attachment's transcript: in progress, failed with why, or the text
+/// (folded).
+fn transcript_view(t: crate::types::TranscriptView) -> AnyView {
+    match t.status.as_str() {
+        "completed" => view! {
+            <details class="transcript" data-testid="transcript" data-status="completed">
+                <summary>"Transcript"</summary>
+                <p class="transcript-text">{t.text.unwrap_or_default()}</p>
+            </details>
+        }
+        .into_any(),
+        "error" => view! {
+            <p class="field-error small" data-testid="transcript" data-status="error">
+                "Transcription failed: " {t.error.unwrap_or_default()}
+            </p>
+        }
+        .into_any(),
+        _ => view! {
+            <span class="badge" data-testid="transcript" data-status=t.status.clone()>"Transcribing…"</span>
+        }
+        .into_any(),
     }
 }

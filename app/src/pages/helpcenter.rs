@@ -111,7 +111,7 @@ pub(crate) fn absolute(base: &str, path: &str) -> String {
 }
 
 /// The UI strings in en/de/fr/es (English for any other locale or key).
-fn t(locale: &str, key: &'static str) -> &'static str {
+pub(crate) fn t(locale: &str, key: &'static str) -> &'static str {
     let lang = locale.split(['-', '_']).next().unwrap_or(locale);
     match lang {
         "de" => match key {
@@ -135,6 +135,7 @@ fn t(locale: &str, key: &'static str) -> &'static str {
             "Help Center" => "Hilfe-Center",
             "Language" => "Sprache",
             "Breadcrumb" => "Navigationspfad",
+            "Your requests" => "Ihre Anfragen",
             _ => key,
         },
         "fr" => match key {
@@ -158,6 +159,7 @@ fn t(locale: &str, key: &'static str) -> &'static str {
             "Help Center" => "Centre d’aide",
             "Language" => "Langue",
             "Breadcrumb" => "Fil d’Ariane",
+            "Your requests" => "Vos demandes",
             _ => key,
         },
         "es" => match key {
@@ -181,6 +183,7 @@ fn t(locale: &str, key: &'static str) -> &'static str {
             "Help Center" => "Centro de ayuda",
             "Language" => "Idioma",
             "Breadcrumb" => "Ruta de navegación",
+            "Your requests" => "Tus solicitudes",
             _ => key,
         },
         _ => key,
@@ -201,8 +204,13 @@ fn count_label(locale: &str, n: u64) -> String {
 // Paths
 // ---------------------------------------------------------------------------
 
-fn home_path(s: &HelpShell, locale: &str) -> String {
+pub(crate) fn home_path(s: &HelpShell, locale: &str) -> String {
     format!("/help/{}/{}", s.brand.slug, locale)
+}
+
+/// The customer portal's home.
+pub(crate) fn portal_path(s: &HelpShell) -> String {
+    format!("/help/{}/portal", s.brand.slug)
 }
 
 fn category_path(s: &HelpShell, c: &CategoryView) -> String {
@@ -226,7 +234,7 @@ fn feedback_action(s: &HelpShell) -> String {
     format!("/help/{}/feedback", s.brand.slug)
 }
 
-fn brand_name(s: &HelpShell) -> &str {
+pub(crate) fn brand_name(s: &HelpShell) -> &str {
     if s.brand.name.is_empty() {
         &s.workspace
     } else {
@@ -239,17 +247,17 @@ fn brand_name(s: &HelpShell) -> &str {
 // ---------------------------------------------------------------------------
 
 /// What goes into a page's `<head>`.
-struct Head {
+pub(crate) struct Head {
     /// The page's own title (`None`: the help center's name alone).
-    title: Option<String>,
-    description: String,
+    pub(crate) title: Option<String>,
+    pub(crate) description: String,
     /// Absolute canonical URL (`None`: no canonical, e.g. a 404).
-    canonical: Option<String>,
-    og_type: &'static str,
+    pub(crate) canonical: Option<String>,
+    pub(crate) og_type: &'static str,
     /// `(hreflang, absolute URL)`, `x-default` included.
-    alternates: Vec<(String, String)>,
-    json_ld: Vec<Value>,
-    noindex: bool,
+    pub(crate) alternates: Vec<(String, String)>,
+    pub(crate) json_ld: Vec<Value>,
+    pub(crate) noindex: bool,
 }
 
 /// Renders a view to an HTML string inside a fresh reactive owner.
@@ -266,7 +274,7 @@ where
 }
 
 /// Wraps a rendered body in the full document.
-fn document(shell: Option<&HelpShell>, head: &Head, body: &str) -> String {
+pub(crate) fn document(shell: Option<&HelpShell>, head: &Head, body: &str) -> String {
     let locale = shell.map_or("en", |s| s.locale.as_str());
     let hc = t(locale, "Help Center");
     let site = match shell {
@@ -447,9 +455,18 @@ fn header_view(shell: Option<&HelpShell>, links: Vec<(String, String)>) -> impl 
             </nav>
         }
     });
+    let portal = shell.map(|s| {
+        view! {
+            <a class="hc-portal-link" href=portal_path(s) data-testid="portal-link">
+                {t(&locale, "Your requests")}
+            </a>
+        }
+    });
     view! {
         <header class="hc-header">
-            <div class="hc-wrap hc-header-in">{brand} {fallback} {switch}</div>
+            <div class="hc-wrap hc-header-in">
+                {brand} {fallback} <div class="hc-header-end">{switch} {portal}</div>
+            </div>
         </header>
     }
 }
@@ -532,7 +549,7 @@ fn article_list(s: &HelpShell, articles: &[ArticleSummaryView]) -> impl IntoView
 }
 
 /// The whole body: header, hero, main, footer.
-fn page_body(
+pub(crate) fn page_body(
     shell: Option<&HelpShell>,
     links: Vec<(String, String)>,
     hero: Option<AnyView>,

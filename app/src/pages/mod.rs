@@ -14,6 +14,8 @@ pub mod conversation;
 pub mod dashboards;
 pub mod flows;
 #[cfg(feature = "ssr")]
+pub mod help_portal;
+#[cfg(feature = "ssr")]
 pub mod helpcenter;
 pub mod inbox;
 pub mod inbox_settings;
@@ -41,5 +43,6 @@ pub mod support;
 pub mod targeted;
 pub mod team;
 pub mod tours;
+pub mod transcription;
 pub mod voice;
 pub mod webhooks;

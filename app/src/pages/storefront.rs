@@ -649,7 +649,7 @@ pub fn render_cart_with(v: &CartView, error: Option<&str>, values: &CheckoutValu
     document(s, &head, &page(s, main))
 }
 
-fn time_view(rfc3339: &str) -> impl IntoView {
+pub(crate) fn time_view(rfc3339: &str) -> impl IntoView {
     // Without scripts the time reads in UTC; the small script at the end of
     // the page shows it in the viewer's own time zone.
     let shown = chrono::DateTime::parse_from_rfc3339(rfc3339)
@@ -664,7 +664,7 @@ fn time_view(rfc3339: &str) -> impl IntoView {
 
 /// Rewrites every `<time datetime>` in the viewer's time zone (a few hundred
 /// bytes, inline; the pages carry no other script but the widget).
-const LOCAL_TIMES: &str = "<script>document.querySelectorAll('time[datetime]').forEach(function(t){var d=new Date(t.getAttribute('datetime'));if(!isNaN(d))t.textContent=d.toLocaleString(undefined,{dateStyle:'medium',timeStyle:'short'})})</script>\n";
+pub(crate) const LOCAL_TIMES: &str = "<script>document.querySelectorAll('time[datetime]').forEach(function(t){var d=new Date(t.getAttribute('datetime'));if(!isNaN(d))t.textContent=d.toLocaleString(undefined,{dateStyle:'medium',timeStyle:'short'})})</script>\n";
 
 /// The shopper's order: confirmation, status, lines and amounts, where it
 /// goes, tracking once shipped, and what happened.

@@ -344,3 +344,49 @@ pub async fn remove_voice_settings() -> Result<crate::types::VoiceSettingsView, 
         .await
         .map_err(fail)
 }
+
+/// Settings → Transcription.
+#[server]
+pub async fn get_transcription_settings(
+) -> Result<crate::types::TranscriptionSettingsView, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ManageChannels).await?;
+    crate::services::channels::transcription::settings::page(&state, &actor)
+        .await
+        .map_err(fail)
+}
+
+/// Connects (or changes) the transcription account.
+#[server(input = Json)]
+pub async fn save_transcription_settings(
+    form: crate::types::TranscriptionSettingsForm,
+) -> Result<crate::types::TranscriptionSettingsView, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ManageChannels).await?;
+    let meta = meta().await;
+    crate::services::channels::transcription::settings::save(&state, &actor, &form, &meta)
+        .await
+        .map_err(fail)
+}
+
+/// Checks the transcription key with the provider.
+#[server]
+pub async fn send_transcription_test() -> Result<String, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ManageChannels).await?;
+    crate::services::channels::transcription::settings::test(&state, &actor)
+        .await
+        .map_err(fail)
+}
+
+/// Disconnects the transcription account.
+#[server]
+pub async fn remove_transcription_settings(
+) -> Result<crate::types::TranscriptionSettingsView, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ManageChannels).await?;
+    let meta = meta().await;
+    crate::services::channels::transcription::settings::remove(&state, &actor, &meta)
+        .await
+        .map_err(fail)
+}

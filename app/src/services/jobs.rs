@@ -97,6 +97,10 @@ pub mod kind {
     pub const VOICE_SYNC: &str = super::super::channels::voice::SYNC_JOB;
     /// Delete call recordings past the retention period (daily).
     pub const VOICE_RETENTION: &str = super::super::channels::voice::RETENTION_JOB;
+    /// Upload and submit a file or recording for transcription.
+    pub const TRANSCRIBE_SUBMIT: &str = super::super::channels::transcription::SUBMIT_JOB;
+    /// Read a finished (or polled) transcript.
+    pub const TRANSCRIBE_FETCH: &str = super::super::channels::transcription::FETCH_JOB;
     /// Kinds another job may name as its follow-up.
     pub const FOLLOW_UPS: &[&str] = &[FLOW_AI_DONE];
 }
@@ -406,6 +410,12 @@ async fn execute(state: &AppState, job: &job::Model) -> Result<(), String> {
         kind::VOICE_SYNC => super::channels::voice::calls::run_sync_job(state, &payload).await,
         kind::VOICE_RETENTION => super::channels::voice::calls::run_retention(state).await,
         kind::TWILIO_SEND => super::channels::twilio::outbound::run_send_job(state, &payload).await,
+        kind::TRANSCRIBE_SUBMIT => {
+            super::channels::transcription::run_submit_job(state, &payload).await
+        }
+        kind::TRANSCRIBE_FETCH => {
+            super::channels::transcription::run_fetch_job(state, &payload).await
+        }
         kind::PURGE_SESSIONS | kind::PURGE_AUTH | kind::ACTIVITY_RETENTION | kind::PURGE_JOBS => {
             maintenance(state, job.kind.as_str()).await
         }

@@ -654,6 +654,22 @@ pub mod templates {
         )
     }
 
+    /// A customer's sign-in link to `team`'s customer portal.
+    pub fn portal_sign_in(workspace_id: i32, to: &str, team: &str, link: &str) -> OutgoingEmail {
+        build(
+            Some(workspace_id),
+            to,
+            "portal_sign_in",
+            format!("Sign in to see your requests with {team}"),
+            &[
+                "Hello,".into(),
+                format!("Someone (we hope you) asked to sign in to {team}'s help center to see your conversations with us."),
+            ],
+            ("Sign in", link),
+            "This link works once and expires in 30 minutes. If you did not ask for it, ignore this email: nobody can sign in without it.",
+        )
+    }
+
     /// "Verify your email".
     pub fn verification(to: &str, name: &str, link: &str) -> OutgoingEmail {
         build(

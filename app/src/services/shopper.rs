@@ -13,54 +13,16 @@
 //! - Tokens are stored as SHA-256 hashes, and only in the store's workspace.
 
 use super::context::RequestMeta;
-use super::mail::{self, templates};
-use super::rate_limit;
-use super::security::{hash_token, new_token};
+use super::customer_links::{self, STORE};
+use super::mail::templates;
 use super::storefront;
-use super::tenancy::Scoped;
-use super::uow::UnitOfWork;
-use super::{now, AppState, ServiceError, ServiceResult};
+use super::{AppState, ServiceError, ServiceResult};
 use crate::types::{validate_email, AccountOrder, AccountView, CartCookie};
-use entity::{customer, order, shopper_token};
+use entity::{customer, order};
 use sea_orm::sea_query::{Expr, Func};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
 
-/// How long a sign-in link works.
-pub const LINK_MINUTES: i64 = 30;
-/// How long a session lasts.
-pub const SESSION_DAYS: i64 = 30;
-/// Links one address may ask for an hour.
-const PER_ADDRESS_HOUR: u64 = 5;
-/// Links one IP may ask for an hour.
-const PER_IP_HOUR: u64 = 30;
-
-mod purpose {
-    pub const LINK: &str = "link";
-    pub const SESSION: &str = "session";
-}
-
-async fn issue(
-    db: &impl ConnectionTrait,
-    scope: Scoped,
-    customer_id: i32,
-    purpose: &str,
-    ttl: chrono::Duration,
-) -> ServiceResult<String> {
-    let (token, hash) = new_token();
-    shopper_token::ActiveModel {
-        workspace_id: Set(scope.workspace_id()),
-        customer_id: Set(customer_id),
-        purpose: Set(purpose.to_owned()),
-        token_hash: Set(hash),
-        expires_at: Set(now() + ttl),
-        used_at: Set(None),
-        created_at: Set(now()),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    Ok(token)
-}
+pub use customer_links::{LINK_MINUTES, SESSION_DAYS};
 
 /// Sends a sign-in link to `email` if brand `brand`'s store knows it.
 ///
@@ -75,17 +37,7 @@ pub async fn request_link(
 ) -> ServiceResult<String> {
     let s = storefront::store(&state.db, brand).await?;
     let email = validate_email(email).map_err(|m| ServiceError::invalid("email", m))?;
-    let w = s.scope.workspace_id();
-    let by_address = format!("shopper-link:{w}:{email}");
-    let by_ip = format!(
-        "shopper-link-ip:{}",
-        meta.ip.as_deref().unwrap_or("unknown")
-    );
-    let wait = "Too many sign-in links were asked for. Try again";
-    rate_limit::enforce(&state.db, &by_address, PER_ADDRESS_HOUR, 3600, wait).await?;
-    rate_limit::enforce(&state.db, &by_ip, PER_IP_HOUR, 3600, wait).await?;
-    rate_limit::hit(&state.db, &by_address).await?;
-    rate_limit::hit(&state.db, &by_ip).await?;
+    customer_links::limit(state, STORE, s.scope, &email, meta).await?;
     let found = s
         .scope
         .find::<customer::Entity>()
@@ -94,33 +46,19 @@ pub async fn request_link(
         .one(&state.db)
         .await?;
     if let Some(c) = found {
-        let mut uow = UnitOfWork::begin(state).await?;
-        let token = issue(
-            &*uow,
-            s.scope,
-            c.id,
-            purpose::LINK,
-            chrono::Duration::minutes(LINK_MINUTES),
-        )
-        .await?;
-        let link = format!(
-            "{}/store/{}/account/verify?token={token}",
-            state.config.base_url().trim_end_matches('/'),
-            s.brand.slug
-        );
+        let base = state.config.base_url().trim_end_matches('/').to_owned();
         let store = if s.brand.name.trim().is_empty() {
-            &s.workspace
+            s.workspace.clone()
         } else {
-            &s.brand.name
+            s.brand.name.clone()
         };
-        mail::enqueue(
-            &*uow,
-            &state.config,
-            templates::shopper_sign_in(w, &email, store, &link),
-        )
+        let w = s.scope.workspace_id();
+        let slug = s.brand.slug.clone();
+        customer_links::send_link(state, STORE, s.scope, c.id, |token| {
+            let link = format!("{base}/store/{slug}/account/verify?token={token}");
+            templates::shopper_sign_in(w, &email, &store, &link)
+        })
         .await?;
-        uow.jobs_enqueued();
-        uow.commit().await?;
     }
     Ok(email)
 }
@@ -132,70 +70,7 @@ pub async fn request_link(
 /// used or expired; database errors.
 pub async fn use_link(state: &AppState, brand: &str, token: &str) -> ServiceResult<String> {
     let s = storefront::store(&state.db, brand).await?;
-    let spent = || {
-        ServiceError::invalid(
-            "token",
-            "This sign-in link has expired or was already used. Ask for a new one below.",
-        )
-    };
-    let uow = UnitOfWork::begin(state).await?;
-    let t = now();
-    let row = s
-        .scope
-        .find::<shopper_token::Entity>()
-        .filter(shopper_token::Column::TokenHash.eq(hash_token(token)))
-        .filter(shopper_token::Column::Purpose.eq(purpose::LINK))
-        .one(&*uow)
-        .await?
-        .filter(|r| r.used_at.is_none() && r.expires_at > t)
-        .ok_or_else(spent)?;
-    let took = s
-        .scope
-        .update_many::<shopper_token::Entity>()
-        .col_expr(shopper_token::Column::UsedAt, Expr::value(t))
-        .filter(shopper_token::Column::Id.eq(row.id))
-        .filter(shopper_token::Column::UsedAt.is_null())
-        .exec(&*uow)
-        .await?
-        .rows_affected;
-    if took != 1 {
-        return Err(spent());
-    }
-    let session = issue(
-        &*uow,
-        s.scope,
-        row.customer_id,
-        purpose::SESSION,
-        chrono::Duration::days(SESSION_DAYS),
-    )
-    .await?;
-    uow.commit().await?;
-    Ok(session)
-}
-
-async fn session_customer(
-    db: &impl ConnectionTrait,
-    scope: Scoped,
-    session: &str,
-) -> ServiceResult<Option<customer::Model>> {
-    if session.is_empty() {
-        return Ok(None);
-    }
-    let Some(row) = scope
-        .find::<shopper_token::Entity>()
-        .filter(shopper_token::Column::TokenHash.eq(hash_token(session)))
-        .filter(shopper_token::Column::Purpose.eq(purpose::SESSION))
-        .one(db)
-        .await?
-        .filter(|r| r.used_at.is_none() && r.expires_at > now())
-    else {
-        return Ok(None);
-    };
-    Ok(scope
-        .find::<customer::Entity>()
-        .filter(customer::Column::Id.eq(row.customer_id))
-        .one(db)
-        .await?)
+    customer_links::spend(state, STORE, s.scope, token).await
 }
 
 /// The signed-in shopper's account, or None without a live session.
@@ -210,7 +85,7 @@ pub async fn account(
 ) -> ServiceResult<Option<AccountView>> {
     let db = &state.db;
     let s = storefront::store(db, brand).await?;
-    let Some(c) = session_customer(db, s.scope, session).await? else {
+    let Some(c) = customer_links::customer(db, STORE, s.scope, session).await? else {
         return Ok(None);
     };
     let orders = s
@@ -253,18 +128,7 @@ pub async fn account(
 /// `NotFound` (the store); database errors.
 pub async fn sign_out(state: &AppState, brand: &str, session: &str) -> ServiceResult<()> {
     let s = storefront::store(&state.db, brand).await?;
-    if session.is_empty() {
-        return Ok(());
-    }
-    let _turn = state.sqlite_write_turn().await;
-    s.scope
-        .update_many::<shopper_token::Entity>()
-        .col_expr(shopper_token::Column::UsedAt, Expr::value(now()))
-        .filter(shopper_token::Column::TokenHash.eq(hash_token(session)))
-        .filter(shopper_token::Column::Purpose.eq(purpose::SESSION))
-        .exec(&state.db)
-        .await?;
-    Ok(())
+    customer_links::end(state, STORE, s.scope, session).await
 }
 
 /// The store's shell for the sign-in page.

@@ -41,6 +41,9 @@ pub enum StageEvent {
         automatic: bool,
         /// The message opened a new conversation.
         opened: bool,
+        /// It came with audio or video files (the transcription stage looks
+        /// only then, so other messages cost no query).
+        media: bool,
     },
     /// A conversation's status, priority, assignee, team, tags or fields changed.
     ConversationUpdated {

@@ -149,6 +149,19 @@ pub fn voice_account_by_hook_token(token: &str) -> Select<entity::voice_account:
     entity::voice_account::Entity::find().filter(entity::voice_account::Column::HookToken.eq(token))
 }
 
+/// A transcription account by the path token of its webhook: the token names
+/// the workspace, and each request must then carry the account's secret header.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the token names the account; the request's secret header proves it"
+)]
+pub fn transcription_account_by_hook_token(
+    token: &str,
+) -> Select<entity::transcription_account::Entity> {
+    entity::transcription_account::Entity::find()
+        .filter(entity::transcription_account::Column::HookToken.eq(token))
+}
+
 /// A campaign email by the token in its tracking and unsubscribe links: the
 /// unguessable token proves the workspace; everything after is scoped.
 #[expect(

@@ -7,6 +7,8 @@ use std::sync::Arc;
 
 /// The standard stages, in order:
 ///
+/// 0. **transcribe** — a customer's audio and video attachments get their
+///    transcripts queued (when the workspace transcribes them);
 /// 1. **rules** — triggers whose conditions hold apply their actions (tags,
 ///    priority, assignment …) inside the same transaction;
 /// 2. **sla** — a new ticket gets the first matching SLA policy's targets; a
@@ -29,6 +31,7 @@ use std::sync::Arc;
 ///    themselves), as their notification preferences say.
 pub fn standard_stages() -> Stages {
     Stages::none()
+        .then(Arc::new(super::channels::transcription::TranscribeStage))
         .then(Arc::new(super::automation::engine::RulesStage::default()))
         .then(Arc::new(super::hours::sla::SlaStage))
         .then(Arc::new(super::flows::runner::FlowStage))

@@ -403,6 +403,20 @@ pub struct AttachmentView {
     pub size_bytes: i64,
     /// Download URL.
     pub url: String,
+    /// Its transcript (audio and video, when transcription is set up).
+    #[serde(default)]
+    pub transcript: Option<TranscriptView>,
+}
+
+/// Where an attachment's (or a call's) transcript stands.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TranscriptView {
+    /// `queued`, `processing`, `completed` or `error`.
+    pub status: String,
+    /// The text, once completed.
+    pub text: Option<String>,
+    /// Why it failed.
+    pub error: Option<String>,
 }
 
 /// A message in a thread.

@@ -482,5 +482,7 @@ mod reports;
 pub use reports::*;
 mod sms;
 pub use sms::*;
+mod portal;
+pub use portal::*;
 
 pub use widget_protocol::*;

@@ -479,3 +479,47 @@ mod tests {
         assert_eq!(describe_outbound("Hi", false), "2 characters");
     }
 }
+
+/// Settings → Transcription.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TranscriptionSettingsView {
+    /// An account is set up.
+    pub configured: bool,
+    /// The API key's first and last characters.
+    pub key_hint: Option<String>,
+    /// API base when not the provider's own.
+    pub api_base: String,
+    /// Spoken language code; empty: detected.
+    pub language_code: String,
+    /// Transcribe customers' audio and video attachments.
+    pub attachments: bool,
+    /// Transcribe call recordings that come without a transcript.
+    pub calls: bool,
+    /// Where the provider reports finished transcripts.
+    pub webhook_url: String,
+    /// The server can seal the key.
+    pub can_store_keys: bool,
+    /// Transcripts over the last 30 days, by status.
+    pub completed_30d: u64,
+    /// Failed over the last 30 days.
+    pub failed_30d: u64,
+    /// Waiting on the provider now.
+    pub pending: u64,
+    /// Minutes of audio transcribed over the last 30 days.
+    pub minutes_30d: u64,
+}
+
+/// The transcription settings form.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TranscriptionSettingsForm {
+    /// API key; empty keeps the stored one.
+    pub api_key: String,
+    /// API base; empty for the provider's own.
+    pub api_base: String,
+    /// Spoken language code; empty: detected.
+    pub language_code: String,
+    /// Transcribe customers' audio and video attachments.
+    pub attachments: bool,
+    /// Transcribe call recordings that come without a transcript.
+    pub calls: bool,
+}

@@ -9,6 +9,7 @@
     reason = "test helpers"
 )]
 
+pub mod assemblyai;
 pub mod binary;
 pub mod carriers;
 pub mod imap;

@@ -437,6 +437,10 @@ async fn receive_new(state: &AppState, scope: Scoped, m: InboundMessage) -> Serv
         channel: m.channel,
         automatic: m.automatic,
         opened,
+        media: m
+            .files
+            .iter()
+            .any(|f| super::transcription::is_media(&f.content_type)),
     });
     let receipt = Receipt {
         message_id: row.id,

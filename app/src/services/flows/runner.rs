@@ -113,6 +113,7 @@ impl Stage for FlowStage {
             channel,
             automatic: false,
             opened,
+            ..
         } = event
         else {
             return Ok(());
@@ -583,6 +584,7 @@ async fn create_ticket(
         channel,
         automatic: false,
         opened: true,
+        media: false,
     });
     let reference = ticket_ref(new.number);
     messages::insert_automated_note(

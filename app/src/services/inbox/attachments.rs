@@ -3,6 +3,7 @@
 //! database. Uploaded to a conversation first, then linked to the message that
 //! carries them.
 
+use super::super::channels::transcription;
 use super::super::context::Actor;
 use super::super::tenancy::Scoped;
 use super::super::{now, AppState, ServiceError, ServiceResult};
@@ -31,6 +32,7 @@ pub fn view(a: &attachment::Model) -> AttachmentView {
         content_type: a.content_type.clone(),
         size_bytes: a.size_bytes,
         url: format!("/app/attachments/{}", a.id),
+        transcript: None,
     }
 }
 
@@ -248,14 +250,23 @@ pub async fn of_messages(
         return Ok(HashMap::new());
     }
     let mut out: HashMap<i32, Vec<AttachmentView>> = HashMap::new();
-    for a in scope
+    let rows = scope
         .find::<attachment::Entity>()
         .filter(attachment::Column::MessageId.is_in(message_ids.to_vec()))
         .all(db)
-        .await?
-    {
+        .await?;
+    // Audio and video may have a transcript (one more query, only then).
+    let media: Vec<i32> = rows
+        .iter()
+        .filter(|a| transcription::is_media(&a.content_type))
+        .map(|a| a.id)
+        .collect();
+    let mut transcripts = transcription::of_attachments(db, scope, &media).await?;
+    for a in rows {
         if let Some(m) = a.message_id {
-            out.entry(m).or_default().push(view(&a));
+            let mut v = view(&a);
+            v.transcript = transcripts.remove(&a.id);
+            out.entry(m).or_default().push(v);
         }
     }
     Ok(out)

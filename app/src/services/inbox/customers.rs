@@ -62,7 +62,7 @@ pub fn normalize(kind: IdentifierKind, value: &str) -> ServiceResult<String> {
 }
 
 /// Follows `merged_into_id` to the surviving customer.
-async fn surviving(
+pub(crate) async fn surviving(
     db: &impl ConnectionTrait,
     scope: Scoped,
     mut c: customer::Model,

@@ -93,7 +93,7 @@ pub fn negotiate(accept_language: &str, offered: &[String], default: &str) -> St
         .map_or_else(|| default.to_owned(), |(_, l)| l)
 }
 
-fn shell(state: &AppState, c: &Center, locale: &str) -> HelpShell {
+pub(crate) fn shell(state: &AppState, c: &Center, locale: &str) -> HelpShell {
     HelpShell {
         workspace: c.workspace.clone(),
         brand: c.view(),

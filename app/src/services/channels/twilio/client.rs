@@ -4,7 +4,6 @@
 //! configurable (a regional edge, a local test double).
 
 use serde::Deserialize;
-use std::time::Duration;
 
 /// Twilio's own API base.
 pub const DEFAULT_BASE: &str = "https://api.twilio.com/";
@@ -90,20 +89,11 @@ impl Client {
     /// # Errors
     /// When the HTTP client cannot be built.
     pub fn new(base: &str, sid: &str, token: &str) -> Result<Self, String> {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(15))
-            .connect_timeout(Duration::from_secs(5))
-            .build()
-            .map_err(|e| e.to_string())?;
-        let mut base = base.trim().to_owned();
-        if !base.ends_with('/') {
-            base.push('/');
-        }
         Ok(Self {
-            base,
+            base: super::super::provider::with_slash(base),
             sid: sid.to_owned(),
             token: token.to_owned(),
-            http,
+            http: super::super::provider::http_client()?,
         })
     }
 

@@ -64,14 +64,12 @@ fn aad(workspace_id: i32) -> Vec<u8> {
 /// # Errors
 /// `Internal` when the token cannot be opened (no or another secrets key).
 pub fn open(state: &AppState, row: twilio_account::Model) -> ServiceResult<Account> {
-    let Some(sb) = &state.secrets else {
-        return Err(ServiceError::Internal(
-            "A Twilio auth token is stored but the server has no secrets key to open it.".into(),
-        ));
-    };
-    let auth_token = sb
-        .open(&row.auth_token, &aad(row.workspace_id))
-        .map_err(|e| ServiceError::Internal(format!("Twilio auth token: {e}")))?;
+    let auth_token = super::provider::open(
+        state,
+        &row.auth_token,
+        &aad(row.workspace_id),
+        "A Twilio auth token",
+    )?;
     let base = row.api_base.as_deref().unwrap_or(client::DEFAULT_BASE);
     let client =
         client::Client::new(base, &row.account_sid, &auth_token).map_err(ServiceError::Internal)?;
@@ -103,7 +101,7 @@ pub async fn account(
 /// # Errors
 /// As [`open`]; database errors.
 pub async fn by_hook_token(state: &AppState, token: &str) -> ServiceResult<Option<Account>> {
-    if token.len() < 16 || token.len() > 64 {
+    if !super::provider::plausible_token(token) {
         return Ok(None);
     }
     match super::super::tenancy::twilio_account_by_hook_token(token)

@@ -5,10 +5,10 @@
 use super::super::super::activity::{self, Entry, Who};
 use super::super::super::context::{Actor, RequestMeta};
 use super::super::super::inbox::customers;
-use super::super::super::security::new_token;
 use super::super::super::tenancy::Scoped;
 use super::super::super::uow::UnitOfWork;
 use super::super::super::{now, AppState, ServiceError, ServiceResult};
+use super::super::provider;
 use super::client::{Outgoing, DEFAULT_BASE};
 use super::{aad, account, inbound_url, status_url};
 use crate::permissions::Action;
@@ -197,16 +197,7 @@ pub async fn set(
             "The Account SID is AC followed by 32 letters and digits (Twilio Console → Account info).",
         ));
     }
-    let mut base = f.api_base.trim().to_owned();
-    if !(base.is_empty() || base.starts_with("https://") || base.starts_with("http://")) {
-        return Err(ServiceError::invalid(
-            "api_base",
-            "The API base is an http(s) address, or empty for Twilio's own.",
-        ));
-    }
-    if !base.is_empty() && !base.ends_with('/') {
-        base.push('/');
-    }
+    let base = provider::api_base(&f.api_base, DEFAULT_BASE, "Twilio")?;
     let sms_from = number("sms_from", &f.sms_from)?;
     let whatsapp_from = number("whatsapp_from", &f.whatsapp_from)?;
     if sms_from.is_none() && whatsapp_from.is_none() {
@@ -229,12 +220,6 @@ pub async fn set(
         ));
     }
     let templates = parse_templates(&f.templates)?;
-    let Some(sb) = &state.secrets else {
-        return Err(ServiceError::conflict(
-            "auth_token",
-            "No secrets key is configured on the server (secrets_key), so a Twilio auth token cannot be stored.",
-        ));
-    };
     let w = scope.workspace_id();
     let t = now();
     let token = f.auth_token.trim();
@@ -255,21 +240,22 @@ pub async fn set(
         Some(r) => r.into(),
         None => twilio_account::ActiveModel {
             workspace_id: Set(w),
-            hook_token: Set(new_token()
-                .0
-                .chars()
-                .filter(char::is_ascii_alphanumeric)
-                .take(32)
-                .collect()),
+            hook_token: Set(provider::hook_token()),
             created_at: Set(t),
             ..Default::default()
         },
     };
     am.account_sid = Set(sid.to_owned());
     if !token.is_empty() {
-        am.auth_token = Set(sb.seal(token, &aad(w)));
+        am.auth_token = Set(provider::seal(
+            state,
+            token,
+            &aad(w),
+            "auth_token",
+            "a Twilio auth token",
+        )?);
     }
-    am.api_base = Set((!base.is_empty() && base != DEFAULT_BASE).then_some(base));
+    am.api_base = Set(base);
     am.sms_from = Set(sms_from);
     am.whatsapp_from = Set(whatsapp_from);
     am.segment_price_micros = Set(price);

@@ -130,9 +130,18 @@ pub async fn on_event(state: &AppState, a: &Account, body: &[u8]) -> ServiceResu
         .as_ref()
         .and_then(|x| x.call_summary.clone())
         .filter(|s| !s.trim().is_empty() && a.row.provider_summary);
+    // A call without a transcript is transcribed from its recording when the
+    // workspace says so; the built-in summary then waits for that transcript.
+    let awaiting = row
+        .transcript
+        .as_deref()
+        .unwrap_or_default()
+        .trim()
+        .is_empty()
+        && super::super::transcription::request_for_call(state, scope, &row).await?;
     // The provider's summary comes with `call_analyzed`; without one (or when the
     // workspace prefers its own), the built-in summary is written at once.
-    if event == "call_analyzed" || !a.row.provider_summary {
+    if (event == "call_analyzed" || !a.row.provider_summary) && !(awaiting && provider.is_none()) {
         let sentiment = call.call_analysis.and_then(|x| x.user_sentiment);
         summarize(state, scope, row, provider, sentiment).await?;
     }
@@ -322,7 +331,7 @@ pub fn builtin_summary(transcript: &str) -> String {
 }
 
 /// Writes the call's summary note, once.
-async fn summarize(
+pub(crate) async fn summarize(
     state: &AppState,
     scope: Scoped,
     row: phone_call::Model,

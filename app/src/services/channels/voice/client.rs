@@ -2,8 +2,6 @@
 //! back, delete a call's data. Bearer auth with the API key; the base is
 //! configurable (a test double, a proxy).
 
-use std::time::Duration;
-
 /// Retell's API base.
 pub const DEFAULT_BASE: &str = "https://api.retellai.com/";
 
@@ -30,19 +28,10 @@ impl Client {
     /// # Errors
     /// When the HTTP client cannot be built.
     pub fn new(base: &str, key: &str) -> Result<Self, String> {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(15))
-            .connect_timeout(Duration::from_secs(5))
-            .build()
-            .map_err(|e| e.to_string())?;
-        let mut base = base.trim().to_owned();
-        if !base.ends_with('/') {
-            base.push('/');
-        }
         Ok(Self {
-            base,
+            base: super::super::provider::with_slash(base),
             key: key.to_owned(),
-            http,
+            http: super::super::provider::http_client()?,
         })
     }
 

@@ -19,6 +19,7 @@ pub mod settings;
 
 use super::super::tenancy::Scoped;
 use super::super::{AppState, ServiceError, ServiceResult};
+use super::provider;
 use entity::voice_account;
 use hmac::{Hmac, Mac};
 use sea_orm::ConnectionTrait;
@@ -49,14 +50,12 @@ fn aad(workspace_id: i32) -> Vec<u8> {
 /// # Errors
 /// `Internal` when the key cannot be opened.
 pub fn open(state: &AppState, row: voice_account::Model) -> ServiceResult<Account> {
-    let Some(sb) = &state.secrets else {
-        return Err(ServiceError::Internal(
-            "A voice API key is stored but the server has no secrets key to open it.".into(),
-        ));
-    };
-    let api_key = sb
-        .open(&row.api_key, &aad(row.workspace_id))
-        .map_err(|e| ServiceError::Internal(format!("voice API key: {e}")))?;
+    let api_key = provider::open(
+        state,
+        &row.api_key,
+        &aad(row.workspace_id),
+        "A voice API key",
+    )?;
     let client = client::Client::new(
         row.api_base.as_deref().unwrap_or(client::DEFAULT_BASE),
         &api_key,
@@ -89,7 +88,7 @@ pub async fn account(
 /// # Errors
 /// As [`open`]; database errors.
 pub async fn by_hook_token(state: &AppState, token: &str) -> ServiceResult<Option<Account>> {
-    if token.len() < 16 || token.len() > 64 {
+    if !provider::plausible_token(token) {
         return Ok(None);
     }
     match super::super::tenancy::voice_account_by_hook_token(token)

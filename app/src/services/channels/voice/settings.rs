@@ -5,9 +5,9 @@
 use super::super::super::activity::{self, Entry, Who};
 use super::super::super::context::{Actor, RequestMeta};
 use super::super::super::jobs::{self, NewJob};
-use super::super::super::security::new_token;
 use super::super::super::uow::UnitOfWork;
 use super::super::super::{now, AppState, ServiceError, ServiceResult};
+use super::super::provider;
 use super::client::DEFAULT_BASE;
 use super::{aad, account, calls, webhook_url};
 use crate::permissions::Action;
@@ -68,16 +68,7 @@ pub async fn save(
 ) -> ServiceResult<VoiceSettingsView> {
     actor.require(Action::ManageChannels)?;
     let scope = actor.scope;
-    let mut base = f.api_base.trim().to_owned();
-    if !(base.is_empty() || base.starts_with("https://") || base.starts_with("http://")) {
-        return Err(ServiceError::invalid(
-            "api_base",
-            "The API base is an http(s) address, or empty for Retell's own.",
-        ));
-    }
-    if !base.is_empty() && !base.ends_with('/') {
-        base.push('/');
-    }
+    let base = provider::api_base(&f.api_base, DEFAULT_BASE, "Retell")?;
     let agent = f.agent_id.trim();
     if agent.len() > 100 || agent.chars().any(char::is_whitespace) {
         return Err(ServiceError::invalid(
@@ -105,12 +96,6 @@ pub async fn save(
             "The agent settings are one JSON object of at most 20,000 characters.",
         ));
     }
-    let Some(sb) = &state.secrets else {
-        return Err(ServiceError::conflict(
-            "api_key",
-            "No secrets key is configured on the server (secrets_key), so a voice API key cannot be stored.",
-        ));
-    };
     let key = f.api_key.trim();
     let mut uow = UnitOfWork::begin(state).await?;
     let existing = scope.find::<voice_account::Entity>().one(&*uow).await?;
@@ -131,12 +116,7 @@ pub async fn save(
         Some(r) => r.into(),
         None => voice_account::ActiveModel {
             workspace_id: Set(scope.workspace_id()),
-            hook_token: Set(new_token()
-                .0
-                .chars()
-                .filter(char::is_ascii_alphanumeric)
-                .take(32)
-                .collect()),
+            hook_token: Set(provider::hook_token()),
             created_at: Set(t),
             synced_at: Set(None),
             sync_error: Set(None),
@@ -144,9 +124,15 @@ pub async fn save(
         },
     };
     if !key.is_empty() {
-        am.api_key = Set(sb.seal(key, &aad(scope.workspace_id())));
+        am.api_key = Set(provider::seal(
+            state,
+            key,
+            &aad(scope.workspace_id()),
+            "api_key",
+            "a voice API key",
+        )?);
     }
-    am.api_base = Set((!base.is_empty() && base != DEFAULT_BASE).then_some(base));
+    am.api_base = Set(base);
     am.agent_id = Set((!agent.is_empty()).then(|| agent.to_owned()));
     am.retention_days = Set(f.retention_days);
     am.provider_summary = Set(f.provider_summary);
