@@ -5,7 +5,7 @@
 //! `app::pages::help_portal`.
 
 use crate::http::ServerState;
-use crate::storefront::{cookie, cookie_path};
+use crate::storefront::{cookie, cookie_path, secure_flag};
 use app::pages::help_portal as render;
 use app::pages::helpcenter::render_not_found;
 use app::services::context::RequestMeta;
@@ -37,23 +37,21 @@ fn home_url(brand: &str) -> String {
     format!("/help/{}/portal", cookie_path(brand))
 }
 
-/// The session cookie (no value and no age: removed).
-fn session_cookie(brand: &str, session: Option<&str>) -> Option<HeaderValue> {
+/// The session cookie (no value and no age: removed); `Secure` whenever the
+/// server's cookies are.
+fn session_cookie(s: &ServerState, brand: &str, session: Option<&str>) -> Option<HeaderValue> {
     let age = if session.is_some() {
-        portal_session_seconds()
+        app::services::customer_links::SESSION_DAYS * 86_400
     } else {
         0
     };
+    let secure = secure_flag(s);
     HeaderValue::from_str(&format!(
-        "{SESSION}={}; Path={}; Max-Age={age}; HttpOnly; SameSite=Lax",
+        "{SESSION}={}; Path={}; Max-Age={age}; HttpOnly; SameSite=Lax{secure}",
         session.unwrap_or_default(),
         home_url(brand)
     ))
     .ok()
-}
-
-fn portal_session_seconds() -> i64 {
-    app::services::customer_links::SESSION_DAYS * 86_400
 }
 
 fn session_of(headers: &HeaderMap) -> &str {
@@ -87,10 +85,10 @@ fn failed(e: &ServiceError) -> Response {
 }
 
 /// The sign-in page (a stale cookie goes with it).
-fn signed_out(brand: &str, headers: &HeaderMap, shell: &HelpShell) -> Response {
+fn signed_out(s: &ServerState, brand: &str, headers: &HeaderMap, shell: &HelpShell) -> Response {
     let mut r = private(StatusCode::OK, render::render_sign_in(shell, None, None));
     if !session_of(headers).is_empty() {
-        if let Some(h) = session_cookie(brand, None) {
+        if let Some(h) = session_cookie(s, brand, None) {
             r.headers_mut().insert(header::SET_COOKIE, h);
         }
     }
@@ -99,7 +97,7 @@ fn signed_out(brand: &str, headers: &HeaderMap, shell: &HelpShell) -> Response {
 
 async fn sign_in_page(s: &ServerState, brand: &str, headers: &HeaderMap) -> Response {
     match portal::shell(&s.app, brand).await {
-        Ok(shell) => signed_out(brand, headers, &shell),
+        Ok(shell) => signed_out(s, brand, headers, &shell),
         Err(e) => failed(&e),
     }
 }
@@ -113,7 +111,7 @@ async fn home(
     match portal::home(&s.app, &brand, session_of(&headers)).await {
         Ok(Some(v)) => private(
             StatusCode::OK,
-            render::render_home(&v, &portal::form_key(), None),
+            render::render_home(&v, &portal::form_key(), None, ("", "")),
         ),
         Ok(None) => sign_in_page(&s, &brand, &headers).await,
         Err(e) => failed(&e),
@@ -184,7 +182,7 @@ async fn use_link(
     match portal::use_link(&s.app, &brand, &f.token).await {
         Ok(session) => {
             let mut r = Redirect::to(&home_url(&brand)).into_response();
-            if let Some(h) = session_cookie(&brand, Some(&session)) {
+            if let Some(h) = session_cookie(&s, &brand, Some(&session)) {
                 r.headers_mut().insert(header::SET_COOKIE, h);
             }
             r
@@ -209,7 +207,7 @@ async fn sign_out(
     match portal::sign_out(&s.app, &brand, session_of(&headers)).await {
         Ok(()) => {
             let mut r = Redirect::to(&home_url(&brand)).into_response();
-            if let Some(h) = session_cookie(&brand, None) {
+            if let Some(h) = session_cookie(&s, &brand, None) {
                 r.headers_mut().insert(header::SET_COOKIE, h);
             }
             r
@@ -228,7 +226,7 @@ async fn thread(
         return failed(&ServiceError::NotFound("Conversation"));
     };
     match portal::thread(&s.app, &brand, session_of(&headers), number).await {
-        Ok(Some(v)) => private(StatusCode::OK, render::render_thread(&v, None)),
+        Ok(Some(v)) => private(StatusCode::OK, render::render_thread(&v, None, "")),
         Ok(None) => sign_in_page(&s, &brand, &headers).await,
         Err(e) => failed(&e),
     }
@@ -247,7 +245,7 @@ struct MessageForm {
 /// What a post leads to: somewhere to go, or the form again with why.
 enum After {
     Go(Response),
-    Refused(String),
+    Refused(StatusCode, String),
 }
 
 fn posted(brand: &str, r: Result<Posted, ServiceError>) -> After {
@@ -256,7 +254,12 @@ fn posted(brand: &str, r: Result<Posted, ServiceError>) -> After {
             After::Go(Redirect::to(&format!("{}/c/{n}", home_url(brand))).into_response())
         }
         Ok(Posted::SignedOut) => After::Go(Redirect::to(&home_url(brand)).into_response()),
-        Err(ServiceError::Invalid { message, .. }) => After::Refused(message),
+        Err(ServiceError::Invalid { message, .. }) => {
+            After::Refused(StatusCode::UNPROCESSABLE_ENTITY, message)
+        }
+        Err(ServiceError::RateLimited { message, .. }) => {
+            After::Refused(StatusCode::TOO_MANY_REQUESTS, message)
+        }
         Err(e) => After::Go(failed(&e)),
     }
 }
@@ -275,14 +278,13 @@ async fn reply(
     let r = portal::reply(&s.app, &brand, session, number, &f.body, &f.key).await;
     match posted(&brand, r) {
         After::Go(resp) => resp,
-        After::Refused(message) => match portal::thread(&s.app, &brand, session, number).await {
-            Ok(Some(v)) => private(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                render::render_thread(&v, Some(&message)),
-            ),
-            Ok(None) => sign_in_page(&s, &brand, &headers).await,
-            Err(e) => failed(&e),
-        },
+        After::Refused(status, message) => {
+            match portal::thread(&s.app, &brand, session, number).await {
+                Ok(Some(v)) => private(status, render::render_thread(&v, Some(&message), &f.body)),
+                Ok(None) => sign_in_page(&s, &brand, &headers).await,
+                Err(e) => failed(&e),
+            }
+        }
     }
 }
 
@@ -297,10 +299,15 @@ async fn new_request(
     let r = portal::new_request(&s.app, &brand, session, &f.subject, &f.body, &f.key).await;
     match posted(&brand, r) {
         After::Go(resp) => resp,
-        After::Refused(message) => match portal::home(&s.app, &brand, session).await {
+        After::Refused(status, message) => match portal::home(&s.app, &brand, session).await {
             Ok(Some(v)) => private(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                render::render_home(&v, &portal::form_key(), Some(&message)),
+                status,
+                render::render_home(
+                    &v,
+                    &portal::form_key(),
+                    Some(&message),
+                    (&f.subject, &f.body),
+                ),
             ),
             Ok(None) => sign_in_page(&s, &brand, &headers).await,
             Err(e) => failed(&e),

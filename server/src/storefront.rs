@@ -79,18 +79,28 @@ pub(crate) fn cookie_path(brand: &str) -> String {
 }
 
 /// The shopper's session cookie (empty value and no age: removed).
-fn shopper_cookie(brand: &str, session: Option<&str>) -> Option<HeaderValue> {
+fn shopper_cookie(s: &ServerState, brand: &str, session: Option<&str>) -> Option<HeaderValue> {
     let age = if session.is_some() {
         shopper::SESSION_DAYS * 86_400
     } else {
         0
     };
     HeaderValue::from_str(&format!(
-        "{SHOPPER}={}; Path=/store/{}; Max-Age={age}; HttpOnly; SameSite=Lax",
+        "{SHOPPER}={}; Path=/store/{}; Max-Age={age}; HttpOnly; SameSite=Lax{}",
         session.unwrap_or_default(),
-        cookie_path(brand)
+        cookie_path(brand),
+        secure_flag(s)
     ))
     .ok()
+}
+
+/// `; Secure` whenever the server's own cookies are.
+pub(crate) fn secure_flag(s: &ServerState) -> &'static str {
+    if s.app.config.cookies_secure() {
+        "; Secure"
+    } else {
+        ""
+    }
 }
 
 fn set_cart(brand: &str, c: &CartCookie) -> Option<HeaderValue> {
@@ -410,7 +420,7 @@ async fn account(
                 let mut r = private(render::render_sign_in(&shell, None, None));
                 // A stale session cookie goes.
                 if !session.is_empty() {
-                    if let Some(h) = shopper_cookie(&brand, None) {
+                    if let Some(h) = shopper_cookie(&s, &brand, None) {
                         r.headers_mut().insert(header::SET_COOKIE, h);
                     }
                 }
@@ -503,7 +513,7 @@ async fn use_link(
         Ok(session) => {
             let mut r =
                 Redirect::to(&format!("/store/{}/account", cookie_path(&brand))).into_response();
-            if let Some(h) = shopper_cookie(&brand, Some(&session)) {
+            if let Some(h) = shopper_cookie(&s, &brand, Some(&session)) {
                 r.headers_mut().insert(header::SET_COOKIE, h);
             }
             r
@@ -529,7 +539,7 @@ async fn sign_out(
         Ok(()) => {
             let mut r =
                 Redirect::to(&format!("/store/{}/account", cookie_path(&brand))).into_response();
-            if let Some(h) = shopper_cookie(&brand, None) {
+            if let Some(h) = shopper_cookie(&s, &brand, None) {
                 r.headers_mut().insert(header::SET_COOKIE, h);
             }
             r

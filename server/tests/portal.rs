@@ -63,6 +63,16 @@ async fn write_in(
     inbound::receive(&app.state, s, m).await.unwrap()
 }
 
+async fn text_subject(app: &TestApp, s: Scoped, id: i32) -> String {
+    s.find::<conversation::Entity>()
+        .filter(conversation::Column::Id.eq(id))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .subject
+}
+
 async fn links_sent(app: &TestApp, to: &str) -> u64 {
     System::new("tests read the outbox")
         .find::<email::Entity>()
@@ -206,8 +216,24 @@ async fn customers_see_every_channel_and_answer_from_the_portal(backend: Backend
     let token = latest_link_token(&app, "ann@example.com", "verify?token=").await;
 
     // Opening the link signs nobody in; another workspace does not take it.
+    // The help center embeds the chat widget, the link's page does not (the
+    // widget reports page addresses, and this one carries the token).
+    s.update_many::<entity::kb_brand::Entity>()
+        .col_expr(
+            entity::kb_brand::Column::WidgetKey,
+            sea_orm::sea_query::Expr::value("pk_portal_test"),
+        )
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    assert!(ann
+        .get(&format!("/help/{slug}/en"))
+        .await
+        .body
+        .contains("/widget.js"));
     let r = ann.get(&format!("{base}/verify?token={token}")).await;
     assert!(r.body.contains("data-testid=\"portal-use-link\""));
+    assert!(!r.body.contains("/widget.js"), "{}", r.body);
     assert!(ann.get(&base).await.body.contains("portal-sign-in"));
     let r = ann
         .send(post(
@@ -342,7 +368,42 @@ async fn customers_see_every_channel_and_answer_from_the_portal(backend: Backend
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("subject"), "{}", r.body);
 
-    // The session opens neither another workspace's portal nor the store.
+    // A reply on a closed conversation opens a new web-form request (the SMS
+    // thread is not reopened from here).
+    app::services::inbox::conversations::update(
+        &app.state,
+        &ws.actor,
+        text.conversation_id,
+        app::services::inbox::conversations::ConversationPatch {
+            status: Some(app::types::Status::Closed),
+            ..Default::default()
+        },
+        &meta,
+    )
+    .await
+    .unwrap();
+    let r = ann
+        .send(post(
+            &format!("{base}/c/{}/reply", text.conversation_number),
+            &[
+                ("body", "One more thing about the address."),
+                ("key", &"c".repeat(24)),
+            ],
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let followed = s
+        .find::<conversation::Entity>()
+        .filter(conversation::Column::Subject.eq(text_subject(&app, s, text.conversation_id).await))
+        .filter(conversation::Column::Id.ne(text.conversation_id))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .expect("a new conversation");
+    assert_eq!(followed.channel, "web_form");
+    assert_eq!(followed.customer_id, mail.customer_id);
+
+    // The session does not open another workspace's portal.
     let session = ann.cookie.clone().unwrap();
     let mut elsewhere = app.client();
     elsewhere.cookie = Some(session.clone());

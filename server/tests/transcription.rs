@@ -288,6 +288,16 @@ async fn voice_notes_are_transcribed_with_their_status(b: Backend) {
         );
         assert!(r.body.contains(field), "{}", r.body);
     }
+    // A new API base needs the key again: a stored key goes nowhere new.
+    let r = a
+        .owner
+        .call_json(
+            path::<SaveTranscriptionSettings>(),
+            &json!({ "form": {"api_key": "", "api_base": "http://127.0.0.1:9/", "language_code": "", "attachments": true, "calls": true}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("Paste the key again"), "{}", r.body);
     let r = a
         .owner
         .call_json(
@@ -419,6 +429,42 @@ async fn call_recordings_without_a_transcript_are_transcribed(b: Backend) {
         .unwrap();
     assert!(call.transcript.unwrap().contains("stove will not light"));
     assert!(call.summary.is_some());
+
+    // A recording the service cannot transcribe still gets the built-in summary.
+    let ended = ended.replace("call_77", "call_88");
+    let sig = sign(RETELL_KEY, &ended, chrono::Utc::now().timestamp_millis());
+    let res = hook(
+        &app,
+        &format!("/hooks/retell/{voice_token}"),
+        Some(("X-Retell-Signature", &sig)),
+        &ended,
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    app.run_jobs().await;
+    fake.fail("tr_0002", "Transcoding failed: the file is corrupt.");
+    notify(&app, &fake, "tr_0002").await;
+    app.run_jobs().await;
+    let failed = s
+        .find::<entity::phone_call::Entity>()
+        .filter(entity::phone_call::Column::CallId.eq("call_88"))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(failed.summary.is_some(), "summarised without a transcript");
+    let t = s
+        .find::<transcript::Entity>()
+        .filter(transcript::Column::PhoneCallId.eq(failed.id))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(t.status, "error");
+    assert_eq!(
+        t.error.as_deref(),
+        Some("Transcoding failed: the file is corrupt.")
+    );
     app.finish().await;
 }
 

@@ -25,7 +25,11 @@ fn head(title: &str) -> Head {
 
 fn finish(shell: &HelpShell, title: &str, main: impl FnOnce() -> AnyView) -> String {
     let body = render_body(|| page_body(Some(shell), Vec::new(), None, "hc-wrap", main()));
-    document(Some(shell), &head(title), &body).replacen(
+    // No chat widget here: it reports the page's address, and the sign-in
+    // page's address carries the link's token.
+    let mut bare = shell.clone();
+    bare.brand.widget_key = None;
+    document(Some(&bare), &head(title), &body).replacen(
         "</body>",
         &format!("{LOCAL_TIMES}</body>"),
         1,
@@ -110,7 +114,13 @@ pub fn render_use_link(s: &HelpShell, token: &str) -> String {
 }
 
 /// The customer's conversations on every channel.
-pub fn render_home(v: &PortalHomeView, new_key: &str, error: Option<&str>) -> String {
+/// `draft` is what the customer typed (subject, body), given back with an error.
+pub fn render_home(
+    v: &PortalHomeView,
+    new_key: &str,
+    error: Option<&str>,
+    draft: (&str, &str),
+) -> String {
     let s = &v.shell;
     let base = portal_path(s);
     finish(s, "Your requests", || {
@@ -153,9 +163,9 @@ pub fn render_home(v: &PortalHomeView, new_key: &str, error: Option<&str>) -> St
                 <form class="hc-form" method="post" action=action data-testid="portal-new">
                     <input type="hidden" name="key" value=new_key.to_owned()/>
                     <label for="portal-subject">"Subject"</label>
-                    <input id="portal-subject" name="subject" required maxlength="200"/>
+                    <input id="portal-subject" name="subject" required maxlength="200" value=draft.0.to_owned()/>
                     <label for="portal-body">"How can we help?"</label>
-                    <textarea id="portal-body" name="body" rows="5" required></textarea>
+                    <textarea id="portal-body" name="body" rows="5" required maxlength="20000">{draft.1.to_owned()}</textarea>
                     <button class="hc-button" type="submit">"Send"</button>
                 </form>
             </section>
@@ -185,8 +195,9 @@ fn message_view(m: &MessageView) -> impl IntoView {
     }
 }
 
-/// One conversation, with the reply form.
-pub fn render_thread(v: &PortalThreadView, error: Option<&str>) -> String {
+/// One conversation, with the reply form (`draft`: what the customer typed,
+/// given back with an error).
+pub fn render_thread(v: &PortalThreadView, error: Option<&str>, draft: &str) -> String {
     let s = &v.shell;
     let base = portal_path(s);
     let c = &v.row;
@@ -216,7 +227,7 @@ pub fn render_thread(v: &PortalThreadView, error: Option<&str>) -> String {
                 <form class="hc-form" method="post" action=action data-testid="portal-reply">
                     <input type="hidden" name="key" value=v.reply_key.clone()/>
                     <label class="hc-sr-only" for="portal-reply-body">"Your reply"</label>
-                    <textarea id="portal-reply-body" name="body" rows="5" required></textarea>
+                    <textarea id="portal-reply-body" name="body" rows="5" required maxlength="20000">{draft.to_owned()}</textarea>
                     <p class="hc-meta">{note}</p>
                     <button class="hc-button" type="submit">"Send reply"</button>
                 </form>

@@ -847,8 +847,12 @@ pub fn render_sign_in(s: &StoreShell, sent_to: Option<&str>, error: Option<&str>
         </form>
     }
     .into_any();
+    // No chat widget on this page: it reports the page's address, which
+    // carries the link's token.
+    let mut bare = s.clone();
+    bare.widget_key = None;
     document(
-        s,
+        &bare,
         &private_head(
             format!("Sign in · {}", s.name),
             format!("Sign in to your {} account.", s.name),
@@ -871,8 +875,12 @@ pub fn render_use_link(s: &StoreShell, token: &str) -> String {
         </form>
     }
     .into_any();
+    // No chat widget on this page: it reports the page's address, which
+    // carries the link's token.
+    let mut bare = s.clone();
+    bare.widget_key = None;
     document(
-        s,
+        &bare,
         &private_head(
             format!("Sign in · {}", s.name),
             format!("Sign in to your {} account.", s.name),

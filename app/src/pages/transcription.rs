@@ -25,7 +25,7 @@ pub fn TranscriptionSettingsPage() -> impl IntoView {
         <Title text="Transcription"/>
         <header class="page-head">
             <h1>"Transcription"</h1>
-            <p class="muted">"Voice notes, recorded messages and call recordings turned into text, on the attachment and in the call's conversation, so agents (and the AI agent) can read and search them."</p>
+            <p class="muted">"Voice notes, recorded messages and call recordings turned into text: under the file in the inbox, and as a note in the call's conversation (where the call summary uses it)."</p>
         </header>
         <Transition fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {

@@ -24,6 +24,7 @@ use super::customer_links::{self, PORTAL};
 use super::inbox::{conversations, customers, messages};
 use super::kb::helpcenter::{self, Center};
 use super::mail::templates;
+use super::rate_limit;
 use super::security::new_token;
 use super::tenancy::Scoped;
 use super::{AppState, ServiceError, ServiceResult};
@@ -252,15 +253,10 @@ async fn own_conversation(
     v: &Visitor,
     number: i32,
 ) -> ServiceResult<conversation::Model> {
-    let mut c = conversations::find_by_number(db, scope, number)
+    let c = conversations::find_by_number(db, scope, number)
         .await
         .map_err(|_| ServiceError::NotFound("Conversation"))?;
-    for _ in 0..5 {
-        match c.merged_into_id {
-            Some(next) => c = conversations::find(db, scope, next).await?,
-            None => break,
-        }
-    }
+    let c = inbound::surviving(db, scope, c).await?;
     if c.customer_id == v.customer.id {
         Ok(c)
     } else {
@@ -289,13 +285,7 @@ pub async fn thread(
     let thread = messages::customer_visible_thread(db, c.scope, conv.id)
         .await?
         .into_iter()
-        .map(|m| crate::types::MessageView {
-            author_user_id: None,
-            delivery_error: None,
-            delivery_detail: None,
-            delivery_status: String::new(),
-            ..m
-        })
+        .map(messages::for_customer)
         .collect::<Vec<_>>();
     Ok(Some(PortalThreadView {
         shell: shell_of(state, &c),
@@ -365,8 +355,16 @@ pub async fn reply(
     let conv = own_conversation(&state.db, c.scope, &v, number).await?;
     let text = checked_text(text)?;
     let key = checked_key(key)?;
+    limit_posts(state, c.scope, &v).await?;
+    // A closed conversation's reply opens a new one: a web-form request,
+    // answered by email, whatever channel the old one was on.
+    let channel = if Status::parse(&conv.status) == Some(Status::Closed) {
+        Channel::WebForm
+    } else {
+        Channel::parse(&conv.channel).unwrap_or(Channel::WebForm)
+    };
     let mut m = InboundMessage::new(
-        Channel::parse(&conv.channel).unwrap_or(Channel::WebForm),
+        channel,
         format!("portal:{}:{key}", v.customer.id),
         sender(&v),
         text,
@@ -406,6 +404,7 @@ pub async fn new_request(
     }
     let text = checked_text(text)?;
     let key = checked_key(key)?;
+    limit_posts(state, c.scope, &v).await?;
     let mut m = InboundMessage::new(
         Channel::WebForm,
         format!("portal:{}:{key}", v.customer.id),
@@ -415,6 +414,24 @@ pub async fn new_request(
     m.subject = subject.to_owned();
     let r = inbound::receive(state, c.scope, m).await?;
     Ok(Posted::In(r.conversation_number))
+}
+
+/// Messages one customer may send from the portal in an hour.
+const POSTS_PER_HOUR: u64 = 30;
+
+/// Counts one post, refusing past [`POSTS_PER_HOUR`].
+async fn limit_posts(state: &AppState, scope: Scoped, v: &Visitor) -> ServiceResult<()> {
+    let key = format!("portal-post:{}:{}", scope.workspace_id(), v.customer.id);
+    rate_limit::enforce(
+        &state.db,
+        &key,
+        POSTS_PER_HOUR,
+        3600,
+        "You have sent many messages in the last hour. Try again",
+    )
+    .await?;
+    rate_limit::hit(&state.db, &key).await?;
+    Ok(())
 }
 
 fn sender(v: &Visitor) -> Sender {

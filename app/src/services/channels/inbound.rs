@@ -155,7 +155,7 @@ async fn existing(
 }
 
 /// Follows merges to the surviving conversation.
-async fn surviving(
+pub(crate) async fn surviving(
     db: &impl ConnectionTrait,
     scope: Scoped,
     mut c: conversation::Model,

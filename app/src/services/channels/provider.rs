@@ -12,8 +12,16 @@ use std::time::Duration;
 /// # Errors
 /// When the client cannot be built (TLS setup).
 pub fn http_client() -> Result<reqwest::Client, String> {
+    http_client_within(Duration::from_secs(15))
+}
+
+/// An HTTP client whose requests may take up to `limit` (file uploads).
+///
+/// # Errors
+/// When the client cannot be built (TLS setup).
+pub fn http_client_within(limit: Duration) -> Result<reqwest::Client, String> {
     reqwest::Client::builder()
-        .timeout(Duration::from_secs(15))
+        .timeout(limit)
         .connect_timeout(Duration::from_secs(5))
         .build()
         .map_err(|e| e.to_string())
@@ -46,6 +54,27 @@ pub fn api_base(raw: &str, default: &str, provider: &str) -> ServiceResult<Optio
     }
     let base = with_slash(base);
     Ok((base != default).then_some(base))
+}
+
+/// A stored key goes only where it was first sent: changing the API base of
+/// an account needs the key (`field`) again, so nobody who may edit the
+/// settings can send it to a server of theirs.
+///
+/// # Errors
+/// `Invalid` (`field`).
+pub fn key_follows_base(
+    stored_base: Option<&str>,
+    new_base: Option<&str>,
+    key_given: bool,
+    field: &'static str,
+) -> ServiceResult<()> {
+    if stored_base != new_base && !key_given {
+        return Err(ServiceError::invalid(
+            field,
+            "Paste the key again to use it with a new API base.",
+        ));
+    }
+    Ok(())
 }
 
 /// A fresh secret path token for an account's webhooks (32 letters and digits).

@@ -940,6 +940,18 @@ pub async fn customer_visible_thread(
         .collect())
 }
 
+/// A public message as the customer sees it: without agent ids or delivery
+/// internals.
+pub fn for_customer(m: MessageView) -> MessageView {
+    MessageView {
+        author_user_id: None,
+        delivery_error: None,
+        delivery_detail: None,
+        delivery_status: String::new(),
+        ..m
+    }
+}
+
 /// The customer-facing page of a conversation, by its token: public replies only,
 /// without agent ids or delivery internals.
 ///
@@ -967,13 +979,7 @@ pub async fn customer_view(
     let messages = customer_visible_thread(db, scope, c.id)
         .await?
         .into_iter()
-        .map(|m| MessageView {
-            author_user_id: None,
-            delivery_error: None,
-            delivery_detail: None,
-            delivery_status: String::new(),
-            ..m
-        })
+        .map(for_customer)
         .collect();
     Ok(crate::types::CustomerThreadView {
         reference: ticket_ref(c.number),

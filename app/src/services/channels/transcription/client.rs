@@ -15,6 +15,8 @@ pub struct Client {
     base: String,
     key: String,
     http: reqwest::Client,
+    /// Uploads may take minutes (a long recording on a slow line).
+    upload_http: reqwest::Client,
 }
 
 /// A failed call, for a person.
@@ -67,6 +69,7 @@ impl Client {
             base: provider::with_slash(base),
             key: key.to_owned(),
             http: provider::http_client()?,
+            upload_http: provider::http_client_within(std::time::Duration::from_secs(600))?,
         })
     }
 
@@ -103,7 +106,7 @@ impl Client {
     /// Unreachable or refused.
     pub async fn upload(&self, bytes: Vec<u8>) -> Result<String, ApiError> {
         let r = self
-            .http
+            .upload_http
             .post(format!("{}v2/upload", self.base))
             .header(reqwest::header::AUTHORIZATION, &self.key)
             .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")

@@ -27,14 +27,12 @@ use super::super::jobs::{self, NewJob};
 use super::super::stages::{Stage, StageEvent};
 use super::super::tenancy::Scoped;
 use super::super::uow::UnitOfWork;
-use super::super::{now, AppState, ServiceResult};
+use super::super::{now, AppState, ServiceError, ServiceResult};
 use super::provider;
 use crate::types::TranscriptView;
 use entity::{attachment, phone_call, transcript, transcription_account};
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -99,7 +97,7 @@ pub fn open(state: &AppState, row: transcription_account::Model) -> ServiceResul
         row.api_base.as_deref().unwrap_or(client::DEFAULT_BASE),
         &api_key,
     )
-    .map_err(super::super::ServiceError::Internal)?;
+    .map_err(ServiceError::Internal)?;
     Ok(Account {
         row,
         hook_secret,
@@ -257,10 +255,17 @@ pub async fn request_for_call(
         Target::Call(call.id),
     )
     .await?;
+    let pending = scope
+        .find::<transcript::Entity>()
+        .filter(transcript::Column::PhoneCallId.eq(call.id))
+        .filter(transcript::Column::Status.is_in([status::QUEUED, status::PROCESSING]))
+        .one(&*uow)
+        .await?
+        .is_some();
     let mut uow = uow;
     uow.jobs_enqueued();
     uow.commit().await?;
-    Ok(true)
+    Ok(pending)
 }
 
 /// The pipeline stage: a customer's message with audio or video attachments
@@ -288,18 +293,13 @@ impl Stage for TranscribeStage {
         let scope = Scoped::new(*workspace_id);
         let media: Vec<i32> = scope
             .find::<attachment::Entity>()
-            .select_only()
-            .column(attachment::Column::Id)
             .filter(attachment::Column::MessageId.eq(*message_id))
-            .filter(
-                sea_orm::Condition::any()
-                    .add(attachment::Column::ContentType.starts_with("audio/"))
-                    .add(attachment::Column::ContentType.starts_with("video/")),
-            )
-            .filter(attachment::Column::SizeBytes.lte(MAX_BYTES))
-            .into_tuple()
             .all(&**uow)
-            .await?;
+            .await?
+            .into_iter()
+            .filter(|a| is_media(&a.content_type) && a.size_bytes <= MAX_BYTES)
+            .map(|a| a.id)
+            .collect();
         if media.is_empty() {
             return Ok(());
         }
@@ -356,22 +356,58 @@ async fn row_for(
     Ok(q.one(&state.db).await?)
 }
 
-async fn set_state(
-    state: &AppState,
-    row: &transcript::Model,
-    status: &str,
-    error: Option<String>,
-) -> Result<(), String> {
-    let mut am: transcript::ActiveModel = row.clone().into();
-    am.status = Set(status.to_owned());
-    am.error = Set(error);
-    am.updated_at = Set(now());
-    if status == self::status::ERROR {
-        am.completed_at = Set(Some(now()));
+/// Records a failure, only if the transcript is still where the job found
+/// it (a job running alongside may have settled it); a call then gets its
+/// summary from what it has.
+async fn fail(state: &AppState, row: &transcript::Model, why: String) -> Result<(), String> {
+    let t = now();
+    let changed = Scoped::new(row.workspace_id)
+        .update_many::<transcript::Entity>()
+        .col_expr(transcript::Column::Status, Expr::value(status::ERROR))
+        .col_expr(transcript::Column::Error, Expr::value(why))
+        .col_expr(transcript::Column::UpdatedAt, Expr::value(t))
+        .col_expr(transcript::Column::CompletedAt, Expr::value(t))
+        .filter(transcript::Column::Id.eq(row.id))
+        .filter(transcript::Column::Status.eq(row.status.as_str()))
+        .exec(&state.db)
+        .await
+        .map_err(|e| e.to_string())?
+        .rows_affected;
+    if changed == 1 {
+        announce(state, row);
     }
-    am.update(&state.db).await.map_err(|e| e.to_string())?;
-    announce(state, row);
-    Ok(())
+    finish_call(state, row).await.map_err(|e| e.to_string())
+}
+
+/// A call's summary, once its transcript is settled (done or failed): the
+/// built-in one, unless the voice agent's own summary is still to come with
+/// `call_analyzed`. Safe to repeat: a call is summarised once.
+async fn finish_call(state: &AppState, row: &transcript::Model) -> ServiceResult<()> {
+    let Some(call_id) = row.phone_call_id else {
+        return Ok(());
+    };
+    let scope = Scoped::new(row.workspace_id);
+    let Some(call) = scope
+        .find::<phone_call::Entity>()
+        .filter(phone_call::Column::Id.eq(call_id))
+        .one(&state.db)
+        .await?
+    else {
+        return Ok(());
+    };
+    if call.summary.is_some() {
+        return Ok(());
+    }
+    let provider_summary = scope
+        .find::<entity::voice_account::Entity>()
+        .one(&state.db)
+        .await?
+        .is_some_and(|a| a.provider_summary);
+    if provider_summary && call.status != super::voice::calls::AWAITING_TRANSCRIPT {
+        return Ok(());
+    }
+    let sentiment = call.sentiment.clone();
+    super::voice::calls::summarize(state, scope, call, None, sentiment).await
 }
 
 fn announce(state: &AppState, row: &transcript::Model) {
@@ -402,51 +438,51 @@ pub async fn run_submit_job(state: &AppState, payload: &serde_json::Value) -> Re
         .await
         .map_err(|e| e.to_string())?
     else {
-        return set_state(
+        return fail(
             state,
             &row,
-            status::ERROR,
-            Some("Transcription was turned off before this file was sent.".into()),
+            "Transcription was turned off before this file was sent.".into(),
         )
         .await;
     };
-    let audio_url =
-        match (row.attachment_id, row.phone_call_id) {
-            (Some(id), _) => {
-                let (_, bytes) = super::super::inbox::attachments::read_scoped(state, scope, id)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                match a.client.upload(bytes).await {
-                    Ok(url) => url,
-                    Err(e) if e.permanent => {
-                        return set_state(state, &row, status::ERROR, Some(e.message)).await
-                    }
-                    Err(e) => return Err(e.message),
+    let audio_url = match (row.attachment_id, row.phone_call_id) {
+        (Some(id), _) => {
+            let bytes = match super::super::inbox::attachments::read_scoped(state, scope, id).await
+            {
+                Ok((_, b)) => b,
+                // Gone from the database or the disk: retrying cannot help.
+                Err(e @ (ServiceError::NotFound(_) | ServiceError::Internal(_))) => {
+                    return fail(state, &row, format!("The file could not be read: {e}")).await
                 }
+                Err(e) => return Err(e.to_string()),
+            };
+            match a.client.upload(bytes).await {
+                Ok(url) => url,
+                Err(e) if e.permanent => return fail(state, &row, e.message).await,
+                Err(e) => return Err(e.message),
             }
-            (None, Some(id)) => {
-                let call = scope
-                    .find::<phone_call::Entity>()
-                    .filter(phone_call::Column::Id.eq(id))
-                    .one(&state.db)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                match call.and_then(|c| c.recording_url) {
-                    Some(u) if !u.is_empty() => u,
-                    _ => return set_state(
+        }
+        (None, Some(id)) => {
+            let call = scope
+                .find::<phone_call::Entity>()
+                .filter(phone_call::Column::Id.eq(id))
+                .one(&state.db)
+                .await
+                .map_err(|e| e.to_string())?;
+            match call.and_then(|c| c.recording_url) {
+                Some(u) if !u.is_empty() => u,
+                _ => {
+                    return fail(
                         state,
                         &row,
-                        status::ERROR,
-                        Some(
-                            "The call's recording is gone (deleted after the retention period)."
-                                .into(),
-                        ),
+                        "The call's recording is gone (deleted after the retention period).".into(),
                     )
-                    .await,
+                    .await
                 }
             }
-            (None, None) => return Ok(()),
-        };
+        }
+        (None, None) => return Ok(()),
+    };
     let hook = webhook_url(state, &a.row.hook_token);
     let submitted = a
         .client
@@ -459,9 +495,7 @@ pub async fn run_submit_job(state: &AppState, payload: &serde_json::Value) -> Re
         .await;
     let id = match submitted {
         Ok(id) => id,
-        Err(e) if e.permanent => {
-            return set_state(state, &row, status::ERROR, Some(e.message)).await
-        }
+        Err(e) if e.permanent => return fail(state, &row, e.message).await,
         Err(e) => return Err(e.message),
     };
     let uow = UnitOfWork::begin(state).await.map_err(|e| e.to_string())?;
@@ -542,7 +576,7 @@ pub enum HookOutcome {
 /// `Invalid` for a body that is not a transcript notice; database errors.
 pub async fn on_webhook(state: &AppState, a: &Account, body: &[u8]) -> ServiceResult<HookOutcome> {
     let b: HookBody = serde_json::from_slice(body).map_err(|e| {
-        super::super::ServiceError::invalid(
+        ServiceError::invalid(
             "body",
             format!("The body is not a transcript notice ({e}): expected {{\"transcript_id\": …, \"status\": \"completed\"}}."),
         )
@@ -587,25 +621,24 @@ pub async fn run_fetch_job(state: &AppState, payload: &serde_json::Value) -> Res
         return Ok(());
     };
     if row.status != status::PROCESSING {
-        return Ok(());
+        // Settled, perhaps by an earlier try that stopped before the call's
+        // summary: finish that (once).
+        return finish_call(state, &row).await.map_err(|e| e.to_string());
     }
     let Some(a) = account(state, &state.db, scope)
         .await
         .map_err(|e| e.to_string())?
     else {
-        return set_state(
+        return fail(
             state,
             &row,
-            status::ERROR,
-            Some("Transcription was turned off before the transcript was read.".into()),
+            "Transcription was turned off before the transcript was read.".into(),
         )
         .await;
     };
     let remote = match a.client.get(&provider_id).await {
         Ok(r) => r,
-        Err(e) if e.permanent => {
-            return set_state(state, &row, status::ERROR, Some(e.message)).await
-        }
+        Err(e) if e.permanent => return fail(state, &row, e.message).await,
         Err(e) => return Err(e.message),
     };
     match remote.status.as_str() {
@@ -616,14 +649,13 @@ pub async fn run_fetch_job(state: &AppState, payload: &serde_json::Value) -> Res
             let why = remote
                 .error
                 .unwrap_or_else(|| "The provider could not transcribe it.".into());
-            set_state(state, &row, status::ERROR, Some(why)).await
+            fail(state, &row, why).await
         }
         _ if p.poll >= MAX_POLLS => {
-            set_state(
+            fail(
                 state,
                 &row,
-                status::ERROR,
-                Some("The provider did not finish the transcript within a day.".into()),
+                "The provider did not finish the transcript within a day.".into(),
             )
             .await
         }
@@ -664,7 +696,6 @@ async fn complete(
     if claimed != 1 {
         return Ok(());
     }
-    let mut call = None;
     if let Some(call_id) = row.phone_call_id {
         if let Some(c) = scope
             .find::<phone_call::Entity>()
@@ -684,15 +715,11 @@ async fn complete(
             };
             messages::insert_automated_note(&mut uow, scope, &conv, &body, "Call transcript")
                 .await?;
-            call = Some(c);
         }
     }
     uow.commit().await?;
     announce(state, &row);
-    if let Some(c) = call {
-        super::voice::calls::summarize(state, scope, c, None, None).await?;
-    }
-    Ok(())
+    finish_call(state, &row).await
 }
 
 /// Transcripts of these attachments, for the thread.

@@ -131,6 +131,14 @@ pub async fn save(
             "The API key is at least 16 characters, without spaces.",
         ));
     }
+    if let Some(r) = &existing {
+        provider::key_follows_base(
+            r.api_base.as_deref(),
+            base.as_deref(),
+            !key.is_empty(),
+            "api_key",
+        )?;
+    }
     let t = now();
     let mut am: transcription_account::ActiveModel = match existing {
         Some(r) => r.into(),

@@ -236,6 +236,14 @@ pub async fn set(
             "The auth token is 32 letters and digits, without spaces.",
         ));
     }
+    if let Some(r) = &existing {
+        provider::key_follows_base(
+            r.api_base.as_deref(),
+            base.as_deref(),
+            !token.is_empty(),
+            "auth_token",
+        )?;
+    }
     let mut am: twilio_account::ActiveModel = match existing {
         Some(r) => r.into(),
         None => twilio_account::ActiveModel {

@@ -18,6 +18,8 @@ use serde::Deserialize;
 pub const SYNC_JOB: &str = "voice.sync_agent";
 /// Job (daily): delete recordings past the retention period.
 pub const RETENTION_JOB: &str = "voice.retention";
+/// A call's status while its summary waits for the transcription service.
+pub const AWAITING_TRANSCRIPT: &str = "awaiting_transcript";
 
 #[derive(Debug, Deserialize)]
 struct Envelope {
@@ -141,9 +143,22 @@ pub async fn on_event(state: &AppState, a: &Account, body: &[u8]) -> ServiceResu
         && super::super::transcription::request_for_call(state, scope, &row).await?;
     // The provider's summary comes with `call_analyzed`; without one (or when the
     // workspace prefers its own), the built-in summary is written at once.
-    if (event == "call_analyzed" || !a.row.provider_summary) && !(awaiting && provider.is_none()) {
+    if event == "call_analyzed" || !a.row.provider_summary {
         let sentiment = call.call_analysis.and_then(|x| x.user_sentiment);
-        summarize(state, scope, row, provider, sentiment).await?;
+        if awaiting && provider.is_none() {
+            // The transcript's arrival writes the summary (with this sentiment).
+            scope
+                .update_many::<phone_call::Entity>()
+                .col_expr(phone_call::Column::Status, Expr::value(AWAITING_TRANSCRIPT))
+                .col_expr(phone_call::Column::Sentiment, Expr::value(sentiment))
+                .col_expr(phone_call::Column::UpdatedAt, Expr::value(now()))
+                .filter(phone_call::Column::Id.eq(row.id))
+                .filter(phone_call::Column::Summary.is_null())
+                .exec(&state.db)
+                .await?;
+        } else {
+            summarize(state, scope, row, provider, sentiment).await?;
+        }
     }
     Ok(Outcome::Recorded { conversation_id })
 }
