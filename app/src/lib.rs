@@ -80,6 +80,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("settings/sms") view={Lazy::<r::SmsSettings>::new()}/>
                     <Route path=path!("settings/voice") view={Lazy::<r::VoiceSettings>::new()}/>
                     <Route path=path!("settings/transcription") view={Lazy::<r::TranscriptionSettings>::new()}/>
+                    <Route path=path!("settings/slack") view={Lazy::<r::SlackSettings>::new()}/>
                     <Route path=path!("settings/webhooks") view={Lazy::<r::Webhooks>::new()}/>
                     <Route path=path!("settings/store") view={Lazy::<r::StoreSettings>::new()}/>
                     <Route path=path!("orders") view={Lazy::<r::Orders>::new()}/>

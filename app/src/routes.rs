@@ -13,8 +13,8 @@
 use crate::pages::{
     actions, activity, admin, ai, api_keys, auth, catalog, channels, dashboards, flows, inbox,
     inbox_settings, kb, notifications, ops, orders, portal, procedures, reports, routing, rules,
-    segments, sending, settings, sla, sms, store, support, targeted, team, tours, transcription,
-    voice, webhooks,
+    segments, sending, settings, sla, slack, sms, store, support, targeted, team, tours,
+    transcription, voice, webhooks,
 };
 use crate::permissions::Action;
 use leptos::prelude::*;
@@ -232,6 +232,8 @@ area! {
         VoiceSettings => voice::VoiceSettingsPage, needs ManageChannels;
         /// `/app/settings/transcription`.
         TranscriptionSettings => transcription::TranscriptionSettingsPage, needs ManageChannels;
+        /// `/app/settings/slack`.
+        SlackSettings => slack::SlackSettingsPage, needs ManageChannels;
         /// `/app/settings/webhooks`.
         Webhooks => webhooks::WebhooksPage, needs ManageWebhooks;
         /// `/app/profile/notifications`.

@@ -23,6 +23,7 @@ const ADMIN_ROUTES = [
   '/app/settings/sms',
   '/app/settings/voice',
   '/app/settings/transcription',
+  '/app/settings/slack',
   '/app/settings/webhooks',
   '/app/settings/store',
   '/app/orders',

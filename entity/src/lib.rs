@@ -75,6 +75,8 @@ pub mod shipping_setting;
 pub mod shopper_token;
 pub mod side_conversation;
 pub mod sla_policy;
+pub mod slack_account;
+pub mod slack_thread;
 pub mod store_page;
 pub mod store_setting;
 pub mod stripe_event;
@@ -213,7 +215,9 @@ tenant!(
     voice_account,
     phone_call,
     transcription_account,
-    transcript
+    transcript,
+    slack_account,
+    slack_thread
 );
 
 impl GlobalEntity for user::Entity {}

@@ -15,6 +15,8 @@ pub struct Model {
     pub token: String,
     pub created_by: Option<i32>,
     pub created_at: DateTimeUtc,
+    /// `email` or `slack` (then `to_email` holds the channel as given).
+    pub via: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

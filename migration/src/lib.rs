@@ -36,6 +36,7 @@ mod m20261226_000030_dashboards;
 mod m20261227_000031_twilio;
 mod m20261228_000032_voice;
 mod m20261229_000033_transcription;
+mod m20261230_000034_slack;
 pub mod schema;
 
 /// The ordered list of every migration Switchboard knows.
@@ -78,6 +79,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261227_000031_twilio::Migration),
             Box::new(m20261228_000032_voice::Migration),
             Box::new(m20261229_000033_transcription::Migration),
+            Box::new(m20261230_000034_slack::Migration),
         ]
     }
 }

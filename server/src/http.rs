@@ -112,6 +112,7 @@ pub fn router(state: ServerState) -> Router {
         .merge(crate::twilio::router())
         .merge(crate::voice::router())
         .merge(crate::transcription::router())
+        .merge(crate::slack::router())
         .nest(crate::api::PREFIX, crate::api::router())
         .route("/api/openapi.json", get(crate::api::openapi_json))
         .route(

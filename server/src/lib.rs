@@ -19,6 +19,7 @@ pub mod seed_history;
 pub mod seed_store;
 pub mod session_store;
 pub mod share;
+pub mod slack;
 pub mod storefront;
 pub mod telemetry;
 pub mod transcription;

@@ -299,6 +299,12 @@ const COVERED: &[&str] = &[
     "save_transcription_settings",
     "send_transcription_test",
     "remove_transcription_settings",
+    // Slack: notifications_side_conversations_and_tenancy in tests/slack.rs (B's
+    // Request URLs reach none of A's threads; settings are the caller's own).
+    "get_slack_settings",
+    "save_slack_settings",
+    "send_slack_test",
+    "remove_slack_settings",
     // Public: no workspace in scope until the credentials or the token prove one.
     // The support page's suggestions are scoped by its slug (knowledge_ai.rs).
     "support_suggest",

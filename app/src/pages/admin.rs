@@ -248,6 +248,11 @@ const NAV: &[NavItem] = &[
         action: Action::ManageChannels,
     },
     NavItem {
+        href: "/app/settings/slack",
+        label: "Slack",
+        action: Action::ManageChannels,
+    },
+    NavItem {
         href: "/app/settings/webhooks",
         label: "Webhooks",
         action: Action::ManageWebhooks,

@@ -349,7 +349,13 @@ fn Message(
     let side_label = m
         .side_conversation_id
         .and_then(|s| side.iter().find(|x| x.id == s))
-        .map(|s| format!("Side conversation with {} · {}", s.to_email, s.subject));
+        .map(|s| {
+            if s.via == "slack" {
+                format!("Side conversation in Slack {} · {}", s.to_email, s.subject)
+            } else {
+                format!("Side conversation with {} · {}", s.to_email, s.subject)
+            }
+        });
     let selectable = m.kind != MessageKind::System;
     view! {
         <li class=class data-testid="message" data-kind=m.kind.as_str()>
@@ -863,7 +869,13 @@ fn SideConversationForm(conversation_id: i32) -> impl IntoView {
                 <leptos::form::ActionForm action=start attr:class="form">
                     <input type="hidden" name="conversation_id" value=conversation_id.to_string()/>
                     <div class="form-inline">
-                        <div class="field"><label for="sc-to">"To (email)"</label><input id="sc-to" name="to_email" type="email" required/></div>
+                        <div class="field"><label for="sc-via">"By"</label>
+                            <select id="sc-via" name="via">
+                                <option value="email" selected>"Email"</option>
+                                <option value="slack">"Slack channel"</option>
+                            </select>
+                        </div>
+                        <div class="field"><label for="sc-to">"To (email, or #channel for Slack)"</label><input id="sc-to" name="to_email" required/></div>
                         <div class="field"><label for="sc-subject">"Subject"</label><input id="sc-subject" name="subject" required/></div>
                     </div>
                     <div class="field"><label for="sc-body">"Message"</label><textarea id="sc-body" name="body" rows="3" required></textarea></div>

@@ -33,6 +33,7 @@ pub mod segments;
 pub mod sending;
 pub mod settings;
 pub mod sla;
+pub mod slack;
 pub mod sms;
 pub mod store;
 #[cfg(feature = "ssr")]

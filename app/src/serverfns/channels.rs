@@ -390,3 +390,47 @@ pub async fn remove_transcription_settings(
         .await
         .map_err(fail)
 }
+
+/// Settings → Slack.
+#[server]
+pub async fn get_slack_settings() -> Result<crate::types::SlackSettingsView, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ManageChannels).await?;
+    crate::services::channels::slack::settings::page(&state, &actor)
+        .await
+        .map_err(fail)
+}
+
+/// Connects (or changes) the Slack app.
+#[server(input = Json)]
+pub async fn save_slack_settings(
+    form: crate::types::SlackSettingsForm,
+) -> Result<crate::types::SlackSettingsView, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ManageChannels).await?;
+    let meta = meta().await;
+    crate::services::channels::slack::settings::save(&state, &actor, &form, &meta)
+        .await
+        .map_err(fail)
+}
+
+/// Posts a test message to the Slack notifications channel.
+#[server]
+pub async fn send_slack_test() -> Result<String, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ManageChannels).await?;
+    crate::services::channels::slack::settings::test(&state, &actor)
+        .await
+        .map_err(fail)
+}
+
+/// Disconnects Slack.
+#[server]
+pub async fn remove_slack_settings() -> Result<crate::types::SlackSettingsView, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ManageChannels).await?;
+    let meta = meta().await;
+    crate::services::channels::slack::settings::remove(&state, &actor, &meta)
+        .await
+        .map_err(fail)
+}

@@ -555,19 +555,31 @@ pub async fn move_view(id: i32, delta: i32) -> Result<(), AppError> {
         .map_err(fail)
 }
 
-/// Starts a side conversation by email.
+/// Starts a side conversation by email, or in a Slack channel (`via` `slack`,
+/// `to_email` then naming the channel).
 #[server]
 pub async fn start_side_conversation(
     conversation_id: i32,
     to_email: String,
     subject: String,
     body: String,
+    via: Option<String>,
 ) -> Result<SideConversationView, AppError> {
     use super::edge::*;
+    use crate::services::inbox::side;
     let (state, actor) = actor(crate::permissions::Action::ReplyToCustomers).await?;
-    crate::services::inbox::side::start(&state, &actor, conversation_id, &to_email, &subject, &body)
-        .await
-        .map_err(fail)
+    let via = side::Via::parse(via.as_deref()).map_err(fail)?;
+    side::start(
+        &state,
+        &actor,
+        conversation_id,
+        via,
+        &to_email,
+        &subject,
+        &body,
+    )
+    .await
+    .map_err(fail)
 }
 
 /// Edits a customer's name, company and notes.

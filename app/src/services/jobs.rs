@@ -101,6 +101,8 @@ pub mod kind {
     pub const TRANSCRIBE_SUBMIT: &str = super::super::channels::transcription::SUBMIT_JOB;
     /// Read a finished (or polled) transcript.
     pub const TRANSCRIBE_FETCH: &str = super::super::channels::transcription::FETCH_JOB;
+    /// Post a Slack thread's root or one message into a thread.
+    pub const SLACK_POST: &str = super::super::channels::slack::POST_JOB;
     /// Kinds another job may name as its follow-up.
     pub const FOLLOW_UPS: &[&str] = &[FLOW_AI_DONE];
 }
@@ -416,6 +418,7 @@ async fn execute(state: &AppState, job: &job::Model) -> Result<(), String> {
         kind::TRANSCRIBE_FETCH => {
             super::channels::transcription::run_fetch_job(state, &payload).await
         }
+        kind::SLACK_POST => super::channels::slack::run_post_job(state, &payload).await,
         kind::PURGE_SESSIONS | kind::PURGE_AUTH | kind::ACTIVITY_RETENTION | kind::PURGE_JOBS => {
             maintenance(state, job.kind.as_str()).await
         }

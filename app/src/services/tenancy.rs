@@ -162,6 +162,16 @@ pub fn transcription_account_by_hook_token(
         .filter(entity::transcription_account::Column::HookToken.eq(token))
 }
 
+/// A Slack app by the path token of its Request URLs: the token names the
+/// workspace, and each request must then carry Slack's signature.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the token names the account; the request's signature proves it"
+)]
+pub fn slack_account_by_hook_token(token: &str) -> Select<entity::slack_account::Entity> {
+    entity::slack_account::Entity::find().filter(entity::slack_account::Column::HookToken.eq(token))
+}
+
 /// A campaign email by the token in its tracking and unsubscribe links: the
 /// unguessable token proves the workspace; everything after is scoped.
 #[expect(

@@ -28,7 +28,10 @@ use std::sync::Arc;
 ///    of its pool; a ticket leaving someone's active work frees capacity for the
 ///    tickets that wait;
 /// 7. **notify** — a ticket's new assignee hears of it (unless they took it
-///    themselves), as their notification preferences say.
+///    themselves), as their notification preferences say;
+/// 8. **slack** — a new conversation is posted to the workspace's Slack
+///    notifications channel; a customer's later messages are mirrored into
+///    that post's thread.
 pub fn standard_stages() -> Stages {
     Stages::none()
         .then(Arc::new(super::channels::transcription::TranscribeStage))
@@ -39,4 +42,5 @@ pub fn standard_stages() -> Stages {
         .then(Arc::new(super::ai::pipeline::AiStage))
         .then(Arc::new(super::routing::engine::RoutingStage))
         .then(Arc::new(super::notify::NotifyStage))
+        .then(Arc::new(super::channels::slack::SlackStage))
 }

@@ -86,6 +86,8 @@ str_enum!(
         Social = "social": "Social",
         /// REST API.
         Api = "api": "API",
+        /// Slack (`/ticket` and its thread).
+        Slack = "slack": "Slack",
     }
 );
 
@@ -507,8 +509,10 @@ pub struct SideConversationView {
     pub id: i32,
     /// Subject.
     pub subject: String,
-    /// Outside party.
+    /// Outside party: an email address, or the Slack channel.
     pub to_email: String,
+    /// `email` or `slack`.
+    pub via: String,
     /// Created, RFC 3339.
     pub created_at: String,
 }

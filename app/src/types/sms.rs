@@ -523,3 +523,45 @@ pub struct TranscriptionSettingsForm {
     /// Transcribe call recordings that come without a transcript.
     pub calls: bool,
 }
+
+/// Settings → Slack.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SlackSettingsView {
+    /// A Slack app is connected.
+    pub configured: bool,
+    /// The bot token's first and last characters.
+    pub token_hint: Option<String>,
+    /// The Slack team the token belongs to.
+    pub team_name: String,
+    /// API base when not Slack's own.
+    pub api_base: String,
+    /// Channel new conversations are posted to; empty: none.
+    pub notify_channel: String,
+    /// The slash command's Request URL.
+    pub command_url: String,
+    /// The Events API's Request URL.
+    pub events_url: String,
+    /// The server can seal the secrets.
+    pub can_store_keys: bool,
+    /// Threads mirrored over the last 30 days.
+    pub threads_30d: u64,
+    /// Tickets opened with `/ticket` over the last 30 days.
+    pub tickets_30d: u64,
+    /// Roots that could not be posted over the last 30 days, with the last reason.
+    pub failed_30d: u64,
+    /// The last reason a post failed.
+    pub last_error: Option<String>,
+}
+
+/// The Slack settings form.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SlackSettingsForm {
+    /// `xoxb-…` bot token; empty keeps the stored one.
+    pub bot_token: String,
+    /// Signing secret; empty keeps the stored one.
+    pub signing_secret: String,
+    /// Channel for new-conversation notifications (`#support` or an id); empty: none.
+    pub notify_channel: String,
+    /// API base; empty for Slack's own.
+    pub api_base: String,
+}

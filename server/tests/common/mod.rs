@@ -16,6 +16,7 @@ pub mod imap;
 pub mod marketing;
 pub mod retell;
 pub mod shop;
+pub mod slack;
 pub mod smtp;
 pub mod stripe;
 pub mod twilio;

@@ -18,6 +18,7 @@ pub mod imap;
 pub mod inbound;
 pub mod provider;
 pub mod settings;
+pub mod slack;
 pub mod transcription;
 pub mod twilio;
 pub mod verify;

@@ -131,3 +131,31 @@ pub fn same_secret(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
+
+/// Disconnects a provider account (the workspace's row of `E`) and records
+/// `action` in the activity log, in one transaction: nothing more is sent
+/// through it and its webhooks answer 404 from then on.
+///
+/// # Errors
+/// Permission (`ManageChannels`); database errors.
+pub async fn disconnect<E: entity::TenantEntity>(
+    state: &AppState,
+    actor: &super::super::context::Actor,
+    meta: &super::super::context::RequestMeta,
+    action: &'static str,
+) -> ServiceResult<()> {
+    use super::super::activity::{self, Entry, Who};
+    actor.require(crate::permissions::Action::ManageChannels)?;
+    let uow = super::super::uow::UnitOfWork::begin(state).await?;
+    actor.scope.delete_many::<E>().exec(&*uow).await?;
+    activity::record(
+        &*uow,
+        actor.scope,
+        &Who::from(actor),
+        meta,
+        Entry::new(action),
+    )
+    .await?;
+    uow.commit().await?;
+    Ok(())
+}

@@ -11,8 +11,8 @@ use super::{customers, messages, rows};
 use crate::permissions::Action;
 use crate::types::{
     ticket_ref, AssigneeFilter, Channel, ConversationDetail, ConversationPage, ConversationRow,
-    CustomFieldDef, FieldKind, IdentifierKind, MessageKind, Priority, SideConversationView,
-    SortOrder, Status, ViewFilter,
+    CustomFieldDef, FieldKind, IdentifierKind, MessageKind, Priority, SortOrder, Status,
+    ViewFilter,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
@@ -654,12 +654,7 @@ pub async fn detail(
         .all(db)
         .await?
         .into_iter()
-        .map(|s| SideConversationView {
-            id: s.id,
-            subject: s.subject,
-            to_email: s.to_email,
-            created_at: s.created_at.to_rfc3339(),
-        })
+        .map(super::side::view)
         .collect();
     let undo_window = now() - chrono::Duration::minutes(super::merge::UNDO_MINUTES);
     let undo_merge_id = scope

@@ -334,6 +334,7 @@ pub async fn insert_agent(
                     .await?;
             }
             if m.side_conversation_id.is_none() {
+                row = super::super::channels::slack::after_reply(uow, scope, c, row).await?;
                 after_public_reply(uow, scope, c.id, &row).await?;
             }
             Ok(row)
@@ -430,6 +431,7 @@ pub async fn insert_automated(
         // Kept and marked failed with the reason when it cannot go out.
         row = super::super::channels::twilio::outbound::queue(uow, scope, c, row, false).await?;
     }
+    let row = super::super::channels::slack::after_reply(uow, scope, c, row).await?;
     after_public_reply(uow, scope, c.id, &row).await?;
     Ok(row)
 }
@@ -506,6 +508,22 @@ pub async fn insert_automated_note(
     text: &str,
     label: &str,
 ) -> ServiceResult<message::Model> {
+    insert_outside_note(uow, scope, c, text, label, None).await
+}
+
+/// Adds an internal note written outside Switchboard (a teammate in a Slack
+/// thread, `label` "Slack · Ana"), idempotent by the caller on `external_id`.
+///
+/// # Errors
+/// Validation; database errors.
+pub async fn insert_outside_note(
+    uow: &mut UnitOfWork,
+    scope: Scoped,
+    c: &conversation::Model,
+    text: &str,
+    label: &str,
+    external_id: Option<&str>,
+) -> ServiceResult<message::Model> {
     insert(
         uow,
         scope,
@@ -514,6 +532,7 @@ pub async fn insert_automated_note(
             kind: MessageKind::Note,
             body_text: text.to_owned(),
             author_label: Some(label.to_owned()),
+            external_id: external_id.map(str::to_owned),
             ..NewMessage::default()
         },
         Origin {

@@ -1,7 +1,9 @@
 //! Side conversations: a sub-thread inside a conversation with an outside party
-//! (a supplier, another department), sent by email through the outbox. Each has a
-//! token carried in the subject (`[SC-…]`); the inbound mail path calls
-//! [`receive_reply`] with it, and the reply threads back into the sub-thread.
+//! (a supplier, another department), by email through the outbox or in a Slack
+//! channel. An email one has a token carried in the subject (`[SC-…]`); the
+//! inbound mail path calls [`receive_reply`] with it, and the reply threads back
+//! into the sub-thread. A Slack one is a thread the bot starts in the channel;
+//! the Events API calls [`receive_slack_reply`] for each reply in it.
 
 use super::super::context::Actor;
 use super::super::mail::{self, OutgoingEmail};
@@ -32,20 +34,59 @@ pub fn token_in(s: &str) -> Option<String> {
     .then(|| t.to_owned())
 }
 
-/// Starts a side conversation and emails the first message.
+/// A side conversation as the inbox shows it.
+pub fn view(s: side_conversation::Model) -> SideConversationView {
+    SideConversationView {
+        id: s.id,
+        subject: s.subject,
+        to_email: s.to_email,
+        via: s.via,
+        created_at: s.created_at.to_rfc3339(),
+    }
+}
+
+/// Where a side conversation is held.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Via {
+    /// By email; `to` is the address.
+    Email,
+    /// In a Slack channel; `to` is `#name` or the channel's id.
+    Slack,
+}
+
+impl Via {
+    /// Reads the form's choice (`email`, the default, or `slack`).
+    ///
+    /// # Errors
+    /// `Invalid` (`via`).
+    pub fn parse(s: Option<&str>) -> ServiceResult<Self> {
+        match s.map(str::trim).unwrap_or_default() {
+            "" | "email" => Ok(Self::Email),
+            "slack" => Ok(Self::Slack),
+            _ => Err(ServiceError::invalid("via", "Choose email or Slack.")),
+        }
+    }
+}
+
+/// Starts a side conversation by email or in a Slack channel (the bot posts
+/// the first message there; replies in its thread come back here).
 ///
 /// # Errors
-/// Permission, validation, `NotFound`.
+/// Permission, validation (Slack not connected), `NotFound`.
 pub async fn start(
     state: &AppState,
     actor: &Actor,
     conversation_id: i32,
-    to_email: &str,
+    via: Via,
+    to: &str,
     subject: &str,
     body: &str,
 ) -> ServiceResult<SideConversationView> {
     actor.require(Action::ReplyToCustomers)?;
-    let to = validate_email(to_email).map_err(|m| ServiceError::invalid("to_email", m))?;
+    let to = match via {
+        Via::Email => validate_email(to).map_err(|m| ServiceError::invalid("to_email", m))?,
+        Via::Slack => crate::services::channels::slack::channel_name(to, "to_email")?,
+    };
     let subject = subject.trim();
     if subject.is_empty() || subject.chars().count() > 200 {
         return Err(ServiceError::invalid(
@@ -58,6 +99,19 @@ pub async fn start(
     }
     let mut uow = UnitOfWork::begin(state).await?;
     let c = conversations::find(&*uow, actor.scope, conversation_id).await?;
+    if via == Via::Slack
+        && actor
+            .scope
+            .find::<entity::slack_account::Entity>()
+            .one(&*uow)
+            .await?
+            .is_none()
+    {
+        return Err(ServiceError::invalid(
+            "via",
+            "Connect Slack first (Settings → Slack) to hold side conversations there.",
+        ));
+    }
     let token = new_token()
         .0
         .chars()
@@ -72,6 +126,10 @@ pub async fn start(
         token: Set(token.clone()),
         created_by: Set(Some(actor.user_id)),
         created_at: Set(now()),
+        via: Set(match via {
+            Via::Email => "email".into(),
+            Via::Slack => "slack".into(),
+        }),
         ..Default::default()
     }
     .insert(&*uow)
@@ -88,6 +146,25 @@ pub async fn start(
         },
     )
     .await?;
+    if via == Via::Slack {
+        crate::services::channels::slack::open_thread(
+            state,
+            &*uow,
+            actor.scope,
+            crate::services::channels::slack::NewThread {
+                conversation_id: c.id,
+                side_conversation_id: Some(sc.id),
+                kind: crate::services::channels::slack::kind::SIDE,
+                channel: &to,
+                requester: None,
+                message_id: Some(row.id),
+            },
+        )
+        .await?;
+        uow.jobs_enqueued();
+        uow.commit().await?;
+        return Ok(view(sc));
+    }
     let rfc_id = mail::new_message_id(&state.config);
     let email_id = mail::enqueue(
         &*uow,
@@ -116,12 +193,7 @@ pub async fn start(
     rm.rfc_message_id = Set(Some(rfc_id));
     rm.update(&*uow).await?;
     uow.commit().await?;
-    Ok(SideConversationView {
-        id: sc.id,
-        subject: sc.subject,
-        to_email: sc.to_email,
-        created_at: sc.created_at.to_rfc3339(),
-    })
+    Ok(view(sc))
 }
 
 /// The token of the side conversation one of `references` (RFC 5322 ids) belongs
@@ -180,20 +252,57 @@ pub async fn receive_reply(
         return Ok(None);
     };
     let from = validate_email(from_email).map_err(|m| ServiceError::invalid("from", m))?;
-    if from != sc.to_email {
+    if sc.via != "email" || from != sc.to_email {
         return Ok(None);
     }
+    let label = sc.to_email.clone();
+    store_reply(state, scope, &sc, body_text, body_html, external_id, &label)
+        .await
+        .map(Some)
+}
+
+/// Threads a reply written in a side conversation's Slack thread (`label`
+/// "Slack · Ana"), idempotent on `external_id`.
+///
+/// # Errors
+/// Validation; `NotFound` when the side conversation is gone; database errors.
+pub async fn receive_slack_reply(
+    state: &AppState,
+    scope: super::super::tenancy::Scoped,
+    side_conversation_id: i32,
+    text: &str,
+    external_id: &str,
+    label: &str,
+) -> ServiceResult<MessageView> {
+    let sc = scope
+        .find::<side_conversation::Entity>()
+        .filter(side_conversation::Column::Id.eq(side_conversation_id))
+        .one(&state.db)
+        .await?
+        .ok_or(ServiceError::NotFound("Side conversation"))?;
+    store_reply(state, scope, &sc, text, None, external_id, label).await
+}
+
+async fn store_reply(
+    state: &AppState,
+    scope: super::super::tenancy::Scoped,
+    sc: &side_conversation::Model,
+    body_text: &str,
+    body_html: Option<&str>,
+    external_id: &str,
+    label: &str,
+) -> ServiceResult<MessageView> {
     if let Some(existing) = scope
         .find::<message::Entity>()
         .filter(message::Column::ExternalId.eq(external_id))
         .one(&state.db)
         .await?
     {
-        return Ok(Some(
-            messages::thread_of(&state.db, scope, vec![existing])
-                .await?
-                .remove(0),
-        ));
+        let mut v = messages::thread_of(&state.db, scope, vec![existing])
+            .await?
+            .remove(0);
+        label.clone_into(&mut v.author_name);
+        return Ok(v);
     }
     let mut uow = UnitOfWork::begin(state).await?;
     let c = conversations::find(&*uow, scope, sc.conversation_id).await?;
@@ -224,6 +333,7 @@ pub async fn receive_reply(
         external_id: Set(Some(external_id.to_owned())),
         origin_conversation_id: Set(None),
         created_at: Set(now()),
+        author_label: Set(Some(label.to_owned())),
         ..Default::default()
     }
     .insert(&*uow)
@@ -237,9 +347,9 @@ pub async fn receive_reply(
     let mut v = messages::thread_of(&*uow, scope, vec![row])
         .await?
         .remove(0);
-    v.author_name = sc.to_email.clone();
+    label.clone_into(&mut v.author_name);
     uow.commit().await?;
-    Ok(Some(v))
+    Ok(v)
 }
 
 #[cfg(test)]

@@ -50,11 +50,13 @@ pub struct RunArgs {
     /// Sequential requests per search query in the latency phase.
     #[arg(long, default_value_t = 20)]
     pub search_repeat: usize,
-    /// Scenarios to run: inbox, counts, rest, create, search.
+    /// Scenarios to run: inbox, counts, rest, create, sms, search (`sms` connects
+    /// a Twilio account to the signed-in workspace, which needs the server's
+    /// `secrets_key`).
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "inbox,counts,rest,create,search"
+        default_value = "inbox,counts,rest,create,sms,search"
     )]
     pub only: Vec<String>,
     /// Per-request timeout in seconds (a timed-out request counts as an error).
@@ -332,6 +334,92 @@ async fn view_id(client: &Client, a: &RunArgs, cookie: &str) -> anyhow::Result<i
     }
 }
 
+/// The Twilio account the `sms` scenario connects: a fixed auth token (the
+/// bench signs with it), an API base nobody listens on (the scenario sends
+/// nothing out).
+const BENCH_SID: &str = "ACbe00000000000000000000000000bench";
+const BENCH_TWILIO_TOKEN: &str = "be0c0000000000000000000000000001";
+const BENCH_SMS_FROM: &str = "+15550009999";
+
+/// Connects the bench Twilio account through `save_twilio_settings` (as an
+/// admin would); returns the incoming-message URL Twilio signs.
+async fn connect_twilio(client: &Client, a: &RunArgs, cookie: &str) -> anyhow::Result<String> {
+    let path = <app::serverfns::channels::SaveTwilioSettings as ServerFn>::PATH;
+    let r = client
+        .post(format!("{}{path}", a.url))
+        .header(ACCEPT, "application/json")
+        .header(ORIGIN, &a.url)
+        .header(COOKIE, cookie)
+        .json(&serde_json::json!({ "form": {
+            "account_sid": BENCH_SID, "auth_token": BENCH_TWILIO_TOKEN,
+            "api_base": "http://127.0.0.1:9/", "sms_from": BENCH_SMS_FROM,
+            "whatsapp_from": "", "segment_price": "0.0079", "help_reply": "",
+            "templates": "",
+        }}))
+        .send()
+        .await?;
+    let status = r.status();
+    let v: serde_json::Value = r.json().await.unwrap_or_default();
+    match v["inbound_url"].as_str() {
+        Some(u) if status.is_success() && !u.is_empty() => Ok(u.to_owned()),
+        _ => bail!("connecting Twilio through {path} failed: {status} {v}"),
+    }
+}
+
+/// An incoming SMS as Twilio posts it: the form body and its
+/// `X-Twilio-Signature` (HMAC-SHA1 of the URL and the sorted parameters).
+fn twilio_form(url: &str, params: &[(&str, String)]) -> (String, String) {
+    use app::services::channels::verify::{sign, Algorithm};
+    use base64::Engine as _;
+    let mut sorted: Vec<&(&str, String)> = params.iter().collect();
+    sorted.sort_unstable_by(|x, y| (x.0, &x.1).cmp(&(y.0, &y.1)));
+    let mut signed = url.to_owned();
+    for (k, v) in sorted {
+        signed.push_str(k);
+        signed.push_str(v);
+    }
+    let sig = base64::engine::general_purpose::STANDARD.encode(sign(
+        Algorithm::Sha1,
+        BENCH_TWILIO_TOKEN.as_bytes(),
+        signed.as_bytes(),
+    ));
+    let body = params
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    (body, sig)
+}
+
+/// Counts stored messages whose external id starts with `prefix` and whose
+/// iteration (the last `-` part) is a measured one.
+async fn stored_with(url: &str, prefix: &str) -> anyhow::Result<usize> {
+    let db = switchboard_server::db::connect(url, None).await?;
+    let backend = db.get_database_backend();
+    let sql = if backend == DbBackend::Postgres {
+        "SELECT external_id FROM messages WHERE external_id LIKE $1"
+    } else {
+        "SELECT external_id FROM messages WHERE external_id LIKE ?"
+    };
+    let rows = db
+        .query_all(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [format!("{prefix}%").into()],
+        ))
+        .await?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| r.try_get_by_index::<String>(0).ok())
+        .filter(|x| {
+            x.rsplit('-')
+                .next()
+                .and_then(|n| n.parse::<u64>().ok())
+                .is_some_and(|n| n < u64::MAX / 2)
+        })
+        .count())
+}
+
 /// Open conversation numbers from the REST list (a few pages).
 async fn open_numbers(client: &Client, a: &RunArgs) -> anyhow::Result<Vec<i64>> {
     let mut numbers = Vec::new();
@@ -529,30 +617,8 @@ pub async fn run(a: RunArgs) -> anyhow::Result<()> {
         // iteration numbers are small (warm-up ones count down from u64::MAX).
         match &a.database_url {
             Some(url) => {
+                let stored = stored_with(url, &format!("bench-{run_id}-")).await?;
                 let db = switchboard_server::db::connect(url, None).await?;
-                let backend = db.get_database_backend();
-                let sql = if backend == DbBackend::Postgres {
-                    "SELECT external_id FROM messages WHERE external_id LIKE $1"
-                } else {
-                    "SELECT external_id FROM messages WHERE external_id LIKE ?"
-                };
-                let rows = db
-                    .query_all(Statement::from_sql_and_values(
-                        backend,
-                        sql,
-                        [format!("bench-{run_id}-%").into()],
-                    ))
-                    .await?;
-                let stored = rows
-                    .iter()
-                    .filter_map(|r| r.try_get_by_index::<String>(0).ok())
-                    .filter(|x| {
-                        x.rsplit('-')
-                            .next()
-                            .and_then(|n| n.parse::<u64>().ok())
-                            .is_some_and(|n| n < u64::MAX / 2)
-                    })
-                    .count();
                 notes.push(format!(
                     "create inbound message: {accepted} accepted (2xx) in the measured windows, {stored} stored with those external ids{}",
                     if stored == accepted { " — nothing lost" } else { " — MISMATCH" }
@@ -561,6 +627,65 @@ pub async fn run(a: RunArgs) -> anyhow::Result<()> {
             }
             None => notes.push(format!(
                 "create inbound message: {accepted} accepted; pass --database-url to check they are stored"
+            )),
+        }
+    }
+
+    if wants("sms") {
+        let url = connect_twilio(&bench.client, a, &bench.cookie).await?;
+        let run_id = chrono::Utc::now().timestamp_millis();
+        let mut accepted = 0usize;
+        for clients in levels {
+            let (client, url) = (bench.client.clone(), url.clone());
+            let p = bench
+                .pass(
+                    "inbound SMS (Twilio webhook)",
+                    clients,
+                    a.seconds,
+                    move |w, i| {
+                        // 500 senders: most messages continue a sender's open
+                        // conversation, some open one.
+                        let sender = (w * 7919 + usize::try_from(i % 1_000_000).unwrap_or(0)) % 500;
+                        let sid = format!("SMbench-{run_id}-{clients}-{w}-{i}");
+                        let params = [
+                            ("AccountSid", BENCH_SID.to_owned()),
+                            ("MessageSid", sid.clone()),
+                            ("SmsMessageSid", sid),
+                            ("From", format!("+1555{:07}", 2_000_000 + sender)),
+                            ("To", BENCH_SMS_FROM.to_owned()),
+                            (
+                                "Body",
+                                format!("Bench text {i} from phone {sender}: where is my order?"),
+                            ),
+                            ("NumMedia", "0".to_owned()),
+                            ("NumSegments", "1".to_owned()),
+                            ("SmsStatus", "received".to_owned()),
+                            ("ApiVersion", "2010-04-01".to_owned()),
+                        ];
+                        let (body, sig) = twilio_form(&url, &params);
+                        let req = client
+                            .post(&url)
+                            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                            .header("x-twilio-signature", sig)
+                            .body(body)
+                            .send();
+                        async move { check(req.await).await }
+                    },
+                )
+                .await;
+            accepted += p.samples.iter().filter(|s| s.ok).count();
+            passes.push(p);
+        }
+        match &a.database_url {
+            Some(db) => {
+                let stored = stored_with(db, &format!("sms:SMbench-{run_id}-")).await?;
+                notes.push(format!(
+                    "inbound SMS: {accepted} accepted (2xx) in the measured windows, {stored} stored with those message SIDs{}",
+                    if stored == accepted { " — nothing lost" } else { " — MISMATCH" }
+                ));
+            }
+            None => notes.push(format!(
+                "inbound SMS: {accepted} accepted; pass --database-url to check they are stored"
             )),
         }
     }

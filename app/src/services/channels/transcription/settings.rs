@@ -224,21 +224,12 @@ pub async fn remove(
     actor: &Actor,
     meta: &RequestMeta,
 ) -> ServiceResult<TranscriptionSettingsView> {
-    actor.require(Action::ManageChannels)?;
-    let uow = UnitOfWork::begin(state).await?;
-    actor
-        .scope
-        .delete_many::<transcription_account::Entity>()
-        .exec(&*uow)
-        .await?;
-    activity::record(
-        &*uow,
-        actor.scope,
-        &Who::from(actor),
+    provider::disconnect::<transcription_account::Entity>(
+        state,
+        actor,
         meta,
-        Entry::new("channels.transcription_removed"),
+        "channels.transcription_removed",
     )
     .await?;
-    uow.commit().await?;
     page(state, actor).await
 }

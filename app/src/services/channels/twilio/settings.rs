@@ -317,22 +317,8 @@ pub async fn remove(
     actor: &Actor,
     meta: &RequestMeta,
 ) -> ServiceResult<TwilioSettingsView> {
-    actor.require(Action::ManageChannels)?;
-    let uow = UnitOfWork::begin(state).await?;
-    actor
-        .scope
-        .delete_many::<twilio_account::Entity>()
-        .exec(&*uow)
+    provider::disconnect::<twilio_account::Entity>(state, actor, meta, "channels.twilio_removed")
         .await?;
-    activity::record(
-        &*uow,
-        actor.scope,
-        &Who::from(actor),
-        meta,
-        Entry::new("channels.twilio_removed"),
-    )
-    .await?;
-    uow.commit().await?;
     page(state, actor).await
 }
 

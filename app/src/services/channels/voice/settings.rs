@@ -217,21 +217,7 @@ pub async fn remove(
     actor: &Actor,
     meta: &RequestMeta,
 ) -> ServiceResult<VoiceSettingsView> {
-    actor.require(Action::ManageChannels)?;
-    let uow = UnitOfWork::begin(state).await?;
-    actor
-        .scope
-        .delete_many::<voice_account::Entity>()
-        .exec(&*uow)
+    provider::disconnect::<voice_account::Entity>(state, actor, meta, "channels.voice_removed")
         .await?;
-    activity::record(
-        &*uow,
-        actor.scope,
-        &Who::from(actor),
-        meta,
-        Entry::new("channels.voice_removed"),
-    )
-    .await?;
-    uow.commit().await?;
     page(state, actor).await
 }
