@@ -1,7 +1,8 @@
 //! A local fake of Slack's Web API, checking what Slack documents: the bot
 //! token as `Authorization: Bearer` (`not_authed` / `invalid_auth`
-//! otherwise), JSON bodies sent as `application/json` (`invalid_json`
-//! otherwise), and Slack's answers: HTTP 200 with `"ok": false` and an error
+//! otherwise), JSON bodies only for the write method and sent as
+//! `application/json` (`invalid_json` otherwise), the read methods'
+//! arguments as query parameters, and Slack's answers: HTTP 200 with `"ok": false` and an error
 //! code for refusals (`channel_not_found`, `not_in_channel`,
 //! `thread_not_found`, `no_text`), 429 with `Retry-After` when rate limited.
 //! `auth.test`, `chat.postMessage` (by channel id or `#name`, in a thread
@@ -9,13 +10,14 @@
 //! does, for the tests to post to Switchboard.
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::get;
 use axum::{Json, Router};
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 /// The bot token the fake accepts.
@@ -64,51 +66,44 @@ fn refuse(f: &FakeSlack, code: &str) -> Response {
     Json(json!({ "ok": false, "error": code })).into_response()
 }
 
-/// The JSON body of an authorized call, or Slack's refusal.
-#[allow(clippy::result_large_err, reason = "test double")]
-fn checked(f: &FakeSlack, h: &HeaderMap, body: &Bytes) -> Result<Value, Response> {
+fn authorized(f: &FakeSlack, h: &HeaderMap) -> Option<Response> {
     let auth = h
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let Some(token) = auth.strip_prefix("Bearer ") else {
-        return Err(refuse(f, "not_authed"));
-    };
-    if token != TOKEN {
-        return Err(refuse(f, "invalid_auth"));
+    match auth.strip_prefix("Bearer ") {
+        None => Some(refuse(f, "not_authed")),
+        Some(t) if t != TOKEN => Some(refuse(f, "invalid_auth")),
+        Some(_) => None,
     }
-    let ct = h
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    if !ct.starts_with("application/json") {
-        return Err(refuse(f, "invalid_json"));
-    }
-    serde_json::from_slice(body).map_err(|_| refuse(f, "invalid_json"))
 }
 
-async fn method(
+fn rate_limited(f: &FakeSlack) -> Option<Response> {
+    let mut i = f.inner.lock().unwrap();
+    if i.rate_limit_next == 0 {
+        return None;
+    }
+    i.rate_limit_next -= 1;
+    Some(
+        (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, "1")],
+            "",
+        )
+            .into_response(),
+    )
+}
+
+/// `auth.test` and `users.info`: read methods, arguments in the query.
+async fn read(
     State(f): State<FakeSlack>,
     Path(name): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
     headers: HeaderMap,
-    body: Bytes,
 ) -> Response {
-    {
-        let mut i = f.inner.lock().unwrap();
-        if i.rate_limit_next > 0 {
-            i.rate_limit_next -= 1;
-            return (
-                StatusCode::TOO_MANY_REQUESTS,
-                [(header::RETRY_AFTER, "1")],
-                "",
-            )
-                .into_response();
-        }
+    if let Some(r) = rate_limited(&f).or_else(|| authorized(&f, &headers)) {
+        return r;
     }
-    let v = match checked(&f, &headers, &body) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
     match name.as_str() {
         "auth.test" => Json(json!({
             "ok": true, "url": "https://acme.slack.com/", "team": "Acme Outdoor",
@@ -116,11 +111,12 @@ async fn method(
         }))
         .into_response(),
         "users.info" => {
-            let user = v["user"].as_str().unwrap_or_default();
+            let user = q.get("user").map(String::as_str).unwrap_or_default();
             let (name, real) = match user {
                 "U0ANA" => ("ana", "Ana Lopez"),
                 "U0BEN" => ("ben", "Ben Okafor"),
                 "U0SAM" => ("sam", "Sam Reyes"),
+                "" => return refuse(&f, "invalid_arguments"),
                 _ => return refuse(&f, "user_not_found"),
             };
             Json(json!({ "ok": true, "user": {
@@ -129,41 +125,64 @@ async fn method(
             }}))
             .into_response()
         }
-        "chat.postMessage" => {
-            let channel = v["channel"].as_str().unwrap_or_default();
-            let Some((_, id, joined)) = CHANNELS
-                .iter()
-                .find(|(n, id, _)| channel == *id || channel.strip_prefix('#') == Some(*n))
-            else {
-                return refuse(&f, "channel_not_found");
-            };
-            if !joined {
-                return refuse(&f, "not_in_channel");
-            }
-            let text = v["text"].as_str().unwrap_or_default();
-            if text.trim().is_empty() {
-                return refuse(&f, "no_text");
-            }
-            let thread = v["thread_ts"].as_str().map(str::to_owned);
-            let mut i = f.inner.lock().unwrap();
-            if let Some(t) = &thread {
-                if !i.posts.iter().any(|p| &p.ts == t && p.channel == *id) {
-                    drop(i);
-                    return refuse(&f, "thread_not_found");
-                }
-            }
-            let ts = format!("1700000000.{:06}", i.posts.len() + 1);
-            i.posts.push(Post {
-                channel: (*id).to_owned(),
-                text: text.to_owned(),
-                thread_ts: thread,
-                ts: ts.clone(),
-            });
-            Json(json!({ "ok": true, "channel": id, "ts": ts, "message": { "text": text } }))
-                .into_response()
-        }
         _ => refuse(&f, "unknown_method"),
     }
+}
+
+/// `chat.postMessage`: a write method, JSON body.
+async fn write(
+    State(f): State<FakeSlack>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(r) = rate_limited(&f).or_else(|| authorized(&f, &headers)) {
+        return r;
+    }
+    if name != "chat.postMessage" {
+        return refuse(&f, "unknown_method");
+    }
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !ct.starts_with("application/json") {
+        return refuse(&f, "invalid_json");
+    }
+    let Ok(v) = serde_json::from_slice::<Value>(&body) else {
+        return refuse(&f, "invalid_json");
+    };
+    let channel = v["channel"].as_str().unwrap_or_default();
+    let Some((_, id, joined)) = CHANNELS
+        .iter()
+        .find(|(n, id, _)| channel == *id || channel.strip_prefix('#') == Some(*n))
+    else {
+        return refuse(&f, "channel_not_found");
+    };
+    if !joined {
+        return refuse(&f, "not_in_channel");
+    }
+    let text = v["text"].as_str().unwrap_or_default();
+    if text.trim().is_empty() {
+        return refuse(&f, "no_text");
+    }
+    let thread = v["thread_ts"].as_str().map(str::to_owned);
+    let mut i = f.inner.lock().unwrap();
+    if let Some(t) = &thread {
+        if !i.posts.iter().any(|p| &p.ts == t && p.channel == *id) {
+            drop(i);
+            return refuse(&f, "thread_not_found");
+        }
+    }
+    let ts = format!("1700000000.{:06}", i.posts.len() + 1);
+    i.posts.push(Post {
+        channel: (*id).to_owned(),
+        text: text.to_owned(),
+        thread_ts: thread,
+        ts: ts.clone(),
+    });
+    Json(json!({ "ok": true, "channel": id, "ts": ts, "message": { "text": text } }))
+        .into_response()
 }
 
 impl FakeSlack {
@@ -175,7 +194,7 @@ impl FakeSlack {
             base: format!("http://{}/api/", listener.local_addr().unwrap()),
         };
         let app = Router::new()
-            .route("/api/{method}", post(method))
+            .route("/api/{method}", get(read).post(write))
             .with_state(f.clone());
         tokio::spawn(async move {
             axum::serve(listener, app).await.ok();

@@ -159,3 +159,55 @@ pub async fn disconnect<E: entity::TenantEntity>(
     uow.commit().await?;
     Ok(())
 }
+
+/// A provider account as its module uses it: the stored row with its
+/// secrets opened and its API client built.
+pub trait Opened: Sized {
+    /// The accounts' table (one row per workspace).
+    type Entity: entity::TenantEntity;
+
+    /// Opens a stored row.
+    ///
+    /// # Errors
+    /// `Internal` when its secrets cannot be opened.
+    fn open(
+        state: &AppState,
+        row: <Self::Entity as sea_orm::EntityTrait>::Model,
+    ) -> ServiceResult<Self>;
+}
+
+/// The workspace's account of kind `A`, if set up.
+///
+/// # Errors
+/// As [`Opened::open`]; database errors.
+pub async fn find<A: Opened>(
+    state: &AppState,
+    db: &impl sea_orm::ConnectionTrait,
+    scope: super::super::tenancy::Scoped,
+) -> ServiceResult<Option<A>> {
+    match scope.find::<A::Entity>().one(db).await? {
+        Some(row) => Ok(Some(A::open(state, row)?)),
+        None => Ok(None),
+    }
+}
+
+/// The account of kind `A` whose webhooks use the path `token`, found with
+/// `lookup` (the tenancy module's unscoped select for it). The token proves
+/// nothing by itself: each request is then checked against the account's
+/// signature or secret.
+///
+/// # Errors
+/// As [`Opened::open`]; database errors.
+pub async fn by_token<A: Opened>(
+    state: &AppState,
+    token: &str,
+    lookup: fn(&str) -> sea_orm::Select<A::Entity>,
+) -> ServiceResult<Option<A>> {
+    if !plausible_token(token) {
+        return Ok(None);
+    }
+    match lookup(token).one(&state.db).await? {
+        Some(row) => Ok(Some(A::open(state, row)?)),
+        None => Ok(None),
+    }
+}

@@ -1,7 +1,8 @@
 //! Slack's Web API, the calls Switchboard makes: `auth.test` (whose token is
 //! this, which team), `chat.postMessage` (a message, or a reply in a thread)
 //! and `users.info` (a person's name). The bot token goes in
-//! `Authorization: Bearer`, bodies are JSON; Slack answers 200 with
+//! `Authorization: Bearer`; writes send JSON, reads query parameters (Slack
+//! takes JSON only for write methods). Slack answers 200 with
 //! `"ok": false` and an error code when it refuses, and 429 with
 //! `Retry-After` when rate limited. The base is configurable (a test double,
 //! a proxy).
@@ -101,20 +102,34 @@ impl Client {
         })
     }
 
+    /// Writes take JSON (`chat.postMessage`); reads take query parameters
+    /// (`users.info`, `auth.test`), as Slack documents.
     async fn call(
         &self,
         method: &str,
-        body: &serde_json::Value,
+        body: Option<&serde_json::Value>,
+        query: &[(&str, &str)],
     ) -> Result<serde_json::Value, ApiError> {
-        let r = self
-            .http
-            .post(format!("{}{method}", self.base))
+        let mut url = format!("{}{method}", self.base);
+        for (i, (k, v)) in query.iter().enumerate() {
+            url.push(if i == 0 { '?' } else { '&' });
+            url.push_str(k);
+            url.push('=');
+            url.push_str(v);
+        }
+        let req = match body {
+            Some(b) => self
+                .http
+                .post(url)
+                .header(
+                    reqwest::header::CONTENT_TYPE,
+                    "application/json; charset=utf-8",
+                )
+                .body(b.to_string()),
+            None => self.http.get(url),
+        };
+        let r = req
             .bearer_auth(&self.token)
-            .header(
-                reqwest::header::CONTENT_TYPE,
-                "application/json; charset=utf-8",
-            )
-            .body(body.to_string())
             .send()
             .await
             .map_err(|e| ApiError {
@@ -162,7 +177,7 @@ impl Client {
     /// # Errors
     /// Unreachable or refused.
     pub async fn auth_test(&self) -> Result<Identity, ApiError> {
-        let v = self.call("auth.test", &serde_json::json!({})).await?;
+        let v = self.call("auth.test", None, &[]).await?;
         serde_json::from_value(v).map_err(|e| ApiError {
             message: format!("Slack's answer to auth.test could not be read: {e}"),
             permanent: true,
@@ -190,7 +205,7 @@ impl Client {
         if let Some(ts) = thread_ts {
             body["thread_ts"] = serde_json::Value::from(ts);
         }
-        let v = self.call("chat.postMessage", &body).await?;
+        let v = self.call("chat.postMessage", Some(&body), &[]).await?;
         serde_json::from_value(v).map_err(|e| ApiError {
             message: format!("Slack's answer to chat.postMessage could not be read: {e}"),
             permanent: true,
@@ -203,9 +218,13 @@ impl Client {
     /// # Errors
     /// Unreachable or refused.
     pub async fn user_name(&self, user: &str) -> Result<String, ApiError> {
-        let v = self
-            .call("users.info", &serde_json::json!({ "user": user }))
-            .await?;
+        if user.is_empty() || !user.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(ApiError {
+                message: format!("{user:?} is not a Slack user id"),
+                permanent: true,
+            });
+        }
+        let v = self.call("users.info", None, &[("user", user)]).await?;
         let u = &v["user"];
         let pick = |x: &serde_json::Value| {
             x.as_str()

@@ -100,6 +100,14 @@ pub fn open(state: &AppState, row: slack_account::Model) -> ServiceResult<Accoun
     })
 }
 
+impl provider::Opened for Account {
+    type Entity = slack_account::Entity;
+
+    fn open(state: &AppState, row: slack_account::Model) -> ServiceResult<Self> {
+        open(state, row)
+    }
+}
+
 /// The workspace's Slack app, if connected.
 ///
 /// # Errors
@@ -109,10 +117,7 @@ pub async fn account(
     db: &impl ConnectionTrait,
     scope: Scoped,
 ) -> ServiceResult<Option<Account>> {
-    match scope.find::<slack_account::Entity>().one(db).await? {
-        Some(row) => Ok(Some(open(state, row)?)),
-        None => Ok(None),
-    }
+    provider::find(state, db, scope).await
 }
 
 /// The account whose Request URLs use `token`.
@@ -120,16 +125,12 @@ pub async fn account(
 /// # Errors
 /// As [`open`]; database errors.
 pub async fn by_hook_token(state: &AppState, token: &str) -> ServiceResult<Option<Account>> {
-    if !provider::plausible_token(token) {
-        return Ok(None);
-    }
-    match super::super::tenancy::slack_account_by_hook_token(token)
-        .one(&state.db)
-        .await?
-    {
-        Some(row) => Ok(Some(open(state, row)?)),
-        None => Ok(None),
-    }
+    provider::by_token(
+        state,
+        token,
+        super::super::tenancy::slack_account_by_hook_token,
+    )
+    .await
 }
 
 /// A Slack channel as typed: `#name` (Slack's names are lowercase) or an id

@@ -106,6 +106,14 @@ pub fn open(state: &AppState, row: transcription_account::Model) -> ServiceResul
     })
 }
 
+impl provider::Opened for Account {
+    type Entity = transcription_account::Entity;
+
+    fn open(state: &AppState, row: transcription_account::Model) -> ServiceResult<Self> {
+        open(state, row)
+    }
+}
+
 /// The workspace's account, if set up.
 ///
 /// # Errors
@@ -115,14 +123,7 @@ pub async fn account(
     db: &impl ConnectionTrait,
     scope: Scoped,
 ) -> ServiceResult<Option<Account>> {
-    match scope
-        .find::<transcription_account::Entity>()
-        .one(db)
-        .await?
-    {
-        Some(row) => Ok(Some(open(state, row)?)),
-        None => Ok(None),
-    }
+    provider::find(state, db, scope).await
 }
 
 /// The account whose webhook uses `token`.
@@ -130,16 +131,12 @@ pub async fn account(
 /// # Errors
 /// As [`open`]; database errors.
 pub async fn by_hook_token(state: &AppState, token: &str) -> ServiceResult<Option<Account>> {
-    if !provider::plausible_token(token) {
-        return Ok(None);
-    }
-    match super::super::tenancy::transcription_account_by_hook_token(token)
-        .one(&state.db)
-        .await?
-    {
-        Some(row) => Ok(Some(open(state, row)?)),
-        None => Ok(None),
-    }
+    provider::by_token(
+        state,
+        token,
+        super::super::tenancy::transcription_account_by_hook_token,
+    )
+    .await
 }
 
 /// The public URL the provider posts to when a transcript is done.

@@ -80,6 +80,14 @@ pub fn open(state: &AppState, row: twilio_account::Model) -> ServiceResult<Accou
     })
 }
 
+impl super::provider::Opened for Account {
+    type Entity = twilio_account::Entity;
+
+    fn open(state: &AppState, row: twilio_account::Model) -> ServiceResult<Self> {
+        open(state, row)
+    }
+}
+
 /// The workspace's account, if set up.
 ///
 /// # Errors
@@ -89,10 +97,7 @@ pub async fn account(
     db: &impl ConnectionTrait,
     scope: Scoped,
 ) -> ServiceResult<Option<Account>> {
-    match scope.find::<twilio_account::Entity>().one(db).await? {
-        Some(row) => Ok(Some(open(state, row)?)),
-        None => Ok(None),
-    }
+    super::provider::find(state, db, scope).await
 }
 
 /// The account whose webhooks use `token` (the path token proves nothing by
@@ -101,16 +106,12 @@ pub async fn account(
 /// # Errors
 /// As [`open`]; database errors.
 pub async fn by_hook_token(state: &AppState, token: &str) -> ServiceResult<Option<Account>> {
-    if !super::provider::plausible_token(token) {
-        return Ok(None);
-    }
-    match super::super::tenancy::twilio_account_by_hook_token(token)
-        .one(&state.db)
-        .await?
-    {
-        Some(row) => Ok(Some(open(state, row)?)),
-        None => Ok(None),
-    }
+    super::provider::by_token(
+        state,
+        token,
+        super::super::tenancy::twilio_account_by_hook_token,
+    )
+    .await
 }
 
 /// The public URL Twilio posts incoming messages to.

@@ -68,6 +68,14 @@ pub fn open(state: &AppState, row: voice_account::Model) -> ServiceResult<Accoun
     })
 }
 
+impl provider::Opened for Account {
+    type Entity = voice_account::Entity;
+
+    fn open(state: &AppState, row: voice_account::Model) -> ServiceResult<Self> {
+        open(state, row)
+    }
+}
+
 /// The workspace's account, if set up.
 ///
 /// # Errors
@@ -77,10 +85,7 @@ pub async fn account(
     db: &impl ConnectionTrait,
     scope: Scoped,
 ) -> ServiceResult<Option<Account>> {
-    match scope.find::<voice_account::Entity>().one(db).await? {
-        Some(row) => Ok(Some(open(state, row)?)),
-        None => Ok(None),
-    }
+    provider::find(state, db, scope).await
 }
 
 /// The account whose webhooks use `token`.
@@ -88,16 +93,12 @@ pub async fn account(
 /// # Errors
 /// As [`open`]; database errors.
 pub async fn by_hook_token(state: &AppState, token: &str) -> ServiceResult<Option<Account>> {
-    if !provider::plausible_token(token) {
-        return Ok(None);
-    }
-    match super::super::tenancy::voice_account_by_hook_token(token)
-        .one(&state.db)
-        .await?
-    {
-        Some(row) => Ok(Some(open(state, row)?)),
-        None => Ok(None),
-    }
+    provider::by_token(
+        state,
+        token,
+        super::super::tenancy::voice_account_by_hook_token,
+    )
+    .await
 }
 
 /// The public URL the provider posts call events to.
