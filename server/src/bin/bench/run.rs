@@ -337,7 +337,7 @@ async fn view_id(client: &Client, a: &RunArgs, cookie: &str) -> anyhow::Result<i
 /// The Twilio account the `sms` scenario connects: a fixed auth token (the
 /// bench signs with it), an API base nobody listens on (the scenario sends
 /// nothing out).
-const BENCH_SID: &str = "ACbe00000000000000000000000000bench";
+const BENCH_SID: &str = "ACbe000000000000000000000000beac01";
 const BENCH_TWILIO_TOKEN: &str = "be0c0000000000000000000000000001";
 const BENCH_SMS_FROM: &str = "+15550009999";
 
