@@ -260,6 +260,23 @@ async fn tickets_from_slack_are_mirrored_both_ways(b: Backend) {
     let fake = FakeSlack::start().await;
     let (mut a, token) = connect(&app, "sb", &fake, "#support").await;
     let s = a.scope;
+    // A rule acknowledges every new ticket: its reply, written inside the
+    // ticket's own transaction, must find the Slack thread.
+    let rule = json!({
+        "id": null, "name": "Acknowledge", "description": "", "kind": "trigger",
+        "events": ["ticket_created"],
+        "conditions": {"kind": "group", "any": false, "items": []},
+        "actions": [{"kind": "reply", "text": "Thanks {{ customer.name }}, we are on it."}],
+        "enabled": true,
+    });
+    let r = a
+        .owner
+        .call_json(
+            path::<app::serverfns::rules::SaveRule>(),
+            &json!({ "form": rule }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let body = command_body(
         "C0ITHELP",
         "U0ANA",
@@ -330,14 +347,17 @@ async fn tickets_from_slack_are_mirrored_both_ways(b: Backend) {
         .unwrap();
     assert_eq!(c.channel, "slack");
     assert_eq!(c.subject, "VPN keeps dropping");
-    assert_eq!(c.message_count, 1, "a repeated trigger adds nothing");
+    assert_eq!(
+        c.message_count, 2,
+        "the request and the rule's reply; a repeated trigger adds nothing"
+    );
     let first = thread(&app, s, c.id).await;
     assert_eq!(first[0].author_name, "Ana");
     assert_eq!(first[0].body_text, "since this morning, every 10 minutes");
 
     // The bot posts it in the channel it was typed in (and nowhere else).
     app.run_jobs().await;
-    let root = fake.posts().pop().unwrap();
+    let root = fake.posts()[0].clone();
     assert_eq!(root.channel, "C0ITHELP");
     assert!(root.thread_ts.is_none());
     assert!(
@@ -346,9 +366,23 @@ async fn tickets_from_slack_are_mirrored_both_ways(b: Backend) {
         root.text
     );
     assert!(root.text.contains("> since this morning"), "{}", root.text);
-    assert_eq!(fake.posts().len(), 1, "a Slack ticket is not also notified");
     let t = slack_thread_of(&app, s, c.id).await;
     assert_eq!(t.thread_ts.as_deref(), Some(root.ts.as_str()));
+    // The rule's reply went into the thread once the root was there.
+    let posts = fake.posts();
+    assert_eq!(
+        posts.len(),
+        2,
+        "a Slack ticket is not also notified: {posts:?}"
+    );
+    assert_eq!(posts[1].thread_ts.as_deref(), Some(root.ts.as_str()));
+    assert!(
+        posts[1].text.ends_with("Thanks Ana, we are on it."),
+        "{}",
+        posts[1].text
+    );
+    let ack = thread(&app, s, c.id).await.pop().unwrap();
+    assert_eq!(ack.delivery_status, "sent", "{:?}", ack.delivery_error);
 
     // The agent's reply is delivered in the thread, and marked sent.
     let r = reply(
@@ -455,7 +489,22 @@ async fn tickets_from_slack_are_mirrored_both_ways(b: Backend) {
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         assert_eq!(r.json()["reason"], why, "{}", r.body);
     }
-    assert_eq!(thread(&app, s, c.id).await.len(), 4);
+    assert_eq!(thread(&app, s, c.id).await.len(), 5);
+    // A message sharing a file keeps its words and names the file.
+    let mut shared = serde_json::from_str::<serde_json::Value>(&thread_message(
+        "C0ITHELP",
+        "U0BEN",
+        "log attached",
+        "1700000100.000007",
+        &root.ts,
+    ))
+    .unwrap();
+    shared["event"]["subtype"] = json!("file_share");
+    shared["event"]["files"] = json!([{"id": "F1", "name": "vpn.log"}]);
+    let r = event(&app, &token, &shared.to_string()).await;
+    assert_eq!(r.json()["status"], "stored", "{}", r.body);
+    let n = thread(&app, s, c.id).await.pop().unwrap();
+    assert_eq!(n.body_text, "log attached\n\n[Shared in Slack: vpn.log]");
     // Slack's URL check.
     let r = event(&app, &token, r#"{"token":"x","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}"#).await;
     assert_eq!(
@@ -717,8 +766,8 @@ async fn notifications_side_conversations_and_tenancy(b: Backend) {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
 
     // Another workspace: without Slack it cannot hold side conversations
-    // there; with its own app, its Request URLs reach none of A's threads,
-    // and A's URL does not take B's signature... of another secret.
+    // there; with its own app, its Request URLs reach none of A's threads
+    // (signatures under another secret are refused in the tickets test).
     let mut other = workspace(&app, "owner@sd.test", "Shop sd").await;
     let mut m = InboundMessage::new(
         Channel::Email,

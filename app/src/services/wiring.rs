@@ -9,6 +9,10 @@ use std::sync::Arc;
 ///
 /// 0. **transcribe** — a customer's audio and video attachments get their
 ///    transcripts queued (when the workspace transcribes them);
+///    **slack** — a new conversation is posted to the workspace's Slack
+///    notifications channel (a customer's later messages are mirrored into
+///    that post's thread), and a ticket opened with `/ticket` gets its Slack
+///    thread, before the rules, so their replies find it;
 /// 1. **rules** — triggers whose conditions hold apply their actions (tags,
 ///    priority, assignment …) inside the same transaction;
 /// 2. **sla** — a new ticket gets the first matching SLA policy's targets; a
@@ -28,13 +32,11 @@ use std::sync::Arc;
 ///    of its pool; a ticket leaving someone's active work frees capacity for the
 ///    tickets that wait;
 /// 7. **notify** — a ticket's new assignee hears of it (unless they took it
-///    themselves), as their notification preferences say;
-/// 8. **slack** — a new conversation is posted to the workspace's Slack
-///    notifications channel; a customer's later messages are mirrored into
-///    that post's thread.
+///    themselves), as their notification preferences say.
 pub fn standard_stages() -> Stages {
     Stages::none()
         .then(Arc::new(super::channels::transcription::TranscribeStage))
+        .then(Arc::new(super::channels::slack::SlackStage))
         .then(Arc::new(super::automation::engine::RulesStage::default()))
         .then(Arc::new(super::hours::sla::SlaStage))
         .then(Arc::new(super::flows::runner::FlowStage))
@@ -42,5 +44,4 @@ pub fn standard_stages() -> Stages {
         .then(Arc::new(super::ai::pipeline::AiStage))
         .then(Arc::new(super::routing::engine::RoutingStage))
         .then(Arc::new(super::notify::NotifyStage))
-        .then(Arc::new(super::channels::slack::SlackStage))
 }

@@ -54,14 +54,28 @@ pub struct Posted {
     pub ts: String,
 }
 
-/// What Slack's error codes mean, for the person reading the settings page.
-fn explain(code: &str) -> String {
+/// Slack's codes for its own trouble: retried, not recorded as refusals.
+const TRANSIENT: &[&str] = &[
+    "ratelimited",
+    "internal_error",
+    "fatal_error",
+    "service_unavailable",
+    "request_timeout",
+    "unknown_error",
+];
+
+/// What Slack's error codes mean, for the person reading the settings page
+/// (`needed`: the scope Slack says is missing).
+fn explain(code: &str, needed: Option<&str>) -> String {
+    if code == "missing_scope" {
+        return format!(
+            "Slack refused the request (missing_scope): add the {} scope to the bot (OAuth & Permissions) and reinstall the app",
+            needed.unwrap_or("chat:write, commands, users:read, channels:history and groups:history")
+        );
+    }
     let why = match code {
         "invalid_auth" | "not_authed" | "token_revoked" | "account_inactive" => {
             "the bot token is wrong or was revoked: paste it again from the app's OAuth & Permissions page"
-        }
-        "missing_scope" => {
-            "the bot lacks a permission: add the chat:write, commands and users:read scopes and reinstall the app"
         }
         "channel_not_found" => "there is no such channel, or the bot cannot see it",
         "not_in_channel" => "the bot is not in that channel: invite it there with /invite @your-bot",
@@ -142,10 +156,12 @@ impl Client {
                 .headers()
                 .get(reqwest::header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
-                .unwrap_or("a few")
+                .unwrap_or("?")
                 .to_owned();
             return Err(ApiError {
-                message: format!("Slack is rate limiting the bot; retrying in {after} seconds"),
+                message: format!(
+                    "Slack is rate limiting the bot (Retry-After: {after} s); the job queue retries"
+                ),
                 permanent: false,
             });
         }
@@ -167,8 +183,8 @@ impl Client {
             .and_then(serde_json::Value::as_str)
             .unwrap_or("unknown_error");
         Err(ApiError {
-            message: explain(code),
-            permanent: code != "ratelimited" && code != "internal_error" && code != "fatal_error",
+            message: explain(code, v.get("needed").and_then(serde_json::Value::as_str)),
+            permanent: !TRANSIENT.contains(&code),
         })
     }
 
@@ -303,7 +319,9 @@ mod tests {
 
     #[test]
     fn refusals_say_what_to_do() {
-        assert!(explain("not_in_channel").contains("/invite"));
-        assert!(explain("weird").contains("(weird)"));
+        assert!(explain("not_in_channel", None).contains("/invite"));
+        assert!(explain("weird", None).contains("(weird)"));
+        assert!(explain("missing_scope", Some("users:read")).contains("add the users:read scope"));
+        assert!(!TRANSIENT.contains(&"channel_not_found"));
     }
 }

@@ -6,10 +6,9 @@
 
 use super::super::super::inbox::conversations;
 use super::super::super::tenancy::Scoped;
-use super::super::super::uow::UnitOfWork;
 use super::super::super::{AppState, ServiceResult};
 use super::super::inbound::{self, InboundMessage, Sender};
-use super::{kind, open_thread, thread_of, Account, NewThread};
+use super::Account;
 use crate::types::{ticket_ref, Channel, IdentifierKind};
 use std::time::Duration;
 
@@ -119,7 +118,7 @@ pub async fn run(state: &AppState, a: &Account, cmd: &Command) -> ServiceResult<
     let who = format!("{}:{}", cmd.team_id, cmd.user_id);
     let mut m = InboundMessage::new(
         Channel::Slack,
-        format!("slack:cmd:{}", cmd.trigger_id),
+        super::command_message_id(&cmd.team_id, &cmd.user_id, &cmd.channel_id, &cmd.trigger_id),
         Sender {
             kind: IdentifierKind::Social,
             value: format!("slack:{who}"),
@@ -132,30 +131,10 @@ pub async fn run(state: &AppState, a: &Account, cmd: &Command) -> ServiceResult<
         },
     );
     m.subject.clone_from(&subject);
+    // The slack stage gives the new ticket its thread in the same
+    // transaction; Slack does not retry commands, and a repeated trigger id
+    // finds the ticket it opened.
     let receipt = inbound::receive(state, scope, m).await?;
-    // Slack does not retry commands; a retried trigger finds its thread.
-    let mut uow = UnitOfWork::begin(state).await?;
-    if thread_of(&*uow, scope, receipt.conversation_id)
-        .await?
-        .is_none()
-    {
-        open_thread(
-            state,
-            &*uow,
-            scope,
-            NewThread {
-                conversation_id: receipt.conversation_id,
-                side_conversation_id: None,
-                kind: kind::TICKET,
-                channel: &cmd.channel_id,
-                requester: Some(who),
-                message_id: None,
-            },
-        )
-        .await?;
-    }
-    uow.jobs_enqueued();
-    uow.commit().await?;
     let c = conversations::find(&state.db, scope, receipt.conversation_id).await?;
     Ok(ephemeral(format!(
         "Ticket {} opened: {}. The bot posts it in this channel; the team answers in its thread.",

@@ -7,6 +7,8 @@
 //!   words are customer messages (the one inbound path) and anyone else's are
 //!   internal notes; in a notification thread, notes; in a side
 //!   conversation's thread, the side conversation's replies.
+//! - A message sharing files keeps its text and names the files (the files
+//!   stay in Slack).
 //! - Everything else is acknowledged and ignored: bots (the bot's own posts
 //!   among them), edits and deletions, messages outside a known thread,
 //!   another Slack team's events. Slack retries an event it did not get a
@@ -65,6 +67,14 @@ struct MessageEvent {
     ts: Option<String>,
     #[serde(default)]
     thread_ts: Option<String>,
+    #[serde(default)]
+    files: Vec<SharedFile>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SharedFile {
+    #[serde(default)]
+    name: Option<String>,
 }
 
 /// Handles one verified Events API request.
@@ -98,7 +108,7 @@ pub async fn on_event(state: &AppState, a: &Account, body: &[u8]) -> ServiceResu
     }
     if e.subtype
         .as_deref()
-        .is_some_and(|s| s != "thread_broadcast")
+        .is_some_and(|s| s != "thread_broadcast" && s != "file_share")
     {
         return Ok(Outcome::Ignored("an edit, deletion or join"));
     }
@@ -113,7 +123,15 @@ pub async fn on_event(state: &AppState, a: &Account, body: &[u8]) -> ServiceResu
     if a.row.bot_user_id.as_deref() == Some(user.as_str()) {
         return Ok(Outcome::Ignored("the bot's own message"));
     }
-    let text = client::plain(e.text.as_deref().unwrap_or_default());
+    let mut text = client::plain(e.text.as_deref().unwrap_or_default());
+    // Files stay in Slack; the message says which were shared.
+    let names: Vec<&str> = e.files.iter().filter_map(|f| f.name.as_deref()).collect();
+    if !names.is_empty() {
+        if !text.trim().is_empty() {
+            text.push_str("\n\n");
+        }
+        text.push_str(&format!("[Shared in Slack: {}]", names.join(", ")));
+    }
     if text.trim().is_empty() {
         return Ok(Outcome::Ignored("no text"));
     }

@@ -309,7 +309,7 @@ pub async fn after_reply(
             let mut am = row.into_active_model();
             am.delivery_status = Set("failed".into());
             am.delivery_error = Set(Some(
-                "This ticket has no Slack thread to answer in (Slack was disconnected).".into(),
+                "This ticket has no Slack thread to answer in: Slack was disconnected, or the thread moved to a newer ticket of the same requester.".into(),
             ));
             Ok(am.update(&**uow).await?)
         }
@@ -317,10 +317,58 @@ pub async fn after_reply(
     }
 }
 
+/// The id `/ticket` gives its message: the requester, the channel and
+/// Slack's trigger id (the idempotency key).
+pub(crate) fn command_message_id(team: &str, user: &str, channel: &str, trigger: &str) -> String {
+    format!("slack:cmd:{team}:{user}:{channel}:{trigger}")
+}
+
+/// Records the thread of a ticket opened with `/ticket` (its message id
+/// names the requester and the channel) and queues its root post.
+async fn open_ticket_thread(
+    uow: &mut UnitOfWork,
+    scope: Scoped,
+    conversation_id: i32,
+    message_id: i32,
+) -> ServiceResult<()> {
+    let Some(m) = scope
+        .find::<message::Entity>()
+        .filter(message::Column::Id.eq(message_id))
+        .one(&**uow)
+        .await?
+    else {
+        return Ok(());
+    };
+    let id = m.external_id.unwrap_or_default();
+    let parts: Vec<&str> = id.splitn(6, ':').collect();
+    let ["slack", "cmd", team, user, channel, _trigger] = parts.as_slice() else {
+        return Ok(());
+    };
+    let state = uow.state().clone();
+    open_thread(
+        &state,
+        &**uow,
+        scope,
+        NewThread {
+            conversation_id,
+            side_conversation_id: None,
+            kind: kind::TICKET,
+            channel,
+            requester: Some(format!("{team}:{user}")),
+            message_id: None,
+        },
+    )
+    .await?;
+    uow.jobs_enqueued();
+    Ok(())
+}
+
 /// Posts new conversations to the notifications channel and mirrors later
-/// customer messages into their thread. Runs last, so the post shows the
-/// conversation as the other stages left it. A Slack ticket's own messages
-/// are already in Slack.
+/// customer messages into their thread; gives a ticket opened with
+/// `/ticket` its thread. Runs before the rules, so a rule's or the AI
+/// agent's reply to a Slack ticket finds its thread in the same transaction
+/// (the posts themselves are built when their jobs run, after commit, and
+/// show the conversation as the stages left it).
 pub struct SlackStage;
 
 #[async_trait::async_trait]
@@ -342,10 +390,16 @@ impl Stage for SlackStage {
         else {
             return Ok(());
         };
+        let scope = Scoped::new(*workspace_id);
         if *channel == Channel::Slack {
+            // A Slack ticket's messages are already in Slack; a new one gets
+            // its thread here, in its own transaction and before the rules
+            // run, so an automatic reply finds it.
+            if *opened {
+                open_ticket_thread(uow, scope, *conversation_id, *message_id).await?;
+            }
             return Ok(());
         }
-        let scope = Scoped::new(*workspace_id);
         if *opened {
             let Some(a) = scope.find::<slack_account::Entity>().one(&**uow).await? else {
                 return Ok(());
