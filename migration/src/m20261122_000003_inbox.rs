@@ -520,6 +520,17 @@ const SQLITE_FTS: &[&str] = &[
 ];
 
 const SQLITE_FTS_DOWN: &[&str] = &[
+    // The triggers first: with them gone nothing writes to the indexes while
+    // their tables are dropped.
+    "DROP TRIGGER IF EXISTS messages_fts_ai",
+    "DROP TRIGGER IF EXISTS messages_fts_ad",
+    "DROP TRIGGER IF EXISTS messages_fts_au",
+    "DROP TRIGGER IF EXISTS conversations_fts_ai",
+    "DROP TRIGGER IF EXISTS conversations_fts_ad",
+    "DROP TRIGGER IF EXISTS conversations_fts_au",
+    "DROP TRIGGER IF EXISTS customers_fts_ai",
+    "DROP TRIGGER IF EXISTS customers_fts_ad",
+    "DROP TRIGGER IF EXISTS customers_fts_au",
     "DROP TABLE IF EXISTS messages_fts",
     "DROP TABLE IF EXISTS conversations_fts",
     "DROP TABLE IF EXISTS customers_fts",

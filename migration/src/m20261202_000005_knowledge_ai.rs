@@ -397,6 +397,11 @@ impl MigrationTrait for Migration {
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         let db = m.get_connection();
         if db.get_database_backend() == DbBackend::Sqlite {
+            // Triggers first: nothing may write to the index once it is gone.
+            for t in ["kb_chunks_fts_ai", "kb_chunks_fts_ad", "kb_chunks_fts_au"] {
+                db.execute_unprepared(&format!("DROP TRIGGER IF EXISTS {t}"))
+                    .await?;
+            }
             db.execute_unprepared("DROP TABLE IF EXISTS kb_chunks_fts")
                 .await?;
         }

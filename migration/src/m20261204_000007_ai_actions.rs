@@ -15,6 +15,7 @@ const TABLES: &[&str] = &[
     "tasks",
     "expenses",
     "follow_ups",
+    "ai_loop_runs",
 ];
 
 #[async_trait::async_trait]

@@ -26,7 +26,6 @@ use base64::Engine;
 use futures::{SinkExt, StreamExt};
 use serde::Deserialize;
 use std::time::Duration;
-use tokio::sync::broadcast::error::RecvError;
 
 /// The channel routes.
 pub fn router() -> Router<ServerState> {
@@ -491,26 +490,73 @@ async fn ws(
         .on_upgrade(move |socket| run_ws(socket, s, v, ip)))
 }
 
+/// Drops a widget socket's watcher from the hub however the socket ends.
+struct WatchGuard {
+    bus: std::sync::Arc<dyn app::services::bus::EventBus>,
+    id: app::services::bus::WatcherId,
+}
+
+impl Drop for WatchGuard {
+    fn drop(&mut self) {
+        self.bus.hub().unwatch_all(self.id);
+    }
+}
+
+/// The visitor's conversations this socket follows: loads them once the
+/// visitor is a customer, and watches each (plus the customer, so a new
+/// conversation's first message finds the socket) on the hub.
+struct Following {
+    known: Option<std::collections::HashSet<i32>>,
+    watched: std::collections::HashSet<i32>,
+    customer: Option<i32>,
+}
+
+impl Following {
+    async fn sync(&mut self, s: &ServerState, v: &widget::Visitor, guard: &WatchGuard) {
+        use app::services::bus::Topic;
+        let Some(cid) = v.customer_id else { return };
+        let hub = s.app.bus.hub();
+        if self.customer != Some(cid) {
+            hub.watch(guard.id, Topic::Customer(cid));
+            self.customer = Some(cid);
+            self.known = None;
+        }
+        if self.known.is_none() {
+            self.known = widget::conversation_ids(&s.app.db, v.scope, cid).await.ok();
+        }
+        for id in self.known.iter().flatten() {
+            if self.watched.insert(*id) {
+                hub.watch(guard.id, Topic::Conversation(*id));
+            }
+        }
+    }
+}
+
 async fn run_ws(socket: WebSocket, s: ServerState, mut v: widget::Visitor, ip: Option<String>) {
     use app::services::metrics as m;
-    let mut events = s.app.bus.subscribe();
+    let ws_id = v.scope.workspace_id();
+    // Only this visitor's conversations reach this socket (see `Hub::watcher`).
+    let (watcher, mut events) = s.app.bus.hub().watcher(ws_id);
+    let guard = WatchGuard {
+        bus: s.app.bus.clone(),
+        id: watcher,
+    };
+    let mut follow = Following {
+        known: None,
+        watched: std::collections::HashSet::new(),
+        customer: None,
+    };
+    follow.sync(&s, &v, &guard).await;
     let mut shutdown = s.shutdown.clone();
     let (mut tx, mut rx) = socket.split();
     let mut ping = tokio::time::interval(Duration::from_secs(25));
     m::add(&m::WS_CONNECTIONS, 1);
-    let ws_id = v.scope.workspace_id();
-    // The visitor's conversation ids, loaded when the first event of the workspace
-    // arrives after they became a customer.
-    let mut known: Option<std::collections::HashSet<i32>> = None;
     loop {
         tokio::select! {
             ev = events.recv() => match ev {
-                Ok(e) if e.workspace_id == ws_id => {
+                Some(e) => {
                     let Some(cid) = v.customer_id else { continue };
-                    if known.is_none() {
-                        known = widget::conversation_ids(&s.app.db, v.scope, cid).await.ok();
-                    }
-                    let Some(ids) = known.as_mut() else { continue };
+                    let Some(ids) = follow.known.as_mut() else { continue };
                     match widget::frame_for(&s.app, &v, cid, ids, &e).await {
                         Ok(Some(f)) => {
                             let Ok(text) = serde_json::to_string(&f) else { continue };
@@ -520,17 +566,44 @@ async fn run_ws(socket: WebSocket, s: ServerState, mut v: widget::Visitor, ip: O
                         Ok(None) => {}
                         Err(err) => tracing::warn!(error = %err, "widget frame failed"),
                     }
+                    // A conversation seen for the first time is followed from now on.
+                    follow.sync(&s, &v, &guard).await;
                 }
-                Ok(_) | Err(RecvError::Lagged(_)) => {}
-                Err(RecvError::Closed) => break,
+                None => break,
             },
             msg = rx.next() => match msg {
                 Some(Ok(Message::Text(t))) => {
+                    let was_customer = v.customer_id.is_some();
                     let reply = handle_frame(&s, &mut v, &t, ip.as_deref()).await;
-                    if let Some(f) = reply {
-                        let Ok(text) = serde_json::to_string(&f) else { continue };
-                        if tx.send(Message::Text(text.into())).await.is_err() { break; }
+                    let mut frames = Vec::new();
+                    if let Some(WidgetServerFrame::Message { message }) = &reply {
+                        // A send may have made the visitor a customer or opened a
+                        // conversation: follow it from now on.
+                        follow.known = None;
+                        follow.sync(&s, &v, &guard).await;
+                        if !was_customer {
+                            // What was published before this socket could follow
+                            // the new customer (a bot's instant answer) comes now.
+                            if let Ok(thread) = widget::thread(&s.app, &v).await {
+                                frames.extend(
+                                    thread
+                                        .messages
+                                        .into_iter()
+                                        .filter(|m| m.id > message.id)
+                                        .map(|message| WidgetServerFrame::Message { message }),
+                                );
+                            }
+                        }
                     }
+                    let mut closed = false;
+                    for f in reply.into_iter().chain(frames) {
+                        let Ok(text) = serde_json::to_string(&f) else { continue };
+                        if tx.send(Message::Text(text.into())).await.is_err() {
+                            closed = true;
+                            break;
+                        }
+                    }
+                    if closed { break; }
                 }
                 Some(Ok(Message::Close(_)) | Err(_)) | None => break,
                 Some(Ok(_)) => {}
@@ -541,6 +614,7 @@ async fn run_ws(socket: WebSocket, s: ServerState, mut v: widget::Visitor, ip: O
             _ = shutdown.changed() => break,
         }
     }
+    drop(guard);
     let _ = tx.send(Message::Close(None)).await;
     m::add(&m::WS_CONNECTIONS, -1);
 }

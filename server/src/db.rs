@@ -2,6 +2,7 @@
 //! migrations.
 
 use migration::{Migrator, MigratorTrait};
+use sea_orm::ConnectionTrait as _;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use std::time::Duration;
 
@@ -55,11 +56,30 @@ pub async fn connect_and_migrate(
         optimize_sqlite(&db).await?;
         return Ok(db);
     }
-    let setup = connect(url, None).await?;
-    migrate(&setup).await?;
+    // One connection holding a session advisory lock: instances starting
+    // together (a rolling upgrade, several replicas) migrate one at a time,
+    // and the later ones find nothing pending.
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(600))
+        .max_connections(1)
+        .min_connections(1);
+    let setup = Database::connect(opts).await?;
+    setup
+        .execute_unprepared(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+        .await?;
+    let done = migrate(&setup).await;
+    let _ = setup
+        .execute_unprepared(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
+        .await;
     setup.close().await?;
+    done?;
     connect(url, Some(statement_timeout)).await
 }
+
+/// PostgreSQL advisory lock key held while migrating.
+const MIGRATION_LOCK: i64 = 0x5357_4254_4348;
 
 /// Gives SQLite's planner statistics (`sqlite_stat1`) where tables lack them or
 /// have grown a lot, reading a bounded sample of each index (SQLite's advice for
@@ -71,7 +91,6 @@ pub async fn connect_and_migrate(
 /// # Errors
 /// Database errors.
 pub async fn optimize_sqlite(db: &DatabaseConnection) -> Result<(), DbErr> {
-    use sea_orm::ConnectionTrait;
     db.execute_unprepared("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")
         .await?;
     Ok(())

@@ -375,6 +375,15 @@ pub async fn session_actor(
     Ok(actor)
 }
 
+/// `/healthz` and `/readyz` alone: what a worker process serves, so an
+/// orchestrator can probe it like the API.
+pub fn health_router(state: ServerState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .with_state(state)
+}
+
 async fn healthz() -> impl IntoResponse {
     Json(serde_json::json!({ "status": "ok" }))
 }
@@ -419,7 +428,7 @@ async fn readyz(State(s): State<ServerState>) -> impl IntoResponse {
             },
             "bus": match &bus {
                 Ok(()) => serde_json::json!({ "status": "ok", "kind": s.app.bus.name() }),
-                Err(e) => serde_json::json!({ "status": "error", "detail": e }),
+                Err(e) => serde_json::json!({ "status": "error", "kind": s.app.bus.name(), "detail": e }),
             },
             "smtp": mail,
         }

@@ -4,7 +4,10 @@
 //! `app::services`; this crate wires them to the outside world.
 
 pub mod api;
+pub mod backup;
+pub mod bus;
 pub mod campaigns;
+pub mod errors;
 pub mod channels;
 pub mod config;
 pub mod db;

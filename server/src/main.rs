@@ -1,7 +1,7 @@
 //! `switchboard`: the one binary. `serve` (default) runs the web server with job
 //! workers and the scheduler; `worker` runs only workers; `mcp` serves the MCP
-//! protocol on stdin/stdout for one API key; `migrate`, `seed` and `create-admin`
-//! are operator tasks.
+//! protocol on stdin/stdout for one API key; `migrate`, `seed`, `create-admin`,
+//! `backup` and `restore` are operator tasks.
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
@@ -40,7 +40,11 @@ enum Command {
         seed_demo_if_empty: bool,
     },
     /// Run job workers and the scheduler only.
-    Worker,
+    Worker {
+        /// Serve `/healthz` and `/readyz` on this address (e.g. `0.0.0.0:3000`).
+        #[arg(long)]
+        probes: Option<String>,
+    },
     /// Serve MCP (Model Context Protocol) on stdin/stdout as the API key's member.
     Mcp {
         /// The API key (`sbk_…`).
@@ -51,6 +55,20 @@ enum Command {
     Migrate,
     /// Seed the demo workspace (only into an empty database).
     Seed,
+    /// Back up the database and `data_dir` into a new folder (the server may run).
+    Backup {
+        /// Folder to create (must not exist or be empty).
+        out: PathBuf,
+    },
+    /// Restore a backup folder into the configured database and `data_dir`
+    /// (stop servers and workers first).
+    Restore {
+        /// The backup folder.
+        from: PathBuf,
+        /// Replace a database that already holds workspaces.
+        #[arg(long)]
+        force: bool,
+    },
     /// Create a verified owner with a new workspace.
     CreateAdmin {
         /// Email address.
@@ -73,7 +91,8 @@ async fn main() -> anyhow::Result<()> {
     let started = Instant::now();
     let cli = Cli::parse();
     let cfg = config::load(cli.config).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
-    telemetry::init(&cfg.log, matches!(cli.command, Some(Command::Mcp { .. })));
+    telemetry::init(&cfg, matches!(cli.command, Some(Command::Mcp { .. })))
+        .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
     let command = cli.command.unwrap_or(Command::Serve {
         no_workers: false,
         seed_demo_if_empty: false,
@@ -83,6 +102,31 @@ async fn main() -> anyhow::Result<()> {
         switchboard_server::db::migrate(&db).await?;
         tracing::info!("migrations applied");
         return Ok(());
+    }
+    match &command {
+        Command::Backup { out } => {
+            let m = switchboard_server::backup::backup(&cfg, out).await?;
+            tracing::info!(
+                folder = %out.display(),
+                tables = m.tables.len(),
+                rows = m.tables.values().sum::<u64>(),
+                files = m.files.len(),
+                "backup written"
+            );
+            return Ok(());
+        }
+        Command::Restore { from, force } => {
+            let m = switchboard_server::backup::restore(&cfg, from, *force).await?;
+            tracing::info!(
+                from = %from.display(),
+                taken = %m.created_at,
+                rows = m.tables.values().sum::<u64>(),
+                files = m.files.len(),
+                "restored; row counts match the backup"
+            );
+            return Ok(());
+        }
+        _ => {}
     }
     let run_workers = cfg.jobs.run_in_serve;
     let state = runtime::build_state(cfg).await?;
@@ -103,7 +147,7 @@ async fn main() -> anyhow::Result<()> {
             }
             runtime::serve(state, run_workers && !no_workers, banner, started).await?;
         }
-        Command::Worker => runtime::worker(state).await,
+        Command::Worker { probes } => runtime::worker(state, probes).await?,
         Command::Mcp { key } => switchboard_server::mcp::stdio(state, &key).await?,
         Command::Seed => {
             let seeded = seed::seed_if_empty(&state)
@@ -128,7 +172,7 @@ async fn main() -> anyhow::Result<()> {
                 "admin ready"
             );
         }
-        Command::Migrate => {}
+        Command::Migrate | Command::Backup { .. } | Command::Restore { .. } => {}
     }
     Ok(())
 }

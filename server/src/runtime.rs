@@ -5,8 +5,10 @@
 use crate::http::{router, ServerState};
 use crate::metrics::HttpMetrics;
 use anyhow::Context as _;
-use app::services::bus::InProcessBus;
+use app::services::bus::{Event, SYSTEM};
+use app::services::rate_limit::{MemoryLimiter, SHARE_EVERY};
 use app::services::{jobs, mail, AppState, Config};
+use std::collections::HashMap;
 use leptos::prelude::LeptosOptions;
 use leptos_config::Env;
 use std::net::SocketAddr;
@@ -29,9 +31,12 @@ pub async fn build_state(cfg: Config) -> anyhow::Result<AppState> {
             )
         })?;
     let mailer = mail::mailer_from_config(&cfg.smtp).map_err(anyhow::Error::msg)?;
-    let bus: Arc<dyn app::services::bus::EventBus> = Arc::new(InProcessBus::default());
+    let bus = crate::bus::from_config(&cfg.bus).await?;
     let presence = Arc::new(app::services::inbox::presence::PresenceBoard::default());
     feed_presence(&bus, &presence);
+    let job_signal = Arc::new(tokio::sync::Notify::new());
+    let limiter = Arc::new(MemoryLimiter::default());
+    follow_system_events(&bus, &job_signal, &limiter);
     let secrets = app::services::ai::secrets::from_config(&cfg)
         .map_err(anyhow::Error::msg)
         .context("loading the secrets key (secrets_key)")?
@@ -41,10 +46,10 @@ pub async fn build_state(cfg: Config) -> anyhow::Result<AppState> {
         bus,
         config: Arc::new(cfg),
         mailer,
-        job_signal: Arc::new(tokio::sync::Notify::new()),
+        job_signal,
         presence,
         sqlite_writer: Arc::default(),
-        limiter: Arc::default(),
+        limiter,
         stages: Arc::new(app::services::wiring::standard_stages()),
         secrets,
     })
@@ -63,6 +68,73 @@ pub fn feed_presence(
             match rx.recv().await {
                 Ok(e) if e.kind.starts_with("presence.") => board.apply(&e),
                 Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    });
+}
+
+/// Acts on the deployment's own events from any instance: work enqueued
+/// elsewhere wakes this process's workers; a revoked API key or a changed
+/// membership empties the API-key cache here too; rate-limit hits counted by
+/// other instances count here (and, on a shared bus, this instance shares its
+/// own every [`SHARE_EVERY`]).
+pub fn follow_system_events(
+    bus: &Arc<dyn app::services::bus::EventBus>,
+    job_signal: &Arc<tokio::sync::Notify>,
+    limiter: &Arc<MemoryLimiter>,
+) {
+    use app::services::bus::{JOBS_WAKE, LIMIT_HITS};
+    let me = uuid::Uuid::new_v4().simple().to_string();
+    if bus.shared() {
+        limiter.share();
+        let (bus, limiter, me) = (bus.clone(), limiter.clone(), me.clone());
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(SHARE_EVERY);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                every.tick().await;
+                let hits = limiter.take_shared();
+                if !hits.is_empty() {
+                    bus.publish(Event::new(
+                        SYSTEM,
+                        LIMIT_HITS,
+                        serde_json::json!({"from": me, "hits": hits}),
+                    ));
+                }
+            }
+        });
+    }
+    let mut rx = bus.subscribe();
+    let job_signal = job_signal.clone();
+    let limiter = limiter.clone();
+    tokio::spawn(async move {
+        loop {
+            match rx.recv().await {
+                Ok(e) if e.kind == JOBS_WAKE => job_signal.notify_waiters(),
+                Ok(e) if e.kind == LIMIT_HITS && e.workspace_id == SYSTEM => {
+                    if e.data.get("from").and_then(serde_json::Value::as_str) == Some(&me) {
+                        continue;
+                    }
+                    let hits: HashMap<String, u32> = e
+                        .data
+                        .get("hits")
+                        .cloned()
+                        .and_then(|h| serde_json::from_value(h).ok())
+                        .unwrap_or_default();
+                    for (key, n) in hits {
+                        limiter.absorb(&key, n);
+                    }
+                }
+                Ok(e) if app::services::api_keys::invalidates_cache(&e.kind) => {
+                    app::services::api_keys::forget_cached();
+                }
+                Ok(_) => {}
+                // Missed events may have been revocations: forget to be safe.
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    app::services::api_keys::forget_cached();
+                    job_signal.notify_waiters();
+                }
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
             }
         }
@@ -232,11 +304,38 @@ pub async fn serve(
     Ok(())
 }
 
-/// Runs workers and the scheduler only, until a signal.
-pub async fn worker(state: AppState) {
+/// Runs workers and the scheduler only, until a signal; with `probes`, serves
+/// `/healthz` and `/readyz` there for an orchestrator.
+///
+/// # Errors
+/// The probe address cannot be bound.
+pub async fn worker(state: AppState, probes: Option<String>) -> anyhow::Result<()> {
     let (tx, rx) = watch::channel(false);
+    if let Some(addr) = &probes {
+        let router = crate::http::health_router(ServerState {
+            app: state.clone(),
+            leptos: leptos_options(&state.config)?,
+            http_metrics: Arc::new(HttpMetrics::default()),
+            shutdown: rx.clone(),
+        });
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding {addr} for health probes"))?;
+        let mut stop = rx.clone();
+        tokio::spawn(async move {
+            let stopped = async move {
+                let _ = stop.changed().await;
+            };
+            if let Err(e) = axum::serve(listener, router)
+                .with_graceful_shutdown(stopped)
+                .await
+            {
+                tracing::warn!(error = %e, "health probe server stopped");
+            }
+        });
+    }
     let handles = spawn_workers(&state, &rx);
-    tracing::info!(workers = state.config.jobs.workers, "worker is running");
+    tracing::info!(workers = state.config.jobs.workers, probes = probes.as_deref().unwrap_or("off"), "worker is running");
     shutdown_signal().await;
     let _ = tx.send(true);
     drain(
@@ -244,6 +343,7 @@ pub async fn worker(state: AppState) {
         Duration::from_secs(state.config.shutdown_grace_secs),
     )
     .await;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -38,7 +38,7 @@ pub async fn handler(
 
 async fn run(socket: WebSocket, s: ServerState, actor: Actor) {
     let workspace_id = actor.scope.workspace_id();
-    let mut events = s.app.bus.subscribe();
+    let mut events = s.app.bus.subscribe_workspace(workspace_id);
     let mut shutdown = s.shutdown.clone();
     let (mut tx, mut rx) = socket.split();
     let mut ping = tokio::time::interval(Duration::from_secs(25));
@@ -51,7 +51,7 @@ async fn run(socket: WebSocket, s: ServerState, actor: Actor) {
     loop {
         tokio::select! {
             ev = events.recv() => match ev {
-                Ok(e) if e.workspace_id == workspace_id => {
+                Ok(e) => {
                     let removed_me = e.kind == "team.member_removed"
                         && e.data.get("user_id").and_then(serde_json::Value::as_i64) == Some(i64::from(actor.user_id));
                     let Ok(text) = serde_json::to_string(&e) else { continue };
@@ -59,7 +59,6 @@ async fn run(socket: WebSocket, s: ServerState, actor: Actor) {
                     m::inc(&m::WS_EVENTS_DELIVERED);
                     if removed_me { break; }
                 }
-                Ok(_) => {}
                 Err(RecvError::Lagged(_)) => {
                     // Too slow: ask the page to refetch everything.
                     let msg = r#"{"kind":"resync","workspace_id":0,"data":null,"at":""}"#;

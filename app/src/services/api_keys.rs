@@ -223,7 +223,7 @@ pub async fn revoke(
     meta: &RequestMeta,
 ) -> ServiceResult<()> {
     actor.require(Action::ManageApiKeys)?;
-    let uow = UnitOfWork::begin(state).await?;
+    let mut uow = UnitOfWork::begin(state).await?;
     let key = actor
         .scope
         .find::<api_key::Entity>()
@@ -249,6 +249,12 @@ pub async fn revoke(
         ),
     )
     .await?;
+    // Other instances empty their key caches when this arrives.
+    uow.emit(super::bus::Event::new(
+        actor.scope.workspace_id(),
+        "api_key.revoked",
+        serde_json::json!({"id": id}),
+    ));
     uow.commit().await?;
     forget_cached();
     Ok(())
@@ -336,6 +342,15 @@ async fn touch(
 /// member's role or membership changes.
 pub fn forget_cached() {
     cache::clear();
+}
+
+/// Whether an event of this kind (from any instance) makes cached keys stale:
+/// a key revoked, a member's role changed or a member removed.
+pub fn invalidates_cache(kind: &str) -> bool {
+    matches!(
+        kind,
+        "api_key.revoked" | "team.role_changed" | "team.member_removed"
+    )
 }
 
 /// Forgets one key's cache entry (its next request reads the key again).

@@ -75,6 +75,10 @@ pub struct Config {
     pub jobs: JobsConfig,
     /// Abuse limits.
     pub limits: LimitsConfig,
+    /// How instances share live events (in-process, NATS or Redis).
+    pub bus: BusConfig,
+    /// Where errors are reported (a Sentry-compatible DSN).
+    pub errors: ErrorReportingConfig,
     /// Data retention.
     pub retention: RetentionConfig,
     /// Seconds to wait for in-flight requests and jobs on shutdown.
@@ -116,6 +120,8 @@ impl Default for Config {
             smtp: SmtpConfig::default(),
             jobs: JobsConfig::default(),
             limits: LimitsConfig::default(),
+            bus: BusConfig::default(),
+            errors: ErrorReportingConfig::default(),
             retention: RetentionConfig::default(),
             shutdown_grace_secs: 30,
             // Attachments travel base64-encoded (4/3 of their size).
@@ -210,6 +216,54 @@ impl Default for SmtpConfig {
             timeout_secs: 30,
         }
     }
+}
+
+/// Which bus carries live events, worker wake-ups and shared counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BusKind {
+    /// One process: nothing leaves it (the embedded default).
+    #[default]
+    InProcess,
+    /// NATS core subjects (`url`: `nats://host:4222`).
+    Nats,
+    /// Redis pub/sub (`url`: `redis://host:6379`).
+    Redis,
+}
+
+/// Bus settings. Several instances of the server (and workers) must share one
+/// NATS or Redis bus; the in-process bus serves a single process.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BusConfig {
+    /// in-process, nats or redis.
+    pub kind: BusKind,
+    /// Server address for NATS or Redis.
+    pub url: Option<String>,
+    /// Prefix of subjects / channels, so deployments can share a server.
+    pub prefix: String,
+}
+
+impl Default for BusConfig {
+    fn default() -> Self {
+        Self {
+            kind: BusKind::InProcess,
+            url: None,
+            prefix: "switchboard".into(),
+        }
+    }
+}
+
+/// Error reporting to a Sentry-compatible service. Only the error's message
+/// (secrets and tokens masked), where it happened and ids are sent: never
+/// message bodies, customer data or credentials.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ErrorReportingConfig {
+    /// `https://PUBLIC_KEY@host/PROJECT_ID`; unset: nothing is reported.
+    pub dsn: Option<Secret>,
+    /// Environment name on reports (default: the configured environment).
+    pub environment: Option<String>,
 }
 
 /// Job queue settings.

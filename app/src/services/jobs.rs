@@ -380,7 +380,7 @@ pub async fn retry_dead(state: &AppState, scope: Scoped, id: i32) -> ServiceResu
     if res.rows_affected == 0 {
         return Err(ServiceError::NotFound("Dead job"));
     }
-    state.job_signal.notify_waiters();
+    state.wake_workers();
     Ok(())
 }
 
@@ -681,7 +681,7 @@ pub async fn run_scheduler(state: AppState, mut shutdown: watch::Receiver<bool>)
             Ok(0) => {}
             Ok(n) => {
                 tracing::info!(jobs = n, "scheduler enqueued jobs");
-                state.job_signal.notify_waiters();
+                state.wake_workers();
             }
             Err(e) => tracing::error!(error = %e, "scheduler error"),
         }

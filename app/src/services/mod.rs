@@ -109,6 +109,19 @@ impl AppState {
             None
         }
     }
+
+    /// Wakes job workers after work was enqueued: this process's at once, and
+    /// those of every other instance through a shared bus.
+    pub fn wake_workers(&self) {
+        self.job_signal.notify_waiters();
+        if self.bus.shared() {
+            self.bus.publish(bus::Event::new(
+                bus::SYSTEM,
+                bus::JOBS_WAKE,
+                serde_json::Value::Null,
+            ));
+        }
+    }
 }
 
 /// Current time, in one place so tests and code agree on the type.

@@ -94,15 +94,26 @@ pub fn human_wait(secs: u64) -> String {
     }
 }
 
-/// Sliding-window limits kept in memory (per process): for public endpoints that
-/// take many small requests (chat widget messages), where a database row per hit
+/// Sliding-window limits kept in memory: for endpoints that take many small
+/// requests (chat widget messages, the REST API), where a database row per hit
 /// would cost more than the request itself.
+///
+/// With several instances on a shared bus each counts its own hits and, every
+/// [`SHARE_EVERY`], publishes what it counted since ([`Self::take_shared`]);
+/// the others add those hits to their windows ([`Self::absorb`]). A key
+/// therefore gets its limit across all instances, give or take what arrives
+/// within one sharing interval.
 #[derive(Debug, Default)]
 pub struct MemoryLimiter {
     hits: std::sync::Mutex<
         std::collections::HashMap<String, std::collections::VecDeque<std::time::Instant>>,
     >,
+    /// Hits counted here and not yet shared; `None` while not sharing.
+    unshared: std::sync::Mutex<Option<std::collections::HashMap<String, u32>>>,
 }
+
+/// How often an instance shares the hits it counted.
+pub const SHARE_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
 
 impl MemoryLimiter {
     /// Counts a hit for `key`, or refuses it when `limit` hits happened in the last
@@ -129,7 +140,39 @@ impl MemoryLimiter {
             return Err(wait.as_secs().max(1));
         }
         q.push_back(now);
+        drop(map);
+        if let Ok(mut unshared) = self.unshared.lock() {
+            if let Some(m) = unshared.as_mut() {
+                *m.entry(key.to_owned()).or_default() += 1;
+            }
+        }
         Ok(())
+    }
+
+    /// Starts keeping the hits counted here for [`Self::take_shared`].
+    pub fn share(&self) {
+        if let Ok(mut unshared) = self.unshared.lock() {
+            unshared.get_or_insert_with(Default::default);
+        }
+    }
+
+    /// The hits counted here since the last call, by key.
+    pub fn take_shared(&self) -> std::collections::HashMap<String, u32> {
+        self.unshared
+            .lock()
+            .ok()
+            .and_then(|mut u| u.as_mut().map(std::mem::take))
+            .unwrap_or_default()
+    }
+
+    /// Adds `n` hits that another instance counted for `key` just now.
+    pub fn absorb(&self, key: &str, n: u32) {
+        let now = std::time::Instant::now();
+        if let Ok(mut map) = self.hits.lock() {
+            let q = map.entry(key.to_owned()).or_default();
+            // More than a window's worth changes nothing: every limit is below it.
+            q.extend(std::iter::repeat_n(now, n.min(100_000) as usize));
+        }
     }
 
     /// [`Self::check`] as a service error with `message` ("… in N seconds.").
@@ -164,5 +207,25 @@ mod memory_tests {
         assert!(l.check("a", 2, w).is_err());
         assert!(l.check("b", 2, w).is_ok());
         assert!(l.check("a", 1, std::time::Duration::ZERO).is_ok());
+    }
+
+    #[test]
+    fn hits_counted_elsewhere_count_here() {
+        let here = MemoryLimiter::default();
+        let there = MemoryLimiter::default();
+        assert!(there.take_shared().is_empty(), "nothing kept until sharing starts");
+        here.share();
+        there.share();
+        let w = std::time::Duration::from_secs(60);
+        assert!(here.check("k", 3, w).is_ok());
+        assert!(here.check("k", 3, w).is_ok());
+        let shared = here.take_shared();
+        assert_eq!(shared.get("k"), Some(&2));
+        assert!(here.take_shared().is_empty(), "each hit is shared once");
+        for (k, n) in shared {
+            there.absorb(&k, n);
+        }
+        assert!(there.check("k", 3, w).is_ok());
+        assert!(there.check("k", 3, w).is_err(), "two here and one there make three");
     }
 }

@@ -262,7 +262,7 @@ impl UnitOfWork {
             self.state.bus.publish(e);
         }
         if wake {
-            self.state.job_signal.notify_waiters();
+            self.state.wake_workers();
         }
         Ok(())
     }

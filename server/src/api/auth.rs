@@ -11,9 +11,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The bearer secret of a request, if it carries one.
 pub fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -82,11 +80,19 @@ impl FromRequestParts<ServerState> for Caller {
             }
             Err(e) => return Err(ApiError::from(e).into_response()),
         };
-        let limiter = parts.extensions.get::<Arc<RateLimiter>>().cloned();
-        if let Some(limiter) = limiter {
-            limiter
-                .check(key.key_id, state.app.config.api_requests_per_minute)
-                .map_err(|e| ApiError(e).into_response())?;
+        let per_minute = state.app.config.api_requests_per_minute;
+        if per_minute > 0 {
+            // Shared between instances on a shared bus (see `MemoryLimiter`).
+            state
+                .app
+                .limiter
+                .enforce(
+                    &format!("api:{}", key.key_id),
+                    per_minute as usize,
+                    Duration::from_secs(60),
+                    &format!("This API key reached its limit of {per_minute} requests a minute. Retry"),
+                )
+                .map_err(|e| ApiError::from(e).into_response())?;
         }
         let meta = parts
             .extensions
@@ -99,71 +105,6 @@ impl FromRequestParts<ServerState> for Caller {
             "api call"
         );
         Ok(Self { key, meta })
-    }
-}
-
-const WINDOW: Duration = Duration::from_secs(60);
-
-/// Above this many tracked keys, expired windows are dropped on the next check.
-const PRUNE_ABOVE: usize = 10_000;
-
-#[derive(Clone, Copy, Debug)]
-struct Window {
-    started: Instant,
-    count: u32,
-}
-
-/// Fixed one-minute windows per key, in memory: cheap, no database write per call,
-/// but per process — with N server processes a key gets up to N times the budget.
-/// A burst may straddle two windows (up to twice the limit in 60 s), which is fine
-/// for protecting the server from a runaway script.
-#[derive(Debug, Default)]
-pub struct RateLimiter {
-    windows: Mutex<HashMap<i32, Window>>,
-}
-
-impl RateLimiter {
-    /// Counts one request for `key_id`; `per_minute == 0` means unlimited.
-    ///
-    /// # Errors
-    /// `RateLimited` with the seconds until the window resets.
-    pub fn check(&self, key_id: i32, per_minute: u32) -> Result<(), AppError> {
-        self.check_at(key_id, per_minute, Instant::now())
-    }
-
-    fn check_at(&self, key_id: i32, per_minute: u32, now: Instant) -> Result<(), AppError> {
-        if per_minute == 0 {
-            return Ok(());
-        }
-        // A poisoned lock only means another request panicked mid-update of a counter.
-        let mut windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
-        if windows.len() > PRUNE_ABOVE {
-            windows.retain(|_, w| now.duration_since(w.started) < WINDOW);
-        }
-        let w = windows.entry(key_id).or_insert(Window {
-            started: now,
-            count: 0,
-        });
-        let elapsed = now.duration_since(w.started);
-        if elapsed >= WINDOW {
-            *w = Window {
-                started: now,
-                count: 0,
-            };
-        }
-        if w.count >= per_minute {
-            let left = WINDOW.saturating_sub(now.duration_since(w.started));
-            let secs = left.as_secs() + u64::from(left.subsec_nanos() > 0);
-            let secs = secs.max(1);
-            return Err(AppError::RateLimited {
-                message: format!(
-                    "This API key made {per_minute} requests this minute, its limit. Retry in {secs} seconds."
-                ),
-                retry_after_secs: secs,
-            });
-        }
-        w.count += 1;
-        Ok(())
     }
 }
 
@@ -189,24 +130,5 @@ mod tests {
         assert_eq!(bearer(&h), None);
         h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer "));
         assert_eq!(bearer(&h), None);
-    }
-
-    #[test]
-    fn windows_limit_and_reset() {
-        let l = RateLimiter::default();
-        let t0 = Instant::now();
-        assert!(l.check_at(1, 2, t0).is_ok());
-        assert!(l.check_at(1, 2, t0).is_ok());
-        let Err(AppError::RateLimited {
-            retry_after_secs, ..
-        }) = l.check_at(1, 2, t0 + Duration::from_secs(10))
-        else {
-            panic!("third request in the window was allowed");
-        };
-        assert_eq!(retry_after_secs, 50);
-        // Another key has its own budget; a new window starts afresh.
-        assert!(l.check_at(2, 2, t0).is_ok());
-        assert!(l.check_at(1, 2, t0 + WINDOW).is_ok());
-        assert!(l.check_at(1, 0, t0).is_ok());
     }
 }

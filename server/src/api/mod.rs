@@ -8,8 +8,9 @@
 //! * Requests to `/api/v1/` carrying a Bearer header skip the CSRF origin check in
 //!   `http.rs`: a browser cannot attach that header cross-site without a CORS
 //!   preflight, which this server never grants.
-//! * Rate limit: `api_requests_per_minute` per key, counted in this process
-//!   ([`auth::RateLimiter`]); several processes each allow that many.
+//! * Rate limit: `api_requests_per_minute` per key, a sliding minute counted in
+//!   memory and shared between instances over a shared bus
+//!   (`app::services::rate_limit::MemoryLimiter`).
 //! * Errors: always [`ApiError`]'s `{error: {code, message, details}}`, including
 //!   malformed JSON, unknown fields and bad query parameters (422 with the field).
 //! * Lists: `?limit=1..100&cursor=…` → `{data: [...], next_cursor}`; pass
@@ -33,8 +34,8 @@ use app::error::AppError;
 use axum::extract::OriginalUri;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json, Router};
-use std::sync::{Arc, OnceLock};
+use axum::{Json, Router};
+use std::sync::OnceLock;
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
@@ -104,13 +105,11 @@ api_routes! {
     get "/search" => search::search;
 }
 
-/// The API router, to be nested at [`PREFIX`]. Each router gets its own rate
-/// limiter (one per process in production).
+/// The API router, to be nested at [`PREFIX`].
 pub fn router() -> Router<ServerState> {
     routes()
         .fallback(unknown_route)
         .method_not_allowed_fallback(wrong_method)
-        .layer(Extension(Arc::new(auth::RateLimiter::default())))
 }
 
 async fn unknown_route(OriginalUri(uri): OriginalUri) -> ApiError {

@@ -182,7 +182,7 @@ pub async fn run_job(state: &AppState, payload: &serde_json::Value) -> Result<()
         jobs::enqueue(&state.db, &state.config.jobs, job)
             .await
             .map_err(|e| e.to_string())?;
-        state.job_signal.notify_waiters();
+        state.wake_workers();
     }
     Ok(())
 }

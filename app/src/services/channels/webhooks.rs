@@ -448,7 +448,7 @@ pub async fn replay(
         &d.payload,
     )
     .await?;
-    state.job_signal.notify_waiters();
+    state.wake_workers();
     Ok(delivery_view(n))
 }
 
@@ -724,7 +724,7 @@ async fn notify_paused(
         .await?;
     }
     txn.commit().await?;
-    state.job_signal.notify_waiters();
+    state.wake_workers();
     Ok(())
 }
 

@@ -65,6 +65,10 @@ pub struct RunArgs {
     /// The server's database, to count the created messages afterwards.
     #[arg(long)]
     pub database_url: Option<String>,
+    /// More instances of the same deployment (shared database and bus): the
+    /// `create` pass spreads its clients over `--url` and these.
+    #[arg(long, value_delimiter = ',')]
+    pub also_url: Vec<String>,
 }
 
 /// Percent-encodes a form value or query parameter.
@@ -581,12 +585,13 @@ pub async fn run(a: RunArgs) -> anyhow::Result<()> {
         let run_id = chrono::Utc::now().timestamp_millis();
         let mut accepted = 0usize;
         for clients in levels {
-            let (client, key, numbers, base) = (
-                bench.client.clone(),
-                a.api_key.clone(),
-                numbers.clone(),
-                a.url.clone(),
+            let bases: Arc<Vec<String>> = Arc::new(
+                std::iter::once(a.url.clone())
+                    .chain(a.also_url.iter().cloned())
+                    .collect(),
             );
+            let (client, key, numbers) =
+                (bench.client.clone(), a.api_key.clone(), numbers.clone());
             let p = bench
                 .pass(
                     "create inbound message",
@@ -601,6 +606,7 @@ pub async fn run(a: RunArgs) -> anyhow::Result<()> {
                             "body_text": format!("Benchmark follow-up {i} from client {w}: any news on my order?"),
                             "external_id": format!("bench-{run_id}-{clients}-{w}-{i}"),
                         });
+                        let base = &bases[w % bases.len()];
                         let req = client
                             .post(format!("{base}/api/v1/conversations/{n}/messages"))
                             .bearer_auth(&key)

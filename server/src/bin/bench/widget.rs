@@ -2,7 +2,9 @@
 //! an agent's browser socket, on a running server. One visitor socket
 //! (`/widget/ws`) sends messages one at a time; a signed-in agent socket (`/ws`)
 //! times each until its `message.created` event arrives. Optionally holds extra idle
-//! visitor sockets open to measure under connection load. Prints p50/p95/p99.
+//! visitor sockets open to measure under connection load. With `--widget-url`
+//! the visitors talk to another instance than the agent (several instances on a
+//! shared bus), and the idle sockets are spread over both. Prints p50/p95/p99.
 
 use anyhow::{bail, Context};
 use futures::{SinkExt, StreamExt};
@@ -29,6 +31,10 @@ pub struct LatencyArgs {
     /// Extra idle visitor sockets held open meanwhile.
     #[arg(long, default_value_t = 0)]
     pub idle_sockets: usize,
+    /// Another instance for the timed visitor (the agent stays on `--url`); the
+    /// idle sockets alternate between the two.
+    #[arg(long)]
+    pub widget_url: Option<String>,
 }
 
 fn ws_url(base: &str, path: &str) -> String {
@@ -115,14 +121,16 @@ pub async fn run(a: LatencyArgs) -> anyhow::Result<()> {
         .context("agent /ws")?;
     let (_agent_tx, mut agent_rx) = agent.split();
 
+    let widget_base = a.widget_url.clone().unwrap_or_else(|| a.url.clone());
     let mut idle = Vec::new();
-    for _ in 0..a.idle_sockets {
-        let t = visitor(&client, &a.url, &key).await?;
-        let url = ws_url(&a.url, &format!("/widget/ws?key={key}&token={t}"));
+    for i in 0..a.idle_sockets {
+        let base = if i % 2 == 0 { &widget_base } else { &a.url };
+        let t = visitor(&client, base, &key).await?;
+        let url = ws_url(base, &format!("/widget/ws?key={key}&token={t}"));
         idle.push(tokio_tungstenite::connect_async(url).await?.0);
     }
-    let token = visitor(&client, &a.url, &key).await?;
-    let url = ws_url(&a.url, &format!("/widget/ws?key={key}&token={token}"));
+    let token = visitor(&client, &widget_base, &key).await?;
+    let url = ws_url(&widget_base, &format!("/widget/ws?key={key}&token={token}"));
     let (w, _) = tokio_tungstenite::connect_async(url)
         .await
         .context("widget socket")?;
@@ -155,7 +163,8 @@ pub async fn run(a: LatencyArgs) -> anyhow::Result<()> {
     }
     lat.sort_by(f64::total_cmp);
     println!(
-        "| widget → agent socket | {} messages | {} idle sockets | p50 {:.2} ms | p95 {:.2} ms | p99 {:.2} ms | max {:.2} ms |",
+        "| widget → agent socket{} | {} messages | {} idle sockets | p50 {:.2} ms | p95 {:.2} ms | p99 {:.2} ms | max {:.2} ms |",
+        if a.widget_url.is_some() { " (other instance)" } else { "" },
         lat.len(),
         idle.len(),
         pct(&lat, 0.5),

@@ -661,7 +661,7 @@ pub async fn run_fetch_job(state: &AppState, payload: &serde_json::Value) -> Res
             enqueue_fetch(&state.db, state, scope, row.id, next)
                 .await
                 .map_err(|e| e.to_string())?;
-            state.job_signal.notify_waiters();
+            state.wake_workers();
             Ok(())
         }
     }
