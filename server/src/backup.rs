@@ -160,7 +160,9 @@ fn walk(root: &Path, skip: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     }
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).with_context(|| format!("listing {}", dir.display()))? {
+        for entry in
+            std::fs::read_dir(&dir).with_context(|| format!("listing {}", dir.display()))?
+        {
             let entry = entry?;
             let path = entry.path();
             let kind = entry.file_type()?;
@@ -186,12 +188,19 @@ fn database_files(cfg: &Config) -> Vec<PathBuf> {
         return Vec::new();
     };
     let Some(dir) = db.parent().and_then(|d| {
-        let d = if d.as_os_str().is_empty() { Path::new(".") } else { d };
+        let d = if d.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            d
+        };
         d.canonicalize().ok()
     }) else {
         return Vec::new();
     };
-    let name = db.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = db
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     ["", "-wal", "-shm", "-journal"]
         .iter()
         .map(|s| dir.join(format!("{name}{s}")))
@@ -210,9 +219,7 @@ fn pg_tool(name: &str) -> anyhow::Result<()> {
 }
 
 fn run_tool(cmd: &mut std::process::Command, what: &str) -> anyhow::Result<()> {
-    let out = cmd
-        .output()
-        .with_context(|| format!("starting {what}"))?;
+    let out = cmd.output().with_context(|| format!("starting {what}"))?;
     if !out.status.success() {
         bail!(
             "{what} failed ({}): {}",
@@ -338,7 +345,10 @@ pub fn verify(from: &Path) -> anyhow::Result<Manifest> {
         bail!("backup format {} is not one this version reads", m.format);
     }
     if sha256_file(&from.join(&m.database_file))? != m.database_sha256 {
-        bail!("{} does not match the manifest: the backup is damaged", m.database_file);
+        bail!(
+            "{} does not match the manifest: the backup is damaged",
+            m.database_file
+        );
     }
     for (rel, sha) in &m.files {
         let path = from.join(FILES).join(rel);
@@ -448,7 +458,10 @@ pub async fn restore(cfg: &Config, from: &Path, force: bool) -> anyhow::Result<M
             .filter(|(t, n)| counts.get(*t) != Some(n))
             .map(|(t, n)| format!("{t}: {} of {n}", counts.get(t).copied().unwrap_or(0)))
             .collect();
-        bail!("the restored database differs from the backup: {}", differ.join(", "));
+        bail!(
+            "the restored database differs from the backup: {}",
+            differ.join(", ")
+        );
     }
     Ok(m)
 }

@@ -26,7 +26,10 @@ pub const QUEUE: usize = 65_536;
 pub async fn from_config(cfg: &BusConfig) -> anyhow::Result<Arc<dyn EventBus>> {
     let url = || {
         cfg.url.clone().ok_or_else(|| {
-            anyhow::anyhow!("bus.url is required for the {:?} bus (SWITCHBOARD_BUS__URL)", cfg.kind)
+            anyhow::anyhow!(
+                "bus.url is required for the {:?} bus (SWITCHBOARD_BUS__URL)",
+                cfg.kind
+            )
         })
     };
     Ok(match cfg.kind {
@@ -169,7 +172,8 @@ impl RedisBus {
     pub async fn connect(url: &str, prefix: &str) -> anyhow::Result<Self> {
         let client = redis::Client::open(url)
             .map_err(|e| anyhow::anyhow!("the Redis bus URL {url}: {e}"))?;
-        let reach = |e: redis::RedisError| anyhow::anyhow!("connecting to the Redis bus at {url}: {e}");
+        let reach =
+            |e: redis::RedisError| anyhow::anyhow!("connecting to the Redis bus at {url}: {e}");
         let mut pubsub = client.get_async_pubsub().await.map_err(reach)?;
         let pattern = format!("{prefix}:ev:*");
         pubsub.psubscribe(&pattern).await.map_err(reach)?;

@@ -46,11 +46,19 @@ impl Dsn {
     /// # Errors
     /// A DSN without a key, host or project id.
     pub fn parse(dsn: &str) -> Result<Self, String> {
-        let bad = || format!("errors.dsn is not a DSN (scheme://KEY@host/PROJECT): {}", mask(dsn));
+        let bad = || {
+            format!(
+                "errors.dsn is not a DSN (scheme://KEY@host/PROJECT): {}",
+                mask(dsn)
+            )
+        };
         let (scheme, rest) = dsn.split_once("://").ok_or_else(bad)?;
         let (creds, location) = rest.rsplit_once('@').ok_or_else(bad)?;
         let public_key = creds.split(':').next().unwrap_or_default();
-        let (host_path, project) = location.trim_end_matches('/').rsplit_once('/').ok_or_else(bad)?;
+        let (host_path, project) = location
+            .trim_end_matches('/')
+            .rsplit_once('/')
+            .ok_or_else(bad)?;
         if public_key.is_empty() || host_path.is_empty() || project.is_empty() {
             return Err(bad());
         }
@@ -112,14 +120,17 @@ fn mask_word(word: &str) -> String {
         }
         return word.to_owned();
     }
-    let core = word.trim_matches(|c: char| !c.is_alphanumeric() && c != '_' && c != '-' && c != '@');
+    let core =
+        word.trim_matches(|c: char| !c.is_alphanumeric() && c != '_' && c != '-' && c != '@');
     if core.is_empty() {
         return word.to_owned();
     }
     let masked = if core.contains('@') && core.contains('.') {
         Some("[email]")
     } else if core.chars().filter(char::is_ascii_digit).count() >= 7
-        && core.chars().all(|c| c.is_ascii_digit() || matches!(c, '-' | '+'))
+        && core
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '-' | '+'))
     {
         Some("[number]")
     } else if looks_like_token(core) {
@@ -142,7 +153,8 @@ fn looks_like_token(w: &str) -> bool {
     }
     // Long mixed letters-and-digits words are keys, hashes or session ids.
     w.len() >= 24
-        && w.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
+        && w.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
         && w.chars().any(|c| c.is_ascii_digit())
         && w.chars().any(|c| c.is_ascii_alphabetic())
 }
@@ -181,8 +193,7 @@ impl Fields {
         if field.name() == "message" {
             self.message = mask(value);
         } else if TEXT_FIELDS.contains(&field.name()) {
-            self.kept
-                .insert(field.name().into(), mask(value).into());
+            self.kept.insert(field.name().into(), mask(value).into());
         }
     }
 }
@@ -218,10 +229,7 @@ impl<S: Subscriber> Layer<S> for ErrorLayer {
 ///
 /// # Errors
 /// An unparsable DSN.
-pub fn start(
-    dsn: &str,
-    environment: &str,
-) -> Result<(ErrorLayer, mpsc::Sender<Report>), String> {
+pub fn start(dsn: &str, environment: &str) -> Result<(ErrorLayer, mpsc::Sender<Report>), String> {
     let dsn = Dsn::parse(dsn)?;
     let (tx, mut rx) = mpsc::channel::<Report>(256);
     let environment = environment.to_owned();
@@ -355,10 +363,12 @@ mod tests {
 
     #[test]
     fn dsns_parse() {
-        let d = Dsn::parse("https://abc123@o1.ingest.example.com/42").unwrap_or_else(|e| panic!("{e}"));
+        let d =
+            Dsn::parse("https://abc123@o1.ingest.example.com/42").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(d.endpoint, "https://o1.ingest.example.com/api/42/envelope/");
         assert_eq!(d.public_key, "abc123");
-        let d = Dsn::parse("http://k:old-secret@127.0.0.1:9000/sentry/7").unwrap_or_else(|e| panic!("{e}"));
+        let d = Dsn::parse("http://k:old-secret@127.0.0.1:9000/sentry/7")
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(d.endpoint, "http://127.0.0.1:9000/sentry/api/7/envelope/");
         assert!(Dsn::parse("not a dsn").is_err());
         assert!(Dsn::parse("https://host/42").is_err());

@@ -8,9 +8,9 @@ use anyhow::Context as _;
 use app::services::bus::{Event, SYSTEM};
 use app::services::rate_limit::{MemoryLimiter, SHARE_EVERY};
 use app::services::{jobs, mail, AppState, Config};
-use std::collections::HashMap;
 use leptos::prelude::LeptosOptions;
 use leptos_config::Env;
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -335,7 +335,11 @@ pub async fn worker(state: AppState, probes: Option<String>) -> anyhow::Result<(
         });
     }
     let handles = spawn_workers(&state, &rx);
-    tracing::info!(workers = state.config.jobs.workers, probes = probes.as_deref().unwrap_or("off"), "worker is running");
+    tracing::info!(
+        workers = state.config.jobs.workers,
+        probes = probes.as_deref().unwrap_or("off"),
+        "worker is running"
+    );
     shutdown_signal().await;
     let _ = tx.send(true);
     drain(

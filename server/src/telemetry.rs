@@ -25,7 +25,12 @@ pub fn init(cfg: &Config, to_stderr: bool) -> Result<(), String> {
     let reporter = match &cfg.errors.dsn {
         Some(dsn) => {
             let environment = cfg.errors.environment.clone().unwrap_or_else(|| {
-                if cfg.is_development() { "development" } else { "production" }.into()
+                if cfg.is_development() {
+                    "development"
+                } else {
+                    "production"
+                }
+                .into()
             });
             let (layer, panics) = crate::errors::start(&dsn.0, &environment)?;
             crate::errors::report_panics(panics);

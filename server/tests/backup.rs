@@ -4,12 +4,13 @@
 //! attachment's hash are the same; a damaged backup, a non-empty target and a
 //! backup of the other backend are refused.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
+
 mod common;
 
 use app::services::inbox::attachments;
-use app::services::tenancy::Scoped;
+use app::services::tenancy::{Scoped, System};
 use common::{drop_database, fresh_database, Backend, TestApp};
-use sea_orm::EntityTrait;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -35,7 +36,10 @@ fn attachment_hashes(data_dir: &Path) -> BTreeMap<String, String> {
             } else {
                 let bytes = std::fs::read(&p).unwrap();
                 out.insert(
-                    p.strip_prefix(&root).unwrap().to_string_lossy().into_owned(),
+                    p.strip_prefix(&root)
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned(),
                     hex::encode(Sha256::digest(&bytes)),
                 );
             }
@@ -48,7 +52,8 @@ async fn backup_and_restore_round_trip(b: Backend) {
     let app = TestApp::new(b).await;
     switchboard_server::seed::seed(&app.state).await.unwrap();
     // Two attachments on the first conversation, written as the widget would.
-    let conv = entity::conversation::Entity::find()
+    let conv = System::new("the test picks any conversation")
+        .find::<entity::conversation::Entity>()
         .one(&app.state.db)
         .await
         .unwrap()
@@ -80,7 +85,10 @@ async fn backup_and_restore_round_trip(b: Backend) {
     let folder = temp("backup");
     // The app's own connection stays open: the backup is taken online.
     let manifest = backup::backup(&app.state.config, &folder).await.unwrap();
-    assert_eq!(manifest.tables, before_rows, "the manifest counts what was copied");
+    assert_eq!(
+        manifest.tables, before_rows,
+        "the manifest counts what was copied"
+    );
     assert_eq!(manifest.files.len(), before_files.len());
     assert_eq!(
         manifest.migrations.len(),
@@ -109,7 +117,11 @@ async fn backup_and_restore_round_trip(b: Backend) {
     let db = switchboard_server::db::connect_and_migrate(&url, std::time::Duration::ZERO)
         .await
         .unwrap();
-    let ws = entity::workspace::Entity::find().all(&db).await.unwrap();
+    let ws = System::new("the test counts workspaces")
+        .find::<entity::workspace::Entity>()
+        .all(&db)
+        .await
+        .unwrap();
     assert_eq!(ws.len(), 1);
     db.close().await.ok();
 
@@ -122,7 +134,9 @@ async fn backup_and_restore_round_trip(b: Backend) {
     let (other_url, other_pg) = fresh_database(b).await;
     let mut damaged_cfg = cfg.clone();
     damaged_cfg.database_url = other_url.clone();
-    let file = folder.join("files").join(manifest.files.keys().next().unwrap());
+    let file = folder
+        .join("files")
+        .join(manifest.files.keys().next().unwrap());
     std::fs::write(&file, b"tampered").unwrap();
     let err = backup::restore(&damaged_cfg, &folder, false)
         .await

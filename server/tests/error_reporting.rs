@@ -3,6 +3,8 @@
 //! with the DSN's public key, an envelope header, an item header whose length
 //! is the event's) and that no secret or message body travels.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
+
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};

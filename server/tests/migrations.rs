@@ -2,6 +2,8 @@
 //! is applied, rolled back and applied again in turn, then the whole schema is
 //! rolled back to nothing and built once more, on SQLite and on PostgreSQL.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
+
 mod common;
 
 use common::{drop_database, fresh_database, Backend};
@@ -87,7 +89,9 @@ async fn every_migration_goes_down_and_up_again(backend: Backend) {
     let full = columns(&db).await;
     assert!(full.iter().any(|c| c == "conversations.workspace_id"));
 
-    Migrator::down(&db, None).await.expect("every migration down");
+    Migrator::down(&db, None)
+        .await
+        .expect("every migration down");
     assert_eq!(
         tables(&db).await,
         Vec::<String>::new(),

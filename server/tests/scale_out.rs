@@ -45,7 +45,12 @@ impl Drop for Proc {
     }
 }
 
-fn spawn(args: &[&str], database_url: &str, bus: &[(&str, String)], extra: &[(&str, &str)]) -> Proc {
+fn spawn(
+    args: &[&str],
+    database_url: &str,
+    bus: &[(&str, String)],
+    extra: &[(&str, &str)],
+) -> Proc {
     let port = common::binary::free_port();
     let data = std::env::temp_dir().join(format!("sbt-scale-{}", uuid::Uuid::new_v4().simple()));
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"));
@@ -115,7 +120,10 @@ async fn agent_socket(p: &Proc, cookie: &str) -> Socket {
 }
 
 async fn widget_socket(p: &Proc, key: &str, token: &str) -> Socket {
-    let url = format!("ws://127.0.0.1:{}/widget/ws?key={key}&token={token}", p.port);
+    let url = format!(
+        "ws://127.0.0.1:{}/widget/ws?key={key}&token={token}",
+        p.port
+    );
     tokio_tungstenite::connect_async(url).await.unwrap().0
 }
 
@@ -134,7 +142,9 @@ async fn until(ws: &mut Socket, what: &str, pick: impl Fn(&Value) -> bool) -> Va
                 skipped.push(v);
             }
             Ok(Some(Ok(_))) => {}
-            Ok(other) => panic!("socket ended while waiting for {what}: {other:?}; before: {skipped:?}"),
+            Ok(other) => {
+                panic!("socket ended while waiting for {what}: {other:?}; before: {skipped:?}")
+            }
             Err(_) => panic!("no {what} within {WAIT:?}; received instead: {skipped:?}"),
         }
     }
@@ -257,7 +267,10 @@ async fn two_instances_and_a_worker(bus: &[(&str, String)]) {
         json!({"type": "send", "client_id": "client0001", "body": "Hello from instance B"}),
     )
     .await;
-    let ack = until(&mut widget, "the send's acknowledgement", |v| v["type"] == "message").await;
+    let ack = until(&mut widget, "the send's acknowledgement", |v| {
+        v["type"] == "message"
+    })
+    .await;
     assert_eq!(ack["message"]["client_id"], "client0001");
     let created = until(&mut agent, "message.created on A", |v| {
         v["kind"] == "message.created"
@@ -268,7 +281,10 @@ async fn two_instances_and_a_worker(bus: &[(&str, String)]) {
 
     // Customer typing on B reaches A.
     send_frame(&mut widget, json!({"type": "typing", "typing": true})).await;
-    let typing = until(&mut agent, "widget.typing on A", |v| v["kind"] == "widget.typing").await;
+    let typing = until(&mut agent, "widget.typing on A", |v| {
+        v["kind"] == "widget.typing"
+    })
+    .await;
     assert_eq!(typing["data"]["conversation_id"], conversation_id);
 
     // Agent typing on A reaches the customer on B.
@@ -284,7 +300,10 @@ async fn two_instances_and_a_worker(bus: &[(&str, String)]) {
         ],
     )
     .await;
-    let t = until(&mut widget, "the agent's typing on B", |v| v["type"] == "typing").await;
+    let t = until(&mut widget, "the agent's typing on B", |v| {
+        v["type"] == "typing"
+    })
+    .await;
     assert_eq!(t["typing"], true);
 
     // Agent → customer: a reply sent on A arrives on B.
@@ -366,7 +385,10 @@ async fn two_instances_and_a_worker(bus: &[(&str, String)]) {
         assert!(allowed_on_b <= 6, "B counted only its own hits");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(allowed_on_b <= 2, "{allowed_on_b} allowed on B after 4 on A");
+    assert!(
+        allowed_on_b <= 2,
+        "{allowed_on_b} allowed on B after 4 on A"
+    );
 
     // A dies mid-conversation; the agent reconnects to B (the session is in the
     // database) and the conversation goes on there.

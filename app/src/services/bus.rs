@@ -206,10 +206,7 @@ impl Hub {
     /// A new watcher for sockets that follow single conversations or
     /// customers of `workspace_id`: nothing arrives until it [`Self::watch`]es
     /// a topic. Call [`Self::unwatch_all`] when the socket closes.
-    pub fn watcher(
-        &self,
-        workspace_id: i32,
-    ) -> (WatcherId, tokio::sync::mpsc::Receiver<Event>) {
+    pub fn watcher(&self, workspace_id: i32) -> (WatcherId, tokio::sync::mpsc::Receiver<Event>) {
         let (tx, rx) = tokio::sync::mpsc::channel(self.capacity.min(256));
         let mut w = self
             .watchers
@@ -356,13 +353,23 @@ mod tests {
         bus.publish(Event::new(8, "a", serde_json::Value::Null));
         bus.publish(Event::new(SYSTEM, "jobs.wake", serde_json::Value::Null));
         bus.publish(Event::new(7, "b", serde_json::Value::Null));
-        assert_eq!(seven.recv().await.map(|e| e.kind).ok().as_deref(), Some("b"));
-        assert_eq!(eight.recv().await.map(|e| e.kind).ok().as_deref(), Some("a"));
+        assert_eq!(
+            seven.recv().await.map(|e| e.kind).ok().as_deref(),
+            Some("b")
+        );
+        assert_eq!(
+            eight.recv().await.map(|e| e.kind).ok().as_deref(),
+            Some("a")
+        );
         assert!(eight.try_recv().is_err(), "no system or other events");
         assert_eq!(bus.hub().workspaces_watched(), 2);
         drop(seven);
         bus.publish(Event::new(7, "c", serde_json::Value::Null));
-        assert_eq!(bus.hub().workspaces_watched(), 1, "closed subscriptions are dropped");
+        assert_eq!(
+            bus.hub().workspaces_watched(),
+            1,
+            "closed subscriptions are dropped"
+        );
     }
 
     #[tokio::test]
@@ -373,8 +380,16 @@ mod tests {
         hub.watch(id, Topic::Conversation(70));
         hub.watch(id, Topic::Customer(700));
         let ev = |ws: i32, kind: &str, data: serde_json::Value| Event::new(ws, kind, data);
-        bus.publish(ev(7, "presence.heartbeat", serde_json::json!({"conversation_id": 71})));
-        bus.publish(ev(8, "presence.heartbeat", serde_json::json!({"conversation_id": 70})));
+        bus.publish(ev(
+            7,
+            "presence.heartbeat",
+            serde_json::json!({"conversation_id": 71}),
+        ));
+        bus.publish(ev(
+            8,
+            "presence.heartbeat",
+            serde_json::json!({"conversation_id": 70}),
+        ));
         bus.publish(ev(
             7,
             "message.created",

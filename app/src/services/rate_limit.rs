@@ -213,7 +213,10 @@ mod memory_tests {
     fn hits_counted_elsewhere_count_here() {
         let here = MemoryLimiter::default();
         let there = MemoryLimiter::default();
-        assert!(there.take_shared().is_empty(), "nothing kept until sharing starts");
+        assert!(
+            there.take_shared().is_empty(),
+            "nothing kept until sharing starts"
+        );
         here.share();
         there.share();
         let w = std::time::Duration::from_secs(60);
@@ -226,6 +229,9 @@ mod memory_tests {
             there.absorb(&k, n);
         }
         assert!(there.check("k", 3, w).is_ok());
-        assert!(there.check("k", 3, w).is_err(), "two here and one there make three");
+        assert!(
+            there.check("k", 3, w).is_err(),
+            "two here and one there make three"
+        );
     }
 }

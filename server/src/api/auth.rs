@@ -90,7 +90,9 @@ impl FromRequestParts<ServerState> for Caller {
                     &format!("api:{}", key.key_id),
                     per_minute as usize,
                     Duration::from_secs(60),
-                    &format!("This API key reached its limit of {per_minute} requests a minute. Retry"),
+                    &format!(
+                        "This API key reached its limit of {per_minute} requests a minute. Retry"
+                    ),
                 )
                 .map_err(|e| ApiError::from(e).into_response())?;
         }

@@ -590,8 +590,7 @@ pub async fn run(a: RunArgs) -> anyhow::Result<()> {
                     .chain(a.also_url.iter().cloned())
                     .collect(),
             );
-            let (client, key, numbers) =
-                (bench.client.clone(), a.api_key.clone(), numbers.clone());
+            let (client, key, numbers) = (bench.client.clone(), a.api_key.clone(), numbers.clone());
             let p = bench
                 .pass(
                     "create inbound message",
