@@ -48,6 +48,14 @@ struct Shared {
 }
 
 impl Shared {
+    fn new(hub: Arc<Hub>, queue: mpsc::Sender<Event>) -> Self {
+        Self {
+            hub,
+            queue,
+            dropped: AtomicU64::new(0),
+        }
+    }
+
     fn enqueue(&self, event: Event) {
         if let Err(e) = self.queue.try_send(event) {
             let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
@@ -68,20 +76,35 @@ fn decode(payload: &[u8]) -> Option<Event> {
     }
 }
 
-/// Events over NATS core (at-most-once, like the in-process bus: durable work
-/// goes through the job queue in the database, never through the bus).
+/// A bus shared between instances: NATS core or Redis pub/sub. At most once,
+/// like the in-process bus: durable work goes through the job queue in the
+/// database, never through the bus.
 #[derive(Debug)]
-pub struct NatsBus {
+pub struct SharedBus {
     shared: Shared,
-    client: async_nats::Client,
+    link: Link,
 }
+
+/// What tells a shared bus's health.
+#[derive(Debug)]
+enum Link {
+    Nats(async_nats::Client),
+    Redis {
+        subscribed: Arc<AtomicBool>,
+        publishing: Arc<AtomicBool>,
+    },
+}
+
+/// Events over NATS core subjects.
+#[derive(Debug)]
+pub struct NatsBus;
 
 impl NatsBus {
     /// Connects, subscribes to every workspace's subject and starts the sender.
     ///
     /// # Errors
     /// The server cannot be reached or refuses the subscription.
-    pub async fn connect(url: &str, prefix: &str) -> anyhow::Result<Self> {
+    pub async fn connect(url: &str, prefix: &str) -> anyhow::Result<SharedBus> {
         let client = async_nats::ConnectOptions::new()
             .name("switchboard")
             .connection_timeout(Duration::from_secs(5))
@@ -118,50 +141,17 @@ impl NatsBus {
                 }
             }
         });
-        Ok(Self {
-            shared: Shared {
-                hub,
-                queue: tx,
-                dropped: AtomicU64::new(0),
-            },
-            client,
+        Ok(SharedBus {
+            shared: Shared::new(hub, tx),
+            link: Link::Nats(client),
         })
-    }
-}
-
-impl EventBus for NatsBus {
-    fn publish(&self, event: Event) {
-        self.shared.enqueue(event);
-    }
-
-    fn hub(&self) -> &Hub {
-        &self.shared.hub
-    }
-
-    fn name(&self) -> &'static str {
-        "nats"
-    }
-
-    fn shared(&self) -> bool {
-        true
-    }
-
-    fn health(&self) -> Result<(), String> {
-        match self.client.connection_state() {
-            async_nats::connection::State::Connected => Ok(()),
-            other => Err(format!("NATS connection is {other:?}")),
-        }
     }
 }
 
 /// Events over Redis pub/sub. The subscriber and the publisher each reconnect
 /// on their own after a failure, backing off up to five seconds.
 #[derive(Debug)]
-pub struct RedisBus {
-    shared: Shared,
-    subscribed: Arc<AtomicBool>,
-    publishing: Arc<AtomicBool>,
-}
+pub struct RedisBus;
 
 impl RedisBus {
     /// Connects both sides once (so a wrong URL fails at start-up) and starts
@@ -169,7 +159,7 @@ impl RedisBus {
     ///
     /// # Errors
     /// The server cannot be reached.
-    pub async fn connect(url: &str, prefix: &str) -> anyhow::Result<Self> {
+    pub async fn connect(url: &str, prefix: &str) -> anyhow::Result<SharedBus> {
         let client = redis::Client::open(url)
             .map_err(|e| anyhow::anyhow!("the Redis bus URL {url}: {e}"))?;
         let reach =
@@ -199,14 +189,12 @@ impl RedisBus {
             rx,
             publishing.clone(),
         ));
-        Ok(Self {
-            shared: Shared {
-                hub,
-                queue: tx,
-                dropped: AtomicU64::new(0),
+        Ok(SharedBus {
+            shared: Shared::new(hub, tx),
+            link: Link::Redis {
+                subscribed,
+                publishing,
             },
-            subscribed,
-            publishing,
         })
     }
 }
@@ -312,7 +300,7 @@ async fn publish_loop(
     }
 }
 
-impl EventBus for RedisBus {
+impl EventBus for SharedBus {
     fn publish(&self, event: Event) {
         self.shared.enqueue(event);
     }
@@ -322,7 +310,10 @@ impl EventBus for RedisBus {
     }
 
     fn name(&self) -> &'static str {
-        "redis"
+        match self.link {
+            Link::Nats(_) => "nats",
+            Link::Redis { .. } => "redis",
+        }
     }
 
     fn shared(&self) -> bool {
@@ -330,13 +321,22 @@ impl EventBus for RedisBus {
     }
 
     fn health(&self) -> Result<(), String> {
-        match (
-            self.subscribed.load(Ordering::Relaxed),
-            self.publishing.load(Ordering::Relaxed),
-        ) {
-            (true, true) => Ok(()),
-            (false, _) => Err("Redis subscription is down (reconnecting)".into()),
-            (true, false) => Err("Redis publisher is down (reconnecting)".into()),
+        match &self.link {
+            Link::Nats(client) => match client.connection_state() {
+                async_nats::connection::State::Connected => Ok(()),
+                other => Err(format!("NATS connection is {other:?}")),
+            },
+            Link::Redis {
+                subscribed,
+                publishing,
+            } => match (
+                subscribed.load(Ordering::Relaxed),
+                publishing.load(Ordering::Relaxed),
+            ) {
+                (true, true) => Ok(()),
+                (false, _) => Err("Redis subscription is down (reconnecting)".into()),
+                (true, false) => Err("Redis publisher is down (reconnecting)".into()),
+            },
         }
     }
 }

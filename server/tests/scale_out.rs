@@ -24,6 +24,7 @@ use std::time::Duration;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
+type Proc = common::binary::Server;
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -31,66 +32,21 @@ const SECRETS_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 /// How long one expected frame may take before the test fails.
 const WAIT: Duration = Duration::from_secs(20);
 
-/// A spawned process, killed (SIGKILL) when dropped.
-struct Proc {
-    child: std::process::Child,
-    base: String,
-    port: u16,
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn spawn(
-    args: &[&str],
-    database_url: &str,
-    bus: &[(&str, String)],
-    extra: &[(&str, &str)],
-) -> Proc {
-    let port = common::binary::free_port();
+fn spawn(args: &[&str], database_url: &str, bus: &[(&str, String)], extra: &[(&str, &str)]) -> Proc {
     let data = std::env::temp_dir().join(format!("sbt-scale-{}", uuid::Uuid::new_v4().simple()));
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"));
-    cmd.args(args)
-        .env("SWITCHBOARD_DATABASE_URL", database_url)
-        .env("SWITCHBOARD_BIND", format!("127.0.0.1:{port}"))
-        .env("SWITCHBOARD_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
-        .env("SWITCHBOARD_DATA_DIR", data)
-        .env("SWITCHBOARD_SECRETS_KEY", SECRETS_KEY)
-        .env("SWITCHBOARD_JOBS__SCHEDULER", "false")
-        .env("SWITCHBOARD_API_REQUESTS_PER_MINUTE", "6")
-        .env("RUST_LOG", "error")
-        .stdout(std::process::Stdio::null());
-    for (k, v) in bus {
-        cmd.env(k, v);
-    }
-    for (k, v) in extra {
-        cmd.env(k, v);
-    }
-    Proc {
-        child: cmd.spawn().unwrap(),
-        base: format!("http://127.0.0.1:{port}"),
-        port,
-    }
+    let mut env: Vec<(&str, String)> = vec![
+        ("SWITCHBOARD_SECRETS_KEY", SECRETS_KEY.into()),
+        ("SWITCHBOARD_API_REQUESTS_PER_MINUTE", "6".into()),
+    ];
+    env.extend(bus.iter().cloned());
+    env.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
+    common::binary::spawn(args, database_url, &data.to_string_lossy(), &env)
 }
 
 async fn ready(p: &Proc) {
-    let client = reqwest::Client::new();
-    for _ in 0..300 {
-        if let Ok(r) = client.get(format!("{}/readyz", p.base)).send().await {
-            if r.status().is_success() {
-                let v: Value = r.json().await.unwrap();
-                let kind = &v["components"]["bus"]["kind"];
-                assert!(kind == "nats" || kind == "redis", "{v}");
-                return;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{} never became ready", p.base);
+    let v = common::binary::ready(p).await;
+    let kind = &v["components"]["bus"]["kind"];
+    assert!(kind == "nats" || kind == "redis", "{v}");
 }
 
 /// A server function called over HTTP, as the browser calls it.

@@ -20,6 +20,8 @@ pub struct Server {
     child: std::process::Child,
     /// `http://127.0.0.1:<port>`.
     pub base: String,
+    /// The port.
+    pub port: u16,
 }
 
 impl Drop for Server {
@@ -31,12 +33,12 @@ impl Drop for Server {
     }
 }
 
-/// Starts the server with `env` on top of the defaults and waits until
-/// `/readyz` answers.
-pub async fn start(database_url: &str, data_dir: &str, env: &[(&str, String)]) -> Server {
+/// Spawns `switchboard ARGS` on a free loopback port with `env` on top of
+/// the defaults (no scheduler, workers polling fast); does not wait.
+pub fn spawn(args: &[&str], database_url: &str, data_dir: &str, env: &[(&str, String)]) -> Server {
     let port = free_port();
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"));
-    cmd.args(["serve"])
+    cmd.args(args)
         .env("SWITCHBOARD_DATABASE_URL", database_url)
         .env("SWITCHBOARD_BIND", format!("127.0.0.1:{port}"))
         .env("SWITCHBOARD_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
@@ -48,18 +50,31 @@ pub async fn start(database_url: &str, data_dir: &str, env: &[(&str, String)]) -
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let server = Server {
+    Server {
         child: cmd.spawn().unwrap(),
         base: format!("http://127.0.0.1:{port}"),
-    };
+        port,
+    }
+}
+
+/// Waits until the server's `/readyz` answers 200; returns its body.
+pub async fn ready(server: &Server) -> serde_json::Value {
     let client = reqwest::Client::new();
     for _ in 0..300 {
         if let Ok(r) = client.get(format!("{}/readyz", server.base)).send().await {
             if r.status().is_success() {
-                return server;
+                return r.json().await.unwrap_or_default();
             }
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("server on {port} never became ready");
+    panic!("{} never became ready", server.base);
+}
+
+/// Starts `switchboard serve` with `env` on top of the defaults and waits
+/// until `/readyz` answers.
+pub async fn start(database_url: &str, data_dir: &str, env: &[(&str, String)]) -> Server {
+    let server = spawn(&["serve"], database_url, data_dir, env);
+    ready(&server).await;
+    server
 }
