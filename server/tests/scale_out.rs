@@ -32,7 +32,12 @@ const SECRETS_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 /// How long one expected frame may take before the test fails.
 const WAIT: Duration = Duration::from_secs(20);
 
-fn spawn(args: &[&str], database_url: &str, bus: &[(&str, String)], extra: &[(&str, &str)]) -> Proc {
+fn spawn(
+    args: &[&str],
+    database_url: &str,
+    bus: &[(&str, String)],
+    extra: &[(&str, &str)],
+) -> Proc {
     let data = std::env::temp_dir().join(format!("sbt-scale-{}", uuid::Uuid::new_v4().simple()));
     let mut env: Vec<(&str, String)> = vec![
         ("SWITCHBOARD_SECRETS_KEY", SECRETS_KEY.into()),
