@@ -1,6 +1,10 @@
 # Shared environment for the project's scripts (sourced, not executed).
 # One target directory outside the clone, so fresh clones (and CI) reuse builds.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/switchboard/target}"
+# No incremental caches: they took 10–15 GB per build of the workspace crates,
+# and every script uses this file, so all builds agree on the profile (a build
+# with another setting would link a second generation of test executables).
+export CARGO_INCREMENTAL=0
 export SB_TOOLS_DIR="${SB_TOOLS_DIR:-$HOME/.cache/switchboard/tools}"
 export PATH="$HOME/.cargo/bin:$SB_TOOLS_DIR/node_modules/.bin:$PATH"
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
