@@ -5,6 +5,7 @@
 
 use super::extractive::{self, Passage};
 use super::providers::{ChatMessage, ChatRequest, ModelProvider, Role, ToolCall, Usage};
+use super::ranking;
 use super::textutil;
 
 /// What the engine decided.
@@ -55,22 +56,6 @@ pub struct Decision {
     pub tool_calls: Vec<ToolCall>,
 }
 
-/// The built-in engine's confidence in answering `query` from `passages` (best
-/// first): retrieval score of the best passage, query coverage of the selected
-/// sentences, and the margin over the next article.
-pub fn confidence(
-    top_score: f64,
-    extract_coverage: f64,
-    heading_coverage: f64,
-    margin: f64,
-) -> f64 {
-    (0.45 * top_score
-        + 0.35 * extract_coverage
-        + 0.1 * heading_coverage
-        + 0.1 * margin.clamp(0.0, 1.0))
-    .clamp(0.0, 1.0)
-}
-
 /// The built-in engine: quote the best passage when confident, otherwise clarify
 /// (first miss) or escalate (`kb_misses` earlier misses in a row).
 pub fn builtin(query: &str, passages: &[Passage], threshold: f64, kb_misses: i32) -> Decision {
@@ -100,31 +85,17 @@ pub fn builtin(query: &str, passages: &[Passage], threshold: f64, kb_misses: i32
     if textutil::content_terms(query).is_empty() {
         return none("The message has no words to search for.".into());
     }
-    let Some(ex) = extractive::best_extract(query, passages, 3) else {
+    let Some((ex, conf, signals)) = ranking::best_answer(query, passages) else {
         return none("No knowledge-base passage shares words with the message.".into());
     };
-    let top = passages.get(ex.passage).map_or(0.0, |p| p.score);
-    let best_other = passages
-        .iter()
-        .enumerate()
-        .filter(|(i, p)| {
-            *i != ex.passage
-                && p.url.split('#').next() != passages[ex.passage].url.split('#').next()
-        })
-        .map(|(_, p)| p.score)
-        .fold(0.0_f64, f64::max);
-    // One- or two-word questions ("order", "what is the status") match many
-    // passages fully: they are too vague to answer without asking.
-    let specificity = match textutil::content_terms(query).len() {
-        0 | 1 => 0.5,
-        2 => 0.8,
-        _ => 1.0,
-    };
-    let conf = confidence(top, ex.coverage, ex.heading_coverage, top - best_other) * specificity;
     if conf < threshold {
         let mut d = none(format!(
-            "Best passage “{}” scored {:.2}, below the answer threshold {:.2}.",
-            passages[ex.passage].heading, conf, threshold
+            "Best passage “{}” scored {:.2} (relevance {:.2}, {:.2} above the next article), below the answer threshold {:.2}.",
+            passages[ex.passage].heading,
+            conf,
+            signals.top,
+            signals.top - signals.other,
+            threshold
         ));
         d.confidence = conf;
         return d;
@@ -161,8 +132,25 @@ pub fn builtin(query: &str, passages: &[Passage], threshold: f64, kb_misses: i32
     }
 }
 
-/// One clarifying question (it states nothing about the business).
+/// One clarifying question (it states nothing about the business). When the
+/// passages come from two or three articles that each match the message, it
+/// offers their titles as numbered choices (see [`ranking::choices`]); the
+/// customer's pick is read on the next turn ([`ranking::followup`]).
 pub fn clarifying_question(query: &str, passages: &[Passage]) -> String {
+    let choices = ranking::choices(query, passages);
+    if choices.len() >= 2 {
+        let list: Vec<String> = choices
+            .iter()
+            .enumerate()
+            .map(|(i, p)| format!("{}. {}", i + 1, p.title))
+            .collect();
+        return format!(
+            "{}\n\n{}\n\n{}",
+            ranking::CHOICES_INTRO,
+            list.join("\n"),
+            ranking::CHOICES_OUTRO
+        );
+    }
     let near = passages
         .first()
         .filter(|p| extractive::coverage(query, &format!("{} {}", p.title, p.heading)) > 0.0);

@@ -17,6 +17,7 @@ pub mod metering;
 pub mod pii;
 pub mod pipeline;
 pub mod providers;
+pub mod ranking;
 pub mod secrets;
 pub mod sentiment;
 pub mod settings;

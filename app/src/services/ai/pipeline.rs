@@ -22,7 +22,7 @@ use super::engine::{self, Decision, Verdict};
 use super::extractive::Passage;
 use super::providers::{ModelProvider, Usage};
 use super::settings::{self, Settings};
-use super::{guardrails, intents, pii, sentiment, textutil};
+use super::{guardrails, intents, pii, ranking, sentiment, textutil};
 use crate::services::activity::{self, Entry, Who};
 use crate::services::bus::Event;
 use crate::services::channels::formatting::{self, FormatContext};
@@ -323,7 +323,19 @@ pub async fn assess<C: ConnectionTrait + Sync>(
             format!(" ({})", explain.join(", "))
         }
     ));
-    let locale = detect_locale(text, locales.0, locales.1);
+    // An answer to the engine's clarifying question: a pick among the offered
+    // articles, or more words for the question asked before it.
+    let follow = if kb_misses >= 1 {
+        ranking::followup(text, history)
+    } else {
+        None
+    };
+    let query = match &follow {
+        Some(ranking::Followup::Picked { question, title }) => format!("{question} {title}"),
+        Some(ranking::Followup::MoreContext { question }) => format!("{question} {text}"),
+        None => text.to_owned(),
+    };
+    let locale = detect_locale(&query, locales.0, locales.1);
     let mut a = Assessment {
         steps: Vec::new(),
         reason: None,
@@ -368,8 +380,18 @@ pub async fn assess<C: ConnectionTrait + Sync>(
     ));
 
     let t = Instant::now();
-    let hits: Vec<Retrieved> =
-        search::retrieve(db, scope, text, Audience::Customer, &locale, 5, None).await?;
+    let mut hits: Vec<Retrieved> =
+        search::retrieve(db, scope, &query, Audience::Customer, &locale, 5, None).await?;
+    let picked = match &follow {
+        Some(ranking::Followup::Picked { title, .. }) => {
+            let only: Vec<Retrieved> = hits.iter().filter(|h| &h.title == title).cloned().collect();
+            (!only.is_empty()).then(|| {
+                hits = only;
+                title.clone()
+            })
+        }
+        _ => None,
+    };
     a.passages = hits.iter().map(Retrieved::passage).collect();
     steps.push(step(
         "knowledge_search",
@@ -382,7 +404,15 @@ pub async fn assess<C: ConnectionTrait + Sync>(
 
     let t = Instant::now();
     let mut decision = None;
-    if let Some(p) = provider {
+    if let Some(title) = &picked {
+        // The customer chose the article: quote its best section.
+        let mut d = engine::builtin(&query, &a.passages, 0.0, kb_misses);
+        d.why = format!(
+            "The customer picked “{title}” from the clarifying question. {}",
+            d.why
+        );
+        decision = Some(d);
+    } else if let Some(p) = provider {
         match engine::with_provider(p, text, history, &a.passages, kb_misses).await {
             Ok(d) => decision = Some(d),
             Err(e) => steps.push(step(
@@ -394,7 +424,7 @@ pub async fn assess<C: ConnectionTrait + Sync>(
         }
     }
     let d = decision
-        .unwrap_or_else(|| engine::builtin(text, &a.passages, s.answer_threshold, kb_misses));
+        .unwrap_or_else(|| engine::builtin(&query, &a.passages, s.answer_threshold, kb_misses));
     steps.push(step(
         "decide",
         format!(

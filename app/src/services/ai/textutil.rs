@@ -489,6 +489,99 @@ const SYNONYMS: &[(&str, &str)] = &[
     ("pw", "password"),
 ];
 
+/// Phrases a customer writes for one word the articles use (checked on
+/// lowercase tokens; the phrase's own words stay terms too).
+const PHRASES: &[(&[&str], &str)] = &[
+    (&["send", "back"], "return"),
+    (&["sent", "back"], "return"),
+    (&["sending", "back"], "return"),
+    (&["ship", "back"], "return"),
+    (&["bring", "back"], "return"),
+    (&["take", "back"], "return"),
+    (&["go", "back"], "return"),
+    (&["money", "back"], "refund"),
+    (&["sold", "out"], "stock"),
+    (&["out", "of", "stock"], "stock"),
+    (&["back", "in", "stock"], "restock"),
+    (&["log", "in"], "sign"),
+    (&["get", "into"], "sign"),
+    (&["close", "my", "account"], "delete"),
+    (&["close", "account"], "delete"),
+    (&["wrong", "size"], "exchange"),
+    (&["different", "size"], "exchange"),
+    (&["bigger", "size"], "exchange"),
+    (&["smaller", "size"], "exchange"),
+    (&["larger", "size"], "exchange"),
+    (&["another", "size"], "exchange"),
+];
+
+/// Countries and regions, for the words articles use about where orders go:
+/// members of the European Union → "eu", others outside the United States →
+/// "international".
+const PLACES: &[(&str, &str)] = &[
+    ("austria", "eu"),
+    ("belgium", "eu"),
+    ("bulgaria", "eu"),
+    ("croatia", "eu"),
+    ("cyprus", "eu"),
+    ("czechia", "eu"),
+    ("denmark", "eu"),
+    ("estonia", "eu"),
+    ("finland", "eu"),
+    ("france", "eu"),
+    ("germany", "eu"),
+    ("greece", "eu"),
+    ("hungary", "eu"),
+    ("ireland", "eu"),
+    ("italy", "eu"),
+    ("latvia", "eu"),
+    ("lithuania", "eu"),
+    ("luxembourg", "eu"),
+    ("malta", "eu"),
+    ("netherlands", "eu"),
+    ("poland", "eu"),
+    ("portugal", "eu"),
+    ("romania", "eu"),
+    ("slovakia", "eu"),
+    ("slovenia", "eu"),
+    ("spain", "eu"),
+    ("sweden", "eu"),
+    ("europe", "eu"),
+    ("european", "eu"),
+    ("uk", "international"),
+    ("britain", "international"),
+    ("england", "international"),
+    ("scotland", "international"),
+    ("norway", "international"),
+    ("switzerland", "international"),
+    ("iceland", "international"),
+    ("australia", "international"),
+    ("japan", "international"),
+    ("mexico", "international"),
+    ("brazil", "international"),
+    ("india", "international"),
+    ("china", "international"),
+    ("abroad", "international"),
+    ("overseas", "international"),
+];
+
+/// Extra terms the message's phrases and place names stand for.
+fn implied_terms(toks: &[String]) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    for i in 0..toks.len() {
+        for (phrase, word) in PHRASES {
+            if toks.len() - i >= phrase.len() && phrase.iter().zip(&toks[i..]).all(|(p, t)| p == t)
+            {
+                out.push(*word);
+            }
+        }
+        if let Some((_, word)) = PLACES.iter().find(|(p, _)| *p == toks[i]) {
+            out.push(*word);
+        }
+    }
+    out
+}
+
 /// The article word for a customer's word.
 pub fn canonical(word: &str) -> &str {
     SYNONYMS
@@ -502,11 +595,18 @@ pub fn canonical(word: &str) -> &str {
 pub fn content_terms(text: &str) -> Vec<String> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
-    for tok in tokenize(text) {
-        if char_len(&tok) < 2 || is_stopword(&tok) {
+    let toks = tokenize(text);
+    for tok in &toks {
+        if char_len(tok) < 2 || is_stopword(tok) {
             continue;
         }
-        let st = stem(canonical(&tok));
+        let st = stem(canonical(tok));
+        if seen.insert(st.clone()) {
+            out.push(st);
+        }
+    }
+    for word in implied_terms(&toks) {
+        let st = stem(word);
         if seen.insert(st.clone()) {
             out.push(st);
         }
@@ -617,17 +717,46 @@ pub fn split_sentences(text: &str) -> Vec<String> {
     out
 }
 
+/// `word` with the accents of Latin letters removed ("contraseña" →
+/// "contrasena", "straße" → "strasse"), as the full-text indexes fold them.
+pub fn fold_diacritics(word: &str) -> String {
+    let mut out = String::with_capacity(word.len());
+    for c in word.chars() {
+        match c {
+            'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' => out.push('a'),
+            'æ' => out.push_str("ae"),
+            'ç' => out.push('c'),
+            'è' | 'é' | 'ê' | 'ë' => out.push('e'),
+            'ì' | 'í' | 'î' | 'ï' => out.push('i'),
+            'ñ' => out.push('n'),
+            'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' => out.push('o'),
+            'œ' => out.push_str("oe"),
+            'ù' | 'ú' | 'û' | 'ü' => out.push('u'),
+            'ý' | 'ÿ' => out.push('y'),
+            'ß' => out.push_str("ss"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Terms for a full-text OR query: lowercase words that are not stopwords,
-/// reduced to their `[a-z0-9]` characters, at least two characters long,
+/// with accents folded and reduced to their `[a-z0-9]` characters, at least two characters long,
 /// deduplicated, longest first (ties keep text order), at most `max_terms`.
 pub fn fts_query(text: &str, max_terms: usize) -> Vec<String> {
     let mut seen = HashSet::new();
     let mut terms: Vec<String> = Vec::new();
-    for tok in tokenize(text) {
+    let toks = tokenize(text);
+    for word in implied_terms(&toks) {
+        if seen.insert(word.to_owned()) {
+            terms.push(word.to_owned());
+        }
+    }
+    for tok in toks {
         if is_stopword(&tok) {
             continue;
         }
-        let clean: String = tok
+        let clean: String = fold_diacritics(&tok)
             .chars()
             .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
             .collect();
@@ -668,6 +797,22 @@ mod tests {
         let spans = word_spans(text);
         assert_eq!(spans, vec![(0, 2), (3, 5)]);
         assert_eq!(&text[spans[1].0..spans[1].1], "ok");
+    }
+
+    #[test]
+    fn accents_fold_for_the_full_text_query() {
+        assert_eq!(fold_diacritics("contraseña"), "contrasena");
+        assert_eq!(fold_diacritics("straße"), "strasse");
+        assert!(fts_query("Olvidé mi contraseña", 12).contains(&"contrasena".to_owned()));
+    }
+
+    #[test]
+    fn phrases_and_places_add_the_words_articles_use() {
+        let t = content_terms("Can I send back a jacket to you from Portugal?");
+        assert!(t.contains(&stem("return")), "{t:?}");
+        assert!(t.contains(&"eu".to_owned()), "{t:?}");
+        assert!(fts_query("it is sold out", 12).contains(&"stock".to_owned()));
+        assert!(!content_terms("send the back panel").contains(&stem("return")));
     }
 
     #[test]
@@ -777,7 +922,7 @@ mod tests {
             "Hi, where's my order #10023? The café tent hasn't shipped!",
             10,
         );
-        assert_eq!(q, vec!["shipped", "order", "10023", "tent", "caf"]);
+        assert_eq!(q, vec!["shipped", "order", "10023", "cafe", "tent"]);
         assert_eq!(
             fts_query("shipping returns tent", 2),
             vec!["shipping", "returns"]

@@ -1,12 +1,13 @@
 //! Retrieval over article chunks: the database's full-text index behind one trait
 //! (SQLite FTS5 with Porter stemming and BM25; PostgreSQL `tsvector` with
 //! `ts_rank_cd`), then one re-ranking in Rust that is the same on both databases
-//! (query-term coverage of heading and text, plus the engine's rank), optionally
-//! fused with embedding similarity when a provider computed chunk vectors.
+//! (`ai::ranking`: weighted query-term coverage of the section, its heading and
+//! its article, plus the engine's rank), optionally fused with embedding
+//! similarity when a provider computed chunk vectors.
 //!
 //! Customers only ever retrieve public articles; internal ones are for agents.
 
-use super::super::ai::{extractive, textutil};
+use super::super::ai::{extractive, ranking, textutil};
 use super::super::tenancy::Scoped;
 use super::super::ServiceResult;
 use entity::{kb_article, kb_brand, kb_category, kb_chunk, kb_collection};
@@ -240,30 +241,39 @@ pub async fn retrieve<C: ConnectionTrait + Sync>(
         .all(db)
         .await?;
     let links = Links::load(db, scope, chunks.iter().map(|c| c.article_id)).await?;
-    let mut out: Vec<Retrieved> = chunks
+    let chunks: Vec<(kb_chunk::Model, String, String)> = chunks
         .into_iter()
         .filter_map(|c| {
             let (title, url) = links.of(c.article_id, &c.anchor)?;
-            let head = format!("{title} {}", c.heading);
-            let coverage = extractive::coverage(query, &format!("{head} {}", c.text));
-            let head_cov = extractive::coverage(query, &head);
-            let r = rank.get(&c.id).copied().unwrap_or(CANDIDATES as usize);
-            let rank_score = 1.0 / (1.0 + r as f64 * 0.5);
-            let mut score = 0.6 * coverage + 0.25 * head_cov + 0.15 * rank_score;
-            if let Some(s) = similarity.get(&c.id) {
-                score = 0.7 * score + 0.3 * s.max(0.0);
-            }
-            Some(Retrieved {
-                chunk_id: c.id,
-                article_id: c.article_id,
-                title,
-                heading: c.heading,
-                text: c.text,
-                url,
-                internal: c.internal,
-                score: score.clamp(0.0, 1.0),
-                coverage,
-            })
+            Some((c, title, url))
+        })
+        .collect();
+    let cands: Vec<ranking::Candidate<'_>> = chunks
+        .iter()
+        .map(|(c, title, _)| ranking::Candidate {
+            article: c.article_id,
+            title,
+            heading: &c.heading,
+            text: &c.text,
+            index_rank: rank.get(&c.id).copied().unwrap_or(CANDIDATES as usize),
+            similarity: similarity.get(&c.id).copied(),
+        })
+        .collect();
+    let relevance = ranking::rescore(query, &cands, CANDIDATES as usize);
+    drop(cands);
+    let mut out: Vec<Retrieved> = chunks
+        .into_iter()
+        .zip(relevance)
+        .map(|((c, title, url), r)| Retrieved {
+            chunk_id: c.id,
+            article_id: c.article_id,
+            title,
+            heading: c.heading,
+            text: c.text,
+            url,
+            internal: c.internal,
+            score: r.score,
+            coverage: r.coverage,
         })
         .collect();
     out.sort_by(|a, b| {

@@ -422,6 +422,73 @@ fn misses(outcomes: &[Outcome], threshold: f64) {
     }
 }
 
+/// Clarifications measured by the scripted second turn.
+#[derive(Default)]
+struct TwoTurns {
+    /// Answerable questions the engine asked about (not escalated).
+    clarified: usize,
+    /// … whose clarification offered the right article.
+    offered: usize,
+    /// … answered from the right article once the customer picked it.
+    resolved: usize,
+}
+
+/// The scripted two-turn subset: every answerable question of `outcomes` that
+/// the engine clarifies at `s`'s threshold gets the customer's reply naming
+/// the right article's number when it was offered (and nothing otherwise),
+/// then the second turn runs through the same assessment.
+async fn two_turns(
+    state: &app::services::AppState,
+    scope: Scoped,
+    s: &settings::Settings,
+    brand: &app::types::BrandView,
+    outcomes: &[Outcome],
+) -> anyhow::Result<TwoTurns> {
+    let mut t = TwoTurns::default();
+    let locales = (brand.locales.as_slice(), brand.default_locale.as_str());
+    for o in outcomes {
+        if o.item.expect != "answer" || o.escalated.is_some() {
+            continue;
+        }
+        let first =
+            pipeline::assess(&state.db, scope, s, None, &o.item.text, &[], 0, locales).await?;
+        let Some(d) = first.decision.as_ref().filter(|d| {
+            first.reason.is_none() && d.verdict == app::services::ai::engine::Verdict::Clarify
+        }) else {
+            continue;
+        };
+        t.clarified += 1;
+        let Some(title) = first
+            .passages
+            .iter()
+            .find(|p| Some(slug_of(&p.url)) == o.item.article)
+            .map(|p| p.title.clone())
+        else {
+            continue;
+        };
+        let Some(n) = d
+            .reply
+            .lines()
+            .find_map(|l| l.strip_suffix(&format!(". {title}")))
+        else {
+            continue;
+        };
+        t.offered += 1;
+        let history = vec![(true, o.item.text.clone()), (false, d.reply.clone())];
+        let second = pipeline::assess(&state.db, scope, s, None, n, &history, 1, locales).await?;
+        let right = second.decision.as_ref().is_some_and(|d| {
+            d.verdict == app::services::ai::engine::Verdict::Answer
+                && d.source
+                    .and_then(|i| second.passages.get(i))
+                    .is_some_and(|p| Some(slug_of(&p.url)) == o.item.article)
+        });
+        if right {
+            t.resolved += 1;
+        }
+    }
+    Ok(t)
+}
+
 /// Runs the harness.
 ///
 /// # Errors
@@ -482,6 +549,30 @@ pub async fn run(a: EvalArgs) -> anyhow::Result<()> {
          tuning set or the engine's rules) and is only reported on. Answer threshold {threshold:.2}.\n"
     );
     summary(&tuning, &held_out, threshold);
+    let mut at = s.clone();
+    at.answer_threshold = threshold;
+    let two = [
+        two_turns(&state, scope, &at, &brand, &held_out).await?,
+        two_turns(&state, scope, &at, &brand, &tuning).await?,
+    ];
+    println!(
+        "\n**Clarifying questions** (scripted second turn: the customer replies with the number of \
+         the right article when it was offered)\n"
+    );
+    println!("| figure | held-out | tuning |");
+    println!("|---|---:|---:|");
+    println!(
+        "| answerable questions clarified | {} | {} |",
+        two[0].clarified, two[1].clarified
+    );
+    println!(
+        "| … the right article among the choices | {} | {} |",
+        two[0].offered, two[1].offered
+    );
+    println!(
+        "| **resolved after clarification** (answered from the right article) | {} | {} |",
+        two[0].resolved, two[1].resolved
+    );
     report("Held-out set (eval/ai_heldout.jsonl)", &held_out, a.sweep);
     report("Tuning set (eval/ai_eval.jsonl)", &tuning, a.sweep);
     if a.misses {
