@@ -836,6 +836,61 @@ async fn guardrails_escalate_with_reasons_and_assign(b: Backend) {
     app.finish().await;
 }
 
+async fn a_clarifying_question_offers_articles_and_the_pick_answers(b: Backend) {
+    let app = TestApp::new(b).await;
+    let ws = with_kb(&app, "pia@choices.test", "Choices Co").await;
+    // Two articles match about equally: the engine asks, offering both.
+    let r = customer_says(
+        &app,
+        &ws,
+        Channel::Chat,
+        "c1",
+        "My return label expired before I could drop the box off",
+    )
+    .await;
+    let run = last_run(&app, &ws, r.conversation_id).await;
+    assert_eq!(run.decision, "clarify", "{}", run.steps);
+    let asked = ai_messages(&app, &ws, r.conversation_id).await[0]
+        .body_text
+        .clone();
+    assert!(asked.contains("1. Check your return status"), "{asked}");
+    assert!(asked.contains("2. Return an item"), "{asked}");
+    assert!(asked.ends_with('?'), "{asked}");
+
+    // The customer picks the first: the answer quotes that article.
+    let mut m = InboundMessage::new(
+        Channel::Chat,
+        "test:c1:pick".into(),
+        Sender {
+            kind: IdentifierKind::Email,
+            value: "c1@customer.test".into(),
+            name: None,
+        },
+        "1".into(),
+    );
+    m.thread.conversation_id = Some(r.conversation_id);
+    inbound::receive(&app.state, Scoped::new(ws.id), m)
+        .await
+        .unwrap();
+    app.run_jobs().await;
+    let run = last_run(&app, &ws, r.conversation_id).await;
+    assert_eq!(run.decision, "answer", "{}", run.steps);
+    assert!(run.sent);
+    assert!(
+        run.steps.contains("picked “Check your return status”"),
+        "{}",
+        run.steps
+    );
+    let answer = ai_messages(&app, &ws, r.conversation_id)
+        .await
+        .pop()
+        .unwrap()
+        .body_text;
+    assert!(answer.contains("check-your-return-status"), "{answer}");
+    assert!(answer.contains("label"), "{answer}");
+    app.finish().await;
+}
+
 async fn no_match_clarifies_then_escalates_and_errors_apologize(b: Backend) {
     let app = TestApp::new(b).await;
     let ws = with_kb(&app, "olga@nomatch.test", "NoMatch Co").await;
@@ -1465,6 +1520,7 @@ backend_tests!(
     pipeline_answers_from_the_kb_and_records_every_step,
     guardrails_escalate_with_reasons_and_assign,
     no_match_clarifies_then_escalates_and_errors_apologize,
+    a_clarifying_question_offers_articles_and_the_pick_answers,
     published_details_go_out_and_personal_data_is_held,
     agent_assist_drafts_and_summarizes,
     provider_settings_seal_the_key_and_answer_through_it,

@@ -405,8 +405,14 @@ pub async fn assess<C: ConnectionTrait + Sync>(
     let t = Instant::now();
     let mut decision = None;
     if let Some(title) = &picked {
-        // The customer chose the article: quote its best section.
+        // The customer chose the article: quote its best section. Their pick
+        // settles what the margin over other articles measures, so the
+        // confidence is at least the answer threshold (auto-send still
+        // applies).
         let mut d = engine::builtin(&query, &a.passages, 0.0, kb_misses);
+        if d.verdict == Verdict::Answer {
+            d.confidence = d.confidence.max(s.answer_threshold);
+        }
         d.why = format!(
             "The customer picked “{title}” from the clarifying question. {}",
             d.why
