@@ -60,7 +60,7 @@ pub fn query_terms(query: &str) -> Vec<(String, f64)> {
         } else {
             CONTEXT_WEIGHT
         };
-        for t in textutil::content_terms(s) {
+        for t in textutil::search_terms(s) {
             match out.iter_mut().find(|(x, _)| *x == t) {
                 Some((_, old)) => *old = old.max(w),
                 None => out.push((t, w)),

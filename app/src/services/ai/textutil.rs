@@ -595,8 +595,7 @@ pub fn canonical(word: &str) -> &str {
 pub fn content_terms(text: &str) -> Vec<String> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
-    let toks = tokenize(text);
-    for tok in &toks {
+    for tok in &tokenize(text) {
         if char_len(tok) < 2 || is_stopword(tok) {
             continue;
         }
@@ -605,9 +604,18 @@ pub fn content_terms(text: &str) -> Vec<String> {
             out.push(st);
         }
     }
-    for word in implied_terms(&toks) {
+    out
+}
+
+/// [`content_terms`] plus the words the text's phrases and place names stand
+/// for ("send back" → return, "Portugal" → eu): what a customer's question is
+/// searched with. Only for searching: rules that look for a customer's own
+/// words (procedure triggers) use [`content_terms`].
+pub fn search_terms(text: &str) -> Vec<String> {
+    let mut out = content_terms(text);
+    for word in implied_terms(&tokenize(text)) {
         let st = stem(word);
-        if seen.insert(st.clone()) {
+        if !out.contains(&st) {
             out.push(st);
         }
     }
@@ -808,11 +816,13 @@ mod tests {
 
     #[test]
     fn phrases_and_places_add_the_words_articles_use() {
-        let t = content_terms("Can I send back a jacket to you from Portugal?");
+        let t = search_terms("Can I send back a jacket to you from Portugal?");
         assert!(t.contains(&stem("return")), "{t:?}");
         assert!(t.contains(&"eu".to_owned()), "{t:?}");
         assert!(fts_query("it is sold out", 12).contains(&"stock".to_owned()));
-        assert!(!content_terms("send the back panel").contains(&stem("return")));
+        assert!(!search_terms("send the back panel").contains(&stem("return")));
+        // A customer's own words stay their own for rules that match them.
+        assert!(!content_terms("money back please").contains(&stem("refund")));
     }
 
     #[test]
