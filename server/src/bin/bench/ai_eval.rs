@@ -570,7 +570,7 @@ pub async fn run(a: EvalArgs) -> anyhow::Result<()> {
         two[0].offered, two[1].offered
     );
     println!(
-        "| **resolved after clarification** (answered from the right article) | {} | {} |",
+        "| **resolved after clarification** (answered from the right article) | {} | {} |\n",
         two[0].resolved, two[1].resolved
     );
     report("Held-out set (eval/ai_heldout.jsonl)", &held_out, a.sweep);
@@ -603,7 +603,14 @@ pub async fn run(a: EvalArgs) -> anyhow::Result<()> {
         full_us.push(u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX));
     }
     full_us.sort_unstable();
-    println!("\n## Time per message (release build, no provider)\n");
+    println!(
+        "\n## Time per message ({} build, no provider)\n",
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        }
+    );
     println!("| stage | messages | p50 ms | p95 ms | max ms |");
     println!("|---|---:|---:|---:|---:|");
     println!(
