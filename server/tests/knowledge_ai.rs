@@ -86,6 +86,26 @@ fn article_pairs<'a>(
     ]
 }
 
+/// The same customer's next chat message in conversation `conversation_id`,
+/// through the real inbound path, then the jobs.
+async fn customer_follows_up(app: &TestApp, ws: &Ws, conversation_id: i32, who: &str, text: &str) {
+    let mut m = InboundMessage::new(
+        Channel::Chat,
+        format!("test:{who}:{}", uuid::Uuid::new_v4().simple()),
+        Sender {
+            kind: IdentifierKind::Email,
+            value: format!("{who}@customer.test"),
+            name: None,
+        },
+        text.to_owned(),
+    );
+    m.thread.conversation_id = Some(conversation_id);
+    inbound::receive(&app.state, Scoped::new(ws.id), m)
+        .await
+        .unwrap();
+    app.run_jobs().await;
+}
+
 /// A customer message on `channel` through the real inbound path, then the jobs.
 async fn customer_says(
     app: &TestApp,
@@ -853,26 +873,18 @@ async fn a_clarifying_question_offers_articles_and_the_pick_answers(b: Backend) 
     let asked = ai_messages(&app, &ws, r.conversation_id).await[0]
         .body_text
         .clone();
-    assert!(asked.contains("1. Check your return status"), "{asked}");
-    assert!(asked.contains("2. Return an item"), "{asked}");
+    let number = |title: &str| {
+        asked
+            .lines()
+            .find_map(|l| l.strip_suffix(&format!(". {title}")))
+            .map(str::to_owned)
+    };
+    let pick = number("Check your return status").expect(&asked);
+    assert!(number("Return an item").is_some(), "{asked}");
     assert!(asked.ends_with('?'), "{asked}");
 
-    // The customer picks the first: the answer quotes that article.
-    let mut m = InboundMessage::new(
-        Channel::Chat,
-        "test:c1:pick".into(),
-        Sender {
-            kind: IdentifierKind::Email,
-            value: "c1@customer.test".into(),
-            name: None,
-        },
-        "1".into(),
-    );
-    m.thread.conversation_id = Some(r.conversation_id);
-    inbound::receive(&app.state, Scoped::new(ws.id), m)
-        .await
-        .unwrap();
-    app.run_jobs().await;
+    // The customer picks it by number: the answer quotes that article.
+    customer_follows_up(&app, &ws, r.conversation_id, "c1", &pick).await;
     let run = last_run(&app, &ws, r.conversation_id).await;
     assert_eq!(run.decision, "answer", "{}", run.steps);
     assert!(run.sent);
@@ -908,21 +920,14 @@ async fn no_match_clarifies_then_escalates_and_errors_apologize(b: Backend) {
     assert!(ai_messages(&app, &ws, r.conversation_id).await[0]
         .body_text
         .ends_with('?'));
-    let mut m = InboundMessage::new(
-        Channel::Chat,
-        "test:q1:again".into(),
-        Sender {
-            kind: IdentifierKind::Email,
-            value: "q1@customer.test".into(),
-            name: None,
-        },
-        "A climbing club sponsorship for our youth team".into(),
-    );
-    m.thread.conversation_id = Some(r.conversation_id);
-    inbound::receive(&app.state, Scoped::new(ws.id), m)
-        .await
-        .unwrap();
-    app.run_jobs().await;
+    customer_follows_up(
+        &app,
+        &ws,
+        r.conversation_id,
+        "q1",
+        "A climbing club sponsorship for our youth team",
+    )
+    .await;
     let run = last_run(&app, &ws, r.conversation_id).await;
     assert_eq!(
         (run.decision.as_str(), run.reason_code.as_deref()),

@@ -156,10 +156,14 @@ pub fn clarifying_question(query: &str, passages: &[Passage]) -> String {
         .filter(|p| extractive::coverage(query, &format!("{} {}", p.title, p.heading)) > 0.0);
     match near {
         Some(p) => format!(
-            "I want to make sure I point you to the right answer. Is your question about “{}”? If not, could you tell me a little more, for example which product or order it is about?",
+            "{} Is your question about “{}”? If not, could you tell me a little more, for example which product or order it is about?",
+            ranking::CLARIFY_OPENING,
             p.title
         ),
-        None => "I want to make sure I point you to the right answer. Could you tell me a little more, for example which product or order it is about?".to_owned(),
+        None => format!(
+            "{} Could you tell me a little more, for example which product or order it is about?",
+            ranking::CLARIFY_OPENING
+        ),
     }
 }
 

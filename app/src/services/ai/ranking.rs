@@ -237,6 +237,8 @@ pub fn best_answer(query: &str, passages: &[Passage]) -> Option<(Extract, f64, S
     Some((ex, conf, signals))
 }
 
+/// How every clarifying question opens (what the next turn recognises).
+pub const CLARIFY_OPENING: &str = "I want to make sure I point you to the right answer.";
 /// The first line of a clarifying question that offers articles.
 pub const CHOICES_INTRO: &str =
     "I want to make sure I point you to the right answer. Is your question about one of these?";
@@ -297,10 +299,7 @@ pub fn followup(text: &str, history: &[(bool, String)]) -> Option<Followup> {
         .enumerate()
         .rev()
         .find(|(_, (from_customer, _))| !from_customer)?;
-    if !asked
-        .1
-        .contains("I want to make sure I point you to the right answer")
-    {
+    if !asked.1.starts_with(CLARIFY_OPENING) {
         return None;
     }
     let question = history[..at]

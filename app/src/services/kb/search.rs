@@ -108,7 +108,7 @@ impl KbIndex for SqliteKb {
         let sql = "SELECT c.id AS id, -bm25(kb_chunks_fts, 3.0, 1.0) AS score \
                    FROM kb_chunks_fts JOIN kb_chunks c ON c.id = kb_chunks_fts.rowid \
                    WHERE kb_chunks_fts MATCH ? AND c.workspace_id = ? AND c.locale = ? \
-                   AND (c.internal = 0 OR ?) ORDER BY score DESC LIMIT ?";
+                   AND (c.internal = 0 OR ?) ORDER BY score DESC, c.id LIMIT ?";
         let rows = db
             .query_all(Statement::from_sql_and_values(
                 DbBackend::Sqlite,
@@ -147,7 +147,7 @@ impl KbIndex for PostgresKb {
                    FROM kb_chunks c, to_tsquery('english', $1) q \
                    WHERE to_tsvector('english', c.heading || ' ' || c.text) @@ q \
                    AND c.workspace_id = $2 AND c.locale = $3 AND (c.internal = false OR $4) \
-                   ORDER BY score DESC LIMIT $5";
+                   ORDER BY score DESC, c.id LIMIT $5";
         let rows = db
             .query_all(Statement::from_sql_and_values(
                 DbBackend::Postgres,
@@ -260,7 +260,6 @@ pub async fn retrieve<C: ConnectionTrait + Sync>(
         })
         .collect();
     let relevance = ranking::rescore(query, &cands, CANDIDATES as usize);
-    drop(cands);
     let mut out: Vec<Retrieved> = chunks
         .into_iter()
         .zip(relevance)
