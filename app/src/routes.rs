@@ -11,10 +11,10 @@
 //! (`end2end/tests/routes.test.mjs`).
 
 use crate::pages::{
-    actions, activity, admin, ai, api_keys, auth, catalog, channels, dashboards, flows, inbox,
-    inbox_settings, kb, notifications, ops, orders, portal, procedures, reports, routing, rules,
-    segments, sending, settings, sla, slack, sms, store, support, targeted, team, tours,
-    transcription, voice, webhooks,
+    actions, activity, admin, ai, api_keys, auth, catalog, channels, dashboards, digest, flows,
+    inbox, inbox_settings, kb, live_board, notifications, ops, orders, portal, procedures, reports,
+    routing, rules, segments, sending, settings, sla, slack, sms, store, support, targeted, team,
+    tours, transcription, voice, webhooks,
 };
 use crate::permissions::Action;
 use leptos::prelude::*;
@@ -185,6 +185,10 @@ area! {
         Dashboards => dashboards::DashboardsPage, needs ViewReports;
         /// `/app/dashboards/:id`.
         Board => dashboards::BoardPage, needs ViewReports;
+        /// `/app/live`.
+        Live => live_board::LiveBoardPage, needs ViewReports;
+        /// `/app/digest`.
+        Digest => digest::DigestPage, needs ViewReports;
     }
 }
 

@@ -72,3 +72,41 @@ test('portal: sign in by magic link, see conversations from two channels, reply'
   await openRow(admin, 'Change delivery address');
   await admin.locator('[data-testid="message"]', { hasText: 'ring the bell twice' }).waitFor();
 });
+
+test('satisfaction survey by email: the link opens the page with the answer chosen, the agent sees it', async () => {
+  const admin = await (await browser.newContext({ viewport: { width: 1440, height: 1000 } })).newPage();
+  await signInDemo(admin, server.base, 'maria.admin@switchboard.test');
+  await open(admin, server.base, '/app/inbox');
+  await admin.locator('[data-testid="view-link"]', { hasText: 'All open' }).click();
+  await openRow(admin, 'Change delivery address');
+  const number = await admin.locator('[data-testid="conversation-pane"]').getAttribute('data-number');
+  await admin.selectOption('[data-testid="status-select"]', 'solved');
+  await admin.locator('[data-testid="message"]', { hasText: 'with the satisfaction survey' }).waitFor({ timeout: 15000 });
+
+  // The "solved" email, from the outbox: one link per answer.
+  await open(admin, server.base, '/app/outbox');
+  const mail = admin.locator('[data-testid="outbox"] tr', { hasText: BEN }).filter({ hasText: 'Solved: Change delivery address' }).first();
+  await mail.locator('summary').click();
+  const body = await mail.locator('.mail-body').innerText();
+  assert.match(body, /How would you rate our support\?/);
+  const link = body.match(/(http\S+\/portal\/conversation\?token=[A-Za-z0-9_-]+&rate=4#rate)/)[1];
+
+  const ben = await (await browser.newContext({ viewport: { width: 1000, height: 900 } })).newPage();
+  await open(ben, '', link);
+  assert.equal(await ben.locator('[data-testid="rate-4"]').isChecked(), true);
+  await ben.fill('[data-testid="csat-comment"]', 'Quick and friendly, thank you.');
+  const watch = watchProblems(ben);
+  await ben.locator('[data-testid="csat-send"]').click();
+  await ben.locator('[data-testid="csat-thanks"]', { hasText: '4/5' }).waitFor();
+  await ben.screenshot({ path: join(SHOTS, 'csat-survey.png'), fullPage: true });
+  // A reload shows the answer kept, and it can be changed.
+  await ben.reload();
+  await ben.locator('[data-testid="csat-current"]', { hasText: 'You rated this conversation 4/5' }).waitFor();
+  assert.equal(await ben.locator('[data-testid="rate-4"]').isChecked(), true);
+  watch.stop();
+  assert.deepEqual(watch.problems, []);
+
+  await open(admin, server.base, `/app/inbox?c=${number}`);
+  await admin.locator('[data-testid="csat"]', { hasText: 'CSAT 4/5' }).waitFor({ timeout: 15000 });
+  await admin.locator('[data-testid="csat-comment"]', { hasText: 'Quick and friendly' }).waitFor();
+});

@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { SHOTS, hydrated, launch, open, signInDemo, startServer, watchProblems } from './support.mjs';
+import { SHOTS, hydrated, launch, open, signInDemo, startServer, watchProblems, widgetOn } from './support.mjs';
 
 let server;
 let browser;
@@ -197,4 +197,41 @@ test('arrange a dashboard by dragging, then open its shared link signed out', as
   await settled(page);
   await page.screenshot({ path: join(SHOTS, 'home-overview.png'), fullPage: true });
   assert.deepEqual(watch.stop(), [], 'no console errors, hydration warnings or panics');
+});
+
+test('live dashboard: a new chat shows up without a reload', async () => {
+  await open(page, server.base, '/app/live');
+  const opened = page.locator('[data-testid="live-opened"] .stat-n');
+  const before = Number(await opened.innerText());
+  await page.locator('[data-testid="live-agents"] li').first().waitFor();
+  // The longest wait counts up between reads.
+  const clock = page.locator('[data-testid="live-wait-clock"]');
+  if (await clock.count()) {
+    const first = await clock.innerText();
+    await page.waitForFunction((t) => document.querySelector('[data-testid="live-wait-clock"]').innerText !== t, first, { timeout: 5000 });
+  }
+  const watch = watchProblems(page);
+  const storeUrl = server.base.replace('127.0.0.1', 'localhost') + '/demo/store';
+  const { page: shopper, widget } = await widgetOn(browser, storeUrl);
+  await widget.locator('[data-testid="widget-input"]').fill('Is the Summit 40 backpack back in stock?');
+  await widget.locator('[data-testid="widget-send"]').click();
+  await page.waitForFunction((n) => Number(document.querySelector('[data-testid="live-opened"] .stat-n').innerText) === n + 1, before, { timeout: 15000 });
+  await page.screenshot({ path: join(SHOTS, 'live-dashboard.png'), fullPage: true });
+  watch.stop();
+  assert.deepEqual(watch.problems, []);
+  await shopper.context().close();
+});
+
+test('daily digest: the day before, with its figures, issues, sentiment and article candidates', async () => {
+  await open(page, server.base, '/app/digest');
+  const digest = page.locator('[data-testid="digest"]');
+  await digest.waitFor();
+  assert.ok(Number(await page.locator('[data-testid="digest-opened"] .stat-n').innerText()) > 0);
+  assert.ok(await page.locator('[data-testid="digest-channels"] tbody tr').count() > 0);
+  await page.locator('[data-testid="digest-sentiment"]').waitFor();
+  await page.screenshot({ path: join(SHOTS, 'digest.png'), fullPage: true });
+  // The day is in the address and in the list of days.
+  const day = await digest.getAttribute('data-day');
+  await open(page, server.base, `/app/digest?day=${day}`);
+  await page.locator(`.digest-days a[aria-current="page"]`, { hasText: day }).waitFor();
 });

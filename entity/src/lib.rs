@@ -27,6 +27,7 @@ pub mod customer;
 pub mod customer_identifier;
 pub mod dashboard;
 pub mod deflection_session;
+pub mod digest;
 pub mod email;
 pub mod expense;
 pub mod flow;
@@ -217,7 +218,8 @@ tenant!(
     transcription_account,
     transcript,
     slack_account,
-    slack_thread
+    slack_thread,
+    digest
 );
 
 impl GlobalEntity for user::Entity {}

@@ -37,6 +37,7 @@ mod m20261227_000031_twilio;
 mod m20261228_000032_voice;
 mod m20261229_000033_transcription;
 mod m20261230_000034_slack;
+mod m20261231_000035_digests;
 pub mod schema;
 
 /// The ordered list of every migration Switchboard knows.
@@ -80,6 +81,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261228_000032_voice::Migration),
             Box::new(m20261229_000033_transcription::Migration),
             Box::new(m20261230_000034_slack::Migration),
+            Box::new(m20261231_000035_digests::Migration),
         ]
     }
 }

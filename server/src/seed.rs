@@ -105,6 +105,9 @@ pub async fn seed(state: &AppState) -> ServiceResult<()> {
     ] {
         app::services::reports::dashboards::create(&state.db, &actor, name, Some(template)).await?;
     }
+    // Yesterday's digest, so the page has one on a fresh install (later days come
+    // from the hourly job).
+    app::services::reports::digest::ensure_yesterday(state, scope, app::services::now()).await?;
     Ok(())
 }
 fn node(id: &str, x: f64, y: f64, kind: app::types::NodeKind) -> app::types::FlowNode {

@@ -12,7 +12,10 @@ use app::serverfns::auth::GetSession;
 use app::serverfns::channels::{
     CreateWebhook, ReplayWebhookDelivery, SubmitSupportForm, TicketStatus,
 };
-use app::serverfns::inbox::{SendMessage, StartSideConversation, UpdateConversation};
+use app::serverfns::inbox::{
+    GetCustomerConversation, RateConversation, SendMessage, StartSideConversation,
+    UpdateConversation,
+};
 use app::services::channels::webform::parse_ticket;
 use app::services::channels::{email_in, email_parse, settings, verify};
 use app::services::config::SmtpSecurity;
@@ -2203,7 +2206,166 @@ async fn side_conversation_tokens_stay_in_their_workspace(b: Backend) {
     app.finish().await;
 }
 
+/// The customer's answer to the survey, through the public server function.
+async fn rate(app: &TestApp, token: &str, rating: &str, comment: &str) -> Res {
+    app.client()
+        .call(
+            path::<RateConversation>(),
+            &[("token", token), ("rating", rating), ("comment", comment)],
+        )
+        .await
+}
+
+async fn csat_rows(app: &TestApp, ws: &Ws) -> Vec<csat_response::Model> {
+    ws.scope()
+        .find::<csat_response::Entity>()
+        .all(&app.state.db)
+        .await
+        .unwrap()
+}
+
+async fn csat_survey_by_email_is_answered_on_the_customer_page(b: Backend) {
+    let app = TestApp::new(b).await;
+    let mut ws = workspace(&app, "olga@acme.test", "Acme").await;
+    let token = inbound_token(&app, &ws).await;
+    let j = post_mail(&app, &token, &fixture("latin1_new_ticket.eml")).await;
+    let conv = conversation_by_number(&app, &ws, stored_number(&j)).await;
+    let key = conv.public_token.clone();
+
+    // Not solved yet: nothing to rate.
+    let r = rate(&app, &key, "4", "").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.error_text().contains("once it is solved"), "{}", r.body);
+
+    // Solving emails the customer, with the five answers linking to their page.
+    set_status(&mut ws, conv.id, "solved").await;
+    let solved = emails(&app, "ticket_status").await;
+    let mail = solved.last().expect("the solved email");
+    assert_eq!(mail.to_address, "j.mueller@example.de");
+    assert!(
+        mail.body_text.contains("How would you rate our support?"),
+        "{}",
+        mail.body_text
+    );
+    for n in 1..=5 {
+        let link = format!("/portal/conversation?token={key}&rate={n}#rate");
+        assert!(mail.body_text.contains(&link), "{}", mail.body_text);
+        assert!(
+            mail.body_html.contains(&link.replace('&', "&amp;")),
+            "{}",
+            mail.body_html
+        );
+    }
+    let page = app
+        .client()
+        .call(path::<GetCustomerConversation>(), &[("token", &key)])
+        .await
+        .json();
+    assert_eq!(page["can_rate"], true, "{page}");
+    assert!(page["csat"].is_null(), "{page}");
+
+    // Bad answers are refused and write nothing; an unknown token is a 404.
+    for bad in ["0", "6", "four", ""] {
+        let r = rate(&app, &key, bad, "").await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{bad}: {}",
+            r.body
+        );
+        assert!(r.error_text().contains("from 1 to 5"), "{}", r.body);
+    }
+    let r = rate(&app, "0123456789abcdef0123456789abcdef", "5", "").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    assert!(csat_rows(&app, &ws).await.is_empty());
+
+    // The answer is recorded, shown to the customer and to the agent.
+    let r = rate(&app, &key, "4", "  Quick and kind.  ").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["rating"], 4, "{}", r.body);
+    let rows = csat_rows(&app, &ws).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (
+            rows[0].rating,
+            rows[0].comment.as_deref(),
+            rows[0].conversation_id
+        ),
+        (4, Some("Quick and kind."), conv.id)
+    );
+    let page = app
+        .client()
+        .call(path::<GetCustomerConversation>(), &[("token", &key)])
+        .await
+        .json();
+    assert_eq!(page["csat"]["rating"], 4, "{page}");
+
+    // Answering again replaces the answer.
+    let r = rate(&app, &key, "5", "").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let rows = csat_rows(&app, &ws).await;
+    assert_eq!(
+        (rows.len(), rows[0].rating, rows[0].comment.clone()),
+        (1, 5, None)
+    );
+
+    // Solved again after a reopen: rated already, so no second survey.
+    set_status(&mut ws, conv.id, "open").await;
+    set_status(&mut ws, conv.id, "solved").await;
+    let mail = emails(&app, "ticket_status").await.pop().unwrap();
+    assert!(mail.id != solved.last().unwrap().id);
+    assert!(
+        !mail.body_text.contains("rate our support"),
+        "{}",
+        mail.body_text
+    );
+
+    // The channel's switch: a bad value is refused, and off means no survey.
+    let actor = actor(&app, &ws).await;
+    let row = settings::get_or_create(&app.state.db, ws.scope(), Channel::Email)
+        .await
+        .unwrap();
+    let err = settings::update(
+        &app.state,
+        &actor,
+        Channel::Email,
+        true,
+        &serde_json::json!({ "csat_survey": "yes" }),
+        &settings::rules(&row),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("true or false"), "{err}");
+    set_email_config(&app, &ws, serde_json::json!({ "csat_survey": false })).await;
+    let j = post_mail(
+        &app,
+        &token,
+        &raw_mail(
+            "Ana Lopez <ana@example.es>",
+            "Where is my parcel?",
+            "csat-off-1@example.es",
+            None,
+            "It has not arrived yet.",
+        ),
+    )
+    .await;
+    let other = conversation_by_number(&app, &ws, stored_number(&j)).await;
+    set_status(&mut ws, other.id, "solved").await;
+    let mail = emails(&app, "ticket_status").await.pop().unwrap();
+    assert_eq!(mail.to_address, "ana@example.es");
+    assert!(
+        !mail.body_text.contains("rate our support"),
+        "{}",
+        mail.body_text
+    );
+    // The page still takes an answer: the switch is about the email only.
+    let r = rate(&app, &other.public_token, "2", "Slow.").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    app.finish().await;
+}
+
 backend_tests!(
+    csat_survey_by_email_is_answered_on_the_customer_page,
     mime_corpus_is_stored_faithfully_and_once,
     replies_thread_by_message_id_and_ticket_token,
     bounces_mark_the_named_message_failed,

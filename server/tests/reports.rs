@@ -11,7 +11,8 @@ mod common;
 use app::serverfns::auth::GetSession;
 use app::serverfns::reports::{
     CreateDashboard, DeleteDashboard, DeleteReport, DrillReport, GetBoard, GetDashboards,
-    GetHomeWidgets, GetReportsPage, RunReport, SaveDashboard, SaveReport, ShareDashboard,
+    GetDigest, GetHomeWidgets, GetLiveBoard, GetReportsPage, RunReport, SaveDashboard, SaveReport,
+    ShareDashboard,
 };
 use app::services::channels::inbound::{self, InboundMessage, Sender};
 use app::services::tenancy::{global_update, Scoped};
@@ -19,7 +20,10 @@ use app::types::{Channel, IdentifierKind};
 use axum::http::StatusCode;
 use chrono::{DateTime, Duration, FixedOffset, Utc};
 use common::{add_member, fns::path, sign_up, Backend, Client, TestApp};
-use entity::{conversation, conversation_tag, csat_response, message, tag, user};
+use entity::{
+    conversation, conversation_tag, csat_response, digest, membership, message, notification, tag,
+    user,
+};
 use sea_orm::{ActiveModelTrait, ColumnTrait, QueryFilter, Set};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -975,7 +979,501 @@ async fn dashboards_are_arranged_shared_and_kept_apart(b: Backend) {
     );
 }
 
+async fn the_live_board_counts_the_floor_now(b: Backend) {
+    let app = TestApp::new(b).await;
+    let db = &app.state.db;
+    let mut ws = workspace(&app, "olga@live.test", "Live A").await;
+    let _bea = add_member(&app, &mut ws.owner, "bea@live.test", "agent").await;
+    let _lou = add_member(&app, &mut ws.owner, "lou@live.test", "light_agent").await;
+    let bea_id = app::services::tenancy::System::new("tests find a member")
+        .find::<user::Entity>()
+        .filter(user::Column::Email.eq("bea@live.test"))
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let scope = Scoped::new(ws.id);
+    for (uid, presence) in [(ws.user_id, "online"), (bea_id, "away")] {
+        scope
+            .update_many::<membership::Entity>()
+            .filter(membership::Column::UserId.eq(uid))
+            .col_expr(
+                membership::Column::Presence,
+                sea_orm::sea_query::Expr::value(presence),
+            )
+            .exec(db)
+            .await
+            .unwrap();
+    }
+    let t = Utc::now();
+    let tags = BTreeMap::new();
+    let fact = |mins_ago: i64, channel: &'static str, status: &'static str| Fact {
+        created: Some(t - Duration::minutes(mins_ago)),
+        channel,
+        priority: "normal",
+        status,
+        ..Fact::default()
+    };
+    // 1: a chat nobody has taken or answered, active a moment ago.
+    let new_chat = make(&app, &ws, &tags, 1, &fact(10, "chat", "new")).await;
+    // 2: an old chat of Olga's, answered, quiet for two hours.
+    let old_chat = make(
+        &app,
+        &ws,
+        &tags,
+        2,
+        &Fact {
+            mine: true,
+            first_reply_secs: Some(60),
+            ..fact(180, "chat", "open")
+        },
+    )
+    .await;
+    // 3: an email waiting in a routing queue for two days: the longest wait.
+    let waiting = make(&app, &ws, &tags, 3, &fact(2 * 24 * 60, "email", "open")).await;
+    // 4: pending on the customer (not live work); 5: solved half an hour ago.
+    make(&app, &ws, &tags, 4, &fact(3 * 24 * 60, "email", "pending")).await;
+    make(
+        &app,
+        &ws,
+        &tags,
+        5,
+        &Fact {
+            first_reply_secs: Some(60),
+            solve_secs: Some(20 * 60),
+            ..fact(50, "email", "solved")
+        },
+    )
+    .await;
+    // 6: a web-form ticket of Bea's, answered.
+    let beas = make(
+        &app,
+        &ws,
+        &tags,
+        6,
+        &Fact {
+            first_reply_secs: Some(60),
+            ..fact(300, "web_form", "open")
+        },
+    )
+    .await;
+    let set = |number: i32, am: conversation::ActiveModel| async move {
+        scope
+            .update_many::<conversation::Entity>()
+            .filter(conversation::Column::Number.eq(number))
+            .set(am)
+            .exec(db)
+            .await
+            .unwrap();
+    };
+    set(
+        new_chat,
+        conversation::ActiveModel {
+            last_message_at: Set(t - Duration::minutes(5)),
+            ..Default::default()
+        },
+    )
+    .await;
+    set(
+        old_chat,
+        conversation::ActiveModel {
+            last_message_at: Set(t - Duration::minutes(120)),
+            ..Default::default()
+        },
+    )
+    .await;
+    set(
+        waiting,
+        conversation::ActiveModel {
+            queue_id: Set(Some(1)),
+            queued_at: Set(Some(t - Duration::days(2))),
+            last_message_at: Set(t - Duration::days(2)),
+            ..Default::default()
+        },
+    )
+    .await;
+    set(
+        beas,
+        conversation::ActiveModel {
+            assignee_id: Set(Some(bea_id)),
+            ..Default::default()
+        },
+    )
+    .await;
+
+    // Another workspace's floor never counts.
+    let other = workspace(&app, "otto@live.test", "Live B").await;
+    make(&app, &other, &tags, 7, &fact(1, "chat", "new")).await;
+    make(&app, &other, &tags, 8, &fact(5000, "email", "open")).await;
+
+    let r = ws.owner.call(path::<GetLiveBoard>(), &[]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let v = r.json();
+    let n = |k: &str| v[k].as_u64().unwrap_or_else(|| panic!("{k}: {v}"));
+    assert_eq!(n("unassigned"), 2, "{v}");
+    assert_eq!(n("in_routing_queues"), 1, "{v}");
+    assert_eq!(n("awaiting_first_reply"), 2, "{v}");
+    assert_eq!(n("active_chats"), 1, "{v}");
+    assert_eq!(n("opened_last_hour"), 2, "{v}");
+    assert_eq!(n("solved_last_hour"), 1, "{v}");
+    assert_eq!((n("online"), n("away")), (1, 1), "{v}");
+    let wait = &v["longest_wait"];
+    assert_eq!(wait["number"], waiting, "{v}");
+    let secs = wait["waited_secs"].as_i64().unwrap();
+    assert!((2 * 86_400..2 * 86_400 + 120).contains(&secs), "{secs}");
+    let channels: Vec<(String, u64, u64, u64)> = v["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["channel"].as_str().unwrap().to_owned(),
+                c["open"].as_u64().unwrap(),
+                c["unassigned"].as_u64().unwrap(),
+                c["awaiting_first_reply"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        channels,
+        vec![
+            ("chat".to_owned(), 2, 1, 1),
+            ("email".to_owned(), 1, 1, 1),
+            ("web_form".to_owned(), 1, 0, 0),
+        ],
+        "{v}"
+    );
+    // Agents who answer customers (not the light agent), online first.
+    let agents: Vec<(String, u64)> = v["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["status"].as_str().unwrap().to_owned(),
+                a["open_assigned"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        agents,
+        vec![("online".to_owned(), 1), ("away".to_owned(), 1)],
+        "{v}"
+    );
+
+    // The other workspace sees only its own two tickets.
+    let mut other = other;
+    let v = other.owner.call(path::<GetLiveBoard>(), &[]).await.json();
+    assert_eq!(v["unassigned"], 2, "{v}");
+    assert_eq!(v["active_chats"], 1, "{v}");
+    assert_eq!(
+        v["longest_wait"]["waited_secs"].as_i64().unwrap() / 60,
+        5000,
+        "{v}"
+    );
+    app.finish().await;
+}
+
+/// Sets a conversation's subject and its first customer message (text and time).
+async fn first_message(
+    app: &TestApp,
+    ws: &Ws,
+    number: i32,
+    subject: &str,
+    body: &str,
+    at: DateTime<Utc>,
+) {
+    let db = &app.state.db;
+    let scope = Scoped::new(ws.id);
+    let c = scope
+        .find::<conversation::Entity>()
+        .filter(conversation::Column::Number.eq(number))
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    scope
+        .update_many::<conversation::Entity>()
+        .filter(conversation::Column::Id.eq(c.id))
+        .set(conversation::ActiveModel {
+            subject: Set(subject.into()),
+            ..Default::default()
+        })
+        .exec(db)
+        .await
+        .unwrap();
+    scope
+        .update_many::<message::Entity>()
+        .filter(message::Column::ConversationId.eq(c.id))
+        .filter(message::Column::Direction.eq("inbound"))
+        .set(message::ActiveModel {
+            body_text: Set(body.into()),
+            created_at: Set(at),
+            ..Default::default()
+        })
+        .exec(db)
+        .await
+        .unwrap();
+}
+
+async fn digests_are_built_once_per_day_and_kept_apart(b: Backend) {
+    let app = TestApp::new(b).await;
+    let db = &app.state.db;
+    let mut ws = workspace(&app, "olga@digest.test", "Digest A").await;
+    let _sam = add_member(&app, &mut ws.owner, "sam@digest.test", "agent").await;
+    global_update::<user::Entity>()
+        .filter(user::Column::Id.eq(ws.user_id))
+        .set(user::ActiveModel {
+            timezone: Set(Some("UTC".into())),
+            ..Default::default()
+        })
+        .exec(db)
+        .await
+        .unwrap();
+    let actor = app::services::context::load_actor(db, ws.user_id, ws.id)
+        .await
+        .unwrap();
+    switchboard_server::seed::seed_knowledge_base(&app.state, &actor)
+        .await
+        .unwrap();
+    let scope = Scoped::new(ws.id);
+    let refund = tag::ActiveModel {
+        workspace_id: Set(ws.id),
+        name: Set("refund".to_owned()),
+        color: Set("#888888".to_owned()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    let tags = BTreeMap::from([("refund", refund.id)]);
+    // Yesterday in UTC.
+    let t = Utc::now();
+    let today = t.date_naive().and_hms_opt(0, 0, 0).unwrap().and_utc();
+    let start = today - Duration::days(1);
+    let h = |hours: i64| start + Duration::minutes(hours * 60);
+    let f = |created: DateTime<Utc>, channel: &'static str, status: &'static str| Fact {
+        created: Some(created),
+        channel,
+        priority: "normal",
+        status,
+        ..Fact::default()
+    };
+    let c1 = make(
+        &app,
+        &ws,
+        &tags,
+        1,
+        &Fact {
+            first_reply_secs: Some(1800),
+            solve_secs: Some(7200),
+            tags: &["refund"],
+            ..f(h(1), "email", "solved")
+        },
+    )
+    .await;
+    let c2 = make(
+        &app,
+        &ws,
+        &tags,
+        2,
+        &Fact {
+            first_reply_secs: Some(5400),
+            ..f(h(2), "email", "open")
+        },
+    )
+    .await;
+    let c3 = make(
+        &app,
+        &ws,
+        &tags,
+        3,
+        &Fact {
+            first_reply_secs: Some(600),
+            solve_secs: Some(3600),
+            tags: &["refund"],
+            ..f(h(5), "chat", "solved")
+        },
+    )
+    .await;
+    // Opened the day before, solved yesterday; and one opened today.
+    let c4 = make(
+        &app,
+        &ws,
+        &tags,
+        4,
+        &Fact {
+            solve_secs: Some(2 * 86_400 + 3600),
+            ..f(h(-44), "chat", "solved")
+        },
+    )
+    .await;
+    make(
+        &app,
+        &ws,
+        &tags,
+        5,
+        &f(today + Duration::minutes(1), "email", "new"),
+    )
+    .await;
+    first_message(&app, &ws, c1, "Gift wrapping", "Do you offer gift wrapping with a handwritten card? This is terrible, I am furious and very disappointed!", h(1)).await;
+    first_message(
+        &app,
+        &ws,
+        c2,
+        "Thanks",
+        "Thanks a lot, great service, you are wonderful!",
+        h(2),
+    )
+    .await;
+    first_message(
+        &app,
+        &ws,
+        c3,
+        "Reset password",
+        "How do I reset my password?",
+        h(5),
+    )
+    .await;
+    // c4's message stays where make() put it (now): outside the day.
+    let _ = c4;
+
+    // Not before 08:00 in the owner's zone; then once.
+    let at = |hh: u32| today.date_naive().and_hms_opt(hh, 0, 0).unwrap().and_utc();
+    let ensure = app::services::reports::digest::ensure;
+    assert_eq!(ensure(&app.state, scope, at(7)).await.unwrap(), None);
+    let day = ensure(&app.state, scope, at(9))
+        .await
+        .unwrap()
+        .expect("a digest");
+    assert_eq!(day, start.date_naive().to_string());
+    assert_eq!(ensure(&app.state, scope, at(10)).await.unwrap(), None);
+    assert_eq!(
+        scope.find::<digest::Entity>().all(db).await.unwrap().len(),
+        1
+    );
+
+    let r = ws.owner.call(path::<GetDigest>(), &[("day", "")]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let p = r.json();
+    assert_eq!(p["days"], json!([day]), "{p}");
+    let d = &p["digest"];
+    assert_eq!(
+        (d["opened"].as_u64(), d["solved"].as_u64()),
+        (Some(3), Some(3)),
+        "{d}"
+    );
+    assert_eq!(d["avg_first_reply_secs"], (1800 + 5400 + 600) / 3, "{d}");
+    let ch: BTreeMap<String, (u64, u64, Value, Value)> = d["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["channel"].as_str().unwrap().to_owned(),
+                (
+                    c["opened"].as_u64().unwrap(),
+                    c["solved"].as_u64().unwrap(),
+                    c["resolved_same_day_pct"].clone(),
+                    c["avg_first_reply_secs"].clone(),
+                ),
+            )
+        })
+        .collect();
+    assert_eq!(ch["email"], (2, 1, json!(50), json!(3600)), "{d}");
+    assert_eq!(ch["chat"], (1, 2, json!(100), json!(600)), "{d}");
+    assert_eq!(
+        d["top_issues"],
+        json!([{"label": "refund", "kind": "tag", "count": 2}]),
+        "{d}"
+    );
+    let mood = &d["sentiment"];
+    assert_eq!(
+        (
+            mood["messages"].as_u64(),
+            mood["negative"].as_u64(),
+            mood["neutral"].as_u64(),
+            mood["positive"].as_u64()
+        ),
+        (Some(3), Some(1), Some(1), Some(1)),
+        "{mood}"
+    );
+    assert_eq!(mood["most_negative"][0]["number"], c1, "{mood}");
+    // Gift wrapping has no article and c4 asks nothing an article covers; resetting
+    // a password has one.
+    let gaps: Vec<i64> = d["kb_candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["number"].as_i64().unwrap())
+        .collect();
+    assert_eq!(d["kb_checked"], 3, "{d}");
+    assert!(
+        gaps.contains(&i64::from(c1)) && gaps.contains(&i64::from(c4)),
+        "{d}"
+    );
+    assert!(!gaps.contains(&i64::from(c3)), "{d}");
+
+    // The owner is told (with the summary), the agent is not.
+    let told: Vec<notification::Model> = scope
+        .find::<notification::Entity>()
+        .filter(notification::Column::Kind.eq("digest"))
+        .all(db)
+        .await
+        .unwrap();
+    assert_eq!(
+        told.iter().map(|n| n.user_id).collect::<Vec<_>>(),
+        vec![ws.user_id]
+    );
+    assert!(
+        told[0].body.contains("3 opened, 3 solved"),
+        "{}",
+        told[0].body
+    );
+    assert_eq!(
+        told[0].link.as_deref(),
+        Some(&*format!("/app/digest?day={day}"))
+    );
+
+    // Bad and missing days.
+    let r = ws
+        .owner
+        .call(path::<GetDigest>(), &[("day", "yesterday")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let r = ws
+        .owner
+        .call(path::<GetDigest>(), &[("day", "2020-01-01")])
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+
+    // A quiet workspace gets none, and cannot read the other's.
+    let mut other = workspace(&app, "otto@digest.test", "Digest B").await;
+    let quiet =
+        app::services::reports::digest::ensure_yesterday(&app.state, Scoped::new(other.id), t)
+            .await
+            .unwrap();
+    assert_eq!(quiet, None);
+    let r = other
+        .owner
+        .call(path::<GetDigest>(), &[("day", &day)])
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let p = other
+        .owner
+        .call(path::<GetDigest>(), &[("day", "")])
+        .await
+        .json();
+    assert_eq!(p["days"], json!([]), "{p}");
+    assert!(p["digest"].is_null(), "{p}");
+    app.finish().await;
+}
+
 backend_tests!(
+    digests_are_built_once_per_day_and_kept_apart,
+    the_live_board_counts_the_floor_now,
     every_metric_matches_a_hand_made_data_set,
     reports_are_checked_saved_and_kept_apart,
     dashboards_are_arranged_shared_and_kept_apart

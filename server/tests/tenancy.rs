@@ -159,6 +159,12 @@ const COVERED: &[&str] = &[
     "delete_dashboard",
     "share_dashboard",
     "get_home_widgets",
+    // The live dashboard: the_live_board_counts_the_floor_now in tests/reports.rs
+    // (another workspace's tickets and agents never count).
+    "get_live_board",
+    // The daily digest: digests_are_built_once_per_day_and_kept_apart in
+    // tests/reports.rs (another workspace's days are a 404).
+    "get_digest",
     "pack_order",
     "ship_order",
     "deliver_order",
@@ -310,6 +316,8 @@ const COVERED: &[&str] = &[
     "support_suggest",
     "support_suggest_open",
     "get_customer_conversation",
+    // The token proves the conversation (channels.rs: the email survey).
+    "rate_conversation",
     "sign_up",
     "sign_in",
     "request_password_reset",

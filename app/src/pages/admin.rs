@@ -133,6 +133,11 @@ const NAV: &[NavItem] = &[
         action: Action::ViewReports,
     },
     NavItem {
+        href: "/app/live",
+        label: "Live",
+        action: Action::ViewReports,
+    },
+    NavItem {
         href: "/app/reports",
         label: "Reports",
         action: Action::ViewReports,

@@ -93,6 +93,11 @@ fn ChannelCard(
             .and_then(Value::as_bool)
             .unwrap_or(true),
     );
+    let survey = RwSignal::new(
+        cfg.get("csat_survey")
+            .and_then(Value::as_bool)
+            .unwrap_or(true),
+    );
     let imap = cfg.get("imap").cloned().unwrap_or(Value::Null);
     let imap_host = RwSignal::new(text_of(&imap, "host"));
     let imap_port = RwSignal::new(
@@ -144,12 +149,12 @@ fn ChannelCard(
                 };
                 json!({
                     "from_name": from_name.get_untracked(), "from_address": from_address.get_untracked(),
-                    "send_confirmation": confirm.get_untracked(), "imap": imap,
+                    "send_confirmation": confirm.get_untracked(), "csat_survey": survey.get_untracked(), "imap": imap,
                 })
             }
             _ => json!({
                 "categories": split_lines(&categories.get_untracked()),
-                "send_confirmation": confirm.get_untracked(),
+                "send_confirmation": confirm.get_untracked(), "csat_survey": survey.get_untracked(),
             }),
         };
         save.dispatch(SaveChannelSettings {
@@ -252,6 +257,8 @@ fn ChannelCard(
                 {(is("email") || is("web_form")).then(|| view! {
                     <label class="nowrap"><input type="checkbox" prop:checked=move || confirm.get()
                         on:change=move |ev| confirm.set(event_target_checked(&ev))/> " Email a confirmation with the ticket number"</label>
+                    <label class="nowrap"><input type="checkbox" data-testid="csat-survey" prop:checked=move || survey.get()
+                        on:change=move |ev| survey.set(event_target_checked(&ev))/> " Ask for a rating (1–5) in the “solved” email"</label>
                 })}
                 <fieldset class="field"><legend>"Reply formatting"</legend>
                     <div class="form-inline">

@@ -208,6 +208,10 @@ fn Pane(
                     })}
                     {csat.clone().map(|c| view! {
                         <span class="badge" data-testid="csat" title=c.comment.clone().unwrap_or_default()>{format!("CSAT {}/5", c.rating)}</span>
+                        {c.comment.clone().map(|t| {
+                            let short = if t.chars().count() > 140 { format!("{}…", t.chars().take(140).collect::<String>()) } else { t };
+                            view! { " " <q class="small muted" data-testid="csat-comment">{short}</q> }
+                        })}
                     })}
                 </div>
                 {d.merged_into.clone().map(|r| view! { <p class="alert alert-info">"Merged into " <strong>{r}</strong> "."</p> })}

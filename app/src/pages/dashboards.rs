@@ -40,7 +40,8 @@ pub fn DashboardsPage() -> impl IntoView {
         <Title text="Dashboards"/>
         <header class="page-head">
             <h1>"Dashboards"</h1>
-            <p class="muted">"Reports side by side on a grid. Start from a pre-built dashboard or a blank one, arrange it, and share it by a secret link."</p>
+            <p class="muted">"Reports side by side on a grid. Start from a pre-built dashboard or a blank one, arrange it, and share it by a secret link. "
+                <A href="/app/live">"Live dashboard"</A> " · " <A href="/app/digest">"Daily digest"</A></p>
         </header>
         <Transition fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {

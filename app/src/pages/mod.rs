@@ -12,6 +12,7 @@ pub mod channels;
 pub mod conditions;
 pub mod conversation;
 pub mod dashboards;
+pub mod digest;
 pub mod flows;
 #[cfg(feature = "ssr")]
 pub mod help_portal;
@@ -20,6 +21,7 @@ pub mod helpcenter;
 pub mod inbox;
 pub mod inbox_settings;
 pub mod kb;
+pub mod live_board;
 pub mod notifications;
 pub mod ops;
 pub mod order_forms;

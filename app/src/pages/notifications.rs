@@ -24,6 +24,9 @@ fn describe(kind: NoticeKind) -> &'static str {
         NoticeKind::Escalation => "A rule escalates a ticket to the admins.",
         NoticeKind::ApprovalReminder => "Approvals have waited more than a day.",
         NoticeKind::TaskOverdue => "A task assigned to you is overdue.",
+        NoticeKind::Digest => {
+            "Each morning, the workspace's digest of the day before (owners and admins)."
+        }
     }
 }
 

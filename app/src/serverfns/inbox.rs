@@ -753,3 +753,18 @@ pub async fn get_customer_conversation(
         .await
         .map_err(fail)
 }
+
+/// The customer's satisfaction rating from their conversation's page (public: the
+/// token is the key). `rating` is 1–5; answering again replaces the answer.
+#[server]
+pub async fn rate_conversation(
+    token: String,
+    rating: String,
+    comment: String,
+) -> Result<crate::types::CsatView, AppError> {
+    use super::edge::*;
+    let state = state()?;
+    crate::services::csat::rate_by_token(&state, &token, &rating, &comment)
+        .await
+        .map_err(fail)
+}

@@ -90,6 +90,27 @@ pub async fn get_board(id: i32) -> Result<crate::types::BoardView, AppError> {
         .map_err(fail)
 }
 
+/// The live dashboard: queue depth, agents online, the longest wait, active chats.
+#[server]
+pub async fn get_live_board() -> Result<crate::types::LiveBoard, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ViewReports).await?;
+    crate::services::reports::live::board(&state, &actor)
+        .await
+        .map_err(fail)
+}
+
+/// The daily digest of `day` (`YYYY-MM-DD`; empty: the newest) and the days that
+/// have one.
+#[server]
+pub async fn get_digest(day: String) -> Result<crate::types::DigestPage, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ViewReports).await?;
+    crate::services::reports::digest::page(&state, &actor, Some(&day))
+        .await
+        .map_err(fail)
+}
+
 /// Saves a dashboard's name and layout.
 #[server(input = Json)]
 pub async fn save_dashboard(form: crate::types::SaveDashboardForm) -> Result<(), AppError> {

@@ -103,6 +103,8 @@ pub mod kind {
     pub const TRANSCRIBE_FETCH: &str = super::super::channels::transcription::FETCH_JOB;
     /// Post a Slack thread's root or one message into a thread.
     pub const SLACK_POST: &str = super::super::channels::slack::POST_JOB;
+    /// Build the daily digests that are due (hourly).
+    pub const DAILY_DIGEST: &str = super::super::reports::digest::JOB;
     /// Kinds another job may name as its follow-up.
     pub const FOLLOW_UPS: &[&str] = &[FLOW_AI_DONE];
 }
@@ -419,6 +421,7 @@ async fn execute(state: &AppState, job: &job::Model) -> Result<(), String> {
             super::channels::transcription::run_fetch_job(state, &payload).await
         }
         kind::SLACK_POST => super::channels::slack::run_post_job(state, &payload).await,
+        kind::DAILY_DIGEST => super::reports::digest::run_job(state).await,
         kind::PURGE_SESSIONS | kind::PURGE_AUTH | kind::ACTIVITY_RETENTION | kind::PURGE_JOBS => {
             maintenance(state, job.kind.as_str()).await
         }
@@ -627,6 +630,11 @@ pub const SCHEDULES: &[CronEntry] = &[
         name: "tracking-poll",
         cron: "0 */10 * * * *",
         kind: kind::POLL_TRACKING,
+    },
+    CronEntry {
+        name: "daily-digest",
+        cron: "0 7 * * * *",
+        kind: kind::DAILY_DIGEST,
     },
     CronEntry {
         name: "archive-outbox",

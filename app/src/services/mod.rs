@@ -15,6 +15,7 @@ pub mod channels;
 pub mod commerce;
 pub mod config;
 pub mod context;
+pub mod csat;
 pub mod customer_links;
 pub mod dashboard;
 pub mod error;

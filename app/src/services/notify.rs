@@ -105,6 +105,7 @@ pub fn default_template(kind: NoticeKind) -> (&'static str, &'static str) {
             "{{ actor }} escalated {{ ticket.number }}: {{ text }}",
         ),
         NoticeKind::ApprovalReminder | NoticeKind::TaskOverdue => ("{{ text }}", "{{ text }}"),
+        NoticeKind::Digest => ("Your daily support digest", "{{ text }}"),
     }
 }
 

@@ -277,6 +277,16 @@ pub struct WebhookDeliveryView {
     pub created_at: String,
 }
 
+/// The satisfaction answers offered, worst first, with the words shown beside each
+/// number (the widget, the customer page and the survey email use the same).
+pub const CSAT_SCALE: [(i32, &str); 5] = [
+    (1, "Very poor"),
+    (2, "Poor"),
+    (3, "Okay"),
+    (4, "Good"),
+    (5, "Excellent"),
+];
+
 /// A customer's satisfaction answer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CsatView {

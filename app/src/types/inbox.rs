@@ -786,6 +786,10 @@ pub struct CustomerThreadView {
     pub workspace_name: String,
     /// Public messages, oldest first.
     pub messages: Vec<MessageView>,
+    /// Whether the customer may rate the conversation (it is solved or closed).
+    pub can_rate: bool,
+    /// Their rating, once they gave one.
+    pub csat: Option<super::CsatView>,
 }
 
 #[cfg(test)]
@@ -875,6 +879,8 @@ str_enum!(
         ApprovalReminder = "approval_reminder": "Approval reminders",
         /// A task assigned to you is overdue.
         TaskOverdue = "task_overdue": "Overdue tasks",
+        /// The workspace's daily digest is ready (owners and admins).
+        Digest = "digest": "Daily digest",
     }
 );
 

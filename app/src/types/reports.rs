@@ -453,3 +453,165 @@ pub struct SaveDashboardForm {
     /// Every widget, placed.
     pub widgets: Vec<Widget>,
 }
+
+/// One channel's line on the live dashboard.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveChannel {
+    /// `chat`, `email`…
+    pub channel: String,
+    /// Label.
+    pub label: String,
+    /// New or open conversations.
+    pub open: u64,
+    /// Of those, with no assignee.
+    pub unassigned: u64,
+    /// Of those, with no first reply yet.
+    pub awaiting_first_reply: u64,
+}
+
+/// An agent on the live dashboard.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveAgent {
+    /// User id.
+    pub user_id: i32,
+    /// Name.
+    pub name: String,
+    /// Online, away or offline.
+    pub status: super::AgentStatus,
+    /// New or open conversations assigned to them.
+    pub open_assigned: u64,
+}
+
+/// The conversation that has waited longest for a first reply.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveWait {
+    /// Number.
+    pub number: i32,
+    /// `TKT-000123`.
+    pub reference: String,
+    /// Subject.
+    pub subject: String,
+    /// Channel label.
+    pub channel: String,
+    /// Seconds it had waited when the snapshot was taken.
+    pub waited_secs: i64,
+}
+
+/// The live dashboard: the support floor now (SPEC C8.4).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveBoard {
+    /// When the snapshot was taken, RFC 3339.
+    pub at: String,
+    /// Queue depth: new or open conversations with no assignee.
+    pub unassigned: u64,
+    /// Of those, waiting in a routing queue.
+    pub in_routing_queues: u64,
+    /// New or open conversations with no first reply yet.
+    pub awaiting_first_reply: u64,
+    /// The longest of those waits.
+    pub longest_wait: Option<LiveWait>,
+    /// Chats new or open with a message in the last hour.
+    pub active_chats: u64,
+    /// Conversations opened in the last hour.
+    pub opened_last_hour: u64,
+    /// Conversations solved in the last hour.
+    pub solved_last_hour: u64,
+    /// Agents online now.
+    pub online: u32,
+    /// Agents away now.
+    pub away: u32,
+    /// Per channel, busiest first (channels with nothing open are left out).
+    pub channels: Vec<LiveChannel>,
+    /// Members who answer customers: online first, then away, then offline.
+    pub agents: Vec<LiveAgent>,
+}
+
+/// A conversation named in the digest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DigestTicket {
+    /// Number.
+    pub number: i32,
+    /// `TKT-000123`.
+    pub reference: String,
+    /// Subject.
+    pub subject: String,
+}
+
+/// One channel's day in the digest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DigestChannel {
+    /// `chat`, `email`…
+    pub channel: String,
+    /// Label.
+    pub label: String,
+    /// Conversations opened that day.
+    pub opened: u64,
+    /// Conversations solved that day (opened any day).
+    pub solved: u64,
+    /// Of those opened that day, the share solved by its end, percent.
+    pub resolved_same_day_pct: Option<u32>,
+    /// Average time to the first reply over those opened that day and answered
+    /// by its end, seconds.
+    pub avg_first_reply_secs: Option<i64>,
+}
+
+/// A frequent issue of the day: a tag, or a word the subjects share.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DigestIssue {
+    /// The tag's name or the word.
+    pub label: String,
+    /// `tag` or `word`.
+    pub kind: String,
+    /// Conversations opened that day with it.
+    pub count: u64,
+}
+
+/// How the day's customer messages read (the lexicon sentiment of the AI agent).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DigestSentiment {
+    /// Customer messages read.
+    pub messages: u64,
+    /// Scored below 0.35.
+    pub negative: u64,
+    /// Between.
+    pub neutral: u64,
+    /// Scored above 0.65.
+    pub positive: u64,
+    /// The conversations whose messages read worst, worst first.
+    pub most_negative: Vec<DigestTicket>,
+}
+
+/// One workspace's daily digest (SPEC C8.7).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DigestView {
+    /// The day, `YYYY-MM-DD` in `zone`.
+    pub day: String,
+    /// The zone the day was cut in.
+    pub zone: String,
+    /// Conversations opened that day.
+    pub opened: u64,
+    /// Conversations solved that day.
+    pub solved: u64,
+    /// Average first reply over the day's conversations answered by its end, seconds.
+    pub avg_first_reply_secs: Option<i64>,
+    /// Per channel, busiest first.
+    pub channels: Vec<DigestChannel>,
+    /// The most frequent issues, most frequent first.
+    pub top_issues: Vec<DigestIssue>,
+    /// Customer sentiment.
+    pub sentiment: DigestSentiment,
+    /// Conversations solved that day whose question no article answers (closest
+    /// article covers under half of its words): candidates for new articles.
+    pub kb_candidates: Vec<DigestTicket>,
+    /// How many solved conversations were checked for that.
+    pub kb_checked: u64,
+}
+
+/// The digest page: one digest and the days that have one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DigestPage {
+    /// The digest shown (the newest unless a day was asked for).
+    pub digest: Option<DigestView>,
+    /// Days with a digest, newest first (at most 30).
+    pub days: Vec<String>,
+}

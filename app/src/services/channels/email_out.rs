@@ -3,8 +3,10 @@
 //! naming the thread, so the customer's client threads them and their answer threads
 //! back here. The From header is the workspace's support address when set
 //! (Settings → Channels → Email), else the server's `smtp.from`. Templates:
-//! confirmation of a new request, clarification, status change.
+//! confirmation of a new request, clarification, status change ("solved" carries
+//! the satisfaction survey, `services::csat`).
 
+use super::super::csat;
 use super::super::inbox::messages;
 use super::super::mail::{self, OutgoingEmail};
 use super::super::tenancy::{global, Scoped};
@@ -172,6 +174,8 @@ struct Automatic<'a> {
     kind: &'static str,
     note: String,
     in_reply_to: Option<String>,
+    /// Added after the text: (plain text, HTML), e.g. the satisfaction survey.
+    extra: Option<(String, String)>,
 }
 
 async fn send_automatic(
@@ -187,6 +191,7 @@ async fn send_automatic(
         kind,
         note,
         in_reply_to,
+        extra,
     } = a;
     let (last, mut references) = thread_headers(&**uow, scope, c.id).await?;
     let in_reply_to = in_reply_to.or(last);
@@ -198,11 +203,17 @@ async fn send_automatic(
     let from = from_header(&**uow, scope).await?;
     let rfc_id = mail::new_message_id(&uow.state().config);
     let link = conversation_link(uow, c);
+    let (extra_text, extra_html) = extra.unwrap_or_default();
     let html = format!(
-        "<!doctype html><html><body style=\"font-family:system-ui,sans-serif;color:#1f2937;line-height:1.5\">{}<p style=\"color:#6b7280;font-size:13px\"><a href=\"{}\">Follow your request online</a></p></body></html>",
+        "<!doctype html><html><body style=\"font-family:system-ui,sans-serif;color:#1f2937;line-height:1.5\">{}{extra_html}<p style=\"color:#6b7280;font-size:13px\"><a href=\"{}\">Follow your request online</a></p></body></html>",
         messages::text_to_html(&text),
         esc(&link)
     );
+    let text = if extra_text.is_empty() {
+        text
+    } else {
+        format!("{text}\n\n{}", extra_text.trim_end())
+    };
     let email_id = mail::enqueue(
         &**uow,
         &uow.state().config,
@@ -283,6 +294,7 @@ pub async fn send_confirmation(
             kind: "ticket_confirmation",
             note: format!("Confirmation emailed to {to}."),
             in_reply_to: in_reply_to.map(str::to_owned),
+            extra: None,
         },
     )
     .await
@@ -322,6 +334,7 @@ pub async fn send_clarification(
             kind: "ticket_clarification",
             note: format!("Asked {to} for more details."),
             in_reply_to: None,
+            extra: None,
         },
     )
     .await
@@ -348,6 +361,14 @@ pub async fn send_status_change(
     let (rules, ctx) = context(uow, scope, c, customer_name).await?;
     let body = format!("Your request \"{}\" ({}) {what}.", c.subject, ctx.reference);
     let text = formatting::apply(&rules, &body, &ctx)?.text;
+    let survey = if status == Status::Solved && survey_wanted(uow, scope, c).await? {
+        Some(csat::survey_block(
+            uow.state().config.base_url(),
+            &c.public_token,
+        ))
+    } else {
+        None
+    };
     send_automatic(
         uow,
         scope,
@@ -357,11 +378,36 @@ pub async fn send_status_change(
             subject: format!("[{}] {}: {}", ctx.reference, status.label(), c.subject),
             text,
             kind: "ticket_status",
-            note: format!("Status change ({}) emailed to {to}.", status.label()),
+            note: format!(
+                "Status change ({}) emailed to {to}{}.",
+                status.label(),
+                if survey.is_some() {
+                    ", with the satisfaction survey"
+                } else {
+                    ""
+                }
+            ),
             in_reply_to: None,
+            extra: survey,
         },
     )
     .await
+}
+
+/// Whether the "solved" email carries the satisfaction survey: the channel's
+/// setting is on (the default) and the customer has not rated the conversation yet.
+async fn survey_wanted(
+    uow: &UnitOfWork,
+    scope: Scoped,
+    c: &conversation::Model,
+) -> ServiceResult<bool> {
+    let channel = Channel::parse(&c.channel).unwrap_or(Channel::Email);
+    let row = settings::get_or_create(&**uow, scope, channel).await?;
+    let on = settings::config(&row)
+        .get(csat::EMAIL_SURVEY_SETTING)
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(true);
+    Ok(on && csat::find(&**uow, scope, c.id).await?.is_none())
 }
 
 /// Marks an outbound message failed after a bounce named its Message-ID. Returns

@@ -57,11 +57,11 @@ fn defaults(channel: Channel) -> (Value, FormatRules) {
             },
         ),
         Channel::Email => (
-            json!({ "from_name": "", "from_address": "", "send_confirmation": true, "imap": null }),
+            json!({ "from_name": "", "from_address": "", "send_confirmation": true, "csat_survey": true, "imap": null }),
             email_rules,
         ),
         Channel::WebForm => (
-            json!({ "categories": DEFAULT_FORM_CATEGORIES, "send_confirmation": true }),
+            json!({ "categories": DEFAULT_FORM_CATEGORIES, "send_confirmation": true, "csat_survey": true }),
             email_rules,
         ),
         Channel::Sms | Channel::Whatsapp => (
@@ -304,6 +304,14 @@ fn check_config(channel: Channel, v: &Value) -> ServiceResult<Value> {
             ));
         }
         out.insert(k.clone(), val.clone());
+    }
+    for k in ["send_confirmation", "csat_survey", "ask_email"] {
+        if out.get(k).is_some_and(|v| !v.is_boolean()) {
+            return Err(ServiceError::invalid(
+                k,
+                format!("`{k}` is a switch: true or false."),
+            ));
+        }
     }
     match channel {
         Channel::Chat => {

@@ -8,6 +8,7 @@
 //! bus as `widget.typing` / `conversation.read`. Requests are rate limited per
 //! visitor and per IP.
 
+use super::super::csat;
 use super::super::inbox::{attachments, conversations, customers, messages};
 use super::super::security::{hash_token, new_token};
 use super::super::tenancy::{global, Scoped};
@@ -488,65 +489,12 @@ pub async fn rate(
     rating: i32,
     comment: Option<&str>,
 ) -> ServiceResult<()> {
-    if !(1..=5).contains(&rating) {
-        return Err(ServiceError::invalid(
-            "rating",
-            "Choose a rating from 1 to 5.",
-        ));
-    }
-    let comment = comment
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-        .map(|c| c.chars().take(2000).collect::<String>());
     let c = conversations::find(&state.db, v.scope, conversation_id).await?;
     if Some(c.customer_id) != v.customer_id {
         return Err(ServiceError::NotFound("Conversation"));
     }
-    if !matches!(
-        Status::parse(&c.status),
-        Some(Status::Solved | Status::Closed)
-    ) {
-        return Err(ServiceError::invalid(
-            "rating",
-            "You can rate the conversation once it is solved.",
-        ));
-    }
     let mut uow = UnitOfWork::begin(state).await?;
-    let t = now();
-    match v
-        .scope
-        .find::<csat_response::Entity>()
-        .filter(csat_response::Column::ConversationId.eq(c.id))
-        .one(&*uow)
-        .await?
-    {
-        Some(r) => {
-            let mut am = r.into_active_model();
-            am.rating = Set(rating);
-            am.comment = Set(comment.clone());
-            am.updated_at = Set(t);
-            am.update(&*uow).await?;
-        }
-        None => {
-            csat_response::ActiveModel {
-                workspace_id: Set(v.scope.workspace_id()),
-                conversation_id: Set(c.id),
-                customer_id: Set(c.customer_id),
-                rating: Set(rating),
-                comment: Set(comment.clone()),
-                created_at: Set(t),
-                updated_at: Set(t),
-                ..Default::default()
-            }
-            .insert(&*uow)
-            .await?;
-        }
-    }
-    uow.emit(Event::new(
-        v.scope.workspace_id(),
-        "csat.received",
-        serde_json::json!({ "conversation_id": c.id, "number": c.number, "rating": rating, "comment": comment }),
-    ));
+    csat::record(&mut uow, v.scope, &c, rating, comment).await?;
     uow.commit().await
 }
 

@@ -674,16 +674,7 @@ pub async fn detail(
         .find(|m| m.kind == MessageKind::Reply && m.side_conversation_id.is_none())
         .map(|m| m.id);
     let customer_url = format!("/portal/conversation?token={}", c.public_token);
-    let csat = scope
-        .find::<entity::csat_response::Entity>()
-        .filter(entity::csat_response::Column::ConversationId.eq(c.id))
-        .one(db)
-        .await?
-        .map(|r| crate::types::CsatView {
-            rating: r.rating,
-            comment: r.comment,
-            created_at: r.updated_at.to_rfc3339(),
-        });
+    let csat = crate::services::csat::find(db, scope, c.id).await?;
     let customer_read_message_id = c.customer_read_message_id;
     let mut orders = crate::services::commerce::customer_orders(db, scope, c.customer_id).await?;
     orders.truncate(SIDEBAR_ORDERS);

@@ -1000,7 +1000,11 @@ pub async fn customer_view(
         .into_iter()
         .map(for_customer)
         .collect();
+    let csat = crate::services::csat::find(db, scope, c.id).await?;
+    let can_rate = crate::services::csat::can_rate(&c);
     Ok(crate::types::CustomerThreadView {
+        can_rate,
+        csat,
         reference: ticket_ref(c.number),
         status: Status::parse(&c.status).unwrap_or(Status::Open),
         subject: c.subject,

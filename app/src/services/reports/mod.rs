@@ -15,6 +15,8 @@
 //! is exactly the conversations it was computed over.
 
 pub mod dashboards;
+pub mod digest;
+pub mod live;
 pub mod saved;
 
 use super::context::Actor;
