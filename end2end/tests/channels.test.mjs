@@ -86,6 +86,12 @@ test('chat widget: live messages both ways, typing, seen, offline queue, CSAT', 
   await agent.locator('[data-testid="message"]', { hasText: 'size M please' }).waitFor({ timeout: 10000 });
   await agent.waitForTimeout(1500);
   assert.equal(await agent.locator('[data-testid="message"]', { hasText: 'size M please' }).count(), 1, 'the queued message arrived more than once');
+  // The newest message stays in view although the email card sits below the log.
+  await widget.locator('[data-testid="widget-email"]').waitFor();
+  const pinned = await widget.locator('[data-testid="widget-log"]').evaluate((el) => new Promise((done) => {
+    requestAnimationFrame(() => requestAnimationFrame(() => done({ top: el.scrollTop, view: el.clientHeight, all: el.scrollHeight })));
+  }));
+  assert.ok(pinned.top + pinned.view >= pinned.all - 2, `log not at the bottom: ${JSON.stringify(pinned)}`);
 
   // Solving asks the customer for a rating.
   await agent.selectOption('[data-testid="status-select"]', 'solved');

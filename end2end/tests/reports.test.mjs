@@ -207,8 +207,8 @@ test('live dashboard: a new chat shows up without a reload', async () => {
   // The longest wait counts up between reads.
   const clock = page.locator('[data-testid="live-wait-clock"]');
   if (await clock.count()) {
-    const first = await clock.innerText();
-    await page.waitForFunction((t) => document.querySelector('[data-testid="live-wait-clock"]').innerText !== t, first, { timeout: 5000 });
+    const first = Number(await clock.getAttribute('data-secs'));
+    await page.waitForFunction((t) => Number(document.querySelector('[data-testid="live-wait-clock"]').dataset.secs) > t, first, { timeout: 5000 });
   }
   const watch = watchProblems(page);
   const storeUrl = server.base.replace('127.0.0.1', 'localhost') + '/demo/store';

@@ -187,7 +187,7 @@ fn Tile(name: &'static str, n: u64, label: &'static str, note: Option<String>) -
 fn Wait(w: LiveWait, elapsed: RwSignal<i64>) -> impl IntoView {
     let base = w.waited_secs;
     view! {
-        <span class="stat-n" data-testid="live-wait-clock">{move || wait_text(base + elapsed.get())}</span>
+        <span class="stat-n" data-testid="live-wait-clock" data-secs=move || base + elapsed.get()>{move || wait_text(base + elapsed.get())}</span>
         <span class="stat-l">"longest wait for a first reply"</span>
         <a class="small" href=format!("/app/inbox?c={}", w.number)>{format!("{} · {} · {}", w.reference, w.channel, w.subject)}</a>
     }

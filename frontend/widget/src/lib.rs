@@ -405,15 +405,21 @@ fn Panel(state: State) -> impl IntoView {
             .config
             .with(|c| c.as_ref().map(|c| c.welcome.clone()).unwrap_or_default())
     };
-    // Keep the newest message in view.
+    // Keep the newest message in view. The scroll waits for the next frame: a
+    // card that shows below the log in the same update (the email request, the
+    // rating) shrinks the log only once it is laid out.
     let log = NodeRef::<leptos::html::Ol>::new();
     Effect::new(move |_| {
         state.messages.track();
         state.pending.track();
         state.typing.track();
-        if let Some(el) = log.get() {
-            el.set_scroll_top(el.scroll_height());
-        }
+        state.email.track();
+        state.csat_open.track();
+        request_animation_frame(move || {
+            if let Some(el) = log.get_untracked() {
+                el.set_scroll_top(el.scroll_height());
+            }
+        });
     });
     let last_customer = move || {
         state
