@@ -134,7 +134,7 @@ const NAV: &[NavItem] = &[
     },
     NavItem {
         href: "/app/live",
-        label: "Live",
+        label: "Live dashboard",
         action: Action::ViewReports,
     },
     NavItem {

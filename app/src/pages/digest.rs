@@ -77,8 +77,8 @@ fn Digest(d: DigestView) -> impl IntoView {
                 <div class="card stat"><span class="stat-n">{d.kb_candidates.len()}</span><span class="stat-l">{format!("unanswered by articles (of {} solved checked)", d.kb_checked)}</span></div>
             </section>
             <p class="muted small">{format!("{} in {}", d.day, d.zone)}</p>
-            <div class="live-grid">
-                <section class="card">
+            <div class="live-grid digest-grid">
+                <section class="card wide">
                     <h2>"By channel"</h2>
                     <table class="table" data-testid="digest-channels">
                         <thead><tr><th>"Channel"</th><th class="num">"Opened"</th><th class="num">"Solved"</th><th class="num">"Solved the same day"</th><th class="num">"First reply"</th></tr></thead>
