@@ -25,6 +25,7 @@ pub mod commands;
 pub mod events;
 pub mod settings;
 
+use super::super::bus::Event;
 use super::super::inbox::{conversations, messages};
 use super::super::jobs::{self, NewJob};
 use super::super::stages::{Stage, StageEvent};
@@ -685,7 +686,21 @@ async fn delivered(state: &AppState, m: &message::Model, p: &client::Posted) -> 
     am.delivery_error = Set(None);
     am.external_id = Set(Some(format!("slack:{}:{}", p.channel, p.ts)));
     am.update(&state.db).await?;
+    announce_delivery(state, m, "sent");
     Ok(())
+}
+
+/// Tells open inboxes a message's delivery changed (the pane shows it live).
+fn announce_delivery(state: &AppState, m: &message::Model, status: &str) {
+    state.bus.publish(Event::new(
+        m.workspace_id,
+        "message.delivery",
+        serde_json::json!({
+            "conversation_id": m.conversation_id,
+            "message_id": m.id,
+            "status": status,
+        }),
+    ));
 }
 
 async fn refused(
@@ -711,6 +726,7 @@ async fn refused(
         am.delivery_status = Set("failed".into());
         am.delivery_error = Set(Some(why.to_owned()));
         am.update(&state.db).await?;
+        announce_delivery(state, m, "failed");
     }
     Ok(())
 }
