@@ -22,6 +22,8 @@ pub struct Live {
     pub notifications: RwSignal<u64>,
     /// AI actions, approvals, policies and tasks.
     pub actions: RwSignal<u64>,
+    /// Report exports (progress).
+    pub reports: RwSignal<u64>,
     /// Whether the socket is open.
     pub connected: RwSignal<bool>,
     /// The conversation whose chat visitor is typing now (cleared after 6 s).
@@ -39,6 +41,7 @@ impl Live {
             presence: RwSignal::new(0),
             notifications: RwSignal::new(0),
             actions: RwSignal::new(0),
+            reports: RwSignal::new(0),
             connected: RwSignal::new(false),
             customer_typing: RwSignal::new(None),
         }
@@ -84,6 +87,7 @@ impl Live {
             "presence" => self.presence,
             "notification" => self.notifications,
             "action" | "task" => self.actions,
+            "report" => self.reports,
             _ => return,
         };
         sig.try_update(|n| *n += 1);

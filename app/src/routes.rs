@@ -12,9 +12,9 @@
 
 use crate::pages::{
     actions, activity, admin, ai, api_keys, auth, catalog, channels, dashboards, digest, flows,
-    inbox, inbox_settings, kb, live_board, notifications, ops, orders, portal, procedures, reports,
-    routing, rules, segments, sending, settings, sla, slack, sms, store, support, targeted, team,
-    tours, transcription, voice, webhooks,
+    inbox, inbox_settings, kb, live_board, notifications, ops, orders, portal, predictions,
+    procedures, report_exports, reports, routing, rules, segments, sending, settings, sla, slack,
+    sms, store, support, targeted, team, tours, transcription, voice, webhooks,
 };
 use crate::permissions::Action;
 use leptos::prelude::*;
@@ -189,6 +189,10 @@ area! {
         Live => live_board::LiveBoardPage, needs ViewReports;
         /// `/app/digest`.
         Digest => digest::DigestPage, needs ViewReports;
+        /// `/app/reports/exports`.
+        Exports => report_exports::ExportsPage, needs ViewReports;
+        /// `/app/reports/predictions`.
+        Predictions => predictions::PredictionsPage, needs ViewReports;
     }
 }
 

@@ -235,3 +235,41 @@ test('daily digest: the day before, with its figures, issues, sentiment and arti
   await open(page, server.base, `/app/digest?day=${day}`);
   await page.locator(`.digest-days a[aria-current="page"]`, { hasText: day }).waitFor();
 });
+
+test('export a saved report as PDF with progress, download it, and schedule it by email', async () => {
+  const watch = watchProblems(page);
+  await open(page, server.base, '/app/reports?metric=tickets&group=channel&days=30&chart=bar');
+  await page.locator('[data-testid="report-result"]').waitFor();
+  await page.fill('input[aria-label="Report name"]', 'Tickets by channel, for export');
+  await page.locator('.save-report button[type="submit"]').click();
+  await page.waitForURL(/report=\d+/);
+  const id = new URL(page.url()).searchParams.get('report');
+
+  await open(page, server.base, `/app/reports/exports?report=${id}`);
+  const form = page.locator('[data-testid="export-now"]');
+  await form.waitFor();
+  assert.equal(await form.locator('select[name="form[report_id]"]').inputValue(), id, 'the report asked for is chosen');
+  await form.locator('select[name="form[format]"]').selectOption('pdf');
+  await form.locator('input[name="form[include_conversations]"]').check();
+  await form.locator('button[type="submit"]').click();
+  // The job runs in the server's worker; the row moves to done over the live socket.
+  const row = page.locator('[data-testid="export-row"]').first();
+  await page.locator('[data-testid="export-row"][data-status="done"][data-format="pdf"]').first().waitFor({ timeout: 20000 });
+  assert.equal(await row.locator('[role="progressbar"]').getAttribute('aria-valuenow'), '100');
+  const href = await row.locator('a', { hasText: 'Download' }).getAttribute('href');
+  const file = await page.request.get(new URL(href, server.base).href);
+  assert.equal(file.status(), 200);
+  assert.equal(file.headers()['content-type'], 'application/pdf');
+  assert.equal((await file.body()).subarray(0, 5).toString(), '%PDF-');
+
+  // Schedule it weekly to oneself.
+  const sched = page.locator('[data-testid="schedule-form"]');
+  await sched.locator('select[name="form[frequency]"]').selectOption('weekly');
+  await sched.locator('input[name="form[recipients]"]').fill('maria.admin@switchboard.test');
+  await sched.locator('button[type="submit"]').click();
+  const s = page.locator('[data-testid="schedule-row"]', { hasText: 'Tickets by channel, for export' });
+  await s.waitFor();
+  assert.match(await s.innerText(), /Weekly/);
+  await page.screenshot({ path: join(SHOTS, 'report-exports.png'), fullPage: true });
+  assert.deepEqual(watch.stop(), [], 'no console errors, hydration warnings or panics');
+});

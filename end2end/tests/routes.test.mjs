@@ -39,6 +39,8 @@ const ADMIN_ROUTES = [
   '/app/dashboards/1',
   '/app/live',
   '/app/digest',
+  '/app/reports/exports',
+  '/app/reports/predictions',
   '/app/reports?metric=first_response&group=channel&chart=table&days=90',
   '/app/reports?metric=tickets&group=priority&split=channel&chart=stacked&drill=high',
   '/app/profile',

@@ -29,6 +29,7 @@ pub mod dashboard;
 pub mod deflection_session;
 pub mod digest;
 pub mod email;
+pub mod email_attachment;
 pub mod expense;
 pub mod flow;
 pub mod flow_session;
@@ -65,6 +66,8 @@ pub mod product_category;
 pub mod product_variant;
 pub mod rate_limit_hit;
 pub mod report;
+pub mod report_export;
+pub mod report_schedule;
 pub mod routing_queue;
 pub mod rule;
 pub mod rule_firing;
@@ -219,7 +222,10 @@ tenant!(
     transcript,
     slack_account,
     slack_thread,
-    digest
+    digest,
+    report_schedule,
+    report_export,
+    email_attachment
 );
 
 impl GlobalEntity for user::Entity {}

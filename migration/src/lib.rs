@@ -38,6 +38,7 @@ mod m20261228_000032_voice;
 mod m20261229_000033_transcription;
 mod m20261230_000034_slack;
 mod m20261231_000035_digests;
+mod m20270101_000036_report_exports;
 pub mod schema;
 
 /// The ordered list of every migration Switchboard knows.
@@ -82,6 +83,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261229_000033_transcription::Migration),
             Box::new(m20261230_000034_slack::Migration),
             Box::new(m20261231_000035_digests::Migration),
+            Box::new(m20270101_000036_report_exports::Migration),
         ]
     }
 }

@@ -103,6 +103,7 @@ pub fn router(state: ServerState) -> Router {
         .route("/app/activity/export", get(export_activity))
         .route("/app/logo", get(logo))
         .route("/app/attachments/{id}", get(attachment))
+        .route("/app/report-exports/{id}", get(report_export))
         .merge(crate::channels::router())
         .merge(crate::helpcenter::router())
         .merge(crate::portal::router())
@@ -527,6 +528,18 @@ async fn attachment(
         bytes,
         "private, max-age=3600",
     ))
+}
+
+/// A finished report export's file (yours, or any when you manage reports).
+async fn report_export(
+    State(s): State<ServerState>,
+    session: Session,
+    axum::extract::Path(id): axum::extract::Path<i32>,
+) -> Result<Response, ApiError> {
+    let actor = session_actor(&session, &s.app, Action::ViewReports).await?;
+    let (name, content_type, bytes) =
+        app::services::reports::exports::download(&s.app.db, &actor, id).await?;
+    Ok(download(&name, content_type, bytes, "private, no-store"))
 }
 
 /// A file served as a download (`Content-Disposition: attachment`, a sandboxing

@@ -10,9 +10,10 @@ mod common;
 
 use app::serverfns::auth::GetSession;
 use app::serverfns::reports::{
-    CreateDashboard, DeleteDashboard, DeleteReport, DrillReport, GetBoard, GetDashboards,
-    GetDigest, GetHomeWidgets, GetLiveBoard, GetReportsPage, RunReport, SaveDashboard, SaveReport,
-    ShareDashboard,
+    CreateDashboard, DeleteDashboard, DeleteReport, DrillReport, ExportReport, GetBoard,
+    GetCustomerInsights, GetDashboards, GetDigest, GetExports, GetHomeWidgets, GetLiveBoard,
+    GetPredictionCheck, GetReportsPage, RunReport, SaveDashboard, SaveReport, ScheduleReport,
+    ShareDashboard, UnscheduleReport,
 };
 use app::services::channels::inbound::{self, InboundMessage, Sender};
 use app::services::tenancy::{global_update, Scoped};
@@ -1477,7 +1478,436 @@ async fn digests_are_built_once_per_day_and_kept_apart(b: Backend) {
     app.finish().await;
 }
 
+/// The text `pdftotext` reads out of a PDF.
+fn pdf_text(bytes: &[u8]) -> String {
+    use std::io::Write;
+    let mut child = std::process::Command::new("pdftotext")
+        .args(["-", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("pdftotext (Debian's poppler-utils; .ci/setup --browser installs it)");
+    child.stdin.take().unwrap().write_all(bytes).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "pdftotext failed on the export");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The CSV's rows (quoted fields read back), the byte-order mark dropped.
+fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    let text = text.trim_start_matches('\u{feff}');
+    let mut rows = Vec::new();
+    let (mut row, mut field, mut quoted, mut chars) =
+        (Vec::new(), String::new(), false, text.chars().peekable());
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => row.push(std::mem::take(&mut field)),
+            ('\r', false) => {}
+            ('\n', false) => {
+                row.push(std::mem::take(&mut field));
+                rows.push(std::mem::take(&mut row));
+            }
+            _ => field.push(c),
+        }
+    }
+    rows
+}
+
+#[allow(clippy::too_many_lines)]
+async fn exports_are_built_by_jobs_emailed_and_read_back(b: Backend) {
+    use app::services::reports::exports;
+    use common::smtp::SmtpSink;
+    use entity::report_schedule;
+    let sink = SmtpSink::start().await;
+    let app = TestApp::with_config(b, |c| {
+        c.smtp.host = Some("127.0.0.1".into());
+        c.smtp.port = sink.port;
+        c.smtp.security = app::services::config::SmtpSecurity::None;
+    })
+    .await;
+    let db = &app.state.db;
+    let mut ws = workspace(&app, "olga@export.test", "Export A").await;
+    let mut sam = add_member(&app, &mut ws.owner, "sam@export.test", "agent").await;
+    global_update::<user::Entity>()
+        .filter(user::Column::Id.eq(ws.user_id))
+        .set(user::ActiveModel {
+            timezone: Set(Some("UTC".into())),
+            ..Default::default()
+        })
+        .exec(db)
+        .await
+        .unwrap();
+    let tags = BTreeMap::new();
+    let t = Utc::now() - Duration::hours(1);
+    let f = |channel: &'static str, status: &'static str| Fact {
+        created: Some(t),
+        channel,
+        priority: "normal",
+        status,
+        ..Fact::default()
+    };
+    let mut numbers = Vec::new();
+    for (i, (ch, st)) in [("email", "solved"), ("email", "open"), ("chat", "solved")]
+        .into_iter()
+        .enumerate()
+    {
+        numbers.push(make(&app, &ws, &tags, i + 1, &f(ch, st)).await);
+    }
+    let saved = ws
+        .owner
+        .call_json(
+            path::<SaveReport>(),
+            &json!({"form": {"name": "Tickets by channel", "spec": spec("tickets", "channel"), "shared": true}}),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    let report_id = saved.json()["id"].as_i64().unwrap().to_string();
+
+    // Export now, as CSV with the conversations: a job builds it.
+    let r = ws
+        .owner
+        .call(
+            path::<ExportReport>(),
+            &[
+                ("form[report_id]", &report_id),
+                ("form[format]", "csv"),
+                ("form[include_conversations]", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let queued = r.json();
+    assert_eq!(queued["status"], "queued", "{queued}");
+    app.run_jobs().await;
+    let page = ws.owner.call(path::<GetExports>(), &[]).await.json();
+    let done = &page["exports"][0];
+    assert_eq!(done["status"], "done", "{page}");
+    // Two points and three conversations written, all of them.
+    assert_eq!(done["rows_total"], 5, "{done}");
+    assert_eq!(done["rows_done"], 5, "{done}");
+    let id = done["id"].as_i64().unwrap();
+    let file = ws.owner.get(&format!("/app/report-exports/{id}")).await;
+    assert_eq!(file.status, StatusCode::OK, "{}", file.body);
+    assert!(file.headers[axum::http::header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    assert!(file.headers[axum::http::header::CONTENT_DISPOSITION]
+        .to_str()
+        .unwrap()
+        .contains("tickets-by-channel-"));
+    let rows = csv_rows(&file.body);
+    assert_eq!(rows[0], vec!["Tickets by channel"], "{rows:?}");
+    let header = rows.iter().position(|r| r[0] == "Group").unwrap();
+    assert_eq!(rows[header][2], "Tickets (count)", "{rows:?}");
+    let point = |label: &str| {
+        rows.iter()
+            .find(|r| r[0].eq_ignore_ascii_case(label))
+            .cloned()
+            .unwrap_or_else(|| panic!("no {label} row in {rows:?}"))
+    };
+    assert_eq!(point("email")[2], "2", "{rows:?}");
+    assert_eq!(point("email")[4], "2", "{rows:?}");
+    assert_eq!(point("chat")[2], "1", "{rows:?}");
+    let listed: Vec<String> = rows
+        .iter()
+        .filter(|r| r[0].starts_with("TKT-"))
+        .map(|r| r[0].clone())
+        .collect();
+    let mut expected: Vec<String> = numbers.iter().map(|n| app::types::ticket_ref(*n)).collect();
+    expected.sort();
+    let mut got = listed.clone();
+    got.sort();
+    assert_eq!(got, expected, "{rows:?}");
+    assert!(
+        sink.delivered().is_empty(),
+        "export now without recipients emails no one"
+    );
+
+    // Schedules are checked.
+    let rid = report_id.clone();
+    let sched = move |fmt: &'static str, freq: &'static str, to: &'static str| {
+        [
+            ("form[report_id]", rid.clone()),
+            ("form[format]", fmt.to_owned()),
+            ("form[frequency]", freq.to_owned()),
+            ("form[recipients]", to.to_owned()),
+        ]
+    };
+    async fn call(c: &mut common::Client, pairs: [(&str, String); 4]) -> common::Res {
+        let p: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        c.call(path::<ScheduleReport>(), &p).await
+    }
+    for (pairs, says) in [
+        (
+            sched("doc", "daily", "olga@export.test"),
+            "Choose CSV or PDF.",
+        ),
+        (
+            sched("pdf", "hourly", "olga@export.test"),
+            "daily, weekly or monthly",
+        ),
+        (sched("pdf", "daily", "  "), "Add at least one address"),
+        (
+            sched("pdf", "daily", "not-an-address"),
+            "is not an email address",
+        ),
+    ] {
+        let r = call(&mut ws.owner, pairs).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.contains(says), "{says}: {}", r.body);
+    }
+    // An agent emails members only; an admin may email anyone.
+    let r = call(&mut sam, sched("pdf", "daily", "boss@elsewhere.test")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body.contains("not a member of this workspace"),
+        "{}",
+        r.body
+    );
+    let r = call(
+        &mut ws.owner,
+        sched("pdf", "weekly", "olga@export.test, boss@elsewhere.test"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let schedule = r.json();
+    let schedule_id = schedule["id"].as_i64().unwrap();
+    let next = DateTime::parse_from_rfc3339(schedule["next_run_at"].as_str().unwrap()).unwrap();
+    assert!(next > Utc::now(), "{schedule}");
+    assert_eq!(
+        next.format("%H:%M %a").to_string(),
+        "08:00 Mon",
+        "the owner's zone is UTC"
+    );
+
+    // Not due yet: the sweep queues nothing.
+    exports::sweep(&app.state).await.unwrap();
+    assert_eq!(app.run_jobs().await, 0);
+    // Due: one export, emailed to both with the PDF attached; the next run moves on.
+    let schedules = Scoped::new(ws.id);
+    schedules
+        .update_many::<report_schedule::Entity>()
+        .filter(report_schedule::Column::Id.eq(i32::try_from(schedule_id).unwrap()))
+        .col_expr(
+            report_schedule::Column::NextRunAt,
+            sea_orm::sea_query::Expr::value(Utc::now() - Duration::minutes(1)),
+        )
+        .exec(db)
+        .await
+        .unwrap();
+    exports::sweep(&app.state).await.unwrap();
+    exports::sweep(&app.state).await.unwrap();
+    app.run_jobs().await;
+    let mails = sink.wait_for(2, 10).await;
+    assert_eq!(mails.len(), 2, "one email per recipient, once");
+    let mut to: Vec<String> = mails.iter().flat_map(|m| m.rcpt_to.clone()).collect();
+    to.sort();
+    assert_eq!(to, vec!["boss@elsewhere.test", "olga@export.test"]);
+    let parsed = mail_parser::MessageParser::default()
+        .parse(mails[0].data.as_bytes())
+        .unwrap();
+    assert_eq!(parsed.subject(), Some("Report: Tickets by channel"));
+    let attachment = parsed.attachments().next().expect("the PDF is attached");
+    assert!(
+        mail_parser::MimeHeaders::is_content_type(attachment, "application", "pdf"),
+        "{:?}",
+        mail_parser::MimeHeaders::content_type(attachment)
+    );
+    let pdf = attachment.contents();
+    assert!(pdf.starts_with(b"%PDF-"), "a PDF");
+    let text = pdf_text(pdf);
+    for needle in [
+        "Tickets by channel",
+        "Total: 3 over 3 conversations",
+        "Figures",
+        "Email",
+        "Chat",
+        "Export A",
+        "Page 1 of 1",
+    ] {
+        assert!(
+            text.contains(needle),
+            "{needle} not in the PDF text:\n{text}"
+        );
+    }
+    let page = ws.owner.call(path::<GetExports>(), &[]).await.json();
+    assert_eq!(page["exports"].as_array().unwrap().len(), 2, "{page}");
+    assert_eq!(page["exports"][0]["scheduled"], true, "{page}");
+    assert_eq!(page["exports"][0]["format"], "pdf", "{page}");
+    let moved = &page["schedules"][0];
+    assert!(moved["last_run_at"].is_string(), "{moved}");
+    let next = DateTime::parse_from_rfc3339(moved["next_run_at"].as_str().unwrap()).unwrap();
+    assert!(next > Utc::now(), "{moved}");
+
+    // The agent sees only their own exports, and cannot remove the owner's schedule.
+    let theirs = sam.call(path::<GetExports>(), &[]).await.json();
+    assert_eq!(theirs["exports"], json!([]), "{theirs}");
+    assert_eq!(theirs["schedules"][0]["deletable"], false, "{theirs}");
+    let r = sam.get(&format!("/app/report-exports/{id}")).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let sid = schedule_id.to_string();
+    let r = sam.call(path::<UnscheduleReport>(), &[("id", &sid)]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+
+    // Another workspace reads nothing of it.
+    let mut other = workspace(&app, "otto@export.test", "Export B").await;
+    let p = other.owner.call(path::<GetExports>(), &[]).await.json();
+    assert_eq!(p["exports"], json!([]), "{p}");
+    assert_eq!(p["schedules"], json!([]), "{p}");
+    let r = other.owner.get(&format!("/app/report-exports/{id}")).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let r = other
+        .owner
+        .call(path::<UnscheduleReport>(), &[("id", &sid)])
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let r = other
+        .owner
+        .call(
+            path::<ExportReport>(),
+            &[("form[report_id]", &report_id), ("form[format]", "csv")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+
+    // The owner removes the schedule.
+    let r = ws
+        .owner
+        .call(path::<UnscheduleReport>(), &[("id", &sid)])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let p = ws.owner.call(path::<GetExports>(), &[]).await.json();
+    assert_eq!(p["schedules"], json!([]), "{p}");
+    app.finish().await;
+}
+
+async fn predictions_are_explained_and_checked_against_real_answers(b: Backend) {
+    let app = TestApp::new(b).await;
+    let mut ws = workspace(&app, "olga@predict.test", "Predict A").await;
+    let tags = BTreeMap::new();
+    let t = Utc::now() - Duration::days(2);
+    let fast = |i: usize, rating: i32| Fact {
+        created: Some(t - Duration::hours(i64::try_from(i).unwrap())),
+        channel: "email",
+        priority: "normal",
+        status: "solved",
+        first_reply_secs: Some(600),
+        solve_secs: Some(3600),
+        rating: Some(rating),
+        ..Fact::default()
+    };
+    let slow = |i: usize, rating: i32| Fact {
+        first_reply_secs: Some(9 * 3600),
+        solve_secs: Some(40 * 3600),
+        sla: Some(true),
+        ..fast(i, rating)
+    };
+    let happy = make(&app, &ws, &tags, 1, &fast(1, 5)).await;
+    make(&app, &ws, &tags, 2, &fast(2, 4)).await;
+    let unhappy = make(&app, &ws, &tags, 3, &slow(3, 1)).await;
+    make(&app, &ws, &tags, 4, &slow(4, 2)).await;
+    // An open one, unanswered for a day: no rating yet, so a prediction only.
+    let waiting = make(
+        &app,
+        &ws,
+        &tags,
+        5,
+        &Fact {
+            created: Some(Utc::now() - Duration::hours(30)),
+            channel: "email",
+            priority: "normal",
+            status: "open",
+            ..Fact::default()
+        },
+    )
+    .await;
+
+    let insight = |v: &Value| {
+        (
+            v["prediction"]["percent"].as_i64().unwrap(),
+            v["rated"].as_i64(),
+            v["health"]["score"].as_i64().unwrap(),
+        )
+    };
+    let get = |n: i32| {
+        let mut c = ws.owner.clone();
+        async move {
+            let r = c
+                .call(path::<GetCustomerInsights>(), &[("number", &n.to_string())])
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            r.json()
+        }
+    };
+    let h = get(happy).await;
+    let (p, rated, _) = insight(&h);
+    assert!(p >= 75, "a fast, calm conversation: {h}");
+    assert_eq!(rated, Some(5));
+    let u = get(unhappy).await;
+    let (p, _, _) = insight(&u);
+    assert!(p <= 35, "slow and breached: {u}");
+    let reasons = u["prediction"]["reasons"].to_string();
+    assert!(
+        reasons.contains("SLA") && reasons.contains("first reply after 9 h"),
+        "{u}"
+    );
+    let w = get(waiting).await;
+    let (p, rated, _) = insight(&w);
+    assert_eq!(rated, None, "{w}");
+    assert!(p < 60, "a day without a reply so far: {w}");
+    // Each customer here wrote once, one conversation, no answers yet or good ones:
+    // healthy. The waiting customer has one open conversation (−5).
+    assert_eq!(w["health"]["score"], 95, "{w}");
+    assert_eq!(w["health"]["churn_risk"], "low", "{w}");
+    let u_health = &u["health"];
+    assert_eq!(u_health["csat_answers"], 1, "{u}");
+    assert_eq!(u_health["score"], 64, "rated 1: −36; {u}");
+    assert_eq!(u_health["churn_risk"], "medium", "{u}");
+
+    // Against the real answers: all four on the right side, ranked right.
+    let c = ws
+        .owner
+        .call(path::<GetPredictionCheck>(), &[("days", "90")])
+        .await;
+    assert_eq!(c.status, StatusCode::OK, "{}", c.body);
+    let c = c.json();
+    assert_eq!(c["answers"], 4, "{c}");
+    assert!(close(c["accuracy"].as_f64(), 1.0), "{c}");
+    assert!(close(c["auc"].as_f64(), 1.0), "{c}");
+    assert!(close(c["baseline_accuracy"].as_f64(), 0.5), "{c}");
+    assert!(
+        c["mae"].as_f64().unwrap() < c["baseline_mae"].as_f64().unwrap(),
+        "{c}"
+    );
+
+    // Another workspace sees neither.
+    let mut other = workspace(&app, "otto@predict.test", "Predict B").await;
+    let r = other
+        .owner
+        .call(
+            path::<GetCustomerInsights>(),
+            &[("number", &happy.to_string())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let c = other
+        .owner
+        .call(path::<GetPredictionCheck>(), &[("days", "90")])
+        .await
+        .json();
+    assert_eq!(c["answers"], 0, "{c}");
+    app.finish().await;
+}
+
 backend_tests!(
+    predictions_are_explained_and_checked_against_real_answers,
+    exports_are_built_by_jobs_emailed_and_read_back,
     digests_are_built_once_per_day_and_kept_apart,
     the_live_board_counts_the_floor_now,
     every_metric_matches_a_hand_made_data_set,

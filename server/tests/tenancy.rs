@@ -165,6 +165,18 @@ const COVERED: &[&str] = &[
     // The daily digest: digests_are_built_once_per_day_and_kept_apart in
     // tests/reports.rs (another workspace's days are a 404).
     "get_digest",
+    // Report exports and schedules: exports_are_built_by_jobs_emailed_and_read_back
+    // in tests/reports.rs (another workspace lists none, cannot download, export
+    // or unschedule).
+    "get_exports",
+    "export_report",
+    "schedule_report",
+    "unschedule_report",
+    // Predictions: predictions_are_explained_and_checked_against_real_answers in
+    // tests/reports.rs (another workspace's conversation is a 404, its answers
+    // are not counted).
+    "get_customer_insights",
+    "get_prediction_check",
     "pack_order",
     "ship_order",
     "deliver_order",

@@ -413,6 +413,7 @@ fn CustomerCard(d: ConversationDetail, view_id: Option<i32>) -> impl IntoView {
                 }).collect_view()}
             </dl>
             {c.notes.clone().map(|n| view! { <p class="notes">{n}</p> })}
+            <Insights number/>
             <h3>"Other conversations"</h3>
             {if d.other_conversations.is_empty() {
                 view! { <p class="muted small">"None."</p> }.into_any()
@@ -457,6 +458,54 @@ fn CustomerCard(d: ConversationDetail, view_id: Option<i32>) -> impl IntoView {
                 <dt>"Solved"</dt><dd>{d.solved_at.as_deref().map_or_else(|| "—".to_owned(), fmt_time)}</dd>
             </dl>
         </aside>
+    }
+}
+
+/// The satisfaction prediction (or the real rating) and the customer's health
+/// (`services::reports::predict`; the weights are on `/app/reports/predictions`).
+#[component]
+fn Insights(number: i32) -> impl IntoView {
+    use crate::serverfns::reports::get_customer_insights;
+    let live = use_live();
+    let refresh = use_context::<InboxCtx>().map(|c| c.refresh);
+    let data = Resource::new(
+        move || (number, live.inbox.get(), refresh.map(|r| r.get())),
+        |(n, _, _)| get_customer_insights(n),
+    );
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                data.await.ok().map(|i| {
+                    let p = i.prediction;
+                    let h = i.health;
+                    let risk_class = format!("badge risk-{}", h.churn_risk);
+                    view! {
+                        <h3>"Insights"</h3>
+                        <dl class="ids insights" data-testid="insights">
+                            <dt>"Satisfaction"</dt>
+                            <dd data-testid="predicted" data-percent=p.percent.to_string() title=p.reasons.join("\n")>
+                                {match i.rated {
+                                    Some(r) => format!("Rated {r}/5 (predicted {:.1})", p.rating),
+                                    None => format!("{} · {} %", p.label, p.percent),
+                                }}
+                            </dd>
+                            <dt>"Health"</dt>
+                            <dd data-testid="health" data-score=h.score.to_string() title=h.factors.join("\n")>
+                                {format!("{}/100 ", h.score)}
+                                <span class=risk_class>{format!("{} churn risk", h.churn_risk)}</span>
+                            </dd>
+                        </dl>
+                        {(!p.reasons.is_empty() && i.rated.is_none()).then(|| view! {
+                            <p class="muted small">{p.reasons.join(" · ")}</p>
+                        })}
+                        {(!h.factors.is_empty()).then(|| view! {
+                            <p class="muted small">{h.factors.join(" · ")}</p>
+                        })}
+                        <p class="small"><a href="/app/reports/predictions">"How these are computed"</a></p>
+                    }
+                })
+            })}
+        </Transition>
     }
 }
 

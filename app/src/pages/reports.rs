@@ -139,7 +139,8 @@ pub fn ReportsPage() -> impl IntoView {
         <Script src="/charts.js" defer="defer"/>
         <header class="page-head">
             <h1>"Reports"</h1>
-            <p class="muted">"Measure the conversations created in a period: choose a metric, what to group and split it by, filters and a chart. Click a bar, a slice or a cell to see the conversations behind it."</p>
+            <p class="muted">"Measure the conversations created in a period: choose a metric, what to group and split it by, filters and a chart. Click a bar, a slice or a cell to see the conversations behind it. "
+                <A href="/app/reports/exports">"Export or email a saved report"</A></p>
         </header>
         <Transition fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {

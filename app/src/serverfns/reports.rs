@@ -150,3 +150,69 @@ pub async fn get_home_widgets() -> Result<Vec<crate::types::WidgetView>, AppErro
         .await
         .map_err(fail)
 }
+
+/// The exports page: reports to export, schedules, your latest exports.
+#[server]
+pub async fn get_exports() -> Result<crate::types::ExportsPage, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ViewReports).await?;
+    crate::services::reports::exports::page(&state.db, &actor)
+        .await
+        .map_err(fail)
+}
+
+/// Exports a saved report now (a job builds the file; the page shows progress).
+#[server]
+pub async fn export_report(
+    form: crate::types::ExportForm,
+) -> Result<crate::types::ExportView, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ViewReports).await?;
+    crate::services::reports::exports::export_now(&state, &actor, &form)
+        .await
+        .map_err(fail)
+}
+
+/// Emails a saved report on a schedule.
+#[server]
+pub async fn schedule_report(
+    form: crate::types::ExportForm,
+) -> Result<crate::types::ExportSchedule, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ViewReports).await?;
+    crate::services::reports::exports::schedule(&state.db, &actor, &form)
+        .await
+        .map_err(fail)
+}
+
+/// Removes a schedule.
+#[server]
+pub async fn unschedule_report(id: i32) -> Result<(), AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ViewReports).await?;
+    crate::services::reports::exports::unschedule(&state.db, &actor, id)
+        .await
+        .map_err(fail)
+}
+
+/// The satisfaction prediction and the customer's health beside a conversation.
+#[server]
+pub async fn get_customer_insights(
+    number: i32,
+) -> Result<crate::types::CustomerInsights, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ViewInbox).await?;
+    crate::services::reports::predict::insights(&state.db, &actor, number)
+        .await
+        .map_err(fail)
+}
+
+/// The satisfaction prediction measured against the last `days` of survey answers.
+#[server]
+pub async fn get_prediction_check(days: i64) -> Result<crate::types::PredictionCheck, AppError> {
+    use super::edge::*;
+    let (state, actor) = actor(crate::permissions::Action::ViewReports).await?;
+    crate::services::reports::predict::evaluate(&state.db, &actor, days)
+        .await
+        .map_err(fail)
+}

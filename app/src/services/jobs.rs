@@ -105,6 +105,10 @@ pub mod kind {
     pub const SLACK_POST: &str = super::super::channels::slack::POST_JOB;
     /// Build the daily digests that are due (hourly).
     pub const DAILY_DIGEST: &str = super::super::reports::digest::JOB;
+    /// Build one report export.
+    pub const REPORT_EXPORT: &str = super::super::reports::exports::JOB;
+    /// Queue the exports of due schedules.
+    pub const EXPORT_SWEEP: &str = super::super::reports::exports::SWEEP_JOB;
     /// Kinds another job may name as its follow-up.
     pub const FOLLOW_UPS: &[&str] = &[FLOW_AI_DONE];
 }
@@ -422,6 +426,8 @@ async fn execute(state: &AppState, job: &job::Model) -> Result<(), String> {
         }
         kind::SLACK_POST => super::channels::slack::run_post_job(state, &payload).await,
         kind::DAILY_DIGEST => super::reports::digest::run_job(state).await,
+        kind::REPORT_EXPORT => super::reports::exports::run_job(state, &payload).await,
+        kind::EXPORT_SWEEP => super::reports::exports::sweep(state).await,
         kind::PURGE_SESSIONS | kind::PURGE_AUTH | kind::ACTIVITY_RETENTION | kind::PURGE_JOBS => {
             maintenance(state, job.kind.as_str()).await
         }
@@ -635,6 +641,11 @@ pub const SCHEDULES: &[CronEntry] = &[
         name: "daily-digest",
         cron: "0 7 * * * *",
         kind: kind::DAILY_DIGEST,
+    },
+    CronEntry {
+        name: "report-export-sweep",
+        cron: "50 * * * * *",
+        kind: kind::EXPORT_SWEEP,
     },
     CronEntry {
         name: "archive-outbox",

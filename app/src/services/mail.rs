@@ -9,8 +9,9 @@ use super::tenancy::{Scoped, System};
 use super::{metrics, now, AppState, ServiceError, ServiceResult};
 use crate::types::EmailView;
 use chrono::{DateTime, Utc};
-use entity::email;
-use lettre::message::{Mailbox, MultiPart};
+use entity::{email, email_attachment};
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use sea_orm::sea_query::Expr;
@@ -70,6 +71,19 @@ pub struct OutgoingEmail {
     pub auto_submitted: bool,
     /// Extra headers; only those in [`EXTRA_HEADERS`] are sent.
     pub headers: Vec<(&'static str, String)>,
+    /// Files sent with it (workspace email only).
+    pub attachments: Vec<MailFile>,
+}
+
+/// A file attached to an outgoing email.
+#[derive(Clone, Debug, Default)]
+pub struct MailFile {
+    /// File name shown to the recipient.
+    pub filename: String,
+    /// MIME type.
+    pub content_type: String,
+    /// The bytes.
+    pub content: Vec<u8>,
 }
 
 /// The extra headers an outbox email may carry (RFC 2369 / RFC 8058 one-click
@@ -137,6 +151,23 @@ pub async fn enqueue(
     }
     .insert(db)
     .await?;
+    if !e.attachments.is_empty() {
+        let ws = e.workspace_id.ok_or_else(|| {
+            ServiceError::Internal("only workspace email carries attachments".into())
+        })?;
+        for f in e.attachments {
+            email_attachment::ActiveModel {
+                workspace_id: Set(ws),
+                email_id: Set(row.id),
+                filename: Set(f.filename),
+                content_type: Set(f.content_type),
+                content: Set(f.content),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?;
+        }
+    }
     let mut job = NewJob::new(
         jobs::kind::SEND_EMAIL,
         serde_json::json!({ "email_id": row.id }),
@@ -178,11 +209,15 @@ pub trait Mailer: Send + Sync + 'static {
     fn is_configured(&self) -> bool;
     /// Short description for logs and `/readyz` (no secrets).
     fn describe(&self) -> String;
-    /// Sends one outbox email.
+    /// Sends one outbox email with its attached files.
     ///
     /// # Errors
     /// Why the transport refused or failed.
-    async fn send(&self, email: &email::Model) -> Result<(), SendFailure>;
+    async fn send(
+        &self,
+        email: &email::Model,
+        files: &[email_attachment::Model],
+    ) -> Result<(), SendFailure>;
     /// Checks the transport can be reached.
     ///
     /// # Errors
@@ -202,7 +237,11 @@ impl Mailer for NoMailer {
     fn describe(&self) -> String {
         "not configured".into()
     }
-    async fn send(&self, _email: &email::Model) -> Result<(), SendFailure> {
+    async fn send(
+        &self,
+        _email: &email::Model,
+        _files: &[email_attachment::Model],
+    ) -> Result<(), SendFailure> {
         Err(SendFailure::transient(NOT_CONFIGURED))
     }
     async fn health(&self) -> Result<(), String> {
@@ -259,7 +298,11 @@ impl Mailer for SmtpMailer {
     fn describe(&self) -> String {
         self.describe.clone()
     }
-    async fn send(&self, e: &email::Model) -> Result<(), SendFailure> {
+    async fn send(
+        &self,
+        e: &email::Model,
+        files: &[email_attachment::Model],
+    ) -> Result<(), SendFailure> {
         let to: Mailbox = e.to_address.parse().map_err(|err| SendFailure {
             message: format!("invalid recipient {}: {err}", e.to_address),
             permanent: true,
@@ -297,11 +340,22 @@ impl Mailer for SmtpMailer {
                 ));
             }
         }
+        let body = MultiPart::alternative_plain_html(e.body_text.clone(), e.body_html.clone());
+        let body = if files.is_empty() {
+            body
+        } else {
+            let mut mixed = MultiPart::mixed().multipart(body);
+            for f in files {
+                let ct = ContentType::parse(&f.content_type)
+                    .or_else(|_| ContentType::parse("application/octet-stream"))
+                    .map_err(|err| SendFailure::transient(format!("content type: {err}")))?;
+                mixed = mixed
+                    .singlepart(Attachment::new(f.filename.clone()).body(f.content.clone(), ct));
+            }
+            mixed
+        };
         let msg = b
-            .multipart(MultiPart::alternative_plain_html(
-                e.body_text.clone(),
-                e.body_html.clone(),
-            ))
+            .multipart(body)
             .map_err(|err| SendFailure::transient(format!("could not build message: {err}")))?;
         self.transport
             .send(msg)
@@ -418,7 +472,14 @@ pub async fn run_send_job(state: &AppState, payload: &serde_json::Value) -> Resu
         announce(state, &e, status::UNSENT);
         return Ok(());
     }
-    match state.mailer.send(&e).await {
+    let files = sys
+        .find::<email_attachment::Entity>()
+        .filter(email_attachment::Column::EmailId.eq(e.id))
+        .order_by_asc(email_attachment::Column::Id)
+        .all(db)
+        .await
+        .map_err(|e| e.to_string())?;
+    match state.mailer.send(&e, &files).await {
         Ok(()) => {
             set_status(db, id, status::SENT, None, true).await?;
             super::inbox::messages::record_email_delivery(db, id, Ok(()))
@@ -636,6 +697,35 @@ pub mod templates {
             kind,
             ..OutgoingEmail::default()
         }
+    }
+
+    /// A report export: the file attached (or, when too large, on the exports
+    /// page).
+    pub fn report_export(
+        workspace_id: i32,
+        to: &str,
+        report: &str,
+        summary: &str,
+        attached: bool,
+        link: &str,
+    ) -> OutgoingEmail {
+        build(
+            Some(workspace_id),
+            to,
+            "report_export",
+            format!("Report: {report}"),
+            &[
+                format!("Here is the report \u{201c}{report}\u{201d}."),
+                summary.to_owned(),
+                if attached {
+                    "The file is attached; it is also on the exports page.".to_owned()
+                } else {
+                    "The file is too large to attach: download it from the exports page.".to_owned()
+                },
+            ],
+            ("Open the exports", link),
+            "You get this email because someone in your workspace scheduled this report for you. The schedule can be removed on the exports page.",
+        )
     }
 
     /// A shopper's sign-in link to their account at `store`.

@@ -615,3 +615,218 @@ pub struct DigestPage {
     /// Days with a digest, newest first (at most 30).
     pub days: Vec<String>,
 }
+
+choice!(
+    /// The file a report is exported to.
+    ExportFormat {
+        /// A table: the report's points, and the conversations when asked.
+        Csv = "csv": "CSV",
+        /// A page with the chart and the table.
+        Pdf = "pdf": "PDF",
+    }
+);
+
+impl ExportFormat {
+    /// MIME type of the file.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            ExportFormat::Csv => "text/csv; charset=utf-8",
+            ExportFormat::Pdf => "application/pdf",
+        }
+    }
+}
+
+choice!(
+    /// How often a scheduled export is emailed (at 08:00 in its owner's zone).
+    Frequency {
+        /// Every day.
+        Daily = "daily": "Daily",
+        /// Mondays.
+        Weekly = "weekly": "Weekly (Mondays)",
+        /// The first of each month.
+        Monthly = "monthly": "Monthly (on the 1st)",
+    }
+);
+
+/// How many conversations an export lists at most.
+pub const EXPORT_ROW_LIMIT: u64 = 100_000;
+
+/// Recipients one schedule may email.
+pub const MAX_RECIPIENTS: usize = 20;
+
+/// A scheduled export as shown.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportSchedule {
+    /// Id.
+    pub id: i32,
+    /// The saved report.
+    pub report_id: i32,
+    /// Its name.
+    pub report_name: String,
+    /// File kind.
+    pub format: ExportFormat,
+    /// How often.
+    pub frequency: Frequency,
+    /// Who gets it.
+    pub recipients: Vec<String>,
+    /// Whether every conversation counted is listed.
+    pub include_conversations: bool,
+    /// Next run (RFC 3339).
+    pub next_run_at: String,
+    /// Last run (RFC 3339).
+    pub last_run_at: Option<String>,
+    /// Why the last run failed.
+    pub last_error: Option<String>,
+    /// Who set it up.
+    pub owner: String,
+    /// Whether you may delete it (yours, or you manage reports).
+    pub deletable: bool,
+}
+
+/// An export as shown.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportView {
+    /// Id.
+    pub id: i32,
+    /// The report's name when exported.
+    pub report_name: String,
+    /// File kind.
+    pub format: ExportFormat,
+    /// `queued`, `running`, `done` or `failed`.
+    pub status: String,
+    /// Rows written.
+    pub rows_done: i64,
+    /// Rows to write (0 until counted).
+    pub rows_total: i64,
+    /// File name.
+    pub filename: String,
+    /// File size.
+    pub size_bytes: i64,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// Who it was emailed to (empty: download only).
+    pub recipients: Vec<String>,
+    /// Made by a schedule.
+    pub scheduled: bool,
+    /// Asked for (RFC 3339).
+    pub created_at: String,
+    /// Finished (RFC 3339).
+    pub finished_at: Option<String>,
+}
+
+impl ExportView {
+    /// Whether the job has not finished yet.
+    pub fn pending(&self) -> bool {
+        matches!(self.status.as_str(), "queued" | "running")
+    }
+
+    /// Per cent written (0–100).
+    pub fn percent(&self) -> i64 {
+        if self.status == "done" {
+            100
+        } else if self.rows_total <= 0 {
+            0
+        } else {
+            (self.rows_done.saturating_mul(100) / self.rows_total).clamp(0, 99)
+        }
+    }
+}
+
+/// The exports page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExportsPage {
+    /// Saved reports you can export.
+    pub reports: Vec<SavedReport>,
+    /// Schedules of the reports you can see.
+    pub schedules: Vec<ExportSchedule>,
+    /// Your latest exports and those of your schedules, newest first.
+    pub exports: Vec<ExportView>,
+    /// Your zone (times are shown in it; schedules run at 08:00 in it).
+    pub zone: String,
+}
+
+/// Exporting a saved report now, or scheduling it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExportForm {
+    /// The saved report.
+    pub report_id: i32,
+    /// File kind (`csv`, `pdf`).
+    pub format: String,
+    /// List every conversation counted.
+    #[serde(default)]
+    pub include_conversations: bool,
+    /// How often (`daily`, `weekly`, `monthly`); None: once, now.
+    #[serde(default)]
+    pub frequency: Option<String>,
+    /// Addresses, separated by commas, spaces or lines (needed for a schedule;
+    /// optional for now).
+    #[serde(default)]
+    pub recipients: String,
+}
+
+/// How satisfied the customer probably is with a conversation (before, or
+/// instead of, their survey answer).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SatisfactionPrediction {
+    /// The chance of a 4 or 5, in per cent.
+    pub percent: i64,
+    /// The predicted rating (1–5).
+    pub rating: f64,
+    /// `Likely satisfied`, `Uncertain` or `At risk`.
+    pub label: String,
+    /// What moved it most (`− first reply after 9 h`).
+    pub reasons: Vec<String>,
+}
+
+/// A customer's health.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CustomerHealth {
+    /// 0–100.
+    pub score: i64,
+    /// `low`, `medium` or `high`.
+    pub churn_risk: String,
+    /// Conversations in the last 90 days.
+    pub conversations_90d: u64,
+    /// Conversations open now.
+    pub open_now: u64,
+    /// Mean sentiment of their messages in the last 30 days (0–1).
+    pub sentiment_recent: Option<f64>,
+    /// Mean sentiment of their messages in the 60 days before.
+    pub sentiment_before: Option<f64>,
+    /// Mean of their last ten survey answers.
+    pub csat_mean: Option<f64>,
+    /// How many answers that mean is over.
+    pub csat_answers: u64,
+    /// What took points off, most first (`−24 survey answers average 2.0 of 5`).
+    pub factors: Vec<String>,
+}
+
+/// The predictions shown beside a conversation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CustomerInsights {
+    /// The satisfaction prediction.
+    pub prediction: SatisfactionPrediction,
+    /// The customer's real answer, when they gave one.
+    pub rated: Option<i32>,
+    /// The customer's health.
+    pub health: CustomerHealth,
+}
+
+/// The satisfaction prediction measured against real survey answers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PredictionCheck {
+    /// The period, in days.
+    pub days: i64,
+    /// Survey answers compared.
+    pub answers: u64,
+    /// Share of answers whose side (4–5 or 1–3) was predicted right.
+    pub accuracy: Option<f64>,
+    /// The same for always guessing the commoner side.
+    pub baseline_accuracy: Option<f64>,
+    /// Mean absolute error of the predicted rating.
+    pub mae: Option<f64>,
+    /// The same for always guessing the mean rating.
+    pub baseline_mae: Option<f64>,
+    /// Chance a satisfied answer was predicted above an unsatisfied one.
+    pub auc: Option<f64>,
+}

@@ -155,6 +155,7 @@ pub async fn send_reply(
             references,
             auto_submitted: false,
             headers: Vec::new(),
+            attachments: Vec::new(),
         },
     )
     .await?;
@@ -230,6 +231,7 @@ async fn send_automatic(
             references,
             auto_submitted: true,
             headers: Vec::new(),
+            attachments: Vec::new(),
         },
     )
     .await?;

@@ -16,7 +16,10 @@
 
 pub mod dashboards;
 pub mod digest;
+pub mod exports;
 pub mod live;
+pub mod pdf;
+pub mod predict;
 pub mod saved;
 
 use super::context::Actor;
@@ -1026,6 +1029,63 @@ pub async fn drill(
     key: &str,
     series: &str,
 ) -> ServiceResult<DrillDown> {
+    let (q, label) = drill_select(db, actor, spec, key, series).await?;
+    let total = q.clone().count(db).await?;
+    let rows = q
+        .order_by_desc(conversation::Column::CreatedAt)
+        .order_by_desc(conversation::Column::Id)
+        .limit(DRILL_LIMIT)
+        .all(db)
+        .await?;
+    let rows = drill_rows(db, actor.scope, spec.metric, rows).await?;
+    Ok(DrillDown { label, total, rows })
+}
+
+/// How many conversations a whole report counts (what an export lists).
+///
+/// # Errors
+/// As [`drill`].
+pub async fn count_all(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    spec: &ReportSpec,
+) -> ServiceResult<u64> {
+    let (q, _) = drill_select(db, actor, spec, ALL, "").await?;
+    Ok(q.count(db).await?)
+}
+
+/// One page of the conversations a whole report counts, oldest first: those
+/// after conversation `after` (0 for the first page), with their ids.
+///
+/// # Errors
+/// As [`drill`].
+pub async fn page_all(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    spec: &ReportSpec,
+    after: i32,
+    limit: u64,
+) -> ServiceResult<Vec<(i32, DrillRow)>> {
+    let (q, _) = drill_select(db, actor, spec, ALL, "").await?;
+    let rows = q
+        .filter(conversation::Column::Id.gt(after))
+        .order_by_asc(conversation::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
+    let ids: Vec<i32> = rows.iter().map(|c| c.id).collect();
+    let views = drill_rows(db, actor.scope, spec.metric, rows).await?;
+    Ok(ids.into_iter().zip(views).collect())
+}
+
+/// The conversations behind a point, and the point as shown.
+async fn drill_select(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    spec: &ReportSpec,
+    key: &str,
+    series: &str,
+) -> ServiceResult<(Select<conversation::Entity>, String)> {
     actor.require(Action::ViewReports)?;
     check(spec)?;
     let scope = actor.scope;
@@ -1059,15 +1119,23 @@ pub async fn drill(
         ),
         Metric::Tickets | Metric::Replies | Metric::AiResolution => q,
     };
-    let total = q.clone().count(db).await?;
-    let rows = q
-        .order_by_desc(conversation::Column::CreatedAt)
-        .order_by_desc(conversation::Column::Id)
-        .limit(DRILL_LIMIT)
-        .all(db)
-        .await?;
+    let label = if label.is_empty() {
+        format!("{} · {}", spec.metric.label(), p.shown())
+    } else {
+        label.join(" · ")
+    };
+    Ok((q, label))
+}
+
+/// The drill-down rows of `rows` for `metric`.
+async fn drill_rows(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+    metric: Metric,
+    rows: Vec<conversation::Model>,
+) -> ServiceResult<Vec<DrillRow>> {
     let ids: Vec<i32> = rows.iter().map(|c| c.id).collect();
-    let ratings: HashMap<i32, i32> = if spec.metric == Metric::Csat {
+    let ratings: HashMap<i32, i32> = if metric == Metric::Csat {
         scope
             .find::<entity::csat_response::Entity>()
             .filter(entity::csat_response::Column::ConversationId.is_in(ids.clone()))
@@ -1079,7 +1147,7 @@ pub async fn drill(
     } else {
         HashMap::new()
     };
-    let replies: HashMap<i32, i64> = if spec.metric == Metric::Replies {
+    let replies: HashMap<i32, i64> = if metric == Metric::Replies {
         scope
             .find::<entity::message::Entity>()
             .filter(entity::message::Column::ConversationId.is_in(ids.clone()))
@@ -1102,10 +1170,10 @@ pub async fn drill(
         #[allow(clippy::cast_precision_loss)]
         Unit::Seconds.format((a - b).num_seconds() as f64)
     };
-    let rows = rows
+    Ok(rows
         .into_iter()
         .map(|c| {
-            let value = match spec.metric {
+            let value = match metric {
                 Metric::FirstResponse => c
                     .first_response_at
                     .map(|t| secs(t, c.created_at))
@@ -1151,14 +1219,5 @@ pub async fn drill(
                 value,
             }
         })
-        .collect();
-    Ok(DrillDown {
-        label: if label.is_empty() {
-            format!("{} · {}", spec.metric.label(), p.shown())
-        } else {
-            label.join(" · ")
-        },
-        total,
-        rows,
-    })
+        .collect())
 }
