@@ -95,6 +95,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("digest") view={Lazy::<r::Digest>::new()}/>
                     <Route path=path!("reports/exports") view={Lazy::<r::Exports>::new()}/>
                     <Route path=path!("reports/predictions") view={Lazy::<r::Predictions>::new()}/>
+                    <Route path=path!("quality") view={Lazy::<r::Quality>::new()}/>
+                    <Route path=path!("quality/review") view={Lazy::<r::QualityReview>::new()}/>
                     <Route path=path!("profile") view={Lazy::<r::Profile>::new()}/>
                     <Route path=path!("profile/notifications") view={Lazy::<r::MyNotifications>::new()}/>
                     <Route path=path!("settings/notifications") view={Lazy::<r::NotificationSettings>::new()}/>

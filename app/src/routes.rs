@@ -13,8 +13,8 @@
 use crate::pages::{
     actions, activity, admin, ai, api_keys, auth, catalog, channels, dashboards, digest, flows,
     inbox, inbox_settings, kb, live_board, notifications, ops, orders, portal, predictions,
-    procedures, report_exports, reports, routing, rules, segments, sending, settings, sla, slack,
-    sms, store, support, targeted, team, tours, transcription, voice, webhooks,
+    procedures, quality, report_exports, reports, routing, rules, segments, sending, settings, sla,
+    slack, sms, store, support, targeted, team, tours, transcription, voice, webhooks,
 };
 use crate::permissions::Action;
 use leptos::prelude::*;
@@ -193,6 +193,10 @@ area! {
         Exports => report_exports::ExportsPage, needs ViewReports;
         /// `/app/reports/predictions`.
         Predictions => predictions::PredictionsPage, needs ViewReports;
+        /// `/app/quality`.
+        Quality => quality::QualityPage, needs ViewReports;
+        /// `/app/quality/review?c=`.
+        QualityReview => quality::ReviewPage, needs ViewReports;
     }
 }
 

@@ -273,3 +273,35 @@ test('export a saved report as PDF with progress, download it, and schedule it b
   await page.screenshot({ path: join(SHOTS, 'report-exports.png'), fullPage: true });
   assert.deepEqual(watch.stop(), [], 'no console errors, hydration warnings or panics');
 });
+
+test('quality: AutoQA reviews, a manual review beside it, calibration and coaching', async () => {
+  const watch = watchProblems(page);
+  await open(page, server.base, '/app/quality');
+  const first = page.locator('[data-testid="qa-row"][data-agent="true"]').first();
+  await first.waitFor();
+  assert.match(await first.locator('[data-testid="auto-total"]').innerText(), /^\d+$/);
+  await page.screenshot({ path: join(SHOTS, 'quality.png'), fullPage: true });
+  const number = await first.getAttribute('data-number');
+  await first.locator('a', { hasText: 'Review' }).click();
+  await page.waitForURL(new RegExp(`/app/quality/review\\?c=${number}`));
+  await hydrated(page);
+  await page.locator('[data-testid="transcript"] li').first().waitFor();
+  await page.locator('[data-testid="auto-review"] [data-testid="review-total"]').waitFor();
+  const form = page.locator('[data-testid="review-form"]');
+  await form.locator('input[name="form[scores][tone]"]').fill('35');
+  await form.locator('textarea[name="form[notes]"]').fill('Too curt for an upset customer.');
+  await form.locator('button[type="submit"]').click();
+  const manual = page.locator('[data-testid="manual-review"]');
+  await manual.waitFor();
+  assert.equal(await manual.locator('dd[data-key="tone"]').innerText(), '35');
+  await manual.locator('input[name="form[note]"]').fill('Open with an apology when the customer is upset.');
+  await manual.locator('[data-testid="coach-form"] button').click();
+  await page.locator('.alert-success', { hasText: 'Coaching assigned' }).waitFor();
+  await page.screenshot({ path: join(SHOTS, 'quality-review.png'), fullPage: true });
+
+  await open(page, server.base, '/app/quality');
+  await page.locator('[data-testid="coaching-row"]', { hasText: 'Open with an apology' }).waitFor();
+  const tone = page.locator('[data-testid="calibration-row"][data-key="tone"]');
+  assert.ok(Number((await tone.locator('td').nth(1).innerText()).trim()) >= 1, 'one conversation reviewed both ways');
+  assert.deepEqual(watch.stop(), [], 'no console errors, hydration warnings or panics');
+});

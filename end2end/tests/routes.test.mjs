@@ -41,6 +41,8 @@ const ADMIN_ROUTES = [
   '/app/digest',
   '/app/reports/exports',
   '/app/reports/predictions',
+  '/app/quality',
+  '/app/quality?flagged=1',
   '/app/reports?metric=first_response&group=channel&chart=table&days=90',
   '/app/reports?metric=tickets&group=priority&split=channel&chart=stacked&drill=high',
   '/app/profile',

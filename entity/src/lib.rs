@@ -64,6 +64,9 @@ pub mod procedure;
 pub mod product;
 pub mod product_category;
 pub mod product_variant;
+pub mod qa_coaching;
+pub mod qa_review;
+pub mod qa_scorecard;
 pub mod rate_limit_hit;
 pub mod report;
 pub mod report_export;
@@ -225,7 +228,10 @@ tenant!(
     digest,
     report_schedule,
     report_export,
-    email_attachment
+    email_attachment,
+    qa_scorecard,
+    qa_review,
+    qa_coaching
 );
 
 impl GlobalEntity for user::Entity {}

@@ -108,6 +108,11 @@ pub async fn seed(state: &AppState) -> ServiceResult<()> {
     // Yesterday's digest, so the page has one on a fresh install (later days come
     // from the hourly job).
     app::services::reports::digest::ensure_yesterday(state, scope, app::services::now()).await?;
+    // AutoQA's reviews of the last week's solved conversations, so Quality has
+    // some on a fresh install (later ones come from the five-minute sweep).
+    app::services::quality::sweep(state)
+        .await
+        .map_err(|e| app::services::ServiceError::Internal(format!("AutoQA sweep: {e}")))?;
     Ok(())
 }
 fn node(id: &str, x: f64, y: f64, kind: app::types::NodeKind) -> app::types::FlowNode {

@@ -138,6 +138,11 @@ const NAV: &[NavItem] = &[
         action: Action::ViewReports,
     },
     NavItem {
+        href: "/app/quality",
+        label: "Quality",
+        action: Action::ViewReports,
+    },
+    NavItem {
         href: "/app/reports",
         label: "Reports",
         action: Action::ViewReports,

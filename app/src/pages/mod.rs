@@ -29,6 +29,7 @@ pub mod orders;
 pub mod portal;
 pub mod predictions;
 pub mod procedures;
+pub mod quality;
 pub mod report_exports;
 pub mod reports;
 pub mod routing;

@@ -21,6 +21,7 @@ pub mod notifications;
 pub mod operations;
 pub mod procedures;
 pub mod profile;
+pub mod quality;
 pub mod reports;
 pub mod routing;
 pub mod rules;

@@ -105,6 +105,8 @@ pub mod kind {
     pub const SLACK_POST: &str = super::super::channels::slack::POST_JOB;
     /// Build the daily digests that are due (hourly).
     pub const DAILY_DIGEST: &str = super::super::reports::digest::JOB;
+    /// Review what was solved lately (AutoQA).
+    pub const QUALITY_SWEEP: &str = super::super::quality::SWEEP_JOB;
     /// Build one report export.
     pub const REPORT_EXPORT: &str = super::super::reports::exports::JOB;
     /// Queue the exports of due schedules.
@@ -426,6 +428,7 @@ async fn execute(state: &AppState, job: &job::Model) -> Result<(), String> {
         }
         kind::SLACK_POST => super::channels::slack::run_post_job(state, &payload).await,
         kind::DAILY_DIGEST => super::reports::digest::run_job(state).await,
+        kind::QUALITY_SWEEP => super::quality::sweep(state).await,
         kind::REPORT_EXPORT => super::reports::exports::run_job(state, &payload).await,
         kind::EXPORT_SWEEP => super::reports::exports::sweep(state).await,
         kind::PURGE_SESSIONS | kind::PURGE_AUTH | kind::ACTIVITY_RETENTION | kind::PURGE_JOBS => {
@@ -641,6 +644,11 @@ pub const SCHEDULES: &[CronEntry] = &[
         name: "daily-digest",
         cron: "0 7 * * * *",
         kind: kind::DAILY_DIGEST,
+    },
+    CronEntry {
+        name: "quality-sweep",
+        cron: "40 */5 * * * *",
+        kind: kind::QUALITY_SWEEP,
     },
     CronEntry {
         name: "report-export-sweep",

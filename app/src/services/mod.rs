@@ -33,6 +33,7 @@ pub mod order_desk;
 pub mod orders;
 pub mod payments;
 pub mod portal;
+pub mod quality;
 pub mod rate_limit;
 pub mod reports;
 pub mod routing;

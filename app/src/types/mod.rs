@@ -478,6 +478,8 @@ mod commerce;
 pub use commerce::*;
 mod store;
 pub use store::*;
+mod quality;
+pub use quality::*;
 mod reports;
 pub use reports::*;
 mod sms;

@@ -13,6 +13,7 @@ pub mod assemblyai;
 pub mod binary;
 pub mod carriers;
 pub mod imap;
+pub mod llm;
 pub mod marketing;
 pub mod retell;
 pub mod shop;
