@@ -43,6 +43,7 @@ const ADMIN_ROUTES = [
   '/app/reports/predictions',
   '/app/quality',
   '/app/quality?flagged=1',
+  '/app/quality/review?c=1',
   '/app/reports?metric=first_response&group=channel&chart=table&days=90',
   '/app/reports?metric=tickets&group=priority&split=channel&chart=stacked&drill=high',
   '/app/profile',

@@ -225,7 +225,14 @@ pub async fn seed_history(
         .insert(db)
         .await?;
         if let Some(at) = first_reply {
-            let text = "Thanks for getting in touch — this is sorted now. Let us know if anything else comes up.";
+            // Replies of varying care, so AutoQA's demo has something to tell
+            // apart (chosen by number: the random sequence stays as it was).
+            let text = match number % 5 {
+                1 => "Sorry about the trouble with this, I understand how annoying it is. I have fixed it on our side and you should see the change within the hour. Thanks for your patience.",
+                3 => "done. reinstall the the app if it still fails",
+                4 => "As I said, you should have checked the order page first. It is sorted now.",
+                _ => "Thanks for getting in touch — this is sorted now. Let us know if anything else comes up.",
+            };
             message::ActiveModel {
                 workspace_id: Set(ws),
                 conversation_id: Set(c.id),

@@ -160,7 +160,11 @@ fn review_row(r: ReviewRow, criteria: &[Criterion], manage: bool) -> impl IntoVi
     let auto = r.auto.as_ref().map(|a| {
         let title = score_title(a, criteria);
         let source = a.source.clone();
-        view! { <span class="score" title=title data-testid="auto-total" data-source=source>{a.total}</span> }
+        if a.scores.is_empty() {
+            view! { <span class="muted small" data-testid="auto-none" title="No agent replied: nothing to score.">"no reply"</span> }.into_any()
+        } else {
+            view! { <span class="score" title=title data-testid="auto-total" data-source=source>{a.total}</span> }.into_any()
+        }
     });
     let people = if r.manual.is_empty() {
         "—".to_owned()
@@ -313,12 +317,19 @@ pub fn ReviewPage() -> impl IntoView {
     }
 }
 
-fn review_card(r: ReviewView, criteria: &[Criterion]) -> impl IntoView {
+fn review_card(r: ReviewView, criteria: &[Criterion]) -> AnyView {
     let source = match r.source.as_str() {
         "provider" => "by the AI provider",
         "heuristics" => "by the built-in rules",
         _ => "by hand",
     };
+    if r.scores.is_empty() {
+        return view! {
+            <p class="muted">"No agent replied, so there was nothing to score."</p>
+            {(!r.flags.is_empty()).then(|| view! { <p>{flag_badges(&r.flags)}</p> })}
+        }
+        .into_any();
+    }
     view! {
         <p><span class="score big-score" data-testid="review-total">{r.total}</span>" / 100 "<span class="muted small">{source}</span></p>
         <dl class="ids">
@@ -330,4 +341,5 @@ fn review_card(r: ReviewView, criteria: &[Criterion]) -> impl IntoView {
         {(!r.flags.is_empty()).then(|| view! { <p>{flag_badges(&r.flags)}</p> })}
         {r.notes.map(|n| view! { <p class="muted small">{n}</p> })}
     }
+    .into_any()
 }

@@ -651,7 +651,8 @@ async fn calibrate(
 /// One conversation's reviews and transcript, for reviewing it.
 ///
 /// # Errors
-/// Permission (agents see only their own conversations); `NotFound`; database errors.
+/// Permission (agents see only their own conversations: `Forbidden`);
+/// `NotFound`; database errors.
 pub async fn detail(
     db: &impl ConnectionTrait,
     actor: &Actor,
@@ -661,7 +662,9 @@ pub async fn detail(
     let manage = actor.can(Action::ManageReports);
     let c = super::inbox::conversations::find_by_number(db, actor.scope, number).await?;
     if !manage && c.assignee_id != Some(actor.user_id) {
-        return Err(ServiceError::NotFound("Conversation"));
+        return Err(ServiceError::forbidden(
+            "You can open the reviews of your own conversations only.",
+        ));
     }
     let criteria = scorecard(db, actor.scope).await?;
     let reviews = actor
