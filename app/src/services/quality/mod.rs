@@ -396,6 +396,27 @@ fn review_view(
     }
 }
 
+/// Number and subject of each of `ids`, by id.
+async fn numbers(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+    ids: Vec<i32>,
+) -> ServiceResult<HashMap<i32, (i32, String)>> {
+    Ok(scope
+        .find::<conversation::Entity>()
+        .filter(conversation::Column::Id.is_in(ids))
+        .select_only()
+        .column(conversation::Column::Id)
+        .column(conversation::Column::Number)
+        .column(conversation::Column::Subject)
+        .into_tuple::<(i32, i32, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|(id, n, s)| (id, (n, s)))
+        .collect())
+}
+
 /// The quality page.
 ///
 /// # Errors
@@ -419,20 +440,7 @@ pub async fn page(
         .all(db)
         .await?;
     let conv_ids: Vec<i32> = reviews.iter().map(|r| r.conversation_id).collect();
-    let convs: HashMap<i32, (i32, String)> = actor
-        .scope
-        .find::<conversation::Entity>()
-        .filter(conversation::Column::Id.is_in(conv_ids))
-        .select_only()
-        .column(conversation::Column::Id)
-        .column(conversation::Column::Number)
-        .column(conversation::Column::Subject)
-        .into_tuple::<(i32, i32, String)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|(id, n, s)| (id, (n, s)))
-        .collect();
+    let convs = numbers(db, actor.scope, conv_ids).await?;
     let coaching_rows = {
         let mut q = actor.scope.find::<qa_coaching::Entity>();
         if !manage {
@@ -510,20 +518,7 @@ pub async fn page(
             .await?;
         let conv_of: HashMap<i32, i32> = pairs.into_iter().collect();
         let wanted: Vec<i32> = conv_of.values().copied().collect();
-        let found: HashMap<i32, (i32, String)> = actor
-            .scope
-            .find::<conversation::Entity>()
-            .filter(conversation::Column::Id.is_in(wanted))
-            .select_only()
-            .column(conversation::Column::Id)
-            .column(conversation::Column::Number)
-            .column(conversation::Column::Subject)
-            .into_tuple::<(i32, i32, String)>()
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|(id, n, s)| (id, (n, s)))
-            .collect();
+        let found = numbers(db, actor.scope, wanted).await?;
         conv_of
             .into_iter()
             .filter_map(|(r, c)| found.get(&c).map(|x| (r, x.clone())))
