@@ -70,6 +70,7 @@ pub mod qa_scorecard;
 pub mod rate_limit_hit;
 pub mod report;
 pub mod report_export;
+pub mod report_fact;
 pub mod report_schedule;
 pub mod routing_queue;
 pub mod rule;
@@ -228,6 +229,7 @@ tenant!(
     digest,
     report_schedule,
     report_export,
+    report_fact,
     email_attachment,
     qa_scorecard,
     qa_review,

@@ -40,6 +40,7 @@ mod m20261230_000034_slack;
 mod m20261231_000035_digests;
 mod m20270101_000036_report_exports;
 mod m20270102_000037_quality;
+mod m20270103_000038_report_facts;
 pub mod schema;
 
 /// The ordered list of every migration Switchboard knows.
@@ -86,6 +87,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261231_000035_digests::Migration),
             Box::new(m20270101_000036_report_exports::Migration),
             Box::new(m20270102_000037_quality::Migration),
+            Box::new(m20270103_000038_report_facts::Migration),
         ]
     }
 }

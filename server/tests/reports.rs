@@ -1914,7 +1914,218 @@ async fn predictions_are_explained_and_checked_against_real_answers(b: Backend) 
     app.finish().await;
 }
 
+/// The report facts (kept by database triggers) follow every way a
+/// conversation changes: replies written, moved and deleted, a survey answer
+/// given, changed and withdrawn, a merge and its undo, a split, a deletion.
+/// After each step the figures equal what the conversations themselves say.
+#[allow(clippy::too_many_lines)]
+async fn report_facts_follow_every_change(b: Backend) {
+    use app::services::context::{load_actor, RequestMeta};
+    use app::services::inbox::merge;
+    let app = TestApp::new(b).await;
+    let mut a = workspace(&app, "facts@a.test", "Facts A").await;
+    let db = &app.state.db;
+    let tags = BTreeMap::new();
+    let now = Utc::now() - Duration::hours(3);
+    let base = Fact {
+        created: Some(now),
+        channel: "email",
+        priority: "normal",
+        status: "open",
+        ..Fact::default()
+    };
+    let first = make(&app, &a, &tags, 0, &Fact { replies: 2, ..base }).await;
+    let second = make(&app, &a, &tags, 1, &Fact { replies: 1, ..base }).await;
+    let ws = a.id;
+    let id_of = |n: i32| async move {
+        Scoped::new(ws)
+            .find::<conversation::Entity>()
+            .filter(conversation::Column::Number.eq(n))
+            .one(db)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let (c1, c2) = (id_of(first).await, id_of(second).await);
+    let figures = |r: &Value| {
+        (
+            r["total_count"].as_u64().unwrap(),
+            r["total"].as_str().unwrap().to_owned(),
+        )
+    };
+    assert_eq!(
+        figures(&run(&mut a.owner, spec("tickets", "none")).await),
+        (2, "2".into())
+    );
+    assert_eq!(
+        figures(&run(&mut a.owner, spec("replies", "none")).await),
+        (2, "1.50".into())
+    );
+
+    // An agent's reply counts; a customer's message and a note do not.
+    let reply = message::ActiveModel {
+        workspace_id: Set(a.id),
+        conversation_id: Set(c2.id),
+        kind: Set("reply".into()),
+        direction: Set("outbound".into()),
+        author_user_id: Set(Some(a.user_id)),
+        body_html: Set("<p>More</p>".into()),
+        body_text: Set("More".into()),
+        delivery_status: Set("sent".into()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    message::ActiveModel {
+        kind: Set("note".into()),
+        direction: Set("internal".into()),
+        id: sea_orm::NotSet,
+        ..reply.clone().into()
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    assert_eq!(
+        figures(&run(&mut a.owner, spec("replies", "none")).await).1,
+        "2.00"
+    );
+    // Moved to the other conversation, then deleted.
+    let mut moved: message::ActiveModel = reply.clone().into();
+    moved.conversation_id = Set(c1.id);
+    let moved = moved.update(db).await.unwrap();
+    let d = run(&mut a.owner, json!({"metric": "replies", "group": "priority", "split": "none", "days": 30, "chart": "table", "filters": {}})).await;
+    assert_eq!(d["total"], "2.00", "{d}");
+    Scoped::new(ws)
+        .delete_many::<message::Entity>()
+        .filter(message::Column::Id.eq(moved.id))
+        .exec(db)
+        .await
+        .unwrap();
+    assert_eq!(
+        figures(&run(&mut a.owner, spec("replies", "none")).await).1,
+        "1.50"
+    );
+
+    // A survey answer, changed, then withdrawn.
+    let answer = csat_response::ActiveModel {
+        workspace_id: Set(a.id),
+        conversation_id: Set(c1.id),
+        customer_id: Set(c1.customer_id),
+        rating: Set(2),
+        comment: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    assert_eq!(
+        figures(&run(&mut a.owner, spec("csat", "none")).await),
+        (1, "0.0%".into())
+    );
+    let mut changed: csat_response::ActiveModel = answer.into();
+    changed.rating = Set(5);
+    let changed = changed.update(db).await.unwrap();
+    assert_eq!(
+        figures(&run(&mut a.owner, spec("csat", "none")).await),
+        (1, "100.0%".into())
+    );
+    Scoped::new(ws)
+        .delete_many::<csat_response::Entity>()
+        .filter(csat_response::Column::Id.eq(changed.id))
+        .exec(db)
+        .await
+        .unwrap();
+    assert_eq!(figures(&run(&mut a.owner, spec("csat", "none")).await).0, 0);
+
+    // A status change moves the backlog.
+    assert_eq!(
+        figures(&run(&mut a.owner, spec("backlog", "none")).await).0,
+        2
+    );
+    Scoped::new(ws)
+        .update_many::<conversation::Entity>()
+        .filter(conversation::Column::Id.eq(c2.id))
+        .col_expr(
+            conversation::Column::Status,
+            sea_orm::sea_query::Expr::value("solved"),
+        )
+        .exec(db)
+        .await
+        .unwrap();
+    assert_eq!(
+        figures(&run(&mut a.owner, spec("backlog", "none")).await).0,
+        1
+    );
+
+    // Merged: one ticket left, holding all the agents' replies; undone: two again.
+    let actor = load_actor(db, a.user_id, a.id).await.unwrap();
+    let meta = RequestMeta::default();
+    let m = merge::merge(&app.state, &actor, c1.id, &[c2.id], &meta)
+        .await
+        .unwrap();
+    let t = figures(&run(&mut a.owner, spec("tickets", "none")).await);
+    assert_eq!(t, (1, "1".into()));
+    let (count, numbers) = drill(&mut a.owner, spec("tickets", "none"), "all", "").await;
+    assert_eq!((count, numbers), (1, vec![i64::from(first)]));
+    assert_eq!(
+        figures(&run(&mut a.owner, spec("replies", "none")).await).1,
+        "3.00"
+    );
+    merge::undo(&app.state, &actor, m, &meta).await.unwrap();
+    assert_eq!(
+        figures(&run(&mut a.owner, spec("tickets", "none")).await).0,
+        2
+    );
+    assert_eq!(
+        figures(&run(&mut a.owner, spec("replies", "none")).await).1,
+        "1.50"
+    );
+
+    // Split: the new conversation is a ticket of its own with the replies it took.
+    let replies: Vec<i32> = Scoped::new(ws)
+        .find::<message::Entity>()
+        .filter(message::Column::ConversationId.eq(c1.id))
+        .filter(message::Column::Kind.eq("reply"))
+        .filter(message::Column::Direction.eq("outbound"))
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(replies.len(), 2);
+    merge::split(&app.state, &actor, c1.id, &replies[..1], None, &meta)
+        .await
+        .unwrap();
+    let r = run(&mut a.owner, spec("replies", "none")).await;
+    assert_eq!(r["total_count"], 3, "{r}");
+    assert_eq!(r["total"], "1.00", "{r}");
+
+    // Deleted: gone from every figure.
+    let gone = id_of(make(&app, &a, &tags, 2, &base).await).await;
+    assert_eq!(
+        figures(&run(&mut a.owner, spec("tickets", "none")).await).0,
+        4
+    );
+    Scoped::new(ws)
+        .delete_many::<conversation::Entity>()
+        .filter(conversation::Column::Id.eq(gone.id))
+        .exec(db)
+        .await
+        .unwrap();
+    assert_eq!(
+        figures(&run(&mut a.owner, spec("tickets", "none")).await).0,
+        3
+    );
+    app.finish().await;
+}
+
 backend_tests!(
+    report_facts_follow_every_change,
     predictions_are_explained_and_checked_against_real_answers,
     exports_are_built_by_jobs_emailed_and_read_back,
     digests_are_built_once_per_day_and_kept_apart,

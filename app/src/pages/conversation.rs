@@ -41,6 +41,13 @@ pub fn ConversationPane(number: i32, view_id: Option<i32>) -> impl IntoView {
         move || (live.inbox.get(), ctx.refresh.get()),
         move |_| get_conversation(number),
     );
+    // Lives here, not in the customer card: the card is rebuilt each time the
+    // detail reloads, and a resource owned by it would be disposed under its
+    // own pending read.
+    let insights = Resource::new(
+        move || (live.inbox.get(), ctx.refresh.get()),
+        move |_| crate::serverfns::reports::get_customer_insights(number),
+    );
     let meta = Resource::new(|| (), |()| get_inbox_meta());
     let macros = Resource::new(|| (), |()| list_macros());
     let draft = Draft {
@@ -98,7 +105,7 @@ pub fn ConversationPane(number: i32, view_id: Option<i32>) -> impl IntoView {
             {move || Suspend::new(async move {
                 match (detail.await, meta.await, macros.await) {
                     (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => view! { <ErrorBox error=e/> }.into_any(),
-                    (Ok(d), Ok(m), Ok(ms)) => view! { <Pane d meta=m macros=ms view_id presence ping draft/> }.into_any(),
+                    (Ok(d), Ok(m), Ok(ms)) => view! { <Pane d meta=m macros=ms view_id presence ping draft insights/> }.into_any(),
                 }
             })}
         </Transition>
@@ -114,6 +121,7 @@ fn Pane(
     presence: RwSignal<Vec<Presence>>,
     ping: impl Fn(bool, bool, bool) + Copy + Send + Sync + 'static,
     draft: Draft,
+    insights: Insights,
 ) -> impl IntoView {
     let role = use_session().map_or(Role::Collaborator, |s| s.role());
     let ctx = expect_context::<InboxCtx>();
@@ -308,7 +316,7 @@ fn Pane(
                     }).collect_view()}
                 </ol>
                 </div>
-                <CustomerCard d=d.clone() view_id/>
+                <CustomerCard d=d.clone() view_id insights/>
             </div>
             <Composer conversation_id=id channel=row.channel last_public role signature=meta.signature.clone() ping draft/>
             {(row.channel == Channel::Whatsapp && can(role, Action::ReplyToCustomers)).then(|| view! { <WhatsappTemplates conversation_id=id/> })}
@@ -399,7 +407,7 @@ fn fmt_size(b: i64) -> String {
 }
 
 #[component]
-fn CustomerCard(d: ConversationDetail, view_id: Option<i32>) -> impl IntoView {
+fn CustomerCard(d: ConversationDetail, view_id: Option<i32>, insights: Insights) -> impl IntoView {
     let c = d.customer.clone();
     let number = d.row.number;
     view! {
@@ -413,7 +421,7 @@ fn CustomerCard(d: ConversationDetail, view_id: Option<i32>) -> impl IntoView {
                 }).collect_view()}
             </dl>
             {c.notes.clone().map(|n| view! { <p class="notes">{n}</p> })}
-            <Insights number/>
+            <InsightsCard data=insights/>
             <h3>"Other conversations"</h3>
             {if d.other_conversations.is_empty() {
                 view! { <p class="muted small">"None."</p> }.into_any()
@@ -461,21 +469,18 @@ fn CustomerCard(d: ConversationDetail, view_id: Option<i32>) -> impl IntoView {
     }
 }
 
+type Insights = Resource<Result<crate::types::CustomerInsights, AppError>>;
+
 /// The satisfaction prediction (or the real rating) and the customer's health
 /// (`services::reports::predict`; the weights are on `/app/reports/predictions`).
+/// Read with `get` rather than awaited: the card is rebuilt while its resource
+/// reloads.
 #[component]
-fn Insights(number: i32) -> impl IntoView {
-    use crate::serverfns::reports::get_customer_insights;
-    let live = use_live();
-    let refresh = use_context::<InboxCtx>().map(|c| c.refresh);
-    let data = Resource::new(
-        move || (number, live.inbox.get(), refresh.map(|r| r.get())),
-        |(n, _, _)| get_customer_insights(n),
-    );
+fn InsightsCard(data: Insights) -> impl IntoView {
     view! {
         <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                data.await.ok().map(|i| {
+            {move || {
+                data.get().and_then(Result::ok).map(|i| {
                     let p = i.prediction;
                     let h = i.health;
                     let risk_class = format!("badge risk-{}", h.churn_risk);
@@ -504,7 +509,7 @@ fn Insights(number: i32) -> impl IntoView {
                         <p class="small"><a href="/app/reports/predictions">"How these are computed"</a></p>
                     }
                 })
-            })}
+            }}
         </Transition>
     }
 }

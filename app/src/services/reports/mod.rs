@@ -3,16 +3,20 @@
 //! one), filtered, drawn as an ECharts option built with charming; the
 //! conversations behind any point (drill-down); saved reports ([`saved`]).
 //!
-//! **How it is computed: indexed aggregates.** One `GROUP BY` statement per
-//! report reads the period's conversations through `ix_conversations_created`
-//! (workspace, creation time) and sums what every metric needs (counts, seconds
-//! to first reply and to solve, SLA breaches, AI resolutions, survey ratings) per
-//! group; replies per ticket add one statement over the period's messages. Time
-//! is grouped by UTC hour in SQL and the hours are placed in the viewer's days,
-//! weeks and months here, with the time-zone database, so daylight-saving changes
-//! land right (zones with a half-hour offset put an hour in the day it starts).
-//! Every metric counts conversations by creation time, so a point's drill-down
-//! is exactly the conversations it was computed over.
+//! **How it is computed: indexed aggregates over report facts.** Reports do not
+//! read `conversations`: database triggers keep `report_facts`, one narrow row of
+//! integers and short codes per live conversation (creation time in epoch
+//! seconds, the dimensions, seconds to first reply and to solve, AI, SLA and
+//! survey outcomes, the agents' reply count), current inside every transaction
+//! that changes a conversation, a message or a survey answer (migration
+//! `m20270103_000038_report_facts`). One `GROUP BY` statement per report reads
+//! the period's facts through their (workspace, creation time) key and sums only
+//! what the metric needs. Time is grouped by UTC hour in SQL and the hours are
+//! placed in the viewer's days, weeks and months here, with the time-zone
+//! database, so daylight-saving changes land right (zones with a half-hour offset
+//! put an hour in the day it starts). Every metric counts conversations by
+//! creation time, and a drill-down selects its conversations from the same facts
+//! with the same conditions, so a point's list is exactly what it counted.
 
 pub mod dashboards;
 pub mod digest;
@@ -35,13 +39,14 @@ use charming::component::{Axis, Grid, Legend};
 use charming::element::{AxisType, Tooltip, Trigger};
 use charming::series::{Bar, Line, Pie};
 use charming::Chart;
+use entity::report_fact as fact;
 use entity::{conversation, conversation_tag, customer, tag, team};
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan, Zoned};
 use sea_orm::sea_query::{Alias, Expr, JoinType};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait, Select,
+    ColumnTrait, ConnectionTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    Select,
 };
 use std::collections::HashMap;
 
@@ -247,10 +252,6 @@ async fn zone_of(db: &impl ConnectionTrait, actor: &Actor) -> ServiceResult<(Str
     Ok((name, tz))
 }
 
-fn chrono_of(t: Timestamp) -> chrono::DateTime<chrono::Utc> {
-    chrono::DateTime::from_timestamp(t.as_second(), 0).unwrap_or_else(now)
-}
-
 fn ts_of(t: chrono::DateTime<chrono::Utc>) -> Timestamp {
     Timestamp::from_second(t.timestamp()).unwrap_or(Timestamp::UNIX_EPOCH)
 }
@@ -379,59 +380,48 @@ fn all_buckets(g: Group, p: &Period) -> Vec<String> {
     out
 }
 
-fn epoch(backend: DbBackend, col: &str) -> String {
-    match backend {
-        DbBackend::Postgres => {
-            format!("CAST(EXTRACT(EPOCH FROM \"conversations\".\"{col}\") AS BIGINT)")
-        }
-        _ => format!("CAST(strftime('%s', \"conversations\".\"{col}\") AS INTEGER)"),
-    }
-}
-
 /// The SQL value a dimension groups on (text or integer), `NULL` for none.
-fn dim_sql(g: Group, backend: DbBackend) -> String {
+fn dim_sql(g: Group) -> &'static str {
     match g {
-        Group::Agent => "\"conversations\".\"assignee_id\"".into(),
-        Group::Team => "\"conversations\".\"team_id\"".into(),
-        Group::Channel => "\"conversations\".\"channel\"".into(),
-        Group::Priority => "\"conversations\".\"priority\"".into(),
-        Group::Tag => "\"rt\".\"tag_id\"".into(),
+        Group::Agent => "\"report_facts\".\"assignee_id\"",
+        Group::Team => "\"report_facts\".\"team_id\"",
+        Group::Channel => "\"report_facts\".\"channel\"",
+        Group::Priority => "\"report_facts\".\"priority\"",
+        Group::Tag => "\"rt\".\"tag_id\"",
         Group::Hour | Group::Day | Group::Week | Group::Month => {
-            format!("{} / 3600", epoch(backend, "created_at"))
+            "\"report_facts\".\"created\" / 3600"
         }
-        Group::Nothing | Group::Segment => "0".into(),
+        Group::Nothing | Group::Segment => "0",
     }
 }
 
-/// The conversations of a period under a report's filters.
-fn base(
-    scope: Scoped,
-    since: &Zoned,
-    until: &Zoned,
-    f: &ReportFilters,
-) -> Select<conversation::Entity> {
+fn secs_of(t: &Zoned) -> i64 {
+    t.timestamp().as_second()
+}
+
+/// The facts of a period's conversations under a report's filters.
+fn base(scope: Scoped, since: &Zoned, until: &Zoned, f: &ReportFilters) -> Select<fact::Entity> {
     let mut q = scope
-        .find::<conversation::Entity>()
-        .filter(conversation::Column::CreatedAt.gte(chrono_of(since.timestamp())))
-        .filter(conversation::Column::CreatedAt.lte(chrono_of(until.timestamp())))
-        .filter(conversation::Column::MergedIntoId.is_null());
+        .find::<fact::Entity>()
+        .filter(fact::Column::Created.gte(secs_of(since)))
+        .filter(fact::Column::Created.lte(secs_of(until)));
     if let Some(c) = &f.channel {
-        q = q.filter(conversation::Column::Channel.eq(c.as_str()));
+        q = q.filter(fact::Column::Channel.eq(c.as_str()));
     }
     if let Some(p) = &f.priority {
-        q = q.filter(conversation::Column::Priority.eq(p.as_str()));
+        q = q.filter(fact::Column::Priority.eq(p.as_str()));
     }
     if let Some(s) = &f.status {
-        q = q.filter(conversation::Column::Status.eq(s.as_str()));
+        q = q.filter(fact::Column::Status.eq(s.as_str()));
     }
     if let Some(a) = f.assignee_id {
-        q = q.filter(conversation::Column::AssigneeId.eq(a));
+        q = q.filter(fact::Column::AssigneeId.eq(a));
     }
     if let Some(t) = f.team_id {
-        q = q.filter(conversation::Column::TeamId.eq(t));
+        q = q.filter(fact::Column::TeamId.eq(t));
     }
     if let Some(t) = f.tag_id {
-        q = q.filter(conversation::Column::Id.in_subquery(tagged(scope, Some(t))));
+        q = q.filter(fact::Column::ConversationId.in_subquery(tagged(scope, Some(t))));
     }
     q
 }
@@ -533,16 +523,15 @@ const COLS: [&str; 14] = [
 /// `q` grouped by the report's group and split columns (`c0`, `c1`), selecting
 /// `cols` after them, with the tag join when either groups by tag.
 fn grouped(
-    q: Select<conversation::Entity>,
+    q: Select<fact::Entity>,
     spec: &ReportSpec,
     group: Group,
-    backend: DbBackend,
     cols: &[String],
 ) -> sea_orm::sea_query::SelectStatement {
     let mut q = q
         .select_only()
-        .expr_as(Expr::cust(dim_sql(group, backend)), COLS[0])
-        .expr_as(Expr::cust(dim_sql(spec.split, backend)), COLS[1]);
+        .expr_as(Expr::cust(dim_sql(group)), COLS[0])
+        .expr_as(Expr::cust(dim_sql(spec.split)), COLS[1]);
     for (c, name) in cols.iter().zip(&COLS[2..]) {
         q = q.expr_as(Expr::cust(c.clone()), *name);
     }
@@ -552,7 +541,7 @@ fn grouped(
             JoinType::LeftJoin,
             Alias::new("conversation_tags"),
             Alias::new("rt"),
-            Expr::cust("\"rt\".\"conversation_id\" = \"conversations\".\"id\""),
+            Expr::cust("\"rt\".\"conversation_id\" = \"report_facts\".\"conversation_id\""),
         );
     }
     stmt.group_by_col(Alias::new("c0"))
@@ -560,100 +549,66 @@ fn grouped(
     stmt
 }
 
-/// Sums per (group value, split value) over `q`: one statement, two for
-/// replies per ticket.
+/// Where an aggregate goes in [`Acc`].
+type Put = fn(&mut Acc, i64);
+
+/// The aggregates metric `m` needs (the count always: it orders the groups).
+fn aggregates(m: Metric) -> Vec<(&'static str, Put)> {
+    let mut out: Vec<(&'static str, Put)> = vec![("COUNT(*)", |a, v| a.n = v)];
+    match m {
+        Metric::Tickets => {}
+        Metric::FirstResponse => {
+            out.push(("COUNT(\"report_facts\".\"first_secs\")", |a, v| a.answered = v));
+            out.push(("SUM(\"report_facts\".\"first_secs\")", |a, v| a.answer_secs = v));
+        }
+        Metric::Resolution => {
+            out.push(("COUNT(\"report_facts\".\"solve_secs\")", |a, v| a.solved = v));
+            out.push(("SUM(\"report_facts\".\"solve_secs\")", |a, v| a.solve_secs = v));
+        }
+        Metric::Replies => out.push(("SUM(\"report_facts\".\"replies\")", |a, v| a.replies = v)),
+        Metric::AiResolution => out.push(("SUM(\"report_facts\".\"ai\")", |a, v| a.ai = v)),
+        Metric::SlaCompliance => {
+            out.push(("SUM(\"report_facts\".\"sla\")", |a, v| a.sla = v));
+            out.push(("SUM(\"report_facts\".\"breached\")", |a, v| a.breached = v));
+        }
+        Metric::Backlog => out.push((
+            "SUM(CASE WHEN \"report_facts\".\"status\" IN ('new', 'open', 'pending', 'on_hold') THEN 1 ELSE 0 END)",
+            |a, v| a.open = v,
+        )),
+        Metric::Csat => {
+            out.push(("COUNT(\"report_facts\".\"rating\")", |a, v| a.rated = v));
+            out.push((
+                "SUM(CASE WHEN \"report_facts\".\"rating\" >= 4 THEN 1 ELSE 0 END)",
+                |a, v| a.satisfied = v,
+            ));
+        }
+    }
+    out
+}
+
+/// Sums per (group value, split value) over `q`: one statement.
 async fn sums(
     db: &impl ConnectionTrait,
-    q: Select<conversation::Entity>,
+    q: Select<fact::Entity>,
     spec: &ReportSpec,
     group: Group,
 ) -> ServiceResult<Vec<(String, String, Acc)>> {
     let backend = db.get_database_backend();
-    let secs = |col: &str| {
-        format!(
-            "COALESCE(CAST(SUM(CASE WHEN \"conversations\".\"{col}\" IS NOT NULL THEN {} - {} ELSE 0 END) AS BIGINT), 0)",
-            epoch(backend, col),
-            epoch(backend, "created_at")
-        )
-    };
-    let count_if = |cond: String| {
-        format!("COALESCE(CAST(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS BIGINT), 0)")
-    };
-    let open = OPEN
+    let aggs = aggregates(spec.metric);
+    // PostgreSQL sums 64-bit integers as numeric: read every sum back as one.
+    let cols: Vec<String> = aggs
         .iter()
-        .map(|s| format!("'{s}'"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let csat = spec.metric == Metric::Csat;
-    let mut cols: Vec<String> = vec![
-        "COUNT(*)".into(),
-        count_if("\"conversations\".\"first_response_at\" IS NOT NULL".into()),
-        secs("first_response_at"),
-        count_if("\"conversations\".\"solved_at\" IS NOT NULL".into()),
-        secs("solved_at"),
-        count_if("\"conversations\".\"ai_state\" = 'resolved'".into()),
-        count_if("\"conversations\".\"sla_policy_id\" IS NOT NULL".into()),
-        count_if(
-            "\"conversations\".\"sla_policy_id\" IS NOT NULL AND \"conversations\".\"sla_breached_at\" IS NOT NULL"
-                .into(),
-        ),
-        count_if(format!("\"conversations\".\"status\" IN ({open})")),
-    ];
-    if csat {
-        cols.push("COUNT(\"rc\".\"rating\")".into());
-        cols.push(count_if("\"rc\".\"rating\" >= 4".into()));
-    }
-    let mut stmt = grouped(q.clone(), spec, group, backend, &cols);
-    if csat {
-        stmt.join_as(
-            JoinType::LeftJoin,
-            Alias::new("csat_responses"),
-            Alias::new("rc"),
-            Expr::cust("\"rc\".\"conversation_id\" = \"conversations\".\"id\""),
-        );
-    }
+        .map(|(c, _)| format!("COALESCE(CAST({c} AS BIGINT), 0)"))
+        .collect();
+    let stmt = grouped(q, spec, group, &cols);
     let rows = db.query_all(backend.build(&stmt)).await?;
     let mut out: Vec<(String, String, Acc)> = Vec::with_capacity(rows.len());
     for r in &rows {
-        let mut a = Acc {
-            n: int_at(r, 2),
-            answered: int_at(r, 3),
-            answer_secs: int_at(r, 4),
-            solved: int_at(r, 5),
-            solve_secs: int_at(r, 6),
-            ai: int_at(r, 7),
-            sla: int_at(r, 8),
-            breached: int_at(r, 9),
-            open: int_at(r, 10),
-            ..Acc::default()
-        };
-        if csat {
-            a.rated = int_at(r, 11);
-            a.satisfied = int_at(r, 12);
+        let mut a = Acc::default();
+        for (i, (_, put)) in aggs.iter().enumerate() {
+            put(&mut a, int_at(r, i + 2));
         }
         out.push((text_at(r, 0), text_at(r, 1), a));
-    }
-    if spec.metric == Metric::Replies {
-        // Agents' public replies: the same conversations joined with them.
-        let mut stmt = grouped(q, spec, group, backend, &["COUNT(*)".to_owned()]);
-        stmt.join_as(
-            JoinType::InnerJoin,
-            Alias::new("messages"),
-            Alias::new("rm"),
-            Expr::cust(
-                "\"rm\".\"conversation_id\" = \"conversations\".\"id\" AND \"rm\".\"kind\" = 'reply' \
-                 AND \"rm\".\"direction\" = 'outbound' AND \"rm\".\"author_user_id\" IS NOT NULL",
-            ),
-        );
-        let mut at: HashMap<(String, String), usize> = HashMap::new();
-        for (i, (g, s, _)) in out.iter().enumerate() {
-            at.insert((g.clone(), s.clone()), i);
-        }
-        for r in &db.query_all(backend.build(&stmt)).await? {
-            if let Some(&i) = at.get(&(text_at(r, 0), text_at(r, 1))) {
-                out[i].2.replies += int_at(r, 2);
-            }
-        }
     }
     Ok(out)
 }
@@ -662,11 +617,11 @@ async fn sums(
 async fn restrict(
     db: &impl ConnectionTrait,
     scope: Scoped,
-    q: Select<conversation::Entity>,
+    q: Select<fact::Entity>,
     g: Group,
     key: &str,
     p: &Period,
-) -> ServiceResult<Select<conversation::Entity>> {
+) -> ServiceResult<Select<fact::Entity>> {
     let unknown = || {
         ServiceError::invalid(
             "key",
@@ -680,25 +635,27 @@ async fn restrict(
         Group::Hour | Group::Day | Group::Week | Group::Month => {
             let start = parse_time_key(g, key, &p.tz).ok_or_else(unknown)?;
             let end = bucket_end(g, &start).ok_or_else(unknown)?;
-            q.filter(conversation::Column::CreatedAt.gte(chrono_of(start.timestamp())))
-                .filter(conversation::Column::CreatedAt.lt(chrono_of(end.timestamp())))
+            q.filter(fact::Column::Created.gte(secs_of(&start)))
+                .filter(fact::Column::Created.lt(secs_of(&end)))
         }
-        Group::Agent if none => q.filter(conversation::Column::AssigneeId.is_null()),
-        Group::Agent => q.filter(conversation::Column::AssigneeId.eq(id()?)),
-        Group::Team if none => q.filter(conversation::Column::TeamId.is_null()),
-        Group::Team => q.filter(conversation::Column::TeamId.eq(id()?)),
-        Group::Channel => q.filter(conversation::Column::Channel.eq(key)),
-        Group::Priority => q.filter(conversation::Column::Priority.eq(key)),
+        Group::Agent if none => q.filter(fact::Column::AssigneeId.is_null()),
+        Group::Agent => q.filter(fact::Column::AssigneeId.eq(id()?)),
+        Group::Team if none => q.filter(fact::Column::TeamId.is_null()),
+        Group::Team => q.filter(fact::Column::TeamId.eq(id()?)),
+        Group::Channel => q.filter(fact::Column::Channel.eq(key)),
+        Group::Priority => q.filter(fact::Column::Priority.eq(key)),
         Group::Tag if none => {
-            q.filter(conversation::Column::Id.not_in_subquery(tagged(scope, None)))
+            q.filter(fact::Column::ConversationId.not_in_subquery(tagged(scope, None)))
         }
-        Group::Tag => q.filter(conversation::Column::Id.in_subquery(tagged(scope, Some(id()?)))),
+        Group::Tag => {
+            q.filter(fact::Column::ConversationId.in_subquery(tagged(scope, Some(id()?))))
+        }
         Group::Segment => {
             let members = segments::members(db, scope, id()?, now())
                 .await?
                 .ok_or_else(unknown)?;
             q.filter(
-                conversation::Column::CustomerId.in_subquery(
+                fact::Column::CustomerId.in_subquery(
                     members
                         .select_only()
                         .column(customer::Column::Id)
@@ -1031,12 +988,16 @@ pub async fn drill(
 ) -> ServiceResult<DrillDown> {
     let (q, label) = drill_select(db, actor, spec, key, series).await?;
     let total = q.clone().count(db).await?;
-    let rows = q
-        .order_by_desc(conversation::Column::CreatedAt)
-        .order_by_desc(conversation::Column::Id)
+    let ids: Vec<i32> = q
+        .select_only()
+        .column(fact::Column::ConversationId)
+        .order_by_desc(fact::Column::Created)
+        .order_by_desc(fact::Column::ConversationId)
         .limit(DRILL_LIMIT)
+        .into_tuple()
         .all(db)
         .await?;
+    let rows = conversations(db, actor.scope, &ids).await?;
     let rows = drill_rows(db, actor.scope, spec.metric, rows).await?;
     Ok(DrillDown { label, total, rows })
 }
@@ -1067,12 +1028,16 @@ pub async fn page_all(
     limit: u64,
 ) -> ServiceResult<Vec<(i32, DrillRow)>> {
     let (q, _) = drill_select(db, actor, spec, ALL, "").await?;
-    let rows = q
-        .filter(conversation::Column::Id.gt(after))
-        .order_by_asc(conversation::Column::Id)
+    let ids: Vec<i32> = q
+        .select_only()
+        .column(fact::Column::ConversationId)
+        .filter(fact::Column::ConversationId.gt(after))
+        .order_by_asc(fact::Column::ConversationId)
         .limit(limit)
+        .into_tuple()
         .all(db)
         .await?;
+    let rows = conversations(db, actor.scope, &ids).await?;
     let ids: Vec<i32> = rows.iter().map(|c| c.id).collect();
     let views = drill_rows(db, actor.scope, spec.metric, rows).await?;
     Ok(ids.into_iter().zip(views).collect())
@@ -1085,7 +1050,7 @@ async fn drill_select(
     spec: &ReportSpec,
     key: &str,
     series: &str,
-) -> ServiceResult<(Select<conversation::Entity>, String)> {
+) -> ServiceResult<(Select<fact::Entity>, String)> {
     actor.require(Action::ViewReports)?;
     check(spec)?;
     let scope = actor.scope;
@@ -1104,19 +1069,11 @@ async fn drill_select(
         label.push(names.label(spec.split, series));
     }
     q = match spec.metric {
-        Metric::FirstResponse => q.filter(conversation::Column::FirstResponseAt.is_not_null()),
-        Metric::Resolution => q.filter(conversation::Column::SolvedAt.is_not_null()),
-        Metric::SlaCompliance => q.filter(conversation::Column::SlaPolicyId.is_not_null()),
-        Metric::Backlog => q.filter(conversation::Column::Status.is_in(OPEN)),
-        Metric::Csat => q.filter(
-            conversation::Column::Id.in_subquery(
-                scope
-                    .find::<entity::csat_response::Entity>()
-                    .select_only()
-                    .column(entity::csat_response::Column::ConversationId)
-                    .into_query(),
-            ),
-        ),
+        Metric::FirstResponse => q.filter(fact::Column::FirstSecs.is_not_null()),
+        Metric::Resolution => q.filter(fact::Column::SolveSecs.is_not_null()),
+        Metric::SlaCompliance => q.filter(fact::Column::Sla.eq(1)),
+        Metric::Backlog => q.filter(fact::Column::Status.is_in(OPEN)),
+        Metric::Csat => q.filter(fact::Column::Rating.is_not_null()),
         Metric::Tickets | Metric::Replies | Metric::AiResolution => q,
     };
     let label = if label.is_empty() {
@@ -1125,6 +1082,23 @@ async fn drill_select(
         label.join(" · ")
     };
     Ok((q, label))
+}
+
+/// Conversations `ids`, in that order.
+async fn conversations(
+    db: &impl ConnectionTrait,
+    scope: Scoped,
+    ids: &[i32],
+) -> ServiceResult<Vec<conversation::Model>> {
+    let mut by_id: HashMap<i32, conversation::Model> = scope
+        .find::<conversation::Entity>()
+        .filter(conversation::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
 }
 
 /// The drill-down rows of `rows` for `metric`.

@@ -100,6 +100,15 @@ const CONVERSATION_COLS: &[&str] = &[
     "updated_at",
 ];
 const TAG_COLS: &[&str] = &["workspace_id", "conversation_id", "tag_id"];
+const CSAT_COLS: &[&str] = &[
+    "workspace_id",
+    "conversation_id",
+    "customer_id",
+    "rating",
+    "comment",
+    "created_at",
+    "updated_at",
+];
 const MESSAGE_COLS: &[&str] = &[
     "workspace_id",
     "conversation_id",
@@ -370,6 +379,7 @@ fn produce(plan: &Plan, tx: &Tx) -> anyhow::Result<()> {
     let counts = message_counts(&mut rng, plan.conversations, plan.messages);
     let mut convs = Buffer::new("conversations", CONVERSATION_COLS);
     let mut tag_links = Buffer::new("conversation_tags", TAG_COLS);
+    let mut surveys = Buffer::new("csat_responses", CSAT_COLS);
     let mut msgs = Buffer::new("messages", MESSAGE_COLS);
     let n = f64::from(plan.conversations.max(1));
     let span = (year - Span::days(3)).num_seconds() as f64;
@@ -439,6 +449,7 @@ fn produce(plan: &Plan, tx: &Tx) -> anyhow::Result<()> {
         let mut last_reply_text = String::new();
         let mut last_reply_at = created;
         let mut previous = Voice::Customer;
+        let mut from_customer = 0_u32;
         let count = counts[i as usize];
         for k in 0..count {
             let voice = if k == 0 || status == "new" {
@@ -469,6 +480,9 @@ fn produce(plan: &Plan, tx: &Tx) -> anyhow::Result<()> {
                 Voice::Agent => ("reply", "outbound", Some(member.0), None, "sent"),
                 Voice::Note => ("note", "internal", Some(member.0), None, "internal"),
             };
+            if voice == Voice::Customer {
+                from_customer += 1;
+            }
             if voice == Voice::Agent && first_response.is_none() {
                 first_response = Some(t);
             }
@@ -523,6 +537,19 @@ fn produce(plan: &Plan, tx: &Tx) -> anyhow::Result<()> {
             ],
             tx,
         )?;
+        if let Some(at) = solved.filter(|_| rng.gen_bool(0.25)) {
+            let rating = survey_rating(&mut rng, created, first_response, at, from_customer);
+            let answered = (at + Span::seconds(rng.gen_range(60..86_400))).min(latest);
+            surveys.hold([
+                v(ws),
+                v(id),
+                v(customer_id),
+                v(rating),
+                null_str(),
+                v(answered),
+                v(answered),
+            ]);
+        }
         if !plan.tags.is_empty() && rng.gen_bool(0.4) {
             let k = rng.gen_range(1..=3.min(plan.tags.len()));
             let first = rng.gen_range(0..plan.tags.len());
@@ -536,19 +563,45 @@ fn produce(plan: &Plan, tx: &Tx) -> anyhow::Result<()> {
         if sent {
             tag_links.flush_full(tx)?;
             msgs.flush_full(tx)?;
+            surveys.flush_full(tx)?;
         }
         if (i + 1) % CONVERSATIONS_PER_COMMIT == 0 {
             convs.flush(tx)?;
             tag_links.flush(tx)?;
             msgs.flush(tx)?;
+            surveys.flush(tx)?;
             send(tx, Item::Commit)?;
         }
     }
     convs.flush(tx)?;
     tag_links.flush(tx)?;
     msgs.flush(tx)?;
+    surveys.flush(tx)?;
     send(tx, Item::Commit)?;
     Ok(())
+}
+
+/// A survey answer for a solved conversation, drawn from a process of its own
+/// rather than from the product's prediction formula, so that measuring the
+/// prediction on this data is not circular: the rating falls with the wait for
+/// a first reply, the time to solve and how many times the customer had to
+/// write, plus noise a prediction cannot know.
+fn survey_rating(
+    rng: &mut StdRng,
+    created: DateTime<Utc>,
+    first_response: Option<DateTime<Utc>>,
+    solved: DateTime<Utc>,
+    from_customer: u32,
+) -> i32 {
+    let hours = |a: DateTime<Utc>| ((a - created).num_seconds().max(0) as f64) / 3600.0;
+    let wait = first_response.map_or_else(|| hours(solved), hours);
+    let noise: f64 = (0..4).map(|_| rng.gen_range(-0.75..0.75)).sum();
+    let score = 4.6
+        - 0.4 * (1.0 + wait).ln()
+        - 0.12 * (1.0 + hours(solved)).ln()
+        - 0.3 * f64::from(from_customer.saturating_sub(2))
+        + noise;
+    (score.round() as i32).clamp(1, 5)
 }
 
 fn insert_sql(backend: DbBackend, table: &str, cols: &[&str], rows: usize) -> String {

@@ -170,6 +170,32 @@ pub async fn run(a: ReportArgs) -> anyhow::Result<()> {
                 ChartKind::Line,
             ),
         ),
+        (
+            "first response by team × priority, email only, 365 days",
+            ReportSpec {
+                filters: ReportFilters {
+                    channel: Some("email".into()),
+                    ..ReportFilters::default()
+                },
+                ..spec(
+                    Metric::FirstResponse,
+                    Group::Team,
+                    Group::Priority,
+                    365,
+                    ChartKind::Bar,
+                )
+            },
+        ),
+        (
+            "tickets by day × channel, 365 days",
+            spec(
+                Metric::Tickets,
+                Group::Day,
+                Group::Channel,
+                365,
+                ChartKind::Stacked,
+            ),
+        ),
     ];
     println!("| report | conversations counted | p50 | p95 |");
     println!("|---|---:|---:|---:|");
@@ -223,6 +249,21 @@ pub async fn run(a: ReportArgs) -> anyhow::Result<()> {
         pct(&all, 0.5),
         pct(&all, 0.95),
         all.last().copied().unwrap_or(0.0)
+    );
+    let t = Instant::now();
+    let check = reports::predict::evaluate(db, &actor, 365)
+        .await
+        .map_err(|e| anyhow::anyhow!("prediction check: {e}"))?;
+    let f = |v: Option<f64>| v.map_or_else(|| "–".to_owned(), |v| format!("{v:.3}"));
+    println!(
+        "\nsatisfaction prediction against {} survey answers ({:.1} s): AUC {}, accuracy {} (guessing {}), MAE {} (guessing the mean {})",
+        check.answers,
+        t.elapsed().as_secs_f64(),
+        f(check.auc),
+        f(check.accuracy),
+        f(check.baseline_accuracy),
+        f(check.mae),
+        f(check.baseline_mae),
     );
     Ok(())
 }
