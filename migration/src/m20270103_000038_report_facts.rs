@@ -39,22 +39,69 @@ fn rating_of(c: &str) -> String {
     format!("(SELECT MAX(r.rating) FROM csat_responses r WHERE r.conversation_id = {c})")
 }
 
-/// The fact values of conversation row `c` (`NEW` in a trigger, an alias in a
-/// backfill), with `epoch` turning a timestamp column into epoch seconds.
-fn values(c: &str, epoch: &dyn Fn(&str) -> String) -> String {
+/// The columns and values a conversation row `c` (`NEW` in a trigger, an
+/// alias in a backfill) gives its fact, besides the reply count and rating;
+/// `epoch` turns a timestamp column into epoch seconds.
+fn fields(c: &str, epoch: &dyn Fn(&str) -> String) -> Vec<(&'static str, String)> {
     let created = epoch(&format!("{c}.created_at"));
-    format!(
-        "{c}.workspace_id, {created}, {c}.id, {c}.customer_id, {c}.channel, {c}.priority, \
-         {c}.status, {c}.assignee_id, {c}.team_id, {first} - {created}, {solved} - {created}, \
-         CASE WHEN {c}.ai_state = 'resolved' THEN 1 ELSE 0 END, \
-         CASE WHEN {c}.sla_policy_id IS NOT NULL THEN 1 ELSE 0 END, \
-         CASE WHEN {c}.sla_policy_id IS NOT NULL AND {c}.sla_breached_at IS NOT NULL THEN 1 ELSE 0 END, \
-         {rating}, {replies}",
-        first = epoch(&format!("{c}.first_response_at")),
-        solved = epoch(&format!("{c}.solved_at")),
-        rating = rating_of(&format!("{c}.id")),
-        replies = replies_of(&format!("{c}.id")),
-    )
+    vec![
+        ("workspace_id", format!("{c}.workspace_id")),
+        ("created", created.clone()),
+        ("conversation_id", format!("{c}.id")),
+        ("customer_id", format!("{c}.customer_id")),
+        ("channel", format!("{c}.channel")),
+        ("priority", format!("{c}.priority")),
+        ("status", format!("{c}.status")),
+        ("assignee_id", format!("{c}.assignee_id")),
+        ("team_id", format!("{c}.team_id")),
+        (
+            "first_secs",
+            format!("{} - {created}", epoch(&format!("{c}.first_response_at"))),
+        ),
+        (
+            "solve_secs",
+            format!("{} - {created}", epoch(&format!("{c}.solved_at"))),
+        ),
+        (
+            "ai",
+            format!("CASE WHEN {c}.ai_state = 'resolved' THEN 1 ELSE 0 END"),
+        ),
+        (
+            "sla",
+            format!("CASE WHEN {c}.sla_policy_id IS NOT NULL THEN 1 ELSE 0 END"),
+        ),
+        (
+            "breached",
+            format!(
+                "CASE WHEN {c}.sla_policy_id IS NOT NULL AND {c}.sla_breached_at IS NOT NULL THEN 1 ELSE 0 END"
+            ),
+        ),
+    ]
+}
+
+/// The fact values of conversation row `c`, in [`COLS`] order. `counted`
+/// reads its rating and replies; a new conversation has neither (messages and
+/// answers reference it, so none can exist before it).
+fn values(c: &str, epoch: &dyn Fn(&str) -> String, counted: bool) -> String {
+    let mut v: Vec<String> = fields(c, epoch).into_iter().map(|(_, e)| e).collect();
+    if counted {
+        v.push(rating_of(&format!("{c}.id")));
+        v.push(replies_of(&format!("{c}.id")));
+    } else {
+        v.push("NULL".into());
+        v.push("0".into());
+    }
+    v.join(", ")
+}
+
+/// `col = value, …` of conversation row `c`'s fact (rating and replies kept).
+fn assignments(c: &str, epoch: &dyn Fn(&str) -> String) -> String {
+    fields(c, epoch)
+        .into_iter()
+        .filter(|(col, _)| *col != "conversation_id")
+        .map(|(col, e)| format!("{col} = {e}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn sqlite_epoch(col: &str) -> String {
@@ -62,7 +109,8 @@ fn sqlite_epoch(col: &str) -> String {
 }
 
 fn postgres_epoch(col: &str) -> String {
-    format!("CAST(EXTRACT(EPOCH FROM {col}) AS BIGINT)")
+    // Whole seconds rounded down, as SQLite's `strftime('%s')` gives them.
+    format!("CAST(FLOOR(EXTRACT(EPOCH FROM {col})) AS BIGINT)")
 }
 
 /// Whether message row `m` is an agent's public reply.
@@ -71,12 +119,6 @@ fn is_reply(m: &str) -> String {
 }
 
 fn sqlite_up() -> Vec<String> {
-    let ins = |c: &str| {
-        format!(
-            "INSERT INTO report_facts ({COLS}) SELECT {} FROM conversations c WHERE c.id = {c}.id AND c.merged_into_id IS NULL",
-            values("c", &sqlite_epoch)
-        )
-    };
     vec![
         "CREATE TABLE report_facts (\
             workspace_id INTEGER NOT NULL, created INTEGER NOT NULL, conversation_id INTEGER NOT NULL, \
@@ -89,16 +131,24 @@ fn sqlite_up() -> Vec<String> {
         "CREATE UNIQUE INDEX ux_report_facts_conversation ON report_facts (conversation_id)".to_owned(),
         format!(
             "INSERT INTO report_facts ({COLS}) SELECT {} FROM conversations c WHERE c.merged_into_id IS NULL",
-            values("c", &sqlite_epoch)
+            values("c", &sqlite_epoch, true)
         ),
         format!(
-            "CREATE TRIGGER report_facts_conv_ai AFTER INSERT ON conversations BEGIN {}; END",
-            ins("new")
+            "CREATE TRIGGER report_facts_conv_ai AFTER INSERT ON conversations WHEN new.merged_into_id IS NULL \
+             BEGIN INSERT INTO report_facts ({COLS}) VALUES ({}); END",
+            values("new", &sqlite_epoch, false)
         ),
+        // Merged away: no fact. Otherwise the fact follows, keeping its rating
+        // and replies; a conversation back from a merge gets its fact again.
         format!(
             "CREATE TRIGGER report_facts_conv_au AFTER UPDATE OF {READ} ON conversations BEGIN \
-             DELETE FROM report_facts WHERE conversation_id = old.id; {}; END",
-            ins("new")
+             DELETE FROM report_facts WHERE conversation_id = old.id AND (new.merged_into_id IS NOT NULL OR new.id <> old.id); \
+             UPDATE report_facts SET {} WHERE conversation_id = new.id AND new.merged_into_id IS NULL; \
+             INSERT INTO report_facts ({COLS}) SELECT {} FROM conversations c WHERE c.id = new.id \
+               AND c.merged_into_id IS NULL AND NOT EXISTS (SELECT 1 FROM report_facts f WHERE f.conversation_id = c.id); \
+             END",
+            assignments("new", &sqlite_epoch),
+            values("c", &sqlite_epoch, true)
         ),
         "CREATE TRIGGER report_facts_conv_ad AFTER DELETE ON conversations BEGIN \
          DELETE FROM report_facts WHERE conversation_id = old.id; END"
@@ -120,23 +170,17 @@ fn sqlite_up() -> Vec<String> {
              UPDATE report_facts SET replies = replies - 1 WHERE conversation_id = old.conversation_id; END",
             is_reply("old")
         ),
-        format!(
-            "CREATE TRIGGER report_facts_csat_ai AFTER INSERT ON csat_responses BEGIN \
-             UPDATE report_facts SET rating = {} WHERE conversation_id = new.conversation_id; END",
-            rating_of("new.conversation_id")
-        ),
-        format!(
-            "CREATE TRIGGER report_facts_csat_au AFTER UPDATE ON csat_responses BEGIN \
-             UPDATE report_facts SET rating = {} WHERE conversation_id = old.conversation_id; \
-             UPDATE report_facts SET rating = {} WHERE conversation_id = new.conversation_id; END",
-            rating_of("old.conversation_id"),
-            rating_of("new.conversation_id")
-        ),
-        format!(
-            "CREATE TRIGGER report_facts_csat_ad AFTER DELETE ON csat_responses BEGIN \
-             UPDATE report_facts SET rating = {} WHERE conversation_id = old.conversation_id; END",
-            rating_of("old.conversation_id")
-        ),
+        // One answer per conversation (a unique index): its rating is the fact's.
+        "CREATE TRIGGER report_facts_csat_ai AFTER INSERT ON csat_responses BEGIN \
+         UPDATE report_facts SET rating = new.rating WHERE conversation_id = new.conversation_id; END"
+            .to_owned(),
+        "CREATE TRIGGER report_facts_csat_au AFTER UPDATE ON csat_responses BEGIN \
+         UPDATE report_facts SET rating = NULL WHERE conversation_id = old.conversation_id; \
+         UPDATE report_facts SET rating = new.rating WHERE conversation_id = new.conversation_id; END"
+            .to_owned(),
+        "CREATE TRIGGER report_facts_csat_ad AFTER DELETE ON csat_responses BEGIN \
+         UPDATE report_facts SET rating = NULL WHERE conversation_id = old.conversation_id; END"
+            .to_owned(),
     ]
 }
 
@@ -164,17 +208,31 @@ fn postgres_up() -> Vec<String> {
         "CREATE INDEX ix_report_facts_period ON report_facts (workspace_id, created)".to_owned(),
         format!(
             "INSERT INTO report_facts ({COLS}) SELECT {} FROM conversations c WHERE c.merged_into_id IS NULL",
-            values("c", &postgres_epoch)
+            values("c", &postgres_epoch, true)
         ),
+        // Merged away: no fact. Otherwise the fact follows, keeping its rating
+        // and replies; a conversation back from a merge gets its fact again.
         format!(
             "CREATE FUNCTION report_facts_conv() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
-               IF TG_OP <> 'INSERT' THEN DELETE FROM report_facts WHERE conversation_id = OLD.id; END IF; \
-               IF TG_OP <> 'DELETE' AND NEW.merged_into_id IS NULL THEN \
-                 INSERT INTO report_facts ({COLS}) SELECT {}; \
+               IF TG_OP = 'DELETE' THEN \
+                 DELETE FROM report_facts WHERE conversation_id = OLD.id; RETURN NULL; \
+               END IF; \
+               IF TG_OP = 'INSERT' THEN \
+                 IF NEW.merged_into_id IS NULL THEN INSERT INTO report_facts ({COLS}) VALUES ({fresh}); END IF; \
+                 RETURN NULL; \
+               END IF; \
+               IF NEW.merged_into_id IS NOT NULL OR NEW.id <> OLD.id THEN \
+                 DELETE FROM report_facts WHERE conversation_id = OLD.id; \
+               END IF; \
+               IF NEW.merged_into_id IS NULL THEN \
+                 UPDATE report_facts SET {set} WHERE conversation_id = NEW.id; \
+                 IF NOT FOUND THEN INSERT INTO report_facts ({COLS}) VALUES ({counted}); END IF; \
                END IF; \
                RETURN NULL; \
              END $$",
-            values("NEW", &postgres_epoch)
+            fresh = values("NEW", &postgres_epoch, false),
+            set = assignments("NEW", &postgres_epoch),
+            counted = values("NEW", &postgres_epoch, true),
         ),
         format!(
             "CREATE TRIGGER report_facts_conv AFTER INSERT OR DELETE OR UPDATE OF {READ} ON conversations \
@@ -200,15 +258,13 @@ fn postgres_up() -> Vec<String> {
         "CREATE TRIGGER report_facts_msg AFTER INSERT OR UPDATE OR DELETE ON messages \
          FOR EACH ROW EXECUTE FUNCTION report_facts_msg()"
             .to_owned(),
-        format!(
-            "CREATE FUNCTION report_facts_csat() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
-               IF TG_OP <> 'INSERT' THEN UPDATE report_facts SET rating = {old} WHERE conversation_id = OLD.conversation_id; END IF; \
-               IF TG_OP <> 'DELETE' THEN UPDATE report_facts SET rating = {new} WHERE conversation_id = NEW.conversation_id; END IF; \
-               RETURN NULL; \
-             END $$",
-            old = rating_of("OLD.conversation_id"),
-            new = rating_of("NEW.conversation_id"),
-        ),
+        // One answer per conversation (a unique index): its rating is the fact's.
+        "CREATE FUNCTION report_facts_csat() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+           IF TG_OP <> 'INSERT' THEN UPDATE report_facts SET rating = NULL WHERE conversation_id = OLD.conversation_id; END IF; \
+           IF TG_OP <> 'DELETE' THEN UPDATE report_facts SET rating = NEW.rating WHERE conversation_id = NEW.conversation_id; END IF; \
+           RETURN NULL; \
+         END $$"
+            .to_owned(),
         "CREATE TRIGGER report_facts_csat AFTER INSERT OR UPDATE OR DELETE ON csat_responses \
          FOR EACH ROW EXECUTE FUNCTION report_facts_csat()"
             .to_owned(),

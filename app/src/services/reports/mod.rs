@@ -426,6 +426,20 @@ fn base(scope: Scoped, since: &Zoned, until: &Zoned, f: &ReportFilters) -> Selec
     q
 }
 
+/// Narrows `q` to the conversations metric `m` is over (answered ones for
+/// first response, rated ones for CSAT, …): the report reads and groups only
+/// those, and a drill-down lists only those.
+fn population(q: Select<fact::Entity>, m: Metric) -> Select<fact::Entity> {
+    match m {
+        Metric::FirstResponse => q.filter(fact::Column::FirstSecs.is_not_null()),
+        Metric::Resolution => q.filter(fact::Column::SolveSecs.is_not_null()),
+        Metric::SlaCompliance => q.filter(fact::Column::Sla.eq(1)),
+        Metric::Backlog => q.filter(fact::Column::Status.is_in(OPEN)),
+        Metric::Csat => q.filter(fact::Column::Rating.is_not_null()),
+        Metric::Tickets | Metric::Replies | Metric::AiResolution => q,
+    }
+}
+
 /// Conversation ids with tag `t` (any tag when `None`).
 fn tagged(scope: Scoped, t: Option<i32>) -> sea_orm::sea_query::SelectStatement {
     let mut q = scope
@@ -746,7 +760,7 @@ pub async fn run_in(
     let names = &cx.names;
     check_filters(&spec.filters, names)?;
     let p = Period::new(cx.zone.clone(), cx.tz.clone(), spec.days, ts_of(now()))?;
-    let q = base(scope, &p.since, &p.until, &spec.filters);
+    let q = population(base(scope, &p.since, &p.until, &spec.filters), spec.metric);
     let mut rows = Vec::new();
     if spec.group == Group::Segment {
         for s in &names.segments {
@@ -1068,14 +1082,7 @@ async fn drill_select(
         q = restrict(db, scope, q, spec.split, series, &p).await?;
         label.push(names.label(spec.split, series));
     }
-    q = match spec.metric {
-        Metric::FirstResponse => q.filter(fact::Column::FirstSecs.is_not_null()),
-        Metric::Resolution => q.filter(fact::Column::SolveSecs.is_not_null()),
-        Metric::SlaCompliance => q.filter(fact::Column::Sla.eq(1)),
-        Metric::Backlog => q.filter(fact::Column::Status.is_in(OPEN)),
-        Metric::Csat => q.filter(fact::Column::Rating.is_not_null()),
-        Metric::Tickets | Metric::Replies | Metric::AiResolution => q,
-    };
+    q = population(q, spec.metric);
     let label = if label.is_empty() {
         format!("{} · {}", spec.metric.label(), p.shown())
     } else {
